@@ -1,0 +1,135 @@
+// Loop: one io_uring per thread, the scheduler under every tern coroutine.
+//
+// A loop turn resumes the ready coroutines, submits every SQE they queued with one
+// io_uring_enter, and dispatches the completions it reaps. The loop is single-threaded (the ring
+// is set up SINGLE_ISSUER | DEFER_TASKRUN when the kernel allows); other threads reach it only
+// through post(), which wakes it via an eventfd read kept armed on the ring.
+#pragma once
+
+#include <liburing.h>
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tern::ring {
+
+/// An absolute point on the monotonic clock after which an operation fails with TimeoutError.
+using Deadline = std::chrono::steady_clock::time_point;
+/// The deadline that never passes.
+inline constexpr Deadline kNoDeadline = Deadline::max();
+
+/// Returns the deadline `timeout` from now (saturating to kNoDeadline).
+Deadline deadline_after(std::chrono::nanoseconds timeout);
+
+/// Ring sizes and set-up flags.
+struct LoopOptions {
+  /// Submission queue entries.
+  unsigned sq_entries = 256;
+  /// Completion queue entries: large, so that the CQ never overflows under load.
+  unsigned cq_entries = 4096;
+  /// Ask for SINGLE_ISSUER | DEFER_TASKRUN; the loop falls back silently if refused.
+  bool defer_taskrun = true;
+};
+
+/// What the kernel offered when the ring was set up (from io_uring_get_probe_ring and the flags
+/// io_uring_setup accepted).
+struct RingFeatures {
+  bool single_issuer_defer_taskrun = false;
+  bool op_send_zc = false;
+  bool op_msg_ring = false;
+  bool op_socket = false;
+  bool recv_multishot = false;
+  bool buf_ring = false;
+  unsigned last_op = 0;
+  /// One line per feature for logs and the demo.
+  std::string describe() const;
+};
+
+namespace detail {
+/// The target of a CQE: its user_data points at one of these. A null user_data means "ignore"
+/// (linked timeouts and cancel requests).
+struct Completion {
+  void (*on_complete)(Completion* self, int res, unsigned flags) noexcept = nullptr;
+};
+}  // namespace detail
+
+/// The io_uring event loop. Create one per thread; all tern I/O of that thread goes through it.
+class Loop {
+ public:
+  /// Sets up the ring; throws RingUnavailable if io_uring cannot be used here.
+  explicit Loop(LoopOptions options = {});
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  /// Runs until no coroutine is ready and no operation is in flight.
+  void run();
+  /// Runs until `done` becomes true; throws std::logic_error if the loop runs out of work first
+  /// (the awaited task can then never finish).
+  void run_until(const bool& done);
+  /// One non-blocking turn for embedding in a foreign event loop: resumes ready coroutines,
+  /// submits, dispatches available completions. Returns true if work remains (call again when
+  /// fd() is readable, or right away if ready coroutines remain).
+  bool poll();
+  /// A file descriptor that becomes readable when completions are waiting (the ring's fd), for
+  /// epoll/poll/libuv-style embedding together with poll().
+  int fd() const noexcept { return ring_.ring_fd; }
+  /// True while any coroutine is ready or any operation is in flight.
+  bool has_work() const noexcept;
+
+  /// Resumes `h` on a coming loop turn. Loop thread only.
+  void schedule(std::coroutine_handle<> h);
+  /// Runs `fn` on the loop thread on a coming turn. Safe from any thread.
+  void post(std::function<void()> fn);
+  /// Declares that another thread will post() work later, so run() keeps waiting for it. Each
+  /// call must be paired with exactly one post() made with `expected = true`.
+  void expect_post() noexcept;
+  /// post() for work announced with expect_post().
+  void post_expected(std::function<void()> fn);
+
+  /// What the kernel supports, probed at construction.
+  const RingFeatures& features() const noexcept { return features_; }
+  /// True when called on the thread that created the loop.
+  bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_; }
+
+  /// A free SQE (submitting queued ones first if the queue is full). For awaitables.
+  io_uring_sqe* get_sqe();
+  /// Guarantees room for `n` consecutive SQEs (linked pairs must not straddle a submit).
+  void reserve_sqes(unsigned n);
+  /// Book-keeping of in-flight operations, for run()'s termination.
+  void op_started() noexcept { ++inflight_; }
+  void op_finished() noexcept { --inflight_; }
+
+ private:
+  void turn(bool block, const bool* done);
+  void run_ready();
+  void reap();
+  void arm_wakeup();
+  void drain_posts();
+
+  struct Wakeup : detail::Completion {
+    Loop* loop = nullptr;
+    std::uint64_t value = 0;
+  };
+
+  io_uring ring_{};
+  RingFeatures features_;
+  std::thread::id owner_;
+  std::vector<std::coroutine_handle<>> ready_, running_;
+  long inflight_ = 0;
+  bool in_turn_ = false;
+
+  int event_fd_ = -1;
+  Wakeup wakeup_;
+  std::mutex post_mutex_;
+  std::vector<std::function<void()>> posts_, posts_running_;
+  long expected_posts_ = 0;  // guarded by post_mutex_
+};
+
+}  // namespace tern::ring
