@@ -147,26 +147,20 @@ Task<TlsStream> TlsStream::handshake(Socket socket, std::shared_ptr<const TlsCon
 }
 
 Task<bool> TlsStream::pump(int rc, Deadline deadline, const char* what) {
-  switch (SSL_get_error(ssl_, rc)) {
-    case SSL_ERROR_NONE:
-      co_await flush(deadline);
-      co_return false;
-    case SSL_ERROR_WANT_WRITE:
-      co_await flush(deadline);
-      co_return true;
-    case SSL_ERROR_WANT_READ:
-      co_await flush(deadline);
-      if (!co_await fill(deadline)) {
-        eof_ = true;
-        co_return false;
-      }
-      co_return true;
-    case SSL_ERROR_ZERO_RETURN:
-      eof_ = true;
-      co_return false;
-    default:
-      throw TlsError(absl::StrCat(what, ": ", openssl_errors()));
+  // Plain ifs, not a switch: GCC 12 miscompiles co_await inside switch cases (SIGILL).
+  const int error = SSL_get_error(ssl_, rc);
+  if (error == SSL_ERROR_ZERO_RETURN) {
+    eof_ = true;
+    co_return false;
   }
+  if (error != SSL_ERROR_NONE && error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+    throw TlsError(absl::StrCat(what, ": ", openssl_errors()));
+  }
+  co_await flush(deadline);
+  if (error != SSL_ERROR_WANT_READ) co_return error == SSL_ERROR_WANT_WRITE;
+  const bool filled = co_await fill(deadline);
+  if (!filled) eof_ = true;
+  co_return filled;
 }
 
 Task<void> TlsStream::flush(Deadline deadline) {

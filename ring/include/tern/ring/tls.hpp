@@ -29,10 +29,10 @@ enum class TlsVerify {
 struct TlsConfig {
   TlsVerify verify = TlsVerify::kFull;
   /// PEM file of trusted CAs; empty means the system's default trust store.
-  std::string ca_file;
+  std::string ca_file{};
   /// Optional client certificate and key (PEM).
-  std::string cert_file;
-  std::string key_file;
+  std::string cert_file{};
+  std::string key_file{};
 };
 
 /// An OpenSSL client context built from a TlsConfig (TLS 1.2 minimum). Thread-safe to share.
