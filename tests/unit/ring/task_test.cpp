@@ -60,9 +60,17 @@ Task<long> deep(int n) {
   co_return co_await deep(n - 1) + 1;
 }
 
+// Symmetric transfer relies on the compiler turning `resume` into a tail call; GCC does not
+// under AddressSanitizer, so the sanitizer build checks correctness on a shallower chain.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kDeepChain = 2'000;
+#else
+constexpr int kDeepChain = 200'000;
+#endif
+
 TEST(Task, DeepSynchronousChainsDoNotGrowTheStack) {
   Loop loop;
-  EXPECT_EQ(sync_wait(loop, deep(200'000)), 200'000);
+  EXPECT_EQ(sync_wait(loop, deep(kDeepChain)), kDeepChain);
 }
 
 Task<void*> local_of_child() { co_return (co_await this_task::context()).local; }
