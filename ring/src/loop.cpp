@@ -21,10 +21,9 @@ Deadline deadline_after(std::chrono::nanoseconds timeout) {
 std::string RingFeatures::describe() const {
   auto yn = [](bool b) { return b ? "yes" : "no"; };
   return absl::StrCat("io_uring: last opcode ", last_op, "; SINGLE_ISSUER+DEFER_TASKRUN ",
-                      yn(single_issuer_defer_taskrun), "; SEND_ZC ", yn(op_send_zc),
-                      "; MSG_RING ", yn(op_msg_ring), "; SOCKET ", yn(op_socket),
-                      "; multishot recv ", yn(recv_multishot), "; provided-buffer rings ",
-                      yn(buf_ring));
+                      yn(single_issuer_defer_taskrun), "; SEND_ZC ", yn(op_send_zc), "; MSG_RING ",
+                      yn(op_msg_ring), "; SOCKET ", yn(op_socket), "; multishot recv ",
+                      yn(recv_multishot), "; provided-buffer rings ", yn(buf_ring));
 }
 
 namespace {
@@ -128,7 +127,9 @@ bool Loop::has_work() const noexcept {
   return expected_posts_ > 0 || !posts_.empty();
 }
 
-void Loop::schedule(std::coroutine_handle<> h) { ready_.push_back(h); }
+void Loop::schedule(std::coroutine_handle<> h) {
+  ready_.push_back(h);
+}
 
 void Loop::post(std::function<void()> fn) {
   {
@@ -159,14 +160,16 @@ void Loop::drain_posts() {
     std::lock_guard lock(post_mutex_);
     posts_running_.swap(posts_);
   }
-  for (auto& fn : posts_running_) fn();
+  for (auto& fn : posts_running_)
+    fn();
   posts_running_.clear();
 }
 
 void Loop::run_ready() {
   // Coroutines scheduled while this batch runs wait for the next turn, so I/O gets its turn too.
   running_.swap(ready_);
-  for (auto h : running_) h.resume();
+  for (auto h : running_)
+    h.resume();
   running_.clear();
 }
 
@@ -211,7 +214,8 @@ void Loop::turn(bool block, const bool* done) {
 
 void Loop::run() {
   if (in_turn_) throw std::logic_error("tern::ring::Loop::run called from inside the loop");
-  while (has_work()) turn(true, nullptr);
+  while (has_work())
+    turn(true, nullptr);
 }
 
 void Loop::run_until(const bool& done) {
@@ -222,8 +226,9 @@ void Loop::run_until(const bool& done) {
   }
   while (!done) {
     if (!has_work()) {
-      throw std::logic_error("tern::ring::Loop::run_until: the task is suspended with no I/O in "
-                             "flight and nothing scheduled; it can never finish");
+      throw std::logic_error(
+          "tern::ring::Loop::run_until: the task is suspended with no I/O in "
+          "flight and nothing scheduled; it can never finish");
     }
     turn(true, &done);
   }

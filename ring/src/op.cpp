@@ -15,9 +15,8 @@ bool OpBase::start(std::coroutine_handle<> waiter, const std::stop_token& stop) 
   }
   waiter_ = waiter;
   if (deadline_ != kNoDeadline) {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        deadline_.time_since_epoch())
-                        .count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_.time_since_epoch()).count();
     timeout_.tv_sec = ns / 1'000'000'000;
     timeout_.tv_nsec = ns % 1'000'000'000;
   }

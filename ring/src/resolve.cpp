@@ -65,7 +65,7 @@ namespace {
 struct Lookup : detail::Completion, std::enable_shared_from_this<Lookup> {
   Loop* loop = nullptr;
   std::coroutine_handle<> waiter;
-  bool finished = false;                 // the waiter was resumed
+  bool finished = false;  // the waiter was resumed
   enum { kPending, kDone, kTimedOut, kCancelled } outcome = kPending;
   int gai_error = 0;
   std::vector<Endpoint> endpoints;
@@ -80,8 +80,8 @@ struct Lookup : detail::Completion, std::enable_shared_from_this<Lookup> {
     on_stop.reset();
     if (timer_keepalive && how != kTimedOut) {
       io_uring_sqe* sqe = loop->get_sqe();
-      io_uring_prep_timeout_remove(sqe, reinterpret_cast<std::uintptr_t>(
-                                            static_cast<detail::Completion*>(this)), 0);
+      io_uring_prep_timeout_remove(
+          sqe, reinterpret_cast<std::uintptr_t>(static_cast<detail::Completion*>(this)), 0);
       io_uring_sqe_set_data(sqe, nullptr);
     }
     loop->schedule(waiter);

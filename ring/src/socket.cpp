@@ -79,8 +79,7 @@ int new_socket(int family) {
 
 }  // namespace
 
-Socket::Socket(Socket&& other) noexcept
-    : loop_(other.loop_), fd_(std::exchange(other.fd_, -1)) {}
+Socket::Socket(Socket&& other) noexcept : loop_(other.loop_), fd_(std::exchange(other.fd_, -1)) {}
 
 Socket& Socket::operator=(Socket&& other) noexcept {
   if (this != &other) {
@@ -151,7 +150,8 @@ void Socket::shutdown_write() noexcept {
 
 Listener Listener::bind_tcp(Loop& loop, const std::string& host, std::uint16_t port) {
   Endpoint e;
-  if (!parse_numeric_host(host, port, e)) throw IoError(EINVAL, "listen: not a numeric host: " + host);
+  if (!parse_numeric_host(host, port, e))
+    throw IoError(EINVAL, "listen: not a numeric host: " + host);
   Socket s(loop, new_socket(e.family()));
   const int one = 1;
   ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

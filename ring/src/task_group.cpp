@@ -19,9 +19,10 @@ TaskGroup::~TaskGroup() {
   } catch (const std::logic_error&) {
     // Called from inside the loop: the frames cannot be finished here and must not be freed with
     // I/O in flight.
-    std::fputs("tern: TaskGroup destroyed inside its loop with tasks running; co_await join() "
-               "before destroying it\n",
-               stderr);
+    std::fputs(
+        "tern: TaskGroup destroyed inside its loop with tasks running; co_await join() "
+        "before destroying it\n",
+        stderr);
     std::terminate();
   }
 }

@@ -67,7 +67,9 @@ TlsContext::TlsContext(const TlsConfig& config) : config_(config) {
   }
 }
 
-TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+TlsContext::~TlsContext() {
+  SSL_CTX_free(ctx_);
+}
 
 TlsStream::TlsStream(Socket socket, SSL* ssl) noexcept
     : socket_(std::move(socket)),
@@ -133,13 +135,13 @@ Task<TlsStream> TlsStream::handshake(Socket socket, std::shared_ptr<const TlsCon
     const int rc = SSL_do_handshake(ssl);
     if (rc == 1) break;
     if (SSL_get_verify_result(ssl) != X509_V_OK) {
-      throw TlsError(absl::StrCat(
-          "TLS handshake with ", host, ": certificate verification failed: ",
-          X509_verify_cert_error_string(SSL_get_verify_result(ssl))));
+      throw TlsError(absl::StrCat("TLS handshake with ", host,
+                                  ": certificate verification failed: ",
+                                  X509_verify_cert_error_string(SSL_get_verify_result(ssl))));
     }
     if (!co_await stream.pump(rc, deadline, "TLS handshake") || stream.eof_) {
-      throw TlsError(absl::StrCat("TLS handshake with ", host,
-                                  ": the server closed the connection"));
+      throw TlsError(
+          absl::StrCat("TLS handshake with ", host, ": the server closed the connection"));
     }
   }
   co_await stream.flush(deadline);
@@ -239,8 +241,12 @@ std::vector<std::uint8_t> TlsStream::server_end_point() const {
   return out;
 }
 
-std::string TlsStream::version() const { return SSL_get_version(ssl_); }
+std::string TlsStream::version() const {
+  return SSL_get_version(ssl_);
+}
 
-std::string TlsStream::cipher() const { return SSL_get_cipher_name(ssl_); }
+std::string TlsStream::cipher() const {
+  return SSL_get_cipher_name(ssl_);
+}
 
 }  // namespace tern::ring

@@ -19,9 +19,9 @@ using tern::testing::server_port;
 constexpr auto kTimeout = std::chrono::seconds(10);
 
 // PostgreSQL's SSLRequest: length 8, code 80877103 (1234 << 16 | 5679).
-constexpr std::array<std::byte, 8> kSslRequest = {
-    std::byte{0}, std::byte{0}, std::byte{0}, std::byte{8},
-    std::byte{0x04}, std::byte{0xd2}, std::byte{0x16}, std::byte{0x2f}};
+constexpr std::array<std::byte, 8> kSslRequest = {std::byte{0},    std::byte{0},    std::byte{0},
+                                                  std::byte{8},    std::byte{0x04}, std::byte{0xd2},
+                                                  std::byte{0x16}, std::byte{0x2f}};
 
 // Sends an SSLRequest and returns the server's one-byte answer ('S' or 'N').
 Task<char> request_ssl(Socket& socket) {
@@ -57,12 +57,12 @@ TEST_P(PostgresTls, AcceptsSslRequestAndVerifiesFully) {
   EXPECT_EQ(sync_wait(loop, body()).size(), 32u);  // SHA-256 of the certificate
 }
 
-INSTANTIATE_TEST_SUITE_P(ByAddressAndName, PostgresTls, ::testing::Values("127.0.0.1", "localhost"));
+INSTANTIATE_TEST_SUITE_P(ByAddressAndName, PostgresTls,
+                         ::testing::Values("127.0.0.1", "localhost"));
 
 TEST_F(ServersTest, PostgresRejectsAnUnrelatedCa) {
   auto body = [&]() -> Task<void> {
-    Socket socket =
-        co_await Socket::connect_tcp(loop, "127.0.0.1", server_port("TERN_PG_PORT"));
+    Socket socket = co_await Socket::connect_tcp(loop, "127.0.0.1", server_port("TERN_PG_PORT"));
     EXPECT_EQ(co_await request_ssl(socket), 'S');
     auto context = std::make_shared<const TlsContext>(
         TlsConfig{.verify = TlsVerify::kFull, .ca_file = server_env("TERN_TLS_OTHER_CA")});
@@ -73,8 +73,8 @@ TEST_F(ServersTest, PostgresRejectsAnUnrelatedCa) {
 }
 
 TEST_F(ServersTest, PostgresUnixSocketRefusesSsl) {
-  const std::string path = server_env("TERN_PG_SOCKET_DIR") + "/.s.PGSQL." +
-                           server_env("TERN_PG_PORT");
+  const std::string path =
+      server_env("TERN_PG_SOCKET_DIR") + "/.s.PGSQL." + server_env("TERN_PG_PORT");
   auto body = [&]() -> Task<char> {
     Socket socket = co_await Socket::connect_unix(loop, path, deadline_after(kTimeout));
     co_return co_await request_ssl(socket);

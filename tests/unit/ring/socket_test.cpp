@@ -19,15 +19,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s)); }
+std::span<const std::byte> bytes(const std::string& s) {
+  return std::as_bytes(std::span(s));
+}
 
 // Receives exactly n bytes (or fewer at end of stream).
 Task<std::string> recv_exactly(Socket& s, std::size_t n, Deadline deadline = kNoDeadline) {
   std::string out(n, '\0');
   std::size_t got = 0;
   while (got < n) {
-    const std::size_t k = co_await s.recv(
-        std::as_writable_bytes(std::span(out.data() + got, n - got)), deadline);
+    const std::size_t k =
+        co_await s.recv(std::as_writable_bytes(std::span(out.data() + got, n - got)), deadline);
     if (k == 0) break;
     got += k;
   }
@@ -111,14 +113,14 @@ TEST_F(SocketTest, LargeSendsCompleteAcrossPartialWrites) {
   Listener l = Listener::bind_tcp(loop, "127.0.0.1");
   servers.spawn(echo_once(l));
   std::string big(8 << 20, '\0');
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 131 % 251);
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>(i * 131 % 251);
   auto client = [](Loop& lp, std::uint16_t port, const std::string& msg) -> Task<std::string> {
     Socket s = co_await Socket::connect_tcp(lp, "127.0.0.1", port);
     // Send and receive concurrently: the echo cannot buffer 8 MiB in the kernel.
     TaskGroup g(lp);
-    g.spawn([](Socket& so, const std::string& m) -> Task<void> {
-      co_await so.send_all(bytes(m));
-    }(s, msg));
+    g.spawn([](Socket& so, const std::string& m) -> Task<void> { co_await so.send_all(bytes(m)); }(
+                                                     s, msg));
     std::string back = co_await recv_exactly(s, msg.size());
     co_await g.join();
     co_await s.close();
@@ -189,7 +191,8 @@ TEST_F(SocketTest, PeerCloseGivesEndOfStreamThenEpipe) {
     EXPECT_EQ(co_await s.recv(b), 0u);
     const std::string chunk(64 * 1024, 'x');
     try {
-      for (int i = 0; i < 100; ++i) co_await s.send_all(bytes(chunk));  // no SIGPIPE
+      for (int i = 0; i < 100; ++i)
+        co_await s.send_all(bytes(chunk));  // no SIGPIPE
     } catch (const IoError& e) {
       co_return e.code().value();
     }

@@ -16,9 +16,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Task<int> answer() { co_return 42; }
+Task<int> answer() {
+  co_return 42;
+}
 
-Task<std::string> text(int n) { co_return std::string(static_cast<std::size_t>(n), 'x'); }
+Task<std::string> text(int n) {
+  co_return std::string(static_cast<std::size_t>(n), 'x');
+}
 
 TEST(Task, ReturnsValues) {
   Loop loop;
@@ -42,8 +46,12 @@ Task<int> level3() {
   throw std::runtime_error("from level 3");
   co_return 0;
 }
-Task<int> level2() { co_return co_await level3() + 1; }
-Task<int> level1() { co_return co_await level2() + 1; }
+Task<int> level2() {
+  co_return co_await level3() + 1;
+}
+Task<int> level1() {
+  co_return co_await level2() + 1;
+}
 
 TEST(Task, ExceptionsPropagateThroughThreeLevels) {
   Loop loop;
@@ -73,8 +81,12 @@ TEST(Task, DeepSynchronousChainsDoNotGrowTheStack) {
   EXPECT_EQ(sync_wait(loop, deep(kDeepChain)), kDeepChain);
 }
 
-Task<void*> local_of_child() { co_return (co_await this_task::context()).local; }
-Task<void*> parent_reads_child() { co_return co_await local_of_child(); }
+Task<void*> local_of_child() {
+  co_return (co_await this_task::context()).local;
+}
+Task<void*> parent_reads_child() {
+  co_return co_await local_of_child();
+}
 
 TEST(Task, ChildrenInheritTheContextAndWithContextRebinds) {
   Loop loop;

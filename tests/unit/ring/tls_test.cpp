@@ -36,13 +36,17 @@ void make_certs() {
   char tmpl[] = "/tmp/tern-tls-XXXXXX";
   g_dir = ::mkdtemp(tmpl);
   const std::string d = g_dir.string();
-  run("cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+  run("cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
       "-days 2 -subj '/CN=tern test CA'");
-  run("cd " + d + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key "
+  run("cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key "
       "-out other.crt -days 2 -subj '/CN=other CA'");
-  run("cd " + d + " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
+  run("cd " + d +
+      " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
       "-subj '/CN=localhost'");
-  run("cd " + d + " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && "
+  run("cd " + d +
+      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && "
       "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
       "-out server.crt -days 2 -sha256 -extfile san.ext");
 }
@@ -80,7 +84,8 @@ class EchoServer {
     if (SSL_accept(ssl) == 1) {
       char buf[16384];
       int n;
-      while ((n = SSL_read(ssl, buf, sizeof buf)) > 0) SSL_write(ssl, buf, n);
+      while ((n = SSL_read(ssl, buf, sizeof buf)) > 0)
+        SSL_write(ssl, buf, n);
       SSL_shutdown(ssl);
     } else {
       handshake_failed_ = true;
@@ -111,16 +116,16 @@ class TlsTest : public ::testing::Test {
                    const std::string& msg, std::vector<std::uint8_t>* binding = nullptr) {
     auto body = [&](Loop& lp) -> Task<std::string> {
       Socket s = co_await Socket::connect_tcp(lp, "127.0.0.1", server.port());
-      TlsStream tls = co_await TlsStream::handshake(std::move(s), ctx, host, deadline_after(
-                                                                                 std::chrono::seconds(10)));
+      TlsStream tls = co_await TlsStream::handshake(std::move(s), ctx, host,
+                                                    deadline_after(std::chrono::seconds(10)));
       if (binding != nullptr) *binding = tls.server_end_point();
       EXPECT_EQ(tls.version(), "TLSv1.3");
       co_await tls.write_all(std::as_bytes(std::span(msg)));
       std::string back(msg.size(), '\0');
       std::size_t got = 0;
       while (got < msg.size()) {
-        const std::size_t n =
-            co_await tls.read(std::as_writable_bytes(std::span(back.data() + got, msg.size() - got)));
+        const std::size_t n = co_await tls.read(
+            std::as_writable_bytes(std::span(back.data() + got, msg.size() - got)));
         if (n == 0) break;
         got += n;
       }
@@ -145,7 +150,8 @@ TEST_F(TlsTest, VerifyFullByIpAddress) {
 
 TEST_F(TlsTest, LargeTransfersSpanManyRecords) {
   std::string big(1 << 20, '\0');
-  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i % 253);
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>(i % 253);
   EXPECT_TRUE(echo(context(TlsVerify::kFull), "localhost", big) == big);
 }
 
@@ -159,8 +165,7 @@ TEST_F(TlsTest, ChannelBindingIsTheSha256OfTheServerCertificate) {
   const int len = i2d_X509(cert, &der);
   std::vector<std::uint8_t> expected(32);
   unsigned out_len = 0;
-  EVP_Digest(der, static_cast<std::size_t>(len), expected.data(), &out_len, EVP_sha256(),
-             nullptr);
+  EVP_Digest(der, static_cast<std::size_t>(len), expected.data(), &out_len, EVP_sha256(), nullptr);
   OPENSSL_free(der);
   X509_free(cert);
   EXPECT_EQ(binding, expected);

@@ -1,0 +1,1 @@
+#include "tern/protocol/pg/types.hpp"
