@@ -1,0 +1,110 @@
+// The exceptions tern's public API throws, shaped after peewee's (and DB-API's) hierarchy.
+// Server errors carry the server's fields; the class is chosen by SQLSTATE (PostgreSQL) or by
+// error number and SQLSTATE (MySQL), the way psycopg2 and PyMySQL map them for peewee.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace tern {
+
+/// The root of every error tern throws about a database.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A misuse of the interface, or an error on the client side (not from the server).
+class InterfaceError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Everything the server reports, with its fields. PostgreSQL fills all of them; MySQL fills
+/// `code` (its error number), `sqlstate` and `message`.
+struct ServerErrorInfo {
+  std::string severity;  ///< ERROR, FATAL, PANIC, WARNING, NOTICE... (non-localised when sent)
+  std::string sqlstate;  ///< five characters, e.g. "23505"
+  std::string message;
+  std::string detail;
+  std::string hint;
+  std::string position;  ///< 1-based character offset into the query, as text
+  std::string internal_position;
+  std::string internal_query;
+  std::string where;
+  std::string schema;
+  std::string table;
+  std::string column;
+  std::string data_type;
+  std::string constraint;
+  std::string file;
+  std::string line;
+  std::string routine;
+  std::uint32_t code = 0;  ///< MySQL error number (0 for PostgreSQL)
+};
+
+/// An error reported by the server, or a failure of a database operation.
+class DatabaseError : public Error {
+ public:
+  /// An error with the server's fields; what() is "SQLSTATE: message" plus detail and hint.
+  explicit DatabaseError(ServerErrorInfo info);
+  /// A client-detected failure with no server fields.
+  explicit DatabaseError(const std::string& what) : Error(what) {}
+  /// The server's fields (empty for client-detected failures).
+  const ServerErrorInfo& info() const noexcept { return info_; }
+  /// Shorthand for info().sqlstate.
+  const std::string& sqlstate() const noexcept { return info_.sqlstate; }
+
+ private:
+  ServerErrorInfo info_;
+};
+
+/// Bad data: division by zero, numeric out of range, invalid text representation (SQLSTATE 22).
+class DataError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+/// The database's operation failed: connection, resources, deadlock, cancel, shutdown.
+class OperationalError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+/// A constraint was violated: unique, foreign key, not null, check (SQLSTATE 23).
+class IntegrityError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+/// The database is in an inconsistent state, e.g. a command in an aborted transaction.
+class InternalError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+/// A mistake in the SQL: syntax error, missing table, wrong number of parameters (SQLSTATE 42).
+class ProgrammingError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+/// A feature the database does not support (SQLSTATE 0A).
+class NotSupportedError : public DatabaseError {
+ public:
+  using DatabaseError::DatabaseError;
+};
+
+/// The connection broke (reset, closed by the server, terminated backend) or could not be made.
+/// The connection is unusable; nothing was lost silently: the operation failed.
+class ConnectionLost : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+/// A query ran past its deadline. The server was asked to cancel it; the connection is still
+/// usable if the cancel was confirmed in time, and discarded otherwise.
+class QueryTimeout : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+
+/// Throws the DatabaseError subclass that `info.sqlstate` calls for.
+[[noreturn]] void throw_server_error(ServerErrorInfo info);
+
+}  // namespace tern

@@ -1,0 +1,150 @@
+// Backend (server → client) messages of PostgreSQL protocol 3.0: framing and parsers.
+// Parsers return views into the message body (zero copy) and check every length against it.
+// https://www.postgresql.org/docs/15/protocol-message-formats.html
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/protocol/bytes.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/types.hpp"
+
+namespace tern::pg::backend {
+
+/// One framed message: its type byte and its body (without type and length).
+struct Message {
+  char type = 0;
+  Bytes body;
+};
+
+/// Default cap on one message's length (DataRow of a huge bytea, say): 1 GiB like the server's.
+inline constexpr std::size_t kDefaultMaxMessage = std::size_t{1} << 30;
+
+/// Frames the next message at the front of `data`. Returns it and sets `consumed` to its full
+/// size when complete; returns nullopt (consumed = 0) when more bytes are needed. Throws
+/// ProtocolError(kBadLength) on a length under 4 or over `max_message`.
+std::optional<Message> frame(Bytes data, std::size_t& consumed,
+                             std::size_t max_message = kDefaultMaxMessage);
+
+/// How many bytes the message at the front of `data` needs in all (header included), or 5 when
+/// not even its header is there. Lets the reader grow its buffer once for a huge message.
+std::size_t frame_size(Bytes data);
+
+/// Authentication request codes ('R' messages).
+enum class AuthCode : std::int32_t {
+  kOk = 0,
+  kKerberosV5 = 2,
+  kCleartextPassword = 3,
+  kMd5Password = 5,
+  kGss = 7,
+  kGssContinue = 8,
+  kSspi = 9,
+  kSasl = 10,
+  kSaslContinue = 11,
+  kSaslFinal = 12,
+};
+
+/// An 'R' message: the request code and what follows it.
+struct Authentication {
+  AuthCode code = AuthCode::kOk;
+  Bytes data;
+};
+/// Parses an 'R' message.
+Authentication parse_authentication(Bytes body);
+/// The mechanism names of an AuthenticationSASL request.
+std::vector<std::string_view> parse_sasl_mechanisms(Bytes data);
+/// A readable name for an authentication code ("GSSAPI", "SSPI", ...), for error texts.
+const char* auth_code_name(AuthCode code);
+
+/// ParameterStatus ('S').
+struct ParameterStatus {
+  std::string_view name;
+  std::string_view value;
+};
+ParameterStatus parse_parameter_status(Bytes body);
+
+/// BackendKeyData ('K'): what a CancelRequest needs.
+struct BackendKeyData {
+  std::int32_t pid = 0;
+  std::int32_t secret = 0;
+};
+BackendKeyData parse_backend_key_data(Bytes body);
+
+/// Transaction status reported by ReadyForQuery ('Z').
+enum class TransactionStatus : char { kIdle = 'I', kInTransaction = 'T', kFailed = 'E' };
+TransactionStatus parse_ready_for_query(Bytes body);
+
+/// ErrorResponse ('E') / NoticeResponse ('N') as an owned ServerErrorInfo (it outlives the
+/// receive buffer: it travels in an exception).
+ServerErrorInfo parse_error_fields(Bytes body);
+
+/// One column of a RowDescription ('T').
+struct Column {
+  std::string name;
+  Oid table_oid = 0;
+  std::int16_t table_column = 0;
+  Oid type = 0;
+  std::int16_t type_size = 0;
+  std::int32_t type_modifier = 0;
+  Format format = Format::kText;
+};
+/// Parses a RowDescription into `out` (cleared first; kept by the statement cache).
+void parse_row_description(Bytes body, std::vector<Column>& out);
+
+/// A DataRow ('D') view: the values stay in the receive buffer.
+class DataRow {
+ public:
+  /// Checks the row's framing against `expected_columns`; throws ProtocolError.
+  DataRow(Bytes body, std::size_t expected_columns);
+  /// Number of values.
+  std::size_t size() const noexcept { return count_; }
+  /// The i-th value, or nullopt for NULL. Walks the row: O(i).
+  std::optional<Bytes> value(std::size_t i) const { return value_at(body_, i); }
+  /// The i-th value of a row body that a DataRow already validated (no re-validation).
+  static std::optional<Bytes> value_at(Bytes validated_body, std::size_t i);
+
+ private:
+  Bytes body_;
+  std::size_t count_;
+};
+
+/// CommandComplete ('C'): the command tag, e.g. "INSERT 0 5" or "SELECT 3".
+std::string_view parse_command_complete(Bytes body);
+/// The row count at the end of a command tag, or nullopt for tags without one ("CREATE TABLE").
+std::optional<std::uint64_t> rows_in_tag(std::string_view tag);
+
+/// ParameterDescription ('t'): the parameter type OIDs of a prepared statement.
+void parse_parameter_description(Bytes body, std::vector<Oid>& out);
+
+/// NotificationResponse ('A').
+struct Notification {
+  std::int32_t pid = 0;
+  std::string_view channel;
+  std::string_view payload;
+};
+Notification parse_notification(Bytes body);
+
+/// CopyInResponse ('G'), CopyOutResponse ('H') and CopyBothResponse ('W').
+struct CopyResponse {
+  Format format = Format::kText;
+  std::vector<Format> column_formats;
+};
+CopyResponse parse_copy_response(Bytes body);
+
+/// NegotiateProtocolVersion ('v').
+struct NegotiateProtocolVersion {
+  std::int32_t newest_minor = 0;
+  std::vector<std::string_view> unrecognized_options;
+};
+NegotiateProtocolVersion parse_negotiate_protocol_version(Bytes body);
+
+/// Throws ProtocolError(kBadLength) unless the body is empty (ParseComplete, BindComplete,
+/// CloseComplete, NoData, PortalSuspended, EmptyQueryResponse, CopyDone).
+void expect_empty(const Message& message);
+
+}  // namespace tern::pg::backend
