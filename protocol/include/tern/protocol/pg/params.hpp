@@ -1,0 +1,69 @@
+// Bound parameters of one extended-protocol query, encoded as they are added.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/protocol/pg/types.hpp"
+
+namespace tern::pg {
+
+/// Parameters $1..$n, encoded once when added (values never appear in the SQL text).
+class Params {
+ public:
+  Params() = default;
+  /// Builds from values: Params(1, std::string("x"), std::optional<double>{}).
+  template <class... Args>
+  explicit Params(const Args&... args) {
+    (add(args), ...);
+  }
+
+  /// Appends a typed value (see Type<T>); std::optional<T> without a value is NULL of T's type.
+  template <class T>
+  void add(const T& value) {
+    if constexpr (detail::kIsOptional<T>) {
+      using V = typename T::value_type;
+      types_.push_back(Type<V>::kOid);
+      formats_.push_back(Type<V>::kFormat);
+    } else {
+      types_.push_back(Type<T>::kOid);
+      formats_.push_back(Type<T>::kFormat);
+    }
+    ByteWriter w(values_);
+    encode_param(value, w);
+  }
+  /// String literals are text parameters of unknown type, as std::string.
+  void add(const char* value) { add(std::string_view(value)); }
+  void add(std::string_view value) {
+    types_.push_back(oid::kUnknown);
+    formats_.push_back(Format::kText);
+    ByteWriter w(values_);
+    w.i32(static_cast<std::int32_t>(value.size()));
+    w.raw(value);
+  }
+  /// Appends SQL NULL of type `type` (unknown: the server infers it).
+  void add_null(Oid type = oid::kUnknown) {
+    types_.push_back(type);
+    formats_.push_back(Format::kText);
+    ByteWriter w(values_);
+    w.i32(-1);
+  }
+
+  /// Number of parameters.
+  std::size_t size() const noexcept { return types_.size(); }
+  /// Parameter type OIDs, for Parse.
+  const std::vector<Oid>& types() const noexcept { return types_; }
+  /// Parameter formats, for Bind.
+  const std::vector<Format>& formats() const noexcept { return formats_; }
+  /// The encoded values back to back, for Bind.
+  std::string_view values() const noexcept { return values_; }
+
+ private:
+  std::vector<Oid> types_;
+  std::vector<Format> formats_;
+  std::string values_;
+};
+
+}  // namespace tern::pg

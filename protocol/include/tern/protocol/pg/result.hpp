@@ -1,0 +1,116 @@
+// The rows and command tag of one executed statement.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/protocol/pg/backend.hpp"
+#include "tern/protocol/pg/types.hpp"
+
+namespace tern::pg {
+
+class Result;
+
+/// One row of a Result: a view, valid while the Result lives.
+class Row {
+ public:
+  /// Number of columns.
+  std::size_t size() const noexcept;
+  /// The raw value of column i (nullopt for NULL), in the column's format.
+  std::optional<Bytes> raw(std::size_t i) const;
+  /// Column i decoded as T (use std::optional<T> for nullable columns). Throws TypeError.
+  template <class T>
+  T get(std::size_t i) const;
+  /// The column named `name` decoded as T. Throws InterfaceError for an unknown name.
+  template <class T>
+  T get(std::string_view name) const {
+    return get<T>(column_index(name));
+  }
+  /// Index of the column named `name`; throws InterfaceError when there is none.
+  std::size_t column_index(std::string_view name) const;
+
+ private:
+  friend class Result;
+  Row(const Result* result, Bytes body) noexcept : result_(result), body_(body) {}
+  const Result* result_;
+  Bytes body_;
+};
+
+/// The outcome of one statement: column descriptions, rows (stored compactly, decoded on
+/// access) and the command tag.
+class Result {
+ public:
+  /// Column descriptions (empty for statements without a result set).
+  const std::vector<backend::Column>& columns() const noexcept {
+    static const std::vector<backend::Column> kNone;
+    return columns_ ? *columns_ : kNone;
+  }
+  /// Number of rows.
+  std::size_t size() const noexcept { return row_ends_.size(); }
+  bool empty() const noexcept { return row_ends_.empty(); }
+  /// Row i (bounds-checked: throws std::out_of_range).
+  Row row(std::size_t i) const;
+  Row operator[](std::size_t i) const { return row(i); }
+  /// The command tag, e.g. "UPDATE 3".
+  const std::string& command_tag() const noexcept { return tag_; }
+  /// Rows inserted/updated/deleted/selected according to the tag (0 when it has no count).
+  std::uint64_t rows_affected() const noexcept;
+
+  /// Iteration over rows.
+  class Iterator {
+   public:
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const Result* r, std::size_t i) noexcept : r_(r), i_(i) {}
+    Row operator*() const { return r_->row(i_); }
+    Iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) noexcept {
+      Iterator t = *this;
+      ++i_;
+      return t;
+    }
+    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
+
+   private:
+    const Result* r_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  Iterator begin() const noexcept { return {this, 0}; }
+  Iterator end() const noexcept { return {this, size()}; }
+
+  // Building (used by the connection).
+  /// Sets the column descriptions (shared with the statement cache).
+  void set_columns(std::shared_ptr<const std::vector<backend::Column>> columns) noexcept {
+    columns_ = std::move(columns);
+  }
+  /// Appends a DataRow body (validated against the column count).
+  void add_row(Bytes body);
+  /// Sets the command tag.
+  void set_command_tag(std::string_view tag) { tag_ = tag; }
+
+ private:
+  friend class Row;
+  std::shared_ptr<const std::vector<backend::Column>> columns_;
+  std::string data_;                  // DataRow bodies back to back
+  std::vector<std::size_t> row_ends_;     // end offset of each row in data_
+  std::string tag_;
+};
+
+inline std::size_t Row::size() const noexcept { return result_->columns().size(); }
+
+template <class T>
+T Row::get(std::size_t i) const {
+  const backend::Column& c = result_->columns().at(i);
+  return decode_value<T>(c.type, c.format, raw(i));
+}
+
+}  // namespace tern::pg

@@ -1,0 +1,244 @@
+#include "tern/protocol/pg/conninfo.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "tern/protocol/errors.hpp"
+
+namespace tern::pg {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& what) {
+  throw InterfaceError("invalid PostgreSQL connection string: " + what);
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes of a URL component.
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
+    const int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+    if (lo < 0) bad("bad percent escape in \"" + std::string(s) + "\"");
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+using Settings = std::map<std::string, std::string, std::less<>>;
+
+// postgresql://[user[:password]@][host][:port][/dbname][?param=value&...]
+Settings parse_url(std::string_view url) {
+  Settings s;
+  const std::size_t scheme_end = url.find("://");
+  url.remove_prefix(scheme_end + 3);
+  std::string_view query;
+  if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
+    query = url.substr(q + 1);
+    url = url.substr(0, q);
+  }
+  std::string_view authority = url;
+  if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
+    authority = url.substr(0, slash);
+    if (slash + 1 < url.size()) s["dbname"] = percent_decode(url.substr(slash + 1));
+  }
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    const std::size_t colon = userinfo.find(':');
+    s["user"] = percent_decode(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) s["password"] = percent_decode(userinfo.substr(colon + 1));
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) bad("unterminated [ in host");
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') bad("junk after ]");
+      port = authority.substr(close + 2);
+    }
+  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (!host.empty()) s["host"] = percent_decode(host);
+  if (!port.empty()) s["port"] = std::string(port);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) bad("parameter without value: " + std::string(pair));
+    s[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+  }
+  return s;
+}
+
+// key=value pairs separated by spaces; values may be 'single quoted' with \' and \\ escapes.
+Settings parse_keywords(std::string_view text) {
+  Settings s;
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  for (skip_space(); i < text.size(); skip_space()) {
+    const std::size_t key_start = i;
+    while (i < text.size() && text[i] != '=' &&
+           !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    std::string key(text.substr(key_start, i - key_start));
+    skip_space();
+    if (i >= text.size() || text[i] != '=') bad(absl::StrCat("missing \"=\" after \"", key, "\""));
+    ++i;
+    skip_space();
+    std::string value;
+    if (i < text.size() && text[i] == '\'') {
+      for (++i;; ++i) {
+        if (i >= text.size()) bad("unterminated quoted string");
+        if (text[i] == '\'') break;
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value.push_back(text[i]);
+      }
+      ++i;
+    } else {
+      while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value.push_back(text[i++]);
+      }
+    }
+    s[std::move(key)] = std::move(value);
+  }
+  return s;
+}
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+std::uint16_t parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    bad("bad port \"" + std::string(text) + "\"");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+std::string os_user() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
+  return {};
+}
+
+}  // namespace
+
+SslMode parse_ssl_mode(std::string_view text) {
+  if (text == "disable") return SslMode::kDisable;
+  if (text == "allow") return SslMode::kAllow;
+  if (text == "prefer") return SslMode::kPrefer;
+  if (text == "require") return SslMode::kRequire;
+  if (text == "verify-ca") return SslMode::kVerifyCa;
+  if (text == "verify-full") return SslMode::kVerifyFull;
+  bad("unknown sslmode \"" + std::string(text) + "\"");
+}
+
+ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
+  const bool url =
+      conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+  Settings s = url ? parse_url(conninfo) : parse_keywords(conninfo);
+
+  // Unset keywords fall back to the environment, as in libpq.
+  static constexpr std::pair<const char*, const char*> kEnvironment[] = {
+      {"host", "PGHOST"},           {"port", "PGPORT"},
+      {"user", "PGUSER"},           {"password", "PGPASSWORD"},
+      {"dbname", "PGDATABASE"},     {"sslmode", "PGSSLMODE"},
+      {"sslrootcert", "PGSSLROOTCERT"}, {"sslcert", "PGSSLCERT"},
+      {"sslkey", "PGSSLKEY"},       {"application_name", "PGAPPNAME"},
+      {"connect_timeout", "PGCONNECT_TIMEOUT"}, {"options", "PGOPTIONS"},
+  };
+  for (const auto& [key, var] : kEnvironment) {
+    if (!s.contains(key)) {
+      if (auto v = env(var)) s[key] = *v;
+    }
+  }
+
+  ConnectOptions o;
+  for (auto& [key, value] : s) {
+    if (key == "host") {
+      o.host = value;
+    } else if (key == "port") {
+      o.port = parse_port(value);
+    } else if (key == "user") {
+      o.user = value;
+    } else if (key == "password") {
+      o.password = value;
+    } else if (key == "dbname") {
+      o.database = value;
+    } else if (key == "application_name") {
+      o.application_name = value;
+    } else if (key == "options") {
+      o.options = value;
+    } else if (key == "sslmode") {
+      o.ssl_mode = parse_ssl_mode(value);
+    } else if (key == "sslrootcert") {
+      o.ssl_root_cert = value;
+    } else if (key == "sslcert") {
+      o.ssl_cert = value;
+    } else if (key == "sslkey") {
+      o.ssl_key = value;
+    } else if (key == "connect_timeout") {
+      int seconds = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+      if (ec != std::errc{} || ptr != value.data() + value.size() || seconds < 0) {
+        bad(absl::StrCat("bad connect_timeout \"", value, "\""));
+      }
+      o.connect_timeout = std::chrono::seconds(seconds);
+    } else if (key == "statement_cache_size") {
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || ptr != value.data() + value.size()) {
+        bad(absl::StrCat("bad statement_cache_size \"", value, "\""));
+      }
+      o.statement_cache_size = n;
+      o.unnamed_statements_only = n == 0;
+    } else {
+      // Anything else is a server setting sent at startup, as libpq does with unknown
+      // keywords only for some; tern is explicit: it must be a GUC name.
+      o.parameters.emplace_back(key, value);
+    }
+  }
+  if (o.user.empty()) o.user = os_user();
+  if (o.database.empty()) o.database = o.user;
+  return o;
+}
+
+std::string ConnectOptions::socket_path() const {
+  return absl::StrCat(host.empty() ? "/var/run/postgresql" : host, "/.s.PGSQL.", port);
+}
+
+}  // namespace tern::pg

@@ -1,0 +1,37 @@
+#include "tern/protocol/transport.hpp"
+
+#include <utility>
+
+namespace tern::protocol {
+
+ring::Task<void> Transport::start_tls(std::shared_ptr<const ring::TlsContext> context,
+                                      std::string host, ring::Deadline deadline) {
+  ring::TlsStream stream = co_await ring::TlsStream::handshake(std::move(socket_),
+                                                               std::move(context), std::move(host),
+                                                               deadline);
+  tls_ = std::make_unique<ring::TlsStream>(std::move(stream));
+}
+
+ring::Task<std::size_t> Transport::read(std::span<std::byte> buf, ring::Deadline deadline) {
+  if (tls_) co_return co_await tls_->read(buf, deadline);
+  co_return co_await socket_.recv(buf, deadline);
+}
+
+ring::Task<void> Transport::write(std::span<const std::byte> buf, ring::Deadline deadline) {
+  if (tls_) {
+    co_await tls_->write_all(buf, deadline);
+  } else {
+    co_await socket_.send_all(buf, deadline);
+  }
+}
+
+ring::Task<void> Transport::close() {
+  if (tls_) {
+    co_await tls_->close();
+    tls_.reset();
+  } else if (socket_.is_open()) {
+    co_await socket_.close();
+  }
+}
+
+}  // namespace tern::protocol
