@@ -174,12 +174,13 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
 
   // Unset keywords fall back to the environment, as in libpq.
   static constexpr std::pair<const char*, const char*> kEnvironment[] = {
-      {"host", "PGHOST"},           {"port", "PGPORT"},
+      {"host", "PGHOST"},           {"hostaddr", "PGHOSTADDR"},   {"port", "PGPORT"},
       {"user", "PGUSER"},           {"password", "PGPASSWORD"},
       {"dbname", "PGDATABASE"},     {"sslmode", "PGSSLMODE"},
       {"sslrootcert", "PGSSLROOTCERT"}, {"sslcert", "PGSSLCERT"},
       {"sslkey", "PGSSLKEY"},       {"application_name", "PGAPPNAME"},
       {"connect_timeout", "PGCONNECT_TIMEOUT"}, {"options", "PGOPTIONS"},
+      {"channel_binding", "PGCHANNELBINDING"},
   };
   for (const auto& [key, var] : kEnvironment) {
     if (!s.contains(key)) {
@@ -191,6 +192,8 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
   for (auto& [key, value] : s) {
     if (key == "host") {
       o.host = value;
+    } else if (key == "hostaddr") {
+      o.hostaddr = value;
     } else if (key == "port") {
       o.port = parse_port(value);
     } else if (key == "user") {
@@ -203,6 +206,16 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       o.application_name = value;
     } else if (key == "options") {
       o.options = value;
+    } else if (key == "channel_binding") {
+      if (value == "disable") {
+        o.channel_binding = ChannelBindingMode::kDisable;
+      } else if (value == "prefer") {
+        o.channel_binding = ChannelBindingMode::kPrefer;
+      } else if (value == "require") {
+        o.channel_binding = ChannelBindingMode::kRequire;
+      } else {
+        bad("unknown channel_binding \"" + value + "\"");
+      }
     } else if (key == "sslmode") {
       o.ssl_mode = parse_ssl_mode(value);
     } else if (key == "sslrootcert") {

@@ -11,6 +11,8 @@
 namespace tern::pg {
 
 /// The answer to AuthenticationMD5Password: "md5" + hex(md5(hex(md5(password + user)) + salt)).
+/// Throws protocol::ProtocolError(kAuthentication) if OpenSSL cannot compute MD5 (e.g. a
+/// FIPS-only provider).
 std::string md5_password(std::string_view user, std::string_view password,
                          std::span<const std::uint8_t, 4> salt);
 
@@ -23,34 +25,61 @@ enum class ChannelBinding {
 
 /// One SCRAM-SHA-256 exchange, client side. Usage: client_first() → send in SASLInitialResponse;
 /// client_final(server-first) → send in SASLResponse; verify_server_final(server-final).
-/// Failures throw protocol::ProtocolError(kAuthentication) with a clear reason.
+/// Failures caused by the server's messages throw protocol::ProtocolError(kAuthentication) with
+/// a clear reason; calling the steps out of order throws std::logic_error.
+///
+/// Password preparation: PostgreSQL runs the password through SASLprep (RFC 4013). ASCII
+/// passwords are unchanged by SASLprep and are used as is. Non-ASCII passwords are sent as their
+/// raw UTF-8 bytes without normalization; this matches libpq and the server whenever SASLprep
+/// would fail or leave the password unchanged (any password already in NFKC without mapped or
+/// prohibited characters), but differs for passwords that SASLprep would rewrite.
+///
+/// The password and derived keys are wiped (OPENSSL_cleanse) as soon as they are no longer
+/// needed and on destruction. Not copyable; movable.
 class ScramClient {
  public:
   /// Limit on the server's iteration count (a hostile server could ask for billions).
   static constexpr std::uint32_t kMaxIterations = 1'000'000;
 
-  /// `cb_data` is the tls-server-end-point hash when `binding` is kTlsServerEndPoint.
-  /// `client_nonce` is for tests; empty means 18 random bytes, base64-encoded.
+  /// `cb_data` is the tls-server-end-point hash when `binding` is kTlsServerEndPoint (it must
+  /// then be non-empty; it is ignored otherwise). `client_nonce` is for tests; empty means 18
+  /// random bytes, base64-encoded. `user` is the SCRAM user name put in client-first-message;
+  /// PostgreSQL ignores it (it uses the startup packet's user), so it is empty by default; tests
+  /// set it to reproduce RFC vectors. Throws std::invalid_argument for an empty `cb_data` with
+  /// kTlsServerEndPoint or a `client_nonce` with characters outside printable ASCII or ','.
   ScramClient(std::string password, ChannelBinding binding, std::vector<std::uint8_t> cb_data = {},
-              std::string client_nonce = {});
+              std::string client_nonce = {}, std::string user = {});
+  /// Wipes the password and the expected server signature.
+  ~ScramClient();
+  ScramClient(const ScramClient&) = delete;
+  ScramClient& operator=(const ScramClient&) = delete;
+  /// Moves the exchange state (the source is left empty).
+  ScramClient(ScramClient&&) noexcept = default;
+  /// Moves the exchange state (the source is left empty).
+  ScramClient& operator=(ScramClient&&) noexcept = default;
 
   /// The SASL mechanism name to announce: "SCRAM-SHA-256" or "SCRAM-SHA-256-PLUS".
   const char* mechanism() const noexcept;
-  /// client-first-message.
+  /// client-first-message: the GS2 header followed by "n=<user>,r=<client nonce>".
   std::string client_first();
   /// client-final-message, from the server-first-message (checks the nonce, salt and
-  /// iteration count).
+  /// iteration count). Must follow client_first(), once.
   std::string client_final(std::string_view server_first);
-  /// Checks the server-final-message's signature (constant-time) or error attribute.
+  /// Checks the server-final-message's signature (constant-time) or error attribute. Throws
+  /// ProtocolError(kAuthentication) unless the server proved it knows the password.
   void verify_server_final(std::string_view server_final) const;
 
  private:
+  enum class State { kInitial, kFirstSent, kFinalSent };
+
   std::string password_;
   ChannelBinding binding_;
   std::vector<std::uint8_t> cb_data_;
   std::string client_nonce_;
+  std::string user_;
   std::string client_first_bare_;
   std::vector<std::uint8_t> server_signature_;
+  State state_ = State::kInitial;
 };
 
 }  // namespace tern::pg

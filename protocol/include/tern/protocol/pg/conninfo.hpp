@@ -4,11 +4,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "tern/ring/tls.hpp"
+
 namespace tern::pg {
+
+/// libpq's channel_binding values: whether SCRAM must bind the TLS channel (SCRAM-SHA-256-PLUS).
+enum class ChannelBindingMode { kDisable, kPrefer, kRequire };
 
 /// libpq's sslmode values.
 enum class SslMode { kDisable, kAllow, kPrefer, kRequire, kVerifyCa, kVerifyFull };
@@ -21,6 +27,9 @@ struct ConnectOptions {
   /// A host name, an IP address, or a directory holding the server's Unix socket (starts
   /// with '/'). Empty means the Unix socket in /var/run/postgresql.
   std::string host;
+  /// A numeric address to connect to instead of resolving `host`; `host` is still the name
+  /// TLS verifies and sends as SNI (libpq's hostaddr).
+  std::string hostaddr;
   std::uint16_t port = 5432;
   std::string user;
   std::string password;
@@ -35,8 +44,20 @@ struct ConnectOptions {
   /// Client certificate and key (PEM), optional.
   std::string ssl_cert;
   std::string ssl_key;
+  /// A TLS context to share between the connections of a pool; built from the ssl_* settings
+  /// when empty.
+  std::shared_ptr<const ring::TlsContext> tls_context;
+  /// SCRAM channel binding: prefer uses it when TLS and the server allow; require fails
+  /// unless the exchange is SCRAM-SHA-256-PLUS.
+  ChannelBindingMode channel_binding = ChannelBindingMode::kPrefer;
   /// Time allowed for connect, TLS and authentication together; zero = no limit.
   std::chrono::milliseconds connect_timeout{0};
+  /// Time allowed for a CancelRequest and for draining the cancelled query's output before
+  /// the connection is given up.
+  std::chrono::milliseconds cancel_timeout{5000};
+  /// Largest server message accepted (a DataRow of a huge value, say); larger is a
+  /// ProtocolError.
+  std::size_t max_message_size = std::size_t{1} << 30;
   /// Named prepared statements kept per connection (least recently used are closed).
   std::size_t statement_cache_size = 256;
   /// Only unnamed statements (for PgBouncer in transaction mode): no server-side cache.
@@ -51,7 +72,11 @@ struct ConnectOptions {
   static ConnectOptions parse(std::string_view conninfo);
 
   /// True when `host` names a Unix socket directory.
-  bool is_unix_socket() const noexcept { return host.empty() || host.front() == '/'; }
+  bool is_unix_socket() const noexcept {
+    return hostaddr.empty() && (host.empty() || host.front() == '/');
+  }
+  /// Where to connect over TCP: hostaddr when set, host otherwise.
+  const std::string& connect_host() const noexcept { return hostaddr.empty() ? host : hostaddr; }
   /// The socket path for a Unix-socket host: DIR/.s.PGSQL.PORT.
   std::string socket_path() const;
 };

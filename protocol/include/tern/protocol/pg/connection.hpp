@@ -1,0 +1,193 @@
+// A PostgreSQL connection: the codecs of protocol/pg bound to a ring socket (the only I/O in
+// the PostgreSQL protocol layer). One operation at a time; callers (the pool) serialise access.
+// https://www.postgresql.org/docs/15/protocol-flow.html
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tern/protocol/pg/backend.hpp"
+#include "tern/protocol/pg/conninfo.hpp"
+#include "tern/protocol/pg/params.hpp"
+#include "tern/protocol/pg/result.hpp"
+#include "tern/protocol/transport.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/task.hpp"
+
+namespace tern::pg {
+
+/// Options of one query.
+struct QueryOptions {
+  /// The query must finish by then; on expiry the server is asked to cancel it and the
+  /// caller gets QueryTimeout.
+  ring::Deadline deadline = ring::kNoDeadline;
+  /// Result column format: binary (default; exact and fast) for the types tern decodes, text
+  /// for the others; or text for every column.
+  Format result_format = Format::kBinary;
+};
+
+/// An asynchronous NOTIFY received on a channel this connection LISTENs to.
+struct Notification {
+  std::int32_t pid = 0;
+  std::string channel;
+  std::string payload;
+};
+
+/// One query of a pipeline batch.
+struct PipelineQuery {
+  std::string sql;
+  Params params;
+};
+
+/// A connection to one PostgreSQL backend. Move-only; not thread-safe; one operation at a time
+/// (cancel() excepted). After ConnectionLost or a ProtocolError it is not is_usable(): close it
+/// and open another.
+///
+/// Errors: server errors throw the DatabaseError subclass their SQLSTATE calls for (the
+/// connection stays usable); a broken stream throws ConnectionLost; bytes that break the
+/// protocol throw protocol::ProtocolError; a passed deadline throws QueryTimeout after the
+/// server confirmed the cancel (usable) or gave up on it (not usable); a stop request on the
+/// task throws ring::CancelledError after the same clean-up.
+class Connection {
+ public:
+  /// Connects, negotiates TLS per options.ssl_mode, authenticates and waits until the server
+  /// is ready. Throws ConnectionLost (cannot connect, TLS failure, timeout), OperationalError
+  /// (e.g. wrong password: SQLSTATE 28P01) or InterfaceError (an authentication method tern
+  /// does not support, or channel binding required but impossible).
+  static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  /// Runs one or more ';'-separated statements with the simple protocol (text results, no
+  /// parameters); returns each statement's result. An error in one statement throws after
+  /// the server skipped the rest.
+  ring::Task<std::vector<Result>> simple_query(std::string_view sql, QueryOptions options = {});
+
+  /// Runs `sql` with parameters ($1, $2, ...) through the extended protocol, as a named prepared
+  /// statement cached per connection (or an unnamed one with a cached description when
+  /// options().unnamed_statements_only).
+  ring::Task<Result> execute(std::string_view sql, const Params& params = {},
+                             QueryOptions options = {});
+
+  /// Sends all queries in one write with one Sync and returns their results in order (new
+  /// statements are prepared first, all in one round trip). The batch is one implicit
+  /// transaction unless a transaction is open: an error stops it, rolls the implicit
+  /// transaction back, and is thrown once the connection is ready again.
+  ring::Task<std::vector<Result>> pipeline(const std::vector<PipelineQuery>& queries,
+                                           QueryOptions options = {});
+
+  /// Asks the server to cancel the running query of this connection (CancelRequest over a new
+  /// socket) and waits until the server has acted on it. Safe to call from another task
+  /// while a query is pending.
+  ring::Task<void> cancel();
+
+  /// Waits for the next NOTIFY (after LISTEN). Throws ring::TimeoutError at the deadline (the
+  /// connection stays usable).
+  ring::Task<Notification> wait_for_notification(ring::Deadline deadline = ring::kNoDeadline);
+
+  /// COPY ... FROM STDIN: streams `chunks` (in the COPY format the statement names; chunk
+  /// boundaries need not match rows) and returns the number of rows copied.
+  ring::Task<std::uint64_t> copy_in(std::string_view sql, const std::vector<std::string>& chunks,
+                                    QueryOptions options = {});
+  /// COPY ... TO STDOUT: calls `sink` for each CopyData the server sends (one row each in the
+  /// text and CSV formats) and returns the row count.
+  ring::Task<std::uint64_t> copy_out(std::string_view sql,
+                                     const std::function<void(std::string_view)>& sink,
+                                     QueryOptions options = {});
+
+  /// Sends Terminate and closes the socket. Never throws.
+  ring::Task<void> close();
+
+  /// False after a broken stream, protocol violation, failed drain or close().
+  bool is_usable() const noexcept { return !broken_ && transport_.is_open(); }
+  /// The transaction status from the last ReadyForQuery.
+  backend::TransactionStatus transaction_status() const noexcept { return status_; }
+  /// A server parameter (server_version, TimeZone, ...) from ParameterStatus; "" if unknown.
+  std::string_view parameter(std::string_view name) const;
+  /// The backend's process id.
+  std::int32_t backend_pid() const noexcept { return key_.pid; }
+  /// True when the stream is TLS-encrypted.
+  bool is_tls() const noexcept { return transport_.is_tls(); }
+  /// The SASL mechanism used to authenticate ("SCRAM-SHA-256-PLUS", ...), or the method name.
+  const std::string& auth_method() const noexcept { return auth_method_; }
+  /// Statements currently prepared on the server (named mode) or described (unnamed mode).
+  std::size_t cached_statements() const noexcept { return cache_.size(); }
+  /// The options it was opened with.
+  const ConnectOptions& options() const noexcept { return options_; }
+
+ private:
+  struct Statement;
+  using StatementList = std::list<Statement>;
+
+  Connection(ring::Loop& loop, ConnectOptions options);
+
+  // Start-up (startup.cpp).
+  ring::Task<void> open(ring::Deadline deadline);
+  ring::Task<void> negotiate_tls(ring::Deadline deadline);
+  ring::Task<void> authenticate(ring::Deadline deadline);
+  ring::Task<void> authenticate_sasl(Bytes mechanisms, ring::Deadline deadline);
+  void write_startup();
+
+  // I/O (connection.cpp).
+  std::optional<backend::Message> next_buffered();
+  ring::Task<void> fill(ring::Deadline deadline);
+  ring::Task<backend::Message> read_message(ring::Deadline deadline);
+  ring::Task<void> flush(ring::Deadline deadline);
+  bool handle_async(const backend::Message& m);
+  std::exception_ptr error_response(const backend::Message& m);
+  [[noreturn]] void break_connection(const std::string& why);
+
+  // Queries (query.cpp).
+  const std::string& make_key(std::string_view sql, const Params& params);
+  Statement& lookup(std::string_view sql, const Params& params);
+  void write_prepare(Statement& s);
+  void write_execute(const Statement& s, const Params& params, Format format);
+  void start_result(Result& result, const Statement& s, Format format) const;
+  ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
+  ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,
+                                        ring::Deadline deadline);
+  ring::Task<void> receive_results(std::vector<Result>& results, ring::Deadline deadline);
+  ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
+  ring::Task<Result> execute_once(std::string_view sql, const Params& params,
+                                  const QueryOptions& options);
+  void forget(const Statement& s);
+  /// Sends out_, then runs `receive`; turns a passed deadline or a stop request into a
+  /// cancel + drain (QueryTimeout / CancelledError).
+  ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
+  ring::Task<bool> cancel_and_drain();
+
+  ring::Loop* loop_;
+  ConnectOptions options_;
+  protocol::Transport transport_;
+  std::vector<std::byte> in_;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+  std::string out_;
+  bool broken_ = false;
+  std::string auth_method_;
+  backend::BackendKeyData key_;
+  backend::TransactionStatus status_ = backend::TransactionStatus::kIdle;
+  absl::flat_hash_map<std::string, std::string> parameters_;
+  std::deque<Notification> notifications_;
+
+  // The statement cache: LRU list (front = most recent) indexed by SQL + parameter types.
+  std::unique_ptr<StatementList> statements_;
+  absl::flat_hash_map<std::string, StatementList::iterator> cache_;
+  std::string key_buffer_;
+  std::uint64_t next_statement_id_ = 0;
+  std::uint64_t batch_ = 0;  // statements used by the current batch are never evicted
+};
+
+}  // namespace tern::pg

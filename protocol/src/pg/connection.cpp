@@ -1,0 +1,191 @@
+// Connection life cycle and the I/O primitives every operation uses: a receive buffer that
+// frames backend messages in place (messages are views into it until the next read), a send
+// buffer flushed in one write, and the asynchronous messages that can arrive at any time.
+#include "tern/protocol/pg/connection.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/frontend.hpp"
+#include "statement.hpp"
+#include "tern/ring/error.hpp"
+
+namespace tern::pg {
+
+namespace {
+
+constexpr std::size_t kInitialBuffer = 64 * 1024;
+// A buffer grown for one huge message shrinks back once it is empty again.
+constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;
+
+}  // namespace
+
+Connection::Connection(ring::Loop& loop, ConnectOptions options)
+    : loop_(&loop),
+      options_(std::move(options)),
+      in_(kInitialBuffer),
+      statements_(std::make_unique<StatementList>()) {}
+
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+std::string_view Connection::parameter(std::string_view name) const {
+  const auto it = parameters_.find(std::string(name));
+  return it == parameters_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+void Connection::break_connection(const std::string& why) {
+  broken_ = true;
+  throw ConnectionLost(why);
+}
+
+std::optional<backend::Message> Connection::next_buffered() {
+  std::size_t consumed = 0;
+  std::optional<backend::Message> m;
+  try {
+    m = backend::frame(Bytes(in_.data() + in_begin_, in_end_ - in_begin_), consumed,
+                       options_.max_message_size);
+  } catch (...) {
+    broken_ = true;
+    throw;
+  }
+  in_begin_ += consumed;
+  return m;
+}
+
+ring::Task<void> Connection::fill(ring::Deadline deadline) {
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+    if (in_.size() > kShrinkAbove) {
+      in_.resize(kInitialBuffer);
+      in_.shrink_to_fit();
+    }
+  }
+  const std::size_t need = backend::frame_size(Bytes(in_.data() + in_begin_, in_end_ - in_begin_));
+  if (in_begin_ > 0 && (in_.size() - in_begin_ < need || in_.size() - in_end_ < 4096)) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.size() < need) in_.resize(need);
+  std::size_t n = 0;
+  try {
+    n = co_await transport_.read(std::span(in_.data() + in_end_, in_.size() - in_end_), deadline);
+  } catch (const ring::TimeoutError&) {
+    throw;  // nothing was read: the stream is intact
+  } catch (const ring::CancelledError&) {
+    throw;
+  } catch (const ring::IoError& e) {
+    break_connection(std::string("connection to the server lost: ") + e.what());
+  } catch (const ring::TlsError& e) {
+    break_connection(std::string("TLS failure: ") + e.what());
+  }
+  if (n == 0) break_connection("the server closed the connection");
+  in_end_ += n;
+}
+
+ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
+  for (;;) {
+    while (std::optional<backend::Message> m = next_buffered()) {
+      if (!handle_async(*m)) co_return *m;
+    }
+    co_await fill(deadline);
+  }
+}
+
+ring::Task<void> Connection::flush(ring::Deadline deadline) {
+  if (out_.empty()) co_return;
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  // A send cut short leaves an unknown prefix on the wire: whatever happens, the stream is
+  // out of sync and the connection cannot be used again.
+  try {
+    co_await transport_.write(protocol::as_bytes(out_), deadline);
+  } catch (const ring::TimeoutError&) {
+    broken_ = true;
+    throw;
+  } catch (const ring::CancelledError&) {
+    broken_ = true;
+    throw;
+  } catch (const ring::IoError& e) {
+    break_connection(std::string("connection to the server lost while sending: ") + e.what());
+  } catch (const ring::TlsError& e) {
+    break_connection(std::string("TLS failure while sending: ") + e.what());
+  }
+  out_.clear();
+}
+
+bool Connection::handle_async(const backend::Message& m) {
+  switch (m.type) {
+    case 'A': {
+      const backend::Notification n = backend::parse_notification(m.body);
+      notifications_.push_back({n.pid, std::string(n.channel), std::string(n.payload)});
+      return true;
+    }
+    case 'N':
+      backend::parse_error_fields(m.body);  // validated; notices are not surfaced yet
+      return true;
+    case 'S': {
+      const backend::ParameterStatus p = backend::parse_parameter_status(m.body);
+      parameters_[std::string(p.name)] = std::string(p.value);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+std::exception_ptr Connection::error_response(const backend::Message& m) {
+  ServerErrorInfo info = backend::parse_error_fields(m.body);
+  // FATAL and PANIC end the session: the server closes the socket after sending them.
+  if (info.severity == "FATAL" || info.severity == "PANIC") {
+    broken_ = true;
+    throw ConnectionLost(std::move(info));
+  }
+  try {
+    throw_server_error(std::move(info));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+ring::Task<void> Connection::close() {
+  if (transport_.is_open()) {
+    if (!broken_) {
+      out_.clear();
+      frontend::terminate(out_);
+      try {
+        co_await flush(ring::deadline_after(std::chrono::seconds(1)));
+      } catch (...) {  // closing anyway
+      }
+    }
+    try {
+      co_await transport_.close();
+    } catch (...) {  // a broken peer cannot stop us from letting go
+    }
+  }
+  broken_ = true;
+}
+
+ring::Task<Notification> Connection::wait_for_notification(ring::Deadline deadline) {
+  for (;;) {
+    if (!notifications_.empty()) {
+      Notification n = std::move(notifications_.front());
+      notifications_.pop_front();
+      co_return n;
+    }
+    if (std::optional<backend::Message> m = next_buffered()) {
+      if (!handle_async(*m)) {
+        broken_ = true;
+        throw protocol::ProtocolError(
+            protocol::ProtocolErrc::kUnexpectedMessage,
+            std::string("message '") + m->type + "' while the connection was idle");
+      }
+      continue;
+    }
+    co_await fill(deadline);
+  }
+}
+
+}  // namespace tern::pg

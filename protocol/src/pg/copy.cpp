@@ -1,0 +1,107 @@
+// COPY FROM STDIN and COPY TO STDOUT over the simple protocol.
+// https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
+#include "absl/strings/str_cat.h"
+#include "statement.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/frontend.hpp"
+
+namespace tern::pg {
+
+namespace {
+
+// CopyData is sent in writes of about this size.
+constexpr std::size_t kCopyFlushSize = 256 * 1024;
+
+[[noreturn]] void unexpected(char type, const char* during) {
+  throw protocol::ProtocolError(
+      protocol::ProtocolErrc::kUnexpectedMessage,
+      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
+}
+
+}  // namespace
+
+ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
+                                              const std::vector<std::string>& chunks,
+                                              QueryOptions options) {
+  frontend::query(out_, sql);
+  std::uint64_t rows = 0;
+  auto receive = [&]() -> ring::Task<void> {
+    std::exception_ptr error;
+    for (;;) {
+      const backend::Message m = co_await read_message(options.deadline);
+      switch (m.type) {
+        case 'G':
+          backend::parse_copy_response(m.body);
+          for (const std::string& chunk : chunks) {
+            frontend::copy_data(out_, chunk);
+            if (out_.size() >= kCopyFlushSize) co_await flush(options.deadline);
+          }
+          frontend::copy_done(out_);
+          co_await flush(options.deadline);
+          break;
+        case 'C':
+          rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
+          break;
+        case 'E':
+          if (!error) error = error_response(m);
+          break;
+        case 'Z':
+          status_ = backend::parse_ready_for_query(m.body);
+          if (error) std::rethrow_exception(error);
+          co_return;
+        default:
+          broken_ = true;
+          unexpected(m.type, "COPY FROM STDIN");
+      }
+    }
+  };
+  co_await round_trip(options, receive());
+  co_return rows;
+}
+
+ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
+                                               const std::function<void(std::string_view)>& sink,
+                                               QueryOptions options) {
+  frontend::query(out_, sql);
+  std::uint64_t rows = 0;
+  auto receive = [&]() -> ring::Task<void> {
+    std::exception_ptr error;
+    for (;;) {
+      const backend::Message m = co_await read_message(options.deadline);
+      switch (m.type) {
+        case 'H':
+          backend::parse_copy_response(m.body);
+          break;
+        case 'd':
+          if (!error) {
+            try {
+              sink(protocol::as_chars(m.body));
+            } catch (...) {  // the rest of the data is still read, to stay in sync
+              error = std::current_exception();
+            }
+          }
+          break;
+        case 'c':
+          backend::expect_empty(m);
+          break;
+        case 'C':
+          rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
+          break;
+        case 'E':
+          if (!error) error = error_response(m);
+          break;
+        case 'Z':
+          status_ = backend::parse_ready_for_query(m.body);
+          if (error) std::rethrow_exception(error);
+          co_return;
+        default:
+          broken_ = true;
+          unexpected(m.type, "COPY TO STDOUT");
+      }
+    }
+  };
+  co_await round_trip(options, receive());
+  co_return rows;
+}
+
+}  // namespace tern::pg

@@ -1,0 +1,442 @@
+// Queries: the simple protocol, the extended protocol over a per-connection statement cache
+// (LRU; named statements, or unnamed ones with cached descriptions for PgBouncer), pipelined
+// batches with one Sync, and the cancel + drain that follows a passed deadline or a stop
+// request. https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "statement.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/frontend.hpp"
+#include "tern/ring/error.hpp"
+
+namespace tern::pg {
+
+namespace {
+
+using protocol::ProtocolErrc;
+using protocol::ProtocolError;
+
+// Unnamed mode keeps this many statement descriptions client-side.
+constexpr std::size_t kUnnamedDescriptions = 256;
+
+// Result types tern decodes in binary; everything else is fetched as text.
+bool binary_decodable(Oid type) {
+  switch (type) {
+    case oid::kBool: case oid::kBytea: case oid::kChar: case oid::kName: case oid::kInt8:
+    case oid::kInt2: case oid::kInt4: case oid::kText: case oid::kOid: case oid::kJson:
+    case oid::kFloat4: case oid::kFloat8: case oid::kBpchar: case oid::kVarchar: case oid::kDate:
+    case oid::kTime: case oid::kTimestamp: case oid::kTimestamptz: case oid::kInterval:
+    case oid::kNumeric: case oid::kUuid: case oid::kJsonb:
+    case oid::kBoolArray: case oid::kByteaArray: case oid::kCharArray: case oid::kNameArray:
+    case oid::kInt2Array: case oid::kInt4Array: case oid::kTextArray: case oid::kOidArray:
+    case oid::kBpcharArray: case oid::kVarcharArray: case oid::kInt8Array:
+    case oid::kFloat4Array: case oid::kFloat8Array: case oid::kJsonArray: case oid::kDateArray:
+    case oid::kTimeArray: case oid::kTimestampArray: case oid::kTimestamptzArray:
+    case oid::kIntervalArray: case oid::kNumericArray: case oid::kUuidArray:
+    case oid::kJsonbArray:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void unexpected(char type, const char* during) {
+  throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                      absl::StrCat("unexpected message '", std::string(1, type), "' during ",
+                                   during));
+}
+
+// A prepared statement the server no longer has, or whose result type changed under it (DDL):
+// the cached entry is stale, and the statement can be prepared again.
+bool is_stale_statement(const DatabaseError& e) {
+  const std::string& state = e.sqlstate();
+  return state == "26000" ||
+         (state == "0A000" && e.info().message.find("cached plan") != std::string::npos);
+}
+
+}  // namespace
+
+// ---- the statement cache ----
+
+const std::string& Connection::make_key(std::string_view sql, const Params& params) {
+  key_buffer_.assign(sql);
+  key_buffer_.push_back('\0');
+  key_buffer_.append(reinterpret_cast<const char*>(params.types().data()),
+                     params.types().size() * sizeof(Oid));
+  return key_buffer_;
+}
+
+Connection::Statement& Connection::lookup(std::string_view sql, const Params& params) {
+  if (const auto it = cache_.find(make_key(sql, params)); it != cache_.end()) {
+    statements_->splice(statements_->begin(), *statements_, it->second);
+    it->second->batch = batch_;
+    return *it->second;
+  }
+  Statement& s = statements_->emplace_front();
+  s.key = key_buffer_;
+  s.sql_size = sql.size();
+  if (!options_.unnamed_statements_only) s.name = absl::StrCat("tern_", ++next_statement_id_);
+  s.batch = batch_;
+  cache_.emplace(s.key, statements_->begin());
+  const std::size_t capacity =
+      options_.unnamed_statements_only ? kUnnamedDescriptions : options_.statement_cache_size;
+  // Statements of the batch being built stay, even past the capacity, until the next batch.
+  while (cache_.size() > capacity && statements_->back().batch != batch_) {
+    forget(statements_->back());
+  }
+  return s;
+}
+
+void Connection::forget(const Statement& s) {
+  // The Close goes out with the next batch; its CloseComplete is skipped when it comes back.
+  if (!s.name.empty() && s.described) frontend::close(out_, 'S', s.name);
+  const auto it = cache_.find(s.key);
+  const StatementList::iterator node = it->second;
+  cache_.erase(it);
+  statements_->erase(node);
+}
+
+// ---- encoding ----
+
+void Connection::write_execute(const Statement& s, const Params& params, Format format) {
+  if (s.name.empty()) frontend::parse(out_, "", s.sql(), params.types());
+  static constexpr std::span<const Format> kAllText;
+  frontend::bind(out_, "", s.name, params.formats(), params.size(), params.values(),
+                 format == Format::kText ? kAllText : std::span<const Format>(s.result_formats));
+  frontend::execute(out_, "", 0);
+}
+
+void Connection::start_result(Result& result, const Statement& s, Format format) const {
+  if (!s.columns) return;
+  if (format == Format::kBinary) {
+    result.set_columns(s.columns);
+    return;
+  }
+  auto text = std::make_shared<std::vector<backend::Column>>(*s.columns);
+  for (backend::Column& c : *text) c.format = Format::kText;
+  result.set_columns(std::move(text));
+}
+
+// ---- receiving ----
+
+ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>& statements,
+                                                  ring::Deadline deadline) {
+  std::size_t next = 0;
+  std::exception_ptr error;
+  for (;;) {
+    const backend::Message m = co_await read_message(deadline);
+    switch (m.type) {
+      case '1':  // ParseComplete
+      case '3':  // CloseComplete of an evicted statement
+        backend::expect_empty(m);
+        break;
+      case 't': {  // ParameterDescription: the types were given in Parse
+        std::vector<Oid> ignored;
+        backend::parse_parameter_description(m.body, ignored);
+        break;
+      }
+      case 'T':
+      case 'n': {
+        if (next >= statements.size()) unexpected(m.type, "Describe");
+        Statement& s = *statements[next++];
+        if (m.type == 'T') {
+          auto columns = std::make_shared<std::vector<backend::Column>>();
+          backend::parse_row_description(m.body, *columns);
+          bool all_binary = true;
+          bool all_text = true;
+          s.result_formats.clear();
+          for (backend::Column& c : *columns) {
+            c.format = binary_decodable(c.type) ? Format::kBinary : Format::kText;
+            all_binary = all_binary && c.format == Format::kBinary;
+            all_text = all_text && c.format == Format::kText;
+            s.result_formats.push_back(c.format);
+          }
+          if (all_binary) s.result_formats.assign(1, Format::kBinary);
+          if (all_text) s.result_formats.clear();
+          s.columns = std::move(columns);
+        } else {
+          backend::expect_empty(m);
+        }
+        s.described = true;
+        break;
+      }
+      case 'E':
+        if (!error) error = error_response(m);
+        break;
+      case 'Z':
+        status_ = backend::parse_ready_for_query(m.body);
+        if (error) {
+          // Parse failed for one statement; the server skipped the rest: none of the
+          // undescribed ones exists on the server.
+          for (Statement* s : statements) {
+            if (!s->described) forget(*s);
+          }
+          std::rethrow_exception(error);
+        }
+        co_return;
+      default:
+        broken_ = true;
+        unexpected(m.type, "Parse/Describe");
+    }
+  }
+}
+
+ring::Task<void> Connection::receive_results(std::vector<Result>& results,
+                                             ring::Deadline deadline) {
+  std::size_t next = 0;
+  std::exception_ptr error;
+  for (;;) {
+    const backend::Message m = co_await read_message(deadline);
+    switch (m.type) {
+      case '1':  // ParseComplete (unnamed mode)
+      case '2':  // BindComplete
+      case '3':  // CloseComplete of an evicted statement
+        backend::expect_empty(m);
+        break;
+      case 'D':
+        if (next >= results.size()) unexpected(m.type, "Execute");
+        results[next].add_row(m.body);
+        break;
+      case 'C':
+        if (next >= results.size()) unexpected(m.type, "Execute");
+        results[next++].set_command_tag(backend::parse_command_complete(m.body));
+        break;
+      case 'I':  // EmptyQueryResponse
+        backend::expect_empty(m);
+        if (next >= results.size()) unexpected(m.type, "Execute");
+        ++next;
+        break;
+      case 'E':
+        if (!error) error = error_response(m);
+        break;
+      case 'Z':
+        status_ = backend::parse_ready_for_query(m.body);
+        if (error) std::rethrow_exception(error);
+        if (next != results.size()) {
+          broken_ = true;
+          throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                              absl::StrCat("ReadyForQuery after ", next, " of ", results.size(),
+                                           " results"));
+        }
+        co_return;
+      default:
+        broken_ = true;
+        unexpected(m.type, "Execute");
+    }
+  }
+}
+
+ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::Deadline deadline) {
+  std::exception_ptr error;
+  bool open = false;  // a RowDescription started a result that CommandComplete has not ended
+  for (;;) {
+    const backend::Message m = co_await read_message(deadline);
+    switch (m.type) {
+      case 'T': {
+        auto columns = std::make_shared<std::vector<backend::Column>>();
+        backend::parse_row_description(m.body, *columns);
+        results.emplace_back().set_columns(std::move(columns));
+        open = true;
+        break;
+      }
+      case 'D':
+        if (!open) unexpected(m.type, "a simple query");
+        results.back().add_row(m.body);
+        break;
+      case 'C':
+        if (!open) results.emplace_back();
+        results.back().set_command_tag(backend::parse_command_complete(m.body));
+        open = false;
+        break;
+      case 'I':
+        backend::expect_empty(m);
+        break;
+      case 'G':  // COPY FROM STDIN inside a simple query: refuse it, the server errors out
+        backend::parse_copy_response(m.body);
+        frontend::copy_fail(out_, "COPY FROM STDIN needs Connection::copy_in");
+        co_await flush(deadline);
+        break;
+      case 'H':  // COPY TO STDOUT: its data is skipped, and the caller told why
+        backend::parse_copy_response(m.body);
+        if (!error) {
+          error = std::make_exception_ptr(
+              InterfaceError("COPY TO STDOUT needs Connection::copy_out"));
+        }
+        break;
+      case 'd':
+      case 'c':
+        break;
+      case 'E':
+        if (!error) error = error_response(m);
+        open = false;
+        break;
+      case 'Z':
+        status_ = backend::parse_ready_for_query(m.body);
+        if (error) std::rethrow_exception(error);
+        co_return;
+      default:
+        broken_ = true;
+        unexpected(m.type, "a simple query");
+    }
+  }
+}
+
+// ---- operations ----
+
+ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  std::exception_ptr interrupted;
+  bool timed_out = false;
+  try {
+    co_await flush(options.deadline);
+    co_await std::move(receive);
+    co_return;
+  } catch (const ring::TimeoutError&) {
+    interrupted = std::current_exception();
+    timed_out = true;
+  } catch (const ring::CancelledError&) {
+    interrupted = std::current_exception();
+  }
+  // Still in sync (the send completed): cancel the query and read up to its ReadyForQuery
+  // with a task context of its own, as the caller's stop request must not stop the clean-up.
+  bool kept = false;
+  if (!broken_) {
+    ring::TaskContext cleanup;
+    kept = co_await ring::with_context(cleanup, cancel_and_drain());
+  }
+  if (timed_out) {
+    throw QueryTimeout(kept ? "the query ran past its deadline and was cancelled"
+                            : "the query ran past its deadline; the connection was discarded");
+  }
+  std::rethrow_exception(interrupted);
+}
+
+ring::Task<bool> Connection::cancel_and_drain() {
+  try {
+    co_await cancel();
+  } catch (...) {  // the query may still end on its own within the drain budget
+  }
+  const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
+  bool drained = false;
+  try {
+    for (;;) {
+      const backend::Message m = co_await read_message(deadline);
+      if (m.type == 'Z') {
+        status_ = backend::parse_ready_for_query(m.body);
+        drained = true;
+        break;
+      }
+      if (m.type == 'E') error_response(m);  // throws (and breaks) only for FATAL
+      if (m.type == 'G') {
+        frontend::copy_fail(out_, "cancelled by the client");
+        co_await flush(deadline);
+      }
+    }
+  } catch (...) {
+    drained = false;
+  }
+  if (!drained) broken_ = true;
+  co_return drained;
+}
+
+ring::Task<void> Connection::cancel() {
+  std::string request;
+  frontend::cancel_request(request, key_.pid, key_.secret);
+  const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
+  // (No co_await inside ?: — GCC 12 miscompiles it.)
+    ring::Socket socket;
+    if (options_.is_unix_socket()) {
+      socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
+    } else {
+      socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
+                                                  deadline);
+    }
+  co_await socket.send_all(protocol::as_bytes(request), deadline);
+  // The server closes the socket once it has signalled the backend: after that, the cancel
+  // cannot hit a later query of this connection.
+  std::byte ignored[1];
+  co_await socket.recv(ignored, deadline);
+  co_await socket.close();
+}
+
+ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
+                                     const QueryOptions& options) {
+  for (Statement* s : statements) {
+    frontend::parse(out_, s->name, s->sql(),
+                    std::span(reinterpret_cast<const Oid*>(s->key.data() + s->sql_size + 1),
+                              (s->key.size() - s->sql_size - 1) / sizeof(Oid)));
+    frontend::describe(out_, 'S', s->name);
+  }
+  frontend::sync(out_);
+  co_await round_trip(options, receive_descriptions(statements, options.deadline));
+}
+
+ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
+                                                         QueryOptions options) {
+  frontend::query(out_, sql);
+  std::vector<Result> results;
+  co_await round_trip(options, receive_simple(results, options.deadline));
+  co_return results;
+}
+
+ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params,
+                                            const QueryOptions& options) {
+  ++batch_;
+  Statement& s = lookup(sql, params);
+  if (!s.described) {
+    const std::vector<Statement*> missing = {&s};
+    co_await prepare(missing, options);
+  }
+  std::vector<Result> results(1);
+  start_result(results[0], s, options.result_format);
+  write_execute(s, params, options.result_format);
+  frontend::sync(out_);
+  co_await round_trip(options, receive_results(results, options.deadline));
+  co_return std::move(results[0]);
+}
+
+ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
+                                       QueryOptions options) {
+  for (bool first = true;; first = false) {
+    try {
+      co_return co_await execute_once(sql, params, options);
+    } catch (const DatabaseError& e) {
+      if (!first || !is_stale_statement(e)) throw;
+      // The cached statement is stale (DDL, DISCARD ALL): drop it. Outside a transaction the
+      // query simply runs again; inside one, the error has aborted the transaction.
+      if (const auto it = cache_.find(make_key(sql, params)); it != cache_.end()) {
+        forget(*it->second);
+      }
+      if (status_ != backend::TransactionStatus::kIdle) throw;
+    }
+  }
+}
+
+ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQuery>& queries,
+                                                     QueryOptions options) {
+  ++batch_;
+  std::vector<Statement*> statements;
+  std::vector<Statement*> missing;
+  statements.reserve(queries.size());
+  for (const PipelineQuery& q : queries) {
+    Statement& s = lookup(q.sql, q.params);
+    statements.push_back(&s);
+    if (!s.described && std::find(missing.begin(), missing.end(), &s) == missing.end()) {
+      missing.push_back(&s);
+    }
+  }
+  if (!missing.empty()) co_await prepare(missing, options);
+  std::vector<Result> results(queries.size());
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    start_result(results[i], *statements[i], options.result_format);
+    write_execute(*statements[i], queries[i].params, options.result_format);
+  }
+  frontend::sync(out_);
+  co_await round_trip(options, receive_results(results, options.deadline));
+  co_return results;
+}
+
+}  // namespace tern::pg

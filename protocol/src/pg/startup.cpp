@@ -1,0 +1,285 @@
+// Opening a PostgreSQL connection: socket, SSLRequest + TLS, StartupMessage, authentication
+// (trust, cleartext, MD5, SCRAM-SHA-256 and -PLUS) and the wait for the first ReadyForQuery.
+// https://www.postgresql.org/docs/15/protocol-flow.html#id-1.10.6.7.3
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "statement.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/auth.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/protocol/pg/frontend.hpp"
+#include "tern/ring/error.hpp"
+
+namespace tern::pg {
+
+namespace {
+
+using protocol::ProtocolErrc;
+using protocol::ProtocolError;
+
+std::string describe_target(const ConnectOptions& o) {
+  return o.is_unix_socket() ? o.socket_path() : absl::StrCat(o.host, ":", o.port);
+}
+
+ring::TlsVerify verify_level(SslMode mode) {
+  switch (mode) {
+    case SslMode::kVerifyFull: return ring::TlsVerify::kFull;
+    case SslMode::kVerifyCa: return ring::TlsVerify::kCa;
+    default: return ring::TlsVerify::kNone;
+  }
+}
+
+[[noreturn]] void unexpected(char type, const char* during) {
+  throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                      absl::StrCat("unexpected message '", std::string(1, type), "' during ",
+                                   during));
+}
+
+}  // namespace
+
+ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions options) {
+  const ring::Deadline deadline = options.connect_timeout.count() > 0
+                                      ? ring::deadline_after(options.connect_timeout)
+                                      : ring::kNoDeadline;
+  Connection c(loop, std::move(options));
+  co_await c.open(deadline);
+  co_return std::move(c);
+}
+
+ring::Task<void> Connection::open(ring::Deadline deadline) {
+  const std::string target = describe_target(options_);
+  std::string failure;
+  try {
+    // (No co_await inside ?: — GCC 12 miscompiles it.)
+    ring::Socket socket;
+    if (options_.is_unix_socket()) {
+      socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
+    } else {
+      socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
+                                                  deadline);
+    }
+    transport_ = protocol::Transport(std::move(socket));
+    // libpq does not use TLS over Unix sockets either: the kernel is the only other party.
+    if (!options_.is_unix_socket() && options_.ssl_mode >= SslMode::kPrefer) {
+      co_await negotiate_tls(deadline);
+    }
+    write_startup();
+    co_await authenticate(deadline);
+  } catch (const ring::TimeoutError&) {
+    failure = absl::StrCat("connecting to ", target, " timed out after ",
+                           options_.connect_timeout.count(), " ms");
+  } catch (const ring::TlsError& e) {
+    failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
+  } catch (const ring::IoError& e) {
+    failure = absl::StrCat("could not connect to ", target, ": ", e.what());
+  } catch (const ConnectionLost& e) {
+    if (!e.info().sqlstate.empty()) throw;  // the server said why (FATAL)
+    failure = absl::StrCat("connection to ", target, " lost during start-up: ", e.what());
+  }
+  if (!failure.empty()) {
+    broken_ = true;
+    throw ConnectionLost(failure);
+  }
+}
+
+ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
+  frontend::ssl_request(out_);
+  co_await flush(deadline);
+  co_await fill(deadline);
+  // Anything after the one-byte answer was sent before the handshake, in plaintext, and must
+  // not be taken as coming from the server (CVE-2021-23222).
+  const char answer = static_cast<char>(in_[in_begin_]);
+  if (in_end_ - in_begin_ != 1) {
+    broken_ = true;
+    throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                        "the server sent unencrypted data after its answer to SSLRequest");
+  }
+  in_begin_ = in_end_ = 0;
+  if (answer == 'N') {
+    if (options_.ssl_mode >= SslMode::kRequire) {
+      broken_ = true;
+      throw ConnectionLost(absl::StrCat("the server at ", describe_target(options_),
+                                        " does not support TLS, but sslmode requires it"));
+    }
+    co_return;
+  }
+  if (answer != 'S') {
+    broken_ = true;
+    throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                        absl::StrCat("unexpected answer to SSLRequest: byte ", int{answer}));
+  }
+  if (!options_.tls_context) {
+    options_.tls_context = std::make_shared<const ring::TlsContext>(
+        ring::TlsConfig{.verify = verify_level(options_.ssl_mode),
+                        .ca_file = options_.ssl_root_cert,
+                        .cert_file = options_.ssl_cert,
+                        .key_file = options_.ssl_key});
+  }
+  co_await transport_.start_tls(options_.tls_context, options_.host, deadline);
+}
+
+void Connection::write_startup() {
+  std::vector<std::pair<std::string_view, std::string_view>> params = {
+      {"user", options_.user},
+      {"database", options_.database},
+      {"application_name", options_.application_name},
+      // The text decoders rely on these; a user's options string may still change them.
+      {"client_encoding", "UTF8"},
+      {"DateStyle", "ISO"},
+      {"IntervalStyle", "iso_8601"},
+      {"extra_float_digits", "3"},
+  };
+  if (!options_.options.empty()) params.emplace_back("options", options_.options);
+  for (const auto& [name, value] : options_.parameters) params.emplace_back(name, value);
+  frontend::startup(out_, params);
+}
+
+ring::Task<void> Connection::authenticate(ring::Deadline deadline) {
+  co_await flush(deadline);
+  for (;;) {
+    const backend::Message m = co_await read_message(deadline);
+    switch (m.type) {
+      case 'R': {
+        const backend::Authentication a = backend::parse_authentication(m.body);
+        switch (a.code) {
+          case backend::AuthCode::kOk:
+            if (auth_method_.empty()) auth_method_ = "trust";
+            if (options_.channel_binding == ChannelBindingMode::kRequire &&
+                auth_method_ != "SCRAM-SHA-256-PLUS") {
+              broken_ = true;
+              throw InterfaceError(absl::StrCat(
+                  "channel_binding=require, but the server authenticated the client with ",
+                  auth_method_));
+            }
+            break;
+          case backend::AuthCode::kCleartextPassword:
+          case backend::AuthCode::kMd5Password: {
+            if (options_.password.empty()) {
+              broken_ = true;
+              throw InterfaceError(absl::StrCat("the server asks for a password (",
+                                                backend::auth_code_name(a.code),
+                                                ") but none was given"));
+            }
+            if (a.code == backend::AuthCode::kCleartextPassword) {
+              auth_method_ = "password";
+              frontend::password(out_, options_.password);
+            } else {
+              auth_method_ = "md5";
+              std::array<std::uint8_t, 4> salt{};
+              std::memcpy(salt.data(), a.data.data(), 4);
+              frontend::password(out_, md5_password(options_.user, options_.password, salt));
+            }
+            co_await flush(deadline);
+            break;
+          }
+          case backend::AuthCode::kSasl: {
+            // Copied: the view dies with the next read.
+            const std::string mechanisms(protocol::as_chars(a.data));
+            co_await authenticate_sasl(protocol::as_bytes(mechanisms), deadline);
+            break;
+          }
+          default:
+            broken_ = true;
+            throw InterfaceError(absl::StrCat("the server requested ",
+                                              backend::auth_code_name(a.code),
+                                              " authentication, which tern does not support"));
+        }
+        break;
+      }
+      case 'K':
+        key_ = backend::parse_backend_key_data(m.body);
+        break;
+      case 'Z':
+        status_ = backend::parse_ready_for_query(m.body);
+        co_return;
+      case 'E': {
+        // Start-up errors (bad password, unknown database) are what they say, not a lost
+        // connection; the server closes the socket after them.
+        broken_ = true;
+        throw_server_error(backend::parse_error_fields(m.body));
+      }
+      case 'v':
+        backend::parse_negotiate_protocol_version(m.body);  // tern asks for no extensions
+        break;
+      default:
+        broken_ = true;
+        unexpected(m.type, "start-up");
+    }
+  }
+}
+
+ring::Task<void> Connection::authenticate_sasl(Bytes mechanism_list, ring::Deadline deadline) {
+  const std::vector<std::string_view> offered = backend::parse_sasl_mechanisms(mechanism_list);
+  const auto offers = [&](std::string_view name) {
+    return std::find(offered.begin(), offered.end(), name) != offered.end();
+  };
+  ChannelBinding binding = ChannelBinding::kNone;
+  std::vector<std::uint8_t> cb_data;
+  if (transport_.is_tls() && options_.channel_binding != ChannelBindingMode::kDisable) {
+    cb_data = transport_.tls().server_end_point();
+    if (offers("SCRAM-SHA-256-PLUS") && !cb_data.empty()) {
+      binding = ChannelBinding::kTlsServerEndPoint;
+    } else if (!offers("SCRAM-SHA-256-PLUS")) {
+      binding = ChannelBinding::kSupportedNotOffered;
+    }
+  }
+  if (options_.channel_binding == ChannelBindingMode::kRequire &&
+      binding != ChannelBinding::kTlsServerEndPoint) {
+    broken_ = true;
+    throw InterfaceError(
+        transport_.is_tls()
+            ? "channel_binding=require, but the server does not offer SCRAM-SHA-256-PLUS or "
+              "its certificate has no usable signature hash"
+            : "channel_binding=require needs TLS (sslmode=require or stronger)");
+  }
+  if (binding != ChannelBinding::kTlsServerEndPoint && !offers("SCRAM-SHA-256")) {
+    broken_ = true;
+    throw InterfaceError(absl::StrCat("none of the server's SASL mechanisms (",
+                                      absl::StrJoin(offered, ", ",
+                                                    [](std::string* out, std::string_view m) {
+                                                      out->append(m);
+                                                    }),
+                                      ") is supported by tern"));
+  }
+  if (options_.password.empty()) {
+    broken_ = true;
+    throw InterfaceError("the server asks for a SCRAM password but none was given");
+  }
+  ScramClient scram(options_.password, binding, std::move(cb_data));
+  frontend::sasl_initial_response(out_, scram.mechanism(), scram.client_first());
+  co_await flush(deadline);
+
+  // Reads the next SASL step: an error from the server ends the exchange with its reason.
+  const auto next_step = [&](backend::AuthCode expected) -> ring::Task<std::string> {
+    const backend::Message m = co_await read_message(deadline);
+    if (m.type == 'E') {
+      broken_ = true;
+      throw_server_error(backend::parse_error_fields(m.body));
+    }
+    if (m.type != 'R') unexpected(m.type, "SASL authentication");
+    const backend::Authentication a = backend::parse_authentication(m.body);
+    if (a.code != expected) {
+      broken_ = true;
+      throw ProtocolError(ProtocolErrc::kAuthentication,
+                          absl::StrCat("SASL: expected step ", static_cast<int>(expected),
+                                       ", the server sent ", static_cast<int>(a.code)));
+    }
+    co_return std::string(protocol::as_chars(a.data));
+  };
+  try {
+    const std::string server_first = co_await next_step(backend::AuthCode::kSaslContinue);
+    frontend::sasl_response(out_, scram.client_final(server_first));
+    co_await flush(deadline);
+    // The server proves it knows the password too before AuthenticationOk may follow.
+    scram.verify_server_final(co_await next_step(backend::AuthCode::kSaslFinal));
+  } catch (const ProtocolError&) {
+    broken_ = true;
+    throw;
+  }
+  auth_method_ = scram.mechanism();
+}
+
+}  // namespace tern::pg

@@ -1,0 +1,406 @@
+// The PostgreSQL connection against a real PostgreSQL 15 (tests/servers): start-up with every
+// authentication method and TLS mode, simple and extended queries, pipelining, the statement
+// cache, cancellation, a terminated backend, NOTIFY and COPY.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "server_env.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace tern::pg {
+namespace {
+
+using namespace std::chrono_literals;
+using ring::sync_wait;
+using ring::Task;
+using tern::testing::server_env;
+
+ConnectOptions tcp_options(const std::string& user, const std::string& password,
+                           SslMode ssl = SslMode::kDisable) {
+  ConnectOptions o;
+  o.host = server_env("TERN_PG_HOST");
+  o.port = tern::testing::server_port("TERN_PG_PORT");
+  o.user = user;
+  o.password = password;
+  o.database = server_env("TERN_PG_DB");
+  o.ssl_mode = ssl;
+  o.ssl_root_cert = server_env("TERN_PG_CA");
+  o.connect_timeout = 10s;
+  return o;
+}
+
+ConnectOptions main_options() { return ConnectOptions::parse(server_env("TERN_PG_URL")); }
+
+// The first column of the first row of a text result.
+std::string text_of(const Result& r, std::size_t row = 0, std::size_t column = 0) {
+  const std::optional<Bytes> raw = r.row(row).raw(column);
+  return raw ? std::string(protocol::as_chars(*raw)) : std::string("NULL");
+}
+
+class PgConnection : public ::testing::Test {
+ protected:
+  template <class T>
+  T run(Task<T> task) {
+    return sync_wait(loop, std::move(task));
+  }
+  Connection connect(ConnectOptions o) { return run(Connection::connect(loop, std::move(o))); }
+  std::string scalar(Connection& c, std::string sql) {
+    auto results = run(c.simple_query(sql));
+    return text_of(results.at(0));
+  }
+
+  ring::Loop loop;
+};
+
+// ---- start-up and authentication ----
+
+struct AuthCase {
+  const char* user;
+  const char* password;
+  const char* method;
+};
+
+class PgAuth : public PgConnection, public ::testing::WithParamInterface<AuthCase> {};
+
+TEST_P(PgAuth, LogsInOverTcpWithoutTls) {
+  const AuthCase& a = GetParam();
+  Connection c = connect(tcp_options(a.user, a.password));
+  EXPECT_EQ(c.auth_method(), a.method);
+  EXPECT_FALSE(c.is_tls());
+  EXPECT_EQ(scalar(c, "SELECT current_user"), a.user);
+  EXPECT_NE(c.backend_pid(), 0);
+  EXPECT_EQ(c.parameter("client_encoding"), "UTF8");
+  EXPECT_EQ(c.parameter("server_version").substr(0, 3), "15.");
+  run(c.close());
+  EXPECT_FALSE(c.is_usable());
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMethod, PgAuth,
+                         ::testing::Values(AuthCase{"tern_trust", "", "trust"},
+                                           AuthCase{"tern_password", "password_pw", "password"},
+                                           AuthCase{"tern_md5", "md5_pw", "md5"},
+                                           AuthCase{"tern_scram", "scram_pw", "SCRAM-SHA-256"}));
+
+TEST_F(PgConnection, UnixSocket) {
+  ConnectOptions o = tcp_options("tern_scram", "scram_pw", SslMode::kRequire);
+  o.host = server_env("TERN_PG_SOCKET_DIR");
+  Connection c = connect(o);
+  EXPECT_FALSE(c.is_tls());  // never over a Unix socket, as libpq
+  EXPECT_EQ(scalar(c, "SELECT 1"), "1");
+}
+
+TEST_F(PgConnection, ScramPlusOverVerifiedTls) {
+  ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyFull);
+  o.channel_binding = ChannelBindingMode::kRequire;
+  Connection c = connect(o);
+  EXPECT_TRUE(c.is_tls());
+  EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256-PLUS");
+  EXPECT_EQ(scalar(c, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"), "t");
+}
+
+TEST_F(PgConnection, ScramOverTlsWithoutChannelBinding) {
+  ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kRequire);
+  o.channel_binding = ChannelBindingMode::kDisable;
+  Connection c = connect(o);
+  EXPECT_TRUE(c.is_tls());
+  EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256");
+}
+
+TEST_F(PgConnection, PreferUsesTls) {
+  Connection c = connect(tcp_options("tern_scram", "scram_pw", SslMode::kPrefer));
+  EXPECT_TRUE(c.is_tls());
+  EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256-PLUS");
+}
+
+TEST_F(PgConnection, HostSslUserRefusedWithoutTls) {
+  try {
+    connect(tcp_options("tern_ssl", "ssl_pw", SslMode::kDisable));
+    FAIL() << "connected without TLS";
+  } catch (const OperationalError& e) {
+    EXPECT_EQ(e.sqlstate(), "28000") << e.what();  // no pg_hba.conf entry
+  }
+}
+
+TEST_F(PgConnection, WrongPasswordIsOperationalError28P01) {
+  for (const char* user : {"tern_scram", "tern_md5", "tern_password"}) {
+    try {
+      connect(tcp_options(user, "wrong"));
+      FAIL() << user << " logged in with a wrong password";
+    } catch (const OperationalError& e) {
+      EXPECT_EQ(e.sqlstate(), "28P01") << user << ": " << e.what();
+      EXPECT_EQ(std::string(e.what()).find("wrong"), std::string::npos);  // no password echo
+    }
+  }
+}
+
+TEST_F(PgConnection, ChannelBindingRequiredWithoutTlsIsRefused) {
+  ConnectOptions o = tcp_options("tern_scram", "scram_pw");
+  o.channel_binding = ChannelBindingMode::kRequire;
+  EXPECT_THROW(connect(o), InterfaceError);
+}
+
+TEST_F(PgConnection, VerifyFullRejectsWrongHostName) {
+  ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyFull);
+  o.hostaddr = o.host;  // the right server, under a name its certificate does not carry
+  o.host = "db.example.com";
+  try {
+    connect(o);
+    FAIL() << "verify-full accepted a certificate for another name";
+  } catch (const ConnectionLost& e) {
+    EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
+  }
+  o.ssl_mode = SslMode::kVerifyCa;  // the chain alone is fine
+  EXPECT_TRUE(connect(o).is_tls());
+}
+
+TEST_F(PgConnection, VerifyCaRejectsUntrustedCa) {
+  ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyCa);
+  o.ssl_root_cert = server_env("TERN_TLS_OTHER_CA");
+  EXPECT_THROW(connect(o), ConnectionLost);
+}
+
+TEST_F(PgConnection, UnknownDatabaseAndRefusedPort) {
+  ConnectOptions o = main_options();
+  o.database = "no_such_db";
+  try {
+    connect(o);
+    FAIL();
+  } catch (const DatabaseError& e) {
+    EXPECT_EQ(e.sqlstate(), "3D000");
+  }
+  o = main_options();
+  o.port = 1;  // nothing listens there
+  EXPECT_THROW(connect(o), ConnectionLost);
+}
+
+// ---- queries ----
+
+TEST_F(PgConnection, SimpleQueryWithSeveralStatements) {
+  Connection c = connect(main_options());
+  auto results = run(c.simple_query(
+      "CREATE TEMP TABLE t (a int, b text); INSERT INTO t VALUES (1, 'x'), (2, NULL);"
+      "SELECT a, b FROM t ORDER BY a; UPDATE t SET a = a + 1"));
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].command_tag(), "CREATE TABLE");
+  EXPECT_EQ(results[1].rows_affected(), 2u);
+  ASSERT_EQ(results[2].size(), 2u);
+  EXPECT_EQ(results[2].columns().at(1).name, "b");
+  EXPECT_EQ(text_of(results[2], 1, 0), "2");
+  EXPECT_FALSE(results[2].row(1).raw(1).has_value());
+  EXPECT_EQ(results[3].rows_affected(), 2u);
+}
+
+TEST_F(PgConnection, ServerErrorKeepsConnectionUsable) {
+  Connection c = connect(main_options());
+  try {
+    run(c.simple_query("SELECT * FROM no_such_table"));
+    FAIL();
+  } catch (const ProgrammingError& e) {
+    EXPECT_EQ(e.sqlstate(), "42P01");
+    EXPECT_EQ(e.info().severity, "ERROR");
+    EXPECT_FALSE(e.info().position.empty());
+  }
+  EXPECT_TRUE(c.is_usable());
+  EXPECT_EQ(scalar(c, "SELECT 2"), "2");
+  run(c.simple_query("CREATE TEMP TABLE u (k int PRIMARY KEY)"));
+  Params one;
+  one.add("1");
+  run(c.execute("INSERT INTO u VALUES ($1::int)", one));
+  try {
+    run(c.execute("INSERT INTO u VALUES ($1::int)", one));
+    FAIL();
+  } catch (const IntegrityError& e) {
+    EXPECT_EQ(e.sqlstate(), "23505");
+    EXPECT_EQ(e.info().constraint, "u_pkey");
+  }
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM u"), "1");
+}
+
+TEST_F(PgConnection, ExtendedQueryWithTextParameters) {
+  Connection c = connect(main_options());
+  Params p;
+  p.add("40");
+  p.add("it's \"quoted\"; DROP TABLE x; --");
+  p.add_null();
+  Result r = run(c.execute("SELECT $1::int + 2, $2::text, $3::text IS NULL", p,
+                           {.result_format = Format::kText}));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(text_of(r, 0, 0), "42");
+  EXPECT_EQ(text_of(r, 0, 1), "it's \"quoted\"; DROP TABLE x; --");
+  EXPECT_EQ(text_of(r, 0, 2), "t");
+  EXPECT_EQ(c.cached_statements(), 1u);
+  // The same statement again comes from the cache.
+  r = run(c.execute("SELECT $1::int + 2, $2::text, $3::text IS NULL", p,
+                    {.result_format = Format::kText}));
+  EXPECT_EQ(text_of(r, 0, 0), "42");
+  EXPECT_EQ(c.cached_statements(), 1u);
+}
+
+TEST_F(PgConnection, PipelineOfAThousandQueries) {
+  Connection c = connect(main_options());
+  std::vector<PipelineQuery> batch;
+  for (int i = 0; i < 1000; ++i) {
+    Params p;
+    p.add(std::to_string(i));
+    batch.push_back({"SELECT $1::int * 2", std::move(p)});
+  }
+  auto results = run(c.pipeline(batch, {.result_format = Format::kText}));
+  ASSERT_EQ(results.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(text_of(results[i]), std::to_string(i * 2));
+  EXPECT_EQ(c.cached_statements(), 1u);
+}
+
+TEST_F(PgConnection, PipelineErrorStopsTheBatch) {
+  Connection c = connect(main_options());
+  run(c.simple_query("CREATE TEMP TABLE p (k int PRIMARY KEY)"));
+  std::vector<PipelineQuery> batch;
+  for (const char* k : {"1", "1", "2"}) {
+    Params p;
+    p.add(k);
+    batch.push_back({"INSERT INTO p VALUES ($1::int)", std::move(p)});
+  }
+  EXPECT_THROW(run(c.pipeline(batch)), IntegrityError);
+  // One implicit transaction: the first insert was rolled back with the rest.
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM p"), "0");
+  EXPECT_TRUE(c.is_usable());
+}
+
+TEST_F(PgConnection, StatementCacheEvictsLeastRecentlyUsed) {
+  ConnectOptions o = main_options();
+  o.statement_cache_size = 4;
+  Connection c = connect(o);
+  for (int i = 0; i < 10; ++i) {
+    run(c.execute("SELECT " + std::to_string(i)));
+  }
+  EXPECT_EQ(c.cached_statements(), 4u);
+  // The evicted statements were closed on the server (the Close went out with a later batch).
+  Result r = run(c.execute("SELECT count(*)::text FROM pg_prepared_statements",
+                           {}, {.result_format = Format::kText}));
+  EXPECT_EQ(text_of(r), "4");
+}
+
+TEST_F(PgConnection, UnnamedStatementsForPoolers) {
+  ConnectOptions o = ConnectOptions::parse(server_env("TERN_PG_URL") + "?statement_cache_size=0");
+  ASSERT_TRUE(o.unnamed_statements_only);
+  Connection c = connect(o);
+  for (int i = 0; i < 3; ++i) {
+    Result r = run(c.execute("SELECT count(*)::text FROM pg_prepared_statements", {},
+                             {.result_format = Format::kText}));
+    EXPECT_EQ(text_of(r), "0");
+  }
+}
+
+TEST_F(PgConnection, StaleStatementAfterDdlIsPreparedAgain) {
+  Connection c = connect(main_options());
+  run(c.simple_query("CREATE TEMP TABLE s (a int); INSERT INTO s VALUES (1)"));
+  Result r = run(c.execute("SELECT * FROM s", {}, {.result_format = Format::kText}));
+  EXPECT_EQ(r.columns().size(), 1u);
+  run(c.simple_query("ALTER TABLE s ADD COLUMN b text DEFAULT 'x'"));
+  r = run(c.execute("SELECT * FROM s", {}, {.result_format = Format::kText}));
+  ASSERT_EQ(r.columns().size(), 2u);
+  EXPECT_EQ(text_of(r, 0, 1), "x");
+}
+
+// ---- cancellation, deadlines and lost connections ----
+
+TEST_F(PgConnection, DeadlineCancelsPgSleepAndKeepsTheConnection) {
+  Connection c = connect(main_options());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(run(c.execute("SELECT pg_sleep(10)", {},
+                             {.deadline = ring::deadline_after(200ms)})),
+               QueryTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_TRUE(c.is_usable());
+  EXPECT_EQ(scalar(c, "SELECT 3"), "3");
+}
+
+TEST_F(PgConnection, StopRequestCancelsTheQuery) {
+  Connection c = connect(main_options());
+  ring::TaskGroup group(loop);
+  bool cancelled = false;
+  group.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.simple_query("SELECT pg_sleep(10)");
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(c, cancelled));
+  run([](ring::Loop& l, ring::TaskGroup& g) -> Task<void> {
+    co_await ring::sleep_for(l, 200ms);
+    g.cancel();
+    co_await g.join();
+  }(loop, group));
+  EXPECT_TRUE(cancelled);
+  EXPECT_TRUE(c.is_usable());
+  EXPECT_EQ(scalar(c, "SELECT 4"), "4");
+}
+
+TEST_F(PgConnection, TerminatedBackendIsConnectionLost) {
+  Connection victim = connect(main_options());
+  Connection admin = connect(main_options());
+  run(admin.simple_query("SELECT pg_terminate_backend(" + std::to_string(victim.backend_pid()) +
+                         ")"));
+  try {
+    run(victim.simple_query("SELECT 1"));
+    FAIL() << "query on a terminated backend succeeded";
+  } catch (const ConnectionLost& e) {
+    SUCCEED() << e.what();
+  }
+  EXPECT_FALSE(victim.is_usable());
+  EXPECT_THROW(run(victim.simple_query("SELECT 1")), ConnectionLost);
+}
+
+// ---- LISTEN / NOTIFY and COPY ----
+
+TEST_F(PgConnection, NotifyIsDelivered) {
+  Connection listener = connect(main_options());
+  Connection notifier = connect(main_options());
+  run(listener.simple_query("LISTEN tern_channel"));
+  run(notifier.simple_query("NOTIFY tern_channel, 'hello'"));
+  Notification n = run(listener.wait_for_notification(ring::deadline_after(5s)));
+  EXPECT_EQ(n.channel, "tern_channel");
+  EXPECT_EQ(n.payload, "hello");
+  EXPECT_EQ(n.pid, notifier.backend_pid());
+  EXPECT_THROW(run(listener.wait_for_notification(ring::deadline_after(100ms))),
+               ring::TimeoutError);
+  EXPECT_TRUE(listener.is_usable());
+}
+
+TEST_F(PgConnection, CopyHundredThousandRowsBothWays) {
+  Connection c = connect(main_options());
+  run(c.simple_query("CREATE TEMP TABLE c (id int, name text)"));
+  std::vector<std::string> chunks;
+  std::string chunk;
+  for (int i = 0; i < 100000; ++i) {
+    chunk += std::to_string(i) + "\tname " + std::to_string(i) + "\n";
+    if (chunk.size() > 60000) chunks.push_back(std::move(chunk)), chunk.clear();
+  }
+  chunks.push_back(chunk);
+  EXPECT_EQ(run(c.copy_in("COPY c FROM STDIN", chunks)), 100000u);
+  EXPECT_EQ(scalar(c, "SELECT sum(id) FROM c"), "4999950000");
+  std::uint64_t seen = 0;
+  std::string last;
+  EXPECT_EQ(run(c.copy_out("COPY (SELECT * FROM c ORDER BY id) TO STDOUT",
+                           [&](std::string_view row) {
+                             ++seen;
+                             last = row;
+                           })),
+            100000u);
+  EXPECT_EQ(seen, 100000u);
+  EXPECT_EQ(last, "99999\tname 99999\n");
+}
+
+TEST_F(PgConnection, CopyErrorKeepsConnectionUsable) {
+  Connection c = connect(main_options());
+  run(c.simple_query("CREATE TEMP TABLE c (id int)"));
+  EXPECT_THROW(run(c.copy_in("COPY c FROM STDIN", {"1\n", "not a number\n"})), DataError);
+  EXPECT_EQ(scalar(c, "SELECT count(*) FROM c"), "0");
+}
+
+}  // namespace
+}  // namespace tern::pg
