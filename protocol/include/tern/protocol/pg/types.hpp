@@ -112,7 +112,9 @@ struct Interval {
 ///   static constexpr Format kFormat;      // the format a parameter is sent in
 ///   static bool accepts(Oid);             // result columns it can decode (e.g. int8 reads int2/4)
 ///   static void encode(const T&, ByteWriter&);    // parameter body, in kFormat, no length
+///                                                 // (small scalars take T by value)
 ///   static T decode(Oid, Format, Bytes);          // a non-NULL column value; throws TypeError
+///   static constexpr Oid kArrayOid;       // scalars only: the OID of T's array type
 template <class T>
 struct Type;
 
@@ -150,8 +152,14 @@ template <class T>
 inline constexpr bool kIsOptional = false;
 template <class T>
 inline constexpr bool kIsOptional<std::optional<T>> = true;
+/// Throws TypeError: SQL NULL read into a non-optional type.
 [[noreturn]] void throw_null_value(Oid type);
+/// Throws TypeError: a column of `type` cannot be read as `cxx_type` (a typeid name).
 [[noreturn]] void throw_type_mismatch(Oid type, const char* cxx_type);
+/// Throws TypeError("cannot decode <type_name> value: <why>").
+[[noreturn]] void throw_type_error(const char* type_name, std::string_view why);
+/// The SQL name of a built-in type OID ("int4", "text[]"), or "oid <n>" for others.
+std::string oid_name(Oid type);
 }  // namespace detail
 
 /// Decodes a column value; `value` is empty for SQL NULL, which only std::optional accepts.
@@ -168,5 +176,363 @@ T decode_value(Oid type, Format format, std::optional<Bytes> value) {
 }
 
 // ---- codecs (declarations; definitions in protocol/src/pg/types*.cpp) ----
+//
+// Every scalar specialisation also has `kArrayOid`, the OID of its one-dimensional array type,
+// which makes std::vector<T> and std::vector<std::optional<T>> codecs available.
+//
+// Parameters are all sent in binary. Numeric is sent in binary too (converted from its decimal
+// text, which is validated): the text format would work for a scalar, but an array parameter's
+// elements must all be in the array's format, so numeric[] needs the binary element encoding.
+// std::string is sent as text (not unknown): with an unknown OID the server would infer a type
+// and then read our bytes with that type's binary receive function.
+
+/// bool. Text "t"/"f"; binary one byte 0/1.
+template <>
+struct Type<bool> {
+  static constexpr Oid kOid = oid::kBool;             ///< sent as bool
+  static constexpr Oid kArrayOid = oid::kBoolArray;   ///< bool[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads bool.
+  static bool accepts(Oid type) noexcept;
+  /// One byte, 1 or 0.
+  static void encode(bool value, ByteWriter& out);
+  /// Decodes a bool value; throws TypeError.
+  static bool decode(Oid type, Format format, Bytes data);
+};
+
+/// smallint. Reads int2.
+template <>
+struct Type<std::int16_t> {
+  static constexpr Oid kOid = oid::kInt2;             ///< sent as int2
+  static constexpr Oid kArrayOid = oid::kInt2Array;   ///< int2[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads int2.
+  static bool accepts(Oid type) noexcept;
+  /// Two bytes, big-endian.
+  static void encode(std::int16_t value, ByteWriter& out);
+  /// Decodes an int2 value; throws TypeError.
+  static std::int16_t decode(Oid type, Format format, Bytes data);
+};
+
+/// integer. Reads int2 and int4.
+template <>
+struct Type<std::int32_t> {
+  static constexpr Oid kOid = oid::kInt4;             ///< sent as int4
+  static constexpr Oid kArrayOid = oid::kInt4Array;   ///< int4[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads int2 and int4.
+  static bool accepts(Oid type) noexcept;
+  /// Four bytes, big-endian.
+  static void encode(std::int32_t value, ByteWriter& out);
+  /// Decodes an int2/int4 value; throws TypeError.
+  static std::int32_t decode(Oid type, Format format, Bytes data);
+};
+
+/// bigint. Reads int2, int4 and int8.
+template <>
+struct Type<std::int64_t> {
+  static constexpr Oid kOid = oid::kInt8;             ///< sent as int8
+  static constexpr Oid kArrayOid = oid::kInt8Array;   ///< int8[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads int2, int4 and int8.
+  static bool accepts(Oid type) noexcept;
+  /// Eight bytes, big-endian.
+  static void encode(std::int64_t value, ByteWriter& out);
+  /// Decodes an int2/int4/int8 value; throws TypeError.
+  static std::int64_t decode(Oid type, Format format, Bytes data);
+};
+
+/// real. Reads float4 (not float8: that would lose precision silently).
+template <>
+struct Type<float> {
+  static constexpr Oid kOid = oid::kFloat4;            ///< sent as float4
+  static constexpr Oid kArrayOid = oid::kFloat4Array;  ///< float4[]
+  static constexpr Format kFormat = Format::kBinary;   ///< sent in binary
+  /// Reads float4.
+  static bool accepts(Oid type) noexcept;
+  /// The IEEE 754 bits, big-endian.
+  static void encode(float value, ByteWriter& out);
+  /// Decodes a float4 value (text: shortest-exact digits, NaN, Infinity, -Infinity).
+  static float decode(Oid type, Format format, Bytes data);
+};
+
+/// double precision. Reads float4 and float8.
+template <>
+struct Type<double> {
+  static constexpr Oid kOid = oid::kFloat8;            ///< sent as float8
+  static constexpr Oid kArrayOid = oid::kFloat8Array;  ///< float8[]
+  static constexpr Format kFormat = Format::kBinary;   ///< sent in binary
+  /// Reads float4 and float8.
+  static bool accepts(Oid type) noexcept;
+  /// The IEEE 754 bits, big-endian.
+  static void encode(double value, ByteWriter& out);
+  /// Decodes a float4/float8 value (text: shortest-exact digits, NaN, Infinity, -Infinity).
+  static double decode(Oid type, Format format, Bytes data);
+};
+
+/// numeric, as exact decimal text.
+template <>
+struct Type<Numeric> {
+  static constexpr Oid kOid = oid::kNumeric;            ///< sent as numeric
+  static constexpr Oid kArrayOid = oid::kNumericArray;  ///< numeric[]
+  static constexpr Format kFormat = Format::kBinary;    ///< sent in binary (see above)
+  /// Reads numeric.
+  static bool accepts(Oid type) noexcept;
+  /// Converts the decimal text ("-12.34", "1e-3", "NaN", "Infinity", "-Infinity") to the
+  /// base-10000 binary form; throws TypeError on malformed or out-of-range text.
+  static void encode(const Numeric& value, ByteWriter& out);
+  /// Decodes to the server's text form, keeping the display scale ("-12.3400").
+  static Numeric decode(Oid type, Format format, Bytes data);
+};
+
+/// Character strings: text, varchar, bpchar, name, "char", unknown; also json and jsonb text.
+template <>
+struct Type<std::string> {
+  static constexpr Oid kOid = oid::kText;             ///< sent as text
+  static constexpr Oid kArrayOid = oid::kTextArray;   ///< text[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary (the UTF-8 bytes)
+  /// Reads text, varchar, bpchar, name, char, unknown, json and jsonb.
+  static bool accepts(Oid type) noexcept;
+  /// The bytes as they are.
+  static void encode(const std::string& value, ByteWriter& out);
+  /// The bytes as they are (jsonb binary: without its version byte).
+  static std::string decode(Oid type, Format format, Bytes data);
+};
+
+/// bytea.
+template <>
+struct Type<ByteString> {
+  static constexpr Oid kOid = oid::kBytea;            ///< sent as bytea
+  static constexpr Oid kArrayOid = oid::kByteaArray;  ///< bytea[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads bytea.
+  static bool accepts(Oid type) noexcept;
+  /// The bytes as they are.
+  static void encode(const ByteString& value, ByteWriter& out);
+  /// Binary: the bytes; text: hex ("\x0102") or the older escape format.
+  static ByteString decode(Oid type, Format format, Bytes data);
+};
+
+/// date. Infinities map to Date::min()/max().
+template <>
+struct Type<Date> {
+  static constexpr Oid kOid = oid::kDate;             ///< sent as date
+  static constexpr Oid kArrayOid = oid::kDateArray;   ///< date[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads date.
+  static bool accepts(Oid type) noexcept;
+  /// int32 days since 2000-01-01; throws TypeError when out of range.
+  static void encode(const Date& value, ByteWriter& out);
+  /// Binary int32 days, or ISO text ("2024-01-02", "0044-03-15 BC", "infinity").
+  static Date decode(Oid type, Format format, Bytes data);
+};
+
+/// time (without time zone).
+template <>
+struct Type<Time> {
+  static constexpr Oid kOid = oid::kTime;             ///< sent as time
+  static constexpr Oid kArrayOid = oid::kTimeArray;   ///< time[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads time.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds since midnight; throws TypeError outside [00:00, 24:00].
+  static void encode(const Time& value, ByteWriter& out);
+  /// Binary int64 microseconds, or text "HH:MM:SS[.ffffff]".
+  static Time decode(Oid type, Format format, Bytes data);
+};
+
+/// timestamp (without time zone). Infinities map to Timestamp::min()/max().
+template <>
+struct Type<Timestamp> {
+  static constexpr Oid kOid = oid::kTimestamp;            ///< sent as timestamp
+  static constexpr Oid kArrayOid = oid::kTimestampArray;  ///< timestamp[]
+  static constexpr Format kFormat = Format::kBinary;      ///< sent in binary
+  /// Reads timestamp.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds since 2000-01-01 00:00; throws TypeError on overflow.
+  static void encode(const Timestamp& value, ByteWriter& out);
+  /// Binary int64 microseconds, or ISO text ("2024-01-02 03:04:05.5", " BC" suffix, infinity).
+  static Timestamp decode(Oid type, Format format, Bytes data);
+};
+
+/// timestamptz: an instant. Infinities map to Timestamptz::min()/max().
+template <>
+struct Type<Timestamptz> {
+  static constexpr Oid kOid = oid::kTimestamptz;            ///< sent as timestamptz
+  static constexpr Oid kArrayOid = oid::kTimestamptzArray;  ///< timestamptz[]
+  static constexpr Format kFormat = Format::kBinary;        ///< sent in binary
+  /// Reads timestamptz.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds since 2000-01-01 00:00 UTC; throws TypeError on overflow.
+  static void encode(const Timestamptz& value, ByteWriter& out);
+  /// Binary int64 microseconds (UTC), or ISO text with a zone offset ("...+05:30"), converted
+  /// to UTC.
+  static Timestamptz decode(Oid type, Format format, Bytes data);
+};
+
+/// interval.
+template <>
+struct Type<Interval> {
+  static constexpr Oid kOid = oid::kInterval;            ///< sent as interval
+  static constexpr Oid kArrayOid = oid::kIntervalArray;  ///< interval[]
+  static constexpr Format kFormat = Format::kBinary;     ///< sent in binary
+  /// Reads interval.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds, int32 days, int32 months.
+  static void encode(const Interval& value, ByteWriter& out);
+  /// Binary, or ISO 8601 text (IntervalStyle=iso_8601: "P1Y2M3DT4H5M6.5S", "PT0S").
+  static Interval decode(Oid type, Format format, Bytes data);
+};
+
+/// uuid.
+template <>
+struct Type<Uuid> {
+  static constexpr Oid kOid = oid::kUuid;             ///< sent as uuid
+  static constexpr Oid kArrayOid = oid::kUuidArray;   ///< uuid[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads uuid.
+  static bool accepts(Oid type) noexcept;
+  /// The 16 bytes.
+  static void encode(const Uuid& value, ByteWriter& out);
+  /// Binary 16 bytes, or the text form.
+  static Uuid decode(Oid type, Format format, Bytes data);
+};
+
+/// json. Also reads jsonb.
+template <>
+struct Type<Json> {
+  static constexpr Oid kOid = oid::kJson;             ///< sent as json
+  static constexpr Oid kArrayOid = oid::kJsonArray;   ///< json[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary (the text)
+  /// Reads json and jsonb.
+  static bool accepts(Oid type) noexcept;
+  /// The document text.
+  static void encode(const Json& value, ByteWriter& out);
+  /// The document text (jsonb binary: after its version byte).
+  static Json decode(Oid type, Format format, Bytes data);
+};
+
+/// jsonb. Also reads json.
+template <>
+struct Type<Jsonb> {
+  static constexpr Oid kOid = oid::kJsonb;            ///< sent as jsonb
+  static constexpr Oid kArrayOid = oid::kJsonbArray;  ///< jsonb[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads jsonb and json.
+  static bool accepts(Oid type) noexcept;
+  /// Version byte 1, then the document text.
+  static void encode(const Jsonb& value, ByteWriter& out);
+  /// The document text; binary jsonb must have version 1.
+  static Jsonb decode(Oid type, Format format, Bytes data);
+};
+
+/// oid.
+template <>
+struct Type<OidValue> {
+  static constexpr Oid kOid = oid::kOid;              ///< sent as oid
+  static constexpr Oid kArrayOid = oid::kOidArray;    ///< oid[]
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads oid.
+  static bool accepts(Oid type) noexcept;
+  /// Four bytes, big-endian, unsigned.
+  static void encode(OidValue value, ByteWriter& out);
+  /// Decodes an oid value; throws TypeError.
+  static OidValue decode(Oid type, Format format, Bytes data);
+};
+
+// ---- arrays: a thin template over non-template helpers (types_array.cpp) ----
+
+namespace detail {
+/// Receives the elements of an array being decoded.
+struct ArraySink {
+  /// The container being filled, passed back to the callbacks.
+  void* self;
+  /// Called once with the element count when it is known up front (binary format).
+  void (*reserve)(void* self, std::size_t count);
+  /// Called per element in order; `value` is nullptr for NULL.
+  void (*element)(void* self, Oid elem_type, Format format, const Bytes* value);
+};
+/// The element type of a one-dimensional array type tern knows, or nullopt.
+std::optional<Oid> array_element_oid(Oid array_type) noexcept;
+/// Walks an array value in `format` (binary: array_send layout; text: array_out layout) and
+/// feeds its elements to `sink`; `accepts` checks the element type. Throws TypeError.
+void decode_array(Oid array_type, Format format, Bytes data, bool (*accepts)(Oid),
+                  const ArraySink& sink);
+/// Writes the binary array header (ndim, has-null flag, element type, dimension and lower
+/// bound 1); the caller appends `count` length-prefixed elements.
+void encode_array_header(Oid elem_type, std::size_t count, bool has_null, ByteWriter& out);
+/// Throws TypeError: a NULL element read into std::vector<T> instead of
+/// std::vector<std::optional<T>>.
+[[noreturn]] void throw_null_element(Oid array_type);
+/// True when T is a scalar with an array type.
+template <class T>
+concept PgArrayElement = requires {
+  Type<T>::kArrayOid;
+};
+}  // namespace detail
+
+/// One-dimensional arrays without NULL elements (a NULL element throws TypeError).
+template <detail::PgArrayElement T>
+struct Type<std::vector<T>> {
+  static constexpr Oid kOid = Type<T>::kArrayOid;     ///< sent as T's array type
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads arrays whose element type T reads.
+  static bool accepts(Oid type) noexcept {
+    const std::optional<Oid> elem = detail::array_element_oid(type);
+    return elem && Type<T>::accepts(*elem);
+  }
+  /// The binary array layout (an empty vector is a zero-dimensional array).
+  static void encode(const std::vector<T>& value, ByteWriter& out) {
+    detail::encode_array_header(Type<T>::kOid, value.size(), false, out);
+    for (const T& v : value)
+      encode_param(v, out);
+  }
+  /// Decodes an array in either format; throws TypeError.
+  static std::vector<T> decode(Oid type, Format format, Bytes data) {
+    std::vector<T> out;
+    const detail::ArraySink sink{
+        &out, [](void* self, std::size_t n) { static_cast<std::vector<T>*>(self)->reserve(n); },
+        [](void* self, Oid elem, Format f, const Bytes* v) {
+          if (v == nullptr) detail::throw_null_element(Type<std::vector<T>>::kOid);
+          static_cast<std::vector<T>*>(self)->push_back(Type<T>::decode(elem, f, *v));
+        }};
+    detail::decode_array(type, format, data, &Type<T>::accepts, sink);
+    return out;
+  }
+};
+
+/// One-dimensional arrays that may contain NULL elements.
+template <detail::PgArrayElement T>
+struct Type<std::vector<std::optional<T>>> {
+  static constexpr Oid kOid = Type<T>::kArrayOid;     ///< sent as T's array type
+  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
+  /// Reads arrays whose element type T reads.
+  static bool accepts(Oid type) noexcept { return Type<std::vector<T>>::accepts(type); }
+  /// The binary array layout; std::nullopt elements are NULL.
+  static void encode(const std::vector<std::optional<T>>& value, ByteWriter& out) {
+    bool has_null = false;
+    for (const auto& v : value)
+      has_null = has_null || !v;
+    detail::encode_array_header(Type<T>::kOid, value.size(), has_null, out);
+    for (const auto& v : value)
+      encode_param(v, out);
+  }
+  /// Decodes an array in either format; NULL elements become std::nullopt.
+  static std::vector<std::optional<T>> decode(Oid type, Format format, Bytes data) {
+    using Vec = std::vector<std::optional<T>>;
+    Vec out;
+    const detail::ArraySink sink{
+        &out, [](void* self, std::size_t n) { static_cast<Vec*>(self)->reserve(n); },
+        [](void* self, Oid elem, Format f, const Bytes* v) {
+          if (v == nullptr) {
+            static_cast<Vec*>(self)->emplace_back();
+          } else {
+            static_cast<Vec*>(self)->emplace_back(Type<T>::decode(elem, f, *v));
+          }
+        }};
+    detail::decode_array(type, format, data, &Type<T>::accepts, sink);
+    return out;
+  }
+};
 
 }  // namespace tern::pg
