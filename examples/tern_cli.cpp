@@ -1,0 +1,136 @@
+// tern-cli: runs SQL against a PostgreSQL server and prints each result as TSV.
+//
+//   tern-cli [--param VALUE]... [--binary] URL SQL...
+//
+// Each SQL argument runs as a simple query (several ';'-separated statements allowed), or, with
+// --param, through the extended protocol with the given $n parameters. A result with columns
+// is printed as a header row and one line per row, tab-separated, NULL as \N, with tab, newline,
+// carriage return and backslash escaped as in COPY's text format. --binary asks for binary
+// results and renders them as the server's text format would.
+// Exit status: 0 on success, 1 on a server error (SQLSTATE and message on stderr), 2 on a
+// connection, TLS or authentication failure (reason on stderr), 64 on a usage error.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/protocol/pg/text.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace {
+
+using tern::pg::Format;
+
+struct Args {
+  std::vector<std::string> params;
+  bool binary = false;
+  std::string url;
+  std::vector<std::string> sql;
+};
+
+constexpr int kUsage = 64;
+
+[[noreturn]] void usage(const char* why) {
+  std::cerr << "tern-cli: " << why << "\nusage: tern-cli [--param VALUE]... [--binary] URL SQL...\n";
+  std::exit(kUsage);
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--param") {
+      if (++i >= argc) usage("--param needs a value");
+      a.params.emplace_back(argv[i]);
+    } else if (arg == "--binary") {
+      a.binary = true;
+    } else if (a.url.empty()) {
+      a.url = arg;
+    } else {
+      a.sql.emplace_back(arg);
+    }
+  }
+  if (a.url.empty()) usage("missing URL");
+  if (a.sql.empty()) usage("missing SQL");
+  return a;
+}
+
+void put_escaped(std::string& out, std::string_view value) {
+  for (char c : value) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out += c;
+    }
+  }
+}
+
+void print(const tern::pg::Result& result) {
+  const auto& columns = result.columns();
+  if (columns.empty()) return;
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) out += '\t';
+    put_escaped(out, columns[i].name);
+  }
+  out += '\n';
+  for (const tern::pg::Row row : result) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) out += '\t';
+      const std::optional<tern::protocol::Bytes> raw = row.raw(i);
+      if (!raw) {
+        out += "\\N";
+      } else if (columns[i].format == Format::kText) {
+        put_escaped(out, tern::protocol::as_chars(*raw));
+      } else {
+        put_escaped(out, tern::pg::to_text(columns[i].type, Format::kBinary, *raw));
+      }
+    }
+    out += '\n';
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+tern::ring::Task<void> run(tern::ring::Loop& loop, const Args& args, bool& connected) {
+  tern::pg::Connection c =
+      co_await tern::pg::Connection::connect(loop, tern::pg::ConnectOptions::parse(args.url));
+  connected = true;
+  const tern::pg::QueryOptions options{.result_format = args.binary ? Format::kBinary
+                                                                    : Format::kText};
+  for (const std::string& sql : args.sql) {
+    if (args.params.empty() && !args.binary) {
+      for (const tern::pg::Result& r : co_await c.simple_query(sql, options)) print(r);
+    } else {
+      tern::pg::Params params;
+      for (const std::string& p : args.params) params.add(std::string_view(p));
+      print(co_await c.execute(sql, params, options));
+    }
+  }
+  co_await c.close();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse_args(argc, argv);
+  bool connected = false;
+  try {
+    tern::ring::Loop loop;
+    tern::ring::sync_wait(loop, run(loop, args, connected));
+    return 0;
+  } catch (const tern::ConnectionLost& e) {
+    std::cerr << "tern-cli: connection " << (connected ? "lost: " : "failed: ") << e.what()
+              << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    // Before the connection is up, any error (authentication, unknown database, TLS) is a
+    // connection failure; afterwards it is the statement's.
+    std::cerr << "tern-cli: " << (connected ? "" : "connection failed: ") << e.what() << '\n';
+    return connected ? 1 : 2;
+  }
+}

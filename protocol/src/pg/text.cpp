@@ -1,0 +1,249 @@
+#include "tern/protocol/pg/text.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+
+namespace tern::pg {
+
+namespace {
+
+void append_hex(std::string& out, Bytes value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  out += "\\x";
+  for (std::byte b : value) {
+    out += kDigits[std::to_integer<unsigned>(b) >> 4];
+    out += kDigits[std::to_integer<unsigned>(b) & 15];
+  }
+}
+
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+void append_float(std::string& out, double v, bool single) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "Infinity" : "-Infinity";
+  } else {
+    char buf[32];
+    const auto r = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                          : std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  }
+}
+
+// "2024-01-02" (years before 1 as " BC", as the server's ISO style does).
+void append_date(std::string& out, std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd(day);
+  int year = static_cast<int>(ymd.year());
+  const bool bc = year <= 0;
+  if (bc) year = 1 - year;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  out += buf;
+  if (bc) out += " BC";
+}
+
+// "HH:MM:SS" plus ".ffffff" without trailing zeros.
+void append_time_of_day(std::string& out, std::int64_t micros) {
+  char buf[40];
+  const std::int64_t seconds = micros / 1'000'000;
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
+                static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
+  out += buf;
+  if (std::int64_t frac = micros % 1'000'000; frac != 0) {
+    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+    std::string_view f(buf);
+    while (f.back() == '0') f.remove_suffix(1);
+    out += f;
+  }
+}
+
+template <class TimePoint>
+bool append_infinity(std::string& out, TimePoint t) {
+  if (t == TimePoint::max()) {
+    out += "infinity";
+  } else if (t == TimePoint::min()) {
+    out += "-infinity";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void append_timestamp(std::string& out, std::chrono::sys_time<std::chrono::microseconds> t,
+                      bool with_zone) {
+  if (append_infinity(out, t)) return;
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  std::string date;
+  append_date(date, day);
+  const bool bc = date.ends_with(" BC");
+  if (bc) date.resize(date.size() - 3);
+  out += date;
+  out += ' ';
+  append_time_of_day(out, (t - day).count());
+  if (with_zone) out += "+00";
+  if (bc) out += " BC";
+}
+
+// IntervalStyle=iso_8601: "P1Y2M3DT4H5M6.5S", "PT0S", each part signed on its own.
+void append_interval(std::string& out, const Interval& v) {
+  if (v.months == 0 && v.days == 0 && v.microseconds == 0) {
+    out += "PT0S";
+    return;
+  }
+  out += 'P';
+  if (const int years = v.months / 12; years != 0) append_int(out, years), out += 'Y';
+  if (const int months = v.months % 12; months != 0) append_int(out, months), out += 'M';
+  if (v.days != 0) append_int(out, v.days), out += 'D';
+  if (v.microseconds == 0) return;
+  out += 'T';
+  const std::int64_t hours = v.microseconds / 3'600'000'000;
+  const std::int64_t minutes = v.microseconds / 60'000'000 % 60;
+  const std::int64_t micros = v.microseconds % 60'000'000;
+  if (hours != 0) append_int(out, hours), out += 'H';
+  if (minutes != 0) append_int(out, minutes), out += 'M';
+  if (micros != 0) {
+    if (micros < 0) out += '-';
+    const std::int64_t abs = micros < 0 ? -micros : micros;
+    append_int(out, abs / 1'000'000);
+    if (const std::int64_t frac = abs % 1'000'000; frac != 0) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+      std::string_view f(buf);
+      while (f.back() == '0') f.remove_suffix(1);
+      out += f;
+    }
+    out += 'S';
+  }
+}
+
+// array_out quoting: elements that are empty, spell NULL, or hold a delimiter, brace, quote,
+// backslash or space are double-quoted with \" and \\ escaped.
+void append_array_element(std::string& out, std::string_view text) {
+  bool quote = text.empty() || absl::AsciiStrToUpper(std::string(text)) == "NULL";
+  for (char c : text) {
+    quote = quote || c == ',' || c == '{' || c == '}' || c == '"' || c == '\\' ||
+            absl::ascii_isspace(static_cast<unsigned char>(c));
+  }
+  if (!quote) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+void append_value(std::string& out, Oid type, Format format, Bytes value);
+
+void append_array(std::string& out, Oid type, Format format, Bytes value) {
+  struct State {
+    std::string* out;
+    bool first = true;
+  } state{&out};
+  const detail::ArraySink sink{
+      &state, [](void*, std::size_t) {},
+      [](void* self, Oid elem, Format f, const Bytes* v) {
+        auto& s = *static_cast<State*>(self);
+        if (!s.first) *s.out += ',';
+        s.first = false;
+        if (v == nullptr) {
+          *s.out += "NULL";
+          return;
+        }
+        std::string element;
+        append_value(element, elem, f, *v);
+        append_array_element(*s.out, element);
+      }};
+  out += '{';
+  detail::decode_array(type, format, value, [](Oid) { return true; }, sink);
+  out += '}';
+}
+
+void append_value(std::string& out, Oid type, Format format, Bytes value) {
+  if (format == Format::kText && !detail::array_element_oid(type)) {
+    out += protocol::as_chars(value);
+    return;
+  }
+  if (detail::array_element_oid(type)) {
+    append_array(out, type, format, value);
+    return;
+  }
+  switch (type) {
+    case oid::kBool:
+      out += Type<bool>::decode(type, format, value) ? 't' : 'f';
+      return;
+    case oid::kInt2:
+    case oid::kInt4:
+    case oid::kInt8:
+      append_int(out, Type<std::int64_t>::decode(type, format, value));
+      return;
+    case oid::kOid:
+      append_int(out, Type<OidValue>::decode(type, format, value).value);
+      return;
+    case oid::kFloat4:
+    case oid::kFloat8:
+      append_float(out, Type<double>::decode(type, format, value), type == oid::kFloat4);
+      return;
+    case oid::kNumeric:
+      out += Type<Numeric>::decode(type, format, value).value;
+      return;
+    case oid::kText: case oid::kVarchar: case oid::kBpchar: case oid::kName: case oid::kChar:
+    case oid::kJson: case oid::kJsonb:
+      out += Type<std::string>::decode(type, format, value);
+      return;
+    case oid::kBytea:
+      append_hex(out, value);
+      return;
+    case oid::kUuid:
+      out += Type<Uuid>::decode(type, format, value).to_string();
+      return;
+    case oid::kDate: {
+      const Date d = Type<Date>::decode(type, format, value);
+      if (!append_infinity(out, d)) append_date(out, d);
+      return;
+    }
+    case oid::kTime:
+      append_time_of_day(out, Type<Time>::decode(type, format, value).count());
+      return;
+    case oid::kTimestamp: {
+      const Timestamp t = Type<Timestamp>::decode(type, format, value);
+      if (!append_infinity(out, t)) {
+        append_timestamp(out, std::chrono::sys_time<std::chrono::microseconds>(
+                                  t.time_since_epoch()), false);
+      }
+      return;
+    }
+    case oid::kTimestamptz:
+      append_timestamp(out, Type<Timestamptz>::decode(type, format, value), true);
+      return;
+    case oid::kInterval:
+      append_interval(out, Type<Interval>::decode(type, format, value));
+      return;
+    default:
+      append_hex(out, value);
+  }
+}
+
+}  // namespace
+
+std::string to_text(Oid type, Format format, Bytes value) {
+  std::string out;
+  append_value(out, type, format, value);
+  return out;
+}
+
+}  // namespace tern::pg

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tern-cli's output and exit-status contract, against the PostgreSQL of tests/servers.
+#   tern_cli_test.sh PATH-TO-tern-cli
+set -uo pipefail
+cli=$1
+: "${TERN_PG_URL:?run through tests/servers exec}"
+failures=0
+
+check() {  # check NAME EXPECTED-STATUS EXPECTED-STDOUT -- ARGS...
+  local name=$1 want_status=$2 want_out=$3
+  shift 4
+  local out status
+  out=$("$cli" "$@" 2>/tmp/tern-cli-stderr.$$)
+  status=$?
+  if [[ $status != "$want_status" || $out != "$want_out" ]]; then
+    echo "FAIL $name: status $status (want $want_status)"
+    echo "  stdout: $(printf '%q' "$out")"
+    echo "  want:   $(printf '%q' "$want_out")"
+    echo "  stderr: $(cat /tmp/tern-cli-stderr.$$)"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+
+stderr_has() {  # stderr_has NAME TEXT: the last check's stderr contains TEXT
+  if ! grep -qF -- "$2" /tmp/tern-cli-stderr.$$; then
+    echo "FAIL $1: stderr lacks '$2': $(cat /tmp/tern-cli-stderr.$$)"
+    failures=$((failures + 1))
+  fi
+}
+
+tab=$'\t'
+nl=$'\n'
+check simple 0 "a${tab}b${nl}1${tab}x" -- "$TERN_PG_URL" "SELECT 1 AS a, 'x' AS b"
+check null-and-escapes 0 "v${nl}\\N${nl}a\\tb\\nc\\\\d" -- "$TERN_PG_URL" \
+  "SELECT NULL::text AS v UNION ALL SELECT E'a\\tb\\nc\\\\d'"
+check several-statements 0 "x${nl}1${nl}y${nl}2" -- "$TERN_PG_URL" "SELECT 1 AS x; SELECT 2 AS y"
+check several-arguments 0 "x${nl}1${nl}y${nl}2" -- "$TERN_PG_URL" "SELECT 1 AS x" "SELECT 2 AS y"
+check no-rows 0 "" -- "$TERN_PG_URL" "CREATE TEMP TABLE t (a int)"
+check params 0 "sum${tab}s${nl}42${tab}it's" -- --param 40 --param "it's" "$TERN_PG_URL" \
+  'SELECT $1::int + 2 AS sum, $2::text AS s'
+check binary 0 "i${tab}f${tab}b${tab}t${tab}n${nl}-7${tab}1.5${tab}t${tab}héllo${tab}12.340" -- \
+  --binary "$TERN_PG_URL" "SELECT -7::int8 AS i, 1.5::float8 AS f, true AS b, 'héllo' AS t, 12.340::numeric AS n"
+check server-error 1 "" -- "$TERN_PG_URL" "SELECT * FROM no_such_table"
+stderr_has server-error-sqlstate "42P01"
+check bad-password 2 "" -- "${TERN_PG_URL/tern_pw/wrong}" "SELECT 1"
+stderr_has bad-password-reason "28P01"
+check refused 2 "" -- "postgresql://tern@127.0.0.1:1/x?connect_timeout=5" "SELECT 1"
+check usage 64 "" -- "$TERN_PG_URL"
+
+rm -f /tmp/tern-cli-stderr.$$
+[[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }
+echo "all tern-cli checks passed"
