@@ -255,6 +255,22 @@ TEST_F(PgConnection, PipelineOfAThousandQueries) {
   EXPECT_EQ(c.cached_statements(), 1u);
 }
 
+TEST_F(PgConnection, HugePipelineDoesNotDeadlock) {
+  // Both directions carry more than the socket buffers hold: the server blocks writing results
+  // unless they are read while the batch is still being sent.
+  Connection c = connect(main_options());
+  const std::string payload(200, 'p');
+  std::vector<PipelineQuery> batch;
+  for (int i = 0; i < 100000; ++i) {
+    Params p;
+    p.add(std::string_view(payload));
+    batch.push_back({"SELECT $1::text", std::move(p)});
+  }
+  auto results = run(c.pipeline(batch, {.deadline = ring::deadline_after(60s)}));
+  ASSERT_EQ(results.size(), 100000u);
+  EXPECT_EQ(results.back().row(0).get<std::string>(0), payload);
+}
+
 TEST_F(PgConnection, PipelineErrorStopsTheBatch) {
   Connection c = connect(main_options());
   run(c.simple_query("CREATE TEMP TABLE p (k int PRIMARY KEY)"));

@@ -11,6 +11,7 @@
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
+#include "tern/ring/task_group.hpp"
 
 namespace tern::pg {
 
@@ -21,6 +22,10 @@ using protocol::ProtocolError;
 
 // Unnamed mode keeps this many statement descriptions client-side.
 constexpr std::size_t kUnnamedDescriptions = 256;
+// Batches larger than this are sent while their results are read: otherwise a server blocked
+// on writing results (the client's receive buffer full) stops reading the rest of the batch,
+// and both sides wait for each other.
+constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
 
 // Result types tern decodes in binary; everything else is fetched as text.
 bool binary_decodable(Oid type) {
@@ -286,13 +291,35 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
 
 // ---- operations ----
 
+ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
+                                                  ring::Task<void> receive) {
+  ring::TaskGroup sender(*loop_);
+  sender.spawn(flush(deadline));
+  std::exception_ptr receive_error;
+  try {
+    co_await std::move(receive);
+  } catch (...) {
+    receive_error = std::current_exception();
+  }
+  // A receive that ended normally or on a server error had read past the batch's Sync, so
+  // the send is complete. Any other failure (deadline, stop, lost connection) stops a send
+  // still under way, which breaks the connection: the server got part of a message.
+  if (receive_error && sender.size() > 0) sender.cancel();
+  co_await sender.join();
+  if (receive_error) std::rethrow_exception(receive_error);
+}
+
 ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
   std::exception_ptr interrupted;
   bool timed_out = false;
   try {
-    co_await flush(options.deadline);
-    co_await std::move(receive);
+    if (out_.size() > kSendWhileReceivingAbove) {
+      co_await send_while_receiving(options.deadline, std::move(receive));
+    } else {
+      co_await flush(options.deadline);
+      co_await std::move(receive);
+    }
     co_return;
   } catch (const ring::TimeoutError&) {
     interrupted = std::current_exception();

@@ -166,6 +166,7 @@ class Connection {
   /// Sends out_, then runs `receive`; turns a passed deadline or a stop request into a
   /// cancel + drain (QueryTimeout / CancelledError).
   ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
+  ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
   ring::Task<bool> cancel_and_drain();
 
   ring::Loop* loop_;
