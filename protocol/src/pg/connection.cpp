@@ -89,7 +89,14 @@ ring::Task<void> Connection::fill(ring::Deadline deadline) {
 ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
   for (;;) {
     while (std::optional<backend::Message> m = next_buffered()) {
-      if (!handle_async(*m)) co_return *m;
+      bool handled = false;
+      try {
+        handled = handle_async(*m);
+      } catch (...) {
+        broken_ = true;
+        throw;
+      }
+      if (!handled) co_return *m;
     }
     co_await fill(deadline);
   }
@@ -134,6 +141,11 @@ bool Connection::handle_async(const backend::Message& m) {
     default:
       return false;
   }
+}
+
+void Connection::on_ready(const backend::Message& m) {
+  status_ = backend::parse_ready_for_query(m.body);
+  awaiting_ready_ = false;
 }
 
 std::exception_ptr Connection::error_response(const backend::Message& m) {

@@ -27,8 +27,9 @@ int hex_digit(char c) {
   return -1;
 }
 
-// Decodes %XX escapes of a URL component.
-std::string percent_decode(std::string_view s) {
+// Decodes %XX escapes of a URL component; `what` names it in errors (the text itself is never
+// shown: it may be a password).
+std::string percent_decode(std::string_view s, const char* what) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -38,7 +39,7 @@ std::string percent_decode(std::string_view s) {
     }
     const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
     const int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-    if (lo < 0) bad("bad percent escape in \"" + std::string(s) + "\"");
+    if (lo < 0) bad(std::string("bad percent escape in the ") + what);
     out.push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
   }
@@ -60,14 +61,14 @@ Settings parse_url(std::string_view url) {
   std::string_view authority = url;
   if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
     authority = url.substr(0, slash);
-    if (slash + 1 < url.size()) s["dbname"] = percent_decode(url.substr(slash + 1));
+    if (slash + 1 < url.size()) s["dbname"] = percent_decode(url.substr(slash + 1), "database name");
   }
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const std::size_t colon = userinfo.find(':');
-    s["user"] = percent_decode(userinfo.substr(0, colon));
-    if (colon != std::string_view::npos) s["password"] = percent_decode(userinfo.substr(colon + 1));
+    s["user"] = percent_decode(userinfo.substr(0, colon), "user name");
+    if (colon != std::string_view::npos) s["password"] = percent_decode(userinfo.substr(colon + 1), "password");
   }
   std::string_view host = authority;
   std::string_view port;
@@ -83,7 +84,7 @@ Settings parse_url(std::string_view url) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  if (!host.empty()) s["host"] = percent_decode(host);
+  if (!host.empty()) s["host"] = percent_decode(host, "host");
   if (!port.empty()) s["port"] = std::string(port);
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
@@ -92,7 +93,9 @@ Settings parse_url(std::string_view url) {
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     if (eq == std::string_view::npos) bad("parameter without value: " + std::string(pair));
-    s[percent_decode(pair.substr(0, eq))] = percent_decode(pair.substr(eq + 1));
+    std::string key = percent_decode(pair.substr(0, eq), "parameter name");
+    if (key.empty()) bad("a parameter has an empty name");
+    s[std::move(key)] = percent_decode(pair.substr(eq + 1), "parameter value");
   }
   return s;
 }
@@ -111,6 +114,7 @@ Settings parse_keywords(std::string_view text) {
       ++i;
     }
     std::string key(text.substr(key_start, i - key_start));
+    if (key.empty()) bad("a keyword is empty");
     skip_space();
     if (i >= text.size() || text[i] != '=') bad(absl::StrCat("missing \"=\" after \"", key, "\""));
     ++i;

@@ -46,7 +46,7 @@ ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
           if (!error) error = error_response(m);
           break;
         case 'Z':
-          status_ = backend::parse_ready_for_query(m.body);
+          on_ready(m);
           if (error) std::rethrow_exception(error);
           co_return;
         default:
@@ -91,7 +91,7 @@ ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
           if (!error) error = error_response(m);
           break;
         case 'Z':
-          status_ = backend::parse_ready_for_query(m.body);
+          on_ready(m);
           if (error) std::rethrow_exception(error);
           co_return;
         default:

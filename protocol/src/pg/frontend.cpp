@@ -1,5 +1,9 @@
 #include "tern/protocol/pg/frontend.hpp"
 
+#include <string>
+
+#include "tern/protocol/errors.hpp"
+
 namespace tern::pg::frontend {
 
 namespace {
@@ -23,6 +27,14 @@ void simple(std::string& out, char type, const S&... strings) {
   const std::size_t at = begin_message(w, type);
   (w.cstring(strings), ...);
   end_message(w, at);
+}
+
+// The protocol counts parameters in an int16; more cannot be sent (libpq refuses them too).
+void check_param_count(std::size_t n) {
+  if (n > 65535) {
+    throw InterfaceError("a statement can have at most 65535 parameters, not " +
+                         std::to_string(n));
+  }
 }
 
 void empty(std::string& out, char type) {
@@ -83,6 +95,7 @@ void query(std::string& out, std::string_view sql) { simple(out, 'Q', sql); }
 
 void parse(std::string& out, std::string_view name, std::string_view sql,
            std::span<const Oid> param_types) {
+  check_param_count(param_types.size());
   ByteWriter w(out);
   const std::size_t at = begin_message(w, 'P');
   w.cstring(name);
@@ -95,6 +108,8 @@ void parse(std::string& out, std::string_view name, std::string_view sql,
 void bind(std::string& out, std::string_view portal, std::string_view statement,
           std::span<const Format> param_formats, std::size_t param_count, std::string_view values,
           std::span<const Format> result_formats) {
+  check_param_count(param_count);
+  check_param_count(param_formats.size());
   ByteWriter w(out);
   const std::size_t at = begin_message(w, 'B');
   w.cstring(portal);

@@ -172,7 +172,7 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
         if (!error) error = error_response(m);
         break;
       case 'Z':
-        status_ = backend::parse_ready_for_query(m.body);
+        on_ready(m);
         if (error) {
           // Parse failed for one statement; the server skipped the rest: none of the
           // undescribed ones exists on the server.
@@ -218,7 +218,7 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
         if (!error) error = error_response(m);
         break;
       case 'Z':
-        status_ = backend::parse_ready_for_query(m.body);
+        on_ready(m);
         if (error) std::rethrow_exception(error);
         if (next != results.size()) {
           broken_ = true;
@@ -279,7 +279,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
         open = false;
         break;
       case 'Z':
-        status_ = backend::parse_ready_for_query(m.body);
+        on_ready(m);
         if (error) std::rethrow_exception(error);
         co_return;
       default:
@@ -313,6 +313,7 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
   std::exception_ptr interrupted;
   bool timed_out = false;
+  awaiting_ready_ = true;
   try {
     if (out_.size() > kSendWhileReceivingAbove) {
       co_await send_while_receiving(options.deadline, std::move(receive));
@@ -326,6 +327,11 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
     timed_out = true;
   } catch (const ring::CancelledError&) {
     interrupted = std::current_exception();
+  } catch (...) {
+    // Server errors come after ReadyForQuery; anything else (a protocol violation, a failing
+    // sink) left the stream mid-batch, out of sync.
+    if (awaiting_ready_) broken_ = true;
+    throw;
   }
   // Still in sync (the send completed): cancel the query and read up to its ReadyForQuery
   // with a task context of its own, as the caller's stop request must not stop the clean-up.
@@ -352,7 +358,7 @@ ring::Task<bool> Connection::cancel_and_drain() {
     for (;;) {
       const backend::Message m = co_await read_message(deadline);
       if (m.type == 'Z') {
-        status_ = backend::parse_ready_for_query(m.body);
+        on_ready(m);
         drained = true;
         break;
       }

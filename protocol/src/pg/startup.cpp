@@ -193,7 +193,7 @@ ring::Task<void> Connection::authenticate(ring::Deadline deadline) {
         key_ = backend::parse_backend_key_data(m.body);
         break;
       case 'Z':
-        status_ = backend::parse_ready_for_query(m.body);
+        on_ready(m);
         co_return;
       case 'E': {
         // Start-up errors (bad password, unknown database) are what they say, not a lost

@@ -82,6 +82,7 @@ class ByteReader {
   }
   /// Reads a NUL-terminated string (the NUL is consumed, not returned).
   std::string_view cstring() {
+    if (remaining() == 0) fail("a string is missing its terminating NUL");
     const auto* begin = data_.data() + pos_;
     const void* nul = std::memchr(begin, 0, remaining());
     if (nul == nullptr) fail("a string is missing its terminating NUL");

@@ -146,6 +146,8 @@ class Connection {
   ring::Task<backend::Message> read_message(ring::Deadline deadline);
   ring::Task<void> flush(ring::Deadline deadline);
   bool handle_async(const backend::Message& m);
+  /// Takes a ReadyForQuery: the server is idle again and the stream is in sync.
+  void on_ready(const backend::Message& m);
   std::exception_ptr error_response(const backend::Message& m);
   [[noreturn]] void break_connection(const std::string& why);
 
@@ -177,6 +179,7 @@ class Connection {
   std::size_t in_end_ = 0;
   std::string out_;
   bool broken_ = false;
+  bool awaiting_ready_ = false;  // a batch went out and its ReadyForQuery has not come back
   std::string auth_method_;
   backend::BackendKeyData key_;
   backend::TransactionStatus status_ = backend::TransactionStatus::kIdle;

@@ -1,0 +1,121 @@
+// Result set metadata: the column count packet and ColumnDefinition41 (views, plus an owned
+// copy for statement caches), field types and column flags.
+// MariaDB: https://mariadb.com/kb/en/result-set-packets/#column-definition-packet (in
+//          https://mariadb.com/kb/en/clientserver-protocol/)
+// MySQL:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html,
+//        field_types.h (in https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "tern/protocol/bytes.hpp"
+
+namespace tern::mysql {
+
+using protocol::Bytes;
+
+/// Column and parameter types (enum_field_types).
+enum class FieldType : std::uint8_t {
+  kDecimal = 0,
+  kTiny = 1,
+  kShort = 2,
+  kLong = 3,
+  kFloat = 4,
+  kDouble = 5,
+  kNull = 6,
+  kTimestamp = 7,
+  kLongLong = 8,
+  kInt24 = 9,
+  kDate = 10,
+  kTime = 11,
+  kDateTime = 12,
+  kYear = 13,
+  kNewDate = 14,  ///< internal; not sent to clients
+  kVarchar = 15,
+  kBit = 16,
+  kTimestamp2 = 17,  ///< internal
+  kDateTime2 = 18,   ///< internal
+  kTime2 = 19,       ///< internal
+  kVector = 242,     ///< MySQL 9
+  kJson = 245,       ///< MySQL; MariaDB's JSON is a LONGTEXT (kBlob)
+  kNewDecimal = 246,
+  kEnum = 247,
+  kSet = 248,
+  kTinyBlob = 249,
+  kMediumBlob = 250,
+  kLongBlob = 251,
+  kBlob = 252,
+  kVarString = 253,
+  kString = 254,
+  kGeometry = 255,
+};
+
+/// A readable name of a field type ("LONGLONG", "VAR_STRING"), for error texts.
+const char* field_type_name(FieldType type) noexcept;
+
+/// Column definition flags.
+namespace column_flag {
+inline constexpr std::uint16_t kNotNull = 1, kPrimaryKey = 2, kUniqueKey = 4, kMultipleKey = 8,
+                               kBlob = 16, kUnsigned = 32, kZerofill = 64, kBinary = 128,
+                               kEnum = 256, kAutoIncrement = 512, kTimestamp = 1024, kSet = 2048,
+                               kNoDefaultValue = 4096, kOnUpdateNow = 8192, kNum = 32768;
+}  // namespace column_flag
+
+/// The collation id of binary strings: a column with it holds bytes, not text.
+inline constexpr std::uint16_t kBinaryCollation = 63;
+
+/// What a value decoder needs to know about its column.
+struct ColumnType {
+  FieldType type = FieldType::kNull;
+  std::uint16_t flags = 0;    ///< column_flag::
+  std::uint16_t charset = 0;  ///< collation id (63 = binary)
+  std::uint8_t decimals = 0;  ///< fractional digits (DECIMAL scale, fractional seconds)
+  /// True for UNSIGNED integer columns.
+  bool is_unsigned() const noexcept { return (flags & column_flag::kUnsigned) != 0; }
+  /// True for binary strings (BINARY, VARBINARY, BLOB...).
+  bool is_binary() const noexcept { return charset == kBinaryCollation; }
+};
+
+/// A ColumnDefinition41, with views into the packet.
+struct ColumnDefinition {
+  std::string_view catalog;  ///< always "def"
+  std::string_view schema;
+  std::string_view table;           ///< alias
+  std::string_view org_table;       ///< physical table
+  std::string_view name;            ///< alias
+  std::string_view org_name;        ///< physical column
+  std::uint32_t column_length = 0;  ///< maximum display length
+  ColumnType type;
+  /// MariaDB extended type info (MARIADB_CLIENT_EXTENDED_TYPE_INFO): raw (type, lenenc value)
+  /// pairs, e.g. the "json" format of a LONGTEXT; empty otherwise.
+  Bytes extended_type_info;
+};
+
+/// Parses a ColumnDefinition41 payload; `capabilities` tells whether MariaDB's extended type
+/// info is present. Throws ProtocolError.
+ColumnDefinition parse_column_definition(Bytes payload, std::uint64_t capabilities);
+
+/// An owned copy of a column definition, for caching (prepared statements).
+struct Column {
+  std::string schema;
+  std::string table;
+  std::string org_table;
+  std::string name;
+  std::string org_name;
+  std::uint32_t column_length = 0;
+  ColumnType type;
+  /// Copies the views of `def` (catalog and extended type info are dropped).
+  static Column from(const ColumnDefinition& def);
+};
+
+/// The largest column count tern accepts (COM_STMT_PREPARE_OK carries it in 2 bytes).
+inline constexpr std::uint64_t kMaxColumns = 0xFFFF;
+
+/// Parses the column count packet that starts a result set (a lone length-encoded integer).
+/// Throws ProtocolError(kBadLength) for 0 or more than kMaxColumns, kBadValue for 0xFB/0xFF.
+std::size_t parse_column_count(Bytes payload);
+
+}  // namespace tern::mysql

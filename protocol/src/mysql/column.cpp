@@ -1,0 +1,141 @@
+// Column count and ColumnDefinition41 packets.
+// MariaDB: https://mariadb.com/kb/en/result-set-packets/#column-definition-packet (in
+//          https://mariadb.com/kb/en/clientserver-protocol/)
+// MySQL:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_column_definition.html
+//        (in https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
+#include "tern/protocol/mysql/column.hpp"
+
+#include "tern/protocol/error.hpp"
+#include "tern/protocol/mysql/capabilities.hpp"
+#include "tern/protocol/mysql/lenenc.hpp"
+
+namespace tern::mysql {
+
+using protocol::ByteReader;
+using protocol::ProtocolErrc;
+using protocol::ProtocolError;
+
+const char* field_type_name(FieldType type) noexcept {
+  switch (type) {
+    case FieldType::kDecimal:
+      return "DECIMAL";
+    case FieldType::kTiny:
+      return "TINY";
+    case FieldType::kShort:
+      return "SHORT";
+    case FieldType::kLong:
+      return "LONG";
+    case FieldType::kFloat:
+      return "FLOAT";
+    case FieldType::kDouble:
+      return "DOUBLE";
+    case FieldType::kNull:
+      return "NULL";
+    case FieldType::kTimestamp:
+      return "TIMESTAMP";
+    case FieldType::kLongLong:
+      return "LONGLONG";
+    case FieldType::kInt24:
+      return "INT24";
+    case FieldType::kDate:
+      return "DATE";
+    case FieldType::kTime:
+      return "TIME";
+    case FieldType::kDateTime:
+      return "DATETIME";
+    case FieldType::kYear:
+      return "YEAR";
+    case FieldType::kNewDate:
+      return "NEWDATE";
+    case FieldType::kVarchar:
+      return "VARCHAR";
+    case FieldType::kBit:
+      return "BIT";
+    case FieldType::kTimestamp2:
+      return "TIMESTAMP2";
+    case FieldType::kDateTime2:
+      return "DATETIME2";
+    case FieldType::kTime2:
+      return "TIME2";
+    case FieldType::kVector:
+      return "VECTOR";
+    case FieldType::kJson:
+      return "JSON";
+    case FieldType::kNewDecimal:
+      return "NEWDECIMAL";
+    case FieldType::kEnum:
+      return "ENUM";
+    case FieldType::kSet:
+      return "SET";
+    case FieldType::kTinyBlob:
+      return "TINY_BLOB";
+    case FieldType::kMediumBlob:
+      return "MEDIUM_BLOB";
+    case FieldType::kLongBlob:
+      return "LONG_BLOB";
+    case FieldType::kBlob:
+      return "BLOB";
+    case FieldType::kVarString:
+      return "VAR_STRING";
+    case FieldType::kString:
+      return "STRING";
+    case FieldType::kGeometry:
+      return "GEOMETRY";
+  }
+  return "unknown type";
+}
+
+ColumnDefinition parse_column_definition(Bytes payload, std::uint64_t capabilities) {
+  ByteReader r(payload, "ColumnDefinition41");
+  ColumnDefinition c;
+  c.catalog = read_lenenc_string(r);
+  c.schema = read_lenenc_string(r);
+  c.table = read_lenenc_string(r);
+  c.org_table = read_lenenc_string(r);
+  c.name = read_lenenc_string(r);
+  c.org_name = read_lenenc_string(r);
+  if ((capabilities & cap::kMariadbExtendedTypeInfo) != 0 &&
+      (capabilities & cap::kLongPassword) == 0) {
+    c.extended_type_info = read_lenenc_bytes(r);
+  }
+  const std::uint64_t fixed = read_lenenc(r);
+  // 0x0C: charset 2, length 4, type 1, flags 2, decimals 1, filler 2.
+  if (fixed < 10 || fixed != r.remaining()) {
+    throw ProtocolError(ProtocolErrc::kBadLength, "ColumnDefinition41: fixed-length fields of " +
+                                                      std::to_string(fixed) + " bytes with " +
+                                                      std::to_string(r.remaining()) + " left");
+  }
+  c.type.charset = r.read_le<std::uint16_t>();
+  c.column_length = r.read_le<std::uint32_t>();
+  c.type.type = static_cast<FieldType>(r.read_le<std::uint8_t>());
+  c.type.flags = r.read_le<std::uint16_t>();
+  c.type.decimals = r.read_le<std::uint8_t>();
+  return c;
+}
+
+Column Column::from(const ColumnDefinition& def) {
+  Column c;
+  c.schema = std::string(def.schema);
+  c.table = std::string(def.table);
+  c.org_table = std::string(def.org_table);
+  c.name = std::string(def.name);
+  c.org_name = std::string(def.org_name);
+  c.column_length = def.column_length;
+  c.type = def.type;
+  return c;
+}
+
+std::size_t parse_column_count(Bytes payload) {
+  ByteReader r(payload, "column count");
+  const std::uint64_t n = read_lenenc(r);
+  if (!r.done()) {
+    throw ProtocolError(ProtocolErrc::kBadLength, "column count: trailing bytes");
+  }
+  if (n == 0 || n > kMaxColumns) {
+    throw ProtocolError(ProtocolErrc::kBadLength, "column count " + std::to_string(n));
+  }
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace tern::mysql

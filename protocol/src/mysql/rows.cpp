@@ -1,0 +1,110 @@
+// Text and binary result set rows.
+// MariaDB: https://mariadb.com/kb/en/result-set-packets/ (in
+//          https://mariadb.com/kb/en/clientserver-protocol/)
+// MySQL:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_row.html,
+//        page_protocol_binary_resultset.html (in
+//        https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
+#include "tern/protocol/mysql/rows.hpp"
+
+#include "tern/protocol/error.hpp"
+#include "tern/protocol/mysql/lenenc.hpp"
+
+namespace tern::mysql {
+
+using protocol::ByteReader;
+using protocol::ProtocolErrc;
+using protocol::ProtocolError;
+
+namespace {
+
+constexpr std::size_t kBinaryRowBitmapOffset = 2;
+
+// Bytes of a fixed-size binary value, or 0 for a length-prefixed one.
+std::size_t fixed_size(FieldType type) noexcept {
+  switch (type) {
+    case FieldType::kTiny:
+      return 1;
+    case FieldType::kShort:
+    case FieldType::kYear:
+      return 2;
+    case FieldType::kLong:
+    case FieldType::kInt24:
+    case FieldType::kFloat:
+      return 4;
+    case FieldType::kLongLong:
+    case FieldType::kDouble:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+Bytes temporal(ByteReader& r, FieldType type) {
+  const std::size_t len = r.read_le<std::uint8_t>();
+  const bool is_time = type == FieldType::kTime;
+  const bool ok = is_time ? (len == 0 || len == 8 || len == 12)
+                          : (len == 0 || len == 4 || len == 7 || len == 11);
+  if (!ok) {
+    throw ProtocolError(ProtocolErrc::kBadLength, std::string("binary row: ") +
+                                                      field_type_name(type) + " value of " +
+                                                      std::to_string(len) + " bytes");
+  }
+  return r.bytes(len);
+}
+
+}  // namespace
+
+void parse_text_row(Bytes payload, std::size_t columns, RowValues& out) {
+  out.clear();
+  ByteReader r(payload, "text row");
+  for (std::size_t i = 0; i < columns; ++i)
+    out.push_back(read_lenenc_nullable_bytes(r));
+  if (!r.done()) {
+    throw ProtocolError(ProtocolErrc::kBadLength,
+                        "text row: more values than the " + std::to_string(columns) + " columns");
+  }
+}
+
+void parse_binary_row(Bytes payload, std::span<const FieldType> types, RowValues& out) {
+  out.clear();
+  ByteReader r(payload, "binary row");
+  if (r.read_le<std::uint8_t>() != 0x00) {
+    throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "binary row: header is not 0x00");
+  }
+  const std::size_t columns = types.size();
+  const Bytes bitmap = r.bytes(binary_row_null_bitmap_size(columns));
+  auto bit = [&](std::size_t pos) {
+    return (std::to_integer<unsigned>(bitmap[pos / 8]) >> (pos % 8)) & 1u;
+  };
+  // The two reserved bits and the padding bits after the last column must be clear.
+  for (std::size_t pos = 0; pos < bitmap.size() * 8; ++pos) {
+    const bool is_column = pos >= kBinaryRowBitmapOffset && pos < columns + kBinaryRowBitmapOffset;
+    if (!is_column && bit(pos) != 0) {
+      throw ProtocolError(ProtocolErrc::kBadValue, "binary row: NULL bit set outside the columns");
+    }
+  }
+  for (std::size_t i = 0; i < columns; ++i) {
+    if (bit(i + kBinaryRowBitmapOffset) != 0) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    const FieldType t = types[i];
+    if (const std::size_t n = fixed_size(t); n != 0) {
+      out.emplace_back(r.bytes(n));
+    } else if (t == FieldType::kDate || t == FieldType::kDateTime || t == FieldType::kTimestamp ||
+               t == FieldType::kTime) {
+      out.emplace_back(temporal(r, t));
+    } else if (t == FieldType::kNull) {
+      throw ProtocolError(ProtocolErrc::kBadValue, "binary row: NULL-typed column not NULL");
+    } else {
+      out.emplace_back(read_lenenc_bytes(r));
+    }
+  }
+  if (!r.done()) {
+    throw ProtocolError(ProtocolErrc::kBadLength,
+                        "binary row: " + std::to_string(r.remaining()) + " trailing bytes");
+  }
+}
+
+}  // namespace tern::mysql

@@ -1,0 +1,177 @@
+// The PostgreSQL connection against a scripted server on loopback: what a client does when the
+// server breaks the protocol, closes the stream, or sends messages at odd boundaries. (The real
+// server is covered by tests/integration.)
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tern/protocol/error.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace tern::pg {
+namespace {
+
+using namespace std::chrono_literals;
+using ring::Task;
+
+// A backend message: type, big-endian length, body.
+std::string msg(char type, const std::string& body) {
+  std::string out(1, type);
+  const auto len = static_cast<std::uint32_t>(body.size() + 4);
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((len >> shift) & 0xff);
+  return out + body;
+}
+
+std::string be32(std::uint32_t v) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+  return out;
+}
+
+// AuthenticationOk, BackendKeyData, ReadyForQuery(idle).
+std::string startup_reply() {
+  return msg('R', be32(0)) + msg('K', be32(1234) + be32(5678)) + msg('Z', "I");
+}
+
+// A RowDescription of one text column "c", one DataRow with `value`, CommandComplete, ReadyForQuery.
+std::string one_row(const std::string& value) {
+  std::string column = std::string("c") + '\0' + be32(0) + std::string(2, '\0') + be32(25) +
+                       std::string("\xff\xff", 2) + be32(0xffffffff) + std::string(2, '\0');
+  return msg('T', std::string("\0\1", 2) + column) +
+         msg('D', std::string("\0\1", 2) + be32(static_cast<std::uint32_t>(value.size())) + value) +
+         msg('C', std::string("SELECT 1") + '\0') + msg('Z', "I");
+}
+
+class ScriptedServer : public ::testing::Test {
+ protected:
+  // Runs a server that answers the start-up, then for each client message batch sends the
+  // next reply of `replies` split into `chunk`-byte writes, then hangs up (`hang_up`) or waits
+  // in silence for the client to; and a client body against it.
+  template <class Body>
+  void run(std::vector<std::string> replies, std::size_t chunk, Body body, bool hang_up = false) {
+    ring::Listener listener = ring::Listener::bind_tcp(loop, "127.0.0.1");
+    ConnectOptions options;
+    options.host = "127.0.0.1";
+    options.port = listener.port();
+    options.user = "u";
+    options.ssl_mode = SslMode::kDisable;
+    options.cancel_timeout = 200ms;
+    auto server = [&]() -> Task<void> {
+      ring::Socket s = co_await listener.accept(ring::deadline_after(5s));
+      std::vector<std::byte> buf(65536);
+      co_await s.recv(buf, ring::deadline_after(5s));  // StartupMessage
+      const std::string hello = startup_reply();
+      co_await s.send_all(protocol::as_bytes(hello));
+      for (const std::string& reply : replies) {
+        if (co_await s.recv(buf, ring::deadline_after(5s)) == 0) break;
+        for (std::size_t at = 0; at < reply.size(); at += chunk) {
+          co_await s.send_all(protocol::as_bytes(std::string_view(reply).substr(at, chunk)));
+        }
+      }
+      // (No co_await inside && or ?: — GCC 12 evaluates it regardless.)
+      if (!hang_up) {
+        while (co_await s.recv(buf, ring::deadline_after(5s)) > 0) {
+        }
+      }
+      co_await s.close();
+    };
+    auto client = [&]() -> Task<void> {
+      Connection c = co_await Connection::connect(loop, options);
+      co_await body(c);
+    };
+    ring::TaskGroup group(loop);
+    group.spawn(server());
+    group.spawn(client());
+    ring::sync_wait(loop, group.join());
+  }
+
+  ring::Loop loop;
+};
+
+TEST_F(ScriptedServer, RepliesSplitAtEveryByteDecodeTheSame) {
+  for (std::size_t chunk : {1u, 2u, 3u, 7u, 1000u}) {
+    run({one_row("hello")}, chunk, [](Connection& c) -> Task<void> {
+      auto results = co_await c.simple_query("SELECT 'hello'");
+      EXPECT_EQ(results.at(0).row(0).get<std::string>(0), "hello");
+      EXPECT_TRUE(c.is_usable());
+    });
+  }
+}
+
+TEST_F(ScriptedServer, MalformedMessageIsProtocolErrorAndBreaksTheConnection) {
+  const std::vector<std::string> garbage = {
+      msg('Z', "X"),                                    // unknown transaction status
+      msg('D', std::string("\0\1", 2) + be32(100)),     // a value longer than its row
+      std::string("T") + be32(2),                       // a length under 4
+      msg('?', ""),                                     // a message type that means nothing here
+      msg('C', "no terminating NUL"),
+  };
+  for (const std::string& reply : garbage) {
+    run({reply}, 1000, [](Connection& c) -> Task<void> {
+      bool threw = false;
+      try {
+        co_await c.simple_query("SELECT 1");
+      } catch (const protocol::ProtocolError&) {
+        threw = true;
+      }
+      EXPECT_TRUE(threw);
+      EXPECT_FALSE(c.is_usable());
+      bool refused = false;
+      try {
+        co_await c.simple_query("SELECT 1");
+      } catch (const ConnectionLost&) {
+        refused = true;
+      }
+      EXPECT_TRUE(refused);
+    });
+  }
+}
+
+TEST_F(ScriptedServer, StreamCutMidMessageIsConnectionLost) {
+  const std::string reply = one_row("hello");
+  run({reply.substr(0, reply.size() / 2)}, 1000, [](Connection& c) -> Task<void> {
+    bool lost = false;
+    try {
+      co_await c.simple_query("SELECT 1");
+    } catch (const ConnectionLost& e) {
+      lost = std::string(e.what()).find("closed") != std::string::npos;
+    }
+    EXPECT_TRUE(lost);
+    EXPECT_FALSE(c.is_usable());
+  }, /*hang_up=*/true);
+}
+
+TEST_F(ScriptedServer, FatalErrorIsConnectionLostWithTheServersFields) {
+  const std::string fatal = msg('E', std::string("SFATAL\0VFATAL\0C57P01\0Mterminating\0\0", 35));
+  run({fatal}, 1000, [](Connection& c) -> Task<void> {
+    std::string state;
+    try {
+      co_await c.simple_query("SELECT 1");
+    } catch (const ConnectionLost& e) {
+      state = e.sqlstate();
+    }
+    EXPECT_EQ(state, "57P01");
+    EXPECT_FALSE(c.is_usable());
+  });
+}
+
+TEST_F(ScriptedServer, SilentServerTimesOutAndTheConnectionIsDiscarded) {
+  // The server never answers (and ignores the CancelRequest, which goes to a port with no
+  // listener): after the deadline and the drain budget the caller gets QueryTimeout.
+  run({std::string()}, 1000, [](Connection& c) -> Task<void> {
+    bool timed_out = false;
+    try {
+      co_await c.simple_query("SELECT 1", {.deadline = ring::deadline_after(100ms)});
+    } catch (const QueryTimeout&) {
+      timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_FALSE(c.is_usable());
+  });
+}
+
+}  // namespace
+}  // namespace tern::pg
