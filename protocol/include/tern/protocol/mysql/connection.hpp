@@ -1,0 +1,169 @@
+// A MySQL/MariaDB connection: the codecs of protocol/mysql bound to a ring socket (the only
+// I/O of the MySQL protocol layer). One command at a time; callers (the pool) serialise access.
+// https://mariadb.com/kb/en/clientserver-protocol/
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tern/protocol/mysql/conninfo.hpp"
+#include "tern/protocol/mysql/packet.hpp"
+#include "tern/protocol/mysql/result.hpp"
+#include "tern/protocol/mysql/statement.hpp"
+#include "tern/protocol/transport.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/task.hpp"
+
+namespace tern::mysql {
+
+/// Options of one command.
+struct QueryOptions {
+  /// The command must finish by then; on expiry the server is asked to KILL QUERY it (from a
+  /// side connection) and the caller gets QueryTimeout.
+  ring::Deadline deadline = ring::kNoDeadline;
+};
+
+/// Parameters of a prepared statement, encoded as they are added (values never appear in
+/// the SQL text).
+using Params = StmtParams;
+
+/// A connection to one MySQL or MariaDB server. Move-only; not thread-safe; one command at a
+/// time. After ConnectionLost or a ProtocolError it is not is_usable(): close it and open
+/// another.
+///
+/// Errors: server errors throw the DatabaseError subclass their error number and SQLSTATE call
+/// for (the connection stays usable); a broken stream or a killed session throws
+/// ConnectionLost; bytes that break the protocol throw protocol::ProtocolError; a passed
+/// deadline throws QueryTimeout once the killed query's response was read (usable) or the
+/// budget for that ran out (not usable); a stop request on the task throws ring::CancelledError
+/// after the same clean-up.
+class Connection {
+ public:
+  /// Connects, negotiates TLS per options.ssl_mode, authenticates (mysql_native_password,
+  /// caching_sha2_password, client_ed25519, mysql_clear_password over TLS). Throws
+  /// ConnectionLost (cannot connect, TLS failure, timeout), OperationalError (e.g. access
+  /// denied: 1045) or ClientError (an authentication plugin tern lacks, TLS required but not
+  /// offered, a cleartext password without TLS).
+  static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
+
+  Connection(Connection&&) noexcept;
+  Connection& operator=(Connection&&) noexcept;
+  ~Connection();
+
+  /// Runs `sql` as a text query (COM_QUERY) and returns one Result per result set or OK
+  /// (several with options().multi_statements or a CALL). An error throws once the response
+  /// has been read.
+  ring::Task<std::vector<Result>> query(std::string_view sql, QueryOptions options = {});
+
+  /// Runs `sql` with `?` parameters as a server-side prepared statement, cached per
+  /// connection (LRU), with binary results. A CALL's further result sets are read and dropped.
+  ring::Task<Result> execute(std::string_view sql, const Params& params = {},
+                             QueryOptions options = {});
+
+  /// COM_PING: checks that the server answers.
+  ring::Task<void> ping(QueryOptions options = {});
+  /// COM_RESET_CONNECTION: ends any transaction, drops temporary tables, user variables and
+  /// prepared statements (the statement cache is emptied too), keeps the session logged in.
+  ring::Task<void> reset(QueryOptions options = {});
+
+  /// Kills the running query of this connection (KILL QUERY from a new connection). Safe to
+  /// call from another task while a command is pending.
+  ring::Task<void> cancel();
+
+  /// Sends COM_QUIT and closes the socket. Never throws.
+  ring::Task<void> close();
+
+  /// False after a broken stream, protocol violation, failed drain or close().
+  bool is_usable() const noexcept { return !broken_ && transport_.is_open(); }
+  /// The server's thread id for this session (what KILL takes).
+  std::uint32_t connection_id() const noexcept { return connection_id_; }
+  /// The server's version ("10.11.6-MariaDB-0+deb12u1").
+  const std::string& server_version() const noexcept { return server_version_; }
+  /// True for MariaDB servers.
+  bool is_mariadb() const noexcept { return mariadb_; }
+  /// True when the stream is TLS-encrypted.
+  bool is_tls() const noexcept { return transport_.is_tls(); }
+  /// The authentication plugin that logged the session in.
+  const std::string& auth_plugin() const noexcept { return auth_plugin_; }
+  /// The negotiated capability flags (cap::).
+  std::uint64_t capabilities() const noexcept { return capabilities_; }
+  /// SERVER_* status flags from the last OK/EOF (status::kInTrans tells an open transaction).
+  std::uint16_t status_flags() const noexcept { return status_flags_; }
+  /// Prepared statements currently cached.
+  std::size_t cached_statements() const noexcept { return cache_.size(); }
+  /// The options it was opened with.
+  const ConnectOptions& options() const noexcept { return options_; }
+
+ private:
+  struct Statement;
+  using StatementList = std::list<Statement>;
+  enum class Interruption { kNone, kTimeout, kCancelled };
+
+  Connection(ring::Loop& loop, ConnectOptions options);
+
+  // Start-up (startup.cpp).
+  ring::Task<void> open(ring::Deadline deadline);
+  ring::Task<void> authenticate(std::string plugin, std::string scramble);
+  std::string auth_response(std::string_view plugin, std::string_view scramble) const;
+  bool secure_channel() const noexcept;
+
+  // I/O (connection.cpp).
+  std::optional<Payload> next_buffered();
+  ring::Task<void> fill(ring::Deadline deadline);
+  ring::Task<void> fill_for_command();
+  ring::Task<Bytes> read_payload();
+  ring::Task<void> flush(ring::Deadline deadline);
+  void begin_command(const QueryOptions& options) noexcept;
+  void end_command();
+  void abandon_command() noexcept;
+  [[noreturn]] void fail_with(ServerErrorInfo info);
+
+  // Commands (query.cpp).
+  ring::Task<void> read_result_set(Result& result, Bytes first, Format format,
+                                   std::uint16_t& status);
+  ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(std::size_t count);
+  ring::Task<void> read_responses(std::vector<Result>* results, Format format);
+  ring::Task<Statement*> prepare(std::string_view sql);
+  ring::Task<Result> execute_once(std::string_view sql, const Params& params);
+  ring::Task<void> simple_command(std::uint8_t command);
+  void forget(Statement& s);
+
+  ring::Loop* loop_;
+  ConnectOptions options_;
+  protocol::Transport transport_;
+  std::vector<std::byte> in_;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+  Reassembler reassembler_;
+  std::string out_;
+  std::uint8_t seq_ = 0;  // the sequence id the next packet carries
+  bool broken_ = false;
+
+  std::uint64_t capabilities_ = 0;
+  std::uint32_t connection_id_ = 0;
+  std::string server_version_;
+  bool mariadb_ = false;
+  std::string auth_plugin_;
+  std::uint16_t status_flags_ = 0;
+
+  // The command in progress: its deadline and whether it was interrupted.
+  ring::Deadline deadline_ = ring::kNoDeadline;
+  ring::Deadline drain_deadline_ = ring::kNoDeadline;
+  Interruption interruption_ = Interruption::kNone;
+  bool in_command_ = false;  // a command was sent and its response is not fully read
+
+  RowValues row_scratch_;
+
+  // The statement cache: LRU list (front = most recent) indexed by SQL.
+  std::unique_ptr<StatementList> statements_;
+  absl::flat_hash_map<std::string, StatementList::iterator> cache_;
+};
+
+}  // namespace tern::mysql

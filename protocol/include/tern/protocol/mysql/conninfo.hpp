@@ -1,0 +1,79 @@
+// Connection settings for MySQL/MariaDB, from a URL and the MYSQL_* environment variables.
+//   mysql://user:password@host:port/database?ssl-mode=VERIFY_IDENTITY&ssl-ca=/path/ca.pem
+// (mariadb:// is accepted too). Query keys follow the mysql client's option names.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tern/ring/tls.hpp"
+
+namespace tern::mysql {
+
+/// The mysql client's --ssl-mode values.
+enum class SslMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
+
+/// Parses "DISABLED", "preferred", "VERIFY_IDENTITY"... (case-insensitive, '-' or '_');
+/// throws InterfaceError naming the bad value.
+SslMode parse_ssl_mode(std::string_view text);
+
+/// Everything needed to open a connection.
+struct ConnectOptions {
+  /// Host name or IP address; ignored when `unix_socket` is set.
+  std::string host = "localhost";
+  /// A numeric address to connect to instead of resolving `host`; `host` is still the name TLS
+  /// verifies and sends as SNI.
+  std::string hostaddr;
+  std::uint16_t port = 3306;
+  /// Path of the server's Unix socket; when set, TCP is not used.
+  std::string unix_socket;
+  std::string user;
+  std::string password;
+  /// The default database; empty for none.
+  std::string database;
+  SslMode ssl_mode = SslMode::kPreferred;
+  /// PEM file of CAs for VERIFY_CA / VERIFY_IDENTITY; empty = the system trust store.
+  std::string ssl_ca;
+  /// Client certificate and key (PEM), optional.
+  std::string ssl_cert;
+  std::string ssl_key;
+  /// A TLS context to share between the connections of a pool; built from the ssl_* settings
+  /// when empty.
+  std::shared_ptr<const ring::TlsContext> tls_context;
+  /// Time allowed for connect, TLS and authentication together; zero = no limit.
+  std::chrono::milliseconds connect_timeout{0};
+  /// Time allowed for KILL QUERY on a side connection and for reading the killed query's
+  /// remaining response before the connection is given up.
+  std::chrono::milliseconds cancel_timeout{5000};
+  /// Prepared statements kept per connection (least recently used are closed).
+  std::size_t statement_cache_size = 256;
+  /// Allow several ';'-separated statements in one text query (off by default: it widens
+  /// what an injected string could do; tern itself always binds values).
+  bool multi_statements = false;
+  /// Answer LOAD DATA LOCAL INFILE requests (off: a hostile server could read client files).
+  /// tern never sends files; when off, such a request fails with ClientError.
+  bool allow_local_infile = false;
+  /// Send a cleartext password (mysql_clear_password, caching_sha2 full authentication)
+  /// without TLS. Off: only over TLS or a Unix socket.
+  bool allow_cleartext_password = false;
+  /// Largest server payload accepted; larger is a ProtocolError.
+  std::size_t max_payload_size = std::size_t{1} << 30;
+
+  /// Parses a mysql:// or mariadb:// URL; unset fields fall back to MYSQL_HOST,
+  /// MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER. Query keys: ssl-mode, ssl-ca, ssl-cert,
+  /// ssl-key, connect-timeout (seconds), socket, hostaddr, statement-cache-size,
+  /// multi-statements, local-infile, cleartext-password (true/false/1/0). Throws
+  /// InterfaceError on bad input (the password never appears in the message).
+  static ConnectOptions parse(std::string_view url);
+
+  /// Where to connect over TCP: hostaddr when set, host otherwise.
+  const std::string& connect_host() const noexcept { return hostaddr.empty() ? host : hostaddr; }
+};
+
+/// True for URLs this file parses (mysql:// and mariadb://).
+bool is_mysql_url(std::string_view url) noexcept;
+
+}  // namespace tern::mysql

@@ -1,0 +1,136 @@
+// The rows and OK data of one MySQL/MariaDB result set.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/protocol/mysql/column.hpp"
+#include "tern/protocol/mysql/response.hpp"
+#include "tern/protocol/mysql/rows.hpp"
+#include "tern/protocol/mysql/types.hpp"
+
+namespace tern::mysql {
+
+class Result;
+
+/// One row of a Result: a view, valid while the Result lives.
+class Row {
+ public:
+  /// Number of columns.
+  std::size_t size() const noexcept;
+  /// The raw value of column i (nullopt for NULL): text form (text protocol) or binary layout.
+  std::optional<Bytes> raw(std::size_t i) const;
+  /// Column i decoded as T (std::optional<T> for nullable columns). Throws TypeError.
+  template <class T>
+  T get(std::size_t i) const;
+  /// The column named `name` decoded as T. Throws InterfaceError for an unknown name.
+  template <class T>
+  T get(std::string_view name) const {
+    return get<T>(column_index(name));
+  }
+  /// Index of the column named `name`; throws InterfaceError when there is none.
+  std::size_t column_index(std::string_view name) const;
+
+ private:
+  friend class Result;
+  Row(const Result* result, std::size_t index) noexcept : result_(result), index_(index) {}
+  const Result* result_;
+  std::size_t index_;
+};
+
+/// The outcome of one statement: columns and rows (values kept compactly, decoded on access),
+/// or the affected-rows data of its OK packet.
+class Result {
+ public:
+  /// Column definitions (empty for statements without a result set).
+  const std::vector<Column>& columns() const noexcept {
+    static const std::vector<Column> kNone;
+    return columns_ ? *columns_ : kNone;
+  }
+  /// Text protocol (COM_QUERY) or binary protocol (prepared statement) values.
+  Format format() const noexcept { return format_; }
+  /// Number of rows.
+  std::size_t size() const noexcept { return rows_; }
+  bool empty() const noexcept { return rows_ == 0; }
+  /// Row i (bounds-checked: throws std::out_of_range).
+  Row row(std::size_t i) const;
+  Row operator[](std::size_t i) const { return row(i); }
+  /// Rows changed by INSERT/UPDATE/DELETE (CLIENT_FOUND_ROWS off: changed, not matched).
+  std::uint64_t affected_rows() const noexcept { return affected_rows_; }
+  /// The AUTO_INCREMENT value the statement generated, or 0.
+  std::uint64_t last_insert_id() const noexcept { return last_insert_id_; }
+  /// Number of warnings (SHOW WARNINGS lists them).
+  std::uint16_t warnings() const noexcept { return warnings_; }
+  /// The server's info string ("Records: 3  Duplicates: 0  Warnings: 0").
+  const std::string& info() const noexcept { return info_; }
+
+  /// Iteration over rows.
+  class Iterator {
+   public:
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const Result* r, std::size_t i) noexcept : r_(r), i_(i) {}
+    Row operator*() const { return r_->row(i_); }
+    Iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) noexcept {
+      Iterator t = *this;
+      ++i_;
+      return t;
+    }
+    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
+
+   private:
+    const Result* r_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  Iterator begin() const noexcept { return {this, 0}; }
+  Iterator end() const noexcept { return {this, size()}; }
+
+  // Building (used by the connection).
+  /// Sets the column definitions and the protocol the rows come in.
+  void set_columns(std::shared_ptr<const std::vector<Column>> columns, Format format);
+  /// Appends a row payload, validated against the columns; `scratch` is reused between rows.
+  void add_row(Bytes payload, RowValues& scratch);
+  /// Takes the counters of the OK packet that ended the statement.
+  void set_ok(const OkPacket& ok);
+  /// Takes the warning count of the EOF packet that ended the rows.
+  void set_warnings(std::uint16_t warnings) noexcept { warnings_ = warnings; }
+
+ private:
+  friend class Row;
+  // Where a value is in data_; length kNull marks SQL NULL.
+  struct Cell {
+    std::size_t offset;
+    std::uint32_t length;
+  };
+  static constexpr std::uint32_t kNull = 0xFFFFFFFF;
+
+  std::shared_ptr<const std::vector<Column>> columns_;
+  std::vector<FieldType> types_;  // per column, for the binary row layout
+  Format format_ = Format::kText;
+  std::string data_;          // row values back to back
+  std::vector<Cell> cells_;   // rows_ * columns
+  std::size_t rows_ = 0;
+  std::uint64_t affected_rows_ = 0;
+  std::uint64_t last_insert_id_ = 0;
+  std::uint16_t warnings_ = 0;
+  std::string info_;
+};
+
+inline std::size_t Row::size() const noexcept { return result_->columns().size(); }
+
+template <class T>
+T Row::get(std::size_t i) const {
+  return decode_value<T>(result_->columns().at(i).type, result_->format(), raw(i));
+}
+
+}  // namespace tern::mysql

@@ -1,0 +1,214 @@
+// MySQL connection life cycle and I/O: a receive buffer framed into payloads in place (views
+// valid until the next read), sequence-id checks, a send buffer flushed in one write, and the
+// interruption of a command (deadline or stop request): KILL QUERY from a side connection,
+// then the rest of the response is read within cancel_timeout so the connection stays usable.
+#include "tern/protocol/mysql/connection.hpp"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "prepared.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/commands.hpp"
+#include "tern/protocol/mysql/server_error.hpp"
+#include "tern/ring/error.hpp"
+
+namespace tern::mysql {
+
+namespace {
+
+constexpr std::size_t kInitialBuffer = 64 * 1024;
+// A buffer grown for one huge payload shrinks back once it is empty again.
+constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;
+
+}  // namespace
+
+Connection::Connection(ring::Loop& loop, ConnectOptions options)
+    : loop_(&loop),
+      options_(std::move(options)),
+      in_(kInitialBuffer),
+      reassembler_(options_.max_payload_size),
+      statements_(std::make_unique<StatementList>()) {}
+
+Connection::Connection(Connection&&) noexcept = default;
+Connection& Connection::operator=(Connection&&) noexcept = default;
+Connection::~Connection() = default;
+
+std::optional<Payload> Connection::next_buffered() {
+  std::size_t consumed = 0;
+  std::optional<Payload> p;
+  try {
+    p = reassembler_.next(Bytes(in_.data() + in_begin_, in_end_ - in_begin_), consumed);
+    in_begin_ += consumed;
+    if (p && p->first_seq != seq_) {
+      throw protocol::ProtocolError(protocol::ProtocolErrc::kUnexpectedMessage,
+                                    absl::StrCat("packet sequence id ", p->first_seq,
+                                                 " where ", seq_, " was due"));
+    }
+  } catch (...) {
+    broken_ = true;
+    throw;
+  }
+  if (p) seq_ = p->next_seq();
+  return p;
+}
+
+ring::Task<void> Connection::fill(ring::Deadline deadline) {
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+    if (in_.size() > kShrinkAbove) {
+      in_.resize(kInitialBuffer);
+      in_.shrink_to_fit();
+    }
+  }
+  const std::size_t need = frame_size(Bytes(in_.data() + in_begin_, in_end_ - in_begin_));
+  if (in_begin_ > 0 && (in_.size() - in_begin_ < need || in_.size() - in_end_ < 4096)) {
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_.size() < need) in_.resize(need);
+  std::size_t n = 0;
+  try {
+    n = co_await transport_.read(std::span(in_.data() + in_end_, in_.size() - in_end_), deadline);
+  } catch (const ring::TimeoutError&) {
+    throw;  // nothing was read: the stream is intact
+  } catch (const ring::CancelledError&) {
+    throw;
+  } catch (const ring::IoError& e) {
+    broken_ = true;
+    throw ConnectionLost(std::string("connection to the server lost: ") + e.what());
+  } catch (const ring::TlsError& e) {
+    broken_ = true;
+    throw ConnectionLost(std::string("TLS failure: ") + e.what());
+  }
+  if (n == 0) {
+    broken_ = true;
+    throw ConnectionLost("the server closed the connection");
+  }
+  in_end_ += n;
+}
+
+ring::Task<void> Connection::fill_for_command() {
+  Interruption caught = Interruption::kNone;
+  try {
+    if (interruption_ == Interruption::kNone) {
+      co_await fill(deadline_);
+    } else {
+      // Draining after an interruption: the caller's stop request must not stop it.
+      ring::TaskContext cleanup;
+      co_await ring::with_context(cleanup, fill(drain_deadline_));
+    }
+    co_return;
+  } catch (const ring::TimeoutError&) {
+    caught = Interruption::kTimeout;
+  } catch (const ring::CancelledError&) {
+    caught = Interruption::kCancelled;
+  }
+  if (interruption_ != Interruption::kNone) {
+    // The killed query's response did not come in time: the stream is lost.
+    broken_ = true;
+    if (interruption_ == Interruption::kTimeout) {
+      throw QueryTimeout("the query ran past its deadline; the connection was discarded");
+    }
+    throw ring::CancelledError("query (the connection was discarded)");
+  }
+  interruption_ = caught;
+  drain_deadline_ = ring::deadline_after(options_.cancel_timeout);
+  ring::TaskContext cleanup;
+  try {
+    co_await ring::with_context(cleanup, cancel());
+  } catch (...) {  // the query may still end by itself within the drain budget
+  }
+}
+
+ring::Task<Bytes> Connection::read_payload() {
+  for (;;) {
+    if (std::optional<Payload> p = next_buffered()) co_return p->bytes;
+    co_await fill_for_command();
+  }
+}
+
+ring::Task<void> Connection::flush(ring::Deadline deadline) {
+  if (out_.empty()) co_return;
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync.
+  try {
+    co_await transport_.write(protocol::as_bytes(out_), deadline);
+  } catch (const ring::TimeoutError&) {
+    broken_ = true;
+    throw;
+  } catch (const ring::CancelledError&) {
+    broken_ = true;
+    throw;
+  } catch (const ring::IoError& e) {
+    broken_ = true;
+    throw ConnectionLost(std::string("connection to the server lost while sending: ") +
+                         e.what());
+  } catch (const ring::TlsError& e) {
+    broken_ = true;
+    throw ConnectionLost(std::string("TLS failure while sending: ") + e.what());
+  }
+  out_.clear();
+}
+
+void Connection::begin_command(const QueryOptions& options) noexcept {
+  deadline_ = options.deadline;
+  interruption_ = Interruption::kNone;
+  in_command_ = true;
+}
+
+void Connection::abandon_command() noexcept {
+  // Server errors end their command first; anything else left the response half read.
+  if (in_command_) broken_ = true;
+  in_command_ = false;
+  interruption_ = Interruption::kNone;
+}
+
+void Connection::end_command() {
+  in_command_ = false;
+  const Interruption i = std::exchange(interruption_, Interruption::kNone);
+  if (i == Interruption::kTimeout) {
+    throw QueryTimeout("the query ran past its deadline and was killed (KILL QUERY)");
+  }
+  if (i == Interruption::kCancelled) throw ring::CancelledError("query (killed: KILL QUERY)");
+}
+
+void Connection::fail_with(ServerErrorInfo info) {
+  // An interruption explains the error (1317 "Query execution was interrupted").
+  end_command();
+  if (classify_error(info) == ErrorClass::kConnectionLost) broken_ = true;
+  throw_mysql_error(std::move(info));
+}
+
+ring::Task<void> Connection::close() {
+  if (transport_.is_open()) {
+    if (!broken_) {
+      out_.clear();
+      write_com_quit(out_);
+      try {
+        co_await flush(ring::deadline_after(std::chrono::seconds(1)));
+      } catch (...) {  // closing anyway
+      }
+    }
+    try {
+      co_await transport_.close();
+    } catch (...) {  // a broken peer cannot stop us from letting go
+    }
+  }
+  broken_ = true;
+}
+
+ring::Task<void> Connection::cancel() {
+  ConnectOptions side = options_;
+  side.connect_timeout = options_.cancel_timeout;
+  side.statement_cache_size = 0;
+  side.multi_statements = false;
+  Connection killer = co_await Connection::connect(*loop_, std::move(side));
+  co_await killer.query(absl::StrCat("KILL QUERY ", connection_id_),
+                        {.deadline = ring::deadline_after(options_.cancel_timeout)});
+  co_await killer.close();
+}
+
+}  // namespace tern::mysql

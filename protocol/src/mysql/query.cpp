@@ -1,0 +1,228 @@
+// MySQL commands: text queries (COM_QUERY, several result sets), prepared statements
+// (COM_STMT_PREPARE/EXECUTE/CLOSE) over a per-connection LRU cache, COM_PING and
+// COM_RESET_CONNECTION. https://mariadb.com/kb/en/com_query/,
+// https://mariadb.com/kb/en/com_stmt_execute/
+#include "absl/strings/str_cat.h"
+#include "prepared.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/capabilities.hpp"
+#include "tern/protocol/mysql/commands.hpp"
+#include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/mysql/server_error.hpp"
+
+namespace tern::mysql {
+
+namespace {
+
+// The server dropped the prepared statement's plan (DDL raced it): prepare again.
+constexpr std::uint32_t kNeedReprepare = 1615;
+
+}  // namespace
+
+ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
+    std::size_t count) {
+  auto columns = std::make_shared<std::vector<Column>>();
+  columns->reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Bytes p = co_await read_payload();
+    columns->push_back(Column::from(parse_column_definition(p, capabilities_)));
+  }
+  if ((capabilities_ & cap::kDeprecateEof) == 0) {
+    parse_eof(co_await read_payload(), capabilities_);
+  }
+  co_return columns;
+}
+
+ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format format) {
+  std::optional<ServerErrorInfo> error;
+  bool refused_infile = false;
+  Result discarded;
+  for (bool more = true; more;) {
+    const Bytes p = co_await read_payload();
+    std::uint16_t status = 0;
+    switch (classify_response(p, capabilities_)) {
+      case ResponseKind::kOk: {
+        const OkPacket ok = parse_ok(p, capabilities_);
+        status = ok.status_flags;
+        (results != nullptr ? results->emplace_back() : discarded).set_ok(ok);
+        break;
+      }
+      case ResponseKind::kErr:
+        error = parse_err(p);
+        break;
+      case ResponseKind::kEof:
+        status = parse_eof(p, capabilities_).status_flags;
+        break;
+      case ResponseKind::kLocalInfile:
+        // tern never sends files: an empty transfer, then the server's answer to it.
+        parse_local_infile_request(p);
+        refused_infile = true;
+        seq_ = write_local_infile_refusal(out_, seq_);
+        co_await flush(deadline_);
+        continue;
+      case ResponseKind::kResultSet: {
+        const std::size_t count = parse_column_count(p);
+        Result& r = results != nullptr ? results->emplace_back() : discarded;
+        r.set_columns(co_await read_columns(count), format);
+        for (bool rows = true; rows;) {
+          const Bytes row = co_await read_payload();
+          switch (classify_row(row)) {
+            case RowKind::kRow:
+              r.add_row(row, row_scratch_);
+              break;
+            case RowKind::kEnd:
+              if (is_eof_packet(row)) {
+                const EofPacket eof = parse_eof(row, capabilities_);
+                status = eof.status_flags;
+                r.set_warnings(eof.warnings);
+              } else {
+                const OkPacket ok = parse_ok(row, capabilities_);
+                status = ok.status_flags;
+                r.set_warnings(ok.warnings);
+              }
+              rows = false;
+              break;
+            case RowKind::kErr:
+              error = parse_err(row);
+              rows = false;
+              break;
+          }
+        }
+        break;
+      }
+    }
+    if (!error) status_flags_ = status;
+    more = !error && (status & status::kMoreResultsExist) != 0;
+  }
+  if (error) fail_with(std::move(*error));
+  end_command();
+  if (refused_infile && !options_.allow_local_infile) {
+    throw ClientError(ClientErrc::kLocalInfileRefused,
+                      "the server asked for a LOCAL INFILE, which tern refused (local-infile is "
+                      "off)");
+  }
+}
+
+ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOptions options) {
+  begin_command(options);
+  try {
+    std::vector<Result> results;
+    seq_ = write_com_query(out_, sql);
+    co_await flush(deadline_);
+    co_await read_responses(&results, Format::kText);
+    co_return results;
+  } catch (...) {
+    abandon_command();
+    throw;
+  }
+}
+
+void Connection::forget(Statement& s) {
+  // COM_STMT_CLOSE has no response; it goes out ahead of the next command.
+  write_com_stmt_close(out_, s.id);
+  const auto it = cache_.find(s.sql);
+  const StatementList::iterator node = it->second;
+  cache_.erase(it);
+  statements_->erase(node);
+}
+
+ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
+  if (const auto it = cache_.find(std::string(sql)); it != cache_.end()) {
+    statements_->splice(statements_->begin(), *statements_, it->second);
+    co_return &*it->second;
+  }
+  seq_ = write_com_stmt_prepare(out_, sql);
+  co_await flush(deadline_);
+  const Bytes first = co_await read_payload();
+  if (is_err_packet(first)) fail_with(parse_err(first));
+  const PrepareOk ok = parse_prepare_ok(first);
+  // Parameter and column definitions follow; execute responses carry the columns again.
+  for (std::uint16_t section : {ok.num_params, ok.num_columns}) {
+    if (section == 0) continue;
+    for (std::uint16_t i = 0; i < section; ++i) co_await read_payload();
+    if ((capabilities_ & cap::kDeprecateEof) == 0) {
+      parse_eof(co_await read_payload(), capabilities_);
+    }
+  }
+  Statement& s = statements_->emplace_front();
+  s.sql = std::string(sql);
+  s.id = ok.statement_id;
+  s.num_params = ok.num_params;
+  s.num_columns = ok.num_columns;
+  cache_.emplace(s.sql, statements_->begin());
+  co_return &s;
+}
+
+ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params) {
+  Statement* s = co_await prepare(sql);
+  if (params.size() != s->num_params) {
+    end_command();
+    throw ClientError(ClientErrc::kParamCountMismatch,
+                      absl::StrCat("the statement has ", s->num_params, " parameters, ",
+                                   params.size(), " were given"));
+  }
+  seq_ = write_com_stmt_execute(out_, s->id, s->num_params, params);
+  co_await flush(deadline_);
+  std::vector<Result> results;
+  co_await read_responses(&results, Format::kBinary);
+  // The statement just used stays; older ones go past the capacity (all, at capacity 0).
+  while (cache_.size() > options_.statement_cache_size) forget(statements_->back());
+  for (Result& r : results) {
+    if (!r.columns().empty()) co_return std::move(r);
+  }
+  co_return results.empty() ? Result() : std::move(results.front());
+}
+
+ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
+                                       QueryOptions options) {
+  for (bool first = true;; first = false) {
+    begin_command(options);
+    try {
+      co_return co_await execute_once(sql, params);
+    } catch (const DatabaseError& e) {
+      abandon_command();
+      if (!first || e.info().code != kNeedReprepare) throw;
+      if (const auto it = cache_.find(std::string(sql)); it != cache_.end()) {
+        forget(*it->second);
+      }
+    } catch (...) {
+      abandon_command();
+      throw;
+    }
+  }
+}
+
+ring::Task<void> Connection::simple_command(std::uint8_t command) {
+  seq_ = command == com::kPing ? write_com_ping(out_) : write_com_reset_connection(out_);
+  co_await flush(deadline_);
+  const Bytes p = co_await read_payload();
+  if (is_err_packet(p)) fail_with(parse_err(p));
+  status_flags_ = parse_ok(p, capabilities_).status_flags;
+  end_command();
+}
+
+ring::Task<void> Connection::ping(QueryOptions options) {
+  begin_command(options);
+  try {
+    co_await simple_command(com::kPing);
+  } catch (...) {
+    abandon_command();
+    throw;
+  }
+}
+
+ring::Task<void> Connection::reset(QueryOptions options) {
+  begin_command(options);
+  // Statements the reset drops must not be closed again, and the cache must forget them.
+  out_.clear();
+  cache_.clear();
+  statements_->clear();
+  try {
+    co_await simple_command(com::kResetConnection);
+  } catch (...) {
+    abandon_command();
+    throw;
+  }
+}
+
+}  // namespace tern::mysql
