@@ -1,12 +1,14 @@
-// tern-cli: runs SQL against a PostgreSQL server and prints each result as TSV.
+// tern-cli: runs SQL against a PostgreSQL or MySQL/MariaDB server and prints each result as TSV.
 //
 //   tern-cli [--param VALUE]... [--binary] URL SQL...
 //
-// Each SQL argument runs as a simple query (several ';'-separated statements allowed), or, with
-// --param, through the extended protocol with the given $n parameters. A result with columns
-// is printed as a header row and one line per row, tab-separated, NULL as \N, with tab, newline,
-// carriage return and backslash escaped as in COPY's text format. --binary asks for binary
-// results and renders them as the server's text format would.
+// URL is postgresql://... (or a libpq keyword string) or mysql:// / mariadb://. Each SQL
+// argument runs as a simple/text query (several ';'-separated statements allowed), or, with
+// --param, as a prepared statement with the given parameters ($n for PostgreSQL, ? for MySQL).
+// A result with columns is printed as a header row and one line per row, tab-separated, NULL
+// as \N, with tab, newline, carriage return and backslash escaped as in COPY's text format.
+// --binary asks for binary results (MySQL: a prepared statement) and renders them as the
+// text format would.
 // Exit status: 0 on success, 1 on a server error (SQLSTATE and message on stderr), 2 on a
 // connection, TLS or authentication failure (reason on stderr), 64 on a usage error.
 #include <cstdio>
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+#include "tern/protocol/mysql/text.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/text.hpp"
 #include "tern/ring/ring.hpp"
@@ -70,7 +74,9 @@ void put_escaped(std::string& out, std::string_view value) {
   }
 }
 
-void print(const tern::pg::Result& result) {
+// Prints a result of either backend: `render(row, i)` gives column i's text, or nullopt.
+template <class Result, class Render>
+void print(const Result& result, Render render) {
   const auto& columns = result.columns();
   if (columns.empty()) return;
   std::string out;
@@ -79,16 +85,14 @@ void print(const tern::pg::Result& result) {
     put_escaped(out, columns[i].name);
   }
   out += '\n';
-  for (const tern::pg::Row row : result) {
+  for (const auto row : result) {
     for (std::size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) out += '\t';
-      const std::optional<tern::protocol::Bytes> raw = row.raw(i);
-      if (!raw) {
-        out += "\\N";
-      } else if (columns[i].format == Format::kText) {
-        put_escaped(out, tern::protocol::as_chars(*raw));
+      const std::optional<std::string> text = render(row, i);
+      if (text) {
+        put_escaped(out, *text);
       } else {
-        put_escaped(out, tern::pg::to_text(columns[i].type, Format::kBinary, *raw));
+        out += "\\N";
       }
     }
     out += '\n';
@@ -96,7 +100,24 @@ void print(const tern::pg::Result& result) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-tern::ring::Task<void> run(tern::ring::Loop& loop, const Args& args, bool& connected) {
+void print(const tern::pg::Result& result) {
+  print(result, [&](const tern::pg::Row& row, std::size_t i) -> std::optional<std::string> {
+    const std::optional<tern::protocol::Bytes> raw = row.raw(i);
+    if (!raw) return std::nullopt;
+    const auto& column = result.columns()[i];
+    return tern::pg::to_text(column.type, column.format, *raw);
+  });
+}
+
+void print(const tern::mysql::Result& result) {
+  print(result, [&](const tern::mysql::Row& row, std::size_t i) -> std::optional<std::string> {
+    const std::optional<tern::protocol::Bytes> raw = row.raw(i);
+    if (!raw) return std::nullopt;
+    return tern::mysql::to_text(result.columns()[i].type, result.format(), *raw);
+  });
+}
+
+tern::ring::Task<void> run_pg(tern::ring::Loop& loop, const Args& args, bool& connected) {
   tern::pg::Connection c =
       co_await tern::pg::Connection::connect(loop, tern::pg::ConnectOptions::parse(args.url));
   connected = true;
@@ -112,6 +133,31 @@ tern::ring::Task<void> run(tern::ring::Loop& loop, const Args& args, bool& conne
     }
   }
   co_await c.close();
+}
+
+tern::ring::Task<void> run_mysql(tern::ring::Loop& loop, const Args& args, bool& connected) {
+  tern::mysql::ConnectOptions o = tern::mysql::ConnectOptions::parse(args.url);
+  o.multi_statements = true;  // as the mysql client: "SELECT 1; SELECT 2" is two queries
+  tern::mysql::Connection c = co_await tern::mysql::Connection::connect(loop, std::move(o));
+  connected = true;
+  for (const std::string& sql : args.sql) {
+    if (args.params.empty() && !args.binary) {
+      for (const tern::mysql::Result& r : co_await c.query(sql)) print(r);
+    } else {
+      tern::mysql::Params params;
+      for (const std::string& p : args.params) params.add(std::string_view(p));
+      print(co_await c.execute(sql, params));
+    }
+  }
+  co_await c.close();
+}
+
+tern::ring::Task<void> run(tern::ring::Loop& loop, const Args& args, bool& connected) {
+  if (tern::mysql::is_mysql_url(args.url)) {
+    co_await run_mysql(loop, args, connected);
+  } else {
+    co_await run_pg(loop, args, connected);
+  }
 }
 
 }  // namespace

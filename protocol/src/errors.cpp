@@ -10,7 +10,10 @@ namespace tern {
 namespace {
 
 std::string describe(const ServerErrorInfo& info) {
-  std::string out = absl::StrCat(info.sqlstate.empty() ? "" : info.sqlstate + ": ", info.message);
+  // "23505: message" (PostgreSQL), "23000 (1062): message" (MySQL: its error number too).
+  std::string out = info.sqlstate;
+  if (info.code != 0) absl::StrAppend(&out, out.empty() ? "" : " ", "(", info.code, ")");
+  absl::StrAppend(&out, out.empty() ? "" : ": ", info.message);
   if (!info.detail.empty()) absl::StrAppend(&out, " (detail: ", info.detail, ")");
   if (!info.hint.empty()) absl::StrAppend(&out, " (hint: ", info.hint, ")");
   return out;

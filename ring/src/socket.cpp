@@ -125,11 +125,13 @@ Task<Socket> Socket::connect_tcp(Loop& loop, std::string host, std::uint16_t por
     } catch (const CancelledError&) {
       throw;
     } catch (const IoError& err) {
+      if (endpoints.size() == 1) throw;  // its message says it all
       last_errno = err.code().value();
       absl::StrAppend(&failures, failures.empty() ? "" : "; ", err.what());
     }
   }
-  throw IoError(last_errno, absl::StrCat("connect to ", host, ":", port, " failed: ", failures));
+  throw IoError(last_errno, absl::StrCat("connect to ", host, ":", port, " failed on every address (",
+                                         failures, ")"));
 }
 
 Task<Socket> Socket::connect_unix(Loop& loop, std::string path, Deadline deadline) {

@@ -49,6 +49,20 @@ stderr_has bad-password-reason "28P01"
 check refused 2 "" -- "postgresql://tern@127.0.0.1:1/x?connect_timeout=5" "SELECT 1"
 check usage 64 "" -- "$TERN_PG_URL"
 
+: "${TERN_MYSQL_URL:?run through tests/servers exec}"
+check mysql-simple 0 "a${tab}b${nl}1${tab}x${nl}\\N${tab}t\\tab" -- "$TERN_MYSQL_URL" \
+  "SELECT 1 AS a, 'x' AS b UNION ALL SELECT NULL, 't\\tab'"
+check mysql-several 0 "x${nl}1${nl}y${nl}2" -- "$TERN_MYSQL_URL" "SELECT 1 AS x; SELECT 2 AS y"
+check mysql-params 0 "s${tab}t${nl}42${tab}it's" -- --param 40 --param "it's" "$TERN_MYSQL_URL" \
+  "SELECT ? + 2 AS s, ? AS t"
+check mysql-binary 0 "i${tab}d${tab}dt${tab}tm${nl}-7${tab}12.340${tab}2024-02-29 13:14:15.500${tab}-01:02:03" -- \
+  --binary "$TERN_MYSQL_URL" \
+  "SELECT -7 AS i, CAST(12.34 AS DECIMAL(10,3)) AS d, CAST('2024-02-29 13:14:15.5' AS DATETIME(3)) AS dt, CAST('-01:02:03' AS TIME) AS tm"
+check mysql-server-error 1 "" -- "$TERN_MYSQL_URL" "SELECT * FROM no_such_table"
+stderr_has mysql-server-error-code "42S02"
+check mysql-bad-password 2 "" -- "${TERN_MYSQL_URL/tern_pw/wrong}" "SELECT 1"
+stderr_has mysql-bad-password-code "28000"
+
 rm -f /tmp/tern-cli-stderr.$$
 [[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }
 echo "all tern-cli checks passed"

@@ -150,7 +150,7 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
   } catch (const ring::TlsError& e) {
     failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
   } catch (const ring::IoError& e) {
-    failure = absl::StrCat("could not connect to ", target, ": ", e.what());
+    failure = absl::StrCat("could not connect: ", e.what());
   } catch (const ConnectionLost& e) {
     if (e.info().code != 0) throw;  // the server said why
     failure = absl::StrCat("connection to ", target, " lost during start-up: ", e.what());

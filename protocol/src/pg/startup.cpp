@@ -74,7 +74,7 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
   } catch (const ring::TlsError& e) {
     failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
   } catch (const ring::IoError& e) {
-    failure = absl::StrCat("could not connect to ", target, ": ", e.what());
+    failure = absl::StrCat("could not connect: ", e.what());
   } catch (const ConnectionLost& e) {
     if (!e.info().sqlstate.empty()) throw;  // the server said why (FATAL)
     failure = absl::StrCat("connection to ", target, " lost during start-up: ", e.what());
