@@ -1,5 +1,8 @@
 #include "tern/protocol/transport.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <utility>
 
 namespace tern::protocol {
@@ -23,6 +26,15 @@ ring::Task<void> Transport::write(std::span<const std::byte> buf, ring::Deadline
   } else {
     co_await socket_.send_all(buf, deadline);
   }
+}
+
+bool Transport::has_unexpected_input() const noexcept {
+  if (fd() < 0) return true;
+  char byte;
+  const ssize_t n = ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  // 0: end of stream; > 0: unsolicited bytes (a FATAL error before the server hung up, a TLS
+  // alert); EAGAIN: nothing, as it should be.
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
 ring::Task<void> Transport::close() {

@@ -1,5 +1,7 @@
 #include "tern/ring/loop.hpp"
 
+#include <utility>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -193,7 +195,20 @@ void Loop::reap() {
   }
 }
 
+namespace {
+thread_local Loop* current_loop = nullptr;
+}  // namespace
+
+Loop* Loop::current() noexcept { return current_loop; }
+
 void Loop::turn(bool block, const bool* done) {
+  // Coroutines resumed by this turn find their loop through Loop::current(); a loop driven
+  // inside another loop's coroutine (sync mode's private loop) restores the outer one after.
+  struct CurrentGuard {
+    Loop* previous;
+    explicit CurrentGuard(Loop* self) noexcept : previous(std::exchange(current_loop, self)) {}
+    ~CurrentGuard() { current_loop = previous; }
+  } current_guard(this);
   in_turn_ = true;
   run_ready();
   // Block only for something that will produce a completion, and not once the caller is done.

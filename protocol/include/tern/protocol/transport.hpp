@@ -34,6 +34,11 @@ class Transport {
 
   /// True while the underlying socket is open.
   bool is_open() const noexcept { return tls_ ? true : socket_.is_open(); }
+  /// The socket's descriptor (-1 when closed).
+  int fd() const noexcept { return tls_ ? tls_->socket().fd() : socket_.fd(); }
+  /// True when the peer has closed the stream or sent bytes nobody asked for: checked without
+  /// blocking (MSG_PEEK), for a connection that should be idle.
+  bool has_unexpected_input() const noexcept;
   /// True once start_tls() succeeded.
   bool is_tls() const noexcept { return tls_ != nullptr; }
   /// The TLS stream (only when is_tls()): version, cipher, channel binding.

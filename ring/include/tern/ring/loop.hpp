@@ -95,6 +95,10 @@ class Loop {
 
   /// What the kernel supports, probed at construction.
   const RingFeatures& features() const noexcept { return features_; }
+  /// The loop running the calling coroutine (the one whose turn is in progress on this
+  /// thread), or nullptr outside any loop. Lets upper layers bind to "the loop they are used
+  /// from" without being handed one.
+  static Loop* current() noexcept;
   /// True when called on the thread that created the loop.
   bool on_loop_thread() const noexcept { return std::this_thread::get_id() == owner_; }
 

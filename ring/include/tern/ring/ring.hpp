@@ -3,7 +3,9 @@
 
 #include "tern/ring/error.hpp"
 #include "tern/ring/loop.hpp"
+#include "tern/ring/mutex.hpp"
 #include "tern/ring/resolve.hpp"
+#include "tern/ring/signal.hpp"
 #include "tern/ring/socket.hpp"
 #include "tern/ring/sync_wait.hpp"
 #include "tern/ring/task.hpp"

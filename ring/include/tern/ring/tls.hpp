@@ -88,6 +88,8 @@ class TlsStream {
   std::string cipher() const;
   /// The underlying socket.
   Socket& socket() noexcept { return socket_; }
+  /// The underlying socket (read-only).
+  const Socket& socket() const noexcept { return socket_; }
 
  private:
   TlsStream(Socket socket, SSL* ssl) noexcept;

@@ -88,6 +88,12 @@ class Connection {
   const std::string& server_version() const noexcept { return server_version_; }
   /// True for MariaDB servers.
   bool is_mariadb() const noexcept { return mariadb_; }
+  /// For a pooled connection about to be reused: false when the server closed it or sent
+  /// something while it was idle (e.g. a terminated session's FATAL error). One non-blocking
+  /// syscall; reads nothing.
+  bool looks_alive() const noexcept {
+    return is_usable() && in_begin_ == in_end_ && !transport_.has_unexpected_input();
+  }
   /// True when the stream is TLS-encrypted.
   bool is_tls() const noexcept { return transport_.is_tls(); }
   /// The authentication plugin that logged the session in.

@@ -118,6 +118,12 @@ class Connection {
   std::string_view parameter(std::string_view name) const;
   /// The backend's process id.
   std::int32_t backend_pid() const noexcept { return key_.pid; }
+  /// For a pooled connection about to be reused: false when the server closed it or sent
+  /// something while it was idle (e.g. a terminated session's FATAL error). One non-blocking
+  /// syscall; reads nothing.
+  bool looks_alive() const noexcept {
+    return is_usable() && in_begin_ == in_end_ && !transport_.has_unexpected_input();
+  }
   /// True when the stream is TLS-encrypted.
   bool is_tls() const noexcept { return transport_.is_tls(); }
   /// The SASL mechanism used to authenticate ("SCRAM-SHA-256-PLUS", ...), or the method name.

@@ -1,0 +1,46 @@
+// The database layer's view of one connection, whatever the backend: run a statement with
+// bound parameters, run transaction control, check health, reset, close. PostgreSQL and MySQL
+// implement it over their protocol connections (pg_backend.cpp, mysql_backend.cpp).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "tern/db/result.hpp"
+#include "tern/db/value.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/task.hpp"
+
+namespace tern {
+
+/// Which SQL dialect and wire protocol a database speaks.
+enum class Dialect { kPostgres, kMysql };
+
+/// One open connection. Not thread-safe; one operation at a time (the pool and the
+/// transaction scopes serialise access).
+class BackendConnection {
+ public:
+  virtual ~BackendConnection() = default;
+  /// Runs `sql` with `params` bound (prepared and cached per connection).
+  virtual ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
+                                        ring::Deadline deadline) = 0;
+  /// Runs a parameterless control statement (BEGIN, COMMIT, SAVEPOINT x, SET ...).
+  virtual ring::Task<void> run(std::string_view sql, ring::Deadline deadline) = 0;
+  /// Returns the session to a clean state between borrowers: rolls back an open transaction.
+  virtual ring::Task<void> reset(ring::Deadline deadline) = 0;
+  /// A round trip that proves the server answers.
+  virtual ring::Task<void> ping(ring::Deadline deadline) = 0;
+  /// Closes politely; never throws.
+  virtual ring::Task<void> close() = 0;
+  /// False once broken (lost stream, protocol violation, failed drain) or closed.
+  virtual bool is_usable() const noexcept = 0;
+  /// For an idle connection: false when the server hung up or spoke meanwhile (cheap check).
+  virtual bool looks_alive() const noexcept = 0;
+  /// True while a transaction is open on the session.
+  virtual bool in_transaction() const noexcept = 0;
+  /// The backend.
+  virtual Dialect dialect() const noexcept = 0;
+};
+
+}  // namespace tern

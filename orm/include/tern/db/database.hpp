@@ -1,0 +1,293 @@
+// AioDatabase and its pooled PostgreSQL / MySQL flavours: peewee-async's database API in C++.
+//
+//   tern::PooledPostgresqlExtDatabase db("test", {.min_connections = 1, .max_connections = 5,
+//                                                 .pool_params = {.timeout = 30s}});
+//   co_await db.aio_execute("INSERT INTO page (key) VALUES ($1)", {"title"});
+//   co_await db.aio_atomic([&]() -> tern::ring::Task<void> {
+//     co_await db.aio_execute("UPDATE account SET balance = balance - $1 WHERE id = $2", {5, 1});
+//     co_await db.aio_execute("UPDATE account SET balance = balance + $1 WHERE id = $2", {5, 2});
+//   });
+//
+// There is no need to connect first: the pool opens on first use, on the loop that runs it
+// (and opens again after aio_close()). Inside aio_atomic() every query of that coroutine and of
+// the tasks it awaits uses the transaction's connection — no connection is passed around: it
+// travels in the task context, as peewee-async binds it to the asyncio task.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "tern/db/backend.hpp"
+#include "tern/db/pool.hpp"
+#include "tern/db/result.hpp"
+#include "tern/db/value.hpp"
+#include "tern/protocol/mysql/conninfo.hpp"
+#include "tern/protocol/pg/conninfo.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/mutex.hpp"
+#include "tern/ring/task.hpp"
+
+namespace tern {
+
+/// Pool parameters (peewee-async's pool_params).
+struct PoolParams {
+  /// How long a query waits for a free connection before PoolTimeout.
+  std::chrono::milliseconds timeout{30'000};
+  /// Connections older than this are replaced; zero = never.
+  std::chrono::milliseconds pool_recycle{0};
+  /// Connections idle longer than this are pinged before reuse; zero = never.
+  std::chrono::milliseconds health_check_after_idle{0};
+};
+
+/// How to reach the server and size the pool (peewee's connect keywords).
+struct DatabaseOptions {
+  /// Host name, IP address, or (PostgreSQL) a Unix socket directory; empty = the backend's
+  /// default (PGHOST / the local socket; MYSQL_HOST / localhost).
+  std::string host{};
+  /// Zero = the backend's default (PGPORT / 5432; MYSQL_TCP_PORT / 3306).
+  std::uint16_t port = 0;
+  /// Empty = PGUSER / USER.
+  std::string user{};
+  /// Empty = PGPASSWORD / MYSQL_PWD (or none).
+  std::string password{};
+  /// The backend's TLS mode names (PostgreSQL "verify-full", MySQL "VERIFY_IDENTITY"...);
+  /// empty = prefer TLS when offered.
+  std::string ssl_mode{};
+  /// CA file for verification.
+  std::string ssl_ca{};
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// Connections aio_connect() opens and the pool keeps.
+  std::size_t min_connections = 1;
+  /// Connections open at most.
+  std::size_t max_connections = 20;
+  PoolParams pool_params{};
+  /// How long aio_close() waits for checked-out connections.
+  std::chrono::milliseconds close_timeout{5'000};
+};
+
+/// Per-query options.
+struct QueryOptions {
+  /// The query is cancelled on the server and QueryTimeout thrown at this point.
+  ring::Deadline deadline = ring::kNoDeadline;
+};
+
+class AioDatabase;
+
+namespace detail {
+/// The connection a task tree is bound to for one database (an aio_atomic block); bindings of
+/// several databases chain through `next`. TaskContext::local points at the innermost.
+struct ScopeBinding {
+  AioDatabase* db = nullptr;
+  BackendConnection* conn = nullptr;
+  ring::AsyncMutex* lock = nullptr;  // statements of concurrent child tasks go one at a time
+  std::uint64_t* savepoints = nullptr;
+  bool* ended = nullptr;
+  ScopeBinding* next = nullptr;
+};
+
+/// The Task<T> value type.
+template <class Task>
+struct TaskValue;
+template <class T>
+struct TaskValue<ring::Task<T>> {
+  using type = T;
+};
+/// T for ring::Task<T>, R otherwise.
+template <class R>
+struct Unwrapped {
+  using type = R;
+};
+template <class T>
+struct Unwrapped<ring::Task<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+/// The async database: a pool of connections to one server, transactions bound to task trees,
+/// and a gated synchronous path. Construct one of the Pooled*Database classes.
+class AioDatabase {
+ public:
+  AioDatabase(const AioDatabase&) = delete;
+  AioDatabase& operator=(const AioDatabase&) = delete;
+  virtual ~AioDatabase();
+
+  /// Creates the connection pool and opens min_connections. Optional: the first query does it.
+  ring::Task<void> aio_connect();
+  /// True while the pool is open.
+  bool is_connected() const noexcept;
+  /// Terminates the pool: fails waiting queries, closes idle connections, waits up to
+  /// close_timeout for checked-out ones (closed when returned). Queries afterwards open it
+  /// again.
+  ring::Task<void> aio_close();
+
+  /// Runs `sql` with `params` bound ($1.. for PostgreSQL, ? for MySQL) on the task's bound
+  /// connection (inside aio_atomic) or a pooled one, and returns all its rows.
+  ring::Task<ResultSet> aio_execute(std::string_view sql, Params params = {},
+                                    QueryOptions options = {});
+  /// The same, handing the rows to `fetch_results(const ResultSet&)` (which may be a coroutine
+  /// returning ring::Task<R>) and returning what it returns; the rows are released after it.
+  template <class F>
+  auto aio_execute(std::string_view sql, Params params, F fetch_results)
+      -> ring::Task<typename detail::Unwrapped<std::invoke_result_t<F&, const ResultSet&>>::type>;
+
+  /// Runs `body()` (a callable returning ring::Task<T>) in a transaction and returns its
+  /// value: BEGIN before, COMMIT after; an exception rolls back and is rethrown. Nested blocks
+  /// (in the same task tree) become savepoints. Inside, every query of the tree uses the
+  /// block's connection; concurrent child tasks take turns on it. The connection goes back to
+  /// the pool only after COMMIT or ROLLBACK.
+  template <class F>
+  auto aio_atomic(F body) -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type>;
+
+  /// Allows or forbids synchronous queries (forbidden by default, as in peewee-async).
+  void set_allow_sync(bool allowed) noexcept { allow_sync_ = allowed; }
+  /// True when synchronous queries are allowed.
+  bool is_sync_allowed() const noexcept { return allow_sync_; }
+  /// Allows synchronous queries for a scope; on exit restores the previous setting and closes
+  /// the synchronous connection if it opened one.
+  class AllowSync {
+   public:
+    explicit AllowSync(AioDatabase& db) noexcept;
+    AllowSync(const AllowSync&) = delete;
+    AllowSync& operator=(const AllowSync&) = delete;
+    ~AllowSync();
+
+   private:
+    AioDatabase& db_;
+    bool previous_;
+    bool had_connection_;
+  };
+  /// `auto sync = db.allow_sync();` — see AllowSync.
+  [[nodiscard]] AllowSync allow_sync() noexcept { return AllowSync(*this); }
+  /// Runs a query synchronously on the database's own connection and loop (never the pool's).
+  /// Throws InterfaceError when synchronous queries are not allowed.
+  ResultSet execute_sql(std::string_view sql, Params params = {}, QueryOptions options = {});
+  /// Closes the synchronous connection, if open.
+  void close_sync() noexcept;
+
+  /// The pool's statistics (all zero before first use).
+  PoolStats pool_stats() const noexcept;
+  /// PostgreSQL or MySQL.
+  Dialect dialect() const noexcept { return dialect_; }
+  /// The database name.
+  const std::string& database() const noexcept { return database_; }
+
+ protected:
+  /// For subclasses: `connect` opens one connection on a loop.
+  AioDatabase(Dialect dialect, std::string database, ConnectionFactory connect,
+              const DatabaseOptions& options);
+
+ private:
+  struct AtomicScope;
+  // Destroys an AtomicScope where its type is complete (database.cpp).
+  struct AtomicScopeDeleter {
+    void operator()(AtomicScope* scope) const noexcept;
+  };
+  using ScopePtr = std::unique_ptr<AtomicScope, AtomicScopeDeleter>;
+
+  Pool& pool();
+  detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
+  ring::Task<ScopePtr> enter_atomic();
+  ring::Task<void> exit_atomic(ScopePtr scope, bool commit);
+  static ring::TaskContext& context_of(AtomicScope& scope) noexcept;
+
+  Dialect dialect_;
+  std::string database_;
+  ConnectionFactory connect_;
+  PoolOptions pool_options_;
+  std::chrono::milliseconds close_timeout_;
+  std::unique_ptr<Pool> pool_;
+  bool allow_sync_ = false;
+  std::unique_ptr<ring::Loop> sync_loop_;
+  std::unique_ptr<BackendConnection> sync_conn_;
+};
+
+/// PostgreSQL with a connection pool.
+class PooledPostgresqlDatabase : public AioDatabase {
+ public:
+  /// Connects to `database` with `options` (unset fields from the PG* environment).
+  explicit PooledPostgresqlDatabase(std::string database, DatabaseOptions options = {});
+  /// Full control over the connection settings (sslmode, statement cache, PgBouncer mode...).
+  PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool);
+};
+
+/// PostgreSQL with JSON/JSONB support (always on in tern) and HStore on request.
+class PooledPostgresqlExtDatabase : public PooledPostgresqlDatabase {
+ public:
+  /// As PooledPostgresqlDatabase; `register_hstore` enables the hstore type.
+  explicit PooledPostgresqlExtDatabase(std::string database, DatabaseOptions options = {},
+                                       bool register_hstore = false);
+  /// True when hstore was asked for.
+  bool register_hstore() const noexcept { return register_hstore_; }
+
+ private:
+  bool register_hstore_;
+};
+
+/// MySQL / MariaDB with a connection pool.
+class PooledMySQLDatabase : public AioDatabase {
+ public:
+  /// Connects to `database` with `options` (unset fields from MYSQL_* / USER).
+  explicit PooledMySQLDatabase(std::string database, DatabaseOptions options = {});
+  /// Full control over the connection settings.
+  PooledMySQLDatabase(mysql::ConnectOptions connect, DatabaseOptions pool);
+};
+
+/// peewee-async 2.x names.
+using PostgresqlDatabase = PooledPostgresqlExtDatabase;
+using MySQLDatabase = PooledMySQLDatabase;
+
+/// A database from a URL: postgresql://, postgres://, postgresql+pool+async://,
+/// postgres+pool+async://, mysql://, mariadb://, mysql+pool+async://. Pool settings ride in the
+/// query string (min_connections, max_connections, pool_timeout and pool_recycle in seconds);
+/// everything else is the backend's own URL syntax. Throws InterfaceError.
+std::unique_ptr<AioDatabase> connect(std::string_view url);
+
+// ---- templates ----
+
+template <class F>
+auto AioDatabase::aio_execute(std::string_view sql, Params params, F fetch_results)
+    -> ring::Task<typename detail::Unwrapped<std::invoke_result_t<F&, const ResultSet&>>::type> {
+  const ResultSet rows = co_await aio_execute(sql, std::move(params));
+  using Returned = decltype(fetch_results(rows));
+  if constexpr (std::is_same_v<Returned, ring::Task<void>>) {
+    co_await fetch_results(rows);
+  } else if constexpr (requires { typename detail::TaskValue<Returned>::type; }) {
+    co_return co_await fetch_results(rows);
+  } else if constexpr (std::is_void_v<Returned>) {
+    fetch_results(rows);
+  } else {
+    co_return fetch_results(rows);
+  }
+}
+
+template <class F>
+auto AioDatabase::aio_atomic(F body)
+    -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type> {
+  using T = typename detail::TaskValue<std::invoke_result_t<F&>>::type;
+  ScopePtr scope = co_await enter_atomic();
+  std::exception_ptr error;
+  std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await ring::with_context(context_of(*scope), body());
+      result.emplace(true);
+    } else {
+      result.emplace(co_await ring::with_context(context_of(*scope), body()));
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  co_await exit_atomic(std::move(scope), !error);
+  if (error) std::rethrow_exception(error);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+}
+
+}  // namespace tern

@@ -1,0 +1,160 @@
+// The connection pool of an AioDatabase: at most max_connections open, min_connections kept,
+// waiters served first come first served with a deadline (PoolTimeout), broken or mid-protocol
+// connections discarded (never reused), connections returned inside a transaction rolled back
+// in the background (their slot counts as used until that is done), connections older than
+// pool_recycle replaced, statistics readable at any time.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "tern/db/backend.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/signal.hpp"
+#include "tern/ring/task.hpp"
+#include "tern/ring/task_group.hpp"
+
+namespace tern {
+
+/// No connection became free before the acquire timeout.
+class PoolTimeout : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+
+/// Pool sizing and timing (peewee-async's min_connections, max_connections and pool_params).
+struct PoolOptions {
+  /// Connections opened by aio_connect() and kept open.
+  std::size_t min_connections = 1;
+  /// Connections open at most (idle + in use + being opened or cleaned).
+  std::size_t max_connections = 20;
+  /// How long an acquire waits for a free connection before PoolTimeout (pool_params timeout).
+  std::chrono::milliseconds timeout{30'000};
+  /// Connections older than this are closed instead of reused; zero = never (pool_recycle).
+  std::chrono::milliseconds pool_recycle{0};
+  /// A connection idle longer than this is pinged before reuse; zero = never (a cheap
+  /// non-blocking liveness check runs on every reuse regardless).
+  std::chrono::milliseconds health_check_after_idle{0};
+  /// Time allowed for rolling back a connection returned inside a transaction.
+  std::chrono::milliseconds reset_timeout{5'000};
+};
+
+/// Counters and gauges of a pool.
+struct PoolStats {
+  std::size_t size = 0;         ///< connections open or being opened or cleaned
+  std::size_t idle = 0;         ///< ready for reuse
+  std::size_t in_use = 0;       ///< checked out
+  std::size_t waiters = 0;      ///< acquires waiting for a connection
+  std::uint64_t created = 0;    ///< connections opened
+  std::uint64_t discarded = 0;  ///< connections closed as broken, stale, recycled or surplus
+  std::uint64_t acquired = 0;   ///< successful acquires
+  std::uint64_t timeouts = 0;   ///< acquires that ended in PoolTimeout
+};
+
+/// Opens one connection on the given loop.
+using ConnectionFactory =
+    std::function<ring::Task<std::unique_ptr<BackendConnection>>(ring::Loop&)>;
+
+class Pool;
+
+/// A checked-out connection; returns it to the pool when destroyed.
+class Lease {
+ public:
+  Lease() noexcept = default;
+  Lease(Lease&& other) noexcept;
+  Lease& operator=(Lease&& other) noexcept;
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease();
+
+  /// The connection.
+  BackendConnection& operator*() const noexcept { return *conn_; }
+  BackendConnection* operator->() const noexcept { return conn_.get(); }
+  /// True while holding a connection.
+  explicit operator bool() const noexcept { return conn_ != nullptr; }
+  /// Gives the connection back now.
+  void release() noexcept;
+
+ private:
+  friend class Pool;
+  Lease(Pool* pool, std::unique_ptr<BackendConnection> conn,
+        std::chrono::steady_clock::time_point created) noexcept
+      : pool_(pool), conn_(std::move(conn)), created_(created) {}
+  Pool* pool_ = nullptr;
+  std::unique_ptr<BackendConnection> conn_;
+  std::chrono::steady_clock::time_point created_{};
+};
+
+/// The pool; lives on one loop. Not thread-safe.
+class Pool {
+ public:
+  /// A pool on `loop` whose connections come from `factory`.
+  Pool(ring::Loop& loop, ConnectionFactory factory, PoolOptions options);
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  /// Closes whatever is still open (driving the loop if called from outside it).
+  ~Pool();
+
+  /// Opens min_connections (in parallel).
+  ring::Task<void> open();
+  /// A connection: an idle one (checked for liveness), a new one while under
+  /// max_connections, or the next one returned, waiting until `deadline` at most (defaults to
+  /// now + options.timeout). Throws PoolTimeout, the connect error, or CancelledError.
+  ring::Task<Lease> acquire(std::optional<ring::Deadline> deadline = std::nullopt);
+  /// Closes idle connections and refuses new acquires; waits for checked-out connections up to
+  /// `deadline` (they are closed when returned after it).
+  ring::Task<void> close(ring::Deadline deadline);
+  /// False before open() and after close().
+  bool is_open() const noexcept { return open_; }
+  /// Current statistics.
+  PoolStats stats() const noexcept;
+  /// The loop it lives on.
+  ring::Loop& loop() const noexcept { return loop_; }
+  /// The options it was made with.
+  const PoolOptions& options() const noexcept { return options_; }
+
+ private:
+  friend class Lease;
+  struct Idle {
+    std::unique_ptr<BackendConnection> conn;
+    std::chrono::steady_clock::time_point created;
+    std::chrono::steady_clock::time_point returned;
+  };
+  struct Waiter {
+    explicit Waiter(ring::Loop& loop) noexcept : signal(loop) {}
+    ring::Signal signal;
+    std::optional<Idle> granted;  // set with the signal: a connection handed over
+  };
+
+  void give_back(std::unique_ptr<BackendConnection> conn,
+                 std::chrono::steady_clock::time_point created) noexcept;
+  void hand_over(Idle idle) noexcept;
+  void discard(std::unique_ptr<BackendConnection> conn) noexcept;
+  void slot_freed() noexcept;
+  ring::Task<void> clean_then_return(std::unique_ptr<BackendConnection> conn,
+                                     std::chrono::steady_clock::time_point created);
+  ring::Task<void> close_quietly(std::unique_ptr<BackendConnection> conn);
+  bool expired(std::chrono::steady_clock::time_point created) const noexcept;
+
+  ring::Loop& loop_;
+  ConnectionFactory factory_;
+  PoolOptions options_;
+  bool open_ = false;
+  bool closing_ = false;
+  std::vector<Idle> idle_;         // most recently returned last (reused first: warm)
+  std::deque<Waiter*> waiters_;    // first come, first served
+  std::size_t total_ = 0;          // open + opening + cleaning
+  std::size_t in_use_ = 0;
+  PoolStats counters_;
+  ring::TaskGroup background_;     // closes and resets that outlive the call that caused them
+  std::optional<ring::Signal> drained_;  // close() waits on it for checked-out connections
+};
+
+}  // namespace tern

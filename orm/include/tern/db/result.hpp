@@ -1,0 +1,145 @@
+// The rows of a statement run through AioDatabase, the same for both backends: a thin view
+// over the backend's own result (values stay in its buffer and are decoded on access).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <typeinfo>
+#include <variant>
+#include <vector>
+
+#include "tern/db/value.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/result.hpp"
+#include "tern/protocol/pg/result.hpp"
+
+namespace tern {
+
+namespace detail {
+template <class T>
+inline constexpr bool kIsOptionalValue = false;
+template <class T>
+inline constexpr bool kIsOptionalValue<std::optional<T>> = true;
+[[noreturn]] void throw_unsupported_type(const char* backend, const char* cxx_type);
+}  // namespace detail
+
+/// One row of a ResultSet; valid while the ResultSet lives.
+class Row {
+ public:
+  /// A view of a PostgreSQL row.
+  explicit Row(pg::Row row) noexcept : row_(row) {}
+  /// A view of a MySQL row.
+  explicit Row(mysql::Row row) noexcept : row_(row) {}
+
+  /// Number of columns.
+  std::size_t size() const noexcept {
+    return std::visit([](const auto& r) { return r.size(); }, row_);
+  }
+  /// True when column i is NULL.
+  bool is_null(std::size_t i) const {
+    return !std::visit([i](const auto& r) { return r.raw(i).has_value(); }, row_);
+  }
+  /// Column i decoded as T (std::optional<T> for nullable columns): bool, integers, float,
+  /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant (PG), and
+  /// any type the backend's codec table has. Throws TypeError (pg:: or mysql::).
+  template <class T>
+  T get(std::size_t i) const {
+    if constexpr (detail::kIsOptionalValue<T>) {
+      if (is_null(i)) return std::nullopt;
+      return get<typename T::value_type>(i);
+    } else if (const auto* p = std::get_if<pg::Row>(&row_)) {
+      if constexpr (std::is_same_v<T, Decimal>) {
+        return Decimal{p->get<pg::Numeric>(i).value};
+      } else if constexpr (pg::PgValue<T>) {
+        return p->get<T>(i);
+      } else {
+        detail::throw_unsupported_type("PostgreSQL", typeid(T).name());
+      }
+    } else {
+      const auto& m = std::get<mysql::Row>(row_);
+      if constexpr (std::is_same_v<T, Decimal>) {
+        return Decimal{m.get<mysql::Decimal>(i).value};
+      } else if constexpr (std::is_same_v<T, Instant>) {
+        return Instant(m.get<mysql::DateTime>(i).time_since_epoch());
+      } else if constexpr (mysql::MysqlValue<T>) {
+        return m.get<T>(i);
+      } else {
+        detail::throw_unsupported_type("MySQL", typeid(T).name());
+      }
+    }
+  }
+  /// The column named `name` decoded as T.
+  template <class T>
+  T get(std::string_view name) const {
+    return get<T>(column_index(name));
+  }
+  /// Index of the column named `name`; throws InterfaceError when there is none.
+  std::size_t column_index(std::string_view name) const {
+    return std::visit([name](const auto& r) { return r.column_index(name); }, row_);
+  }
+
+ private:
+  std::variant<pg::Row, mysql::Row> row_;
+};
+
+/// The outcome of one statement: rows with named columns, or a row count.
+class ResultSet {
+ public:
+  ResultSet() = default;
+  /// Wraps a PostgreSQL result.
+  explicit ResultSet(pg::Result r) noexcept : r_(std::move(r)) {}
+  /// Wraps a MySQL result.
+  explicit ResultSet(mysql::Result r) noexcept : r_(std::move(r)) {}
+
+  /// Number of rows.
+  std::size_t size() const noexcept {
+    return std::visit([](const auto& r) { return r.size(); }, r_);
+  }
+  bool empty() const noexcept { return size() == 0; }
+  /// Row i (throws std::out_of_range).
+  Row row(std::size_t i) const {
+    return std::visit([i](const auto& r) { return Row(r.row(i)); }, r_);
+  }
+  Row operator[](std::size_t i) const { return row(i); }
+  /// Column names, in order.
+  std::vector<std::string> column_names() const;
+  /// Rows inserted, updated or deleted.
+  std::uint64_t rows_affected() const noexcept;
+  /// MySQL: the AUTO_INCREMENT id generated; PostgreSQL: 0 (use RETURNING).
+  std::uint64_t last_insert_id() const noexcept;
+
+  /// Iteration over rows.
+  class Iterator {
+   public:
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const ResultSet* r, std::size_t i) noexcept : r_(r), i_(i) {}
+    Row operator*() const { return r_->row(i_); }
+    Iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    Iterator operator++(int) noexcept {
+      Iterator t = *this;
+      ++i_;
+      return t;
+    }
+    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
+
+   private:
+    const ResultSet* r_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  Iterator begin() const noexcept { return {this, 0}; }
+  Iterator end() const noexcept { return {this, size()}; }
+
+ private:
+  std::variant<pg::Result, mysql::Result> r_;
+};
+
+}  // namespace tern

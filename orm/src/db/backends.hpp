@@ -1,0 +1,19 @@
+// Internal: opening a BackendConnection of each kind.
+#pragma once
+
+#include <memory>
+
+#include "tern/db/backend.hpp"
+#include "tern/protocol/mysql/conninfo.hpp"
+#include "tern/protocol/pg/conninfo.hpp"
+
+namespace tern {
+
+/// Opens a PostgreSQL connection.
+ring::Task<std::unique_ptr<BackendConnection>> connect_postgres(ring::Loop& loop,
+                                                                pg::ConnectOptions options);
+/// Opens a MySQL/MariaDB connection.
+ring::Task<std::unique_ptr<BackendConnection>> connect_mysql(ring::Loop& loop,
+                                                             mysql::ConnectOptions options);
+
+}  // namespace tern

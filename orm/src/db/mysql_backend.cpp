@@ -1,0 +1,70 @@
+// BackendConnection over the MySQL protocol connection.
+#include <utility>
+
+#include "backends.hpp"
+#include "tern/protocol/mysql/capabilities.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+
+namespace tern {
+
+namespace {
+
+void bind(const Value& value, mysql::Params& out) {
+  std::visit(
+      [&out](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::monostate>) {
+          out.add_null();
+        } else if constexpr (std::is_same_v<V, std::string>) {
+          out.add(std::string_view(v));
+        } else if constexpr (std::is_same_v<V, Decimal>) {
+          out.add(mysql::Decimal{v.value});
+        } else if constexpr (std::is_same_v<V, Instant>) {
+          out.add(mysql::DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
+        } else {
+          out.add(v);  // bool, BIGINT, DOUBLE, BLOB, DATE, DATETIME, TIME
+        }
+      },
+      value.storage());
+}
+
+class MysqlBackend final : public BackendConnection {
+ public:
+  explicit MysqlBackend(mysql::Connection c) noexcept : c_(std::move(c)) {}
+
+  ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
+                                ring::Deadline deadline) override {
+    mysql::Params bound;
+    for (const Value& v : params) bind(v, bound);
+    co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
+  }
+  ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
+    co_await c_.query(sql, {.deadline = deadline});
+  }
+  ring::Task<void> reset(ring::Deadline deadline) override {
+    if (in_transaction()) co_await c_.query("ROLLBACK", {.deadline = deadline});
+  }
+  ring::Task<void> ping(ring::Deadline deadline) override {
+    co_await c_.ping({.deadline = deadline});
+  }
+  ring::Task<void> close() override { co_await c_.close(); }
+  bool is_usable() const noexcept override { return c_.is_usable(); }
+  bool looks_alive() const noexcept override { return c_.looks_alive(); }
+  bool in_transaction() const noexcept override {
+    return (c_.status_flags() & mysql::status::kInTrans) != 0;
+  }
+  Dialect dialect() const noexcept override { return Dialect::kMysql; }
+
+ private:
+  mysql::Connection c_;
+};
+
+}  // namespace
+
+ring::Task<std::unique_ptr<BackendConnection>> connect_mysql(ring::Loop& loop,
+                                                             mysql::ConnectOptions options) {
+  mysql::Connection c = co_await mysql::Connection::connect(loop, std::move(options));
+  co_return std::make_unique<MysqlBackend>(std::move(c));
+}
+
+}  // namespace tern

@@ -1,0 +1,38 @@
+#include <stdexcept>
+
+#include "tern/db/result.hpp"
+#include "tern/db/value.hpp"
+
+namespace tern {
+
+void Value::throw_out_of_range() {
+  throw std::out_of_range("an unsigned value above 2^63-1 cannot be a parameter");
+}
+
+namespace detail {
+void throw_unsupported_type(const char* backend, const char* cxx_type) {
+  throw InterfaceError(std::string(backend) + " has no codec for the C++ type " + cxx_type);
+}
+}  // namespace detail
+
+std::vector<std::string> ResultSet::column_names() const {
+  std::vector<std::string> names;
+  std::visit(
+      [&](const auto& r) {
+        for (const auto& c : r.columns()) names.push_back(c.name);
+      },
+      r_);
+  return names;
+}
+
+std::uint64_t ResultSet::rows_affected() const noexcept {
+  if (const auto* p = std::get_if<pg::Result>(&r_)) return p->rows_affected();
+  return std::get<mysql::Result>(r_).affected_rows();
+}
+
+std::uint64_t ResultSet::last_insert_id() const noexcept {
+  if (const auto* m = std::get_if<mysql::Result>(&r_)) return m->last_insert_id();
+  return 0;
+}
+
+}  // namespace tern

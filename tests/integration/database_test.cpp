@@ -1,0 +1,342 @@
+// AioDatabase on both backends (one parametrized suite): the pool's limits, timeout, recycling
+// and recovery from killed backends and a server restart; aio_atomic commit, rollback, nested
+// savepoints and isolation; the sync gate; aio_close with connections checked out.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "server_env.hpp"
+#include "tern/db/database.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace tern {
+namespace {
+
+using namespace std::chrono_literals;
+using ring::Task;
+using tern::testing::server_env;
+
+class Database : public ::testing::TestWithParam<Dialect> {
+ protected:
+  std::unique_ptr<AioDatabase> make(DatabaseOptions options = {}) {
+    const bool pg = GetParam() == Dialect::kPostgres;
+    options.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
+    options.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
+    options.user = "tern";
+    options.password = "tern_pw";
+    options.ssl_mode = pg ? "disable" : "DISABLED";
+    const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
+    if (pg) return std::make_unique<PooledPostgresqlExtDatabase>(name, options);
+    return std::make_unique<PooledMySQLDatabase>(name, options);
+  }
+  // The n-th placeholder of the dialect.
+  std::string p(int n) const {
+    return GetParam() == Dialect::kPostgres ? "$" + std::to_string(n) : "?";
+  }
+  std::string session_id_sql() const {
+    return GetParam() == Dialect::kPostgres ? "SELECT pg_backend_pid()::int8"
+                                            : "SELECT CAST(CONNECTION_ID() AS SIGNED)";
+  }
+  std::string kill_sql(std::int64_t id) const {
+    return GetParam() == Dialect::kPostgres
+               ? "SELECT pg_terminate_backend(" + std::to_string(id) + ")"
+               : "KILL " + std::to_string(id);
+  }
+  template <class T>
+  T run(Task<T> task) {
+    return ring::sync_wait(loop, std::move(task));
+  }
+  void pause(std::chrono::milliseconds d) {
+    run([](ring::Loop& l, std::chrono::milliseconds t) -> Task<void> {
+      co_await ring::sleep_for(l, t);
+    }(loop, d));
+  }
+  std::int64_t count(AioDatabase& db, const std::string& table) {
+    return run(db.aio_execute("SELECT COUNT(*) FROM " + table)).row(0).get<std::int64_t>(0);
+  }
+  void create_table(AioDatabase& db, const std::string& table) {
+    run(db.aio_execute("DROP TABLE IF EXISTS " + table));
+    run(db.aio_execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, v INT)"));
+  }
+
+  ring::Loop loop;
+};
+
+TEST_P(Database, QueriesWithoutConnectingFirst) {
+  auto db = make();
+  EXPECT_FALSE(db->is_connected());
+  const ResultSet r =
+      run(db->aio_execute("SELECT " + p(1) + " + 1, " + p(2), {41, std::string("x")}));
+  EXPECT_EQ(r.row(0).get<std::int64_t>(0), 42);
+  EXPECT_EQ(r.row(0).get<std::string>(1), "x");
+  EXPECT_TRUE(db->is_connected());
+  run(db->aio_close());
+  EXPECT_FALSE(db->is_connected());
+  // After close, the next query opens the pool again.
+  EXPECT_EQ(run(db->aio_execute("SELECT 7")).row(0).get<std::int64_t>(0), 7);
+  run(db->aio_close());
+}
+
+TEST_P(Database, FetchResultsCallback) {
+  auto db = make();
+  const std::size_t n = run(db->aio_execute(
+      "SELECT 1 UNION ALL SELECT 2", {}, [](const ResultSet& rows) { return rows.size(); }));
+  EXPECT_EQ(n, 2u);
+  const std::int64_t sum = run(db->aio_execute(
+      "SELECT 3 UNION ALL SELECT 4", {}, [](const ResultSet& rows) -> Task<std::int64_t> {
+        std::int64_t s = 0;
+        for (const Row row : rows) s += row.get<std::int64_t>(0);
+        co_return s;
+      }));
+  EXPECT_EQ(sum, 7);
+  run(db->aio_close());
+}
+
+TEST_P(Database, PoolNeverExceedsMaxUnderAThousandTasks) {
+  auto db = make({.min_connections = 2, .max_connections = 5});
+  run(db->aio_connect());
+  EXPECT_EQ(db->pool_stats().size, 2u);
+  std::size_t peak = 0;
+  int done = 0;
+  ring::TaskGroup tasks(loop);
+  for (int i = 0; i < 1000; ++i) {
+    tasks.spawn([](AioDatabase& d, std::size_t& max_seen, int& finished, int n) -> Task<void> {
+      const ResultSet r = co_await d.aio_execute("SELECT " + std::to_string(n));
+      max_seen = std::max(max_seen, d.pool_stats().size);
+      if (r.row(0).get<std::int64_t>(0) == n) ++finished;
+    }(*db, peak, done, i));
+  }
+  run(tasks.join());
+  EXPECT_EQ(done, 1000);
+  EXPECT_LE(peak, 5u);
+  const PoolStats s = db->pool_stats();
+  EXPECT_LE(s.created, 5u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.waiters, 0u);
+  EXPECT_EQ(s.acquired, 1000u);
+  run(db->aio_close());
+}
+
+TEST_P(Database, AcquireTimeoutIsPoolTimeout) {
+  auto db = make({.min_connections = 0, .max_connections = 1,
+                  .pool_params = {.timeout = 200ms}});
+  ring::TaskGroup tasks(loop);
+  bool timed_out = false;
+  // One task holds the only connection in a transaction; another waits for it in vain.
+  tasks.spawn([](AioDatabase& d, ring::Loop& l) -> Task<void> {
+    co_await d.aio_atomic([&]() -> Task<void> { co_await ring::sleep_for(l, 600ms); });
+  }(*db, loop));
+  tasks.spawn([](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
+    co_await ring::sleep_for(l, 50ms);
+    try {
+      co_await d.aio_execute("SELECT 1");
+    } catch (const PoolTimeout&) {
+      flag = true;
+    }
+  }(*db, loop, timed_out));
+  run(tasks.join());
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(db->pool_stats().timeouts, 1u);
+  run(db->aio_close());
+}
+
+TEST_P(Database, RecycleReplacesOldConnections) {
+  auto db = make({.min_connections = 0, .max_connections = 1,
+                  .pool_params = {.pool_recycle = 100ms}});
+  const auto first = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  EXPECT_EQ(run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), first);
+  pause(150ms);
+  EXPECT_NE(run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), first);
+  run(db->aio_close());
+}
+
+TEST_P(Database, KilledPooledBackendIsReplaced) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  auto admin = make({.min_connections = 0, .max_connections = 1});
+  const auto victim = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  run(admin->aio_execute(kill_sql(victim)));
+  pause(100ms);  // the server closes the session
+  const auto now = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  EXPECT_NE(now, victim);
+  EXPECT_GE(db->pool_stats().discarded, 1u);
+  run(db->aio_close());
+  run(admin->aio_close());
+}
+
+TEST_P(Database, SurvivesAServerRestart) {
+  auto db = make({.min_connections = 2, .max_connections = 3});
+  run(db->aio_connect());
+  EXPECT_EQ(run(db->aio_execute("SELECT 1")).row(0).get<std::int64_t>(0), 1);
+  const std::string cmd = "tests/servers restart " + server_env("TERN_SERVERS_DIR") + " " +
+                          (GetParam() == Dialect::kPostgres ? "pg" : "mysql");
+  const std::string script = std::string(TERN_SOURCE_DIR) + "/" + cmd;
+  ASSERT_EQ(std::system(script.c_str()), 0) << script;
+  // The idle connections died with the old server; queries go to new ones.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(run(db->aio_execute("SELECT 2")).row(0).get<std::int64_t>(0), 2);
+  }
+  run(db->aio_close());
+}
+
+TEST_P(Database, AtomicCommitsAndRollsBack) {
+  auto db = make();
+  create_table(*db, "tx_basic");
+  run(db->aio_atomic([&]() -> Task<void> {
+    co_await db->aio_execute("INSERT INTO tx_basic VALUES (1, 10)");
+    co_await db->aio_execute("INSERT INTO tx_basic VALUES (2, 20)");
+  }));
+  EXPECT_EQ(count(*db, "tx_basic"), 2);
+  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                 co_await db->aio_execute("INSERT INTO tx_basic VALUES (3, 30)");
+                 throw std::runtime_error("changed my mind");
+               })),
+               std::runtime_error);
+  EXPECT_EQ(count(*db, "tx_basic"), 2);
+  // A server error inside rolls back too, and the value of a block comes back.
+  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                 co_await db->aio_execute("INSERT INTO tx_basic VALUES (4, 40)");
+                 co_await db->aio_execute("INSERT INTO tx_basic VALUES (1, 10)");
+               })),
+               IntegrityError);
+  EXPECT_EQ(count(*db, "tx_basic"), 2);
+  const int v = run(db->aio_atomic([&]() -> Task<int> {
+    const ResultSet r = co_await db->aio_execute("SELECT v FROM tx_basic WHERE id = 2");
+    co_return static_cast<int>(r.row(0).get<std::int64_t>(0));
+  }));
+  EXPECT_EQ(v, 20);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  run(db->aio_execute("DROP TABLE tx_basic"));
+  run(db->aio_close());
+}
+
+TEST_P(Database, NestedSavepointsRollBackPartially) {
+  auto db = make();
+  create_table(*db, "tx_nested");
+  run(db->aio_atomic([&]() -> Task<void> {
+    co_await db->aio_execute("INSERT INTO tx_nested VALUES (1, 1)");
+    co_await db->aio_atomic([&]() -> Task<void> {
+      co_await db->aio_execute("INSERT INTO tx_nested VALUES (2, 2)");
+      try {
+        co_await db->aio_atomic([&]() -> Task<void> {
+          co_await db->aio_execute("INSERT INTO tx_nested VALUES (3, 3)");
+          throw std::runtime_error("level 3 fails");
+        });
+      } catch (const std::runtime_error&) {
+      }
+      // A helper coroutine awaited inside the block uses the same connection and transaction.
+      co_await [](AioDatabase& d) -> Task<void> {
+        co_await d.aio_execute("INSERT INTO tx_nested VALUES (4, 4)");
+      }(*db);
+    });
+  }));
+  const ResultSet r = run(db->aio_execute("SELECT id FROM tx_nested ORDER BY id"));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r.row(0).get<std::int64_t>(0), 1);
+  EXPECT_EQ(r.row(1).get<std::int64_t>(0), 2);
+  EXPECT_EQ(r.row(2).get<std::int64_t>(0), 4);
+  run(db->aio_execute("DROP TABLE tx_nested"));
+  run(db->aio_close());
+}
+
+TEST_P(Database, ConcurrentTransactionsAreIsolated) {
+  auto db = make({.min_connections = 0, .max_connections = 4});
+  create_table(*db, "tx_iso");
+  ring::Signal inserted(loop);
+  ring::Signal checked(loop);
+  std::int64_t seen_by_other = -1;
+  ring::TaskGroup tasks(loop);
+  tasks.spawn([](AioDatabase& d, ring::Signal& in, ring::Signal& ch) -> Task<void> {
+    co_await d.aio_atomic([&]() -> Task<void> {
+      co_await d.aio_execute("INSERT INTO tx_iso VALUES (1, 1)");
+      in.notify();
+      co_await ch.wait(ring::deadline_after(10s));
+    });
+  }(*db, inserted, checked));
+  tasks.spawn([](AioDatabase& d, ring::Signal& in, ring::Signal& ch,
+                 std::int64_t& seen) -> Task<void> {
+    co_await in.wait(ring::deadline_after(10s));
+    co_await d.aio_atomic([&]() -> Task<void> {
+      const ResultSet r = co_await d.aio_execute("SELECT COUNT(*) FROM tx_iso");
+      seen = r.row(0).get<std::int64_t>(0);
+    });
+    ch.notify();
+  }(*db, inserted, checked, seen_by_other));
+  run(tasks.join());
+  EXPECT_EQ(seen_by_other, 0);  // not committed yet when the other looked
+  EXPECT_EQ(count(*db, "tx_iso"), 1);
+  run(db->aio_execute("DROP TABLE tx_iso"));
+  run(db->aio_close());
+}
+
+TEST_P(Database, ConnectionLeftInATransactionIsRolledBackBeforeReuse) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  create_table(*db, "tx_left");
+  run(db->aio_execute("BEGIN"));  // outside aio_atomic: the pool must not hand this on as is
+  run(db->aio_execute("INSERT INTO tx_left VALUES (1, 1)"));  // autocommitted
+  auto other = make({.min_connections = 0, .max_connections = 1});
+  EXPECT_EQ(count(*other, "tx_left"), 1);
+  run(db->aio_execute("DROP TABLE tx_left"));
+  run(db->aio_close());
+  run(other->aio_close());
+}
+
+TEST_P(Database, SyncGate) {
+  auto db = make();
+  try {
+    db->execute_sql("SELECT 1");
+    FAIL() << "a sync query ran while forbidden";
+  } catch (const InterfaceError& e) {
+    EXPECT_NE(std::string(e.what()).find("allow_sync"), std::string::npos);
+  }
+  {
+    auto sync = db->allow_sync();
+    EXPECT_EQ(db->execute_sql("SELECT " + p(1) + " * 2", {21}).row(0).get<std::int64_t>(0), 42);
+  }
+  EXPECT_THROW(db->execute_sql("SELECT 1"), InterfaceError);
+  db->set_allow_sync(true);
+  EXPECT_EQ(db->execute_sql("SELECT 5").row(0).get<std::int64_t>(0), 5);
+  // A sync query inside async code uses its own connection and loop.
+  EXPECT_EQ(run([](AioDatabase& d) -> Task<std::int64_t> {
+              co_await d.aio_execute("SELECT 1");
+              co_return d.execute_sql("SELECT 6").row(0).get<std::int64_t>(0);
+            }(*db)),
+            6);
+  run(db->aio_close());
+}
+
+TEST_P(Database, CloseWaitsForCheckedOutConnections) {
+  auto db = make({.min_connections = 1, .max_connections = 2});
+  run(db->aio_connect());
+  bool finished = false;
+  ring::TaskGroup tasks(loop);
+  tasks.spawn([](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
+    co_await d.aio_atomic([&]() -> Task<void> {
+      co_await d.aio_execute("SELECT 1");
+      co_await ring::sleep_for(l, 200ms);
+      co_await d.aio_execute("SELECT 2");
+    });
+    flag = true;
+  }(*db, loop, finished));
+  run([](AioDatabase& d, ring::Loop& l) -> Task<void> {
+    co_await ring::sleep_for(l, 50ms);
+    co_await d.aio_close();
+  }(*db, loop));
+  EXPECT_TRUE(finished);  // close waited for the transaction to end
+  EXPECT_FALSE(db->is_connected());
+  EXPECT_EQ(db->pool_stats().size, 0u);
+  run(tasks.join());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Database,
+                         ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
+                         [](const auto& param_info) {
+                           return param_info.param == Dialect::kPostgres ? "Postgres" : "MySQL";
+                         });
+
+}  // namespace
+}  // namespace tern
