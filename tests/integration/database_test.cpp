@@ -243,6 +243,44 @@ TEST_P(Database, NestedSavepointsRollBackPartially) {
   run(db->aio_close());
 }
 
+TEST_P(Database, ChildTasksShareTheBlocksConnectionInTurn) {
+  auto db = make({.min_connections = 0, .max_connections = 2});
+  create_table(*db, "tx_children");
+  // Children spawned inside the block run their statements in its transaction, one at a time.
+  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                 ring::TaskGroup children(loop);
+                 for (int i = 1; i <= 10; ++i) {
+                   co_await spawn(children, [](AioDatabase& d, std::string sql) -> Task<void> {
+                     co_await d.aio_execute(sql);
+                   }(*db, "INSERT INTO tx_children VALUES (" + std::to_string(i) + ", 0)"));
+                 }
+                 co_await children.join();
+                 const ResultSet r = co_await db->aio_execute("SELECT COUNT(*) FROM tx_children");
+                 EXPECT_EQ(r.row(0).get<std::int64_t>(0), 10);
+                 throw std::runtime_error("roll them all back");
+               })),
+               std::runtime_error);
+  EXPECT_EQ(count(*db, "tx_children"), 0);
+  // A child still running after its block ended gets a clear error, not a pooled connection.
+  ring::TaskGroup late(loop);
+  bool refused = false;
+  run(db->aio_atomic([&]() -> Task<void> {
+    co_await spawn(late, [](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
+      co_await ring::sleep_for(l, 100ms);
+      try {
+        co_await d.aio_execute("INSERT INTO tx_children VALUES (99, 0)");
+      } catch (const InterfaceError&) {
+        flag = true;
+      }
+    }(*db, loop, refused));
+  }));
+  run(late.join());
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(count(*db, "tx_children"), 0);
+  run(db->aio_execute("DROP TABLE tx_children"));
+  run(db->aio_close());
+}
+
 TEST_P(Database, ConcurrentTransactionsAreIsolated) {
   auto db = make({.min_connections = 0, .max_connections = 4});
   create_table(*db, "tx_iso");

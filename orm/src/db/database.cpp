@@ -16,15 +16,11 @@ namespace tern {
 /// One aio_atomic block: the outermost owns the transaction's connection and the binding its
 /// task tree sees; a nested one is a savepoint on the binding in force.
 struct AioDatabase::AtomicScope {
-  explicit AtomicScope(ring::Loop& loop) noexcept : lock(loop) {}
-  Lease lease;                 // outermost only
-  ring::AsyncMutex lock;       // outermost only: one statement at a time on the connection
-  std::uint64_t savepoints = 0;
-  bool ended = false;
-  detail::ScopeBinding own;    // outermost only
+  Lease lease;                                // outermost only
+  std::shared_ptr<detail::ScopeBinding> own;  // outermost only
   detail::ScopeBinding* bound = nullptr;
-  std::string savepoint;       // nested only
-  ring::TaskContext context;   // what the block's body runs with
+  std::string savepoint;                      // nested only
+  ring::TaskContext context;                  // what the block's body runs with
 };
 
 void AioDatabase::AtomicScopeDeleter::operator()(AtomicScope* scope) const noexcept {
@@ -34,7 +30,7 @@ void AioDatabase::AtomicScopeDeleter::operator()(AtomicScope* scope) const noexc
 ring::TaskContext& AioDatabase::context_of(AtomicScope& scope) noexcept { return scope.context; }
 
 detail::ScopeBinding* AioDatabase::binding(const ring::TaskContext& ctx) const noexcept {
-  for (auto* b = static_cast<detail::ScopeBinding*>(ctx.local); b != nullptr; b = b->next) {
+  for (auto* b = static_cast<detail::ScopeBinding*>(ctx.local); b != nullptr; b = b->next.get()) {
     if (b->db == this) return b;
   }
   return nullptr;
@@ -49,33 +45,39 @@ namespace {
 }
 
 // Runs a control statement on a bound connection, in turn with the block's other statements.
-ring::Task<void> run_bound(detail::ScopeBinding& b, std::string sql) {
-  auto turn = co_await b.lock->scoped();
+// `last` marks the block's final statement: from then on the connection is not the block's.
+ring::Task<void> run_bound(detail::ScopeBinding& b, std::string sql, bool last = false) {
+  auto turn = co_await b.lock.scoped();
+  if (b.ended) throw_scope_ended();
+  if (last) b.ended = true;
   co_await b.conn->run(sql, ring::kNoDeadline);
+}
+
+ring::Task<void> keep_alive(std::shared_ptr<detail::ScopeBinding>, ring::Task<void> task) {
+  co_await std::move(task);
 }
 
 }  // namespace
 
 ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_atomic() {
   ring::TaskContext& ctx = co_await ring::this_task::context();
-  ScopePtr scope(new AtomicScope(pool().loop()));
+  ScopePtr scope(new AtomicScope());
   if (detail::ScopeBinding* outer = binding(ctx)) {
-    if (*outer->ended) throw_scope_ended();
     scope->bound = outer;
-    scope->savepoint = absl::StrCat("tern_sp_", ++*outer->savepoints);
+    scope->savepoint = absl::StrCat("tern_sp_", ++outer->savepoints);
     scope->context = ctx;
     co_await run_bound(*outer, "SAVEPOINT " + scope->savepoint);
     co_return scope;
   }
   scope->lease = co_await pool().acquire();
-  scope->own = {.db = this,
-                .conn = &*scope->lease,
-                .lock = &scope->lock,
-                .savepoints = &scope->savepoints,
-                .ended = &scope->ended,
-                .next = static_cast<detail::ScopeBinding*>(ctx.local)};
-  scope->bound = &scope->own;
-  scope->context = ring::TaskContext{.stop = ctx.stop, .local = &scope->own};
+  scope->own = std::make_shared<detail::ScopeBinding>(pool().loop());
+  scope->own->db = this;
+  scope->own->conn = &*scope->lease;
+  if (ctx.local != nullptr) {
+    scope->own->next = static_cast<detail::ScopeBinding*>(ctx.local)->shared_from_this();
+  }
+  scope->bound = scope->own.get();
+  scope->context = ring::TaskContext{.stop = ctx.stop, .local = scope->bound};
   co_await scope->lease->run("BEGIN", ring::kNoDeadline);
   co_return scope;
 }
@@ -89,7 +91,7 @@ ring::Task<void> AioDatabase::exit_atomic(ScopePtr scope, bool commit) {
   std::exception_ptr failed;
   if (commit) {
     try {
-      co_await run_bound(b, std::move(sql));
+      co_await run_bound(b, std::move(sql), outermost);
     } catch (...) {
       failed = std::current_exception();  // a failed COMMIT is the block's outcome
     }
@@ -99,11 +101,10 @@ ring::Task<void> AioDatabase::exit_atomic(ScopePtr scope, bool commit) {
     // broken or mid-transaction is discarded or rolled back by the pool.
     ring::TaskContext cleanup;
     try {
-      co_await ring::with_context(cleanup, run_bound(b, std::move(sql)));
+      co_await ring::with_context(cleanup, run_bound(b, std::move(sql), outermost));
     } catch (...) {
     }
   }
-  if (outermost) scope->ended = true;
   scope.reset();  // the lease goes back to the pool here
   if (failed) std::rethrow_exception(failed);
 }
@@ -137,12 +138,19 @@ ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params para
                                                QueryOptions options) {
   ring::TaskContext& ctx = co_await ring::this_task::context();
   if (detail::ScopeBinding* b = binding(ctx)) {
-    if (*b->ended) throw_scope_ended();
-    auto turn = co_await b->lock->scoped();
+    auto turn = co_await b->lock.scoped();
+    if (b->ended) throw_scope_ended();
     co_return co_await b->conn->execute(sql, params, options.deadline);
   }
   Lease lease = co_await pool().acquire();
   co_return co_await lease->execute(sql, params, options.deadline);
+}
+
+ring::Task<void> spawn(ring::TaskGroup& group, ring::Task<void> task) {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  auto* b = static_cast<detail::ScopeBinding*>(ctx.local);
+  group.spawn(keep_alive(b != nullptr ? b->shared_from_this() : nullptr, std::move(task)),
+              ctx.local);
 }
 
 // ---- the synchronous path ----

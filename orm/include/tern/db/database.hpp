@@ -34,6 +34,7 @@
 #include "tern/ring/loop.hpp"
 #include "tern/ring/mutex.hpp"
 #include "tern/ring/task.hpp"
+#include "tern/ring/task_group.hpp"
 
 namespace tern {
 
@@ -83,14 +84,17 @@ class AioDatabase;
 
 namespace detail {
 /// The connection a task tree is bound to for one database (an aio_atomic block); bindings of
-/// several databases chain through `next`. TaskContext::local points at the innermost.
-struct ScopeBinding {
+/// several databases chain through `next`. TaskContext::local points at the innermost. Shared:
+/// a task spawned inside a block (tern::spawn) keeps it alive, and learns from `ended` that the
+/// block is over instead of touching a connection that went back to the pool.
+struct ScopeBinding : std::enable_shared_from_this<ScopeBinding> {
+  explicit ScopeBinding(ring::Loop& loop) noexcept : lock(loop) {}
   AioDatabase* db = nullptr;
-  BackendConnection* conn = nullptr;
-  ring::AsyncMutex* lock = nullptr;  // statements of concurrent child tasks go one at a time
-  std::uint64_t* savepoints = nullptr;
-  bool* ended = nullptr;
-  ScopeBinding* next = nullptr;
+  BackendConnection* conn = nullptr;  // valid while !ended
+  ring::AsyncMutex lock;              // statements of concurrent tasks go one at a time
+  std::uint64_t savepoints = 0;
+  bool ended = false;                 // set under `lock` before the final COMMIT/ROLLBACK
+  std::shared_ptr<ScopeBinding> next;
 };
 
 /// The Task<T> value type.
@@ -243,6 +247,12 @@ class PooledMySQLDatabase : public AioDatabase {
 /// peewee-async 2.x names.
 using PostgresqlDatabase = PooledPostgresqlExtDatabase;
 using MySQLDatabase = PooledMySQLDatabase;
+
+/// Starts `task` on `group` inside the calling task's aio_atomic blocks, as asyncio's
+/// create_task carries peewee-async's connection into child tasks: its queries use the
+/// blocks' connections, taking turns with the block's other statements, and throw
+/// InterfaceError once a block has ended (join such tasks before the block ends).
+ring::Task<void> spawn(ring::TaskGroup& group, ring::Task<void> task);
 
 /// A database from a URL: postgresql://, postgres://, postgresql+pool+async://,
 /// postgres+pool+async://, mysql://, mariadb://, mysql+pool+async://. Pool settings ride in the
