@@ -1,4 +1,7 @@
-// tern: C++20 async PostgreSQL and MySQL/MariaDB on io_uring. The umbrella header.
+// tern: C++20 async PostgreSQL and MySQL/MariaDB on io_uring. The umbrella header: the
+// runtime, the database layer and the ORM.
 #pragma once
 
+#include "tern/db/database.hpp"
+#include "tern/orm/model.hpp"
 #include "tern/ring/ring.hpp"

@@ -75,6 +75,13 @@ TEST_P(Database, QueriesWithoutConnectingFirst) {
   EXPECT_EQ(r.row(0).get<std::int64_t>(0), 42);
   EXPECT_EQ(r.row(0).get<std::string>(1), "x");
   EXPECT_TRUE(db->is_connected());
+  // Parameters as arguments, inside a coroutine (the form GCC 12 compiles correctly).
+  const std::string sql = "SELECT " + p(1) + " * 2, " + p(2);
+  EXPECT_EQ(run([](AioDatabase& d, const std::string& q) -> Task<std::int64_t> {
+              const ResultSet rows = co_await d.aio_execute(q, 21, std::string("y"));
+              co_return rows.row(0).get<std::int64_t>(0);
+            }(*db, sql)),
+            42);
   run(db->aio_close());
   EXPECT_FALSE(db->is_connected());
   // After close, the next query opens the pool again.

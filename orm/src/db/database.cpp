@@ -66,7 +66,8 @@ ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_atomic() {
     scope->bound = outer;
     scope->savepoint = absl::StrCat("tern_sp_", ++outer->savepoints);
     scope->context = ctx;
-    co_await run_bound(*outer, "SAVEPOINT " + scope->savepoint);
+    std::string sql = "SAVEPOINT " + scope->savepoint;
+    co_await run_bound(*outer, std::move(sql));
     co_return scope;
   }
   scope->lease = co_await pool().acquire();

@@ -206,8 +206,8 @@ ring::Task<void> Connection::cancel() {
   side.statement_cache_size = 0;
   side.multi_statements = false;
   Connection killer = co_await Connection::connect(*loop_, std::move(side));
-  co_await killer.query(absl::StrCat("KILL QUERY ", connection_id_),
-                        {.deadline = ring::deadline_after(options_.cancel_timeout)});
+  const std::string kill = absl::StrCat("KILL QUERY ", connection_id_);
+  co_await killer.query(kill, {.deadline = ring::deadline_after(options_.cancel_timeout)});
   co_await killer.close();
 }
 

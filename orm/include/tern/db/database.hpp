@@ -2,10 +2,10 @@
 //
 //   tern::PooledPostgresqlExtDatabase db("test", {.min_connections = 1, .max_connections = 5,
 //                                                 .pool_params = {.timeout = 30s}});
-//   co_await db.aio_execute("INSERT INTO page (key) VALUES ($1)", {"title"});
+//   co_await db.aio_execute("INSERT INTO page (key) VALUES ($1)", "title");
 //   co_await db.aio_atomic([&]() -> tern::ring::Task<void> {
-//     co_await db.aio_execute("UPDATE account SET balance = balance - $1 WHERE id = $2", {5, 1});
-//     co_await db.aio_execute("UPDATE account SET balance = balance + $1 WHERE id = $2", {5, 2});
+//     co_await db.aio_execute("UPDATE account SET balance = balance - $1 WHERE id = $2", 5, 1);
+//     co_await db.aio_execute("UPDATE account SET balance = balance + $1 WHERE id = $2", 5, 2);
 //   });
 //
 // There is no need to connect first: the pool opens on first use, on the loop that runs it
@@ -136,6 +136,13 @@ class AioDatabase {
   /// connection (inside aio_atomic) or a pooled one, and returns all its rows.
   ring::Task<ResultSet> aio_execute(std::string_view sql, Params params = {},
                                     QueryOptions options = {});
+  /// The same with the parameters as arguments: `aio_execute(sql, 5, "x")`. (Also the form
+  /// to use with GCC 12, which miscompiles braced lists inside co_await: see the README.)
+  template <class... Args>
+    requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args &&> && ...))
+  ring::Task<ResultSet> aio_execute(std::string_view sql, Args&&... args) {
+    return aio_execute(sql, Params{Value(std::forward<Args>(args))...});
+  }
   /// The same, handing the rows to `fetch_results(const ResultSet&)` (which may be a coroutine
   /// returning ring::Task<R>) and returning what it returns; the rows are released after it.
   template <class F>

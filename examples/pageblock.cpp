@@ -1,0 +1,49 @@
+// The seed example of peewee-async's documentation, line by line in C++ (the demo).
+// Connection settings come from the PG* environment variables, as with libpq.
+#include <tern/tern.hpp>
+
+#include <iostream>
+
+tern::PostgresqlDatabase database("test");
+
+// Let's define a simple model:
+struct PageBlock {
+  std::int64_t id{};
+  std::string key;
+  std::string text;
+  TERN_MODEL(PageBlock, database,
+             (id, tern::AutoField{}),
+             (key, tern::CharField{.max_length = 40, .unique = true}),
+             (text, tern::TextField{.default_value = ""}));
+};
+
+tern::ring::Task<void> my_async_func() {
+  // Add new page block (named first: GCC 12 mishandles braced temporaries inside co_await)
+  PageBlock block{.key = "title", .text = "Peewee is AWESOME with async!"};
+  co_await PageBlock::aio_create(block);
+
+  // Get one by key
+  PageBlock title = co_await PageBlock::aio_get(PageBlock::c.key == "title");
+  std::cout << "Was: " << title.text << '\n';
+
+  // Save with new text
+  title.text = "Peewee is SUPER awesome with async!";
+  co_await title.aio_save();
+  std::cout << "New: " << title.text << '\n';
+}
+
+int main() {
+  // Disable sync queries
+  database.set_allow_sync(false);
+
+  // Now we need to create a table for model (sync, as in the seed):
+  {
+    auto sync = database.allow_sync();
+    PageBlock::create_table(true);
+  }
+
+  // Finally, let's do something async:
+  tern::ring::Loop loop;
+  tern::ring::sync_wait(loop, my_async_func());
+  tern::ring::sync_wait(loop, database.aio_close());
+}

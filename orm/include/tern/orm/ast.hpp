@@ -1,0 +1,206 @@
+// The query AST: what the typed query builder produces and the SQL compiler turns into text +
+// bound parameters for one dialect. Plain data, no templates: the builder's typed layer sits
+// on top, and the compiler (compiler.cpp) is the only code that knows SQL syntax.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tern/db/backend.hpp"
+#include "tern/db/value.hpp"
+
+namespace tern::orm::ast {
+
+struct Expr;
+struct Query;
+/// Expressions are immutable and shared between queries built from one another.
+using ExprPtr = std::shared_ptr<const Expr>;
+using QueryPtr = std::shared_ptr<const Query>;
+
+/// One expression node.
+struct Expr {
+  enum class Kind : std::uint8_t {
+    kColumn,    ///< [table.]name: `table` (may be empty) and `name`
+    kParam,     ///< a bound value: `value` (never spliced into the SQL text)
+    kBinary,    ///< args[0] `op` args[1]; op is one of: = <> < <= > >= AND OR + - * / %
+                ///< LIKE ILIKE NOT_LIKE IN NOT_IN IS IS_NOT CONCAT
+    kUnary,     ///< `op` args[0]; op: NOT, NEG
+    kIsNull,    ///< args[0] IS NULL (`negated`: IS NOT NULL)
+    kBetween,   ///< args[0] BETWEEN args[1] AND args[2] (`negated`: NOT BETWEEN)
+    kFunction,  ///< name(args...); `distinct` for COUNT(DISTINCT x); name "COUNT" with no args
+                ///< means COUNT(*)
+    kList,      ///< (args...) — the right side of IN
+    kAlias,     ///< args[0] AS name
+    kStar,      ///< * (or table.* when `table` is set)
+    kSubquery,  ///< (query)
+    kExists,    ///< EXISTS (query) (`negated`: NOT EXISTS)
+    kCase,      ///< CASE [args[0] when `has_operand`] WHEN a THEN b ... [ELSE e] END: args are
+                ///< [operand], then when/then pairs, then the else value when `has_else`
+    kCast,      ///< CAST(args[0] AS name): name is a portable type (see ColumnType) spelled as in
+                ///< the DDL ("INTEGER", "BIGINT", "TEXT", "NUMERIC", "DATE", ...)
+    kRaw,       ///< SQL text `name` with `?` marking where args (kParam nodes) go, in order
+    kOrdering,  ///< args[0] ASC/DESC (`descending`) [NULLS FIRST/LAST per `nulls`]
+    kWindow,    ///< args[0] OVER (PARTITION BY partition... ORDER BY order...)
+  };
+  /// NULLS placement of an ordering.
+  enum class Nulls : std::uint8_t { kDefault, kFirst, kLast };
+
+  Kind kind = Kind::kParam;
+  std::string table{};   ///< kColumn, kStar
+  std::string name{};    ///< kColumn name, kFunction name, kAlias alias, kCast type, kRaw text
+  std::string op{};      ///< kBinary, kUnary
+  Value value{};         ///< kParam
+  std::vector<ExprPtr> args{};
+  QueryPtr query{};      ///< kSubquery, kExists
+  bool negated = false;
+  bool distinct = false;
+  bool descending = false;
+  bool has_operand = false;
+  bool has_else = false;
+  Nulls nulls = Nulls::kDefault;
+  std::vector<ExprPtr> partition{};  ///< kWindow
+  std::vector<ExprPtr> order{};      ///< kWindow (kOrdering nodes or plain expressions)
+};
+
+/// A table in FROM or JOIN: a named table, or a subquery, with an optional alias.
+struct TableRef {
+  std::string name{};
+  std::string alias{};
+  QueryPtr subquery{};  ///< when set, `(subquery) AS alias` (alias required)
+};
+
+/// One JOIN clause.
+struct Join {
+  enum class Type : std::uint8_t { kInner, kLeft, kRight, kFull, kCross };
+  Type type = Type::kInner;
+  TableRef table{};
+  ExprPtr on{};  ///< null for CROSS
+};
+
+/// A common table expression: WITH [RECURSIVE] name [(columns)] AS (query).
+struct Cte {
+  std::string name{};
+  std::vector<std::string> columns{};
+  QueryPtr query{};
+  bool recursive = false;
+};
+
+/// What an INSERT does on a unique conflict.
+struct OnConflict {
+  enum class Action : std::uint8_t { kIgnore, kUpdate };
+  Action action = Action::kIgnore;
+  /// PG: the conflict target columns (required for kUpdate); MySQL ignores it.
+  std::vector<std::string> target{};
+  /// kUpdate: column = expression. An expression may be an Excluded(column) reference: a
+  /// kColumn node with table "EXCLUDED" — PG `EXCLUDED.col`, MySQL `VALUES(col)`.
+  std::vector<std::pair<std::string, ExprPtr>> updates{};
+};
+
+/// SELECT, INSERT, UPDATE, DELETE, or a compound SELECT.
+struct Query {
+  enum class Kind : std::uint8_t { kSelect, kInsert, kUpdate, kDelete, kCompound };
+  Kind kind = Kind::kSelect;
+  std::vector<Cte> with{};
+
+  // SELECT
+  bool distinct = false;
+  std::vector<ExprPtr> columns{};  ///< empty = *
+  std::optional<TableRef> from{};
+  std::vector<Join> joins{};
+  ExprPtr where{};
+  std::vector<ExprPtr> group_by{};
+  ExprPtr having{};
+  std::vector<ExprPtr> order_by{};  ///< kOrdering nodes or plain expressions
+  std::optional<std::int64_t> limit{};
+  std::optional<std::int64_t> offset{};
+  /// FOR UPDATE (with `for_update_nowait`: FOR UPDATE NOWAIT).
+  bool for_update = false;
+  bool for_update_nowait = false;
+
+  // compound: lhs op rhs; op is UNION, UNION ALL, INTERSECT, EXCEPT. order_by/limit/offset
+  // above apply to the whole.
+  std::string compound_op{};
+  QueryPtr lhs{};
+  QueryPtr rhs{};
+
+  // INSERT / UPDATE / DELETE
+  std::string table{};                          ///< the target table
+  std::vector<std::string> insert_columns{};    ///< INSERT column list
+  std::vector<std::vector<ExprPtr>> rows{};     ///< INSERT VALUES rows (kParam nodes mostly);
+                                              ///< empty rows + no source = DEFAULT VALUES
+  QueryPtr source{};                            ///< INSERT ... SELECT
+  std::optional<OnConflict> on_conflict{};
+  std::vector<std::pair<std::string, ExprPtr>> assignments{};  ///< UPDATE SET
+  std::vector<ExprPtr> returning{};             ///< PG RETURNING (MySQL: NotSupportedError)
+};
+
+/// SQL text and the parameters its placeholders take, in order.
+struct Compiled {
+  std::string sql{};
+  Params params;
+};
+
+// ---- DDL ----
+
+/// Portable column types and how each dialect spells them.
+enum class ColumnType : std::uint8_t {
+  kAuto,        ///< PG SERIAL / MySQL INT AUTO_INCREMENT (primary key)
+  kBigAuto,     ///< PG BIGSERIAL / MySQL BIGINT AUTO_INCREMENT
+  kSmallInt,
+  kInteger,
+  kBigInt,
+  kBoolean,     ///< PG BOOLEAN / MySQL BOOL (TINYINT(1))
+  kFloat,       ///< PG REAL / MySQL FLOAT
+  kDouble,      ///< PG DOUBLE PRECISION / MySQL DOUBLE
+  kDecimal,     ///< NUMERIC(max_digits, decimal_places) / DECIMAL(...)
+  kChar,        ///< VARCHAR(max_length)
+  kText,        ///< TEXT (MySQL: LONGTEXT)
+  kBlob,        ///< PG BYTEA / MySQL LONGBLOB
+  kDate,
+  kTime,        ///< PG TIME / MySQL TIME(6)
+  kDateTime,    ///< PG TIMESTAMP / MySQL DATETIME(6)
+  kTimestampTz, ///< PG TIMESTAMPTZ / MySQL DATETIME(6) (UTC)
+  kUuid,        ///< PG UUID / MySQL CHAR(36)
+  kJson,        ///< PG JSON / MySQL JSON
+  kJsonb,       ///< PG JSONB / MySQL JSON
+};
+
+/// A column of CREATE TABLE.
+struct ColumnDef {
+  std::string name{};
+  ColumnType type = ColumnType::kInteger;
+  int max_length = 255;      ///< kChar
+  int max_digits = 10;       ///< kDecimal
+  int decimal_places = 5;    ///< kDecimal
+  bool null = false;         ///< NOT NULL unless true
+  bool primary_key = false;
+  bool unique = false;
+  std::optional<Value> default_value{};  ///< DEFAULT, written as a literal in DDL (quoted safely)
+  /// FOREIGN KEY (name) REFERENCES references_table (references_column) [ON DELETE ...]
+  std::string references_table{};
+  std::string references_column{};
+  std::string on_delete{};  ///< "CASCADE", "SET NULL", "RESTRICT", "NO ACTION" or empty
+  std::string on_update{};
+};
+
+/// An index of a table.
+struct IndexDef {
+  std::string name{};  ///< empty = table_col1_col2
+  std::vector<std::string> columns{};
+  bool unique = false;
+};
+
+/// CREATE TABLE (+ its indexes, as separate statements).
+struct TableDef {
+  std::string name{};
+  std::vector<ColumnDef> columns{};
+  std::vector<IndexDef> indexes{};
+  /// A composite primary key (columns have primary_key=false then).
+  std::vector<std::string> primary_key{};
+};
+
+}  // namespace tern::orm::ast

@@ -1,0 +1,289 @@
+// Typed column expressions: a thin typed shell over the query AST. The value type rides in the
+// C++ type, so comparing a string column with an integer does not compile, while the AST
+// below stays plain data (one compiler, no template bloat).
+//
+//   PageBlock::c.key == "title"                      Expr<bool>
+//   (Item::c.price * 2 > 10) && !Item::c.name.is_null()
+//   Item::c.id.in_({1, 2, 3}), Item::c.name.startswith("a"), fn::count(), Item::c.id.desc()
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tern/orm/ast.hpp"
+
+namespace tern::orm {
+
+namespace detail {
+template <class T>
+struct Unoptional {
+  using type = T;
+};
+template <class T>
+struct Unoptional<std::optional<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+/// The value type of a member: T for T and std::optional<T>.
+template <class T>
+using value_type_of = typename detail::Unoptional<T>::type;
+
+/// Types that compare with each other in SQL: the same type, two arithmetic types, or text.
+template <class A, class B>
+concept Comparable = std::same_as<A, B> || (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>);
+
+template <class V>
+class Expr;
+
+namespace detail {
+ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs);
+ast::ExprPtr param(Value value);
+ast::ExprPtr node(ast::Expr e);
+
+/// A C++ value usable where an Expr<V> is expected (convertible to V, and not an expression).
+template <class U, class V>
+concept ValueFor = std::is_convertible_v<const U&, V> && !requires { typename U::tern_expr_tag; };
+
+template <class V, class U>
+ast::ExprPtr to_param(const U& u) {
+  return param(Value(static_cast<V>(u)));
+}
+}  // namespace detail
+
+/// A typed SQL expression whose value is a V (bool for conditions).
+template <class V>
+class Expr {
+ public:
+  using tern_expr_tag = void;
+  using value_type = V;
+
+  /// Wraps an AST node.
+  explicit Expr(ast::ExprPtr node) noexcept : node_(std::move(node)) {}
+  /// The AST node.
+  const ast::ExprPtr& node() const noexcept { return node_; }
+
+  /// x IN (values...).
+  Expr<bool> in_(std::initializer_list<V> values) const { return in_list("IN", values); }
+  Expr<bool> in_(const std::vector<V>& values) const { return in_list("IN", values); }
+  /// x NOT IN (values...).
+  Expr<bool> not_in(std::initializer_list<V> values) const { return in_list("NOT_IN", values); }
+  Expr<bool> not_in(const std::vector<V>& values) const { return in_list("NOT_IN", values); }
+  /// x IS NULL.
+  Expr<bool> is_null() const { return null_test(false); }
+  /// x IS NOT NULL.
+  Expr<bool> is_not_null() const { return null_test(true); }
+  /// x BETWEEN low AND high.
+  template <detail::ValueFor<V> L, detail::ValueFor<V> H>
+  Expr<bool> between(const L& low, const H& high) const {
+    ast::Expr e;
+    e.kind = ast::Expr::Kind::kBetween;
+    e.args = {node_, detail::to_param<V>(low), detail::to_param<V>(high)};
+    return Expr<bool>(detail::node(std::move(e)));
+  }
+  /// x LIKE pattern (text only).
+  Expr<bool> like(std::string_view pattern) const
+    requires std::same_as<V, std::string>
+  {
+    return Expr<bool>(detail::binary("LIKE", node_, detail::param(Value(pattern))));
+  }
+  /// x ILIKE pattern (text only; MySQL: LIKE, case-insensitive by collation).
+  Expr<bool> ilike(std::string_view pattern) const
+    requires std::same_as<V, std::string>
+  {
+    return Expr<bool>(detail::binary("ILIKE", node_, detail::param(Value(pattern))));
+  }
+  /// Starts with `prefix` (its % and _ escaped).
+  Expr<bool> startswith(std::string_view prefix) const
+    requires std::same_as<V, std::string>
+  {
+    return like_escaped("", prefix, "%");
+  }
+  /// Ends with `suffix`.
+  Expr<bool> endswith(std::string_view suffix) const
+    requires std::same_as<V, std::string>
+  {
+    return like_escaped("%", suffix, "");
+  }
+  /// Contains `part` (case-insensitively, as peewee's contains()).
+  Expr<bool> contains(std::string_view part) const
+    requires std::same_as<V, std::string>
+  {
+    return like_escaped("%", part, "%", "ILIKE");
+  }
+  /// ORDER BY x ASC.
+  Expr<V> asc() const { return ordering(false); }
+  /// ORDER BY x DESC.
+  Expr<V> desc() const { return ordering(true); }
+  /// x AS name.
+  Expr<V> as(std::string name) const {
+    ast::Expr e;
+    e.kind = ast::Expr::Kind::kAlias;
+    e.name = std::move(name);
+    e.args = {node_};
+    return Expr<V>(detail::node(std::move(e)));
+  }
+
+ private:
+  template <class Range>
+  Expr<bool> in_list(const char* op, const Range& values) const {
+    ast::Expr list;
+    list.kind = ast::Expr::Kind::kList;
+    for (const V& v : values) list.args.push_back(detail::param(Value(v)));
+    return Expr<bool>(detail::binary(op, node_, detail::node(std::move(list))));
+  }
+  Expr<bool> null_test(bool negated) const {
+    ast::Expr e;
+    e.kind = ast::Expr::Kind::kIsNull;
+    e.negated = negated;
+    e.args = {node_};
+    return Expr<bool>(detail::node(std::move(e)));
+  }
+  Expr<V> ordering(bool descending) const {
+    ast::Expr e;
+    e.kind = ast::Expr::Kind::kOrdering;
+    e.descending = descending;
+    e.args = {node_};
+    return Expr<V>(detail::node(std::move(e)));
+  }
+  Expr<bool> like_escaped(std::string_view before, std::string_view text, std::string_view after,
+                          const char* op = "LIKE") const;
+
+  ast::ExprPtr node_;
+};
+
+// ---- operators ----
+
+/// Comparisons between expressions of comparable types, or an expression and a value that
+/// converts to its type. Anything else (a text column against an integer) does not compile.
+#define TERN_ORM_COMPARISON(OP, SQL)                                                 \
+  template <class A, class B>                                                        \
+    requires Comparable<A, B>                                                        \
+  Expr<bool> operator OP(const Expr<A>& a, const Expr<B>& b) {                       \
+    return Expr<bool>(detail::binary(SQL, a.node(), b.node()));                      \
+  }                                                                                  \
+  template <class A, detail::ValueFor<A> U>                                          \
+  Expr<bool> operator OP(const Expr<A>& a, const U& b) {                             \
+    return Expr<bool>(detail::binary(SQL, a.node(), detail::to_param<A>(b)));         \
+  }                                                                                  \
+  template <class A, detail::ValueFor<A> U>                                          \
+  Expr<bool> operator OP(const U& b, const Expr<A>& a) {                             \
+    return Expr<bool>(detail::binary(SQL, detail::to_param<A>(b), a.node()));         \
+  }
+TERN_ORM_COMPARISON(==, "=")
+TERN_ORM_COMPARISON(!=, "<>")
+TERN_ORM_COMPARISON(<, "<")
+TERN_ORM_COMPARISON(<=, "<=")
+TERN_ORM_COMPARISON(>, ">")
+TERN_ORM_COMPARISON(>=, ">=")
+#undef TERN_ORM_COMPARISON
+
+/// Arithmetic on numeric expressions (and a numeric value).
+#define TERN_ORM_ARITHMETIC(OP, SQL)                                                  \
+  template <class A, class B>                                                         \
+    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<B>)                      \
+  Expr<std::common_type_t<A, B>> operator OP(const Expr<A>& a, const Expr<B>& b) {     \
+    return Expr<std::common_type_t<A, B>>(detail::binary(SQL, a.node(), b.node()));    \
+  }                                                                                   \
+  template <class A, class U>                                                         \
+    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>)                      \
+  Expr<A> operator OP(const Expr<A>& a, U b) {                                        \
+    return Expr<A>(detail::binary(SQL, a.node(), detail::to_param<A>(b)));             \
+  }                                                                                   \
+  template <class A, class U>                                                         \
+    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>)                      \
+  Expr<A> operator OP(U b, const Expr<A>& a) {                                        \
+    return Expr<A>(detail::binary(SQL, detail::to_param<A>(b), a.node()));             \
+  }
+TERN_ORM_ARITHMETIC(+, "+")
+TERN_ORM_ARITHMETIC(-, "-")
+TERN_ORM_ARITHMETIC(*, "*")
+TERN_ORM_ARITHMETIC(/, "/")
+#undef TERN_ORM_ARITHMETIC
+
+/// Both conditions.
+inline Expr<bool> operator&&(const Expr<bool>& a, const Expr<bool>& b) {
+  return Expr<bool>(detail::binary("AND", a.node(), b.node()));
+}
+/// Either condition.
+inline Expr<bool> operator||(const Expr<bool>& a, const Expr<bool>& b) {
+  return Expr<bool>(detail::binary("OR", a.node(), b.node()));
+}
+/// NOT condition.
+Expr<bool> operator!(const Expr<bool>& a);
+
+/// A bound value as an expression (e.g. for SELECT lists): `value(42)`.
+template <class V>
+Expr<V> value(const V& v) {
+  return Expr<V>(detail::param(Value(v)));
+}
+
+/// SQL functions.
+namespace fn {
+/// A function call node (for the templates below).
+ast::Expr detail_function(std::string name, std::vector<ast::ExprPtr> args);
+/// COUNT(*).
+Expr<std::int64_t> count();
+/// COUNT(x).
+template <class V>
+Expr<std::int64_t> count(const Expr<V>& x) {
+  return Expr<std::int64_t>(detail::node(detail_function("COUNT", {x.node()})));
+}
+/// SUM(x) (numeric: same type as x, except that the server may widen it).
+template <class V>
+  requires std::is_arithmetic_v<V>
+Expr<V> sum(const Expr<V>& x) {
+  return Expr<V>(detail::node(detail_function("SUM", {x.node()})));
+}
+/// AVG(x), as a double.
+template <class V>
+  requires std::is_arithmetic_v<V>
+Expr<double> avg(const Expr<V>& x) {
+  return Expr<double>(detail::node(detail_function("AVG", {x.node()})));
+}
+/// MIN(x).
+template <class V>
+Expr<V> min(const Expr<V>& x) {
+  return Expr<V>(detail::node(detail_function("MIN", {x.node()})));
+}
+/// MAX(x).
+template <class V>
+Expr<V> max(const Expr<V>& x) {
+  return Expr<V>(detail::node(detail_function("MAX", {x.node()})));
+}
+/// LOWER(x).
+Expr<std::string> lower(const Expr<std::string>& x);
+/// UPPER(x).
+Expr<std::string> upper(const Expr<std::string>& x);
+/// Any function: `fn::call<double>("ROUND", x, value(2))`.
+template <class R, class... Args>
+Expr<R> call(std::string name, const Args&... args) {
+  return Expr<R>(detail::node(detail_function(std::move(name), {args.node()...})));
+}
+}  // namespace fn
+
+// ---- implementation details ----
+
+template <class V>
+Expr<bool> Expr<V>::like_escaped(std::string_view before, std::string_view text,
+                                 std::string_view after, const char* op) const {
+  // LIKE's wildcards in the text are matched literally ('\' is the default escape character
+  // of both PostgreSQL and MySQL).
+  std::string pattern(before);
+  for (char ch : text) {
+    if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+    pattern += ch;
+  }
+  pattern += after;
+  return Expr<bool>(detail::binary(op, node_, detail::param(Value(std::move(pattern)))));
+}
+
+}  // namespace tern::orm

@@ -1,0 +1,38 @@
+// A model's description: its table and fields, built once per model type by TERN_MODEL.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/orm/ast.hpp"
+#include "tern/orm/field.hpp"
+
+namespace tern::orm {
+
+/// The table of a model and its fields, in declaration order.
+struct ModelMeta {
+  static constexpr std::size_t kNoPrimaryKey = static_cast<std::size_t>(-1);
+
+  std::string name;   ///< the C++ class name
+  std::string table;  ///< the table name (snake_case of the class unless overridden)
+  std::vector<FieldMeta> fields;
+  std::size_t primary_key = kNoPrimaryKey;
+
+  /// From the class name (or an explicit table name) and the fields.
+  ModelMeta(std::string class_name, std::string_view table_name,
+            std::initializer_list<FieldMeta> field_list);
+  /// The primary key field; throws InterfaceError when the model has none.
+  const FieldMeta& pk() const;
+  /// The field whose column is `column`, or nullptr.
+  const FieldMeta* field(std::string_view column) const noexcept;
+  /// CREATE TABLE's description (columns, foreign keys, indexes).
+  ast::TableDef table_def() const;
+};
+
+/// "PageBlock" → "page_block", "HTTPRequest" → "http_request" (peewee's snake_case).
+std::string snake_case(std::string_view class_name);
+
+}  // namespace tern::orm

@@ -1,0 +1,231 @@
+// Models: a plain struct with ordinary data members, its columns declared once with
+// TERN_MODEL. No per-row overhead: the description lives in one static ModelMeta per type.
+//
+//   struct PageBlock {
+//     std::int64_t id{};
+//     std::string key;
+//     std::string text;
+//     TERN_MODEL(PageBlock, database,
+//       (id,   tern::AutoField{}),
+//       (key,  tern::CharField{.max_length = 40, .unique = true}),
+//       (text, tern::TextField{.default_value = ""}));
+//   };
+//   auto blocks = co_await PageBlock::select().where(PageBlock::c.key == "title").aio_execute();
+//
+// `database` is any expression naming the model's AioDatabase (an object, a reference, a
+// pointer or a smart pointer), evaluated when a query runs. The table is the snake_case of the
+// class name ("page_block") unless the class declares
+// `static constexpr std::string_view table_name = "...";`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "tern/db/database.hpp"
+#include "tern/orm/expr.hpp"
+#include "tern/orm/field.hpp"
+#include "tern/orm/meta.hpp"
+#include "tern/orm/query.hpp"
+
+namespace tern {
+
+/// A typed column of model M holding a T (std::optional<T> for nullable columns): an
+/// expression usable in queries, e.g. `PageBlock::c.key == "title"`.
+template <class M, class T>
+class Column : public orm::Expr<orm::value_type_of<T>> {
+ public:
+  /// Column `index` of M's fields.
+  explicit Column(std::size_t index)
+      : orm::Expr<orm::value_type_of<T>>(orm::detail::column_of(M::tern_meta(),
+                                                                 M::tern_meta().fields.at(index))) {}
+};
+
+namespace orm::detail {
+/// The database named in TERN_MODEL, whatever form it was given in.
+inline AioDatabase& as_database(AioDatabase& db) noexcept { return db; }
+template <class P>
+  requires requires(P& p) { *p; }
+AioDatabase& as_database(P& p) {
+  return *p;
+}
+/// The table name a model declares, or "" for the default.
+template <class M>
+constexpr std::string_view declared_table_name() {
+  if constexpr (requires { M::table_name; }) {
+    return M::table_name;
+  } else {
+    return {};
+  }
+}
+}  // namespace orm::detail
+
+namespace orm::detail {
+/// CREATE TABLE / DROP TABLE for a model, async and sync.
+ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe);
+ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe);
+void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
+void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
+/// UPDATE of every non-key field of `object` by its primary key.
+ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object);
+/// DELETE of `object`'s row by its primary key.
+ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object);
+}  // namespace orm::detail
+
+/// No row matched a get(). Each model has its own subclass, `Model::DoesNotExist`.
+class DoesNotExist : public Error {
+ public:
+  using Error::Error;
+};
+/// `Model::DoesNotExist`.
+template <class M>
+class DoesNotExistFor : public DoesNotExist {
+ public:
+  using DoesNotExist::DoesNotExist;
+};
+
+/// peewee-async's AioModel API for model M, as static functions. TERN_MODEL puts them on the
+/// model itself (`PageBlock::aio_get(...)`, `block.aio_save()`), so a model stays a plain
+/// aggregate (designated initializers work: `PageBlock{.key = "title"}`).
+template <class M>
+struct AioModel {
+  /// The first row matching `condition`; throws M::DoesNotExist when there is none.
+  static ring::Task<M> aio_get(const orm::Expr<bool>& condition) {
+    std::optional<M> found = co_await aio_get_or_none(condition);
+    if (!found) {
+      throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
+    }
+    co_return std::move(*found);
+  }
+  /// The first row matching `condition`, or nullopt.
+  static ring::Task<std::optional<M>> aio_get_or_none(const orm::Expr<bool>& condition) {
+    std::vector<M> rows = co_await select().where(condition).limit(1).aio_execute();
+    if (rows.empty()) co_return std::nullopt;
+    co_return std::move(rows.front());
+  }
+  /// Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`.
+  static ring::Task<M> aio_create(M object) {
+    co_await aio_save(object, /*force_insert=*/true);
+    co_return object;
+  }
+  /// Saves `self`: INSERT when its auto key is unset (or `force_insert`), UPDATE of every other
+  /// field by primary key otherwise. Returns the rows affected.
+  static ring::Task<std::uint64_t> aio_save(M& self, bool force_insert = false) {
+    const orm::ModelMeta& meta = M::tern_meta();
+    const orm::FieldMeta& pk = meta.pk();
+    if (force_insert || (pk.unset != nullptr && pk.unset(&self))) {
+      const std::int64_t id = co_await M::insert(self).aio_execute();
+      if (pk.set_id != nullptr && pk.unset != nullptr && pk.unset(&self)) pk.set_id(&self, id);
+      co_return 1;
+    }
+    co_return co_await orm::detail::update_by_pk(M::tern_database(), meta, &self);
+  }
+  /// Deletes `self`'s row by primary key; returns the rows deleted.
+  static ring::Task<std::uint64_t> aio_delete_instance(const M& self) {
+    co_return co_await orm::detail::delete_by_pk(M::tern_database(), M::tern_meta(), &self);
+  }
+
+  /// SELECT every field.
+  static orm::Select<M> select() { return orm::Select<M>(); }
+  /// INSERT one instance (its auto key is skipped while unset).
+  static orm::Insert<M> insert(const M& object) { return orm::Insert<M>({&object}); }
+  /// INSERT several instances in one statement.
+  static orm::Insert<M> insert_many(const std::vector<M>& objects) {
+    std::vector<const M*> pointers;
+    pointers.reserve(objects.size());
+    for (const M& o : objects) pointers.push_back(&o);
+    return orm::Insert<M>(std::move(pointers));
+  }
+  /// UPDATE: `.set(column, value)...` then `.where(...)`.
+  static orm::Update<M> update() { return orm::Update<M>(); }
+  /// DELETE: `.where(...)` (without it, every row).
+  static orm::Delete<M> delete_() { return orm::Delete<M>(); }
+
+  /// CREATE TABLE [IF NOT EXISTS] and its indexes.
+  static ring::Task<void> aio_create_table(bool safe = true) {
+    co_await orm::detail::create_table(M::tern_database(), M::tern_meta(), safe);
+  }
+  /// DROP TABLE [IF EXISTS].
+  static ring::Task<void> aio_drop_table(bool safe = true) {
+    co_await orm::detail::drop_table(M::tern_database(), M::tern_meta(), safe);
+  }
+  /// CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed).
+  static void create_table(bool safe = true) {
+    orm::detail::create_table_sync(M::tern_database(), M::tern_meta(), safe);
+  }
+  /// DROP TABLE, synchronously.
+  static void drop_table(bool safe = true) {
+    orm::detail::drop_table_sync(M::tern_database(), M::tern_meta(), safe);
+  }
+};
+
+}  // namespace tern
+
+// ---- TERN_MODEL ----
+
+// Applies macro(context, item) to each item (up to 256), via the usual __VA_OPT__ recursion.
+#define TERN_PARENS ()
+#define TERN_EXPAND(...) TERN_EXPAND4(TERN_EXPAND4(TERN_EXPAND4(TERN_EXPAND4(__VA_ARGS__))))
+#define TERN_EXPAND4(...) TERN_EXPAND3(TERN_EXPAND3(TERN_EXPAND3(TERN_EXPAND3(__VA_ARGS__))))
+#define TERN_EXPAND3(...) TERN_EXPAND2(TERN_EXPAND2(TERN_EXPAND2(TERN_EXPAND2(__VA_ARGS__))))
+#define TERN_EXPAND2(...) TERN_EXPAND1(TERN_EXPAND1(TERN_EXPAND1(TERN_EXPAND1(__VA_ARGS__))))
+#define TERN_EXPAND1(...) __VA_ARGS__
+#define TERN_FOR_EACH(macro, context, ...) \
+  __VA_OPT__(TERN_EXPAND(TERN_FOR_EACH_STEP(macro, context, __VA_ARGS__)))
+#define TERN_FOR_EACH_STEP(macro, context, item, ...) \
+  macro(context, item) __VA_OPT__(TERN_FOR_EACH_AGAIN TERN_PARENS(macro, context, __VA_ARGS__))
+#define TERN_FOR_EACH_AGAIN() TERN_FOR_EACH_STEP
+
+// (member, FieldSpec{...}) → member / FieldSpec{...} (the spec may hold commas).
+#define TERN_MEMBER_OF(member, ...) member
+#define TERN_SPEC_OF(member, ...) __VA_ARGS__
+
+#define TERN_MODEL_COLUMN(Type, item) \
+  ::tern::Column<Type, decltype(Type::TERN_MEMBER_OF item)> TERN_MEMBER_OF item;
+#define TERN_MODEL_COLUMN_INIT(Type, item) , TERN_MEMBER_OF item(tern_next_++)
+#define TERN_STRINGIFY(x) TERN_STRINGIFY_(x)
+#define TERN_STRINGIFY_(x) #x
+#define TERN_MODEL_FIELD(Type, item)                                                      \
+  ::tern::orm::detail::make_field<&Type::TERN_MEMBER_OF item, Type,                       \
+                                  decltype(Type::TERN_MEMBER_OF item)>(                   \
+      TERN_STRINGIFY(TERN_MEMBER_OF item), TERN_SPEC_OF item),
+
+/// Declares a model's columns: TERN_MODEL(Type, database, (member, FieldSpec{...}), ...).
+/// Generates `Type::c` (the typed columns), `Type::tern_meta()` and `Type::tern_database()`.
+#define TERN_MODEL(Type, database, ...)                                                     \
+  using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                      \
+  using tern_api = ::tern::AioModel<Type>;                                                 \
+  static auto select() { return tern_api::select(); }                                      \
+  static auto insert(const Type& o) { return tern_api::insert(o); }                        \
+  static auto insert_many(const std::vector<Type>& o) { return tern_api::insert_many(o); } \
+  static auto update() { return tern_api::update(); }                                      \
+  static auto delete_() { return tern_api::delete_(); }                                   \
+  static auto aio_get(const ::tern::orm::Expr<bool>& e) { return tern_api::aio_get(e); }   \
+  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                          \
+    return tern_api::aio_get_or_none(e);                                                   \
+  }                                                                                        \
+  static auto aio_create(Type o) { return tern_api::aio_create(std::move(o)); }            \
+  static auto aio_create_table(bool safe = true) { return tern_api::aio_create_table(safe); } \
+  static auto aio_drop_table(bool safe = true) { return tern_api::aio_drop_table(safe); }  \
+  static void create_table(bool safe = true) { tern_api::create_table(safe); }             \
+  static void drop_table(bool safe = true) { tern_api::drop_table(safe); }                 \
+  auto aio_save(bool force_insert = false) { return tern_api::aio_save(*this, force_insert); } \
+  auto aio_delete_instance() const { return tern_api::aio_delete_instance(*this); }        \
+  struct Columns {                                                                         \
+    std::size_t tern_next_ = 0;                                                            \
+    TERN_FOR_EACH(TERN_MODEL_COLUMN, Type, __VA_ARGS__)                                    \
+    Columns() : tern_next_(0) TERN_FOR_EACH(TERN_MODEL_COLUMN_INIT, Type, __VA_ARGS__) {}  \
+  };                                                                                       \
+  static inline const Columns c{};                                                         \
+  static ::tern::AioDatabase& tern_database() {                                            \
+    return ::tern::orm::detail::as_database(database);                                     \
+  }                                                                                        \
+  static const ::tern::orm::ModelMeta& tern_meta() {                                       \
+    static const ::tern::orm::ModelMeta meta(                                              \
+        #Type, ::tern::orm::detail::declared_table_name<Type>(),                           \
+        {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)});                             \
+    return meta;                                                                           \
+  }

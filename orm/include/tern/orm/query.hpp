@@ -1,0 +1,216 @@
+// Query builders over a model: SELECT, INSERT, UPDATE, DELETE. Each builds the AST (typed on
+// the way in), compiles it for the model's database and runs it through AioDatabase.
+//
+//   std::vector<Item> cheap = co_await Item::select()
+//       .where(Item::c.price < 10 && Item::c.name.startswith("a"))
+//       .order_by(Item::c.price.desc()).limit(20).aio_execute();
+//   co_await Item::update().set(Item::c.price, 12).where(Item::c.id == 3).aio_execute();
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tern/db/database.hpp"
+#include "tern/orm/ast.hpp"
+#include "tern/orm/expr.hpp"
+#include "tern/orm/meta.hpp"
+#include "tern/ring/task.hpp"
+
+namespace tern::orm {
+
+/// Join types.
+using JoinType = ast::Join::Type;
+
+namespace detail {
+/// Compiles `query` for `db` and runs it.
+ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
+/// The same, synchronously (needs allow_sync).
+ResultSet run_sync(AioDatabase& db, const ast::Query& query);
+/// "table"."column" of a field.
+ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
+/// SELECT of every field of a model.
+ast::Query select_all(const ModelMeta& meta);
+/// AND of `current` (may be null) and `more`.
+ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more);
+/// INSERT of `count` objects read through `get_object(i)`; returns the query.
+ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std::size_t count,
+                          Dialect dialect);
+/// Runs an INSERT and returns the generated key (PG: RETURNING; MySQL: LAST_INSERT_ID), 0 when
+/// nothing was inserted.
+ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta);
+/// Runs a statement and returns the rows it affected.
+ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
+}  // namespace detail
+
+/// SELECT over model M.
+template <class M>
+class Select {
+ public:
+  /// Every field of M, from M's table.
+  Select() : q_(detail::select_all(M::tern_meta())) {}
+
+  /// WHERE (several calls AND together).
+  Select& where(const Expr<bool>& condition) {
+    q_.where = detail::and_(std::move(q_.where), condition.node());
+    return *this;
+  }
+  /// [INNER|LEFT|...] JOIN Other ON condition.
+  template <class Other>
+  Select& join(const Expr<bool>& on, JoinType type = JoinType::kInner) {
+    q_.joins.push_back({.type = type, .table = {.name = Other::tern_meta().table}, .on = on.node()});
+    return *this;
+  }
+  /// ORDER BY (plain expressions or .asc()/.desc()).
+  template <class... V>
+  Select& order_by(const Expr<V>&... terms) {
+    (q_.order_by.push_back(terms.node()), ...);
+    return *this;
+  }
+  /// GROUP BY.
+  template <class... V>
+  Select& group_by(const Expr<V>&... terms) {
+    (q_.group_by.push_back(terms.node()), ...);
+    return *this;
+  }
+  /// HAVING.
+  Select& having(const Expr<bool>& condition) {
+    q_.having = detail::and_(std::move(q_.having), condition.node());
+    return *this;
+  }
+  /// LIMIT n.
+  Select& limit(std::int64_t n) {
+    q_.limit = n;
+    return *this;
+  }
+  /// OFFSET n.
+  Select& offset(std::int64_t n) {
+    q_.offset = n;
+    return *this;
+  }
+  /// Page `page` (from 1) of `per_page` rows.
+  Select& paginate(std::int64_t page, std::int64_t per_page) {
+    q_.limit = per_page;
+    q_.offset = (page > 0 ? page - 1 : 0) * per_page;
+    return *this;
+  }
+  /// SELECT DISTINCT.
+  Select& distinct() {
+    q_.distinct = true;
+    return *this;
+  }
+  /// FOR UPDATE (inside a transaction).
+  Select& for_update(bool nowait = false) {
+    q_.for_update = true;
+    q_.for_update_nowait = nowait;
+    return *this;
+  }
+
+  /// Runs the query and returns the models.
+  ring::Task<std::vector<M>> aio_execute() const {
+    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
+    co_return hydrate(rows);
+  }
+  /// The same, synchronously (needs allow_sync).
+  std::vector<M> execute() const { return hydrate(detail::run_sync(M::tern_database(), q_)); }
+  /// The query's AST (for composing and for tests).
+  const ast::Query& ast() const noexcept { return q_; }
+
+ private:
+  static std::vector<M> hydrate(const ResultSet& rows) {
+    const ModelMeta& meta = M::tern_meta();
+    std::vector<M> out;
+    out.reserve(rows.size());
+    for (const Row row : rows) {
+      M& m = out.emplace_back();
+      for (std::size_t i = 0; i < meta.fields.size(); ++i) meta.fields[i].set(&m, row, i);
+    }
+    return out;
+  }
+
+  ast::Query q_;
+};
+
+/// INSERT of model instances.
+template <class M>
+class Insert {
+ public:
+  /// Inserts `objects` (one or many).
+  explicit Insert(std::vector<const M*> objects) : objects_(std::move(objects)) {}
+  /// ON CONFLICT DO NOTHING / INSERT IGNORE.
+  Insert& on_conflict_ignore() {
+    conflict_ = ast::OnConflict{};
+    return *this;
+  }
+  /// Runs it: the generated key of the (last) row, 0 when a conflict was ignored.
+  ring::Task<std::int64_t> aio_execute() const {
+    AioDatabase& db = M::tern_database();
+    ast::Query q = build(db.dialect());
+    co_return co_await detail::run_insert(db, std::move(q), M::tern_meta());
+  }
+
+ private:
+  ast::Query build(Dialect dialect) const {
+    ast::Query q = detail::insert_objects(
+        M::tern_meta(), reinterpret_cast<const void* const*>(objects_.data()), objects_.size(),
+        dialect);
+    q.on_conflict = conflict_;
+    return q;
+  }
+  std::vector<const M*> objects_;
+  std::optional<ast::OnConflict> conflict_;
+};
+
+/// UPDATE of model M's table.
+template <class M>
+class Update {
+ public:
+  Update() { q_.kind = ast::Query::Kind::kUpdate; q_.table = M::tern_meta().table; }
+  /// SET column = value.
+  template <class V, detail::ValueFor<V> U>
+  Update& set(const Expr<V>& column, const U& value) {
+    q_.assignments.emplace_back(column.node()->name, detail::to_param<V>(value));
+    return *this;
+  }
+  /// SET column = expression.
+  template <class V, class W>
+    requires Comparable<V, W>
+  Update& set(const Expr<V>& column, const Expr<W>& value) {
+    q_.assignments.emplace_back(column.node()->name, value.node());
+    return *this;
+  }
+  /// WHERE (several calls AND together).
+  Update& where(const Expr<bool>& condition) {
+    q_.where = detail::and_(std::move(q_.where), condition.node());
+    return *this;
+  }
+  /// Runs it: rows updated.
+  ring::Task<std::uint64_t> aio_execute() const {
+    co_return co_await detail::run_count(M::tern_database(), q_);
+  }
+
+ private:
+  ast::Query q_;
+};
+
+/// DELETE from model M's table.
+template <class M>
+class Delete {
+ public:
+  Delete() { q_.kind = ast::Query::Kind::kDelete; q_.table = M::tern_meta().table; }
+  /// WHERE (several calls AND together).
+  Delete& where(const Expr<bool>& condition) {
+    q_.where = detail::and_(std::move(q_.where), condition.node());
+    return *this;
+  }
+  /// Runs it: rows deleted.
+  ring::Task<std::uint64_t> aio_execute() const {
+    co_return co_await detail::run_count(M::tern_database(), q_);
+  }
+
+ private:
+  ast::Query q_;
+};
+
+}  // namespace tern::orm

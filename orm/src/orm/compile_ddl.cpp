@@ -1,0 +1,362 @@
+// The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX) and DROP TABLE per dialect. DDL
+// cannot take bound parameters, so DEFAULT values are written as literals — each one quoted or
+// validated so that no value can end its literal early.
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "tern/orm/compiler.hpp"
+#include "tern/protocol/errors.hpp"
+
+namespace tern::orm {
+namespace {
+
+using ast::ColumnDef;
+using ast::ColumnType;
+
+[[noreturn]] void interface_error(std::string_view what) {
+  throw InterfaceError("SQL compiler: " + std::string(what));
+}
+
+template <class T>
+void append_number(std::string& out, T v) {
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+// Appends `v` zero-padded to `width` digits (v >= 0).
+void append_padded(std::string& out, std::int64_t v, int width) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  for (auto n = res.ptr - buf; n < width; ++n)
+    out += '0';
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+// YYYY-MM-DD. Only years 1..9999 have this four-digit form on both servers.
+void append_date(std::string& out, std::chrono::sys_days day) {
+  const std::chrono::year_month_day ymd(day);
+  const int year = static_cast<int>(ymd.year());
+  if (year < 1 || year > 9999) interface_error("DEFAULT date outside years 1..9999");
+  append_padded(out, year, 4);
+  out += '-';
+  append_padded(out, static_cast<unsigned>(ymd.month()), 2);
+  out += '-';
+  append_padded(out, static_cast<unsigned>(ymd.day()), 2);
+}
+
+// [-]HH:MM:SS[.ffffff]; hours may exceed 23 (MySQL TIME is an interval up to 838 h).
+void append_time(std::string& out, std::chrono::microseconds t) {
+  std::int64_t us = t.count();
+  if (us < 0) {
+    out += '-';
+    us = -us;
+  }
+  append_padded(out, us / 3'600'000'000, 2);
+  out += ':';
+  append_padded(out, us / 60'000'000 % 60, 2);
+  out += ':';
+  append_padded(out, us / 1'000'000 % 60, 2);
+  if (us % 1'000'000 != 0) {
+    out += '.';
+    append_padded(out, us % 1'000'000, 6);
+  }
+}
+
+void append_datetime(std::string& out, std::chrono::sys_time<std::chrono::microseconds> t) {
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  append_date(out, day);
+  out += ' ';
+  append_time(out, t - day);
+}
+
+// '...' with ' doubled. A backslash is an escape character in MySQL literals, so it is doubled
+// there; PG (standard_conforming_strings) takes it literally in '...', and its E'...' form,
+// where backslashes are doubled, reads the same whatever that setting is.
+void append_string(std::string& out, std::string_view s, Dialect dialect) {
+  if (s.find('\0') != std::string_view::npos) interface_error("DEFAULT text holds a NUL byte");
+  const bool backslash = s.find('\\') != std::string_view::npos;
+  if (backslash && dialect == Dialect::kPostgres) out += 'E';
+  out += '\'';
+  for (char c : s) {
+    if (c == '\'' || (c == '\\' && backslash)) out += c;
+    out += c;
+  }
+  out += '\'';
+}
+
+// A decimal must be [-+]digits[.digits]: it goes into the SQL text unquoted.
+void append_decimal(std::string& out, std::string_view d) {
+  std::size_t i = 0;
+  if (i < d.size() && (d[i] == '-' || d[i] == '+')) ++i;
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < d.size() && d[i] >= '0' && d[i] <= '9')
+      ++i;
+    return i > start;
+  };
+  bool ok = digits();
+  if (ok && i < d.size() && d[i] == '.') {
+    ++i;
+    ok = digits();
+  }
+  if (!ok || i != d.size()) interface_error("invalid DEFAULT decimal: " + std::string(d));
+  out += d;
+}
+
+void append_literal(std::string& out, const Value& value, Dialect dialect) {
+  const bool pg = dialect == Dialect::kPostgres;
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          out += "NULL";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "TRUE" : "FALSE";
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          append_number(out, v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (!std::isfinite(v)) interface_error("DEFAULT double is not finite");
+          append_number(out, v);  // shortest form that reads back exactly
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          append_string(out, v, dialect);
+        } else if constexpr (std::is_same_v<T, ByteString>) {
+          // PG: E'\\x0aff'::bytea (hex bytea input); MySQL: a hex literal X'0aff'.
+          constexpr char kHex[] = "0123456789abcdef";
+          out += pg ? "E'\\\\x" : "X'";
+          for (std::byte b : v) {
+            const auto u = std::to_integer<unsigned>(b);
+            out += kHex[u >> 4];
+            out += kHex[u & 0xF];
+          }
+          out += pg ? "'::bytea" : "'";
+        } else if constexpr (std::is_same_v<T, Decimal>) {
+          append_decimal(out, v.value);
+        } else if constexpr (std::is_same_v<T, Date>) {
+          out += '\'';
+          append_date(out, v);
+          out += '\'';
+        } else if constexpr (std::is_same_v<T, DateTime>) {
+          out += '\'';
+          append_datetime(out,
+                          std::chrono::sys_time<std::chrono::microseconds>(v.time_since_epoch()));
+          out += '\'';
+        } else if constexpr (std::is_same_v<T, TimeOfDay>) {
+          out += '\'';
+          append_time(out, v);
+          out += '\'';
+        } else {
+          static_assert(std::is_same_v<T, Instant>);
+          // PG: an explicit UTC offset, so the session TimeZone cannot shift it. MySQL DATETIME
+          // holds instants as UTC.
+          out += '\'';
+          append_datetime(out, v);
+          if (pg) out += "+00";
+          out += '\'';
+        }
+      },
+      value.storage());
+}
+
+void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
+  const bool pg = dialect == Dialect::kPostgres;
+  switch (c.type) {
+    case ColumnType::kAuto:
+      out += pg ? "SERIAL" : "INT AUTO_INCREMENT";
+      return;
+    case ColumnType::kBigAuto:
+      out += pg ? "BIGSERIAL" : "BIGINT AUTO_INCREMENT";
+      return;
+    case ColumnType::kSmallInt:
+      out += "SMALLINT";
+      return;
+    case ColumnType::kInteger:
+      out += pg ? "INTEGER" : "INT";
+      return;
+    case ColumnType::kBigInt:
+      out += "BIGINT";
+      return;
+    case ColumnType::kBoolean:
+      out += pg ? "BOOLEAN" : "BOOL";
+      return;
+    case ColumnType::kFloat:
+      out += pg ? "REAL" : "FLOAT";
+      return;
+    case ColumnType::kDouble:
+      out += pg ? "DOUBLE PRECISION" : "DOUBLE";
+      return;
+    case ColumnType::kDecimal:
+      if (c.max_digits < 1 || c.decimal_places < 0 || c.decimal_places > c.max_digits) {
+        interface_error("invalid decimal precision/scale for column " + c.name);
+      }
+      out += pg ? "NUMERIC(" : "DECIMAL(";
+      append_number(out, c.max_digits);
+      out += ',';
+      append_number(out, c.decimal_places);
+      out += ')';
+      return;
+    case ColumnType::kChar:
+      if (c.max_length < 1) interface_error("invalid max_length for column " + c.name);
+      out += "VARCHAR(";
+      append_number(out, c.max_length);
+      out += ')';
+      return;
+    case ColumnType::kText:
+      out += pg ? "TEXT" : "LONGTEXT";
+      return;
+    case ColumnType::kBlob:
+      out += pg ? "BYTEA" : "LONGBLOB";
+      return;
+    case ColumnType::kDate:
+      out += "DATE";
+      return;
+    case ColumnType::kTime:
+      out += pg ? "TIME" : "TIME(6)";
+      return;
+    case ColumnType::kDateTime:
+      out += pg ? "TIMESTAMP" : "DATETIME(6)";
+      return;
+    case ColumnType::kTimestampTz:
+      out += pg ? "TIMESTAMPTZ" : "DATETIME(6)";
+      return;
+    case ColumnType::kUuid:
+      out += pg ? "UUID" : "CHAR(36)";
+      return;
+    case ColumnType::kJson:
+      out += "JSON";
+      return;
+    case ColumnType::kJsonb:
+      out += pg ? "JSONB" : "JSON";
+      return;
+  }
+  interface_error("unknown column type");
+}
+
+// Referential actions are keywords written into the text: only the five SQL knows pass.
+void append_action(std::string& out, std::string_view clause, std::string_view action) {
+  if (action.empty()) return;
+  if (action != "CASCADE" && action != "SET NULL" && action != "SET DEFAULT" &&
+      action != "RESTRICT" && action != "NO ACTION") {
+    interface_error("invalid referential action: " + std::string(action));
+  }
+  out += clause;
+  out += action;
+}
+
+void append_ident(std::string& out, std::string_view name, Dialect dialect) {
+  out += quote_identifier(name, dialect);
+}
+
+void append_ident_list(std::string& out, const std::vector<std::string>& names, Dialect dialect) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    append_ident(out, names[i], dialect);
+  }
+}
+
+void append_column(std::string& out, const ColumnDef& c, Dialect dialect) {
+  append_ident(out, c.name, dialect);
+  out += ' ';
+  append_type(out, c, dialect);
+  if (!c.null) out += " NOT NULL";
+  if (c.primary_key) out += " PRIMARY KEY";
+  if (c.unique) out += " UNIQUE";
+  if (c.default_value) {
+    out += " DEFAULT ";
+    append_literal(out, *c.default_value, dialect);
+  }
+}
+
+void append_foreign_key(std::string& out, const ColumnDef& c, Dialect dialect) {
+  if (c.references_column.empty()) {
+    interface_error("foreign key " + c.name + " needs references_column");
+  }
+  out += ", FOREIGN KEY (";
+  append_ident(out, c.name, dialect);
+  out += ") REFERENCES ";
+  append_ident(out, c.references_table, dialect);
+  out += " (";
+  append_ident(out, c.references_column, dialect);
+  out += ')';
+  append_action(out, " ON DELETE ", c.on_delete);
+  append_action(out, " ON UPDATE ", c.on_update);
+}
+
+}  // namespace
+
+std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialect dialect,
+                                              bool safe) {
+  if (table.columns.empty()) interface_error("CREATE TABLE needs columns");
+  std::vector<std::string> out;
+  out.reserve(1 + table.indexes.size());
+  std::string sql;
+  sql.reserve(64 + 48 * table.columns.size());
+  sql += safe ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE ";
+  append_ident(sql, table.name, dialect);
+  sql += " (";
+  for (std::size_t i = 0; i < table.columns.size(); ++i) {
+    const ColumnDef& c = table.columns[i];
+    if (c.primary_key && !table.primary_key.empty()) {
+      interface_error("column " + c.name + " is a primary key besides the composite key");
+    }
+    if (c.references_table.empty() &&
+        (!c.references_column.empty() || !c.on_delete.empty() || !c.on_update.empty())) {
+      interface_error("column " + c.name + " has reference details but no references_table");
+    }
+    if (i > 0) sql += ", ";
+    append_column(sql, c, dialect);
+  }
+  if (!table.primary_key.empty()) {
+    sql += ", PRIMARY KEY (";
+    append_ident_list(sql, table.primary_key, dialect);
+    sql += ')';
+  }
+  for (const ColumnDef& c : table.columns) {
+    if (!c.references_table.empty()) append_foreign_key(sql, c, dialect);
+  }
+  sql += ')';
+  out.push_back(std::move(sql));
+
+  // Indexes are separate statements (MySQL's inline INDEX has no IF NOT EXISTS form, and PG
+  // has no inline form at all).
+  for (const ast::IndexDef& index : table.indexes) {
+    if (index.columns.empty()) interface_error("index without columns on " + table.name);
+    std::string name = index.name;
+    if (name.empty()) {
+      name = table.name;
+      for (const std::string& col : index.columns) {
+        name += '_';
+        name += col;
+      }
+    }
+    std::string& idx = out.emplace_back();
+    idx += index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+    if (safe) idx += "IF NOT EXISTS ";
+    append_ident(idx, name, dialect);
+    idx += " ON ";
+    append_ident(idx, table.name, dialect);
+    idx += " (";
+    append_ident_list(idx, index.columns, dialect);
+    idx += ')';
+  }
+  return out;
+}
+
+std::string compile_drop_table(std::string_view table, Dialect dialect, bool safe, bool cascade) {
+  std::string sql = safe ? "DROP TABLE IF EXISTS " : "DROP TABLE ";
+  append_ident(sql, table, dialect);
+  // MySQL parses CASCADE but ignores it; it is left out rather than promise anything.
+  if (cascade && dialect == Dialect::kPostgres) sql += " CASCADE";
+  return sql;
+}
+
+}  // namespace tern::orm

@@ -1,0 +1,66 @@
+#include "tern/orm/meta.hpp"
+
+#include <cctype>
+
+#include "tern/protocol/errors.hpp"
+
+namespace tern::orm {
+
+std::string snake_case(std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (std::isupper(c) != 0) {
+      const bool after_lower = i > 0 && std::islower(static_cast<unsigned char>(name[i - 1])) != 0;
+      const bool acronym_end = i > 0 && i + 1 < name.size() &&
+                               std::isupper(static_cast<unsigned char>(name[i - 1])) != 0 &&
+                               std::islower(static_cast<unsigned char>(name[i + 1])) != 0;
+      if (after_lower || acronym_end) out += '_';
+      out += static_cast<char>(std::tolower(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
+                     std::initializer_list<FieldMeta> field_list)
+    : name(std::move(class_name)),
+      table(table_name.empty() ? snake_case(name) : std::string(table_name)),
+      fields(field_list) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].column.primary_key) {
+      if (primary_key != kNoPrimaryKey) {
+        throw InterfaceError("model " + name + " declares two primary keys");
+      }
+      primary_key = i;
+    }
+  }
+}
+
+const FieldMeta& ModelMeta::pk() const {
+  if (primary_key == kNoPrimaryKey) throw InterfaceError("model " + name + " has no primary key");
+  return fields[primary_key];
+}
+
+const FieldMeta* ModelMeta::field(std::string_view column) const noexcept {
+  for (const FieldMeta& f : fields) {
+    if (f.column.name == column) return &f;
+  }
+  return nullptr;
+}
+
+ast::TableDef ModelMeta::table_def() const {
+  ast::TableDef t;
+  t.name = table;
+  for (const FieldMeta& f : fields) {
+    t.columns.push_back(f.column);
+    if (f.index && !f.column.unique && !f.column.primary_key) {
+      t.indexes.push_back({.name = table + "_" + f.column.name, .columns = {f.column.name}});
+    }
+  }
+  return t;
+}
+
+}  // namespace tern::orm

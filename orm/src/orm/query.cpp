@@ -1,0 +1,133 @@
+// The non-template halves of the query builders and table management: building the ASTs that
+// depend only on a ModelMeta, compiling, running, and reading back generated keys.
+#include "tern/orm/query.hpp"
+
+#include "tern/orm/compiler.hpp"
+#include "tern/orm/model.hpp"
+
+namespace tern::orm::detail {
+
+ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kColumn;
+  e.table = meta.table;
+  e.name = field.column.name;
+  return node(std::move(e));
+}
+
+ast::Query select_all(const ModelMeta& meta) {
+  ast::Query q;
+  q.kind = ast::Query::Kind::kSelect;
+  q.from = ast::TableRef{.name = meta.table};
+  q.columns.reserve(meta.fields.size());
+  for (const FieldMeta& f : meta.fields) q.columns.push_back(column_of(meta, f));
+  return q;
+}
+
+ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more) {
+  return current ? binary("AND", std::move(current), std::move(more)) : std::move(more);
+}
+
+ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std::size_t count,
+                          Dialect dialect) {
+  ast::Query q;
+  q.kind = ast::Query::Kind::kInsert;
+  q.table = meta.table;
+  // An auto key still unset on every object is left to the database.
+  std::vector<const FieldMeta*> fields;
+  for (const FieldMeta& f : meta.fields) {
+    bool generated = f.auto_increment && f.unset != nullptr;
+    for (std::size_t i = 0; generated && i < count; ++i) generated = f.unset(objects[i]);
+    if (!generated) {
+      fields.push_back(&f);
+      q.insert_columns.push_back(f.column.name);
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    std::vector<ast::ExprPtr>& row = q.rows.emplace_back();
+    row.reserve(fields.size());
+    for (const FieldMeta* f : fields) row.push_back(param(f->get(objects[i])));
+  }
+  if (dialect == Dialect::kPostgres && meta.primary_key != ModelMeta::kNoPrimaryKey) {
+    q.returning.push_back(column_of(meta, meta.pk()));
+  }
+  return q;
+}
+
+ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query) {
+  ast::Compiled c = compile(query, db.dialect());
+  co_return co_await db.aio_execute(c.sql, std::move(c.params));
+}
+
+ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
+  ast::Compiled c = compile(query, db.dialect());
+  return db.execute_sql(c.sql, std::move(c.params));
+}
+
+ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta) {
+  const ResultSet r = co_await run(db, query);
+  if (db.dialect() == Dialect::kMysql) {
+    co_return r.rows_affected() == 0 ? 0 : static_cast<std::int64_t>(r.last_insert_id());
+  }
+  if (r.empty() || meta.primary_key == ModelMeta::kNoPrimaryKey) co_return 0;
+  // The key of the last row inserted (RETURNING gives every row's, in order).
+  const Row last = r.row(r.size() - 1);
+  co_return last.is_null(0) ? 0 : last.get<std::int64_t>(0);
+}
+
+ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query) {
+  co_return (co_await run(db, query)).rows_affected();
+}
+
+namespace {
+
+ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
+  const FieldMeta& pk = meta.pk();
+  return binary("=", column_of(meta, pk), param(pk.get(object)));
+}
+
+}  // namespace
+
+ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta,
+                                       const void* object) {
+  ast::Query q;
+  q.kind = ast::Query::Kind::kUpdate;
+  q.table = meta.table;
+  for (std::size_t i = 0; i < meta.fields.size(); ++i) {
+    if (i == meta.primary_key) continue;
+    q.assignments.emplace_back(meta.fields[i].column.name, param(meta.fields[i].get(object)));
+  }
+  q.where = pk_condition(meta, object);
+  co_return co_await run_count(db, q);
+}
+
+ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta,
+                                       const void* object) {
+  ast::Query q;
+  q.kind = ast::Query::Kind::kDelete;
+  q.table = meta.table;
+  q.where = pk_condition(meta, object);
+  co_return co_await run_count(db, q);
+}
+
+ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe) {
+  for (const std::string& sql : compile_create_table(meta.table_def(), db.dialect(), safe)) {
+    co_await db.aio_execute(sql);
+  }
+}
+
+ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe) {
+  co_await db.aio_execute(compile_drop_table(meta.table, db.dialect(), safe));
+}
+
+void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe) {
+  for (const std::string& sql : compile_create_table(meta.table_def(), db.dialect(), safe)) {
+    db.execute_sql(sql);
+  }
+}
+
+void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe) {
+  db.execute_sql(compile_drop_table(meta.table, db.dialect(), safe));
+}
+
+}  // namespace tern::orm::detail
