@@ -9,11 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
 
+#include "ratio_reporter.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/ring/ring.hpp"
 
@@ -33,8 +33,8 @@ MYSQL* anchor_connect() {
   MYSQL* c = mysql_init(nullptr);
   const unsigned ssl_off = 0;  // compare like with like: tern's URL has no ssl-mode, so both
   mysql_optionsv(c, MYSQL_OPT_SSL_ENFORCE, &ssl_off);  // use plain TCP on loopback
-  if (mysql_real_connect(c, o.host.c_str(), o.user.c_str(), o.password.c_str(),
-                         o.database.c_str(), o.port, nullptr, 0) == nullptr) {
+  if (mysql_real_connect(c, o.host.c_str(), o.user.c_str(), o.password.c_str(), o.database.c_str(),
+                         o.port, nullptr, 0) == nullptr) {
     throw std::runtime_error(mysql_error(c));
   }
   return c;
@@ -45,7 +45,8 @@ void create_table() {
   for (const char* sql :
        {"CREATE TABLE IF NOT EXISTS bench_accounts (aid INT PRIMARY KEY, bid INT, abalance INT, "
         "filler CHAR(84))",
-        "INSERT IGNORE INTO bench_accounts SELECT seq, seq % 10, seq * 2, '' FROM seq_1_to_100000"}) {
+        "INSERT IGNORE INTO bench_accounts SELECT seq, seq % 10, seq * 2, '' FROM "
+        "seq_1_to_100000"}) {
     if (mysql_query(c, sql) != 0) throw std::runtime_error(mysql_error(c));
   }
   mysql_close(c);
@@ -102,41 +103,13 @@ void BM_tern_point_select(benchmark::State& state) {
 BENCHMARK(BM_libmariadb_point_select)->MinTime(2.0)->UseRealTime();
 BENCHMARK(BM_tern_point_select)->MinTime(2.0)->UseRealTime();
 
-// Prints the console table, then tern/anchor ratios of throughput and client CPU per query.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      const double iterations = static_cast<double>(r.iterations);
-      results_[r.run_name.function_name] = {iterations / r.real_accumulated_time,
-                                            r.cpu_accumulated_time / iterations * 1e6};
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    const auto& anchor = results_["BM_libmariadb_point_select"];
-    const auto& ours = results_["BM_tern_point_select"];
-    std::printf("\nMySQL point select, 1 connection: libmariadb %.0f q/s, %.2f us CPU/q; tern %.0f "
-                "q/s, %.2f us CPU/q\nratio tern/libmariadb: throughput %.2fx, client CPU %.2fx\n",
-                anchor.qps, anchor.cpu_us, ours.qps, ours.cpu_us, ours.qps / anchor.qps,
-                ours.cpu_us / anchor.cpu_us);
-  }
-
- private:
-  struct Numbers {
-    double qps = 0;
-    double cpu_us = 0;
-  };
-  std::map<std::string, Numbers> results_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   create_table();
-  RatioReporter reporter;
+  tern::bench::RatioReporter reporter("MySQL point select, 1 connection",
+                                      "BM_libmariadb_point_select", "BM_tern_point_select");
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 }

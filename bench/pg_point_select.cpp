@@ -3,19 +3,18 @@
 // process run, against the same server. Prints both and the ratios.
 //
 //   TERN_PG_URL=postgresql://... bench/pg-point-select     (bench/run sets the URL up)
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
-
-#include <arpa/inet.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
 
+#include "ratio_reporter.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 
@@ -91,41 +90,13 @@ void BM_tern_point_select(benchmark::State& state) {
 BENCHMARK(BM_libpq_point_select)->MinTime(2.0)->UseRealTime();
 BENCHMARK(BM_tern_point_select)->MinTime(2.0)->UseRealTime();
 
-// Prints the console table, then tern/anchor ratios of throughput and client CPU per query.
-class RatioReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs) {
-      const double iterations = static_cast<double>(r.iterations);
-      results_[r.run_name.function_name] = {iterations / r.real_accumulated_time,
-                                            r.cpu_accumulated_time / iterations * 1e6};
-    }
-  }
-  void Finalize() override {
-    ConsoleReporter::Finalize();
-    const auto& anchor = results_["BM_libpq_point_select"];
-    const auto& ours = results_["BM_tern_point_select"];
-    std::printf("\npoint select, 1 connection: libpq %.0f q/s, %.2f us CPU/q; tern %.0f q/s, "
-                "%.2f us CPU/q\nratio tern/libpq: throughput %.2fx, client CPU %.2fx\n",
-                anchor.qps, anchor.cpu_us, ours.qps, ours.cpu_us, ours.qps / anchor.qps,
-                ours.cpu_us / anchor.cpu_us);
-  }
-
- private:
-  struct Numbers {
-    double qps = 0;
-    double cpu_us = 0;
-  };
-  std::map<std::string, Numbers> results_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   create_table();
-  RatioReporter reporter;
+  tern::bench::RatioReporter reporter("point select, 1 connection", "BM_libpq_point_select",
+                                      "BM_tern_point_select");
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 }

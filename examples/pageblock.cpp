@@ -1,8 +1,7 @@
 // The seed example of peewee-async's documentation, line by line in C++ (the demo).
 // Connection settings come from the PG* environment variables, as with libpq.
-#include <tern/tern.hpp>
-
 #include <iostream>
+#include <tern/tern.hpp>
 
 tern::PostgresqlDatabase database("test");
 
@@ -11,10 +10,12 @@ struct PageBlock {
   std::int64_t id{};
   std::string key;
   std::string text;
+  // clang-format off
   TERN_MODEL(PageBlock, database,
-             (id, tern::AutoField{}),
-             (key, tern::CharField{.max_length = 40, .unique = true}),
-             (text, tern::TextField{.default_value = ""}));
+    (id,   tern::AutoField{}),
+    (key,  tern::CharField{.max_length = 40, .unique = true}),
+    (text, tern::TextField{.default_value = ""}));
+  // clang-format on
 };
 
 tern::ring::Task<void> my_async_func() {

@@ -20,8 +20,8 @@ ring::Task<void> echo_server(ring::Listener& listener) {
 }
 
 ring::Task<void> client(ring::Loop& loop, std::uint16_t port) {
-  ring::Socket s = co_await ring::Socket::connect_tcp(loop, "localhost", port,
-                                                      ring::deadline_after(2s));
+  ring::Socket s =
+      co_await ring::Socket::connect_tcp(loop, "localhost", port, ring::deadline_after(2s));
   constexpr std::string_view msg = "hello from tern over io_uring";
   co_await s.send_all(std::as_bytes(std::span(msg)));
   char buf[64] = {};

@@ -38,7 +38,8 @@ struct Args {
 constexpr int kUsage = 64;
 
 [[noreturn]] void usage(const char* why) {
-  std::cerr << "tern-cli: " << why << "\nusage: tern-cli [--param VALUE]... [--binary] URL SQL...\n";
+  std::cerr << "tern-cli: " << why
+            << "\nusage: tern-cli [--param VALUE]... [--binary] URL SQL...\n";
   std::exit(kUsage);
 }
 
@@ -65,11 +66,20 @@ Args parse_args(int argc, char** argv) {
 void put_escaped(std::string& out, std::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      default: out += c;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        out += c;
     }
   }
 }
@@ -121,14 +131,16 @@ tern::ring::Task<void> run_pg(tern::ring::Loop& loop, const Args& args, bool& co
   tern::pg::Connection c =
       co_await tern::pg::Connection::connect(loop, tern::pg::ConnectOptions::parse(args.url));
   connected = true;
-  const tern::pg::QueryOptions options{.result_format = args.binary ? Format::kBinary
-                                                                    : Format::kText};
+  const tern::pg::QueryOptions options{.result_format =
+                                           args.binary ? Format::kBinary : Format::kText};
   for (const std::string& sql : args.sql) {
     if (args.params.empty() && !args.binary) {
-      for (const tern::pg::Result& r : co_await c.simple_query(sql, options)) print(r);
+      for (const tern::pg::Result& r : co_await c.simple_query(sql, options))
+        print(r);
     } else {
       tern::pg::Params params;
-      for (const std::string& p : args.params) params.add(std::string_view(p));
+      for (const std::string& p : args.params)
+        params.add(std::string_view(p));
       print(co_await c.execute(sql, params, options));
     }
   }
@@ -142,10 +154,12 @@ tern::ring::Task<void> run_mysql(tern::ring::Loop& loop, const Args& args, bool&
   connected = true;
   for (const std::string& sql : args.sql) {
     if (args.params.empty() && !args.binary) {
-      for (const tern::mysql::Result& r : co_await c.query(sql)) print(r);
+      for (const tern::mysql::Result& r : co_await c.query(sql))
+        print(r);
     } else {
       tern::mysql::Params params;
-      for (const std::string& p : args.params) params.add(std::string_view(p));
+      for (const std::string& p : args.params)
+        params.add(std::string_view(p));
       print(co_await c.execute(sql, params));
     }
   }
@@ -170,8 +184,7 @@ int main(int argc, char** argv) {
     tern::ring::sync_wait(loop, run(loop, args, connected));
     return 0;
   } catch (const tern::ConnectionLost& e) {
-    std::cerr << "tern-cli: connection " << (connected ? "lost: " : "failed: ") << e.what()
-              << '\n';
+    std::cerr << "tern-cli: connection " << (connected ? "lost: " : "failed: ") << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
     // Before the connection is up, any error (authentication, unknown database, TLS) is a

@@ -21,7 +21,8 @@ std::string describe(const ServerErrorInfo& info) {
 
 }  // namespace
 
-DatabaseError::DatabaseError(ServerErrorInfo info) : Error(describe(info)), info_(std::move(info)) {}
+DatabaseError::DatabaseError(ServerErrorInfo info)
+    : Error(describe(info)), info_(std::move(info)) {}
 
 void throw_server_error(ServerErrorInfo info) {
   // The SQLSTATE class (first two characters) picks the exception, as psycopg2 does.

@@ -9,9 +9,8 @@ namespace tern::protocol {
 
 ring::Task<void> Transport::start_tls(std::shared_ptr<const ring::TlsContext> context,
                                       std::string host, ring::Deadline deadline) {
-  ring::TlsStream stream = co_await ring::TlsStream::handshake(std::move(socket_),
-                                                               std::move(context), std::move(host),
-                                                               deadline);
+  ring::TlsStream stream = co_await ring::TlsStream::handshake(
+      std::move(socket_), std::move(context), std::move(host), deadline);
   tls_ = std::make_unique<ring::TlsStream>(std::move(stream));
 }
 

@@ -1,13 +1,12 @@
 #include "tern/ring/loop.hpp"
 
-#include <utility>
-
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
 #include <stdexcept>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "tern/ring/error.hpp"
@@ -199,7 +198,9 @@ namespace {
 thread_local Loop* current_loop = nullptr;
 }  // namespace
 
-Loop* Loop::current() noexcept { return current_loop; }
+Loop* Loop::current() noexcept {
+  return current_loop;
+}
 
 void Loop::turn(bool block, const bool* done) {
   // Coroutines resumed by this turn find their loop through Loop::current(); a loop driven

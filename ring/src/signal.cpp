@@ -13,7 +13,9 @@ namespace {
 // The kernel's timeout takes any time point, but "never" is clearer as a far one.
 constexpr auto kFarAway = std::chrono::hours(24 * 365);
 
-Task<void> sleep(Loop& loop, Deadline until) { co_await sleep_until(loop, until); }
+Task<void> sleep(Loop& loop, Deadline until) {
+  co_await sleep_until(loop, until);
+}
 
 }  // namespace
 

@@ -130,8 +130,8 @@ Task<Socket> Socket::connect_tcp(Loop& loop, std::string host, std::uint16_t por
       absl::StrAppend(&failures, failures.empty() ? "" : "; ", err.what());
     }
   }
-  throw IoError(last_errno, absl::StrCat("connect to ", host, ":", port, " failed on every address (",
-                                         failures, ")"));
+  throw IoError(last_errno, absl::StrCat("connect to ", host, ":", port,
+                                         " failed on every address (", failures, ")"));
 }
 
 Task<Socket> Socket::connect_unix(Loop& loop, std::string path, Deadline deadline) {

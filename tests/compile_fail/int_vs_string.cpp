@@ -1,4 +1,6 @@
 // Must not compile: a numeric column compared with text.
 #include "model.hpp"
 
-void check() { (void)(Check::c.price == "cheap"); }
+void check() {
+  (void)(Check::c.price == "cheap");
+}

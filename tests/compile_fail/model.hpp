@@ -11,8 +11,6 @@ struct Check {
   std::int64_t id{};
   std::string key;
   double price = 0;
-  TERN_MODEL(Check, check_db,
-             (id, tern::AutoField{}),
-             (key, tern::CharField{.max_length = 40}),
+  TERN_MODEL(Check, check_db, (id, tern::AutoField{}), (key, tern::CharField{.max_length = 40}),
              (price, tern::DoubleField{}));
 };

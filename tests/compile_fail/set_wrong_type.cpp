@@ -1,4 +1,6 @@
 // Must not compile: assigning text to a numeric column.
 #include "model.hpp"
 
-void check() { (void)Check::update().set(Check::c.price, std::string("x")); }
+void check() {
+  (void)Check::update().set(Check::c.price, std::string("x"));
+}

@@ -1,6 +1,8 @@
 // AioDatabase on both backends (one parametrized suite): the pool's limits, timeout, recycling
 // and recovery from killed backends and a server restart; aio_atomic commit, rollback, nested
 // savepoints and isolation; the sync gate; aio_close with connections checked out.
+#include "tern/db/database.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <string>
 
 #include "server_env.hpp"
-#include "tern/db/database.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/ring/ring.hpp"
 
@@ -91,15 +92,16 @@ TEST_P(Database, QueriesWithoutConnectingFirst) {
 
 TEST_P(Database, FetchResultsCallback) {
   auto db = make();
-  const std::size_t n = run(db->aio_execute(
-      "SELECT 1 UNION ALL SELECT 2", {}, [](const ResultSet& rows) { return rows.size(); }));
+  const std::size_t n = run(db->aio_execute("SELECT 1 UNION ALL SELECT 2", {},
+                                            [](const ResultSet& rows) { return rows.size(); }));
   EXPECT_EQ(n, 2u);
-  const std::int64_t sum = run(db->aio_execute(
-      "SELECT 3 UNION ALL SELECT 4", {}, [](const ResultSet& rows) -> Task<std::int64_t> {
-        std::int64_t s = 0;
-        for (const Row row : rows) s += row.get<std::int64_t>(0);
-        co_return s;
-      }));
+  const std::int64_t sum = run(db->aio_execute("SELECT 3 UNION ALL SELECT 4", {},
+                                               [](const ResultSet& rows) -> Task<std::int64_t> {
+                                                 std::int64_t s = 0;
+                                                 for (const Row row : rows)
+                                                   s += row.get<std::int64_t>(0);
+                                                 co_return s;
+                                               }));
   EXPECT_EQ(sum, 7);
   run(db->aio_close());
 }
@@ -130,8 +132,7 @@ TEST_P(Database, PoolNeverExceedsMaxUnderAThousandTasks) {
 }
 
 TEST_P(Database, AcquireTimeoutIsPoolTimeout) {
-  auto db = make({.min_connections = 0, .max_connections = 1,
-                  .pool_params = {.timeout = 200ms}});
+  auto db = make({.min_connections = 0, .max_connections = 1, .pool_params = {.timeout = 200ms}});
   ring::TaskGroup tasks(loop);
   bool timed_out = false;
   // One task holds the only connection in a transaction; another waits for it in vain.
@@ -153,8 +154,8 @@ TEST_P(Database, AcquireTimeoutIsPoolTimeout) {
 }
 
 TEST_P(Database, RecycleReplacesOldConnections) {
-  auto db = make({.min_connections = 0, .max_connections = 1,
-                  .pool_params = {.pool_recycle = 100ms}});
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pool_recycle = 100ms}});
   const auto first = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
   EXPECT_EQ(run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), first);
   pause(150ms);
@@ -302,15 +303,15 @@ TEST_P(Database, ConcurrentTransactionsAreIsolated) {
       co_await ch.wait(ring::deadline_after(10s));
     });
   }(*db, inserted, checked));
-  tasks.spawn([](AioDatabase& d, ring::Signal& in, ring::Signal& ch,
-                 std::int64_t& seen) -> Task<void> {
-    co_await in.wait(ring::deadline_after(10s));
-    co_await d.aio_atomic([&]() -> Task<void> {
-      const ResultSet r = co_await d.aio_execute("SELECT COUNT(*) FROM tx_iso");
-      seen = r.row(0).get<std::int64_t>(0);
-    });
-    ch.notify();
-  }(*db, inserted, checked, seen_by_other));
+  tasks.spawn(
+      [](AioDatabase& d, ring::Signal& in, ring::Signal& ch, std::int64_t& seen) -> Task<void> {
+        co_await in.wait(ring::deadline_after(10s));
+        co_await d.aio_atomic([&]() -> Task<void> {
+          const ResultSet r = co_await d.aio_execute("SELECT COUNT(*) FROM tx_iso");
+          seen = r.row(0).get<std::int64_t>(0);
+        });
+        ch.notify();
+      }(*db, inserted, checked, seen_by_other));
   run(tasks.join());
   EXPECT_EQ(seen_by_other, 0);  // not committed yet when the other looked
   EXPECT_EQ(count(*db, "tx_iso"), 1);
@@ -377,8 +378,7 @@ TEST_P(Database, CloseWaitsForCheckedOutConnections) {
   run(tasks.join());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Database,
-                         ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
+INSTANTIATE_TEST_SUITE_P(Backends, Database, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
                          [](const auto& param_info) {
                            return param_info.param == Dialect::kPostgres ? "Postgres" : "MySQL";
                          });

@@ -39,7 +39,9 @@ ConnectOptions tcp_options(const std::string& user, const std::string& password,
   return o;
 }
 
-ConnectOptions main_options() { return ConnectOptions::parse(server_env("TERN_MYSQL_URL")); }
+ConnectOptions main_options() {
+  return ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
+}
 
 std::string text_of(const Result& r, std::size_t row = 0, std::size_t column = 0) {
   const std::optional<Bytes> raw = r.row(row).raw(column);
@@ -162,15 +164,16 @@ TEST_F(MysqlConnection, EveryTypeInBothProtocols) {
       " i INT, iu INT UNSIGNED, bi BIGINT, bu BIGINT UNSIGNED, f FLOAT, d DOUBLE,"
       " dec1 DECIMAL(30,10), s VARCHAR(50), b VARBINARY(10), bl BLOB, dt DATE, dtm DATETIME(6),"
       " ts TIMESTAMP(3) NULL, tm TIME(6), y YEAR, bt BIT(10), j JSON, n INT)"));
-  run(c.query(
-      "INSERT INTO ty VALUES (-128, 255, -32768, -8388608, -2147483648, 4294967295,"
-      " -9223372036854775808, 18446744073709551615, 1.5, -2.25e300,"
-      " '-12345678901234567890.0123456789', 'héllo ✓', 0x00FF10, 'blob', '2024-02-29',"
-      " '1999-12-31 23:59:59.123456', '2020-05-17 01:02:03.500', '-838:59:59.000000', 2155,"
-      " b'1010101010', '{\"a\": [1, 2]}', NULL)"));
+  run(
+      c.query("INSERT INTO ty VALUES (-128, 255, -32768, -8388608, -2147483648, 4294967295,"
+              " -9223372036854775808, 18446744073709551615, 1.5, -2.25e300,"
+              " '-12345678901234567890.0123456789', 'héllo ✓', 0x00FF10, 'blob', '2024-02-29',"
+              " '1999-12-31 23:59:59.123456', '2020-05-17 01:02:03.500', '-838:59:59.000000', 2155,"
+              " b'1010101010', '{\"a\": [1, 2]}', NULL)"));
   for (int binary = 0; binary < 2; ++binary) {
     SCOPED_TRACE(binary ? "binary protocol" : "text protocol");
-    const Result r = binary ? run(c.execute("SELECT * FROM ty")) : run(c.query("SELECT * FROM ty")).at(0);
+    const Result r =
+        binary ? run(c.execute("SELECT * FROM ty")) : run(c.query("SELECT * FROM ty")).at(0);
     const Row row = r.row(0);
     EXPECT_EQ(row.get<std::int8_t>(0), -128);
     EXPECT_EQ(row.get<std::uint8_t>(1), 255);
@@ -235,7 +238,8 @@ TEST_F(MysqlConnection, ZeroDatesNeedRawDateTime) {
   run(c.query("CREATE TEMPORARY TABLE z (d DATE, dt DATETIME)"));
   run(c.query("INSERT INTO z VALUES ('0000-00-00', '0000-00-00 00:00:00')"));
   for (int binary = 0; binary < 2; ++binary) {
-    const Result r = binary ? run(c.execute("SELECT d, dt FROM z")) : run(c.query("SELECT d, dt FROM z")).at(0);
+    const Result r =
+        binary ? run(c.execute("SELECT d, dt FROM z")) : run(c.query("SELECT d, dt FROM z")).at(0);
     EXPECT_THROW(r.row(0).get<Date>(0), TypeError);
     EXPECT_EQ(r.row(0).get<RawDateTime>(1).year, 0);
   }
@@ -267,7 +271,8 @@ TEST_F(MysqlConnection, TenAndTwentyMebibyteBlobs) {
   run(c.query("CREATE TEMPORARY TABLE big (id INT PRIMARY KEY, b LONGBLOB)"));
   for (std::size_t size : {std::size_t{10} << 20, std::size_t{20} << 20}) {
     ByteString blob(size);
-    for (std::size_t i = 0; i < size; ++i) blob[i] = static_cast<std::byte>(i * 7 + i / 4096);
+    for (std::size_t i = 0; i < size; ++i)
+      blob[i] = static_cast<std::byte>(i * 7 + i / 4096);
     Params p;
     p.add(static_cast<std::int32_t>(size >> 20));
     p.add(blob);
@@ -362,7 +367,8 @@ TEST_F(MysqlConnection, PingResetAndStatementCacheEviction) {
   o.statement_cache_size = 3;
   Connection c = connect(o);
   run(c.ping());
-  for (int i = 0; i < 8; ++i) run(c.execute("SELECT " + std::to_string(i)));
+  for (int i = 0; i < 8; ++i)
+    run(c.execute("SELECT " + std::to_string(i)));
   EXPECT_EQ(c.cached_statements(), 3u);
   run(c.query("SET @x = 5"));
   run(c.reset());

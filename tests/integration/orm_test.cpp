@@ -25,8 +25,7 @@ std::unique_ptr<tern::AioDatabase> db;
 struct Category {
   std::int64_t id{};
   std::string name;
-  TERN_MODEL(Category, db,
-             (id, tern::AutoField{}),
+  TERN_MODEL(Category, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 40, .unique = true}));
 };
 
@@ -38,14 +37,11 @@ struct Item {
   std::int64_t category_id{};
   tern::Date added{};
   bool active = true;
-  TERN_MODEL(Item, db,
-             (id, tern::AutoField{}),
+  TERN_MODEL(Item, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 100, .index = true}),
-             (price, tern::DoubleField{.default_value = 0.0}),
-             (note, tern::TextField{}),
+             (price, tern::DoubleField{.default_value = 0.0}), (note, tern::TextField{}),
              (category_id, tern::ForeignKeyField<Category>{.on_delete = "CASCADE"}),
-             (added, tern::DateField{}),
-             (active, tern::BooleanField{.default_value = true}));
+             (added, tern::DateField{}), (active, tern::BooleanField{.default_value = true}));
 };
 
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
@@ -139,8 +135,11 @@ TEST_P(Orm, InsertSelectUpdateDelete) {
                              .aio_execute());
   EXPECT_EQ(named.size(), 2u);
 
-  EXPECT_EQ(run(Item::update().set(Item::c.price, 9.5).set(Item::c.active, false)
-                    .where(Item::c.name == "single").aio_execute()),
+  EXPECT_EQ(run(Item::update()
+                    .set(Item::c.price, 9.5)
+                    .set(Item::c.active, false)
+                    .where(Item::c.name == "single")
+                    .aio_execute()),
             1u);
   const auto single = run(Item::select().where(Item::c.id == id).aio_execute());
   ASSERT_EQ(single.size(), 1u);
@@ -154,9 +153,8 @@ TEST_P(Orm, InsertSelectUpdateDelete) {
 TEST_P(Orm, JoinsFilterOnRelatedTables) {
   const std::int64_t tools = add_category("tools");
   const std::int64_t food = add_category("food");
-  for (const auto& [name, category] :
-       std::vector<std::pair<std::string, std::int64_t>>{{"hammer", tools}, {"apple", food},
-                                                         {"saw", tools}}) {
+  for (const auto& [name, category] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"hammer", tools}, {"apple", food}, {"saw", tools}}) {
     Item it;
     it.name = name;
     it.category_id = category;
@@ -179,7 +177,7 @@ TEST_P(Orm, JoinsFilterOnRelatedTables) {
 TEST_P(Orm, ValuesCannotInjectSql) {
   const std::int64_t c = add_category("x");
   const std::vector<std::string> hostile = {
-      "'; DROP TABLE item; --", "\\'; DROP TABLE item; --", "\" OR 1=1 --", "` OR 1=1 --",
+      "'; DROP TABLE item; --",    "\\'; DROP TABLE item; --", "\" OR 1=1 --", "` OR 1=1 --",
       std::string("nul\0byte", 8), "100% _wild_ \\ card"};
   for (const std::string& text : hostile) {
     if (GetParam() == tern::Dialect::kPostgres && text.find('\0') != std::string::npos) {
@@ -217,7 +215,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, Orm,
                          ::testing::Values(tern::Dialect::kPostgres, tern::Dialect::kMysql),
                          [](const auto& param_info) {
                            return param_info.param == tern::Dialect::kPostgres ? "Postgres"
-                                                                              : "MySQL";
+                                                                               : "MySQL";
                          });
 
 }  // namespace

@@ -34,7 +34,9 @@ ConnectOptions tcp_options(const std::string& user, const std::string& password,
   return o;
 }
 
-ConnectOptions main_options() { return ConnectOptions::parse(server_env("TERN_PG_URL")); }
+ConnectOptions main_options() {
+  return ConnectOptions::parse(server_env("TERN_PG_URL"));
+}
 
 // The first column of the first row of a text result.
 std::string text_of(const Result& r, std::size_t row = 0, std::size_t column = 0) {
@@ -251,7 +253,8 @@ TEST_F(PgConnection, PipelineOfAThousandQueries) {
   }
   auto results = run(c.pipeline(batch, {.result_format = Format::kText}));
   ASSERT_EQ(results.size(), 1000u);
-  for (int i = 0; i < 1000; ++i) EXPECT_EQ(text_of(results[i]), std::to_string(i * 2));
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(text_of(results[i]), std::to_string(i * 2));
   EXPECT_EQ(c.cached_statements(), 1u);
 }
 
@@ -295,8 +298,8 @@ TEST_F(PgConnection, StatementCacheEvictsLeastRecentlyUsed) {
   }
   EXPECT_EQ(c.cached_statements(), 4u);
   // The evicted statements were closed on the server (the Close went out with a later batch).
-  Result r = run(c.execute("SELECT count(*)::text FROM pg_prepared_statements",
-                           {}, {.result_format = Format::kText}));
+  Result r = run(c.execute("SELECT count(*)::text FROM pg_prepared_statements", {},
+                           {.result_format = Format::kText}));
   EXPECT_EQ(text_of(r), "4");
 }
 
@@ -327,8 +330,7 @@ TEST_F(PgConnection, StaleStatementAfterDdlIsPreparedAgain) {
 TEST_F(PgConnection, DeadlineCancelsPgSleepAndKeepsTheConnection) {
   Connection c = connect(main_options());
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THROW(run(c.execute("SELECT pg_sleep(10)", {},
-                             {.deadline = ring::deadline_after(200ms)})),
+  EXPECT_THROW(run(c.execute("SELECT pg_sleep(10)", {}, {.deadline = ring::deadline_after(200ms)})),
                QueryTimeout);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   EXPECT_TRUE(c.is_usable());

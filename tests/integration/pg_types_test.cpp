@@ -24,8 +24,8 @@ class PgTypes : public ::testing::Test {
  protected:
   void SetUp() override {
     conn_.emplace(ring::sync_wait(
-        loop_, Connection::connect(loop_, ConnectOptions::parse(
-                                              tern::testing::server_env("TERN_PG_URL")))));
+        loop_, Connection::connect(
+                   loop_, ConnectOptions::parse(tern::testing::server_env("TERN_PG_URL")))));
   }
 
   Result query(const std::string& sql, const Params& params, Format format) {
@@ -69,8 +69,8 @@ TEST_F(PgTypes, Integers) {
                          std::numeric_limits<std::int16_t>::max()}) {
     round_trip(v, "int2");
   }
-  for (std::int32_t v : {std::numeric_limits<std::int32_t>::min(), -1,
-                         std::numeric_limits<std::int32_t>::max()}) {
+  for (std::int32_t v :
+       {std::numeric_limits<std::int32_t>::min(), -1, std::numeric_limits<std::int32_t>::max()}) {
     round_trip(v, "int4");
   }
   for (std::int64_t v : {std::numeric_limits<std::int64_t>::min(), std::int64_t{42},
@@ -82,9 +82,9 @@ TEST_F(PgTypes, Integers) {
 }
 
 TEST_F(PgTypes, Floats) {
-  for (double v : {0.0, -0.5, 0.1, 5e-324, std::numeric_limits<double>::max(),
-                   std::numeric_limits<double>::infinity(),
-                   -std::numeric_limits<double>::infinity()}) {
+  for (double v :
+       {0.0, -0.5, 0.1, 5e-324, std::numeric_limits<double>::max(),
+        std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
     round_trip(v, "float8");
   }
   for (float v : {1e-45f, 3.4028235e38f, 1.1f, -std::numeric_limits<float>::infinity()}) {
@@ -109,14 +109,14 @@ TEST_F(PgTypes, Numeric) {
 TEST_F(PgTypes, TextAndBytes) {
   round_trip(std::string(), "text");
   round_trip(std::string("héllo wörld ✓ 🎉 日本語"), "text");
-  round_trip(std::string("quote's \"double\" back\\slash\ttab\nnewline; DROP TABLE x; --"),
-             "text");
+  round_trip(std::string("quote's \"double\" back\\slash\ttab\nnewline; DROP TABLE x; --"), "text");
   round_trip(std::string(100000, 'x'), "text");
   round_trip(std::string("padded"), "varchar(20)");
   server_value("SELECT 'ab'::char(4)", std::string("ab  "));
   server_value("SELECT 'pg_class'::name", std::string("pg_class"));
   ByteString all;
-  for (int i = 0; i < 256; ++i) all.push_back(static_cast<std::byte>(i));
+  for (int i = 0; i < 256; ++i)
+    all.push_back(static_cast<std::byte>(i));
   round_trip(all, "bytea");
   round_trip(ByteString{}, "bytea");
 }
@@ -138,8 +138,8 @@ TEST_F(PgTypes, DatesAndTimes) {
   const Timestamptz tz = sys_days(1999y / December / 31) + hours(23) + microseconds(1);
   round_trip(tz, "timestamptz");
   server_value("SELECT '2024-01-02 03:04:05.5+05:30'::timestamptz",
-               Timestamptz(sys_days(2024y / January / 1) + hours(21) + minutes(34) +
-                           seconds(5) + milliseconds(500)));
+               Timestamptz(sys_days(2024y / January / 1) + hours(21) + minutes(34) + seconds(5) +
+                           milliseconds(500)));
   server_value("SELECT '0044-03-15 BC'::date", Date(-43y / March / 15));
   round_trip(Interval{14, 3, 4 * 3600'000'000LL + 5 * 60'000'000LL + 6'500'000}, "interval");
   round_trip(Interval{-1, -2, -3'000'000}, "interval");

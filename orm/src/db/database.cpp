@@ -19,15 +19,17 @@ struct AioDatabase::AtomicScope {
   Lease lease;                                // outermost only
   std::shared_ptr<detail::ScopeBinding> own;  // outermost only
   detail::ScopeBinding* bound = nullptr;
-  std::string savepoint;                      // nested only
-  ring::TaskContext context;                  // what the block's body runs with
+  std::string savepoint;      // nested only
+  ring::TaskContext context;  // what the block's body runs with
 };
 
 void AioDatabase::AtomicScopeDeleter::operator()(AtomicScope* scope) const noexcept {
   delete scope;
 }
 
-ring::TaskContext& AioDatabase::context_of(AtomicScope& scope) noexcept { return scope.context; }
+ring::TaskContext& AioDatabase::context_of(AtomicScope& scope) noexcept {
+  return scope.context;
+}
 
 detail::ScopeBinding* AioDatabase::binding(const ring::TaskContext& ctx) const noexcept {
   for (auto* b = static_cast<detail::ScopeBinding*>(ctx.local); b != nullptr; b = b->next.get()) {
@@ -86,9 +88,10 @@ ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_atomic() {
 ring::Task<void> AioDatabase::exit_atomic(ScopePtr scope, bool commit) {
   detail::ScopeBinding& b = *scope->bound;
   const bool outermost = static_cast<bool>(scope->lease);
-  std::string sql = outermost ? std::string(commit ? "COMMIT" : "ROLLBACK")
-                              : absl::StrCat(commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ",
-                                             scope->savepoint);
+  std::string sql = outermost
+                        ? std::string(commit ? "COMMIT" : "ROLLBACK")
+                        : absl::StrCat(commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ",
+                                       scope->savepoint);
   std::exception_ptr failed;
   if (commit) {
     try {
@@ -125,15 +128,21 @@ Pool& AioDatabase::pool() {
   return *pool_;
 }
 
-ring::Task<void> AioDatabase::aio_connect() { co_await pool().open(); }
+ring::Task<void> AioDatabase::aio_connect() {
+  co_await pool().open();
+}
 
-bool AioDatabase::is_connected() const noexcept { return pool_ && pool_->is_open(); }
+bool AioDatabase::is_connected() const noexcept {
+  return pool_ && pool_->is_open();
+}
 
 ring::Task<void> AioDatabase::aio_close() {
   if (pool_) co_await pool_->close(ring::deadline_after(close_timeout_));
 }
 
-PoolStats AioDatabase::pool_stats() const noexcept { return pool_ ? pool_->stats() : PoolStats{}; }
+PoolStats AioDatabase::pool_stats() const noexcept {
+  return pool_ ? pool_->stats() : PoolStats{};
+}
 
 ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,
                                                QueryOptions options) {
@@ -213,22 +222,22 @@ ring::TlsVerify mysql_verify(mysql::SslMode mode) {
 // One TLS context for every connection of the pool (loading CAs once).
 pg::ConnectOptions with_shared_tls(pg::ConnectOptions c) {
   if (!c.tls_context && c.ssl_mode >= pg::SslMode::kPrefer) {
-    c.tls_context = std::make_shared<const ring::TlsContext>(
-        ring::TlsConfig{.verify = pg_verify(c.ssl_mode),
-                        .ca_file = c.ssl_root_cert,
-                        .cert_file = c.ssl_cert,
-                        .key_file = c.ssl_key});
+    c.tls_context =
+        std::make_shared<const ring::TlsContext>(ring::TlsConfig{.verify = pg_verify(c.ssl_mode),
+                                                                 .ca_file = c.ssl_root_cert,
+                                                                 .cert_file = c.ssl_cert,
+                                                                 .key_file = c.ssl_key});
   }
   return c;
 }
 
 mysql::ConnectOptions with_shared_tls(mysql::ConnectOptions c) {
   if (!c.tls_context && c.ssl_mode != mysql::SslMode::kDisabled) {
-    c.tls_context = std::make_shared<const ring::TlsContext>(
-        ring::TlsConfig{.verify = mysql_verify(c.ssl_mode),
-                        .ca_file = c.ssl_ca,
-                        .cert_file = c.ssl_cert,
-                        .key_file = c.ssl_key});
+    c.tls_context =
+        std::make_shared<const ring::TlsContext>(ring::TlsConfig{.verify = mysql_verify(c.ssl_mode),
+                                                                 .ca_file = c.ssl_ca,
+                                                                 .cert_file = c.ssl_cert,
+                                                                 .key_file = c.ssl_key});
   }
   return c;
 }
@@ -260,7 +269,8 @@ mysql::ConnectOptions mysql_options(const std::string& database, const DatabaseO
 }
 
 ConnectionFactory pg_factory(pg::ConnectOptions c) {
-  return [c = with_shared_tls(std::move(c))](ring::Loop& loop) { return connect_postgres(loop, c); };
+  return
+      [c = with_shared_tls(std::move(c))](ring::Loop& loop) { return connect_postgres(loop, c); };
 }
 
 ConnectionFactory mysql_factory(mysql::ConnectOptions c) {
@@ -277,13 +287,14 @@ AioDatabase::AioDatabase(Dialect dialect, std::string database, ConnectionFactor
       pool_options_(pool_options(options)),
       close_timeout_(options.close_timeout) {}
 
-AioDatabase::~AioDatabase() { close_sync(); }
+AioDatabase::~AioDatabase() {
+  close_sync();
+}
 
 PooledPostgresqlDatabase::PooledPostgresqlDatabase(std::string database, DatabaseOptions options)
     : PooledPostgresqlDatabase(pg_options(database, options), options) {}
 
-PooledPostgresqlDatabase::PooledPostgresqlDatabase(pg::ConnectOptions connect,
-                                                   DatabaseOptions pool)
+PooledPostgresqlDatabase::PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool)
     : AioDatabase(Dialect::kPostgres, connect.database, pg_factory(connect), pool) {}
 
 PooledPostgresqlExtDatabase::PooledPostgresqlExtDatabase(std::string database,

@@ -35,7 +35,8 @@ class MysqlBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     mysql::Params bound;
-    for (const Value& v : params) bind(v, bound);
+    for (const Value& v : params)
+      bind(v, bound);
     co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {

@@ -30,7 +30,8 @@ class PgBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     pg::Params bound;
-    for (const Value& v : params) bind(v, bound);
+    for (const Value& v : params)
+      bind(v, bound);
     co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {

@@ -29,7 +29,9 @@ Lease& Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-Lease::~Lease() { release(); }
+Lease::~Lease() {
+  release();
+}
 
 void Lease::release() noexcept {
   if (conn_ && pool_ != nullptr) pool_->give_back(std::move(conn_), created_);
@@ -90,8 +92,7 @@ ring::Task<void> Pool::open() {
 }
 
 ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
-  const ring::Deadline deadline =
-      requested ? *requested : ring::deadline_after(options_.timeout);
+  const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
   if (closing_) throw InterfaceError("the connection pool is closing");
   open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
   // A waiter woken for a freed slot goes before those still queued behind it.
@@ -176,8 +177,7 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
   }
 }
 
-void Pool::give_back(std::unique_ptr<BackendConnection> conn,
-                     Clock::time_point created) noexcept {
+void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
   --in_use_;
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
@@ -243,7 +243,8 @@ ring::Task<void> Pool::close(ring::Deadline deadline) {
     waiters_.pop_front();
     w->signal.notify();
   }
-  for (Idle& e : idle_) discard(std::move(e.conn));
+  for (Idle& e : idle_)
+    discard(std::move(e.conn));
   idle_.clear();
   if (in_use_ > 0) {
     drained_.emplace(loop_);

@@ -1,7 +1,8 @@
+#include "tern/db/value.hpp"
+
 #include <stdexcept>
 
 #include "tern/db/result.hpp"
-#include "tern/db/value.hpp"
 
 namespace tern {
 
@@ -19,7 +20,8 @@ std::vector<std::string> ResultSet::column_names() const {
   std::vector<std::string> names;
   std::visit(
       [&](const auto& r) {
-        for (const auto& c : r.columns()) names.push_back(c.name);
+        for (const auto& c : r.columns())
+          names.push_back(c.name);
       },
       r_);
   return names;

@@ -4,7 +4,9 @@ namespace tern::orm {
 
 namespace detail {
 
-ast::ExprPtr node(ast::Expr e) { return std::make_shared<const ast::Expr>(std::move(e)); }
+ast::ExprPtr node(ast::Expr e) {
+  return std::make_shared<const ast::Expr>(std::move(e));
+}
 
 ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
   ast::Expr e;

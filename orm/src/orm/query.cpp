@@ -20,7 +20,8 @@ ast::Query select_all(const ModelMeta& meta) {
   q.kind = ast::Query::Kind::kSelect;
   q.from = ast::TableRef{.name = meta.table};
   q.columns.reserve(meta.fields.size());
-  for (const FieldMeta& f : meta.fields) q.columns.push_back(column_of(meta, f));
+  for (const FieldMeta& f : meta.fields)
+    q.columns.push_back(column_of(meta, f));
   return q;
 }
 
@@ -37,7 +38,8 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
   std::vector<const FieldMeta*> fields;
   for (const FieldMeta& f : meta.fields) {
     bool generated = f.auto_increment && f.unset != nullptr;
-    for (std::size_t i = 0; generated && i < count; ++i) generated = f.unset(objects[i]);
+    for (std::size_t i = 0; generated && i < count; ++i)
+      generated = f.unset(objects[i]);
     if (!generated) {
       fields.push_back(&f);
       q.insert_columns.push_back(f.column.name);
@@ -46,7 +48,8 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
   for (std::size_t i = 0; i < count; ++i) {
     std::vector<ast::ExprPtr>& row = q.rows.emplace_back();
     row.reserve(fields.size());
-    for (const FieldMeta* f : fields) row.push_back(param(f->get(objects[i])));
+    for (const FieldMeta* f : fields)
+      row.push_back(param(f->get(objects[i])));
   }
   if (dialect == Dialect::kPostgres && meta.primary_key != ModelMeta::kNoPrimaryKey) {
     q.returning.push_back(column_of(meta, meta.pk()));
@@ -88,8 +91,7 @@ ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
 
 }  // namespace
 
-ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta,
-                                       const void* object) {
+ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object) {
   ast::Query q;
   q.kind = ast::Query::Kind::kUpdate;
   q.table = meta.table;
@@ -101,8 +103,7 @@ ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta,
   co_return co_await run_count(db, q);
 }
 
-ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta,
-                                       const void* object) {
+ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object) {
   ast::Query q;
   q.kind = ast::Query::Kind::kDelete;
   q.table = meta.table;

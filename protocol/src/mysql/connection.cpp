@@ -42,9 +42,9 @@ std::optional<Payload> Connection::next_buffered() {
     p = reassembler_.next(Bytes(in_.data() + in_begin_, in_end_ - in_begin_), consumed);
     in_begin_ += consumed;
     if (p && p->first_seq != seq_) {
-      throw protocol::ProtocolError(protocol::ProtocolErrc::kUnexpectedMessage,
-                                    absl::StrCat("packet sequence id ", p->first_seq,
-                                                 " where ", seq_, " was due"));
+      throw protocol::ProtocolError(
+          protocol::ProtocolErrc::kUnexpectedMessage,
+          absl::StrCat("packet sequence id ", p->first_seq, " where ", seq_, " was due"));
     }
   } catch (...) {
     broken_ = true;
@@ -144,8 +144,7 @@ ring::Task<void> Connection::flush(ring::Deadline deadline) {
     throw;
   } catch (const ring::IoError& e) {
     broken_ = true;
-    throw ConnectionLost(std::string("connection to the server lost while sending: ") +
-                         e.what());
+    throw ConnectionLost(std::string("connection to the server lost while sending: ") + e.what());
   } catch (const ring::TlsError& e) {
     broken_ = true;
     throw ConnectionLost(std::string("TLS failure while sending: ") + e.what());

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "../url.hpp"
 #include "absl/strings/ascii.h"
 #include "tern/protocol/errors.hpp"
 
@@ -15,29 +16,8 @@ namespace {
   throw InterfaceError("invalid MySQL URL: " + what);
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes; `what` names the component in errors (never its text: a password).
 std::string percent_decode(std::string_view s, const char* what) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
-    const int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-    if (lo < 0) bad(std::string("bad percent escape in the ") + what);
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+  return protocol::percent_decode(s, what, "invalid MySQL URL: ");
 }
 
 template <class Int>
@@ -175,7 +155,8 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
     if (const char* v = env("MYSQL_HOST")) o.host = v;
   }
   if (!has_port) {
-    if (const char* v = env("MYSQL_TCP_PORT")) o.port = parse_number<std::uint16_t>(v, "MYSQL_TCP_PORT");
+    if (const char* v = env("MYSQL_TCP_PORT"))
+      o.port = parse_number<std::uint16_t>(v, "MYSQL_TCP_PORT");
   }
   if (o.unix_socket.empty() && !has_host) {
     if (const char* v = env("MYSQL_UNIX_PORT")) o.unix_socket = v;

@@ -19,8 +19,7 @@ constexpr std::uint32_t kNeedReprepare = 1615;
 
 }  // namespace
 
-ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
-    std::size_t count) {
+ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(std::size_t count) {
   auto columns = std::make_shared<std::vector<Column>>();
   columns->reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -139,7 +138,8 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   // Parameter and column definitions follow; execute responses carry the columns again.
   for (std::uint16_t section : {ok.num_params, ok.num_columns}) {
     if (section == 0) continue;
-    for (std::uint16_t i = 0; i < section; ++i) co_await read_payload();
+    for (std::uint16_t i = 0; i < section; ++i)
+      co_await read_payload();
     if ((capabilities_ & cap::kDeprecateEof) == 0) {
       parse_eof(co_await read_payload(), capabilities_);
     }
@@ -166,7 +166,8 @@ ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& 
   std::vector<Result> results;
   co_await read_responses(&results, Format::kBinary);
   // The statement just used stays; older ones go past the capacity (all, at capacity 0).
-  while (cache_.size() > options_.statement_cache_size) forget(statements_->back());
+  while (cache_.size() > options_.statement_cache_size)
+    forget(statements_->back());
   for (Result& r : results) {
     if (!r.columns().empty()) co_return std::move(r);
   }

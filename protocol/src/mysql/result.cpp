@@ -32,7 +32,8 @@ void Result::set_columns(std::shared_ptr<const std::vector<Column>> columns, For
   columns_ = std::move(columns);
   format_ = format;
   types_.clear();
-  for (const Column& c : *columns_) types_.push_back(c.type.type);
+  for (const Column& c : *columns_)
+    types_.push_back(c.type.type);
 }
 
 void Result::add_row(Bytes payload, RowValues& scratch) {

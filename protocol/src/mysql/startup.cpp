@@ -21,9 +21,12 @@ std::string describe_target(const ConnectOptions& o) {
 
 ring::TlsVerify verify_level(SslMode mode) {
   switch (mode) {
-    case SslMode::kVerifyIdentity: return ring::TlsVerify::kFull;
-    case SslMode::kVerifyCa: return ring::TlsVerify::kCa;
-    default: return ring::TlsVerify::kNone;
+    case SslMode::kVerifyIdentity:
+      return ring::TlsVerify::kFull;
+    case SslMode::kVerifyCa:
+      return ring::TlsVerify::kCa;
+    default:
+      return ring::TlsVerify::kNone;
   }
 }
 
@@ -55,16 +58,17 @@ std::string Connection::auth_response(std::string_view plugin, std::string_view 
   if (plugin == plugin::kClearPassword || plugin == plugin::kSha256Password) {
     if (plugin == plugin::kSha256Password && options_.password.empty()) return std::string(1, '\0');
     if (!secure_channel() && !options_.allow_cleartext_password) {
-      throw ClientError(ClientErrc::kInsecureCleartext,
-                        absl::StrCat("the server asks for ", std::string(plugin),
-                                     ", which sends the password in clear; tern only does that "
-                                     "over TLS or a Unix socket (or with cleartext-password=true)"));
+      throw ClientError(
+          ClientErrc::kInsecureCleartext,
+          absl::StrCat("the server asks for ", std::string(plugin),
+                       ", which sends the password in clear; tern only does that "
+                       "over TLS or a Unix socket (or with cleartext-password=true)"));
     }
     return cleartext_password(options_.password);
   }
   throw ClientError(ClientErrc::kUnknownAuthPlugin,
-                    absl::StrCat("the server asks for the authentication plugin \"", std::string(plugin),
-                                 "\", which tern does not support"));
+                    absl::StrCat("the server asks for the authentication plugin \"",
+                                 std::string(plugin), "\", which tern does not support"));
 }
 
 ring::Task<void> Connection::open(ring::Deadline deadline) {
@@ -86,7 +90,8 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
     std::string scramble;
     {
       std::optional<Payload> p;
-      while (!(p = next_buffered())) co_await fill(deadline);
+      while (!(p = next_buffered()))
+        co_await fill(deadline);
       if (is_err_packet(p->bytes)) {
         broken_ = true;
         throw_mysql_error(parse_err(p->bytes));  // "Too many connections", "Host blocked"...
@@ -100,15 +105,13 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
                                       : std::string(hs.auth_plugin);
       scramble = hs.auth_plugin_data;
       // TLS is never used over a Unix socket: the kernel is the only other party.
-      const bool want_tls =
-          options_.unix_socket.empty() && options_.ssl_mode != SslMode::kDisabled;
-      capabilities_ = choose_capabilities(
-          hs.capabilities, {.tls = want_tls,
-                            .with_database = !options_.database.empty(),
-                            .multi_statements = options_.multi_statements,
-                            .local_files = options_.allow_local_infile});
-      if (want_tls && (capabilities_ & cap::kSsl) == 0 &&
-          options_.ssl_mode >= SslMode::kRequired) {
+      const bool want_tls = options_.unix_socket.empty() && options_.ssl_mode != SslMode::kDisabled;
+      capabilities_ =
+          choose_capabilities(hs.capabilities, {.tls = want_tls,
+                                                .with_database = !options_.database.empty(),
+                                                .multi_statements = options_.multi_statements,
+                                                .local_files = options_.allow_local_infile});
+      if (want_tls && (capabilities_ & cap::kSsl) == 0 && options_.ssl_mode >= SslMode::kRequired) {
         broken_ = true;
         throw ClientError(ClientErrc::kTlsUnavailable,
                           absl::StrCat("the server at ", target,
@@ -167,7 +170,8 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
 ring::Task<void> Connection::authenticate(std::string plugin, std::string scramble) {
   for (;;) {
     std::optional<Payload> p;
-    while (!(p = next_buffered())) co_await fill(deadline_);
+    while (!(p = next_buffered()))
+      co_await fill(deadline_);
     const Bytes payload = p->bytes;
     switch (classify_auth(payload)) {
       case AuthKind::kOk:

@@ -66,7 +66,8 @@ std::string to_text(const ColumnType& column, Format format, Bytes value) {
     }
     case FieldType::kTime: {
       const std::int64_t us = Type<Time>::decode(column, format, value).count();
-      const std::uint64_t abs = us < 0 ? static_cast<std::uint64_t>(-us) : static_cast<std::uint64_t>(us);
+      const std::uint64_t abs =
+          us < 0 ? static_cast<std::uint64_t>(-us) : static_cast<std::uint64_t>(us);
       const std::uint64_t seconds = abs / 1'000'000;
       char buf[40];
       std::snprintf(buf, sizeof buf, "%s%02llu:%02llu:%02llu", us < 0 ? "-" : "",

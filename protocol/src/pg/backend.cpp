@@ -83,23 +83,31 @@ Authentication parse_authentication(Bytes body) {
 std::vector<std::string_view> parse_sasl_mechanisms(Bytes data) {
   ByteReader r(data, "AuthenticationSASL");
   std::vector<std::string_view> out;
-  for (std::string_view m = r.cstring(); !m.empty(); m = r.cstring()) out.push_back(m);
+  for (std::string_view m = r.cstring(); !m.empty(); m = r.cstring())
+    out.push_back(m);
   expect_done(r, "AuthenticationSASL");
   return out;
 }
 
 const char* auth_code_name(AuthCode code) {
   switch (code) {
-    case AuthCode::kOk: return "ok";
-    case AuthCode::kKerberosV5: return "Kerberos V5";
-    case AuthCode::kCleartextPassword: return "cleartext password";
-    case AuthCode::kMd5Password: return "MD5 password";
+    case AuthCode::kOk:
+      return "ok";
+    case AuthCode::kKerberosV5:
+      return "Kerberos V5";
+    case AuthCode::kCleartextPassword:
+      return "cleartext password";
+    case AuthCode::kMd5Password:
+      return "MD5 password";
     case AuthCode::kGss:
-    case AuthCode::kGssContinue: return "GSSAPI";
-    case AuthCode::kSspi: return "SSPI";
+    case AuthCode::kGssContinue:
+      return "GSSAPI";
+    case AuthCode::kSspi:
+      return "SSPI";
     case AuthCode::kSasl:
     case AuthCode::kSaslContinue:
-    case AuthCode::kSaslFinal: return "SASL";
+    case AuthCode::kSaslFinal:
+      return "SASL";
   }
   return "unknown";
 }
@@ -137,25 +145,62 @@ ServerErrorInfo parse_error_fields(Bytes body) {
     const std::string_view value = r.cstring();
     std::string* field = nullptr;
     switch (code) {
-      case 'S': field = &localized_severity; break;
-      case 'V': field = &info.severity; break;
-      case 'C': field = &info.sqlstate; break;
-      case 'M': field = &info.message; break;
-      case 'D': field = &info.detail; break;
-      case 'H': field = &info.hint; break;
-      case 'P': field = &info.position; break;
-      case 'p': field = &info.internal_position; break;
-      case 'q': field = &info.internal_query; break;
-      case 'W': field = &info.where; break;
-      case 's': field = &info.schema; break;
-      case 't': field = &info.table; break;
-      case 'c': field = &info.column; break;
-      case 'd': field = &info.data_type; break;
-      case 'n': field = &info.constraint; break;
-      case 'F': field = &info.file; break;
-      case 'L': field = &info.line; break;
-      case 'R': field = &info.routine; break;
-      default: break;  // "frontends should silently ignore fields of unrecognized type"
+      case 'S':
+        field = &localized_severity;
+        break;
+      case 'V':
+        field = &info.severity;
+        break;
+      case 'C':
+        field = &info.sqlstate;
+        break;
+      case 'M':
+        field = &info.message;
+        break;
+      case 'D':
+        field = &info.detail;
+        break;
+      case 'H':
+        field = &info.hint;
+        break;
+      case 'P':
+        field = &info.position;
+        break;
+      case 'p':
+        field = &info.internal_position;
+        break;
+      case 'q':
+        field = &info.internal_query;
+        break;
+      case 'W':
+        field = &info.where;
+        break;
+      case 's':
+        field = &info.schema;
+        break;
+      case 't':
+        field = &info.table;
+        break;
+      case 'c':
+        field = &info.column;
+        break;
+      case 'd':
+        field = &info.data_type;
+        break;
+      case 'n':
+        field = &info.constraint;
+        break;
+      case 'F':
+        field = &info.file;
+        break;
+      case 'L':
+        field = &info.line;
+        break;
+      case 'R':
+        field = &info.routine;
+        break;
+      default:
+        break;  // "frontends should silently ignore fields of unrecognized type"
     }
     if (field != nullptr) field->assign(value);
   }
@@ -186,9 +231,8 @@ DataRow::DataRow(Bytes body, std::size_t expected_columns) : body_(body) {
   ByteReader r(body, "DataRow");
   count_ = checked_count(r.i16(), 4, r, "DataRow");
   if (count_ != expected_columns) {
-    throw ProtocolError(ProtocolErrc::kBadValue,
-                        absl::StrCat("DataRow: ", count_, " values for ", expected_columns,
-                                     " columns"));
+    throw ProtocolError(ProtocolErrc::kBadValue, absl::StrCat("DataRow: ", count_, " values for ",
+                                                              expected_columns, " columns"));
   }
   for (std::size_t i = 0; i < count_; ++i) {
     const std::int32_t len = r.i32();
@@ -232,7 +276,8 @@ void parse_parameter_description(Bytes body, std::vector<Oid>& out) {
   const std::size_t n = checked_count(r.u16(), 4, r, "ParameterDescription");
   out.clear();
   out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(r.u32());
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(r.u32());
   expect_done(r, "ParameterDescription");
 }
 
@@ -253,7 +298,8 @@ CopyResponse parse_copy_response(Bytes body) {
   c.format = static_cast<Format>(overall);
   const std::size_t n = checked_count(r.i16(), 2, r, "CopyResponse");
   c.column_formats.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) c.column_formats.push_back(read_format(r, "CopyResponse"));
+  for (std::size_t i = 0; i < n; ++i)
+    c.column_formats.push_back(read_format(r, "CopyResponse"));
   expect_done(r, "CopyResponse");
   return c;
 }
@@ -263,16 +309,17 @@ NegotiateProtocolVersion parse_negotiate_protocol_version(Bytes body) {
   NegotiateProtocolVersion v;
   v.newest_minor = r.i32();
   const std::size_t n = checked_count(r.i32(), 1, r, "NegotiateProtocolVersion");
-  for (std::size_t i = 0; i < n; ++i) v.unrecognized_options.push_back(r.cstring());
+  for (std::size_t i = 0; i < n; ++i)
+    v.unrecognized_options.push_back(r.cstring());
   expect_done(r, "NegotiateProtocolVersion");
   return v;
 }
 
 void expect_empty(const Message& message) {
   if (!message.body.empty()) {
-    throw ProtocolError(ProtocolErrc::kBadLength,
-                        absl::StrCat("message '", std::string(1, message.type),
-                                     "' should have an empty body"));
+    throw ProtocolError(
+        ProtocolErrc::kBadLength,
+        absl::StrCat("message '", std::string(1, message.type), "' should have an empty body"));
   }
 }
 

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <utility>
 
+#include "statement.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"
-#include "statement.hpp"
 #include "tern/ring/error.hpp"
 
 namespace tern::pg {

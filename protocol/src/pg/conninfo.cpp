@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "../url.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "tern/protocol/errors.hpp"
@@ -16,34 +17,14 @@ namespace tern::pg {
 
 namespace {
 
+constexpr const char* kErrorPrefix = "invalid PostgreSQL connection string: ";
+
 [[noreturn]] void bad(const std::string& what) {
-  throw InterfaceError("invalid PostgreSQL connection string: " + what);
+  throw InterfaceError(kErrorPrefix + what);
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes of a URL component; `what` names it in errors (the text itself is never
-// shown: it may be a password).
 std::string percent_decode(std::string_view s, const char* what) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    const int hi = i + 2 < s.size() ? hex_digit(s[i + 1]) : -1;
-    const int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-    if (lo < 0) bad(std::string("bad percent escape in the ") + what);
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
+  return protocol::percent_decode(s, what, kErrorPrefix);
 }
 
 using Settings = std::map<std::string, std::string, std::less<>>;
@@ -61,14 +42,16 @@ Settings parse_url(std::string_view url) {
   std::string_view authority = url;
   if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
     authority = url.substr(0, slash);
-    if (slash + 1 < url.size()) s["dbname"] = percent_decode(url.substr(slash + 1), "database name");
+    if (slash + 1 < url.size())
+      s["dbname"] = percent_decode(url.substr(slash + 1), "database name");
   }
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     authority = authority.substr(at + 1);
     const std::size_t colon = userinfo.find(':');
     s["user"] = percent_decode(userinfo.substr(0, colon), "user name");
-    if (colon != std::string_view::npos) s["password"] = percent_decode(userinfo.substr(colon + 1), "password");
+    if (colon != std::string_view::npos)
+      s["password"] = percent_decode(userinfo.substr(colon + 1), "password");
   }
   std::string_view host = authority;
   std::string_view port;
@@ -105,7 +88,8 @@ Settings parse_keywords(std::string_view text) {
   Settings s;
   std::size_t i = 0;
   auto skip_space = [&] {
-    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i])))
+      ++i;
   };
   for (skip_space(); i < text.size(); skip_space()) {
     const std::size_t key_start = i;
@@ -172,18 +156,24 @@ SslMode parse_ssl_mode(std::string_view text) {
 }
 
 ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
-  const bool url =
-      conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+  const bool url = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
   Settings s = url ? parse_url(conninfo) : parse_keywords(conninfo);
 
   // Unset keywords fall back to the environment, as in libpq.
   static constexpr std::pair<const char*, const char*> kEnvironment[] = {
-      {"host", "PGHOST"},           {"hostaddr", "PGHOSTADDR"},   {"port", "PGPORT"},
-      {"user", "PGUSER"},           {"password", "PGPASSWORD"},
-      {"dbname", "PGDATABASE"},     {"sslmode", "PGSSLMODE"},
-      {"sslrootcert", "PGSSLROOTCERT"}, {"sslcert", "PGSSLCERT"},
-      {"sslkey", "PGSSLKEY"},       {"application_name", "PGAPPNAME"},
-      {"connect_timeout", "PGCONNECT_TIMEOUT"}, {"options", "PGOPTIONS"},
+      {"host", "PGHOST"},
+      {"hostaddr", "PGHOSTADDR"},
+      {"port", "PGPORT"},
+      {"user", "PGUSER"},
+      {"password", "PGPASSWORD"},
+      {"dbname", "PGDATABASE"},
+      {"sslmode", "PGSSLMODE"},
+      {"sslrootcert", "PGSSLROOTCERT"},
+      {"sslcert", "PGSSLCERT"},
+      {"sslkey", "PGSSLKEY"},
+      {"application_name", "PGAPPNAME"},
+      {"connect_timeout", "PGCONNECT_TIMEOUT"},
+      {"options", "PGOPTIONS"},
       {"channel_binding", "PGCHANNELBINDING"},
   };
   for (const auto& [key, var] : kEnvironment) {

@@ -32,8 +32,7 @@ void simple(std::string& out, char type, const S&... strings) {
 // The protocol counts parameters in an int16; more cannot be sent (libpq refuses them too).
 void check_param_count(std::size_t n) {
   if (n > 65535) {
-    throw InterfaceError("a statement can have at most 65535 parameters, not " +
-                         std::to_string(n));
+    throw InterfaceError("a statement can have at most 65535 parameters, not " + std::to_string(n));
   }
 }
 
@@ -73,7 +72,9 @@ void cancel_request(std::string& out, std::int32_t pid, std::int32_t secret) {
   w.i32(secret);
 }
 
-void password(std::string& out, std::string_view password) { simple(out, 'p', password); }
+void password(std::string& out, std::string_view password) {
+  simple(out, 'p', password);
+}
 
 void sasl_initial_response(std::string& out, std::string_view mechanism, std::string_view data) {
   ByteWriter w(out);
@@ -91,7 +92,9 @@ void sasl_response(std::string& out, std::string_view data) {
   end_message(w, at);
 }
 
-void query(std::string& out, std::string_view sql) { simple(out, 'Q', sql); }
+void query(std::string& out, std::string_view sql) {
+  simple(out, 'Q', sql);
+}
 
 void parse(std::string& out, std::string_view name, std::string_view sql,
            std::span<const Oid> param_types) {
@@ -101,7 +104,8 @@ void parse(std::string& out, std::string_view name, std::string_view sql,
   w.cstring(name);
   w.cstring(sql);
   w.i16(static_cast<std::int16_t>(param_types.size()));
-  for (Oid t : param_types) w.u32(t);
+  for (Oid t : param_types)
+    w.u32(t);
   end_message(w, at);
 }
 
@@ -115,11 +119,13 @@ void bind(std::string& out, std::string_view portal, std::string_view statement,
   w.cstring(portal);
   w.cstring(statement);
   w.i16(static_cast<std::int16_t>(param_formats.size()));
-  for (Format f : param_formats) w.i16(static_cast<std::int16_t>(f));
+  for (Format f : param_formats)
+    w.i16(static_cast<std::int16_t>(f));
   w.i16(static_cast<std::int16_t>(param_count));
   w.raw(values);
   w.i16(static_cast<std::int16_t>(result_formats.size()));
-  for (Format f : result_formats) w.i16(static_cast<std::int16_t>(f));
+  for (Format f : result_formats)
+    w.i16(static_cast<std::int16_t>(f));
   end_message(w, at);
 }
 
@@ -147,9 +153,15 @@ void close(std::string& out, char kind, std::string_view name) {
   end_message(w, at);
 }
 
-void sync(std::string& out) { empty(out, 'S'); }
-void flush(std::string& out) { empty(out, 'H'); }
-void terminate(std::string& out) { empty(out, 'X'); }
+void sync(std::string& out) {
+  empty(out, 'S');
+}
+void flush(std::string& out) {
+  empty(out, 'H');
+}
+void terminate(std::string& out) {
+  empty(out, 'X');
+}
 
 void copy_data(std::string& out, std::string_view data) {
   ByteWriter w(out);
@@ -158,7 +170,11 @@ void copy_data(std::string& out, std::string_view data) {
   end_message(w, at);
 }
 
-void copy_done(std::string& out) { empty(out, 'c'); }
-void copy_fail(std::string& out, std::string_view reason) { simple(out, 'f', reason); }
+void copy_done(std::string& out) {
+  empty(out, 'c');
+}
+void copy_fail(std::string& out, std::string_view reason) {
+  simple(out, 'f', reason);
+}
 
 }  // namespace tern::pg::frontend

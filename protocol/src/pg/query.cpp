@@ -30,17 +30,49 @@ constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
 // Result types tern decodes in binary; everything else is fetched as text.
 bool binary_decodable(Oid type) {
   switch (type) {
-    case oid::kBool: case oid::kBytea: case oid::kChar: case oid::kName: case oid::kInt8:
-    case oid::kInt2: case oid::kInt4: case oid::kText: case oid::kOid: case oid::kJson:
-    case oid::kFloat4: case oid::kFloat8: case oid::kBpchar: case oid::kVarchar: case oid::kDate:
-    case oid::kTime: case oid::kTimestamp: case oid::kTimestamptz: case oid::kInterval:
-    case oid::kNumeric: case oid::kUuid: case oid::kJsonb:
-    case oid::kBoolArray: case oid::kByteaArray: case oid::kCharArray: case oid::kNameArray:
-    case oid::kInt2Array: case oid::kInt4Array: case oid::kTextArray: case oid::kOidArray:
-    case oid::kBpcharArray: case oid::kVarcharArray: case oid::kInt8Array:
-    case oid::kFloat4Array: case oid::kFloat8Array: case oid::kJsonArray: case oid::kDateArray:
-    case oid::kTimeArray: case oid::kTimestampArray: case oid::kTimestamptzArray:
-    case oid::kIntervalArray: case oid::kNumericArray: case oid::kUuidArray:
+    case oid::kBool:
+    case oid::kBytea:
+    case oid::kChar:
+    case oid::kName:
+    case oid::kInt8:
+    case oid::kInt2:
+    case oid::kInt4:
+    case oid::kText:
+    case oid::kOid:
+    case oid::kJson:
+    case oid::kFloat4:
+    case oid::kFloat8:
+    case oid::kBpchar:
+    case oid::kVarchar:
+    case oid::kDate:
+    case oid::kTime:
+    case oid::kTimestamp:
+    case oid::kTimestamptz:
+    case oid::kInterval:
+    case oid::kNumeric:
+    case oid::kUuid:
+    case oid::kJsonb:
+    case oid::kBoolArray:
+    case oid::kByteaArray:
+    case oid::kCharArray:
+    case oid::kNameArray:
+    case oid::kInt2Array:
+    case oid::kInt4Array:
+    case oid::kTextArray:
+    case oid::kOidArray:
+    case oid::kBpcharArray:
+    case oid::kVarcharArray:
+    case oid::kInt8Array:
+    case oid::kFloat4Array:
+    case oid::kFloat8Array:
+    case oid::kJsonArray:
+    case oid::kDateArray:
+    case oid::kTimeArray:
+    case oid::kTimestampArray:
+    case oid::kTimestamptzArray:
+    case oid::kIntervalArray:
+    case oid::kNumericArray:
+    case oid::kUuidArray:
     case oid::kJsonbArray:
       return true;
     default:
@@ -49,9 +81,9 @@ bool binary_decodable(Oid type) {
 }
 
 [[noreturn]] void unexpected(char type, const char* during) {
-  throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
-                      absl::StrCat("unexpected message '", std::string(1, type), "' during ",
-                                   during));
+  throw ProtocolError(
+      ProtocolErrc::kUnexpectedMessage,
+      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
 }
 
 // A prepared statement the server no longer has, or whose result type changed under it (DDL):
@@ -121,7 +153,8 @@ void Connection::start_result(Result& result, const Statement& s, Format format)
     return;
   }
   auto text = std::make_shared<std::vector<backend::Column>>(*s.columns);
-  for (backend::Column& c : *text) c.format = Format::kText;
+  for (backend::Column& c : *text)
+    c.format = Format::kText;
   result.set_columns(std::move(text));
 }
 
@@ -222,9 +255,9 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
         if (error) std::rethrow_exception(error);
         if (next != results.size()) {
           broken_ = true;
-          throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
-                              absl::StrCat("ReadyForQuery after ", next, " of ", results.size(),
-                                           " results"));
+          throw ProtocolError(
+              ProtocolErrc::kUnexpectedMessage,
+              absl::StrCat("ReadyForQuery after ", next, " of ", results.size(), " results"));
         }
         co_return;
       default:
@@ -267,8 +300,8 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
       case 'H':  // COPY TO STDOUT: its data is skipped, and the caller told why
         backend::parse_copy_response(m.body);
         if (!error) {
-          error = std::make_exception_ptr(
-              InterfaceError("COPY TO STDOUT needs Connection::copy_out"));
+          error =
+              std::make_exception_ptr(InterfaceError("COPY TO STDOUT needs Connection::copy_out"));
         }
         break;
       case 'd':
@@ -380,13 +413,13 @@ ring::Task<void> Connection::cancel() {
   frontend::cancel_request(request, key_.pid, key_.secret);
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
   // (No co_await inside ?: — GCC 12 miscompiles it.)
-    ring::Socket socket;
-    if (options_.is_unix_socket()) {
-      socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
-    } else {
-      socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
-                                                  deadline);
-    }
+  ring::Socket socket;
+  if (options_.is_unix_socket()) {
+    socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
+  } else {
+    socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
+                                                deadline);
+  }
   co_await socket.send_all(protocol::as_bytes(request), deadline);
   // The server closes the socket once it has signalled the backend: after that, the cancel
   // cannot hit a later query of this connection.

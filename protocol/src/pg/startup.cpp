@@ -26,16 +26,19 @@ std::string describe_target(const ConnectOptions& o) {
 
 ring::TlsVerify verify_level(SslMode mode) {
   switch (mode) {
-    case SslMode::kVerifyFull: return ring::TlsVerify::kFull;
-    case SslMode::kVerifyCa: return ring::TlsVerify::kCa;
-    default: return ring::TlsVerify::kNone;
+    case SslMode::kVerifyFull:
+      return ring::TlsVerify::kFull;
+    case SslMode::kVerifyCa:
+      return ring::TlsVerify::kCa;
+    default:
+      return ring::TlsVerify::kNone;
   }
 }
 
 [[noreturn]] void unexpected(char type, const char* during) {
-  throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
-                      absl::StrCat("unexpected message '", std::string(1, type), "' during ",
-                                   during));
+  throw ProtocolError(
+      ProtocolErrc::kUnexpectedMessage,
+      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
 }
 
 }  // namespace
@@ -133,7 +136,8 @@ void Connection::write_startup() {
       {"extra_float_digits", "3"},
   };
   if (!options_.options.empty()) params.emplace_back("options", options_.options);
-  for (const auto& [name, value] : options_.parameters) params.emplace_back(name, value);
+  for (const auto& [name, value] : options_.parameters)
+    params.emplace_back(name, value);
   frontend::startup(out_, params);
 }
 
@@ -237,12 +241,10 @@ ring::Task<void> Connection::authenticate_sasl(Bytes mechanism_list, ring::Deadl
   }
   if (binding != ChannelBinding::kTlsServerEndPoint && !offers("SCRAM-SHA-256")) {
     broken_ = true;
-    throw InterfaceError(absl::StrCat("none of the server's SASL mechanisms (",
-                                      absl::StrJoin(offered, ", ",
-                                                    [](std::string* out, std::string_view m) {
-                                                      out->append(m);
-                                                    }),
-                                      ") is supported by tern"));
+    throw InterfaceError(absl::StrCat(
+        "none of the server's SASL mechanisms (",
+        absl::StrJoin(offered, ", ", [](std::string* out, std::string_view m) { out->append(m); }),
+        ") is supported by tern"));
   }
   if (options_.password.empty()) {
     broken_ = true;

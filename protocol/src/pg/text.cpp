@@ -63,7 +63,8 @@ void append_time_of_day(std::string& out, std::int64_t micros) {
   if (std::int64_t frac = micros % 1'000'000; frac != 0) {
     std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
     std::string_view f(buf);
-    while (f.back() == '0') f.remove_suffix(1);
+    while (f.back() == '0')
+      f.remove_suffix(1);
     out += f;
   }
 }
@@ -120,7 +121,8 @@ void append_interval(std::string& out, const Interval& v) {
       char buf[16];
       std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
       std::string_view f(buf);
-      while (f.back() == '0') f.remove_suffix(1);
+      while (f.back() == '0')
+        f.remove_suffix(1);
       out += f;
     }
     out += 'S';
@@ -154,22 +156,22 @@ void append_array(std::string& out, Oid type, Format format, Bytes value) {
     std::string* out;
     bool first = true;
   } state{&out};
-  const detail::ArraySink sink{
-      &state, [](void*, std::size_t) {},
-      [](void* self, Oid elem, Format f, const Bytes* v) {
-        auto& s = *static_cast<State*>(self);
-        if (!s.first) *s.out += ',';
-        s.first = false;
-        if (v == nullptr) {
-          *s.out += "NULL";
-          return;
-        }
-        std::string element;
-        append_value(element, elem, f, *v);
-        append_array_element(*s.out, element);
-      }};
+  const detail::ArraySink sink{&state, [](void*, std::size_t) {},
+                               [](void* self, Oid elem, Format f, const Bytes* v) {
+                                 auto& s = *static_cast<State*>(self);
+                                 if (!s.first) *s.out += ',';
+                                 s.first = false;
+                                 if (v == nullptr) {
+                                   *s.out += "NULL";
+                                   return;
+                                 }
+                                 std::string element;
+                                 append_value(element, elem, f, *v);
+                                 append_array_element(*s.out, element);
+                               }};
   out += '{';
-  detail::decode_array(type, format, value, [](Oid) { return true; }, sink);
+  detail::decode_array(
+      type, format, value, [](Oid) { return true; }, sink);
   out += '}';
 }
 
@@ -201,8 +203,13 @@ void append_value(std::string& out, Oid type, Format format, Bytes value) {
     case oid::kNumeric:
       out += Type<Numeric>::decode(type, format, value).value;
       return;
-    case oid::kText: case oid::kVarchar: case oid::kBpchar: case oid::kName: case oid::kChar:
-    case oid::kJson: case oid::kJsonb:
+    case oid::kText:
+    case oid::kVarchar:
+    case oid::kBpchar:
+    case oid::kName:
+    case oid::kChar:
+    case oid::kJson:
+    case oid::kJsonb:
       out += Type<std::string>::decode(type, format, value);
       return;
     case oid::kBytea:
@@ -222,8 +229,8 @@ void append_value(std::string& out, Oid type, Format format, Bytes value) {
     case oid::kTimestamp: {
       const Timestamp t = Type<Timestamp>::decode(type, format, value);
       if (!append_infinity(out, t)) {
-        append_timestamp(out, std::chrono::sys_time<std::chrono::microseconds>(
-                                  t.time_since_epoch()), false);
+        append_timestamp(
+            out, std::chrono::sys_time<std::chrono::microseconds>(t.time_since_epoch()), false);
       }
       return;
     }

@@ -1,6 +1,8 @@
 // The PostgreSQL connection against a scripted server on loopback: what a client does when the
 // server breaks the protocol, closes the stream, or sends messages at odd boundaries. (The real
 // server is covered by tests/integration.)
+#include "tern/protocol/pg/connection.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,7 +10,6 @@
 
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
-#include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern::pg {
@@ -21,13 +22,15 @@ using ring::Task;
 std::string msg(char type, const std::string& body) {
   std::string out(1, type);
   const auto len = static_cast<std::uint32_t>(body.size() + 4);
-  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((len >> shift) & 0xff);
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out += static_cast<char>((len >> shift) & 0xff);
   return out + body;
 }
 
 std::string be32(std::uint32_t v) {
   std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out += static_cast<char>((v >> shift) & 0xff);
   return out;
 }
 
@@ -36,7 +39,8 @@ std::string startup_reply() {
   return msg('R', be32(0)) + msg('K', be32(1234) + be32(5678)) + msg('Z', "I");
 }
 
-// A RowDescription of one text column "c", one DataRow with `value`, CommandComplete, ReadyForQuery.
+// A RowDescription of one text column "c", one DataRow with `value`, CommandComplete,
+// ReadyForQuery.
 std::string one_row(const std::string& value) {
   std::string column = std::string("c") + '\0' + be32(0) + std::string(2, '\0') + be32(25) +
                        std::string("\xff\xff", 2) + be32(0xffffffff) + std::string(2, '\0');
@@ -103,10 +107,10 @@ TEST_F(ScriptedServer, RepliesSplitAtEveryByteDecodeTheSame) {
 
 TEST_F(ScriptedServer, MalformedMessageIsProtocolErrorAndBreaksTheConnection) {
   const std::vector<std::string> garbage = {
-      msg('Z', "X"),                                    // unknown transaction status
-      msg('D', std::string("\0\1", 2) + be32(100)),     // a value longer than its row
-      std::string("T") + be32(2),                       // a length under 4
-      msg('?', ""),                                     // a message type that means nothing here
+      msg('Z', "X"),                                 // unknown transaction status
+      msg('D', std::string("\0\1", 2) + be32(100)),  // a value longer than its row
+      std::string("T") + be32(2),                    // a length under 4
+      msg('?', ""),                                  // a message type that means nothing here
       msg('C', "no terminating NUL"),
   };
   for (const std::string& reply : garbage) {
@@ -132,16 +136,19 @@ TEST_F(ScriptedServer, MalformedMessageIsProtocolErrorAndBreaksTheConnection) {
 
 TEST_F(ScriptedServer, StreamCutMidMessageIsConnectionLost) {
   const std::string reply = one_row("hello");
-  run({reply.substr(0, reply.size() / 2)}, 1000, [](Connection& c) -> Task<void> {
-    bool lost = false;
-    try {
-      co_await c.simple_query("SELECT 1");
-    } catch (const ConnectionLost& e) {
-      lost = std::string(e.what()).find("closed") != std::string::npos;
-    }
-    EXPECT_TRUE(lost);
-    EXPECT_FALSE(c.is_usable());
-  }, /*hang_up=*/true);
+  run(
+      {reply.substr(0, reply.size() / 2)}, 1000,
+      [](Connection& c) -> Task<void> {
+        bool lost = false;
+        try {
+          co_await c.simple_query("SELECT 1");
+        } catch (const ConnectionLost& e) {
+          lost = std::string(e.what()).find("closed") != std::string::npos;
+        }
+        EXPECT_TRUE(lost);
+        EXPECT_FALSE(c.is_usable());
+      },
+      /*hang_up=*/true);
 }
 
 TEST_F(ScriptedServer, FatalErrorIsConnectionLostWithTheServersFields) {

@@ -93,7 +93,7 @@ struct ScopeBinding : std::enable_shared_from_this<ScopeBinding> {
   BackendConnection* conn = nullptr;  // valid while !ended
   ring::AsyncMutex lock;              // statements of concurrent tasks go one at a time
   std::uint64_t savepoints = 0;
-  bool ended = false;                 // set under `lock` before the final COMMIT/ROLLBACK
+  bool ended = false;  // set under `lock` before the final COMMIT/ROLLBACK
   std::shared_ptr<ScopeBinding> next;
 };
 
@@ -139,8 +139,9 @@ class AioDatabase {
   /// The same with the parameters as arguments: `aio_execute(sql, 5, "x")`. (Also the form
   /// to use with GCC 12, which miscompiles braced lists inside co_await: see the README.)
   template <class... Args>
-    requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args &&> && ...))
-  ring::Task<ResultSet> aio_execute(std::string_view sql, Args&&... args) {
+  requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args&&> &&
+                                   ...)) ring::Task<ResultSet> aio_execute(std::string_view sql,
+                                                                           Args&&... args) {
     return aio_execute(sql, Params{Value(std::forward<Args>(args))...});
   }
   /// The same, handing the rows to `fetch_results(const ResultSet&)` (which may be a coroutine

@@ -148,12 +148,12 @@ class Pool {
   PoolOptions options_;
   bool open_ = false;
   bool closing_ = false;
-  std::vector<Idle> idle_;         // most recently returned last (reused first: warm)
-  std::deque<Waiter*> waiters_;    // first come, first served
-  std::size_t total_ = 0;          // open + opening + cleaning
+  std::vector<Idle> idle_;       // most recently returned last (reused first: warm)
+  std::deque<Waiter*> waiters_;  // first come, first served
+  std::size_t total_ = 0;        // open + opening + cleaning
   std::size_t in_use_ = 0;
   PoolStats counters_;
-  ring::TaskGroup background_;     // closes and resets that outlive the call that caused them
+  ring::TaskGroup background_;           // closes and resets that outlive the call that caused them
   std::optional<ring::Signal> drained_;  // close() waits on it for checked-out connections
 };
 

@@ -16,6 +16,7 @@
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
+#include "tern/protocol/row_iterator.hpp"
 
 namespace tern {
 
@@ -113,28 +114,7 @@ class ResultSet {
   std::uint64_t last_insert_id() const noexcept;
 
   /// Iteration over rows.
-  class Iterator {
-   public:
-    using value_type = Row;
-    using difference_type = std::ptrdiff_t;
-    Iterator() = default;
-    Iterator(const ResultSet* r, std::size_t i) noexcept : r_(r), i_(i) {}
-    Row operator*() const { return r_->row(i_); }
-    Iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    Iterator operator++(int) noexcept {
-      Iterator t = *this;
-      ++i_;
-      return t;
-    }
-    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    const ResultSet* r_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using Iterator = protocol::RowIterator<ResultSet, Row>;
   Iterator begin() const noexcept { return {this, 0}; }
   Iterator end() const noexcept { return {this, size()}; }
 

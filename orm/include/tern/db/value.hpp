@@ -35,8 +35,8 @@ using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 /// point, strings, and std::optional of them (empty = NULL).
 class Value {
  public:
-  using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string,
-                               ByteString, Decimal, Date, DateTime, TimeOfDay, Instant>;
+  using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString,
+                               Decimal, Date, DateTime, TimeOfDay, Instant>;
 
   /// NULL.
   Value() noexcept = default;
@@ -46,17 +46,17 @@ class Value {
   Value(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
   /// bool (not an integer).
   template <class B>
-    requires std::is_same_v<B, bool>
-  Value(B b) noexcept : v_(b) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_same_v<B, bool> Value(B b)
+  noexcept : v_(b) {}  // NOLINT(google-explicit-constructor)
   /// Any integer up to 64 bits signed (an unsigned value above INT64_MAX throws
   /// std::out_of_range).
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>)
-  Value(I i) : v_(checked(i)) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>) Value(I i)
+      : v_(checked(i)) {}  // NOLINT(google-explicit-constructor)
   /// float or double.
   template <class F>
-    requires std::is_floating_point_v<F>
-  Value(F f) noexcept : v_(static_cast<double>(f)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_floating_point_v<F> Value(F f)
+  noexcept : v_(static_cast<double>(f)) {}  // NOLINT(google-explicit-constructor)
   /// Text.
   Value(std::string s) noexcept : v_(std::move(s)) {}  // NOLINT(google-explicit-constructor)
   /// Text.

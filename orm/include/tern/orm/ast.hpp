@@ -50,12 +50,12 @@ struct Expr {
   enum class Nulls : std::uint8_t { kDefault, kFirst, kLast };
 
   Kind kind = Kind::kParam;
-  std::string table{};   ///< kColumn, kStar
-  std::string name{};    ///< kColumn name, kFunction name, kAlias alias, kCast type, kRaw text
-  std::string op{};      ///< kBinary, kUnary
-  Value value{};         ///< kParam
+  std::string table{};  ///< kColumn, kStar
+  std::string name{};   ///< kColumn name, kFunction name, kAlias alias, kCast type, kRaw text
+  std::string op{};     ///< kBinary, kUnary
+  Value value{};        ///< kParam
   std::vector<ExprPtr> args{};
-  QueryPtr query{};      ///< kSubquery, kExists
+  QueryPtr query{};  ///< kSubquery, kExists
   bool negated = false;
   bool distinct = false;
   bool descending = false;
@@ -128,14 +128,14 @@ struct Query {
   QueryPtr rhs{};
 
   // INSERT / UPDATE / DELETE
-  std::string table{};                          ///< the target table
-  std::vector<std::string> insert_columns{};    ///< INSERT column list
-  std::vector<std::vector<ExprPtr>> rows{};     ///< INSERT VALUES rows (kParam nodes mostly);
+  std::string table{};                        ///< the target table
+  std::vector<std::string> insert_columns{};  ///< INSERT column list
+  std::vector<std::vector<ExprPtr>> rows{};   ///< INSERT VALUES rows (kParam nodes mostly);
                                               ///< empty rows + no source = DEFAULT VALUES
-  QueryPtr source{};                            ///< INSERT ... SELECT
+  QueryPtr source{};                          ///< INSERT ... SELECT
   std::optional<OnConflict> on_conflict{};
   std::vector<std::pair<std::string, ExprPtr>> assignments{};  ///< UPDATE SET
-  std::vector<ExprPtr> returning{};             ///< PG RETURNING (MySQL: NotSupportedError)
+  std::vector<ExprPtr> returning{};  ///< PG RETURNING (MySQL: NotSupportedError)
 };
 
 /// SQL text and the parameters its placeholders take, in order.
@@ -148,35 +148,35 @@ struct Compiled {
 
 /// Portable column types and how each dialect spells them.
 enum class ColumnType : std::uint8_t {
-  kAuto,        ///< PG SERIAL / MySQL INT AUTO_INCREMENT (primary key)
-  kBigAuto,     ///< PG BIGSERIAL / MySQL BIGINT AUTO_INCREMENT
+  kAuto,     ///< PG SERIAL / MySQL INT AUTO_INCREMENT (primary key)
+  kBigAuto,  ///< PG BIGSERIAL / MySQL BIGINT AUTO_INCREMENT
   kSmallInt,
   kInteger,
   kBigInt,
-  kBoolean,     ///< PG BOOLEAN / MySQL BOOL (TINYINT(1))
-  kFloat,       ///< PG REAL / MySQL FLOAT
-  kDouble,      ///< PG DOUBLE PRECISION / MySQL DOUBLE
-  kDecimal,     ///< NUMERIC(max_digits, decimal_places) / DECIMAL(...)
-  kChar,        ///< VARCHAR(max_length)
-  kText,        ///< TEXT (MySQL: LONGTEXT)
-  kBlob,        ///< PG BYTEA / MySQL LONGBLOB
+  kBoolean,  ///< PG BOOLEAN / MySQL BOOL (TINYINT(1))
+  kFloat,    ///< PG REAL / MySQL FLOAT
+  kDouble,   ///< PG DOUBLE PRECISION / MySQL DOUBLE
+  kDecimal,  ///< NUMERIC(max_digits, decimal_places) / DECIMAL(...)
+  kChar,     ///< VARCHAR(max_length)
+  kText,     ///< TEXT (MySQL: LONGTEXT)
+  kBlob,     ///< PG BYTEA / MySQL LONGBLOB
   kDate,
-  kTime,        ///< PG TIME / MySQL TIME(6)
-  kDateTime,    ///< PG TIMESTAMP / MySQL DATETIME(6)
-  kTimestampTz, ///< PG TIMESTAMPTZ / MySQL DATETIME(6) (UTC)
-  kUuid,        ///< PG UUID / MySQL CHAR(36)
-  kJson,        ///< PG JSON / MySQL JSON
-  kJsonb,       ///< PG JSONB / MySQL JSON
+  kTime,         ///< PG TIME / MySQL TIME(6)
+  kDateTime,     ///< PG TIMESTAMP / MySQL DATETIME(6)
+  kTimestampTz,  ///< PG TIMESTAMPTZ / MySQL DATETIME(6) (UTC)
+  kUuid,         ///< PG UUID / MySQL CHAR(36)
+  kJson,         ///< PG JSON / MySQL JSON
+  kJsonb,        ///< PG JSONB / MySQL JSON
 };
 
 /// A column of CREATE TABLE.
 struct ColumnDef {
   std::string name{};
   ColumnType type = ColumnType::kInteger;
-  int max_length = 255;      ///< kChar
-  int max_digits = 10;       ///< kDecimal
-  int decimal_places = 5;    ///< kDecimal
-  bool null = false;         ///< NOT NULL unless true
+  int max_length = 255;    ///< kChar
+  int max_digits = 10;     ///< kDecimal
+  int decimal_places = 5;  ///< kDecimal
+  bool null = false;       ///< NOT NULL unless true
   bool primary_key = false;
   bool unique = false;
   std::optional<Value> default_value{};  ///< DEFAULT, written as a literal in DDL (quoted safely)

@@ -39,7 +39,7 @@ using value_type_of = typename detail::Unoptional<T>::type;
 
 /// Types that compare with each other in SQL: the same type, two arithmetic types, or text.
 template <class A, class B>
-concept Comparable = std::same_as<A, B> || (std::is_arithmetic_v<A> && std::is_arithmetic_v<B>);
+concept Comparable = std::same_as<A, B> ||(std::is_arithmetic_v<A>&& std::is_arithmetic_v<B>);
 
 template <class V>
 class Expr;
@@ -51,7 +51,9 @@ ast::ExprPtr node(ast::Expr e);
 
 /// A C++ value usable where an Expr<V> is expected (convertible to V, and not an expression).
 template <class U, class V>
-concept ValueFor = std::is_convertible_v<const U&, V> && !requires { typename U::tern_expr_tag; };
+concept ValueFor = std::is_convertible_v<const U&, V> && !requires {
+  typename U::tern_expr_tag;
+};
 
 template <class V, class U>
 ast::ExprPtr to_param(const U& u) {
@@ -90,33 +92,23 @@ class Expr {
     return Expr<bool>(detail::node(std::move(e)));
   }
   /// x LIKE pattern (text only).
-  Expr<bool> like(std::string_view pattern) const
-    requires std::same_as<V, std::string>
-  {
+  Expr<bool> like(std::string_view pattern) const requires std::same_as<V, std::string> {
     return Expr<bool>(detail::binary("LIKE", node_, detail::param(Value(pattern))));
   }
   /// x ILIKE pattern (text only; MySQL: LIKE, case-insensitive by collation).
-  Expr<bool> ilike(std::string_view pattern) const
-    requires std::same_as<V, std::string>
-  {
+  Expr<bool> ilike(std::string_view pattern) const requires std::same_as<V, std::string> {
     return Expr<bool>(detail::binary("ILIKE", node_, detail::param(Value(pattern))));
   }
   /// Starts with `prefix` (its % and _ escaped).
-  Expr<bool> startswith(std::string_view prefix) const
-    requires std::same_as<V, std::string>
-  {
+  Expr<bool> startswith(std::string_view prefix) const requires std::same_as<V, std::string> {
     return like_escaped("", prefix, "%");
   }
   /// Ends with `suffix`.
-  Expr<bool> endswith(std::string_view suffix) const
-    requires std::same_as<V, std::string>
-  {
+  Expr<bool> endswith(std::string_view suffix) const requires std::same_as<V, std::string> {
     return like_escaped("%", suffix, "");
   }
   /// Contains `part` (case-insensitively, as peewee's contains()).
-  Expr<bool> contains(std::string_view part) const
-    requires std::same_as<V, std::string>
-  {
+  Expr<bool> contains(std::string_view part) const requires std::same_as<V, std::string> {
     return like_escaped("%", part, "%", "ILIKE");
   }
   /// ORDER BY x ASC.
@@ -137,7 +129,8 @@ class Expr {
   Expr<bool> in_list(const char* op, const Range& values) const {
     ast::Expr list;
     list.kind = ast::Expr::Kind::kList;
-    for (const V& v : values) list.args.push_back(detail::param(Value(v)));
+    for (const V& v : values)
+      list.args.push_back(detail::param(Value(v)));
     return Expr<bool>(detail::binary(op, node_, detail::node(std::move(list))));
   }
   Expr<bool> null_test(bool negated) const {
@@ -164,19 +157,19 @@ class Expr {
 
 /// Comparisons between expressions of comparable types, or an expression and a value that
 /// converts to its type. Anything else (a text column against an integer) does not compile.
-#define TERN_ORM_COMPARISON(OP, SQL)                                                 \
-  template <class A, class B>                                                        \
-    requires Comparable<A, B>                                                        \
-  Expr<bool> operator OP(const Expr<A>& a, const Expr<B>& b) {                       \
-    return Expr<bool>(detail::binary(SQL, a.node(), b.node()));                      \
-  }                                                                                  \
-  template <class A, detail::ValueFor<A> U>                                          \
-  Expr<bool> operator OP(const Expr<A>& a, const U& b) {                             \
-    return Expr<bool>(detail::binary(SQL, a.node(), detail::to_param<A>(b)));         \
-  }                                                                                  \
-  template <class A, detail::ValueFor<A> U>                                          \
-  Expr<bool> operator OP(const U& b, const Expr<A>& a) {                             \
-    return Expr<bool>(detail::binary(SQL, detail::to_param<A>(b), a.node()));         \
+#define TERN_ORM_COMPARISON(OP, SQL)                                          \
+  template <class A, class B>                                                 \
+  requires Comparable<A, B> Expr<bool>                                        \
+  operator OP(const Expr<A>& a, const Expr<B>& b) {                           \
+    return Expr<bool>(detail::binary(SQL, a.node(), b.node()));               \
+  }                                                                           \
+  template <class A, detail::ValueFor<A> U>                                   \
+  Expr<bool> operator OP(const Expr<A>& a, const U& b) {                      \
+    return Expr<bool>(detail::binary(SQL, a.node(), detail::to_param<A>(b))); \
+  }                                                                           \
+  template <class A, detail::ValueFor<A> U>                                   \
+  Expr<bool> operator OP(const U& b, const Expr<A>& a) {                      \
+    return Expr<bool>(detail::binary(SQL, detail::to_param<A>(b), a.node())); \
   }
 TERN_ORM_COMPARISON(==, "=")
 TERN_ORM_COMPARISON(!=, "<>")
@@ -187,21 +180,21 @@ TERN_ORM_COMPARISON(>=, ">=")
 #undef TERN_ORM_COMPARISON
 
 /// Arithmetic on numeric expressions (and a numeric value).
-#define TERN_ORM_ARITHMETIC(OP, SQL)                                                  \
-  template <class A, class B>                                                         \
-    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<B>)                      \
-  Expr<std::common_type_t<A, B>> operator OP(const Expr<A>& a, const Expr<B>& b) {     \
-    return Expr<std::common_type_t<A, B>>(detail::binary(SQL, a.node(), b.node()));    \
-  }                                                                                   \
-  template <class A, class U>                                                         \
-    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>)                      \
-  Expr<A> operator OP(const Expr<A>& a, U b) {                                        \
-    return Expr<A>(detail::binary(SQL, a.node(), detail::to_param<A>(b)));             \
-  }                                                                                   \
-  template <class A, class U>                                                         \
-    requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>)                      \
-  Expr<A> operator OP(U b, const Expr<A>& a) {                                        \
-    return Expr<A>(detail::binary(SQL, detail::to_param<A>(b), a.node()));             \
+#define TERN_ORM_ARITHMETIC(OP, SQL)                                                          \
+  template <class A, class B>                                                                 \
+  requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<B>) Expr<std::common_type_t<A, B>> \
+  operator OP(const Expr<A>& a, const Expr<B>& b) {                                           \
+    return Expr<std::common_type_t<A, B>>(detail::binary(SQL, a.node(), b.node()));           \
+  }                                                                                           \
+  template <class A, class U>                                                                 \
+  requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>) Expr<A>                        \
+  operator OP(const Expr<A>& a, U b) {                                                        \
+    return Expr<A>(detail::binary(SQL, a.node(), detail::to_param<A>(b)));                    \
+  }                                                                                           \
+  template <class A, class U>                                                                 \
+  requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<U>) Expr<A>                        \
+  operator OP(U b, const Expr<A>& a) {                                                        \
+    return Expr<A>(detail::binary(SQL, detail::to_param<A>(b), a.node()));                    \
   }
 TERN_ORM_ARITHMETIC(+, "+")
 TERN_ORM_ARITHMETIC(-, "-")
@@ -239,14 +232,12 @@ Expr<std::int64_t> count(const Expr<V>& x) {
 }
 /// SUM(x) (numeric: same type as x, except that the server may widen it).
 template <class V>
-  requires std::is_arithmetic_v<V>
-Expr<V> sum(const Expr<V>& x) {
+requires std::is_arithmetic_v<V> Expr<V> sum(const Expr<V>& x) {
   return Expr<V>(detail::node(detail_function("SUM", {x.node()})));
 }
 /// AVG(x), as a double.
 template <class V>
-  requires std::is_arithmetic_v<V>
-Expr<double> avg(const Expr<V>& x) {
+requires std::is_arithmetic_v<V> Expr<double> avg(const Expr<V>& x) {
   return Expr<double>(detail::node(detail_function("AVG", {x.node()})));
 }
 /// MIN(x).

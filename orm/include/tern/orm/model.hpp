@@ -40,15 +40,19 @@ class Column : public orm::Expr<orm::value_type_of<T>> {
  public:
   /// Column `index` of M's fields.
   explicit Column(std::size_t index)
-      : orm::Expr<orm::value_type_of<T>>(orm::detail::column_of(M::tern_meta(),
-                                                                 M::tern_meta().fields.at(index))) {}
+      : orm::Expr<orm::value_type_of<T>>(
+            orm::detail::column_of(M::tern_meta(), M::tern_meta().fields.at(index))) {}
 };
 
 namespace orm::detail {
 /// The database named in TERN_MODEL, whatever form it was given in.
-inline AioDatabase& as_database(AioDatabase& db) noexcept { return db; }
+inline AioDatabase& as_database(AioDatabase& db) noexcept {
+  return db;
+}
 template <class P>
-  requires requires(P& p) { *p; }
+requires requires(P& p) {
+  *p;
+}
 AioDatabase& as_database(P& p) {
   return *p;
 }
@@ -136,7 +140,8 @@ struct AioModel {
   static orm::Insert<M> insert_many(const std::vector<M>& objects) {
     std::vector<const M*> pointers;
     pointers.reserve(objects.size());
-    for (const M& o : objects) pointers.push_back(&o);
+    for (const M& o : objects)
+      pointers.push_back(&o);
     return orm::Insert<M>(std::move(pointers));
   }
   /// UPDATE: `.set(column, value)...` then `.where(...)`.
@@ -188,44 +193,70 @@ struct AioModel {
 #define TERN_MODEL_COLUMN_INIT(Type, item) , TERN_MEMBER_OF item(tern_next_++)
 #define TERN_STRINGIFY(x) TERN_STRINGIFY_(x)
 #define TERN_STRINGIFY_(x) #x
-#define TERN_MODEL_FIELD(Type, item)                                                      \
-  ::tern::orm::detail::make_field<&Type::TERN_MEMBER_OF item, Type,                       \
-                                  decltype(Type::TERN_MEMBER_OF item)>(                   \
+#define TERN_MODEL_FIELD(Type, item)                                    \
+  ::tern::orm::detail::make_field<&Type::TERN_MEMBER_OF item, Type,     \
+                                  decltype(Type::TERN_MEMBER_OF item)>( \
       TERN_STRINGIFY(TERN_MEMBER_OF item), TERN_SPEC_OF item),
 
 /// Declares a model's columns: TERN_MODEL(Type, database, (member, FieldSpec{...}), ...).
 /// Generates `Type::c` (the typed columns), `Type::tern_meta()` and `Type::tern_database()`.
-#define TERN_MODEL(Type, database, ...)                                                     \
-  using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                      \
-  using tern_api = ::tern::AioModel<Type>;                                                 \
-  static auto select() { return tern_api::select(); }                                      \
-  static auto insert(const Type& o) { return tern_api::insert(o); }                        \
-  static auto insert_many(const std::vector<Type>& o) { return tern_api::insert_many(o); } \
-  static auto update() { return tern_api::update(); }                                      \
-  static auto delete_() { return tern_api::delete_(); }                                   \
-  static auto aio_get(const ::tern::orm::Expr<bool>& e) { return tern_api::aio_get(e); }   \
-  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                          \
-    return tern_api::aio_get_or_none(e);                                                   \
-  }                                                                                        \
-  static auto aio_create(Type o) { return tern_api::aio_create(std::move(o)); }            \
-  static auto aio_create_table(bool safe = true) { return tern_api::aio_create_table(safe); } \
-  static auto aio_drop_table(bool safe = true) { return tern_api::aio_drop_table(safe); }  \
-  static void create_table(bool safe = true) { tern_api::create_table(safe); }             \
-  static void drop_table(bool safe = true) { tern_api::drop_table(safe); }                 \
-  auto aio_save(bool force_insert = false) { return tern_api::aio_save(*this, force_insert); } \
-  auto aio_delete_instance() const { return tern_api::aio_delete_instance(*this); }        \
-  struct Columns {                                                                         \
-    std::size_t tern_next_ = 0;                                                            \
-    TERN_FOR_EACH(TERN_MODEL_COLUMN, Type, __VA_ARGS__)                                    \
-    Columns() : tern_next_(0) TERN_FOR_EACH(TERN_MODEL_COLUMN_INIT, Type, __VA_ARGS__) {}  \
-  };                                                                                       \
-  static inline const Columns c{};                                                         \
-  static ::tern::AioDatabase& tern_database() {                                            \
-    return ::tern::orm::detail::as_database(database);                                     \
-  }                                                                                        \
-  static const ::tern::orm::ModelMeta& tern_meta() {                                       \
-    static const ::tern::orm::ModelMeta meta(                                              \
-        #Type, ::tern::orm::detail::declared_table_name<Type>(),                           \
-        {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)});                             \
-    return meta;                                                                           \
+#define TERN_MODEL(Type, database, ...)                                                   \
+  using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                     \
+  using tern_api = ::tern::AioModel<Type>;                                                \
+  static auto select() {                                                                  \
+    return tern_api::select();                                                            \
+  }                                                                                       \
+  static auto insert(const Type& o) {                                                     \
+    return tern_api::insert(o);                                                           \
+  }                                                                                       \
+  static auto insert_many(const std::vector<Type>& o) {                                   \
+    return tern_api::insert_many(o);                                                      \
+  }                                                                                       \
+  static auto update() {                                                                  \
+    return tern_api::update();                                                            \
+  }                                                                                       \
+  static auto delete_() {                                                                 \
+    return tern_api::delete_();                                                           \
+  }                                                                                       \
+  static auto aio_get(const ::tern::orm::Expr<bool>& e) {                                 \
+    return tern_api::aio_get(e);                                                          \
+  }                                                                                       \
+  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                         \
+    return tern_api::aio_get_or_none(e);                                                  \
+  }                                                                                       \
+  static auto aio_create(Type o) {                                                        \
+    return tern_api::aio_create(std::move(o));                                            \
+  }                                                                                       \
+  static auto aio_create_table(bool safe = true) {                                        \
+    return tern_api::aio_create_table(safe);                                              \
+  }                                                                                       \
+  static auto aio_drop_table(bool safe = true) {                                          \
+    return tern_api::aio_drop_table(safe);                                                \
+  }                                                                                       \
+  static void create_table(bool safe = true) {                                            \
+    tern_api::create_table(safe);                                                         \
+  }                                                                                       \
+  static void drop_table(bool safe = true) {                                              \
+    tern_api::drop_table(safe);                                                           \
+  }                                                                                       \
+  auto aio_save(bool force_insert = false) {                                              \
+    return tern_api::aio_save(*this, force_insert);                                       \
+  }                                                                                       \
+  auto aio_delete_instance() const {                                                      \
+    return tern_api::aio_delete_instance(*this);                                          \
+  }                                                                                       \
+  struct Columns {                                                                        \
+    std::size_t tern_next_ = 0;                                                           \
+    TERN_FOR_EACH(TERN_MODEL_COLUMN, Type, __VA_ARGS__)                                   \
+    Columns() : tern_next_(0) TERN_FOR_EACH(TERN_MODEL_COLUMN_INIT, Type, __VA_ARGS__) {} \
+  };                                                                                      \
+  static inline const Columns c{};                                                        \
+  static ::tern::AioDatabase& tern_database() {                                           \
+    return ::tern::orm::detail::as_database(database);                                    \
+  }                                                                                       \
+  static const ::tern::orm::ModelMeta& tern_meta() {                                      \
+    static const ::tern::orm::ModelMeta meta(                                             \
+        #Type, ::tern::orm::detail::declared_table_name<Type>(),                          \
+        {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)});                            \
+    return meta;                                                                          \
   }

@@ -59,7 +59,8 @@ class Select {
   /// [INNER|LEFT|...] JOIN Other ON condition.
   template <class Other>
   Select& join(const Expr<bool>& on, JoinType type = JoinType::kInner) {
-    q_.joins.push_back({.type = type, .table = {.name = Other::tern_meta().table}, .on = on.node()});
+    q_.joins.push_back(
+        {.type = type, .table = {.name = Other::tern_meta().table}, .on = on.node()});
     return *this;
   }
   /// ORDER BY (plain expressions or .asc()/.desc()).
@@ -124,7 +125,8 @@ class Select {
     out.reserve(rows.size());
     for (const Row row : rows) {
       M& m = out.emplace_back();
-      for (std::size_t i = 0; i < meta.fields.size(); ++i) meta.fields[i].set(&m, row, i);
+      for (std::size_t i = 0; i < meta.fields.size(); ++i)
+        meta.fields[i].set(&m, row, i);
     }
     return out;
   }
@@ -152,9 +154,9 @@ class Insert {
 
  private:
   ast::Query build(Dialect dialect) const {
-    ast::Query q = detail::insert_objects(
-        M::tern_meta(), reinterpret_cast<const void* const*>(objects_.data()), objects_.size(),
-        dialect);
+    ast::Query q = detail::insert_objects(M::tern_meta(),
+                                          reinterpret_cast<const void* const*>(objects_.data()),
+                                          objects_.size(), dialect);
     q.on_conflict = conflict_;
     return q;
   }
@@ -166,7 +168,10 @@ class Insert {
 template <class M>
 class Update {
  public:
-  Update() { q_.kind = ast::Query::Kind::kUpdate; q_.table = M::tern_meta().table; }
+  Update() {
+    q_.kind = ast::Query::Kind::kUpdate;
+    q_.table = M::tern_meta().table;
+  }
   /// SET column = value.
   template <class V, detail::ValueFor<V> U>
   Update& set(const Expr<V>& column, const U& value) {
@@ -175,8 +180,7 @@ class Update {
   }
   /// SET column = expression.
   template <class V, class W>
-    requires Comparable<V, W>
-  Update& set(const Expr<V>& column, const Expr<W>& value) {
+  requires Comparable<V, W> Update& set(const Expr<V>& column, const Expr<W>& value) {
     q_.assignments.emplace_back(column.node()->name, value.node());
     return *this;
   }
@@ -198,7 +202,10 @@ class Update {
 template <class M>
 class Delete {
  public:
-  Delete() { q_.kind = ast::Query::Kind::kDelete; q_.table = M::tern_meta().table; }
+  Delete() {
+    q_.kind = ast::Query::Kind::kDelete;
+    q_.table = M::tern_meta().table;
+  }
   /// WHERE (several calls AND together).
   Delete& where(const Expr<bool>& condition) {
     q_.where = detail::and_(std::move(q_.where), condition.node());

@@ -40,6 +40,8 @@ class Root {
 };
 
 /// Wraps `task` in a Root (the Task's frame is owned by the root's frame).
-inline Root make_root(Task<void> task) { co_await std::move(task); }
+inline Root make_root(Task<void> task) {
+  co_await std::move(task);
+}
 
 }  // namespace tern::ring::detail

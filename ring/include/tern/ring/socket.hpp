@@ -81,7 +81,8 @@ class Socket {
     return {*loop_, fd_, buf, deadline};
   }
   /// Sends all of `buf` (MSG_NOSIGNAL: a closed peer is an IoError EPIPE, not a signal).
-  SendAllAwaiter send_all(std::span<const std::byte> buf, Deadline deadline = kNoDeadline) noexcept {
+  SendAllAwaiter send_all(std::span<const std::byte> buf,
+                          Deadline deadline = kNoDeadline) noexcept {
     return {*loop_, fd_, buf, deadline};
   }
   /// Shuts down the write side (the peer reads end of stream).

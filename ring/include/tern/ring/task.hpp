@@ -124,10 +124,8 @@ struct Promise : PromiseBase {
     return Task<T>(std::coroutine_handle<Promise>::from_promise(*this));
   }
   template <class U>
-    requires std::is_convertible_v<U&&, T>
-  void return_value(U&& v) {
-    value.template emplace<1>(std::forward<U>(v));
-  }
+  requires std::is_convertible_v<U&&, T>
+  void return_value(U&& v) { value.template emplace<1>(std::forward<U>(v)); }
   void unhandled_exception() noexcept { value.template emplace<2>(std::current_exception()); }
   T result() {
     if (value.index() == 2) std::rethrow_exception(std::get<2>(value));
@@ -188,7 +186,9 @@ struct RebindAwaiter {
 namespace this_task {
 
 /// `co_await this_task::context()` yields the running task's TaskContext without suspending.
-inline detail::ContextAwaiter context() noexcept { return {}; }
+inline detail::ContextAwaiter context() noexcept {
+  return {};
+}
 
 }  // namespace this_task
 

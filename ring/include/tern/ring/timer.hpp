@@ -21,7 +21,9 @@ class SleepAwaiter : public detail::OpBase {
 };
 
 /// `co_await sleep_until(loop, t)` suspends the task until the monotonic clock reaches `t`.
-inline SleepAwaiter sleep_until(Loop& loop, Deadline until) noexcept { return {loop, until}; }
+inline SleepAwaiter sleep_until(Loop& loop, Deadline until) noexcept {
+  return {loop, until};
+}
 
 /// `co_await sleep_for(loop, d)` suspends the task for `d`.
 inline SleepAwaiter sleep_for(Loop& loop, std::chrono::nanoseconds d) noexcept {

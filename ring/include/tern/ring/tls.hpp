@@ -20,9 +20,9 @@ namespace tern::ring {
 
 /// How much of the server's identity to check (libpq's sslmode names in the comments).
 enum class TlsVerify {
-  kNone,      ///< encrypt only (sslmode=require)
-  kCa,        ///< the chain must lead to a trusted CA (verify-ca)
-  kFull,      ///< ... and the certificate must name the host (verify-full)
+  kNone,  ///< encrypt only (sslmode=require)
+  kCa,    ///< the chain must lead to a trusted CA (verify-ca)
+  kFull,  ///< ... and the certificate must name the host (verify-full)
 };
 
 /// Client TLS settings. The same TlsContext can serve every connection of a pool.

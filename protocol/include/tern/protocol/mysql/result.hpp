@@ -13,6 +13,7 @@
 #include "tern/protocol/mysql/response.hpp"
 #include "tern/protocol/mysql/rows.hpp"
 #include "tern/protocol/mysql/types.hpp"
+#include "tern/protocol/row_iterator.hpp"
 
 namespace tern::mysql {
 
@@ -70,28 +71,7 @@ class Result {
   const std::string& info() const noexcept { return info_; }
 
   /// Iteration over rows.
-  class Iterator {
-   public:
-    using value_type = Row;
-    using difference_type = std::ptrdiff_t;
-    Iterator() = default;
-    Iterator(const Result* r, std::size_t i) noexcept : r_(r), i_(i) {}
-    Row operator*() const { return r_->row(i_); }
-    Iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    Iterator operator++(int) noexcept {
-      Iterator t = *this;
-      ++i_;
-      return t;
-    }
-    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    const Result* r_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using Iterator = protocol::RowIterator<Result, Row>;
   Iterator begin() const noexcept { return {this, 0}; }
   Iterator end() const noexcept { return {this, size()}; }
 
@@ -117,8 +97,8 @@ class Result {
   std::shared_ptr<const std::vector<Column>> columns_;
   std::vector<FieldType> types_;  // per column, for the binary row layout
   Format format_ = Format::kText;
-  std::string data_;          // row values back to back
-  std::vector<Cell> cells_;   // rows_ * columns
+  std::string data_;         // row values back to back
+  std::vector<Cell> cells_;  // rows_ * columns
   std::size_t rows_ = 0;
   std::uint64_t affected_rows_ = 0;
   std::uint64_t last_insert_id_ = 0;
@@ -126,7 +106,9 @@ class Result {
   std::string info_;
 };
 
-inline std::size_t Row::size() const noexcept { return result_->columns().size(); }
+inline std::size_t Row::size() const noexcept {
+  return result_->columns().size();
+}
 
 template <class T>
 T Row::get(std::size_t i) const {

@@ -17,7 +17,8 @@ namespace tern::pg::frontend {
 inline constexpr std::int32_t kProtocolVersion = 3 << 16;
 
 /// StartupMessage with name/value parameters (user, database, application_name, options, ...).
-void startup(std::string& out, std::span<const std::pair<std::string_view, std::string_view>> params);
+void startup(std::string& out,
+             std::span<const std::pair<std::string_view, std::string_view>> params);
 /// SSLRequest: asks to switch to TLS before the StartupMessage.
 void ssl_request(std::string& out);
 /// CancelRequest, sent on a fresh connection to cancel the query of backend `pid`.

@@ -11,6 +11,7 @@
 
 #include "tern/protocol/pg/backend.hpp"
 #include "tern/protocol/pg/types.hpp"
+#include "tern/protocol/row_iterator.hpp"
 
 namespace tern::pg {
 
@@ -62,28 +63,7 @@ class Result {
   std::uint64_t rows_affected() const noexcept;
 
   /// Iteration over rows.
-  class Iterator {
-   public:
-    using value_type = Row;
-    using difference_type = std::ptrdiff_t;
-    Iterator() = default;
-    Iterator(const Result* r, std::size_t i) noexcept : r_(r), i_(i) {}
-    Row operator*() const { return r_->row(i_); }
-    Iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    Iterator operator++(int) noexcept {
-      Iterator t = *this;
-      ++i_;
-      return t;
-    }
-    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    const Result* r_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using Iterator = protocol::RowIterator<Result, Row>;
   Iterator begin() const noexcept { return {this, 0}; }
   Iterator end() const noexcept { return {this, size()}; }
 
@@ -100,12 +80,14 @@ class Result {
  private:
   friend class Row;
   std::shared_ptr<const std::vector<backend::Column>> columns_;
-  std::string data_;                  // DataRow bodies back to back
-  std::vector<std::size_t> row_ends_;     // end offset of each row in data_
+  std::string data_;                   // DataRow bodies back to back
+  std::vector<std::size_t> row_ends_;  // end offset of each row in data_
   std::string tag_;
 };
 
-inline std::size_t Row::size() const noexcept { return result_->columns().size(); }
+inline std::size_t Row::size() const noexcept {
+  return result_->columns().size();
+}
 
 template <class T>
 T Row::get(std::size_t i) const {
