@@ -15,7 +15,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
  public:
   /// Compares benchmark `ours` with benchmark `anchor` (function names), under `label`.
   RatioReporter(std::string label, std::string anchor, std::string ours)
-      : label_(std::move(label)), anchor_(std::move(anchor)), ours_(std::move(ours)) {}
+      : ConsoleReporter(OO_Tabular),  // no colours: bench/run greps the table
+        label_(std::move(label)),
+        anchor_(std::move(anchor)),
+        ours_(std::move(ours)) {}
 
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
