@@ -174,6 +174,79 @@ TEST_P(Orm, JoinsFilterOnRelatedTables) {
   EXPECT_EQ(run(Item::select().aio_execute()).size(), 1u);
 }
 
+TEST_P(Orm, ColumnsAggregatesSubqueriesAndUnions) {
+  using tern::orm::exists;
+  namespace fn = tern::orm::fn;
+  const std::int64_t tools = add_category("tools");
+  const std::int64_t food = add_category("food");
+  std::vector<Item> items;
+  for (int i = 1; i <= 6; ++i) {
+    Item it;
+    it.name = "n" + std::to_string(i);
+    it.price = i;
+    it.category_id = i <= 4 ? tools : food;
+    it.added = tern::Date(2024y / January / i);
+    items.push_back(it);
+  }
+  run(Item::insert_many(items).aio_execute());
+
+  const auto pairs = run(Item::select(Item::c.name, Item::c.price)
+                             .where(Item::c.price >= 5.0)
+                             .order_by(Item::c.price)
+                             .aio_tuples<std::string, double>());
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0], std::make_tuple(std::string("n5"), 5.0));
+  EXPECT_EQ(run(Item::select(fn::count()).aio_scalar<std::int64_t>()), 6);
+  EXPECT_EQ(run(Item::select(fn::max(Item::c.price)).aio_scalar<double>()), 6.0);
+  EXPECT_EQ(run(Item::select().where(Item::c.price > 2.0).limit(3).aio_count()), 3);
+  EXPECT_TRUE(run(Item::select().where(Item::c.name == "n1").aio_exists()));
+  EXPECT_FALSE(run(Item::select().where(Item::c.name == "nope").aio_exists()));
+
+  // Items in the categories named "food": IN (subquery), and the same with EXISTS.
+  auto food_ids = Category::select(Category::c.id).where(Category::c.name == "food");
+  EXPECT_EQ(run(Item::select().where(Item::c.category_id.in_(food_ids)).aio_execute()).size(), 2u);
+  auto same_category =
+      Category::select(Category::c.id)
+          .where(Category::c.id == Item::c.category_id && Category::c.name == "tools");
+  EXPECT_EQ(run(Item::select().where(exists(same_category)).aio_execute()).size(), 4u);
+
+  // GROUP BY / HAVING.
+  const auto groups = run(Item::select(Item::c.category_id, fn::count())
+                              .group_by(Item::c.category_id)
+                              .having(fn::count() > 2)
+                              .aio_tuples<std::int64_t, std::int64_t>());
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0], std::make_tuple(tools, std::int64_t{4}));
+
+  // UNION of two selects, then an outer ORDER BY.
+  auto cheap = Item::select(Item::c.name).where(Item::c.price < 2.0);
+  auto dear = Item::select(Item::c.name).where(Item::c.price > 5.0);
+  const auto names = run(cheap.union_(dear).order_by(Item::c.name).aio_tuples<std::string>());
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(std::get<0>(names[0]), "n1");
+  EXPECT_EQ(std::get<0>(names[1]), "n6");
+  EXPECT_THROW(run(Item::select(Item::c.name).aio_execute()), tern::InterfaceError);
+}
+
+TEST_P(Orm, AioModelShortcuts) {
+  const std::int64_t c = add_category("c");
+  Item draft;
+  draft.name = "widget";
+  draft.category_id = c;
+  draft.added = tern::Date(2024y / June / 1);
+  Item created = run(Item::aio_create(draft));
+  EXPECT_GT(created.id, 0);
+  Item got = run(Item::aio_get(Item::c.name == "widget"));
+  EXPECT_EQ(got.id, created.id);
+  got.price = 42;
+  EXPECT_EQ(run(got.aio_save()), 1u);
+  EXPECT_EQ(run(Item::aio_get(Item::c.id == created.id)).price, 42.0);
+  EXPECT_FALSE(run(Item::aio_get_or_none(Item::c.name == "gadget")).has_value());
+  EXPECT_THROW(run(Item::aio_get(Item::c.name == "gadget")), Item::DoesNotExist);
+  EXPECT_EQ(run(got.aio_delete_instance()), 1u);
+  EXPECT_THROW(run(Item::aio_get(Item::c.id == created.id)), tern::DoesNotExist);
+}
+
 TEST_P(Orm, ValuesCannotInjectSql) {
   const std::int64_t c = add_category("x");
   const std::vector<std::string> hostile = {

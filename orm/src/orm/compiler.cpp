@@ -345,7 +345,7 @@ class Writer {
       }
       return;
     }
-    if (!e.table.empty()) {
+    if (!e.table.empty() && !bare_columns_) {
       ident(e.table);
       sql_ += '.';
     }
@@ -711,7 +711,11 @@ class Writer {
     sql_ += q.compound_op;
     sql_ += ' ';
     compound_part(deref(q.rhs));
+    // The ORDER BY of a compound names its result columns: a table qualifier is meaningless
+    // there (an error on both servers), so columns are written bare.
+    bare_columns_ = true;
     order_limit_offset(q);
+    bare_columns_ = false;
   }
 
   void assignments(const std::vector<std::pair<std::string, ExprPtr>>& list) {
@@ -838,6 +842,7 @@ class Writer {
   }
 
   bool pg_;
+  bool bare_columns_ = false;
   Dialect dialect_;
   std::string& sql_;
   Params& params_;

@@ -16,6 +16,13 @@ ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
   return node(std::move(e));
 }
 
+ast::ExprPtr subquery(const ast::Query& query) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kSubquery;
+  e.query = std::make_shared<const ast::Query>(query);
+  return node(std::move(e));
+}
+
 ast::ExprPtr param(Value value) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kParam;

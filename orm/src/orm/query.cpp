@@ -78,6 +78,19 @@ ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const Mod
   co_return last.is_null(0) ? 0 : last.get<std::int64_t>(0);
 }
 
+ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query) {
+  ast::Query inner = query;
+  inner.order_by.clear();  // order does not change a count
+  ast::Query outer;
+  outer.kind = ast::Query::Kind::kSelect;
+  outer.columns = {node(fn::detail_function("COUNT", {}))};
+  outer.from = ast::TableRef{.name = "",
+                             .alias = "_wrapped",
+                             .subquery = std::make_shared<const ast::Query>(std::move(inner))};
+  const ResultSet r = co_await run(db, outer);
+  co_return r.row(0).get<std::int64_t>(0);
+}
+
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query) {
   co_return (co_await run(db, query)).rows_affected();
 }

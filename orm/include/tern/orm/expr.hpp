@@ -48,6 +48,7 @@ namespace detail {
 ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs);
 ast::ExprPtr param(Value value);
 ast::ExprPtr node(ast::Expr e);
+ast::ExprPtr subquery(const ast::Query& query);
 
 /// A C++ value usable where an Expr<V> is expected (convertible to V, and not an expression).
 template <class U, class V>
@@ -79,6 +80,18 @@ class Expr {
   /// x NOT IN (values...).
   Expr<bool> not_in(std::initializer_list<V> values) const { return in_list("NOT_IN", values); }
   Expr<bool> not_in(const std::vector<V>& values) const { return in_list("NOT_IN", values); }
+  /// x IN (subquery): any query builder (it has .ast()).
+  template <class Q>
+  requires requires(const Q& q) { q.ast(); }
+  Expr<bool> in_(const Q& subquery) const {
+    return Expr<bool>(detail::binary("IN", node_, detail::subquery(subquery.ast())));
+  }
+  /// x NOT IN (subquery).
+  template <class Q>
+  requires requires(const Q& q) { q.ast(); }
+  Expr<bool> not_in(const Q& subquery) const {
+    return Expr<bool>(detail::binary("NOT_IN", node_, detail::subquery(subquery.ast())));
+  }
   /// x IS NULL.
   Expr<bool> is_null() const { return null_test(false); }
   /// x IS NOT NULL.

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -40,6 +42,8 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
 /// Runs an INSERT and returns the generated key (PG: RETURNING; MySQL: LAST_INSERT_ID), 0 when
 /// nothing was inserted.
 ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta);
+/// SELECT COUNT(*) FROM (query) AS _wrapped.
+ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query);
 /// Runs a statement and returns the rows it affected.
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
 }  // namespace detail
@@ -50,6 +54,12 @@ class Select {
  public:
   /// Every field of M, from M's table.
   Select() : q_(detail::select_all(M::tern_meta())) {}
+  /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
+  /// aio_tuples<...>() or aio_scalar<T>().
+  explicit Select(std::vector<ast::ExprPtr> columns) : Select() {
+    q_.columns = std::move(columns);
+    models_ = false;
+  }
 
   /// WHERE (several calls AND together).
   Select& where(const Expr<bool>& condition) {
@@ -108,17 +118,83 @@ class Select {
     return *this;
   }
 
-  /// Runs the query and returns the models.
+  /// UNION with another select of the same shape (ORDER BY / LIMIT set afterwards apply to
+  /// the whole).
+  Select& union_(const Select& other) { return compound("UNION", other); }
+  /// UNION ALL.
+  Select& union_all(const Select& other) { return compound("UNION ALL", other); }
+  /// INTERSECT.
+  Select& intersect(const Select& other) { return compound("INTERSECT", other); }
+  /// EXCEPT.
+  Select& except_(const Select& other) { return compound("EXCEPT", other); }
+
+  /// Runs the query and returns the models (a select of every field).
   ring::Task<std::vector<M>> aio_execute() const {
+    require_models();
     const ResultSet rows = co_await detail::run(M::tern_database(), q_);
     co_return hydrate(rows);
   }
   /// The same, synchronously (needs allow_sync).
-  std::vector<M> execute() const { return hydrate(detail::run_sync(M::tern_database(), q_)); }
+  std::vector<M> execute() const {
+    require_models();
+    return hydrate(detail::run_sync(M::tern_database(), q_));
+  }
+  /// Runs the query and returns its rows as they are (by index or column name).
+  ring::Task<ResultSet> aio_rows() const { co_return co_await detail::run(M::tern_database(), q_); }
+  /// Runs the query and returns each row as a tuple of the given types.
+  template <class... T>
+  ring::Task<std::vector<std::tuple<T...>>> aio_tuples() const {
+    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
+    std::vector<std::tuple<T...>> out;
+    out.reserve(rows.size());
+    for (const Row row : rows)
+      out.push_back(as_tuple<T...>(row, std::index_sequence_for<T...>{}));
+    co_return out;
+  }
+  /// The first column of the first row (nullopt when there is no row or it is NULL), e.g.
+  /// `co_await Item::select(fn::max(Item::c.price)).aio_scalar<double>()`.
+  template <class T>
+  ring::Task<std::optional<T>> aio_scalar() const {
+    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
+    if (rows.empty()) co_return std::nullopt;
+    co_return rows.row(0).get<std::optional<T>>(0);
+  }
+  /// COUNT of the rows the query returns (LIMIT respected).
+  ring::Task<std::int64_t> aio_count() const {
+    co_return co_await detail::count_rows(M::tern_database(), q_);
+  }
+  /// True when the query returns a row.
+  ring::Task<bool> aio_exists() const {
+    ast::Query probe = q_;
+    probe.limit = 1;
+    probe.order_by.clear();
+    const ResultSet rows = co_await detail::run(M::tern_database(), probe);
+    co_return !rows.empty();
+  }
   /// The query's AST (for composing and for tests).
   const ast::Query& ast() const noexcept { return q_; }
 
  private:
+  template <class... T, std::size_t... I>
+  static std::tuple<T...> as_tuple(const Row& row, std::index_sequence<I...>) {
+    return std::tuple<T...>(row.get<T>(I)...);
+  }
+  void require_models() const {
+    if (!models_) {
+      throw InterfaceError(
+          "a select of chosen columns has no models: use aio_rows(), "
+          "aio_tuples<...>() or aio_scalar<T>()");
+    }
+  }
+  Select& compound(const char* op, const Select& other) {
+    ast::Query whole;
+    whole.kind = ast::Query::Kind::kCompound;
+    whole.compound_op = op;
+    whole.lhs = std::make_shared<const ast::Query>(std::move(q_));
+    whole.rhs = std::make_shared<const ast::Query>(other.q_);
+    q_ = std::move(whole);
+    return *this;
+  }
   static std::vector<M> hydrate(const ResultSet& rows) {
     const ModelMeta& meta = M::tern_meta();
     std::vector<M> out;
@@ -132,7 +208,20 @@ class Select {
   }
 
   ast::Query q_;
+  bool models_ = true;
 };
+
+/// EXISTS (query).
+template <class Q>
+requires requires(const Q& q) {
+  q.ast();
+}
+Expr<bool> exists(const Q& query) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kExists;
+  e.query = std::make_shared<const ast::Query>(query.ast());
+  return Expr<bool>(detail::node(std::move(e)));
+}
 
 /// INSERT of model instances.
 template <class M>
