@@ -228,6 +228,54 @@ TEST_P(Orm, ColumnsAggregatesSubqueriesAndUnions) {
   EXPECT_THROW(run(Item::select(Item::c.name).aio_execute()), tern::InterfaceError);
 }
 
+TEST_P(Orm, UpsertCaseCastAndInsertFromSelect) {
+  using tern::orm::Case;
+  using tern::orm::cast;
+  Category tools;
+  tools.name = "tools";
+  run(Category::insert(tools).aio_execute());
+  // Inserting the same unique name again updates instead (the id stays).
+  Category again;
+  again.name = "tools";
+  run(Category::insert(again)
+          .on_conflict_target(Category::c.name)
+          .on_conflict_update(Category::c.name)
+          .aio_execute());
+  EXPECT_EQ(run(Category::select(tern::orm::fn::count()).aio_scalar<std::int64_t>()), 1);
+  EXPECT_EQ(run(Category::insert(again).on_conflict_ignore().aio_execute()), 0);
+
+  const std::int64_t c = run(Category::aio_get(Category::c.name == "tools")).id;
+  std::vector<Item> items;
+  for (int i = 1; i <= 3; ++i) {
+    Item it;
+    it.name = "p" + std::to_string(i);
+    it.price = i * 10 + 0.5;
+    it.category_id = c;
+    it.added = tern::Date(2024y / January / i);
+    items.push_back(it);
+  }
+  run(Item::insert_many(items).aio_execute());
+  const auto labels =
+      run(Item::select(Item::c.name,
+                       Case<std::string>().when(Item::c.price > 20.0, "dear").else_("cheap"),
+                       cast<std::int64_t>(Item::c.price, "INTEGER"))
+              .order_by(Item::c.name)
+              .aio_tuples<std::string, std::string, std::int64_t>());
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(std::get<1>(labels[0]), "cheap");
+  EXPECT_EQ(std::get<1>(labels[2]), "dear");
+  EXPECT_EQ(std::get<2>(labels[0]), 10);  // 10.5 cast to an integer rounds on both servers
+  // INSERT ... SELECT: copy the cheap items under new names.
+  const auto copies =
+      run(Item::insert_from(Item::select(tern::orm::fn::upper(Item::c.name), Item::c.price,
+                                         Item::c.category_id, Item::c.added)
+                                .where(Item::c.price < 20.0),
+                            Item::c.name, Item::c.price, Item::c.category_id, Item::c.added)
+              .aio_execute());
+  EXPECT_EQ(copies, 1u);
+  EXPECT_TRUE(run(Item::select().where(Item::c.name == "P1").aio_exists()));
+}
+
 TEST_P(Orm, AioModelShortcuts) {
   const std::int64_t c = add_category("c");
   Item draft;

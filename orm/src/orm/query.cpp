@@ -15,6 +15,14 @@ ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
   return node(std::move(e));
 }
 
+ast::ExprPtr excluded(const std::string& column) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kColumn;
+  e.table = "EXCLUDED";
+  e.name = column;
+  return node(std::move(e));
+}
+
 ast::Query select_all(const ModelMeta& meta) {
   ast::Query q;
   q.kind = ast::Query::Kind::kSelect;

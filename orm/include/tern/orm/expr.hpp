@@ -232,6 +232,51 @@ Expr<V> value(const V& v) {
   return Expr<V>(detail::param(Value(v)));
 }
 
+/// CAST(x AS sql_type) as an expression of C++ type R: `cast<std::int64_t>(c.price, "BIGINT")`.
+/// `sql_type` is a portable type name (INTEGER, BIGINT, TEXT, NUMERIC, DOUBLE PRECISION,
+/// DATE, TIMESTAMP...), checked and mapped per dialect by the compiler.
+template <class R, class V>
+Expr<R> cast(const Expr<V>& x, std::string sql_type) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kCast;
+  e.name = std::move(sql_type);
+  e.args = {x.node()};
+  return Expr<R>(detail::node(std::move(e)));
+}
+
+/// CASE WHEN condition THEN value ... ELSE value END, of C++ type V:
+/// `Case<std::string>().when(c.price > 10, "dear").else_("cheap")`.
+template <class V>
+class Case {
+ public:
+  /// WHEN condition THEN value.
+  template <detail::ValueFor<V> U>
+  Case& when(const Expr<bool>& condition, const U& value) {
+    node_.args.push_back(condition.node());
+    node_.args.push_back(detail::to_param<V>(value));
+    return *this;
+  }
+  /// WHEN condition THEN expression.
+  Case& when(const Expr<bool>& condition, const Expr<V>& value) {
+    node_.args.push_back(condition.node());
+    node_.args.push_back(value.node());
+    return *this;
+  }
+  /// ELSE value, ending the CASE.
+  template <detail::ValueFor<V> U>
+  Expr<V> else_(const U& value) const {
+    ast::Expr e = node_;
+    e.args.push_back(detail::to_param<V>(value));
+    e.has_else = true;
+    return Expr<V>(detail::node(std::move(e)));
+  }
+  /// The CASE without ELSE (NULL when nothing matches).
+  Expr<V> end() const { return Expr<V>(detail::node(node_)); }
+
+ private:
+  ast::Expr node_{.kind = ast::Expr::Kind::kCase};
+};
+
 /// SQL functions.
 namespace fn {
 /// A function call node (for the templates below).

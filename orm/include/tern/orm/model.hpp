@@ -216,6 +216,10 @@ struct AioModel {
   static auto insert_many(const std::vector<Type>& o) {                                          \
     return tern_api::insert_many(o);                                                             \
   }                                                                                              \
+  template <class Source, class... V>                                                            \
+  static auto insert_from(const Source& source, const ::tern::orm::Expr<V>&... columns) {        \
+    return ::tern::orm::InsertFrom<Type>(source, columns...);                                    \
+  }                                                                                              \
   static auto update() {                                                                         \
     return tern_api::update();                                                                   \
   }                                                                                              \

@@ -42,6 +42,8 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
 /// Runs an INSERT and returns the generated key (PG: RETURNING; MySQL: LAST_INSERT_ID), 0 when
 /// nothing was inserted.
 ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta);
+/// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
+ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
 ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query);
 /// Runs a statement and returns the rows it affected.
@@ -234,6 +236,24 @@ class Insert {
     conflict_ = ast::OnConflict{};
     return *this;
   }
+  /// The unique columns a conflict is about (PostgreSQL needs them for an update; MySQL uses
+  /// every unique key anyway).
+  template <class... V>
+  Insert& on_conflict_target(const Expr<V>&... columns) {
+    if (!conflict_) conflict_ = ast::OnConflict{};
+    (conflict_->target.push_back(columns.node()->name), ...);
+    return *this;
+  }
+  /// On a conflict, update these columns with the values this insert brought (PG: DO UPDATE
+  /// SET c = EXCLUDED.c; MySQL: ON DUPLICATE KEY UPDATE c = VALUES(c)).
+  template <class... V>
+  Insert& on_conflict_update(const Expr<V>&... columns) {
+    if (!conflict_) conflict_ = ast::OnConflict{};
+    conflict_->action = ast::OnConflict::Action::kUpdate;
+    (conflict_->updates.emplace_back(columns.node()->name, detail::excluded(columns.node()->name)),
+     ...);
+    return *this;
+  }
   /// Runs it: the generated key of the (last) row, 0 when a conflict was ignored.
   ring::Task<std::int64_t> aio_execute() const {
     AioDatabase& db = M::tern_database();
@@ -251,6 +271,27 @@ class Insert {
   }
   std::vector<const M*> objects_;
   std::optional<ast::OnConflict> conflict_;
+};
+
+/// INSERT INTO M's table (columns) SELECT ...
+template <class M>
+class InsertFrom {
+ public:
+  /// Inserts the rows of `source` into `columns` (in the select's column order).
+  template <class Source, class... V>
+  InsertFrom(const Source& source, const Expr<V>&... columns) {
+    q_.kind = ast::Query::Kind::kInsert;
+    q_.table = M::tern_meta().table;
+    q_.source = std::make_shared<const ast::Query>(source.ast());
+    (q_.insert_columns.push_back(columns.node()->name), ...);
+  }
+  /// Runs it: rows inserted.
+  ring::Task<std::uint64_t> aio_execute() const {
+    co_return co_await detail::run_count(M::tern_database(), q_);
+  }
+
+ private:
+  ast::Query q_;
 };
 
 /// UPDATE of model M's table.
