@@ -169,6 +169,16 @@ TEST_P(Orm, JoinsFilterOnRelatedTables) {
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].name, "hammer");
   EXPECT_EQ(found[1].name, "saw");
+  // The joined model comes back with each row.
+  const auto pairs = run(Item::select()
+                             .join<Category>(Item::c.category_id == Category::c.id)
+                             .order_by(Item::c.name)
+                             .aio_models<Category>());
+  ASSERT_EQ(pairs.size(), 3u);
+  EXPECT_EQ(std::get<0>(pairs[0]).name, "apple");
+  EXPECT_EQ(std::get<1>(pairs[0]).name, "food");
+  EXPECT_EQ(std::get<1>(pairs[0]).id, food);
+  EXPECT_EQ(std::get<1>(pairs[1]).name, "tools");
   // ON DELETE CASCADE from the foreign key.
   run(Category::delete_().where(Category::c.id == tools).aio_execute());
   EXPECT_EQ(run(Item::select().aio_execute()).size(), 1u);

@@ -23,6 +23,11 @@ ast::ExprPtr excluded(const std::string& column) {
   return node(std::move(e));
 }
 
+void append_columns(ast::Query& query, const ModelMeta& meta) {
+  for (const FieldMeta& f : meta.fields)
+    query.columns.push_back(column_of(meta, f));
+}
+
 ast::Query select_all(const ModelMeta& meta) {
   ast::Query q;
   q.kind = ast::Query::Kind::kSelect;

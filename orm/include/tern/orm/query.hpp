@@ -34,6 +34,8 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// SELECT of every field of a model.
 ast::Query select_all(const ModelMeta& meta);
+/// Appends every field of `meta`'s model to the select list of `query`.
+void append_columns(ast::Query& query, const ModelMeta& meta);
 /// AND of `current` (may be null) and `more`.
 ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more);
 /// INSERT of `count` objects read through `get_object(i)`; returns the query.
@@ -141,6 +143,24 @@ class Select {
     require_models();
     return hydrate(detail::run_sync(M::tern_database(), q_));
   }
+  /// Runs the query with every field of M and of each joined model `Others` selected, and
+  /// returns each row as the models it holds: `.join<Category>(on).aio_models<Category>()`
+  /// gives std::tuple<Item, Category> per row (peewee attaches joined objects instead).
+  template <class... Others>
+  ring::Task<std::vector<std::tuple<M, Others...>>> aio_models() const {
+    require_models();
+    ast::Query q = q_;
+    (detail::append_columns(q, Others::tern_meta()), ...);
+    const ResultSet rows = co_await detail::run(M::tern_database(), q);
+    std::vector<std::tuple<M, Others...>> out;
+    out.reserve(rows.size());
+    for (const Row row : rows) {
+      std::tuple<M, Others...>& t = out.emplace_back();
+      std::size_t at = 0;
+      std::apply([&](auto&... models) { (fill(models, row, at), ...); }, t);
+    }
+    co_return out;
+  }
   /// Runs the query and returns its rows as they are (by index or column name).
   ring::Task<ResultSet> aio_rows() const { co_return co_await detail::run(M::tern_database(), q_); }
   /// Runs the query and returns each row as a tuple of the given types.
@@ -196,6 +216,12 @@ class Select {
     whole.rhs = std::make_shared<const ast::Query>(other.q_);
     q_ = std::move(whole);
     return *this;
+  }
+  // Reads the next fields of `row`, from column `at` on, into `model`.
+  template <class Model>
+  static void fill(Model& model, const Row& row, std::size_t& at) {
+    for (const FieldMeta& f : Model::tern_meta().fields)
+      f.set(&model, row, at++);
   }
   static std::vector<M> hydrate(const ResultSet& rows) {
     const ModelMeta& meta = M::tern_meta();
