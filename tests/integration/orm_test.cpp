@@ -44,6 +44,18 @@ struct Item {
              (added, tern::DateField{}), (active, tern::BooleanField{.default_value = true}));
 };
 
+struct Token {
+  std::int64_t id{};
+  tern::Uuid value{};
+  std::optional<tern::Uuid> parent{};
+  // clang-format off
+  TERN_MODEL(Token, db,
+    (id,     tern::AutoField{}),
+    (value,  tern::UUIDField{.unique = true}),
+    (parent, tern::UUIDField{}));
+  // clang-format on
+};
+
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
@@ -284,6 +296,22 @@ TEST_P(Orm, UpsertCaseCastAndInsertFromSelect) {
               .aio_execute());
   EXPECT_EQ(copies, 1u);
   EXPECT_TRUE(run(Item::select().where(Item::c.name == "P1").aio_exists()));
+}
+
+TEST_P(Orm, UuidFields) {
+  run(Token::aio_drop_table());
+  run(Token::aio_create_table());
+  const tern::Uuid a = tern::Uuid::parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+  const tern::Uuid b = tern::Uuid::parse("00000000-0000-0000-0000-0000000000ff");
+  Token t{.value = a, .parent = b};
+  const std::int64_t id = run(Token::insert(t).aio_execute());
+  Token u{.value = b};
+  run(Token::insert(u).aio_execute());
+  const Token back = run(Token::aio_get(Token::c.value == a));
+  EXPECT_EQ(back.id, id);
+  EXPECT_EQ(back.parent, std::optional<tern::Uuid>(b));
+  EXPECT_FALSE(run(Token::aio_get(Token::c.value == b)).parent.has_value());
+  run(Token::aio_drop_table());
 }
 
 TEST_P(Orm, AioModelShortcuts) {

@@ -19,6 +19,8 @@ void bind(const Value& value, mysql::Params& out) {
           out.add(std::string_view(v));
         } else if constexpr (std::is_same_v<V, Decimal>) {
           out.add(mysql::Decimal{v.value});
+        } else if constexpr (std::is_same_v<V, Uuid>) {
+          out.add(std::string_view(v.to_string()));  // CHAR(36)
         } else if constexpr (std::is_same_v<V, Instant>) {
           out.add(mysql::DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
         } else {

@@ -154,6 +154,8 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           out += '\'';
           append_time(out, v);
           out += '\'';
+        } else if constexpr (std::is_same_v<T, Uuid>) {
+          append_string(out, v.to_string(), dialect);  // its canonical text: both accept it
         } else {
           static_assert(std::is_same_v<T, Instant>);
           // PG: an explicit UTC offset, so the session TimeZone cannot shift it. MySQL DATETIME

@@ -66,6 +66,8 @@ class Row {
         return Decimal{m.get<mysql::Decimal>(i).value};
       } else if constexpr (std::is_same_v<T, Instant>) {
         return Instant(m.get<mysql::DateTime>(i).time_since_epoch());
+      } else if constexpr (std::is_same_v<T, Uuid>) {
+        return Uuid::parse(m.get<std::string>(i));
       } else if constexpr (mysql::MysqlValue<T>) {
         return m.get<T>(i);
       } else {

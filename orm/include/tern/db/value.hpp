@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include "tern/protocol/pg/types.hpp"
+
 namespace tern {
 
 /// An exact decimal number as text ("-12.3400"): PostgreSQL numeric, MySQL DECIMAL.
@@ -30,13 +32,15 @@ using DateTime = std::chrono::local_time<std::chrono::microseconds>;
 using TimeOfDay = std::chrono::microseconds;
 /// timestamptz: an instant (sent to MySQL as its UTC date-time).
 using Instant = std::chrono::sys_time<std::chrono::microseconds>;
+/// uuid (PostgreSQL uuid; MySQL CHAR(36) text): `Uuid::parse("a0eebc99-...")`, `to_string()`.
+using Uuid = pg::Uuid;
 
 /// One parameter value. Converts implicitly from the C++ types above, integers, floating
 /// point, strings, and std::optional of them (empty = NULL).
 class Value {
  public:
   using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString,
-                               Decimal, Date, DateTime, TimeOfDay, Instant>;
+                               Decimal, Date, DateTime, TimeOfDay, Instant, Uuid>;
 
   /// NULL.
   Value() noexcept = default;
@@ -75,6 +79,8 @@ class Value {
   Value(TimeOfDay t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
   /// Instant.
   Value(Instant t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
+  /// UUID.
+  Value(const Uuid& u) noexcept : v_(u) {}  // NOLINT(google-explicit-constructor)
   /// An optional value: NULL when empty.
   template <class T>
   Value(const std::optional<T>& o) {  // NOLINT(google-explicit-constructor)

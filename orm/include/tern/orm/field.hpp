@@ -107,6 +107,11 @@ struct TimestampField {
   static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kTimestampTz;
   TERN_FIELD_OPTIONS
 };
+/// UUID (PostgreSQL uuid, MySQL CHAR(36); tern::Uuid members).
+struct UUIDField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kUuid;
+  TERN_FIELD_OPTIONS
+};
 /// A reference to another model's primary key (a member holding the key; the column takes the
 /// key's type).
 template <class Target>
