@@ -37,6 +37,8 @@ struct Item {
   std::int64_t category_id{};
   tern::Date added{};
   bool active = true;
+  static inline const std::vector<tern::Index> indexes = {
+      {.columns = {"name", "category_id"}, .unique = true}};
   TERN_MODEL(Item, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 100, .index = true}),
              (price, tern::DoubleField{.default_value = 0.0}), (note, tern::TextField{}),
@@ -181,6 +183,16 @@ TEST_P(Orm, JoinsFilterOnRelatedTables) {
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].name, "hammer");
   EXPECT_EQ(found[1].name, "saw");
+  // The same join found from the foreign key.
+  EXPECT_EQ(
+      run(Item::select().join<Category>().where(Category::c.name == "tools").aio_execute()).size(),
+      2u);
+  // The two-column unique index holds.
+  Item twin;
+  twin.name = "saw";
+  twin.category_id = tools;
+  twin.added = tern::Date(2024y / January / 2);
+  EXPECT_THROW(run(Item::insert(twin).aio_execute()), tern::IntegrityError);
   // The joined model comes back with each row.
   const auto pairs = run(Item::select()
                              .join<Category>(Item::c.category_id == Category::c.id)
@@ -287,15 +299,17 @@ TEST_P(Orm, UpsertCaseCastAndInsertFromSelect) {
   EXPECT_EQ(std::get<1>(labels[0]), "cheap");
   EXPECT_EQ(std::get<1>(labels[2]), "dear");
   EXPECT_EQ(std::get<2>(labels[0]), 10);  // 10.5 cast to an integer rounds on both servers
-  // INSERT ... SELECT: copy the cheap items under new names.
+  // INSERT ... SELECT: copy the cheap items into another category.
+  const std::int64_t other = add_category("other");
   const auto copies =
-      run(Item::insert_from(Item::select(tern::orm::fn::upper(Item::c.name), Item::c.price,
-                                         Item::c.category_id, Item::c.added)
-                                .where(Item::c.price < 20.0),
-                            Item::c.name, Item::c.price, Item::c.category_id, Item::c.added)
+      run(Item::insert_from(
+              Item::select(Item::c.name, Item::c.price, tern::orm::value(other), Item::c.added)
+                  .where(Item::c.price < 20.0),
+              Item::c.name, Item::c.price, Item::c.category_id, Item::c.added)
               .aio_execute());
   EXPECT_EQ(copies, 1u);
-  EXPECT_TRUE(run(Item::select().where(Item::c.name == "P1").aio_exists()));
+  EXPECT_TRUE(
+      run(Item::select().where(Item::c.name == "p1" && Item::c.category_id == other).aio_exists()));
 }
 
 TEST_P(Orm, UuidFields) {

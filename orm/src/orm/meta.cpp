@@ -25,10 +25,11 @@ std::string snake_case(std::string_view name) {
 }
 
 ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
-                     std::initializer_list<FieldMeta> field_list)
+                     std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra)
     : name(std::move(class_name)),
       table(table_name.empty() ? snake_case(name) : std::string(table_name)),
-      fields(field_list) {
+      fields(field_list),
+      indexes(std::move(extra)) {
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].column.primary_key) {
       if (primary_key != kNoPrimaryKey) {
@@ -60,6 +61,8 @@ ast::TableDef ModelMeta::table_def() const {
       t.indexes.push_back({.name = table + "_" + f.column.name, .columns = {f.column.name}});
     }
   }
+  for (const ast::IndexDef& index : indexes)
+    t.indexes.push_back(index);
   return t;
 }
 

@@ -4,6 +4,7 @@
 
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
+#include "tern/protocol/errors.hpp"
 
 namespace tern::orm::detail {
 
@@ -21,6 +22,27 @@ ast::ExprPtr excluded(const std::string& column) {
   e.table = "EXCLUDED";
   e.name = column;
   return node(std::move(e));
+}
+
+ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b) {
+  ast::ExprPtr found;
+  int matches = 0;
+  const auto scan = [&](const ModelMeta& from, const ModelMeta& to) {
+    for (const FieldMeta& f : from.fields) {
+      if (f.column.references_table != to.table) continue;
+      const FieldMeta* key = to.field(f.column.references_column);
+      if (key == nullptr) continue;
+      found = binary("=", column_of(from, f), column_of(to, *key));
+      ++matches;
+    }
+  };
+  scan(a, b);
+  if (&a != &b) scan(b, a);
+  if (matches != 1) {
+    throw InterfaceError("cannot join " + a.name + " and " + b.name + " implicitly: " +
+                         std::to_string(matches) + " foreign keys link them (give the ON)");
+  }
+  return found;
 }
 
 void append_columns(ast::Query& query, const ModelMeta& meta) {

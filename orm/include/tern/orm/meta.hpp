@@ -21,9 +21,12 @@ struct ModelMeta {
   std::vector<FieldMeta> fields;
   std::size_t primary_key = kNoPrimaryKey;
 
-  /// From the class name (or an explicit table name) and the fields.
+  /// Indexes over several columns (declared by the model).
+  std::vector<ast::IndexDef> indexes;
+
+  /// From the class name (or an explicit table name), the fields and extra indexes.
   ModelMeta(std::string class_name, std::string_view table_name,
-            std::initializer_list<FieldMeta> field_list);
+            std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra = {});
   /// The primary key field; throws InterfaceError when the model has none.
   const FieldMeta& pk() const;
   /// The field whose column is `column`, or nullptr.

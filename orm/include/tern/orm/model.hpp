@@ -33,6 +33,11 @@
 
 namespace tern {
 
+/// An index over several columns, declared in a model:
+/// `static inline const std::vector<tern::Index> indexes = {{.columns = {"a", "b"}, .unique =
+/// true}};`
+using Index = orm::ast::IndexDef;
+
 /// A typed column of model M holding a T (std::optional<T> for nullable columns): an
 /// expression usable in queries, e.g. `PageBlock::c.key == "title"`.
 template <class M, class T>
@@ -55,6 +60,16 @@ requires requires(P& p) {
 }
 AioDatabase& as_database(P& p) {
   return *p;
+}
+/// The multi-column indexes a model declares
+/// (`static inline const std::vector<tern::Index> indexes = {{.columns = {"a", "b"}}};`).
+template <class M>
+std::vector<ast::IndexDef> declared_indexes() {
+  if constexpr (requires { M::indexes; }) {
+    return std::vector<ast::IndexDef>(M::indexes.begin(), M::indexes.end());
+  } else {
+    return {};
+  }
 }
 /// The table name a model declares, or "" for the default.
 template <class M>
@@ -200,71 +215,72 @@ struct AioModel {
 
 /// Declares a model's columns: TERN_MODEL(Type, database, (member, FieldSpec{...}), ...).
 /// Generates `Type::c` (the typed columns), `Type::tern_meta()` and `Type::tern_database()`.
-#define TERN_MODEL(Type, database, ...)                                                          \
-  using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                            \
-  using tern_api = ::tern::AioModel<Type>;                                                       \
-  static auto select() {                                                                         \
-    return tern_api::select();                                                                   \
-  }                                                                                              \
-  template <class... V>                                                                          \
-  requires(sizeof...(V) > 0) static auto select(const ::tern::orm::Expr<V>&... columns) {        \
-    return ::tern::orm::Select<Type>(std::vector<::tern::orm::ast::ExprPtr>{columns.node()...}); \
-  }                                                                                              \
-  static auto insert(const Type& o) {                                                            \
-    return tern_api::insert(o);                                                                  \
-  }                                                                                              \
-  static auto insert_many(const std::vector<Type>& o) {                                          \
-    return tern_api::insert_many(o);                                                             \
-  }                                                                                              \
-  template <class Source, class... V>                                                            \
-  static auto insert_from(const Source& source, const ::tern::orm::Expr<V>&... columns) {        \
-    return ::tern::orm::InsertFrom<Type>(source, columns...);                                    \
-  }                                                                                              \
-  static auto update() {                                                                         \
-    return tern_api::update();                                                                   \
-  }                                                                                              \
-  static auto delete_() {                                                                        \
-    return tern_api::delete_();                                                                  \
-  }                                                                                              \
-  static auto aio_get(const ::tern::orm::Expr<bool>& e) {                                        \
-    return tern_api::aio_get(e);                                                                 \
-  }                                                                                              \
-  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                                \
-    return tern_api::aio_get_or_none(e);                                                         \
-  }                                                                                              \
-  static auto aio_create(Type o) {                                                               \
-    return tern_api::aio_create(std::move(o));                                                   \
-  }                                                                                              \
-  static auto aio_create_table(bool safe = true) {                                               \
-    return tern_api::aio_create_table(safe);                                                     \
-  }                                                                                              \
-  static auto aio_drop_table(bool safe = true) {                                                 \
-    return tern_api::aio_drop_table(safe);                                                       \
-  }                                                                                              \
-  static void create_table(bool safe = true) {                                                   \
-    tern_api::create_table(safe);                                                                \
-  }                                                                                              \
-  static void drop_table(bool safe = true) {                                                     \
-    tern_api::drop_table(safe);                                                                  \
-  }                                                                                              \
-  auto aio_save(bool force_insert = false) {                                                     \
-    return tern_api::aio_save(*this, force_insert);                                              \
-  }                                                                                              \
-  auto aio_delete_instance() const {                                                             \
-    return tern_api::aio_delete_instance(*this);                                                 \
-  }                                                                                              \
-  struct Columns {                                                                               \
-    std::size_t tern_next_ = 0;                                                                  \
-    TERN_FOR_EACH(TERN_MODEL_COLUMN, Type, __VA_ARGS__)                                          \
-    Columns() : tern_next_(0) TERN_FOR_EACH(TERN_MODEL_COLUMN_INIT, Type, __VA_ARGS__) {}        \
-  };                                                                                             \
-  static inline const Columns c{};                                                               \
-  static ::tern::AioDatabase& tern_database() {                                                  \
-    return ::tern::orm::detail::as_database(database);                                           \
-  }                                                                                              \
-  static const ::tern::orm::ModelMeta& tern_meta() {                                             \
-    static const ::tern::orm::ModelMeta meta(                                                    \
-        #Type, ::tern::orm::detail::declared_table_name<Type>(),                                 \
-        {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)});                                   \
-    return meta;                                                                                 \
+#define TERN_MODEL(Type, database, ...)                                                            \
+  using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                              \
+  using tern_api = ::tern::AioModel<Type>;                                                         \
+  static auto select() {                                                                           \
+    return tern_api::select();                                                                     \
+  }                                                                                                \
+  template <class... V>                                                                            \
+  requires(sizeof...(V) > 0) static auto select(const ::tern::orm::Expr<V>&... columns) {          \
+    return ::tern::orm::Select<Type>(std::vector<::tern::orm::ast::ExprPtr>{columns.node()...});   \
+  }                                                                                                \
+  static auto insert(const Type& o) {                                                              \
+    return tern_api::insert(o);                                                                    \
+  }                                                                                                \
+  static auto insert_many(const std::vector<Type>& o) {                                            \
+    return tern_api::insert_many(o);                                                               \
+  }                                                                                                \
+  template <class Source, class... V>                                                              \
+  static auto insert_from(const Source& source, const ::tern::orm::Expr<V>&... columns) {          \
+    return ::tern::orm::InsertFrom<Type>(source, columns...);                                      \
+  }                                                                                                \
+  static auto update() {                                                                           \
+    return tern_api::update();                                                                     \
+  }                                                                                                \
+  static auto delete_() {                                                                          \
+    return tern_api::delete_();                                                                    \
+  }                                                                                                \
+  static auto aio_get(const ::tern::orm::Expr<bool>& e) {                                          \
+    return tern_api::aio_get(e);                                                                   \
+  }                                                                                                \
+  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                                  \
+    return tern_api::aio_get_or_none(e);                                                           \
+  }                                                                                                \
+  static auto aio_create(Type o) {                                                                 \
+    return tern_api::aio_create(std::move(o));                                                     \
+  }                                                                                                \
+  static auto aio_create_table(bool safe = true) {                                                 \
+    return tern_api::aio_create_table(safe);                                                       \
+  }                                                                                                \
+  static auto aio_drop_table(bool safe = true) {                                                   \
+    return tern_api::aio_drop_table(safe);                                                         \
+  }                                                                                                \
+  static void create_table(bool safe = true) {                                                     \
+    tern_api::create_table(safe);                                                                  \
+  }                                                                                                \
+  static void drop_table(bool safe = true) {                                                       \
+    tern_api::drop_table(safe);                                                                    \
+  }                                                                                                \
+  auto aio_save(bool force_insert = false) {                                                       \
+    return tern_api::aio_save(*this, force_insert);                                                \
+  }                                                                                                \
+  auto aio_delete_instance() const {                                                               \
+    return tern_api::aio_delete_instance(*this);                                                   \
+  }                                                                                                \
+  struct Columns {                                                                                 \
+    std::size_t tern_next_ = 0;                                                                    \
+    TERN_FOR_EACH(TERN_MODEL_COLUMN, Type, __VA_ARGS__)                                            \
+    Columns() : tern_next_(0) TERN_FOR_EACH(TERN_MODEL_COLUMN_INIT, Type, __VA_ARGS__) {}          \
+  };                                                                                               \
+  static inline const Columns c{};                                                                 \
+  static ::tern::AioDatabase& tern_database() {                                                    \
+    return ::tern::orm::detail::as_database(database);                                             \
+  }                                                                                                \
+  static const ::tern::orm::ModelMeta& tern_meta() {                                               \
+    static const ::tern::orm::ModelMeta meta(#Type,                                                \
+                                             ::tern::orm::detail::declared_table_name<Type>(),     \
+                                             {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)}, \
+                                             ::tern::orm::detail::declared_indexes<Type>());       \
+    return meta;                                                                                   \
   }

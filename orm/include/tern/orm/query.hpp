@@ -34,6 +34,8 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// SELECT of every field of a model.
 ast::Query select_all(const ModelMeta& meta);
+/// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
+ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b);
 /// Appends every field of `meta`'s model to the select list of `query`.
 void append_columns(ast::Query& query, const ModelMeta& meta);
 /// AND of `current` (may be null) and `more`.
@@ -75,6 +77,15 @@ class Select {
   Select& join(const Expr<bool>& on, JoinType type = JoinType::kInner) {
     q_.joins.push_back(
         {.type = type, .table = {.name = Other::tern_meta().table}, .on = on.node()});
+    return *this;
+  }
+  /// JOIN Other ON the foreign key between M and Other (either way round); throws
+  /// InterfaceError when there is none or more than one.
+  template <class Other>
+  Select& join(JoinType type = JoinType::kInner) {
+    q_.joins.push_back({.type = type,
+                        .table = {.name = Other::tern_meta().table},
+                        .on = detail::foreign_key_condition(M::tern_meta(), Other::tern_meta())});
     return *this;
   }
   /// ORDER BY (plain expressions or .asc()/.desc()).
