@@ -252,6 +252,18 @@ TEST_P(Orm, ColumnsAggregatesSubqueriesAndUnions) {
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_EQ(groups[0], std::make_tuple(tools, std::int64_t{4}));
 
+  // A window function: rank within each category by price.
+  using tern::orm::Window;
+  const auto ranked =
+      run(Item::select(
+              Item::c.name,
+              fn::call<std::int64_t>("ROW_NUMBER")
+                  .over(Window().partition_by(Item::c.category_id).order_by(Item::c.price.desc())))
+              .order_by(Item::c.name)
+              .aio_tuples<std::string, std::int64_t>());
+  ASSERT_EQ(ranked.size(), 6u);
+  EXPECT_EQ(ranked[0], std::make_tuple(std::string("n1"), std::int64_t{4}));  // cheapest tool
+  EXPECT_EQ(ranked[5], std::make_tuple(std::string("n6"), std::int64_t{1}));  // dearest food
   // UNION of two selects, then an outer ORDER BY.
   auto cheap = Item::select(Item::c.name).where(Item::c.price < 2.0);
   auto dear = Item::select(Item::c.name).where(Item::c.price > 5.0);

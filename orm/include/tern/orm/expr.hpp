@@ -43,6 +43,7 @@ concept Comparable = std::same_as<A, B> ||(std::is_arithmetic_v<A>&& std::is_ari
 
 template <class V>
 class Expr;
+class Window;
 
 namespace detail {
 ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs);
@@ -128,6 +129,9 @@ class Expr {
   Expr<V> asc() const { return ordering(false); }
   /// ORDER BY x DESC.
   Expr<V> desc() const { return ordering(true); }
+  /// x OVER (window): a window function call, e.g.
+  /// `fn::call<std::int64_t>("ROW_NUMBER").over(Window().order_by(c.price.desc()))`.
+  Expr<V> over(const Window& window) const;
   /// x AS name.
   Expr<V> as(std::string name) const {
     ast::Expr e;
@@ -230,6 +234,41 @@ Expr<bool> operator!(const Expr<bool>& a);
 template <class V>
 Expr<V> value(const V& v) {
   return Expr<V>(detail::param(Value(v)));
+}
+
+/// A window: OVER (PARTITION BY ... ORDER BY ...).
+class Window {
+ public:
+  /// PARTITION BY these expressions.
+  template <class... V>
+  Window& partition_by(const Expr<V>&... terms) {
+    (partition_.push_back(terms.node()), ...);
+    return *this;
+  }
+  /// ORDER BY these (plain expressions or .asc()/.desc()).
+  template <class... V>
+  Window& order_by(const Expr<V>&... terms) {
+    (order_.push_back(terms.node()), ...);
+    return *this;
+  }
+  /// The PARTITION BY list.
+  const std::vector<ast::ExprPtr>& partition() const noexcept { return partition_; }
+  /// The ORDER BY list.
+  const std::vector<ast::ExprPtr>& order() const noexcept { return order_; }
+
+ private:
+  std::vector<ast::ExprPtr> partition_;
+  std::vector<ast::ExprPtr> order_;
+};
+
+template <class V>
+Expr<V> Expr<V>::over(const Window& window) const {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kWindow;
+  e.args = {node_};
+  e.partition = window.partition();
+  e.order = window.order();
+  return Expr<V>(detail::node(std::move(e)));
 }
 
 /// CAST(x AS sql_type) as an expression of C++ type R: `cast<std::int64_t>(c.price, "BIGINT")`.
