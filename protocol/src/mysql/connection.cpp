@@ -16,18 +16,9 @@
 
 namespace tern::mysql {
 
-namespace {
-
-constexpr std::size_t kInitialBuffer = 64 * 1024;
-// A buffer grown for one huge payload shrinks back once it is empty again.
-constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;
-
-}  // namespace
-
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
     : loop_(&loop),
       options_(std::move(options)),
-      in_(kInitialBuffer),
       reassembler_(options_.max_payload_size),
       statements_(std::make_unique<StatementList>()) {}
 
@@ -39,8 +30,8 @@ std::optional<Payload> Connection::next_buffered() {
   std::size_t consumed = 0;
   std::optional<Payload> p;
   try {
-    p = reassembler_.next(Bytes(in_.data() + in_begin_, in_end_ - in_begin_), consumed);
-    in_begin_ += consumed;
+    p = reassembler_.next(in_.unread(), consumed);
+    in_.consume(consumed);
     if (p && p->first_seq != seq_) {
       throw protocol::ProtocolError(
           protocol::ProtocolErrc::kUnexpectedMessage,
@@ -55,39 +46,12 @@ std::optional<Payload> Connection::next_buffered() {
 }
 
 ring::Task<void> Connection::fill(ring::Deadline deadline) {
-  if (in_begin_ == in_end_) {
-    in_begin_ = in_end_ = 0;
-    if (in_.size() > kShrinkAbove) {
-      in_.resize(kInitialBuffer);
-      in_.shrink_to_fit();
-    }
-  }
-  const std::size_t need = frame_size(Bytes(in_.data() + in_begin_, in_end_ - in_begin_));
-  if (in_begin_ > 0 && (in_.size() - in_begin_ < need || in_.size() - in_end_ < 4096)) {
-    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-  }
-  if (in_.size() < need) in_.resize(need);
-  std::size_t n = 0;
   try {
-    n = co_await transport_.read(std::span(in_.data() + in_end_, in_.size() - in_end_), deadline);
-  } catch (const ring::TimeoutError&) {
-    throw;  // nothing was read: the stream is intact
-  } catch (const ring::CancelledError&) {
+    co_await in_.fill(transport_, frame_size(in_.unread()), deadline);
+  } catch (const ConnectionLost&) {
+    broken_ = true;
     throw;
-  } catch (const ring::IoError& e) {
-    broken_ = true;
-    throw ConnectionLost(std::string("connection to the server lost: ") + e.what());
-  } catch (const ring::TlsError& e) {
-    broken_ = true;
-    throw ConnectionLost(std::string("TLS failure: ") + e.what());
   }
-  if (n == 0) {
-    broken_ = true;
-    throw ConnectionLost("the server closed the connection");
-  }
-  in_end_ += n;
 }
 
 ring::Task<void> Connection::fill_for_command() {
@@ -135,19 +99,10 @@ ring::Task<void> Connection::flush(ring::Deadline deadline) {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
   // A send cut short leaves an unknown prefix on the wire: the stream is out of sync.
   try {
-    co_await transport_.write(protocol::as_bytes(out_), deadline);
-  } catch (const ring::TimeoutError&) {
+    co_await protocol::send(transport_, out_, deadline);
+  } catch (...) {
     broken_ = true;
     throw;
-  } catch (const ring::CancelledError&) {
-    broken_ = true;
-    throw;
-  } catch (const ring::IoError& e) {
-    broken_ = true;
-    throw ConnectionLost(std::string("connection to the server lost while sending: ") + e.what());
-  } catch (const ring::TlsError& e) {
-    broken_ = true;
-    throw ConnectionLost(std::string("TLS failure while sending: ") + e.what());
   }
   out_.clear();
 }

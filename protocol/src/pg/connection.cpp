@@ -13,19 +13,8 @@
 
 namespace tern::pg {
 
-namespace {
-
-constexpr std::size_t kInitialBuffer = 64 * 1024;
-// A buffer grown for one huge message shrinks back once it is empty again.
-constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;
-
-}  // namespace
-
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
-    : loop_(&loop),
-      options_(std::move(options)),
-      in_(kInitialBuffer),
-      statements_(std::make_unique<StatementList>()) {}
+    : loop_(&loop), options_(std::move(options)), statements_(std::make_unique<StatementList>()) {}
 
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
@@ -45,45 +34,22 @@ std::optional<backend::Message> Connection::next_buffered() {
   std::size_t consumed = 0;
   std::optional<backend::Message> m;
   try {
-    m = backend::frame(Bytes(in_.data() + in_begin_, in_end_ - in_begin_), consumed,
-                       options_.max_message_size);
+    m = backend::frame(in_.unread(), consumed, options_.max_message_size);
   } catch (...) {
     broken_ = true;
     throw;
   }
-  in_begin_ += consumed;
+  in_.consume(consumed);
   return m;
 }
 
 ring::Task<void> Connection::fill(ring::Deadline deadline) {
-  if (in_begin_ == in_end_) {
-    in_begin_ = in_end_ = 0;
-    if (in_.size() > kShrinkAbove) {
-      in_.resize(kInitialBuffer);
-      in_.shrink_to_fit();
-    }
-  }
-  const std::size_t need = backend::frame_size(Bytes(in_.data() + in_begin_, in_end_ - in_begin_));
-  if (in_begin_ > 0 && (in_.size() - in_begin_ < need || in_.size() - in_end_ < 4096)) {
-    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
-  }
-  if (in_.size() < need) in_.resize(need);
-  std::size_t n = 0;
   try {
-    n = co_await transport_.read(std::span(in_.data() + in_end_, in_.size() - in_end_), deadline);
-  } catch (const ring::TimeoutError&) {
-    throw;  // nothing was read: the stream is intact
-  } catch (const ring::CancelledError&) {
+    co_await in_.fill(transport_, backend::frame_size(in_.unread()), deadline);
+  } catch (const ConnectionLost&) {
+    broken_ = true;
     throw;
-  } catch (const ring::IoError& e) {
-    break_connection(std::string("connection to the server lost: ") + e.what());
-  } catch (const ring::TlsError& e) {
-    break_connection(std::string("TLS failure: ") + e.what());
   }
-  if (n == 0) break_connection("the server closed the connection");
-  in_end_ += n;
 }
 
 ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
@@ -105,20 +71,12 @@ ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
 ring::Task<void> Connection::flush(ring::Deadline deadline) {
   if (out_.empty()) co_return;
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  // A send cut short leaves an unknown prefix on the wire: whatever happens, the stream is
-  // out of sync and the connection cannot be used again.
+  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync.
   try {
-    co_await transport_.write(protocol::as_bytes(out_), deadline);
-  } catch (const ring::TimeoutError&) {
+    co_await protocol::send(transport_, out_, deadline);
+  } catch (...) {
     broken_ = true;
     throw;
-  } catch (const ring::CancelledError&) {
-    broken_ = true;
-    throw;
-  } catch (const ring::IoError& e) {
-    break_connection(std::string("connection to the server lost while sending: ") + e.what());
-  } catch (const ring::TlsError& e) {
-    break_connection(std::string("TLS failure while sending: ") + e.what());
   }
   out_.clear();
 }

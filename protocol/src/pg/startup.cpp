@@ -94,13 +94,13 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
   co_await fill(deadline);
   // Anything after the one-byte answer was sent before the handshake, in plaintext, and must
   // not be taken as coming from the server (CVE-2021-23222).
-  const char answer = static_cast<char>(in_[in_begin_]);
-  if (in_end_ - in_begin_ != 1) {
+  const char answer = static_cast<char>(in_.unread()[0]);
+  if (in_.unread().size() != 1) {
     broken_ = true;
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
                         "the server sent unencrypted data after its answer to SSLRequest");
   }
-  in_begin_ = in_end_ = 0;
+  in_.clear();
   if (answer == 'N') {
     if (options_.ssl_mode >= SslMode::kRequire) {
       broken_ = true;

@@ -17,6 +17,7 @@
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/mysql/statement.hpp"
+#include "tern/protocol/receive_buffer.hpp"
 #include "tern/protocol/transport.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/task.hpp"
@@ -92,7 +93,7 @@ class Connection {
   /// something while it was idle (e.g. a terminated session's FATAL error). One non-blocking
   /// syscall; reads nothing.
   bool looks_alive() const noexcept {
-    return is_usable() && in_begin_ == in_end_ && !transport_.has_unexpected_input();
+    return is_usable() && in_.empty() && !transport_.has_unexpected_input();
   }
   /// True when the stream is TLS-encrypted.
   bool is_tls() const noexcept { return transport_.is_tls(); }
@@ -144,9 +145,7 @@ class Connection {
   ring::Loop* loop_;
   ConnectOptions options_;
   protocol::Transport transport_;
-  std::vector<std::byte> in_;
-  std::size_t in_begin_ = 0;
-  std::size_t in_end_ = 0;
+  protocol::ReceiveBuffer in_;
   Reassembler reassembler_;
   std::string out_;
   std::uint8_t seq_ = 0;  // the sequence id the next packet carries
