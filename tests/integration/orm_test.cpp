@@ -58,6 +58,19 @@ struct Token {
   // clang-format on
 };
 
+struct Membership {
+  std::int64_t user_id{};
+  std::int64_t group_id{};
+  std::string role{};
+  static inline const std::vector<std::string> composite_key = {"user_id", "group_id"};
+  // clang-format off
+  TERN_MODEL(Membership, db,
+    (user_id,  tern::BigIntegerField{}),
+    (group_id, tern::BigIntegerField{}),
+    (role,     tern::CharField{.max_length = 20}));
+  // clang-format on
+};
+
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
@@ -338,6 +351,23 @@ TEST_P(Orm, UuidFields) {
   EXPECT_EQ(back.parent, std::optional<tern::Uuid>(b));
   EXPECT_FALSE(run(Token::aio_get(Token::c.value == b)).parent.has_value());
   run(Token::aio_drop_table());
+}
+
+TEST_P(Orm, CompositePrimaryKey) {
+  run(Membership::aio_drop_table());
+  run(Membership::aio_create_table());
+  Membership a{.user_id = 1, .group_id = 7, .role = "member"};
+  Membership b{.user_id = 2, .group_id = 7, .role = "owner"};
+  run(Membership::aio_create(a));
+  run(Membership::aio_create(b));
+  EXPECT_THROW(run(Membership::aio_create(a)), tern::IntegrityError);  // same (user, group)
+  a.role = "admin";
+  EXPECT_EQ(run(a.aio_save()), 1u);  // UPDATE ... WHERE user_id = 1 AND group_id = 7
+  EXPECT_EQ(run(Membership::aio_get(Membership::c.user_id == 1)).role, "admin");
+  EXPECT_EQ(run(Membership::aio_get(Membership::c.user_id == 2)).role, "owner");
+  EXPECT_EQ(run(b.aio_delete_instance()), 1u);
+  EXPECT_EQ(run(Membership::select().aio_count()), 1);
+  run(Membership::aio_drop_table());
 }
 
 TEST_P(Orm, AioModelShortcuts) {

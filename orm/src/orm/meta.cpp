@@ -25,18 +25,27 @@ std::string snake_case(std::string_view name) {
 }
 
 ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
-                     std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra)
+                     std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra,
+                     std::vector<std::string> composite_key)
     : name(std::move(class_name)),
       table(table_name.empty() ? snake_case(name) : std::string(table_name)),
       fields(field_list),
       indexes(std::move(extra)) {
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].column.primary_key) {
-      if (primary_key != kNoPrimaryKey) {
+      if (primary_key != kNoPrimaryKey || !composite_key.empty()) {
         throw InterfaceError("model " + name + " declares two primary keys");
       }
       primary_key = i;
+      key.push_back(i);
     }
+  }
+  for (const std::string& column : composite_key) {
+    const FieldMeta* f = field(column);
+    if (f == nullptr) {
+      throw InterfaceError("model " + name + ": no column \"" + column + "\" for its key");
+    }
+    key.push_back(static_cast<std::size_t>(f - fields.data()));
   }
 }
 
@@ -63,6 +72,10 @@ ast::TableDef ModelMeta::table_def() const {
   }
   for (const ast::IndexDef& index : indexes)
     t.indexes.push_back(index);
+  if (primary_key == kNoPrimaryKey) {
+    for (std::size_t i : key)
+      t.primary_key.push_back(fields[i].column.name);
+  }
   return t;
 }
 

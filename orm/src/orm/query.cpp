@@ -2,6 +2,8 @@
 // depend only on a ModelMeta, compiling, running, and reading back generated keys.
 #include "tern/orm/query.hpp"
 
+#include <algorithm>
+
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/protocol/errors.hpp"
@@ -132,9 +134,15 @@ ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query) {
 
 namespace {
 
+// key1 = $1 AND key2 = $2 ... over the primary key's fields.
 ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
-  const FieldMeta& pk = meta.pk();
-  return binary("=", column_of(meta, pk), param(pk.get(object)));
+  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
+  ast::ExprPtr condition;
+  for (std::size_t i : meta.key) {
+    const FieldMeta& f = meta.fields[i];
+    condition = and_(std::move(condition), binary("=", column_of(meta, f), param(f.get(object))));
+  }
+  return condition;
 }
 
 }  // namespace
@@ -144,7 +152,7 @@ ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, c
   q.kind = ast::Query::Kind::kUpdate;
   q.table = meta.table;
   for (std::size_t i = 0; i < meta.fields.size(); ++i) {
-    if (i == meta.primary_key) continue;
+    if (std::find(meta.key.begin(), meta.key.end(), i) != meta.key.end()) continue;
     q.assignments.emplace_back(meta.fields[i].column.name, param(meta.fields[i].get(object)));
   }
   q.where = pk_condition(meta, object);

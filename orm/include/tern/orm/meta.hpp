@@ -19,14 +19,18 @@ struct ModelMeta {
   std::string name;   ///< the C++ class name
   std::string table;  ///< the table name (snake_case of the class unless overridden)
   std::vector<FieldMeta> fields;
-  std::size_t primary_key = kNoPrimaryKey;
+  std::size_t primary_key = kNoPrimaryKey;  ///< a single-column key
+  /// The key's fields: the single key, or the columns of a composite key.
+  std::vector<std::size_t> key;
 
   /// Indexes over several columns (declared by the model).
   std::vector<ast::IndexDef> indexes;
 
-  /// From the class name (or an explicit table name), the fields and extra indexes.
+  /// From the class name (or an explicit table name), the fields, extra indexes and the
+  /// columns of a composite primary key (empty: the field flagged primary_key, if any).
   ModelMeta(std::string class_name, std::string_view table_name,
-            std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra = {});
+            std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra = {},
+            std::vector<std::string> composite_key = {});
   /// The primary key field; throws InterfaceError when the model has none.
   const FieldMeta& pk() const;
   /// The field whose column is `column`, or nullptr.

@@ -71,6 +71,16 @@ std::vector<ast::IndexDef> declared_indexes() {
     return {};
   }
 }
+/// The columns of a composite primary key a model declares
+/// (`static inline const std::vector<std::string> composite_key = {"a", "b"};`).
+template <class M>
+std::vector<std::string> declared_composite_key() {
+  if constexpr (requires { M::composite_key; }) {
+    return std::vector<std::string>(M::composite_key.begin(), M::composite_key.end());
+  } else {
+    return {};
+  }
+}
 /// The table name a model declares, or "" for the default.
 template <class M>
 constexpr std::string_view declared_table_name() {
@@ -134,10 +144,14 @@ struct AioModel {
   /// field by primary key otherwise. Returns the rows affected.
   static ring::Task<std::uint64_t> aio_save(M& self, bool force_insert = false) {
     const orm::ModelMeta& meta = M::tern_meta();
-    const orm::FieldMeta& pk = meta.pk();
-    if (force_insert || (pk.unset != nullptr && pk.unset(&self))) {
+    // An auto key still unset means a new row (composite keys are always given).
+    const orm::FieldMeta* pk = meta.primary_key != orm::ModelMeta::kNoPrimaryKey
+                                   ? &meta.fields[meta.primary_key]
+                                   : nullptr;
+    const bool generated = pk != nullptr && pk->unset != nullptr && pk->unset(&self);
+    if (force_insert || generated) {
       const std::int64_t id = co_await M::insert(self).aio_execute();
-      if (pk.set_id != nullptr && pk.unset != nullptr && pk.unset(&self)) pk.set_id(&self, id);
+      if (generated && pk->set_id != nullptr) pk->set_id(&self, id);
       co_return 1;
     }
     co_return co_await orm::detail::update_by_pk(M::tern_database(), meta, &self);
@@ -281,6 +295,7 @@ struct AioModel {
     static const ::tern::orm::ModelMeta meta(#Type,                                                \
                                              ::tern::orm::detail::declared_table_name<Type>(),     \
                                              {TERN_FOR_EACH(TERN_MODEL_FIELD, Type, __VA_ARGS__)}, \
-                                             ::tern::orm::detail::declared_indexes<Type>());       \
+                                             ::tern::orm::detail::declared_indexes<Type>(),        \
+                                             ::tern::orm::detail::declared_composite_key<Type>()); \
     return meta;                                                                                   \
   }
