@@ -1,6 +1,7 @@
 // Internal: the pieces of URL parsing both connection-string parsers share.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,74 @@ inline std::string percent_decode(std::string_view s, const char* what, const ch
     i += 2;
   }
   return out;
+}
+
+/// The parts of "[user[:password]@][host][:port][/path][?query]", still percent-encoded.
+struct UrlParts {
+  std::optional<std::string_view> user;      ///< present when there is an '@'
+  std::optional<std::string_view> password;  ///< present when the user info has a ':'
+  std::string_view host;                     ///< without the brackets of an IPv6 address
+  std::string_view port;
+  std::optional<std::string_view> path;  ///< after the first '/', when there is one
+  std::string_view query;                ///< after the first '?'
+};
+
+/// Splits what follows a URL's "scheme://". A malformed [IPv6] host throws
+/// InterfaceError(`error_prefix` + why).
+inline UrlParts split_url(std::string_view url, const char* error_prefix) {
+  UrlParts u;
+  if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
+    u.query = url.substr(q + 1);
+    url = url.substr(0, q);
+  }
+  std::string_view authority = url;
+  if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
+    authority = url.substr(0, slash);
+    u.path = url.substr(slash + 1);
+  }
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    authority = authority.substr(at + 1);
+    const std::size_t colon = userinfo.find(':');
+    u.user = userinfo.substr(0, colon);
+    if (colon != std::string_view::npos) u.password = userinfo.substr(colon + 1);
+  }
+  u.host = authority;
+  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      throw InterfaceError(std::string(error_prefix) + "unterminated [ in the host");
+    }
+    u.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') {
+        throw InterfaceError(std::string(error_prefix) + "junk after ]");
+      }
+      u.port = authority.substr(close + 2);
+    }
+  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    u.host = authority.substr(0, colon);
+    u.port = authority.substr(colon + 1);
+  }
+  return u;
+}
+
+/// Calls `f(pair, key, value)` for each non-empty '&'-separated pair of a query string; `value`
+/// is nullopt when the pair has no '='. Nothing is decoded.
+template <class F>
+void for_each_query_pair(std::string_view query, F f) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      f(pair, pair, std::optional<std::string_view>());
+    } else {
+      f(pair, pair.substr(0, eq), std::optional<std::string_view>(pair.substr(eq + 1)));
+    }
+  }
 }
 
 }  // namespace tern::protocol

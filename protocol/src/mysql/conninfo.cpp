@@ -91,65 +91,23 @@ SslMode parse_ssl_mode(std::string_view text) {
 
 ConnectOptions ConnectOptions::parse(std::string_view url) {
   if (!is_mysql_url(url)) bad("it must start with mysql:// or mariadb://");
-  url.remove_prefix(url.find("://") + 3);
+  const protocol::UrlParts u =
+      protocol::split_url(url.substr(url.find("://") + 3), "invalid MySQL URL: ");
   ConnectOptions o;
-  std::string_view query;
-  if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
-    query = url.substr(q + 1);
-    url = url.substr(0, q);
-  }
-  std::string_view authority = url;
-  if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
-    authority = url.substr(0, slash);
-    o.database = percent_decode(url.substr(slash + 1), "database name");
-  }
-  bool has_user = false;
-  bool has_password = false;
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    const std::size_t colon = userinfo.find(':');
-    o.user = percent_decode(userinfo.substr(0, colon), "user name");
-    has_user = !o.user.empty();
-    if (colon != std::string_view::npos) {
-      o.password = percent_decode(userinfo.substr(colon + 1), "password");
-      has_password = true;
-    }
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) bad("unterminated [ in the host");
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') bad("junk after ]");
-      port = authority.substr(close + 2);
-    }
-  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  bool has_host = false;
-  if (!host.empty()) {
-    o.host = percent_decode(host, "host");
-    has_host = true;
-  }
-  bool has_port = false;
-  if (!port.empty()) {
-    o.port = parse_number<std::uint16_t>(port, "port");
-    has_port = true;
-  }
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) bad("parameter without value");
-    apply(o, percent_decode(pair.substr(0, eq), "parameter name"),
-          percent_decode(pair.substr(eq + 1), "parameter value"));
-  }
+  if (u.path) o.database = percent_decode(*u.path, "database name");
+  if (u.user) o.user = percent_decode(*u.user, "user name");
+  if (u.password) o.password = percent_decode(*u.password, "password");
+  const bool has_user = !o.user.empty();
+  const bool has_password = u.password.has_value();
+  const bool has_host = !u.host.empty();
+  if (has_host) o.host = percent_decode(u.host, "host");
+  const bool has_port = !u.port.empty();
+  if (has_port) o.port = parse_number<std::uint16_t>(u.port, "port");
+  protocol::for_each_query_pair(u.query, [&o](std::string_view, std::string_view name,
+                                              std::optional<std::string_view> value) {
+    if (!value) bad("parameter without value");
+    apply(o, percent_decode(name, "parameter name"), percent_decode(*value, "parameter value"));
+  });
   // The environment fills what the URL left out, as the mysql client does.
   if (!has_host) {
     if (const char* v = env("MYSQL_HOST")) o.host = v;

@@ -315,6 +315,12 @@ NegotiateProtocolVersion parse_negotiate_protocol_version(Bytes body) {
   return v;
 }
 
+void throw_unexpected(char type, const char* during) {
+  throw ProtocolError(
+      ProtocolErrc::kUnexpectedMessage,
+      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
+}
+
 void expect_empty(const Message& message) {
   if (!message.body.empty()) {
     throw ProtocolError(

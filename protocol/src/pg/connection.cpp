@@ -148,9 +148,7 @@ ring::Task<Notification> Connection::wait_for_notification(ring::Deadline deadli
     if (std::optional<backend::Message> m = next_buffered()) {
       if (!handle_async(*m)) {
         broken_ = true;
-        throw protocol::ProtocolError(
-            protocol::ProtocolErrc::kUnexpectedMessage,
-            std::string("message '") + m->type + "' while the connection was idle");
+        backend::throw_unexpected(m->type, "an idle wait for notifications");
       }
       continue;
     }

@@ -32,54 +32,19 @@ using Settings = std::map<std::string, std::string, std::less<>>;
 // postgresql://[user[:password]@][host][:port][/dbname][?param=value&...]
 Settings parse_url(std::string_view url) {
   Settings s;
-  const std::size_t scheme_end = url.find("://");
-  url.remove_prefix(scheme_end + 3);
-  std::string_view query;
-  if (const std::size_t q = url.find('?'); q != std::string_view::npos) {
-    query = url.substr(q + 1);
-    url = url.substr(0, q);
-  }
-  std::string_view authority = url;
-  if (const std::size_t slash = url.find('/'); slash != std::string_view::npos) {
-    authority = url.substr(0, slash);
-    if (slash + 1 < url.size())
-      s["dbname"] = percent_decode(url.substr(slash + 1), "database name");
-  }
-  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    const std::size_t colon = userinfo.find(':');
-    s["user"] = percent_decode(userinfo.substr(0, colon), "user name");
-    if (colon != std::string_view::npos)
-      s["password"] = percent_decode(userinfo.substr(colon + 1), "password");
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {  // [IPv6]:port
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) bad("unterminated [ in host");
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') bad("junk after ]");
-      port = authority.substr(close + 2);
-    }
-  } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (!host.empty()) s["host"] = percent_decode(host, "host");
-  if (!port.empty()) s["port"] = std::string(port);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-    if (pair.empty()) continue;
-    const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) bad("parameter without value: " + std::string(pair));
-    std::string key = percent_decode(pair.substr(0, eq), "parameter name");
+  const protocol::UrlParts u = protocol::split_url(url.substr(url.find("://") + 3), kErrorPrefix);
+  if (u.path && !u.path->empty()) s["dbname"] = percent_decode(*u.path, "database name");
+  if (u.user) s["user"] = percent_decode(*u.user, "user name");
+  if (u.password) s["password"] = percent_decode(*u.password, "password");
+  if (!u.host.empty()) s["host"] = percent_decode(u.host, "host");
+  if (!u.port.empty()) s["port"] = std::string(u.port);
+  protocol::for_each_query_pair(u.query, [&](std::string_view pair, std::string_view name,
+                                             std::optional<std::string_view> value) {
+    if (!value) bad("parameter without value: " + std::string(pair));
+    std::string key = percent_decode(name, "parameter name");
     if (key.empty()) bad("a parameter has an empty name");
-    s[std::move(key)] = percent_decode(pair.substr(eq + 1), "parameter value");
-  }
+    s[std::move(key)] = percent_decode(*value, "parameter value");
+  });
   return s;
 }
 

@@ -1,6 +1,5 @@
 // COPY FROM STDIN and COPY TO STDOUT over the simple protocol.
 // https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
-#include "absl/strings/str_cat.h"
 #include "statement.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"
@@ -11,12 +10,6 @@ namespace {
 
 // CopyData is sent in writes of about this size.
 constexpr std::size_t kCopyFlushSize = 256 * 1024;
-
-[[noreturn]] void unexpected(char type, const char* during) {
-  throw protocol::ProtocolError(
-      protocol::ProtocolErrc::kUnexpectedMessage,
-      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
-}
 
 }  // namespace
 
@@ -51,7 +44,7 @@ ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
           co_return;
         default:
           broken_ = true;
-          unexpected(m.type, "COPY FROM STDIN");
+          backend::throw_unexpected(m.type, "COPY FROM STDIN");
       }
     }
   };
@@ -96,7 +89,7 @@ ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
           co_return;
         default:
           broken_ = true;
-          unexpected(m.type, "COPY TO STDOUT");
+          backend::throw_unexpected(m.type, "COPY TO STDOUT");
       }
     }
   };

@@ -80,12 +80,6 @@ bool binary_decodable(Oid type) {
   }
 }
 
-[[noreturn]] void unexpected(char type, const char* during) {
-  throw ProtocolError(
-      ProtocolErrc::kUnexpectedMessage,
-      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
-}
-
 // A prepared statement the server no longer has, or whose result type changed under it (DDL):
 // the cached entry is stale, and the statement can be prepared again.
 bool is_stale_statement(const DatabaseError& e) {
@@ -178,7 +172,7 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
       }
       case 'T':
       case 'n': {
-        if (next >= statements.size()) unexpected(m.type, "Describe");
+        if (next >= statements.size()) backend::throw_unexpected(m.type, "Describe");
         Statement& s = *statements[next++];
         if (m.type == 'T') {
           auto columns = std::make_shared<std::vector<backend::Column>>();
@@ -217,7 +211,7 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
         co_return;
       default:
         broken_ = true;
-        unexpected(m.type, "Parse/Describe");
+        backend::throw_unexpected(m.type, "Parse/Describe");
     }
   }
 }
@@ -235,16 +229,16 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
         backend::expect_empty(m);
         break;
       case 'D':
-        if (next >= results.size()) unexpected(m.type, "Execute");
+        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         results[next].add_row(m.body);
         break;
       case 'C':
-        if (next >= results.size()) unexpected(m.type, "Execute");
+        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         results[next++].set_command_tag(backend::parse_command_complete(m.body));
         break;
       case 'I':  // EmptyQueryResponse
         backend::expect_empty(m);
-        if (next >= results.size()) unexpected(m.type, "Execute");
+        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         ++next;
         break;
       case 'E':
@@ -262,7 +256,7 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
         co_return;
       default:
         broken_ = true;
-        unexpected(m.type, "Execute");
+        backend::throw_unexpected(m.type, "Execute");
     }
   }
 }
@@ -281,7 +275,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
         break;
       }
       case 'D':
-        if (!open) unexpected(m.type, "a simple query");
+        if (!open) backend::throw_unexpected(m.type, "a simple query");
         results.back().add_row(m.body);
         break;
       case 'C':
@@ -317,7 +311,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
         co_return;
       default:
         broken_ = true;
-        unexpected(m.type, "a simple query");
+        backend::throw_unexpected(m.type, "a simple query");
     }
   }
 }
@@ -412,14 +406,7 @@ ring::Task<void> Connection::cancel() {
   std::string request;
   frontend::cancel_request(request, key_.pid, key_.secret);
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
-  // (No co_await inside ?: — GCC 12 miscompiles it.)
-  ring::Socket socket;
-  if (options_.is_unix_socket()) {
-    socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
-  } else {
-    socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
-                                                deadline);
-  }
+  ring::Socket socket = co_await connect_socket(deadline);
   co_await socket.send_all(protocol::as_bytes(request), deadline);
   // The server closes the socket once it has signalled the backend: after that, the cancel
   // cannot hit a later query of this connection.

@@ -35,12 +35,6 @@ ring::TlsVerify verify_level(SslMode mode) {
   }
 }
 
-[[noreturn]] void unexpected(char type, const char* during) {
-  throw ProtocolError(
-      ProtocolErrc::kUnexpectedMessage,
-      absl::StrCat("unexpected message '", std::string(1, type), "' during ", during));
-}
-
 }  // namespace
 
 ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions options) {
@@ -52,19 +46,20 @@ ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions opti
   co_return std::move(c);
 }
 
+ring::Task<ring::Socket> Connection::connect_socket(ring::Deadline deadline) {
+  // (No co_await inside ?: — GCC 12 miscompiles it.)
+  if (options_.is_unix_socket()) {
+    co_return co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
+  }
+  co_return co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
+                                               deadline);
+}
+
 ring::Task<void> Connection::open(ring::Deadline deadline) {
   const std::string target = describe_target(options_);
   std::string failure;
   try {
-    // (No co_await inside ?: — GCC 12 miscompiles it.)
-    ring::Socket socket;
-    if (options_.is_unix_socket()) {
-      socket = co_await ring::Socket::connect_unix(*loop_, options_.socket_path(), deadline);
-    } else {
-      socket = co_await ring::Socket::connect_tcp(*loop_, options_.connect_host(), options_.port,
-                                                  deadline);
-    }
-    transport_ = protocol::Transport(std::move(socket));
+    transport_ = protocol::Transport(co_await connect_socket(deadline));
     // libpq does not use TLS over Unix sockets either: the kernel is the only other party.
     if (!options_.is_unix_socket() && options_.ssl_mode >= SslMode::kPrefer) {
       co_await negotiate_tls(deadline);
@@ -210,7 +205,7 @@ ring::Task<void> Connection::authenticate(ring::Deadline deadline) {
         break;
       default:
         broken_ = true;
-        unexpected(m.type, "start-up");
+        backend::throw_unexpected(m.type, "start-up");
     }
   }
 }
@@ -261,7 +256,7 @@ ring::Task<void> Connection::authenticate_sasl(Bytes mechanism_list, ring::Deadl
       broken_ = true;
       throw_server_error(backend::parse_error_fields(m.body));
     }
-    if (m.type != 'R') unexpected(m.type, "SASL authentication");
+    if (m.type != 'R') backend::throw_unexpected(m.type, "SASL authentication");
     const backend::Authentication a = backend::parse_authentication(m.body);
     if (a.code != expected) {
       broken_ = true;

@@ -143,6 +143,10 @@ struct NegotiateProtocolVersion {
 };
 NegotiateProtocolVersion parse_negotiate_protocol_version(Bytes body);
 
+/// Throws ProtocolError(kUnexpectedMessage): a message of `type` cannot come `during` this
+/// exchange ("start-up", "Execute"...).
+[[noreturn]] void throw_unexpected(char type, const char* during);
+
 /// Throws ProtocolError(kBadLength) unless the body is empty (ParseComplete, BindComplete,
 /// CloseComplete, NoData, PortalSuspended, EmptyQueryResponse, CopyDone).
 void expect_empty(const Message& message);

@@ -141,6 +141,7 @@ class Connection {
   Connection(ring::Loop& loop, ConnectOptions options);
 
   // Start-up (startup.cpp).
+  ring::Task<ring::Socket> connect_socket(ring::Deadline deadline);
   ring::Task<void> open(ring::Deadline deadline);
   ring::Task<void> negotiate_tls(ring::Deadline deadline);
   ring::Task<void> authenticate(ring::Deadline deadline);
