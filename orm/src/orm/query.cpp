@@ -128,6 +128,16 @@ ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query) {
   co_return r.row(0).get<std::int64_t>(0);
 }
 
+std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows) {
+  const std::vector<std::string> names = rows.column_names();
+  std::vector<std::size_t> map(meta.fields.size(), kNoColumn);
+  for (std::size_t f = 0; f < meta.fields.size(); ++f) {
+    const auto it = std::find(names.begin(), names.end(), meta.fields[f].column.name);
+    if (it != names.end()) map[f] = static_cast<std::size_t>(it - names.begin());
+  }
+  return map;
+}
+
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query) {
   co_return (co_await run(db, query)).rows_affected();
 }

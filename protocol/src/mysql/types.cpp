@@ -15,6 +15,7 @@
 #include <limits>
 #include <memory>
 
+#include "../decimal_text.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "types_internal.hpp"
 
@@ -143,9 +144,15 @@ I parse_whole(const char* name, std::string_view text) {
 
 Wide read_integer(const ColumnType& c, Format format, Bytes data) {
   const char* name = field_type_name(c.type);
+  const bool decimal = c.type == FieldType::kDecimal || c.type == FieldType::kNewDecimal;
   Wide w;
-  if (format == Format::kText) {
-    const std::string_view text = as_chars(data);
+  if (format == Format::kText || decimal) {  // DECIMAL is text in both protocols
+    std::string_view text = as_chars(data);
+    if (decimal) {
+      const std::optional<std::string_view> whole = protocol::integral_decimal(text);
+      if (!whole) throw_type_error(name, std::string(text.substr(0, 40)) + " is not an integer");
+      text = *whole;
+    }
     if (!text.empty() && text[0] == '-') {
       w.s = parse_whole<std::int64_t>(name, text);
       w.negative = w.s < 0;
@@ -243,6 +250,7 @@ namespace detail {
 
 template <class I>
 bool IntegerCodec<I>::accepts(const ColumnType& column) noexcept {
+  if (column.type == FieldType::kDecimal || column.type == FieldType::kNewDecimal) return true;
   const std::optional<IntRange> r = integer_range(column);
   return r && r->min >= static_cast<std::int64_t>(std::numeric_limits<I>::min()) &&
          r->max <= static_cast<std::uint64_t>(std::numeric_limits<I>::max());

@@ -40,15 +40,34 @@ void append_float(std::string& out, double v, bool single) {
   }
 }
 
+// The proleptic Gregorian year, month and day of a day count since 1970-01-01, in 64-bit
+// arithmetic: std::chrono::year stops at 32767, and PostgreSQL dates reach 5874897 AD
+// (timestamps 294276 AD). Counts days from 0000-03-01 in 400-year eras, so that the leap day
+// ends each year.
+struct CivilDate {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+CivilDate civil_from_days(std::int64_t days) {
+  const std::int64_t z = days + 719'468;  // 1970-01-01 - 0000-03-01
+  const std::int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
+  const std::int64_t doe = z - era * 146'097;                                         // 0..146096
+  const std::int64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;  // 0..399
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   // 0..365
+  const std::int64_t mp = (5 * doy + 2) / 153;  // 0 = March .. 11 = February
+  const auto month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
+  return {yoe + era * 400 + (month <= 2 ? 1 : 0), month,
+          static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1)};
+}
+
 // "2024-01-02" (years before 1 as " BC", as the server's ISO style does).
 void append_date(std::string& out, std::chrono::sys_days day) {
-  const std::chrono::year_month_day ymd(day);
-  int year = static_cast<int>(ymd.year());
-  const bool bc = year <= 0;
-  if (bc) year = 1 - year;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", year, static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
+  const CivilDate d = civil_from_days(day.time_since_epoch().count());
+  const bool bc = d.year <= 0;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u",
+                static_cast<long long>(bc ? 1 - d.year : d.year), d.month, d.day);
   out += buf;
   if (bc) out += " BC";
 }

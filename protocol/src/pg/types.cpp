@@ -14,6 +14,8 @@
 #include <limits>
 #include <memory>
 
+#include "../decimal_text.hpp"
+
 namespace tern::pg {
 
 using protocol::as_chars;
@@ -135,8 +137,15 @@ I parse_int(const char* name, std::string_view text) {
   return v;
 }
 
-/// Reads an int2/int4/int8 column (either format) as int64.
+/// Reads an int2/int4/int8 column (either format) as int64; also a numeric one holding an
+/// integer (SUM of integers is numeric).
 std::int64_t decode_integer(Oid type, Format format, Bytes data) {
+  if (type == oid::kNumeric) {
+    const Numeric n = Type<Numeric>::decode(type, format, data);
+    const std::optional<std::string_view> whole = protocol::integral_decimal(n.value);
+    if (!whole) throw_type_error("numeric", n.value.substr(0, 40) + " is not an integer");
+    return parse_int<std::int64_t>("numeric", *whole);
+  }
   const char* name = type == oid::kInt2 ? "int2" : type == oid::kInt4 ? "int4" : "int8";
   if (type != oid::kInt2 && type != oid::kInt4 && type != oid::kInt8) {
     throw_type_error("integer", "column type " + detail::oid_name(type) + " is not an integer");
@@ -250,7 +259,7 @@ bool Type<bool>::decode(Oid, Format format, Bytes data) {
 // ---- integers ----
 
 bool Type<std::int16_t>::accepts(Oid type) noexcept {
-  return type == oid::kInt2;
+  return type == oid::kInt2 || type == oid::kNumeric;
 }
 void Type<std::int16_t>::encode(std::int16_t value, ByteWriter& out) {
   out.i16(value);
@@ -260,7 +269,7 @@ std::int16_t Type<std::int16_t>::decode(Oid type, Format format, Bytes data) {
 }
 
 bool Type<std::int32_t>::accepts(Oid type) noexcept {
-  return type == oid::kInt2 || type == oid::kInt4;
+  return type == oid::kInt2 || type == oid::kInt4 || type == oid::kNumeric;
 }
 void Type<std::int32_t>::encode(std::int32_t value, ByteWriter& out) {
   out.i32(value);
@@ -270,7 +279,7 @@ std::int32_t Type<std::int32_t>::decode(Oid type, Format format, Bytes data) {
 }
 
 bool Type<std::int64_t>::accepts(Oid type) noexcept {
-  return type == oid::kInt2 || type == oid::kInt4 || type == oid::kInt8;
+  return type == oid::kInt2 || type == oid::kInt4 || type == oid::kInt8 || type == oid::kNumeric;
 }
 void Type<std::int64_t>::encode(std::int64_t value, ByteWriter& out) {
   out.i64(value);

@@ -122,6 +122,14 @@ TEST(MysqlTypes, Decimal) {
   EXPECT_THROW(text<Decimal>(col(FieldType::kDouble), "1"), TypeError);
   EXPECT_EQ(encoded(Decimal{"-0.5"}), "042d302e35");
   EXPECT_THROW(encoded(Decimal{"."}), TypeError);
+  // A DECIMAL holding an integer reads as one (SUM of integers is DECIMAL), in either protocol.
+  EXPECT_EQ(text<std::int64_t>(col(FieldType::kNewDecimal), "-15"), -15);
+  EXPECT_EQ(binary<std::int64_t>(col(FieldType::kNewDecimal), "34 32 2e 30 30"), 42);
+  EXPECT_EQ(text<std::uint8_t>(col(FieldType::kNewDecimal), "255"), 255);
+  EXPECT_THROW(text<std::int64_t>(col(FieldType::kNewDecimal), "1.5"), TypeError);
+  EXPECT_THROW(text<std::int8_t>(col(FieldType::kNewDecimal), "300"), TypeError);
+  EXPECT_THROW(text<std::int64_t>(col(FieldType::kNewDecimal), "99999999999999999999"),
+               TypeError);
 }
 
 TEST(MysqlTypes, StringsAndBytes) {

@@ -102,7 +102,7 @@ TEST(PgTypes, IntegerWideningAndAccepts) {
   EXPECT_FALSE(Type<std::int32_t>::accepts(oid::kInt8));
   EXPECT_FALSE(Type<std::int16_t>::accepts(oid::kInt4));
   EXPECT_FALSE(Type<std::int64_t>::accepts(oid::kText));
-  EXPECT_FALSE(Type<std::int64_t>::accepts(oid::kNumeric));
+  EXPECT_TRUE(Type<std::int64_t>::accepts(oid::kNumeric));  // SUM(int) is numeric
   EXPECT_EQ(bin<std::int64_t>(oid::kInt2, bytes({0xff, 0xfe})), -2);
   EXPECT_EQ(bin<std::int64_t>(oid::kInt4, bytes({0x80, 0, 0, 0})), INT32_MIN);
   EXPECT_EQ(bin<std::int32_t>(oid::kInt2, bytes({0x7f, 0xff})), 32767);
@@ -194,6 +194,15 @@ TEST(PgTypes, NumericBinaryFixtures) {
   const std::string neg = bytes({0, 2, 0, 0, 0x40, 0, 0, 4, 0, 12, 0x0d, 0x48});
   EXPECT_EQ(bin<Numeric>(oid::kNumeric, neg).value, "-12.3400");
   EXPECT_EQ(enc(Numeric{"-12.3400"}), neg);
+  // A numeric holding an integer reads as one (SUM of integers is numeric); a fraction or an
+  // out-of-range value is refused.
+  EXPECT_EQ(bin<std::int64_t>(oid::kNumeric, bytes({0, 1, 0, 0, 0x40, 0, 0, 0, 0, 15})), -15);
+  EXPECT_EQ(txt<std::int64_t>(oid::kNumeric, "42.000"), 42);
+  EXPECT_EQ(txt<std::int32_t>(oid::kNumeric, "-7"), -7);
+  EXPECT_THROW(bin<std::int64_t>(oid::kNumeric, n1234), TypeError);
+  EXPECT_THROW(txt<std::int64_t>(oid::kNumeric, "NaN"), TypeError);
+  EXPECT_THROW(txt<std::int64_t>(oid::kNumeric, "99999999999999999999"), TypeError);
+  EXPECT_THROW(txt<std::int16_t>(oid::kNumeric, "40000"), TypeError);
   // 0 and 0.00.
   EXPECT_EQ(bin<Numeric>(oid::kNumeric, bytes({0, 0, 0, 0, 0, 0, 0, 0})).value, "0");
   EXPECT_EQ(bin<Numeric>(oid::kNumeric, bytes({0, 0, 0, 0, 0, 0, 0, 2})).value, "0.00");

@@ -252,6 +252,11 @@ struct AioModel {
   static auto update() {                                                                           \
     return tern_api::update();                                                                     \
   }                                                                                                \
+  template <class... A>                                                                            \
+  static auto raw(std::string sql, A&&... args) {                                                  \
+    return ::tern::orm::Raw<Type>(std::move(sql),                                                  \
+                                  ::tern::Params{::tern::Value(std::forward<A>(args))...});        \
+  }                                                                                                \
   static auto delete_() {                                                                          \
     return tern_api::delete_();                                                                    \
   }                                                                                                \

@@ -50,109 +50,360 @@ ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const Mod
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
 ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query);
+/// For each field of `meta`, the index of the result column of the same name, or kNoColumn.
+inline constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
+std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows);
 /// Runs a statement and returns the rows it affected.
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
 }  // namespace detail
 
-/// SELECT over model M.
-template <class M>
-class Select {
- public:
-  /// Every field of M, from M's table.
-  Select() : q_(detail::select_all(M::tern_meta())) {}
-  /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
-  /// aio_tuples<...>() or aio_scalar<T>().
-  explicit Select(std::vector<ast::ExprPtr> columns) : Select() {
-    q_.columns = std::move(columns);
-    models_ = false;
-  }
+/// A query builder: anything with `.ast()` returning the query's AST (usable as a subquery).
+template <class Q>
+concept QueryLike = requires(const Q& q) {
+  { q.ast() } -> std::convertible_to<const ast::Query&>;
+};
 
-  /// WHERE (several calls AND together).
-  Select& where(const Expr<bool>& condition) {
-    q_.where = detail::and_(std::move(q_.where), condition.node());
+/// A typed column of a named table, CTE or subquery alias: `column<std::int64_t>("t", "n")`.
+template <class T>
+Expr<T> column(std::string table, std::string name) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kColumn;
+  e.table = std::move(table);
+  e.name = std::move(name);
+  return Expr<T>(detail::node(std::move(e)));
+}
+
+/// A common table expression, `WITH name [(columns)] AS (query)`, attached to a select with
+/// `.with(cte)` and read with `.from(cte)` / `cte.c<T>("column")`:
+///
+///   orm::Cte dear("dear", Item::select().where(Item::c.price > 100));
+///   auto n = co_await Item::select().with(dear).from(dear).aio_count();
+class Cte {
+ public:
+  /// `name AS (query)`, with optional column names (needed by recursive CTEs).
+  template <QueryLike Q>
+  Cte(std::string name, const Q& query, std::vector<std::string> columns = {}) {
+    cte_.name = std::move(name);
+    cte_.columns = std::move(columns);
+    cte_.query = std::make_shared<const ast::Query>(query.ast());
+  }
+  /// WITH RECURSIVE: the query is `base UNION [ALL] step`, where step reads the CTE itself.
+  Cte& recursive() {
+    cte_.recursive = true;
     return *this;
+  }
+  /// The CTE's column `name`, typed: `"cte"."name"`.
+  template <class T>
+  Expr<T> c(std::string name) const {
+    return column<T>(cte_.name, std::move(name));
+  }
+  /// The CTE's name.
+  const std::string& name() const noexcept { return cte_.name; }
+  /// The AST of the definition.
+  const ast::Cte& definition() const noexcept { return cte_; }
+
+ private:
+  ast::Cte cte_;
+};
+
+/// The clauses every SELECT builder shares; `Self` is the builder (Select<M> or SelectQuery),
+/// which every call returns so that chains keep their type.
+template <class Self>
+class SelectClauses {
+ public:
+  /// WHERE (several calls AND together).
+  Self& where(const Expr<bool>& condition) {
+    q_.where = detail::and_(std::move(q_.where), condition.node());
+    return self();
   }
   /// [INNER|LEFT|...] JOIN Other ON condition.
   template <class Other>
-  Select& join(const Expr<bool>& on, JoinType type = JoinType::kInner) {
-    q_.joins.push_back(
-        {.type = type, .table = {.name = Other::tern_meta().table}, .on = on.node()});
-    return *this;
+  Self& join(const Expr<bool>& on, JoinType type = JoinType::kInner) {
+    return join_ref({.name = Other::tern_meta().table}, on.node(), type);
   }
   /// JOIN Other ON the foreign key between M and Other (either way round); throws
   /// InterfaceError when there is none or more than one.
   template <class Other>
-  Select& join(JoinType type = JoinType::kInner) {
-    q_.joins.push_back({.type = type,
-                        .table = {.name = Other::tern_meta().table},
-                        .on = detail::foreign_key_condition(M::tern_meta(), Other::tern_meta())});
-    return *this;
+  Self& join(JoinType type = JoinType::kInner) {
+    return join_ref({.name = Other::tern_meta().table},
+                    detail::foreign_key_condition(Self::model_meta(), Other::tern_meta()), type);
+  }
+  /// JOIN a CTE ON condition.
+  Self& join(const Cte& cte, const Expr<bool>& on, JoinType type = JoinType::kInner) {
+    return join_ref({.name = cte.name()}, on.node(), type);
+  }
+  /// JOIN (subquery) AS alias ON condition.
+  template <QueryLike Q>
+  Self& join(const Q& subquery, std::string alias, const Expr<bool>& on,
+             JoinType type = JoinType::kInner) {
+    return join_ref(
+        {.alias = std::move(alias), .subquery = std::make_shared<const ast::Query>(subquery.ast())},
+        on.node(), type);
+  }
+  /// CROSS JOIN Other.
+  template <class Other>
+  Self& cross_join() {
+    return join_ref({.name = Other::tern_meta().table}, nullptr, JoinType::kCross);
+  }
+  /// WITH cte (several calls add several, in order; a later one may read an earlier one).
+  Self& with(const Cte& cte) {
+    q_.with.push_back(cte.definition());
+    return self();
+  }
+  /// FROM (subquery) AS alias. Select<M> defaults the alias to M's table, so that M's columns
+  /// name the subquery's: `Item::select().from(Item::select().order_by(...).limit(10))`.
+  template <QueryLike Q>
+  Self& from(const Q& subquery, std::string alias = {}) {
+    q_.from = ast::TableRef{.alias = alias.empty() ? self().default_alias() : std::move(alias),
+                            .subquery = std::make_shared<const ast::Query>(subquery.ast())};
+    return self();
+  }
+  /// FROM cte [AS alias] (Select<M> defaults the alias to M's table, as above).
+  Self& from(const Cte& cte, std::string alias = {}) {
+    q_.from = ast::TableRef{.name = cte.name(),
+                            .alias = alias.empty() ? self().default_alias() : std::move(alias)};
+    return self();
   }
   /// ORDER BY (plain expressions or .asc()/.desc()).
   template <class... V>
-  Select& order_by(const Expr<V>&... terms) {
+  Self& order_by(const Expr<V>&... terms) {
     (q_.order_by.push_back(terms.node()), ...);
-    return *this;
+    return self();
   }
   /// GROUP BY.
   template <class... V>
-  Select& group_by(const Expr<V>&... terms) {
+  Self& group_by(const Expr<V>&... terms) {
     (q_.group_by.push_back(terms.node()), ...);
-    return *this;
+    return self();
   }
   /// HAVING.
-  Select& having(const Expr<bool>& condition) {
+  Self& having(const Expr<bool>& condition) {
     q_.having = detail::and_(std::move(q_.having), condition.node());
-    return *this;
+    return self();
   }
   /// LIMIT n.
-  Select& limit(std::int64_t n) {
+  Self& limit(std::int64_t n) {
     q_.limit = n;
-    return *this;
+    return self();
   }
   /// OFFSET n.
-  Select& offset(std::int64_t n) {
+  Self& offset(std::int64_t n) {
     q_.offset = n;
-    return *this;
+    return self();
   }
   /// Page `page` (from 1) of `per_page` rows.
-  Select& paginate(std::int64_t page, std::int64_t per_page) {
+  Self& paginate(std::int64_t page, std::int64_t per_page) {
     q_.limit = per_page;
     q_.offset = (page > 0 ? page - 1 : 0) * per_page;
-    return *this;
+    return self();
   }
   /// SELECT DISTINCT.
-  Select& distinct() {
+  Self& distinct() {
     q_.distinct = true;
-    return *this;
+    return self();
   }
   /// FOR UPDATE (inside a transaction).
-  Select& for_update(bool nowait = false) {
+  Self& for_update(bool nowait = false) {
     q_.for_update = true;
     q_.for_update_nowait = nowait;
-    return *this;
+    return self();
   }
 
   /// UNION with another select of the same shape (ORDER BY / LIMIT set afterwards apply to
   /// the whole).
-  Select& union_(const Select& other) { return compound("UNION", other); }
+  template <QueryLike Q>
+  Self& union_(const Q& other) {
+    return compound("UNION", other.ast());
+  }
   /// UNION ALL.
-  Select& union_all(const Select& other) { return compound("UNION ALL", other); }
+  template <QueryLike Q>
+  Self& union_all(const Q& other) {
+    return compound("UNION ALL", other.ast());
+  }
   /// INTERSECT.
-  Select& intersect(const Select& other) { return compound("INTERSECT", other); }
+  template <QueryLike Q>
+  Self& intersect(const Q& other) {
+    return compound("INTERSECT", other.ast());
+  }
   /// EXCEPT.
-  Select& except_(const Select& other) { return compound("EXCEPT", other); }
+  template <QueryLike Q>
+  Self& except_(const Q& other) {
+    return compound("EXCEPT", other.ast());
+  }
+
+  /// Runs the query on `db` and returns its rows as they are (by index or column name).
+  ring::Task<ResultSet> aio_rows(AioDatabase& db) const { return detail::run(db, q_); }
+  /// Runs the query on `db` and returns each row as a tuple of the given types.
+  template <class... T>
+  ring::Task<std::vector<std::tuple<T...>>> aio_tuples(AioDatabase& db) const {
+    const ResultSet rows = co_await detail::run(db, q_);
+    std::vector<std::tuple<T...>> out;
+    out.reserve(rows.size());
+    for (const Row row : rows)
+      out.push_back(as_tuple<T...>(row, std::index_sequence_for<T...>{}));
+    co_return out;
+  }
+  /// The first column of the first row (nullopt when there is no row or it is NULL).
+  template <class T>
+  ring::Task<std::optional<T>> aio_scalar(AioDatabase& db) const {
+    const ResultSet rows = co_await detail::run(db, q_);
+    if (rows.empty()) co_return std::nullopt;
+    co_return rows.row(0).get<std::optional<T>>(0);
+  }
+  /// COUNT of the rows the query returns (LIMIT respected).
+  ring::Task<std::int64_t> aio_count(AioDatabase& db) const { return detail::count_rows(db, q_); }
+  /// True when the query returns a row.
+  ring::Task<bool> aio_exists(AioDatabase& db) const {
+    ast::Query probe = q_;
+    probe.limit = 1;
+    probe.order_by.clear();
+    const ResultSet rows = co_await detail::run(db, probe);
+    co_return !rows.empty();
+  }
+
+  /// The query's AST (for composing and for tests).
+  const ast::Query& ast() const noexcept { return q_; }
+
+ protected:
+  SelectClauses() = default;
+  explicit SelectClauses(ast::Query q) : q_(std::move(q)) {}
+  Self& self() noexcept { return static_cast<Self&>(*this); }
+
+  ast::Query q_;
+
+ private:
+  template <class... T, std::size_t... I>
+  static std::tuple<T...> as_tuple(const Row& row, std::index_sequence<I...>) {
+    return std::tuple<T...>(row.get<T>(I)...);
+  }
+  Self& join_ref(ast::TableRef table, ast::ExprPtr on, JoinType type) {
+    q_.joins.push_back({.type = type, .table = std::move(table), .on = std::move(on)});
+    return self();
+  }
+  Self& compound(const char* op, const ast::Query& other) {
+    ast::Query whole;
+    whole.kind = ast::Query::Kind::kCompound;
+    whole.compound_op = op;
+    whole.lhs = std::make_shared<const ast::Query>(std::move(q_));
+    whole.rhs = std::make_shared<const ast::Query>(other);
+    q_ = std::move(whole);
+    return self();
+  }
+};
+
+/// A SELECT not tied to a model: `orm::select(exprs...)`, FROM a table, CTE or subquery, or
+/// none. Its results are read with aio_rows(db), aio_tuples<...>(db) or aio_scalar<T>(db):
+///
+///   orm::Cte t("t", orm::select(orm::value<std::int64_t>(1))
+///                       .union_all(orm::select(n + 1).from_table("t").where(n < 5)), {"n"});
+///   auto rows = co_await orm::select(t.c<std::int64_t>("n")).with(t.recursive()).from(t)
+///                   .aio_tuples<std::int64_t>(db);
+class SelectQuery : public SelectClauses<SelectQuery> {
+ public:
+  /// SELECT `columns` (no FROM until one is given).
+  explicit SelectQuery(std::vector<ast::ExprPtr> columns) {
+    q_.kind = ast::Query::Kind::kSelect;
+    q_.columns = std::move(columns);
+  }
+  /// FROM a table by name (quoted as an identifier).
+  SelectQuery& from_table(std::string table, std::string alias = {}) {
+    q_.from = ast::TableRef{.name = std::move(table), .alias = std::move(alias)};
+    return *this;
+  }
+  /// FROM model Other's table.
+  template <class Other>
+  SelectQuery& from() {
+    return from_table(Other::tern_meta().table);
+  }
+  using SelectClauses::from;
+
+ private:
+  friend class SelectClauses<SelectQuery>;
+  static std::string default_alias() { return {}; }
+};
+
+/// SELECT `columns...` without a model (see SelectQuery).
+template <class... V>
+SelectQuery select(const Expr<V>&... columns) {
+  return SelectQuery(std::vector<ast::ExprPtr>{columns.node()...});
+}
+
+/// The rows of a model select, each turned into an M only when the iterator reaches it (the
+/// result set is held once; no vector of models is built).
+template <class M>
+class ModelRows {
+ public:
+  /// An input iterator yielding M by value.
+  class Iterator {
+   public:
+    using value_type = M;
+    using difference_type = std::ptrdiff_t;
+    Iterator() = default;
+    Iterator(const ResultSet* rows, std::size_t i) noexcept : rows_(rows), i_(i) {}
+    /// The model of the current row.
+    M operator*() const {
+      M m;
+      const Row row = rows_->row(i_);
+      const ModelMeta& meta = M::tern_meta();
+      for (std::size_t f = 0; f < meta.fields.size(); ++f)
+        meta.fields[f].set(&m, row, f);
+      return m;
+    }
+    Iterator& operator++() noexcept {
+      ++i_;
+      return *this;
+    }
+    void operator++(int) noexcept { ++i_; }
+    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
+
+   private:
+    const ResultSet* rows_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  /// Wraps a result set of M's fields in order.
+  explicit ModelRows(ResultSet rows) noexcept : rows_(std::move(rows)) {}
+  Iterator begin() const noexcept { return {&rows_, 0}; }
+  Iterator end() const noexcept { return {&rows_, rows_.size()}; }
+  /// The number of rows.
+  std::size_t size() const noexcept { return rows_.size(); }
+  /// True when there is no row.
+  bool empty() const noexcept { return rows_.empty(); }
+
+ private:
+  ResultSet rows_;
+};
+
+/// SELECT over model M, run on M's database.
+template <class M>
+class Select : public SelectClauses<Select<M>> {
+  using Base = SelectClauses<Select<M>>;
+
+ public:
+  /// Every field of M, from M's table.
+  Select() : Base(detail::select_all(M::tern_meta())) {}
+  /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
+  /// aio_tuples<...>() or aio_scalar<T>().
+  explicit Select(std::vector<ast::ExprPtr> columns) : Select() {
+    this->q_.columns = std::move(columns);
+    models_ = false;
+  }
 
   /// Runs the query and returns the models (a select of every field).
   ring::Task<std::vector<M>> aio_execute() const {
     require_models();
-    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
+    const ResultSet rows = co_await detail::run(M::tern_database(), this->q_);
     co_return hydrate(rows);
   }
   /// The same, synchronously (needs allow_sync).
   std::vector<M> execute() const {
     require_models();
-    return hydrate(detail::run_sync(M::tern_database(), q_));
+    return hydrate(detail::run_sync(M::tern_database(), this->q_));
+  }
+  /// Runs the query and returns the rows, turned into models one at a time as they are
+  /// iterated (for results too large to hold twice).
+  ring::Task<ModelRows<M>> aio_iterator() const {
+    require_models();
+    co_return ModelRows<M>(co_await detail::run(M::tern_database(), this->q_));
   }
   /// Runs the query with every field of M and of each joined model `Others` selected, and
   /// returns each row as the models it holds: `.join<Category>(on).aio_models<Category>()`
@@ -160,7 +411,7 @@ class Select {
   template <class... Others>
   ring::Task<std::vector<std::tuple<M, Others...>>> aio_models() const {
     require_models();
-    ast::Query q = q_;
+    ast::Query q = this->q_;
     (detail::append_columns(q, Others::tern_meta()), ...);
     const ResultSet rows = co_await detail::run(M::tern_database(), q);
     std::vector<std::tuple<M, Others...>> out;
@@ -172,61 +423,40 @@ class Select {
     }
     co_return out;
   }
+
+  using Base::aio_count;
+  using Base::aio_exists;
+  using Base::aio_rows;
+  using Base::aio_scalar;
+  using Base::aio_tuples;
   /// Runs the query and returns its rows as they are (by index or column name).
-  ring::Task<ResultSet> aio_rows() const { co_return co_await detail::run(M::tern_database(), q_); }
+  ring::Task<ResultSet> aio_rows() const { return Base::aio_rows(M::tern_database()); }
   /// Runs the query and returns each row as a tuple of the given types.
   template <class... T>
   ring::Task<std::vector<std::tuple<T...>>> aio_tuples() const {
-    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
-    std::vector<std::tuple<T...>> out;
-    out.reserve(rows.size());
-    for (const Row row : rows)
-      out.push_back(as_tuple<T...>(row, std::index_sequence_for<T...>{}));
-    co_return out;
+    return Base::template aio_tuples<T...>(M::tern_database());
   }
   /// The first column of the first row (nullopt when there is no row or it is NULL), e.g.
   /// `co_await Item::select(fn::max(Item::c.price)).aio_scalar<double>()`.
   template <class T>
   ring::Task<std::optional<T>> aio_scalar() const {
-    const ResultSet rows = co_await detail::run(M::tern_database(), q_);
-    if (rows.empty()) co_return std::nullopt;
-    co_return rows.row(0).get<std::optional<T>>(0);
+    return Base::template aio_scalar<T>(M::tern_database());
   }
   /// COUNT of the rows the query returns (LIMIT respected).
-  ring::Task<std::int64_t> aio_count() const {
-    co_return co_await detail::count_rows(M::tern_database(), q_);
-  }
+  ring::Task<std::int64_t> aio_count() const { return Base::aio_count(M::tern_database()); }
   /// True when the query returns a row.
-  ring::Task<bool> aio_exists() const {
-    ast::Query probe = q_;
-    probe.limit = 1;
-    probe.order_by.clear();
-    const ResultSet rows = co_await detail::run(M::tern_database(), probe);
-    co_return !rows.empty();
-  }
-  /// The query's AST (for composing and for tests).
-  const ast::Query& ast() const noexcept { return q_; }
+  ring::Task<bool> aio_exists() const { return Base::aio_exists(M::tern_database()); }
 
  private:
-  template <class... T, std::size_t... I>
-  static std::tuple<T...> as_tuple(const Row& row, std::index_sequence<I...>) {
-    return std::tuple<T...>(row.get<T>(I)...);
-  }
+  friend Base;
+  static std::string default_alias() { return M::tern_meta().table; }
+  static const ModelMeta& model_meta() { return M::tern_meta(); }
   void require_models() const {
     if (!models_) {
       throw InterfaceError(
           "a select of chosen columns has no models: use aio_rows(), "
           "aio_tuples<...>() or aio_scalar<T>()");
     }
-  }
-  Select& compound(const char* op, const Select& other) {
-    ast::Query whole;
-    whole.kind = ast::Query::Kind::kCompound;
-    whole.compound_op = op;
-    whole.lhs = std::make_shared<const ast::Query>(std::move(q_));
-    whole.rhs = std::make_shared<const ast::Query>(other.q_);
-    q_ = std::move(whole);
-    return *this;
   }
   // Reads the next fields of `row`, from column `at` on, into `model`.
   template <class Model>
@@ -235,26 +465,49 @@ class Select {
       f.set(&model, row, at++);
   }
   static std::vector<M> hydrate(const ResultSet& rows) {
-    const ModelMeta& meta = M::tern_meta();
     std::vector<M> out;
     out.reserve(rows.size());
     for (const Row row : rows) {
-      M& m = out.emplace_back();
-      for (std::size_t i = 0; i < meta.fields.size(); ++i)
-        meta.fields[i].set(&m, row, i);
+      std::size_t at = 0;
+      fill(out.emplace_back(), row, at);
     }
     return out;
   }
 
-  ast::Query q_;
   bool models_ = true;
 };
 
+/// Raw SQL whose rows become models of M, matched by column name (fields the SQL does not
+/// return keep their defaults): `Item::raw("SELECT * FROM item WHERE price > $1", 10)`.
+/// Values are bound, never spliced: write $1.. on PostgreSQL, ? on MySQL.
+template <class M>
+class Raw {
+ public:
+  /// The statement and its parameters.
+  Raw(std::string sql, Params params) : sql_(std::move(sql)), params_(std::move(params)) {}
+  /// Runs it and returns the models.
+  ring::Task<std::vector<M>> aio_execute() const {
+    const ResultSet rows = co_await M::tern_database().aio_execute(sql_, params_);
+    const ModelMeta& meta = M::tern_meta();
+    const std::vector<std::size_t> map = detail::fields_by_name(meta, rows);
+    std::vector<M> out;
+    out.reserve(rows.size());
+    for (const Row row : rows) {
+      M& m = out.emplace_back();
+      for (std::size_t f = 0; f < map.size(); ++f) {
+        if (map[f] != detail::kNoColumn) meta.fields[f].set(&m, row, map[f]);
+      }
+    }
+    co_return out;
+  }
+
+ private:
+  std::string sql_;
+  Params params_;
+};
+
 /// EXISTS (query).
-template <class Q>
-requires requires(const Q& q) {
-  q.ast();
-}
+template <QueryLike Q>
 Expr<bool> exists(const Q& query) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kExists;
@@ -291,11 +544,23 @@ class Insert {
      ...);
     return *this;
   }
+  /// RETURNING these expressions instead of the key (PostgreSQL); read them with aio_rows().
+  template <class... V>
+  Insert& returning(const Expr<V>&... columns) {
+    (returning_.push_back(columns.node()), ...);
+    return *this;
+  }
   /// Runs it: the generated key of the (last) row, 0 when a conflict was ignored.
   ring::Task<std::int64_t> aio_execute() const {
     AioDatabase& db = M::tern_database();
     ast::Query q = build(db.dialect());
     co_return co_await detail::run_insert(db, std::move(q), M::tern_meta());
+  }
+  /// Runs it and returns the RETURNING rows.
+  ring::Task<ResultSet> aio_rows() const {
+    AioDatabase& db = M::tern_database();
+    const ast::Query q = build(db.dialect());
+    co_return co_await detail::run(db, q);
   }
 
  private:
@@ -304,10 +569,12 @@ class Insert {
                                           reinterpret_cast<const void* const*>(objects_.data()),
                                           objects_.size(), dialect);
     q.on_conflict = conflict_;
+    if (!returning_.empty()) q.returning = returning_;
     return q;
   }
   std::vector<const M*> objects_;
   std::optional<ast::OnConflict> conflict_;
+  std::vector<ast::ExprPtr> returning_;
 };
 
 /// INSERT INTO M's table (columns) SELECT ...
@@ -360,6 +627,17 @@ class Update {
   ring::Task<std::uint64_t> aio_execute() const {
     co_return co_await detail::run_count(M::tern_database(), q_);
   }
+  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
+  /// aio_rows().
+  template <class... V>
+  Update& returning(const Expr<V>&... columns) {
+    (q_.returning.push_back(columns.node()), ...);
+    return *this;
+  }
+  /// Runs it and returns the RETURNING rows.
+  ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
+  /// The statement's AST.
+  const ast::Query& ast() const noexcept { return q_; }
 
  private:
   ast::Query q_;
@@ -382,6 +660,17 @@ class Delete {
   ring::Task<std::uint64_t> aio_execute() const {
     co_return co_await detail::run_count(M::tern_database(), q_);
   }
+  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
+  /// aio_rows().
+  template <class... V>
+  Delete& returning(const Expr<V>&... columns) {
+    (q_.returning.push_back(columns.node()), ...);
+    return *this;
+  }
+  /// Runs it and returns the RETURNING rows.
+  ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
+  /// The statement's AST.
+  const ast::Query& ast() const noexcept { return q_; }
 
  private:
   ast::Query q_;

@@ -1,0 +1,122 @@
+// Golden-SQL tests of the typed query builders (Select<M>, orm::select, Cte, returning): what
+// the builder chains produce, compiled for both dialects. No server: the models' database is
+// never connected to.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tern/orm/compiler.hpp"
+#include "tern/tern.hpp"
+
+namespace {
+
+using tern::Dialect;
+using tern::orm::compile;
+
+tern::PostgresqlDatabase db("unused");
+
+struct Item {
+  std::int64_t id{};
+  std::string name;
+  double price = 0;
+  std::optional<std::int64_t> parent{};
+  TERN_MODEL(Item, db, (id, tern::AutoField{}), (name, tern::CharField{}),
+             (price, tern::DoubleField{}), (parent, tern::BigIntegerField{}));
+};
+
+template <class Q>
+std::string pg(const Q& q) {
+  return compile(q.ast(), Dialect::kPostgres).sql;
+}
+template <class Q>
+std::string my(const Q& q) {
+  return compile(q.ast(), Dialect::kMysql).sql;
+}
+
+constexpr const char* kItemColumns =
+    R"("item"."id", "item"."name", "item"."price", "item"."parent")";
+
+TEST(OrmBuilder, SelectFromSubqueryTakesTheModelsTableAsAlias) {
+  auto top = Item::select().order_by(Item::c.price.desc()).limit(10);
+  auto q = Item::select().from(top).where(Item::c.price > 1.0);
+  EXPECT_EQ(pg(q), std::string("SELECT ") + kItemColumns + " FROM (SELECT " + kItemColumns +
+                       R"( FROM "item" ORDER BY "item"."price" DESC LIMIT $1) AS "item" )" +
+                       R"(WHERE "item"."price" > $2)");
+  const auto c = compile(q.ast(), Dialect::kMysql);
+  EXPECT_NE(c.sql.find(") AS `item` WHERE `item`.`price` > ?"), std::string::npos) << c.sql;
+  ASSERT_EQ(c.params.size(), 2U);  // the LIMIT is bound too
+}
+
+TEST(OrmBuilder, CteReadByAModelSelect) {
+  tern::orm::Cte dear("dear", Item::select().where(Item::c.price > 100.0));
+  auto q = Item::select().with(dear).from(dear).order_by(Item::c.id);
+  EXPECT_EQ(pg(q), std::string(R"(WITH "dear" AS (SELECT )") + kItemColumns +
+                       R"( FROM "item" WHERE "item"."price" > $1) SELECT )" + kItemColumns +
+                       R"( FROM "dear" AS "item" ORDER BY "item"."id")");
+}
+
+TEST(OrmBuilder, RecursiveCteWithoutModel) {
+  namespace orm = tern::orm;
+  const auto n = orm::column<std::int64_t>("t", "n");
+  orm::Cte t("t",
+             orm::select(orm::value<std::int64_t>(1))
+                 .union_all(orm::select(n + 1).from_table("t").where(n < 5)),
+             {"n"});
+  auto q = orm::select(t.c<std::int64_t>("n")).with(t.recursive()).from(t);
+  EXPECT_EQ(pg(q),
+            R"(WITH RECURSIVE "t" ("n") AS (SELECT $1 UNION ALL SELECT "t"."n" + $2 FROM "t" )"
+            R"(WHERE "t"."n" < $3) SELECT "t"."n" FROM "t")");
+  EXPECT_EQ(my(q),
+            "WITH RECURSIVE `t` (`n`) AS (SELECT ? UNION ALL SELECT `t`.`n` + ? FROM `t` "
+            "WHERE `t`.`n` < ?) SELECT `t`.`n` FROM `t`");
+}
+
+TEST(OrmBuilder, JoinSubqueryAndCte) {
+  namespace orm = tern::orm;
+  auto totals = Item::select(Item::c.parent, orm::fn::count().as("n")).group_by(Item::c.parent);
+  const auto n = orm::column<std::int64_t>("totals", "n");
+  const auto parent = orm::column<std::int64_t>("totals", "parent");
+  auto q = Item::select(Item::c.name, n)
+               .join(totals, "totals", parent == Item::c.id, orm::JoinType::kLeft);
+  EXPECT_EQ(
+      pg(q),
+      R"(SELECT "item"."name", "totals"."n" FROM "item" LEFT OUTER JOIN (SELECT "item"."parent", )"
+      R"(COUNT(*) AS "n" FROM "item" GROUP BY "item"."parent") AS "totals" ON )"
+      R"("totals"."parent" = "item"."id")");
+  orm::Cte c("c", totals);
+  auto q2 = Item::select(Item::c.name).with(c).join(c, c.c<std::int64_t>("parent") == Item::c.id);
+  EXPECT_EQ(pg(q2).substr(pg(q2).find(") SELECT")),
+            R"() SELECT "item"."name" FROM "item" INNER JOIN "c" ON "c"."parent" = "item"."id")");
+}
+
+TEST(OrmBuilder, SubqueryInFromNeedsAnAliasWithoutAModel) {
+  auto q = tern::orm::select(tern::orm::fn::count()).from(Item::select());
+  EXPECT_THROW(pg(q), tern::InterfaceError);
+  auto named = tern::orm::select(tern::orm::fn::count()).from(Item::select(), "x");
+  EXPECT_EQ(pg(named), std::string("SELECT COUNT(*) FROM (SELECT ") + kItemColumns +
+                           R"( FROM "item") AS "x")");
+}
+
+TEST(OrmBuilder, CompoundOfModelAndPlainSelects) {
+  auto q = Item::select(Item::c.id)
+               .where(Item::c.price < 1.0)
+               .union_(tern::orm::select(Item::c.id).from<Item>().where(Item::c.price > 9.0));
+  EXPECT_EQ(pg(q), R"(SELECT "item"."id" FROM "item" WHERE "item"."price" < $1 UNION )"
+                   R"(SELECT "item"."id" FROM "item" WHERE "item"."price" > $2)");
+}
+
+TEST(OrmBuilder, ReturningOnUpdateAndDelete) {
+  auto u = Item::update()
+               .set(Item::c.price, 2.0)
+               .where(Item::c.id == 1)
+               .returning(Item::c.id, Item::c.price);
+  EXPECT_EQ(pg(u), R"(UPDATE "item" SET "price" = $1 WHERE "item"."id" = $2 RETURNING )"
+                   R"("item"."id", "item"."price")");
+  EXPECT_THROW(my(u), tern::NotSupportedError);
+  auto d = Item::delete_().where(Item::c.price < 0.0).returning(Item::c.id);
+  EXPECT_EQ(pg(d), R"(DELETE FROM "item" WHERE "item"."price" < $1 RETURNING "item"."id")");
+}
+
+}  // namespace
