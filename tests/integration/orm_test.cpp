@@ -41,7 +41,8 @@ struct Item {
       {.columns = {"name", "category_id"}, .unique = true}};
   TERN_MODEL(Item, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 100, .index = true}),
-             (price, tern::DoubleField{.default_value = 0.0}), (note, tern::TextField{}),
+             (price, tern::DoubleField{.default_value = 0.0, .check = "price >= 0"}),
+             (note, tern::TextField{}),
              (category_id, tern::ForeignKeyField<Category>{.on_delete = "CASCADE"}),
              (added, tern::DateField{}), (active, tern::BooleanField{.default_value = true}));
 };
@@ -495,6 +496,32 @@ TEST_P(Orm, CtesSubqueriesInFromLazyRowsRawAndReturning) {
   } else {
     EXPECT_THROW(run(bump.aio_rows()), tern::NotSupportedError);
   }
+}
+
+TEST_P(Orm, BackrefsAndCheckConstraints) {
+  const std::int64_t tools = add_category("tools");
+  const std::int64_t food = add_category("food");
+  for (const auto& [name, category] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"saw", tools}, {"apple", food}, {"hammer", tools}}) {
+    Item it;
+    it.name = name;
+    it.category_id = category;
+    run(Item::insert(it).aio_execute());
+  }
+  const Category tools_row = run(Category::aio_get(Category::c.id == tools));
+  const auto in_tools =
+      run(tern::backref<Item>(tools_row).order_by(Item::c.name.desc()).aio_execute());
+  ASSERT_EQ(in_tools.size(), 2u);
+  EXPECT_EQ(in_tools[0].name, "saw");
+  EXPECT_EQ(in_tools[1].name, "hammer");
+  EXPECT_THROW(tern::backref<Category>(in_tools[0]), tern::InterfaceError);  // no FK that way
+
+  // The CHECK in the model's DDL is enforced by the server: a typed IntegrityError.
+  Item negative;
+  negative.name = "refund";
+  negative.price = -1;
+  negative.category_id = food;
+  EXPECT_THROW(run(Item::insert(negative).aio_execute()), tern::IntegrityError);
 }
 
 TEST_P(Orm, SyncTableCreationAsInTheSeed) {

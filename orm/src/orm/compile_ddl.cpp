@@ -276,6 +276,11 @@ void append_column(std::string& out, const ColumnDef& c, Dialect dialect) {
     out += " DEFAULT ";
     append_literal(out, *c.default_value, dialect);
   }
+  if (!c.check.empty()) {
+    out += " CHECK (";
+    out += c.check;
+    out += ')';
+  }
 }
 
 void append_foreign_key(std::string& out, const ColumnDef& c, Dialect dialect) {

@@ -47,6 +47,24 @@ ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b) {
   return found;
 }
 
+ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
+                               const void* parent_object) {
+  const FieldMeta* fk = nullptr;
+  int matches = 0;
+  for (const FieldMeta& f : child.fields) {
+    if (f.column.references_table != parent.table) continue;
+    fk = &f;
+    ++matches;
+  }
+  if (matches != 1) {
+    throw InterfaceError("no single foreign key from " + child.name + " to " + parent.name + " (" +
+                         std::to_string(matches) + " found): filter with where() instead");
+  }
+  const FieldMeta* key = parent.field(fk->column.references_column);
+  if (key == nullptr) throw InterfaceError(child.name + "." + fk->member + " references no field");
+  return binary("=", column_of(child, *fk), param(key->get(parent_object)));
+}
+
 void append_columns(ast::Query& query, const ModelMeta& meta) {
   for (const FieldMeta& f : meta.fields)
     query.columns.push_back(column_of(meta, f));

@@ -138,6 +138,15 @@ TEST(OrmCompilerDdl, ConstraintsAndSafe) {
   EXPECT_THROW(compile_create_table(table("", {id}), Dialect::kPostgres, false), InterfaceError);
 }
 
+TEST(OrmCompilerDdl, CheckConstraint) {
+  ColumnDef price = column("price", ColumnType::kDouble);
+  price.check = "price >= 0";
+  EXPECT_EQ(create(table("item", {price}), Dialect::kPostgres, false),
+            R"(CREATE TABLE "item" ("price" DOUBLE PRECISION NOT NULL CHECK (price >= 0)))");
+  EXPECT_EQ(create(table("item", {price}), Dialect::kMysql, false),
+            "CREATE TABLE `item` (`price` DOUBLE NOT NULL CHECK (price >= 0))");
+}
+
 TEST(OrmCompilerDdl, CompositePrimaryKey) {
   TableDef t =
       table("m2m", {column("a_id", ColumnType::kBigInt), column("b_id", ColumnType::kBigInt)});

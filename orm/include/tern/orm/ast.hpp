@@ -180,6 +180,9 @@ struct ColumnDef {
   bool primary_key = false;
   bool unique = false;
   std::optional<Value> default_value{};  ///< DEFAULT, written as a literal in DDL (quoted safely)
+  /// CHECK (check): an SQL condition written by the program (like peewee's Check()), spliced
+  /// into the DDL as is; never build it from user input.
+  std::string check{};
   /// FOREIGN KEY (name) REFERENCES references_table (references_column) [ON DELETE ...]
   std::string references_table{};
   std::string references_column{};

@@ -196,6 +196,16 @@ struct AioModel {
   }
 };
 
+/// peewee's backref: the Child rows whose foreign key references `parent`, as a select to refine
+/// and run: `co_await tern::backref<Item>(category).order_by(Item::c.name).aio_execute()`.
+template <class Child, class Parent>
+orm::Select<Child> backref(const Parent& parent) {
+  orm::Select<Child> q;
+  q.where(orm::Expr<bool>(
+      orm::detail::backref_condition(Child::tern_meta(), Parent::tern_meta(), &parent)));
+  return q;
+}
+
 }  // namespace tern
 
 // ---- TERN_MODEL ----

@@ -50,6 +50,10 @@ ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const Mod
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
 ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query);
+/// `child.fk = <parent's key>` for the one foreign key of `child` referencing `parent`'s model;
+/// throws InterfaceError when there is none or more than one.
+ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
+                               const void* parent_object);
 /// For each field of `meta`, the index of the result column of the same name, or kNoColumn.
 inline constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows);
