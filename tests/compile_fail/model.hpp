@@ -14,3 +14,8 @@ struct Check {
   TERN_MODEL(Check, check_db, (id, tern::AutoField{}), (key, tern::CharField{.max_length = 40}),
              (price, tern::DoubleField{}));
 };
+
+struct Other {
+  std::int64_t id{};
+  TERN_MODEL(Other, check_db, (id, tern::AutoField{}));
+};

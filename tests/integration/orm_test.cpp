@@ -72,6 +72,29 @@ struct Membership {
   // clang-format on
 };
 
+// A chain for recursive deletes: Owner <- Pet <- Toy (required references) and Owner <- Tag
+// (a nullable one). No ON DELETE actions: the ORM does the work.
+struct Owner {
+  std::int64_t id{};
+  std::string name;
+  TERN_MODEL(Owner, db, (id, tern::AutoField{}), (name, tern::CharField{}));
+};
+struct Pet {
+  std::int64_t id{};
+  std::int64_t owner_id{};
+  TERN_MODEL(Pet, db, (id, tern::AutoField{}), (owner_id, tern::ForeignKeyField<Owner>{}));
+};
+struct Toy {
+  std::int64_t id{};
+  std::int64_t pet_id{};
+  TERN_MODEL(Toy, db, (id, tern::AutoField{}), (pet_id, tern::ForeignKeyField<Pet>{}));
+};
+struct Tag {
+  std::int64_t id{};
+  std::optional<std::int64_t> owner_id{};
+  TERN_MODEL(Tag, db, (id, tern::AutoField{}), (owner_id, tern::ForeignKeyField<Owner>{}));
+};
+
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
@@ -522,6 +545,150 @@ TEST_P(Orm, BackrefsAndCheckConstraints) {
   negative.price = -1;
   negative.category_id = food;
   EXPECT_THROW(run(Item::insert(negative).aio_execute()), tern::IntegrityError);
+}
+
+TEST_P(Orm, AioModelSelectApi) {
+  const std::int64_t tools = add_category("tools");
+  for (int i = 1; i <= 5; ++i) {
+    Item it;
+    it.name = "n" + std::to_string(i);
+    it.price = i;
+    it.category_id = tools;
+    run(Item::insert(it).aio_execute());
+  }
+  // aio_get with several conditions (ANDed), and DoesNotExist, also through the base class.
+  EXPECT_EQ(run(Item::aio_get(Item::c.price > 2.0, Item::c.price < 4.0)).name, "n3");
+  EXPECT_THROW(run(Item::aio_get(Item::c.name == "none")), Item::DoesNotExist);
+  EXPECT_THROW(run(Item::aio_get(Item::c.name == "none")), tern::DoesNotExist);
+  EXPECT_FALSE(run(Item::aio_get_or_none(Item::c.name == "none")).has_value());
+  // Select's aio_get / aio_first / aio_peek.
+  const auto by_price = Item::select().order_by(Item::c.price.desc());
+  EXPECT_EQ(run(by_price.aio_get()).name, "n5");
+  EXPECT_EQ(run(by_price.aio_first())->name, "n5");
+  ASSERT_EQ(run(by_price.aio_first(2)).size(), 2u);
+  EXPECT_EQ(run(by_price.aio_first(2))[1].name, "n4");
+  EXPECT_EQ(run(by_price.aio_peek())->name, "n5");
+  EXPECT_EQ(run(by_price.aio_peek(3)).size(), 3u);
+  EXPECT_THROW(run(Item::select().where(Item::c.price > 9.0).aio_get()), Item::DoesNotExist);
+  // aio_count with and without clear_limit.
+  const auto page = Item::select().order_by(Item::c.id).limit(2).offset(1);
+  EXPECT_EQ(run(page.aio_count()), 2);
+  EXPECT_EQ(run(page.aio_count(/*clear_limit=*/true)), 5);
+  // aio_scalar, one value or the first row as a tuple.
+  EXPECT_EQ(run(Item::select(tern::orm::fn::max(Item::c.price)).aio_scalar<double>()), 5.0);
+  const auto first = run(Item::select(Item::c.name, Item::c.price)
+                             .order_by(Item::c.price)
+                             .aio_scalar<std::string, double>());
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(std::get<0>(*first), "n1");
+  EXPECT_EQ(std::get<1>(*first), 1.0);
+  EXPECT_FALSE(run(Item::select(Item::c.name, Item::c.price)
+                       .where(Item::c.price > 9.0)
+                       .aio_scalar<std::string, double>())
+                   .has_value());
+}
+
+TEST_P(Orm, SaveOnlyChosenFields) {
+  const std::int64_t tools = add_category("tools");
+  Item it;
+  it.name = "before";
+  it.price = 1;
+  it.category_id = tools;
+  run(it.aio_save());
+  ASSERT_GT(it.id, 0);
+  it.name = "after";
+  it.price = 2;
+  EXPECT_EQ(run(it.aio_save(false, Item::c.price)), 1u);
+  const Item back = run(Item::aio_get(Item::c.id == it.id));
+  EXPECT_EQ(back.name, "before");  // not in `only`: left as it was
+  EXPECT_EQ(back.price, 2.0);
+  EXPECT_EQ(run(it.aio_save()), 1u);  // every field
+  EXPECT_EQ(run(Item::aio_get(Item::c.id == it.id)).name, "after");
+}
+
+TEST_P(Orm, GetOrCreateUnderFiftyConcurrentCallers) {
+  std::vector<std::pair<Category, bool>> results(50);
+  tern::ring::TaskGroup tasks(loop);
+  for (auto& result : results) {
+    tasks.spawn([](std::pair<Category, bool>& out) -> Task<void> {
+      Category wanted;
+      wanted.name = "shared";
+      out = co_await Category::aio_get_or_create(wanted, Category::c.name);
+    }(result));
+  }
+  run(tasks.join());
+  int created = 0;
+  for (const auto& [category, was_created] : results) {
+    created += was_created ? 1 : 0;
+    EXPECT_EQ(category.id, results.front().first.id);
+    EXPECT_EQ(category.name, "shared");
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(run(Category::select().aio_count()), 1);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  // Found the second time round.
+  Category again;
+  again.name = "shared";
+  const auto [found, was_created] = run(Category::aio_get_or_create(again, Category::c.name));
+  EXPECT_FALSE(was_created);
+  EXPECT_EQ(found.id, results.front().first.id);
+}
+
+TEST_P(Orm, RecursiveDeleteFollowsForeignKeys) {
+  const auto reset = [&] {
+    run(Toy::aio_drop_table());
+    run(Pet::aio_drop_table());
+    run(Tag::aio_drop_table());
+    run(Owner::aio_drop_table());
+    run(Owner::aio_create_table());
+    run(Pet::aio_create_table());
+    run(Toy::aio_create_table());
+    run(Tag::aio_create_table());
+  };
+  const auto populate = [&] {
+    Owner keep;
+    keep.name = "keep";
+    Owner gone;
+    gone.name = "gone";
+    keep = run(Owner::aio_create(keep));
+    gone = run(Owner::aio_create(gone));
+    for (const Owner& o : {keep, gone}) {
+      for (int p = 0; p < 2; ++p) {
+        Pet pet;
+        pet.owner_id = o.id;
+        pet = run(Pet::aio_create(pet));
+        Toy toy;
+        toy.pet_id = pet.id;
+        run(Toy::aio_create(toy));
+      }
+      Tag tag;
+      tag.owner_id = o.id;
+      run(Tag::aio_create(tag));
+    }
+    return gone;
+  };
+  reset();
+  Owner gone = populate();
+  // Without recursive, the references stop it (and nothing is lost).
+  EXPECT_THROW(run(gone.aio_delete_instance()), tern::IntegrityError);
+  EXPECT_EQ(run(Toy::select().aio_count()), 4);
+  // Recursive: pets and their toys deleted, the nullable tag detached.
+  EXPECT_EQ(run(gone.aio_delete_instance(/*recursive=*/true)), 1u);
+  EXPECT_EQ(run(Owner::select().aio_count()), 1);
+  EXPECT_EQ(run(Pet::select().aio_count()), 2);
+  EXPECT_EQ(run(Toy::select().aio_count()), 2);
+  EXPECT_EQ(run(Tag::select().aio_count()), 2);
+  EXPECT_EQ(run(Tag::select().where(Tag::c.owner_id.is_null()).aio_count()), 1);
+  // delete_nullable: the tag goes too.
+  reset();
+  gone = populate();
+  EXPECT_EQ(run(gone.aio_delete_instance(true, /*delete_nullable=*/true)), 1u);
+  EXPECT_EQ(run(Tag::select().aio_count()), 1);
+  EXPECT_EQ(run(Toy::select().aio_count()), 2);
+  run(Tag::aio_drop_table());
+  run(Toy::aio_drop_table());
+  run(Pet::aio_drop_table());
+  run(Owner::aio_drop_table());
 }
 
 TEST_P(Orm, SyncTableCreationAsInTheSeed) {

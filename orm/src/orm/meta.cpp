@@ -1,10 +1,36 @@
 #include "tern/orm/meta.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "tern/protocol/errors.hpp"
 
 namespace tern::orm {
+
+namespace {
+struct Registry {
+  std::mutex mutex;
+  std::vector<const ModelMeta*> models;
+};
+// Built on first use: models register from static initializers in any translation unit.
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+}  // namespace
+
+std::vector<const ModelMeta*> registered_models() {
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  return r.models;
+}
+
+ModelMeta::~ModelMeta() {
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  std::erase(r.models, this);
+}
 
 std::string snake_case(std::string_view name) {
   std::string out;
@@ -47,6 +73,9 @@ ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
     }
     key.push_back(static_cast<std::size_t>(f - fields.data()));
   }
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  r.models.push_back(this);
 }
 
 const FieldMeta& ModelMeta::pk() const {

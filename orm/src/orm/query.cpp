@@ -133,9 +133,13 @@ ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const Mod
   co_return last.is_null(0) ? 0 : last.get<std::int64_t>(0);
 }
 
-ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query) {
+ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query, bool clear_limit) {
   ast::Query inner = query;
   inner.order_by.clear();  // order does not change a count
+  if (clear_limit) {
+    inner.limit.reset();
+    inner.offset.reset();
+  }
   ast::Query outer;
   outer.kind = ast::Query::Kind::kSelect;
   outer.columns = {node(fn::detail_function("COUNT", {}))};
@@ -175,19 +179,115 @@ ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
 
 }  // namespace
 
-ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object) {
+ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
+                              const std::vector<std::size_t>& fields) {
+  ast::ExprPtr condition;
+  for (std::size_t i : fields) {
+    const FieldMeta& f = meta.fields.at(i);
+    condition = and_(std::move(condition), binary("=", column_of(meta, f), param(f.get(object))));
+  }
+  return condition;
+}
+
+ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
+                                       std::vector<std::size_t> only) {
+  const auto is_key = [&](std::size_t i) {
+    return std::find(meta.key.begin(), meta.key.end(), i) != meta.key.end();
+  };
   ast::Query q;
   q.kind = ast::Query::Kind::kUpdate;
   q.table = meta.table;
   for (std::size_t i = 0; i < meta.fields.size(); ++i) {
-    if (std::find(meta.key.begin(), meta.key.end(), i) != meta.key.end()) continue;
+    if (is_key(i)) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), i) == only.end()) continue;
     q.assignments.emplace_back(meta.fields[i].column.name, param(meta.fields[i].get(object)));
   }
+  if (q.assignments.empty()) co_return 0;  // only key fields listed: nothing to write
   q.where = pk_condition(meta, object);
   co_return co_await run_count(db, q);
 }
 
-ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object) {
+namespace {
+
+// A set of rows that reference the instance being deleted, directly or through other rows:
+// `fk` of `model` matches `condition`.
+struct Dependent {
+  const ModelMeta* model;
+  const FieldMeta* fk;
+  ast::ExprPtr condition;
+};
+
+// peewee's Model.dependencies(): breadth-first over the registered models' foreign keys, from
+// the instance outwards. Rows one step away match the instance's key value; rows further away
+// match `fk IN (SELECT referenced column FROM parent WHERE parent's condition)`. Nullable
+// references are followed further only when they will be deleted rather than set to NULL.
+std::vector<Dependent> dependents(const ModelMeta& root, const void* object, bool delete_nullable) {
+  const std::vector<const ModelMeta*> models = registered_models();
+  std::vector<Dependent> out;
+  std::vector<std::pair<const ModelMeta*, ast::ExprPtr>> stack = {{&root, nullptr}};
+  std::vector<const ModelMeta*> seen;
+  while (!stack.empty()) {
+    const auto [parent, parent_condition] = stack.back();
+    stack.pop_back();
+    if (std::find(seen.begin(), seen.end(), parent) != seen.end()) continue;
+    seen.push_back(parent);
+    for (const ModelMeta* child : models) {
+      for (const FieldMeta& fk : child->fields) {
+        if (fk.column.references_table != parent->table) continue;
+        const FieldMeta* target = parent->field(fk.column.references_column);
+        if (target == nullptr) continue;
+        ast::ExprPtr condition;
+        if (parent == &root || !parent_condition) {
+          condition = binary("=", column_of(*child, fk), param(target->get(object)));
+        } else {
+          ast::Query keys;
+          keys.kind = ast::Query::Kind::kSelect;
+          keys.columns = {column_of(*parent, *target)};
+          keys.from = ast::TableRef{.name = parent->table};
+          keys.where = parent_condition;
+          condition = binary("IN", column_of(*child, fk), subquery(keys));
+        }
+        if (!fk.column.null || delete_nullable) stack.emplace_back(child, condition);
+        out.push_back({child, &fk, std::move(condition)});
+      }
+    }
+  }
+  return out;
+}
+
+ring::Task<std::uint64_t> delete_with_dependents(AioDatabase& db, const ModelMeta& meta,
+                                                 const void* object, bool delete_nullable) {
+  const std::vector<Dependent> deps = dependents(meta, object, delete_nullable);
+  // Deepest first, so that no row is deleted while others still reference it.
+  for (auto it = deps.rbegin(); it != deps.rend(); ++it) {
+    ast::Query q;
+    q.table = it->model->table;
+    q.where = it->condition;
+    if (it->fk->column.null && !delete_nullable) {
+      q.kind = ast::Query::Kind::kUpdate;
+      q.assignments.emplace_back(it->fk->column.name, param(Value()));
+    } else {
+      q.kind = ast::Query::Kind::kDelete;
+    }
+    co_await run_count(db, q);
+  }
+  ast::Query q;
+  q.kind = ast::Query::Kind::kDelete;
+  q.table = meta.table;
+  q.where = pk_condition(meta, object);
+  co_return co_await run_count(db, q);
+}
+
+}  // namespace
+
+ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
+                                       bool recursive, bool delete_nullable) {
+  if (recursive) {
+    // All or nothing: a failure half-way leaves every row as it was.
+    co_return co_await db.aio_atomic([&]() -> ring::Task<std::uint64_t> {
+      co_return co_await delete_with_dependents(db, meta, object, delete_nullable);
+    });
+  }
   ast::Query q;
   q.kind = ast::Query::Kind::kDelete;
   q.table = meta.table;

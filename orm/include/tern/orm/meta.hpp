@@ -31,6 +31,10 @@ struct ModelMeta {
   ModelMeta(std::string class_name, std::string_view table_name,
             std::initializer_list<FieldMeta> field_list, std::vector<ast::IndexDef> extra = {},
             std::vector<std::string> composite_key = {});
+  /// Registered (see registered_models()) for as long as it lives; one per model type.
+  ModelMeta(const ModelMeta&) = delete;
+  ModelMeta& operator=(const ModelMeta&) = delete;
+  ~ModelMeta();
   /// The primary key field; throws InterfaceError when the model has none.
   const FieldMeta& pk() const;
   /// The field whose column is `column`, or nullptr.
@@ -38,6 +42,10 @@ struct ModelMeta {
   /// CREATE TABLE's description (columns, foreign keys, indexes).
   ast::TableDef table_def() const;
 };
+
+/// Every model description alive in the program (TERN_MODEL builds one per model when the
+/// program starts): what recursive deletes search for rows referencing a model.
+std::vector<const ModelMeta*> registered_models();
 
 /// "PageBlock" → "page_block", "HTTPRequest" → "http_request" (peewee's snake_case).
 std::string snake_case(std::string_view class_name);

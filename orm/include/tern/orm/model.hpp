@@ -46,7 +46,13 @@ class Column : public orm::Expr<orm::value_type_of<T>> {
   /// Column `index` of M's fields.
   explicit Column(std::size_t index)
       : orm::Expr<orm::value_type_of<T>>(
-            orm::detail::column_of(M::tern_meta(), M::tern_meta().fields.at(index))) {}
+            orm::detail::column_of(M::tern_meta(), M::tern_meta().fields.at(index))),
+        index_(index) {}
+  /// The position of the field in M's fields.
+  std::size_t field_index() const noexcept { return index_; }
+
+ private:
+  std::size_t index_;
 };
 
 namespace orm::detail {
@@ -98,51 +104,76 @@ ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe)
 ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe);
 void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
 void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
-/// UPDATE of every non-key field of `object` by its primary key.
-ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object);
-/// DELETE of `object`'s row by its primary key.
-ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object);
+/// UPDATE of the non-key fields of `object` by its primary key: every one, or those in `only`
+/// (field indexes) when it is not empty.
+ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
+                                       std::vector<std::size_t> only = {});
+/// DELETE of `object`'s row by its primary key. With `recursive`, first the rows of every
+/// registered model that reference it (transitively, deepest first), as peewee's
+/// delete_instance(recursive=True): nullable references are set to NULL instead unless
+/// `delete_nullable`.
+ring::Task<std::uint64_t> delete_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
+                                       bool recursive = false, bool delete_nullable = false);
+/// `column = value AND ...` over fields of `meta` read from `object`.
+ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
+                              const std::vector<std::size_t>& fields);
 }  // namespace orm::detail
-
-/// No row matched a get(). Each model has its own subclass, `Model::DoesNotExist`.
-class DoesNotExist : public Error {
- public:
-  using Error::Error;
-};
-/// `Model::DoesNotExist`.
-template <class M>
-class DoesNotExistFor : public DoesNotExist {
- public:
-  using DoesNotExist::DoesNotExist;
-};
 
 /// peewee-async's AioModel API for model M, as static functions. TERN_MODEL puts them on the
 /// model itself (`PageBlock::aio_get(...)`, `block.aio_save()`), so a model stays a plain
 /// aggregate (designated initializers work: `PageBlock{.key = "title"}`).
 template <class M>
 struct AioModel {
-  /// The first row matching `condition`; throws M::DoesNotExist when there is none.
-  static ring::Task<M> aio_get(const orm::Expr<bool>& condition) {
-    std::optional<M> found = co_await aio_get_or_none(condition);
-    if (!found) {
-      throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
-    }
-    co_return std::move(*found);
+  /// The first row matching every condition; throws M::DoesNotExist when there is none:
+  /// `aio_get(PageBlock::c.key == "title")`, `aio_get(c.a == 1, c.b == 2)`.
+  template <class... C>
+  requires(sizeof...(C) > 0 && (std::convertible_to<const C&, const orm::Expr<bool>&> &&
+                                ...)) static ring::Task<M> aio_get(const C&... conditions) {
+    // The query lives in this frame: the task it returns reads it when awaited.
+    const orm::Select<M> query = select().where(conditions...);
+    co_return co_await query.aio_get();
   }
-  /// The first row matching `condition`, or nullopt.
-  static ring::Task<std::optional<M>> aio_get_or_none(const orm::Expr<bool>& condition) {
-    std::vector<M> rows = co_await select().where(condition).limit(1).aio_execute();
-    if (rows.empty()) co_return std::nullopt;
-    co_return std::move(rows.front());
+  /// The first row matching every condition, or nullopt.
+  template <class... C>
+  requires(sizeof...(C) > 0 &&
+           (std::convertible_to<const C&, const orm::Expr<bool>&> &&
+            ...)) static ring::Task<std::optional<M>> aio_get_or_none(const C&... conditions) {
+    const orm::Select<M> query = select().where(conditions...);
+    co_return co_await query.aio_first();
   }
   /// Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`.
   static ring::Task<M> aio_create(M object) {
     co_await aio_save(object, /*force_insert=*/true);
     co_return object;
   }
-  /// Saves `self`: INSERT when its auto key is unset (or `force_insert`), UPDATE of every other
-  /// field by primary key otherwise. Returns the rows affected.
-  static ring::Task<std::uint64_t> aio_save(M& self, bool force_insert = false) {
+  /// The row whose `lookup` fields equal `object`'s, or `object` inserted when there is none;
+  /// `.second` tells whether it was created. Race-safe as peewee's: the insert runs in a
+  /// savepoint, and when a concurrent caller inserted first (IntegrityError on a unique key)
+  /// the get is retried. `aio_get_or_create(block, PageBlock::c.key)`.
+  template <class... T>
+  requires(sizeof...(T) > 0) static ring::Task<std::pair<M, bool>> aio_get_or_create(
+      M object, const Column<M, T>&... lookup) {
+    const orm::Expr<bool> condition(
+        orm::detail::fields_condition(M::tern_meta(), &object, {lookup.field_index()...}));
+    std::optional<M> found = co_await aio_get_or_none(condition);
+    if (found) co_return std::pair<M, bool>(std::move(*found), false);
+    std::exception_ptr conflict;
+    try {
+      co_await M::tern_database().aio_atomic(
+          [&]() -> ring::Task<void> { co_await aio_save(object, /*force_insert=*/true); });
+    } catch (const IntegrityError&) {
+      conflict = std::current_exception();  // re-read outside: no co_await in a handler
+    }
+    if (!conflict) co_return std::pair<M, bool>(std::move(object), true);
+    found = co_await aio_get_or_none(condition);
+    // Still nothing: the conflict was on another unique key than `lookup`.
+    if (!found) std::rethrow_exception(conflict);
+    co_return std::pair<M, bool>(std::move(*found), false);
+  }
+  /// Saves `self`: INSERT when its auto key is unset (or `force_insert`), else UPDATE by primary
+  /// key of every other field, or only of the fields in `only`. Returns the rows affected.
+  static ring::Task<std::uint64_t> aio_save(M& self, bool force_insert = false,
+                                            std::vector<std::size_t> only = {}) {
     const orm::ModelMeta& meta = M::tern_meta();
     // An auto key still unset means a new row (composite keys are always given).
     const orm::FieldMeta* pk = meta.primary_key != orm::ModelMeta::kNoPrimaryKey
@@ -154,11 +185,14 @@ struct AioModel {
       if (generated && pk->set_id != nullptr) pk->set_id(&self, id);
       co_return 1;
     }
-    co_return co_await orm::detail::update_by_pk(M::tern_database(), meta, &self);
+    co_return co_await orm::detail::update_by_pk(M::tern_database(), meta, &self, std::move(only));
   }
-  /// Deletes `self`'s row by primary key; returns the rows deleted.
-  static ring::Task<std::uint64_t> aio_delete_instance(const M& self) {
-    co_return co_await orm::detail::delete_by_pk(M::tern_database(), M::tern_meta(), &self);
+  /// Deletes `self`'s row by primary key; returns the rows deleted. `recursive` first deletes
+  /// (or, when nullable and not `delete_nullable`, detaches) the rows referencing it.
+  static ring::Task<std::uint64_t> aio_delete_instance(const M& self, bool recursive = false,
+                                                       bool delete_nullable = false) {
+    co_return co_await orm::detail::delete_by_pk(M::tern_database(), M::tern_meta(), &self,
+                                                 recursive, delete_nullable);
   }
 
   /// SELECT every field.
@@ -270,11 +304,17 @@ orm::Select<Child> backref(const Parent& parent) {
   static auto delete_() {                                                                          \
     return tern_api::delete_();                                                                    \
   }                                                                                                \
-  static auto aio_get(const ::tern::orm::Expr<bool>& e) {                                          \
-    return tern_api::aio_get(e);                                                                   \
+  template <class... C>                                                                            \
+  static auto aio_get(const C&... conditions) {                                                    \
+    return tern_api::aio_get(conditions...);                                                       \
   }                                                                                                \
-  static auto aio_get_or_none(const ::tern::orm::Expr<bool>& e) {                                  \
-    return tern_api::aio_get_or_none(e);                                                           \
+  template <class... C>                                                                            \
+  static auto aio_get_or_none(const C&... conditions) {                                            \
+    return tern_api::aio_get_or_none(conditions...);                                               \
+  }                                                                                                \
+  template <class... T>                                                                            \
+  static auto aio_get_or_create(Type o, const ::tern::Column<Type, T>&... lookup) {                \
+    return tern_api::aio_get_or_create(std::move(o), lookup...);                                   \
   }                                                                                                \
   static auto aio_create(Type o) {                                                                 \
     return tern_api::aio_create(std::move(o));                                                     \
@@ -291,11 +331,12 @@ orm::Select<Child> backref(const Parent& parent) {
   static void drop_table(bool safe = true) {                                                       \
     tern_api::drop_table(safe);                                                                    \
   }                                                                                                \
-  auto aio_save(bool force_insert = false) {                                                       \
-    return tern_api::aio_save(*this, force_insert);                                                \
+  template <class... T>                                                                            \
+  auto aio_save(bool force_insert = false, const ::tern::Column<Type, T>&... only) {               \
+    return tern_api::aio_save(*this, force_insert, {only.field_index()...});                       \
   }                                                                                                \
-  auto aio_delete_instance() const {                                                               \
-    return tern_api::aio_delete_instance(*this);                                                   \
+  auto aio_delete_instance(bool recursive = false, bool delete_nullable = false) const {           \
+    return tern_api::aio_delete_instance(*this, recursive, delete_nullable);                       \
   }                                                                                                \
   struct Columns {                                                                                 \
     std::size_t tern_next_ = 0;                                                                    \

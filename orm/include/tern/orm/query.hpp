@@ -25,6 +25,24 @@ namespace tern::orm {
 /// Join types.
 using JoinType = ast::Join::Type;
 
+}  // namespace tern::orm
+
+namespace tern {
+/// No row matched a get(). Each model has its own subclass, `Model::DoesNotExist`.
+class DoesNotExist : public Error {
+ public:
+  using Error::Error;
+};
+/// `Model::DoesNotExist`.
+template <class M>
+class DoesNotExistFor : public DoesNotExist {
+ public:
+  using DoesNotExist::DoesNotExist;
+};
+}  // namespace tern
+
+namespace tern::orm {
+
 namespace detail {
 /// Compiles `query` for `db` and runs it.
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
@@ -49,7 +67,8 @@ ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const Mod
 /// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
-ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query);
+ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query,
+                                    bool clear_limit = false);
 /// `child.fk = <parent's key>` for the one foreign key of `child` referencing `parent`'s model;
 /// throws InterfaceError when there is none or more than one.
 ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
@@ -115,9 +134,13 @@ class Cte {
 template <class Self>
 class SelectClauses {
  public:
-  /// WHERE (several calls AND together).
-  Self& where(const Expr<bool>& condition) {
-    q_.where = detail::and_(std::move(q_.where), condition.node());
+  /// WHERE every condition (several calls AND together too).
+  template <class... C>
+  requires(std::convertible_to<const C&, const Expr<bool>&>&&...) Self& where(
+      const C&... conditions) {
+    ((q_.where =
+          detail::and_(std::move(q_.where), static_cast<const Expr<bool>&>(conditions).node())),
+     ...);
     return self();
   }
   /// [INNER|LEFT|...] JOIN Other ON condition.
@@ -254,8 +277,18 @@ class SelectClauses {
     if (rows.empty()) co_return std::nullopt;
     co_return rows.row(0).get<std::optional<T>>(0);
   }
-  /// COUNT of the rows the query returns (LIMIT respected).
-  ring::Task<std::int64_t> aio_count(AioDatabase& db) const { return detail::count_rows(db, q_); }
+  /// The first row's columns as a tuple (peewee's scalar(as_tuple=True)); nullopt when there
+  /// is no row.
+  template <class T1, class T2, class... Rest>
+  ring::Task<std::optional<std::tuple<T1, T2, Rest...>>> aio_scalar(AioDatabase& db) const {
+    const ResultSet rows = co_await detail::run(db, q_);
+    if (rows.empty()) co_return std::nullopt;
+    co_return as_tuple<T1, T2, Rest...>(rows.row(0), std::index_sequence_for<T1, T2, Rest...>{});
+  }
+  /// COUNT of the rows the query returns: LIMIT/OFFSET respected unless `clear_limit`.
+  ring::Task<std::int64_t> aio_count(AioDatabase& db, bool clear_limit = false) const {
+    return detail::count_rows(db, q_, clear_limit);
+  }
   /// True when the query returns a row.
   ring::Task<bool> aio_exists(AioDatabase& db) const {
     ast::Query probe = q_;
@@ -441,13 +474,52 @@ class Select : public SelectClauses<Select<M>> {
     return Base::template aio_tuples<T...>(M::tern_database());
   }
   /// The first column of the first row (nullopt when there is no row or it is NULL), e.g.
-  /// `co_await Item::select(fn::max(Item::c.price)).aio_scalar<double>()`.
-  template <class T>
-  ring::Task<std::optional<T>> aio_scalar() const {
-    return Base::template aio_scalar<T>(M::tern_database());
+  /// `co_await Item::select(fn::max(Item::c.price)).aio_scalar<double>()`; with several types,
+  /// the first row as a tuple (peewee's as_tuple=True).
+  template <class... T>
+  requires(sizeof...(T) > 0) auto aio_scalar() const {
+    return Base::template aio_scalar<T...>(M::tern_database());
   }
-  /// COUNT of the rows the query returns (LIMIT respected).
-  ring::Task<std::int64_t> aio_count() const { return Base::aio_count(M::tern_database()); }
+  /// COUNT of the rows the query returns: LIMIT/OFFSET respected unless `clear_limit`.
+  ring::Task<std::int64_t> aio_count(bool clear_limit = false) const {
+    return Base::aio_count(M::tern_database(), clear_limit);
+  }
+  /// The first matching model; throws M::DoesNotExist when there is none.
+  ring::Task<M> aio_get() const {
+    std::optional<M> found = co_await aio_first();
+    if (!found) {
+      throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
+    }
+    co_return std::move(*found);
+  }
+  /// The first model (the query with LIMIT 1), or nullopt.
+  ring::Task<std::optional<M>> aio_first() const {
+    Select first = *this;
+    first.limit(1);
+    std::vector<M> rows = co_await first.aio_execute();
+    if (rows.empty()) co_return std::nullopt;
+    co_return std::move(rows.front());
+  }
+  /// The first `n` models (the query with LIMIT n).
+  ring::Task<std::vector<M>> aio_first(std::int64_t n) const {
+    Select first = *this;
+    first.limit(n);
+    co_return co_await first.aio_execute();
+  }
+  /// The first model of the query as it is (no LIMIT added, as peewee's peek()), or nullopt.
+  ring::Task<std::optional<M>> aio_peek() const {
+    ModelRows<M> rows = co_await aio_iterator();
+    if (rows.empty()) co_return std::nullopt;
+    co_return *rows.begin();
+  }
+  /// The first `n` models of the query as it is.
+  ring::Task<std::vector<M>> aio_peek(std::size_t n) const {
+    ModelRows<M> rows = co_await aio_iterator();
+    std::vector<M> out;
+    for (auto it = rows.begin(); it != rows.end() && out.size() < n; ++it)
+      out.push_back(*it);
+    co_return out;
+  }
   /// True when the query returns a row.
   ring::Task<bool> aio_exists() const { return Base::aio_exists(M::tern_database()); }
 
