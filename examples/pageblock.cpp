@@ -1,9 +1,13 @@
 // The seed example of peewee-async's documentation, line by line in C++ (the demo).
-// Connection settings come from the PG* environment variables, as with libpq.
+// Connection settings come from the PG* environment variables, as with libpq; with --mysql the
+// same code runs on MariaDB/MySQL (settings from MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD, USER).
+#include <cstring>
 #include <iostream>
 #include <tern/tern.hpp>
 
-tern::PostgresqlDatabase database("test");
+tern::PostgresqlDatabase postgres_database("test");
+tern::MySQLDatabase mysql_database("test");
+tern::AioDatabase* database = &postgres_database;  // the models' database (--mysql: MariaDB)
 
 // Let's define a simple model:
 struct PageBlock {
@@ -33,18 +37,20 @@ tern::ring::Task<void> my_async_func() {
   std::cout << "New: " << title.text << '\n';
 }
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--mysql") == 0) database = &mysql_database;
+
   // Disable sync queries
-  database.set_allow_sync(false);
+  database->set_allow_sync(false);
 
   // Now we need to create a table for model (sync, as in the seed):
   {
-    auto sync = database.allow_sync();
+    auto sync = database->allow_sync();
     PageBlock::create_table(true);
   }
 
   // Finally, let's do something async:
   tern::ring::Loop loop;
   tern::ring::sync_wait(loop, my_async_func());
-  tern::ring::sync_wait(loop, database.aio_close());
+  tern::ring::sync_wait(loop, database->aio_close());
 }
