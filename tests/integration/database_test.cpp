@@ -9,7 +9,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "server_env.hpp"
 #include "tern/protocol/errors.hpp"
@@ -376,6 +379,130 @@ TEST_P(Database, CloseWaitsForCheckedOutConnections) {
   EXPECT_FALSE(db->is_connected());
   EXPECT_EQ(db->pool_stats().size, 0u);
   run(tasks.join());
+}
+
+// The numbers 1..n as rows of one int8 column `n`.
+std::string numbers(Dialect d, int n) {
+  return d == Dialect::kPostgres
+             ? "SELECT x::int8 AS n FROM generate_series(1, " + std::to_string(n) + ") AS x"
+             : "SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_" + std::to_string(n);
+}
+
+TEST_P(Database, StreamReadsInBatchesWithoutHoldingTheWhole) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  const std::string sql = numbers(GetParam(), 100000) + " ORDER BY n";
+  const auto [n_batches, total, biggest, held] = run(
+      [](AioDatabase& d,
+         const std::string& q) -> Task<std::tuple<int, std::int64_t, std::size_t, std::size_t>> {
+        RowStream rows = co_await d.aio_stream(q, {}, 1000);
+        int batches = 0;
+        std::int64_t sum = 0;
+        std::size_t largest = 0;
+        const std::size_t in_use = d.pool_stats().in_use;
+        while (std::optional<ResultSet> batch = co_await rows.next()) {
+          ++batches;
+          largest = std::max(largest, batch->size());
+          for (const Row row : *batch)
+            sum += row.get<std::int64_t>(0);
+        }
+        co_return std::tuple(batches, sum, largest, in_use);
+      }(*db, sql));
+  EXPECT_EQ(total, 100000LL * 100001 / 2);
+  EXPECT_LE(biggest, 1000u);
+  EXPECT_GE(n_batches, 100);
+  EXPECT_EQ(held, 1u);                     // the stream held the connection...
+  EXPECT_EQ(db->pool_stats().in_use, 0u);  // ...and gave it back at the end
+  EXPECT_EQ(run(db->aio_execute("SELECT 5")).row(0).get<std::int64_t>(0), 5);
+  run(db->aio_close());
+}
+
+TEST_P(Database, StreamClosedOrDroppedEarlyLeavesThePoolHealthy) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  const std::string sql = numbers(GetParam(), 50000);
+  // Closed after one batch.
+  run([](AioDatabase& d, const std::string& q) -> Task<void> {
+    RowStream rows = co_await d.aio_stream(q, {}, 100);
+    const std::optional<ResultSet> first = co_await rows.next();
+    EXPECT_EQ(first->size(), 100u);
+    co_await rows.aio_close();
+    EXPECT_FALSE((co_await rows.next()).has_value());
+  }(*db, sql));
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  EXPECT_EQ(run(db->aio_execute("SELECT 6")).row(0).get<std::int64_t>(0), 6);
+  // Dropped without a close: the pool cleans the connection up before reusing it.
+  run([](AioDatabase& d, const std::string& q) -> Task<void> {
+    RowStream rows = co_await d.aio_stream(q, {}, 100);
+    co_await rows.next();
+  }(*db, sql));
+  EXPECT_EQ(run(db->aio_execute("SELECT 7")).row(0).get<std::int64_t>(0), 7);
+  const PoolStats s = db->pool_stats();
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_LE(s.created, 1u);  // the same connection all along: cleaned, not discarded
+  run(db->aio_close());
+}
+
+TEST_P(Database, StreamInsideAtomicBlock) {
+  auto db = make({.min_connections = 0, .max_connections = 2});
+  create_table(*db, "streamed");
+  const std::string sql = numbers(GetParam(), 300);
+  const std::string insert = "INSERT INTO streamed (id, v) VALUES (" + p(1) + ", " + p(2) + ")";
+  const std::int64_t copied = run(db->aio_atomic([&]() -> Task<std::int64_t> {
+    RowStream rows = co_await db->aio_stream(sql, {}, 64);
+    // Its own statements while its stream holds the block's connection: refused, not a hang.
+    bool refused = false;
+    try {
+      co_await db->aio_execute("SELECT 1");
+    } catch (const InterfaceError&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+    std::vector<std::int64_t> seen;
+    while (std::optional<ResultSet> batch = co_await rows.next()) {
+      for (const Row row : *batch)
+        seen.push_back(row.get<std::int64_t>(0));
+    }
+    for (const std::int64_t n : seen)
+      co_await db->aio_execute(insert, n, n * 2);
+    // A stream dropped half-read inside the block: closed before the next statement.
+    {
+      RowStream again = co_await db->aio_stream(sql, {}, 10);
+      co_await again.next();
+    }
+    const ResultSet c = co_await db->aio_execute("SELECT COUNT(*) FROM streamed");
+    co_return c.row(0).get<std::int64_t>(0);
+  }));
+  EXPECT_EQ(copied, 300);
+  EXPECT_EQ(count(*db, "streamed"), 300);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  run(db->aio_execute("DROP TABLE streamed"));
+  run(db->aio_close());
+}
+
+TEST_P(Database, StreamErrorMidWayIsTypedAndThePoolRecovers) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  // At row 500 a scalar subquery returns two rows (SQLSTATE 21000): the first batches arrive,
+  // then the error.
+  const std::string sql =
+      GetParam() == Dialect::kPostgres
+          ? "SELECT (SELECT 1 FROM generate_series(1, CASE WHEN x = 500 THEN 2 ELSE 1 END)) "
+            "FROM generate_series(1, 1000) AS x"
+          : "SELECT (SELECT 1 FROM seq_1_to_2 WHERE seq <= IF(x.seq = 500, 2, 1)) "
+            "FROM seq_1_to_1000 AS x";
+  const int batches_before_error = run([](AioDatabase& d, const std::string& q) -> Task<int> {
+    RowStream rows = co_await d.aio_stream(q, {}, 100);
+    int batches = 0;
+    try {
+      while (co_await rows.next())
+        ++batches;
+    } catch (const DataError&) {
+      co_return batches;
+    }
+    co_return -1;
+  }(*db, sql));
+  EXPECT_EQ(batches_before_error, 4);
+  EXPECT_EQ(run(db->aio_execute("SELECT 8")).row(0).get<std::int64_t>(0), 8);
+  EXPECT_EQ(db->pool_stats().created, 1u);  // kept: the stream ended cleanly on the error
+  run(db->aio_close());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Database, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),

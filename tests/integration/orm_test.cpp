@@ -495,6 +495,22 @@ TEST_P(Orm, CtesSubqueriesInFromLazyRowsRawAndReturning) {
     total += it.price;
   EXPECT_EQ(total, 21.0);
 
+  // Streamed: batches of two models, never the whole result at once.
+  const double streamed = run([]() -> Task<double> {
+    auto stream = co_await Item::select().order_by(Item::c.id).aio_stream(2);
+    double sum = 0;
+    std::size_t batches = 0;
+    while (auto batch = co_await stream.next()) {
+      ++batches;
+      EXPECT_LE(batch->size(), 2u);
+      for (const Item it : *batch)
+        sum += it.price;
+    }
+    EXPECT_GE(batches, 3u);
+    co_return sum;
+  }());
+  EXPECT_EQ(streamed, 21.0);
+
   // Raw SQL mapped by column name; the value is bound.
   const std::string sql = pg ? "SELECT name, id, price FROM item WHERE price > $1 ORDER BY id"
                              : "SELECT name, id, price FROM item WHERE price > ? ORDER BY id";

@@ -46,12 +46,29 @@ namespace {
       "spawned inside a block before it ends)");
 }
 
+// A task's statement while its own RowStream holds the block's connection would wait for
+// itself forever: refused instead.
+void refuse_own_stream(const detail::ScopeBinding& b, const ring::TaskContext& ctx) {
+  if (b.stream_owner == &ctx) {
+    throw InterfaceError(
+        "this task has a row stream open on the aio_atomic block's connection: read it to the "
+        "end or close it first");
+  }
+}
+
+// A RowStream dropped before its end left its stream open on the block's connection: closed
+// before the connection runs anything else.
+ring::Task<void> settle(BackendConnection& conn) {
+  if (conn.streaming()) co_await conn.stream_close(ring::kNoDeadline);
+}
+
 // Runs a control statement on a bound connection, in turn with the block's other statements.
 // `last` marks the block's final statement: from then on the connection is not the block's.
 ring::Task<void> run_bound(detail::ScopeBinding& b, std::string sql, bool last = false) {
   auto turn = co_await b.lock.scoped();
   if (b.ended) throw_scope_ended();
   if (last) b.ended = true;
+  co_await settle(*b.conn);
   co_await b.conn->run(sql, ring::kNoDeadline);
 }
 
@@ -148,12 +165,81 @@ ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params para
                                                QueryOptions options) {
   ring::TaskContext& ctx = co_await ring::this_task::context();
   if (detail::ScopeBinding* b = binding(ctx)) {
+    refuse_own_stream(*b, ctx);
     auto turn = co_await b->lock.scoped();
     if (b->ended) throw_scope_ended();
+    co_await settle(*b->conn);
     co_return co_await b->conn->execute(sql, params, options.deadline);
   }
   Lease lease = co_await pool().acquire();
   co_return co_await lease->execute(sql, params, options.deadline);
+}
+
+ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params params,
+                                              std::uint32_t batch_rows, QueryOptions options) {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  RowStream stream;
+  stream.deadline_ = options.deadline;
+  if (detail::ScopeBinding* b = binding(ctx)) {
+    refuse_own_stream(*b, ctx);
+    auto turn = co_await b->lock.scoped();
+    if (b->ended) throw_scope_ended();
+    co_await settle(*b->conn);
+    co_await b->conn->stream_open(sql, params, batch_rows, options.deadline);
+    stream.binding_ = b->shared_from_this();
+    stream.turn_.emplace(std::move(turn));
+    stream.conn_ = b->conn;
+    b->stream_owner = &ctx;
+    co_return stream;
+  }
+  stream.lease_ = co_await pool().acquire();
+  co_await stream.lease_->stream_open(sql, params, batch_rows, options.deadline);
+  stream.conn_ = &*stream.lease_;
+  co_return stream;
+}
+
+// ---- RowStream ----
+
+RowStream::~RowStream() {
+  finish();
+}
+
+void RowStream::finish() noexcept {
+  ended_ = true;
+  if (binding_) binding_->stream_owner = nullptr;
+  turn_.reset();
+  binding_.reset();
+  lease_.release();  // an unfinished stream is closed by the pool before reuse
+  conn_ = nullptr;
+}
+
+ring::Task<std::optional<ResultSet>> RowStream::next() {
+  if (ended_ || conn_ == nullptr) co_return std::nullopt;
+  ResultSet batch;
+  bool more = false;
+  try {
+    more = co_await conn_->stream_next(batch, deadline_);
+  } catch (...) {
+    finish();
+    throw;
+  }
+  if (!more) {
+    finish();
+    if (batch.empty()) co_return std::nullopt;
+  }
+  co_return batch;
+}
+
+ring::Task<void> RowStream::aio_close() {
+  if (!ended_ && conn_ != nullptr) {
+    try {
+      co_await conn_->stream_close(deadline_);
+    } catch (...) {
+      finish();
+      throw;
+    }
+  }
+  finish();
 }
 
 ring::Task<void> spawn(ring::TaskGroup& group, ring::Task<void> task) {

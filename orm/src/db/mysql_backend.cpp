@@ -44,7 +44,26 @@ class MysqlBackend final : public BackendConnection {
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.query(sql, {.deadline = deadline});
   }
+  ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
+                               std::uint32_t batch_rows, ring::Deadline deadline) override {
+    mysql::Params bound;
+    for (const Value& v : params)
+      bind(v, bound);
+    batch_rows_ = batch_rows;
+    co_await c_.open_stream(sql, bound, {.deadline = deadline});
+  }
+  ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
+    mysql::Result rows;
+    const bool more = co_await c_.next_batch(rows, batch_rows_, deadline);
+    batch = ResultSet(std::move(rows));
+    co_return more;
+  }
+  ring::Task<void> stream_close(ring::Deadline deadline) override {
+    co_await c_.close_stream(deadline);
+  }
+  bool streaming() const noexcept override { return c_.streaming(); }
   ring::Task<void> reset(ring::Deadline deadline) override {
+    co_await c_.close_stream(deadline);
     if (in_transaction()) co_await c_.query("ROLLBACK", {.deadline = deadline});
   }
   ring::Task<void> ping(ring::Deadline deadline) override {
@@ -60,6 +79,7 @@ class MysqlBackend final : public BackendConnection {
 
  private:
   mysql::Connection c_;
+  std::uint32_t batch_rows_ = 1;
 };
 
 }  // namespace

@@ -37,7 +37,25 @@ class PgBackend final : public BackendConnection {
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.simple_query(sql, {.deadline = deadline});
   }
+  ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
+                               std::uint32_t batch_rows, ring::Deadline deadline) override {
+    pg::Params bound;
+    for (const Value& v : params)
+      bind(v, bound);
+    co_await c_.open_stream(sql, bound, batch_rows, {.deadline = deadline});
+  }
+  ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
+    pg::Result rows;
+    const bool more = co_await c_.next_batch(rows, deadline);
+    batch = ResultSet(std::move(rows));
+    co_return more;
+  }
+  ring::Task<void> stream_close(ring::Deadline deadline) override {
+    co_await c_.close_stream(deadline);
+  }
+  bool streaming() const noexcept override { return c_.streaming(); }
   ring::Task<void> reset(ring::Deadline deadline) override {
+    co_await c_.close_stream(deadline);
     if (in_transaction()) co_await c_.simple_query("ROLLBACK", {.deadline = deadline});
   }
   ring::Task<void> ping(ring::Deadline deadline) override {

@@ -181,8 +181,9 @@ void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point 
   --in_use_;
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
-  } else if (conn->in_transaction()) {
-    // Rolled back in the background; the slot stays taken until then.
+  } else if (conn->in_transaction() || conn->streaming()) {
+    // Rolled back (an abandoned stream closed first) in the background; the slot stays taken
+    // until then.
     background_.spawn(clean_then_return(std::move(conn), created));
   } else {
     hand_over({std::move(conn), created, Clock::now()});
@@ -228,7 +229,7 @@ ring::Task<void> Pool::clean_then_return(std::unique_ptr<BackendConnection> conn
     co_await conn->reset(ring::deadline_after(options_.reset_timeout));
   } catch (...) {  // judged below by its state
   }
-  if (open_ && !closing_ && conn->is_usable() && !conn->in_transaction()) {
+  if (open_ && !closing_ && conn->is_usable() && !conn->in_transaction() && !conn->streaming()) {
     hand_over({std::move(conn), created, Clock::now()});
   } else {
     discard(std::move(conn));

@@ -117,6 +117,11 @@ ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query) {
   co_return co_await db.aio_execute(c.sql, std::move(c.params));
 }
 
+ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows) {
+  ast::Compiled c = compile(query, db.dialect());
+  co_return co_await db.aio_stream(c.sql, std::move(c.params), batch_rows);
+}
+
 ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
   ast::Compiled c = compile(query, db.dialect());
   return db.execute_sql(c.sql, std::move(c.params));

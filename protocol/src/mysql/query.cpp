@@ -103,6 +103,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
 }
 
 ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOptions options) {
+  refuse_while_streaming();
   begin_command(options);
   try {
     std::vector<Result> results;
@@ -113,6 +114,12 @@ ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOpt
   } catch (...) {
     abandon_command();
     throw;
+  }
+}
+
+void Connection::refuse_while_streaming() const {
+  if (stream_) {
+    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
   }
 }
 
@@ -153,7 +160,7 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   co_return &s;
 }
 
-ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params) {
+ring::Task<void> Connection::send_execute(std::string_view sql, const Params& params) {
   Statement* s = co_await prepare(sql);
   if (params.size() != s->num_params) {
     end_command();
@@ -163,6 +170,10 @@ ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& 
   }
   seq_ = write_com_stmt_execute(out_, s->id, s->num_params, params);
   co_await flush(deadline_);
+}
+
+ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params) {
+  co_await send_execute(sql, params);
   std::vector<Result> results;
   co_await read_responses(&results, Format::kBinary);
   // The statement just used stays; older ones go past the capacity (all, at capacity 0).
@@ -176,6 +187,7 @@ ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& 
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
                                        QueryOptions options) {
+  refuse_while_streaming();
   for (bool first = true;; first = false) {
     begin_command(options);
     try {
@@ -203,6 +215,7 @@ ring::Task<void> Connection::simple_command(std::uint8_t command) {
 }
 
 ring::Task<void> Connection::ping(QueryOptions options) {
+  refuse_while_streaming();
   begin_command(options);
   try {
     co_await simple_command(com::kPing);
@@ -213,6 +226,7 @@ ring::Task<void> Connection::ping(QueryOptions options) {
 }
 
 ring::Task<void> Connection::reset(QueryOptions options) {
+  refuse_while_streaming();
   begin_command(options);
   // Statements the reset drops must not be closed again, and the cache must forget them.
   out_.clear();

@@ -109,6 +109,7 @@ Connection::Statement& Connection::lookup(std::string_view sql, const Params& pa
   Statement& s = statements_->emplace_front();
   s.key = key_buffer_;
   s.sql_size = sql.size();
+  s.param_types = params.types();
   if (!options_.unnamed_statements_only) s.name = absl::StrCat("tern_", ++next_statement_id_);
   s.batch = batch_;
   cache_.emplace(s.key, statements_->begin());
@@ -132,12 +133,13 @@ void Connection::forget(const Statement& s) {
 
 // ---- encoding ----
 
-void Connection::write_execute(const Statement& s, const Params& params, Format format) {
+void Connection::write_execute(const Statement& s, const Params& params, Format format,
+                               std::int32_t max_rows) {
   if (s.name.empty()) frontend::parse(out_, "", s.sql(), params.types());
   static constexpr std::span<const Format> kAllText;
   frontend::bind(out_, "", s.name, params.formats(), params.size(), params.values(),
                  format == Format::kText ? kAllText : std::span<const Format>(s.result_formats));
-  frontend::execute(out_, "", 0);
+  frontend::execute(out_, "", max_rows);
 }
 
 void Connection::start_result(Result& result, const Statement& s, Format format) const {
@@ -338,6 +340,9 @@ ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
 
 ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  if (stream_) {
+    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
+  }
   std::exception_ptr interrupted;
   bool timed_out = false;
   awaiting_ready_ = true;
@@ -418,9 +423,7 @@ ring::Task<void> Connection::cancel() {
 ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
                                      const QueryOptions& options) {
   for (Statement* s : statements) {
-    frontend::parse(out_, s->name, s->sql(),
-                    std::span(reinterpret_cast<const Oid*>(s->key.data() + s->sql_size + 1),
-                              (s->key.size() - s->sql_size - 1) / sizeof(Oid)));
+    frontend::parse(out_, s->name, s->sql(), s->param_types);
     frontend::describe(out_, 'S', s->name);
   }
   frontend::sync(out_);

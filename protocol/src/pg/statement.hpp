@@ -17,6 +17,8 @@ struct Connection::Statement {
   /// SQL text, a NUL, then the parameter type OIDs' bytes: the cache key.
   std::string key;
   std::size_t sql_size = 0;
+  /// The parameter type OIDs, for Parse (the key's copy of them is not aligned for reading).
+  std::vector<Oid> param_types;
   /// Server-side name; empty in unnamed mode.
   std::string name;
   /// Result columns with the format each is fetched in when binary results are asked for;

@@ -25,9 +25,21 @@ class BackendConnection {
   /// Runs `sql` with `params` bound (prepared and cached per connection).
   virtual ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                         ring::Deadline deadline) = 0;
+  /// Starts `sql` as a row stream read `batch_rows` rows at a time with stream_next(); until it
+  /// ends or stream_close() ran, the connection runs nothing else.
+  virtual ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
+                                       std::uint32_t batch_rows, ring::Deadline deadline) = 0;
+  /// Reads the next batch into `batch`; false once the stream has ended (`batch` then holds
+  /// the last rows, maybe none).
+  virtual ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) = 0;
+  /// Ends the open stream early; does nothing without one.
+  virtual ring::Task<void> stream_close(ring::Deadline deadline) = 0;
+  /// True while a stream is open.
+  virtual bool streaming() const noexcept = 0;
   /// Runs a parameterless control statement (BEGIN, COMMIT, SAVEPOINT x, SET ...).
   virtual ring::Task<void> run(std::string_view sql, ring::Deadline deadline) = 0;
-  /// Returns the session to a clean state between borrowers: rolls back an open transaction.
+  /// Returns the session to a clean state between borrowers: ends an abandoned stream and
+  /// rolls back an open transaction.
   virtual ring::Task<void> reset(ring::Deadline deadline) = 0;
   /// A round trip that proves the server answers.
   virtual ring::Task<void> ping(ring::Deadline deadline) = 0;

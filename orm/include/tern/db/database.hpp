@@ -94,6 +94,8 @@ struct ScopeBinding : std::enable_shared_from_this<ScopeBinding> {
   ring::AsyncMutex lock;              // statements of concurrent tasks go one at a time
   std::uint64_t savepoints = 0;
   bool ended = false;  // set under `lock` before the final COMMIT/ROLLBACK
+  // The task whose RowStream holds `lock` (its own statements would wait for themselves).
+  const ring::TaskContext* stream_owner = nullptr;
   std::shared_ptr<ScopeBinding> next;
 };
 
@@ -117,6 +119,41 @@ struct Unwrapped<ring::Task<T>> {
 
 /// The async database: a pool of connections to one server, transactions bound to task trees,
 /// and a gated synchronous path. Construct one of the Pooled*Database classes.
+/// The rows of one statement, read in batches (AioDatabase::aio_stream):
+///
+///   tern::RowStream rows = co_await db.aio_stream("SELECT * FROM big", {}, 1000);
+///   while (std::optional<tern::ResultSet> batch = co_await rows.next()) {
+///     for (const tern::Row row : *batch) ...
+///   }
+class RowStream {
+ public:
+  RowStream(RowStream&&) noexcept = default;
+  RowStream(const RowStream&) = delete;
+  RowStream& operator=(const RowStream&) = delete;
+  RowStream& operator=(RowStream&&) = delete;
+  /// Gives the connection back; a stream not read to its end is cleaned up before the
+  /// connection runs anything else.
+  ~RowStream();
+
+  /// The next batch of rows; nullopt once the stream has ended (the connection is then given
+  /// back). An error ends the stream and is thrown.
+  ring::Task<std::optional<ResultSet>> next();
+  /// Ends the stream now (the rest is skipped) and gives the connection back.
+  ring::Task<void> aio_close();
+
+ private:
+  friend class AioDatabase;
+  RowStream() = default;
+  void finish() noexcept;
+
+  Lease lease_;                                    // outside aio_atomic
+  std::shared_ptr<detail::ScopeBinding> binding_;  // inside: the block's connection...
+  std::optional<ring::AsyncMutex::Guard> turn_;    // ...held until the stream ends
+  BackendConnection* conn_ = nullptr;
+  ring::Deadline deadline_ = ring::kNoDeadline;
+  bool ended_ = false;
+};
+
 class AioDatabase {
  public:
   AioDatabase(const AioDatabase&) = delete;
@@ -149,6 +186,14 @@ class AioDatabase {
   template <class F>
   auto aio_execute(std::string_view sql, Params params, F fetch_results)
       -> ring::Task<typename detail::Unwrapped<std::invoke_result_t<F&, const ResultSet&>>::type>;
+
+  /// Runs `sql` with `params` bound and returns its rows as a stream read `batch_rows` at a
+  /// time, so that a result of any size is never held whole (PostgreSQL: the portal runs in
+  /// batches; MySQL: rows are read off the socket as they come). The stream holds a pooled
+  /// connection (inside aio_atomic: the block's, whose other statements wait for it) until it
+  /// ends or is closed; one dropped early is cleaned up before its connection is used again.
+  ring::Task<RowStream> aio_stream(std::string_view sql, Params params = {},
+                                   std::uint32_t batch_rows = 1000, QueryOptions options = {});
 
   /// Runs `body()` (a callable returning ring::Task<T>) in a transaction and returns its
   /// value: BEGIN before, COMMIT after; an exception rolls back and is rethrown. Nested blocks

@@ -48,6 +48,8 @@ namespace detail {
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
 /// The same, synchronously (needs allow_sync).
 ResultSet run_sync(AioDatabase& db, const ast::Query& query);
+/// Compiles `query` for `db` and opens it as a row stream.
+ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// SELECT of every field of a model.
@@ -410,6 +412,31 @@ class ModelRows {
   ResultSet rows_;
 };
 
+/// The models of a select read in batches (Select::aio_stream): a result of any size is never
+/// held whole. Holds a connection until the end (or aio_close()).
+///
+///   auto stream = co_await Item::select().order_by(Item::c.id).aio_stream(500);
+///   while (auto batch = co_await stream.next()) {
+///     for (const Item item : *batch) ...
+///   }
+template <class M>
+class ModelStream {
+ public:
+  /// Wraps a row stream of M's fields in order.
+  explicit ModelStream(RowStream rows) noexcept : rows_(std::move(rows)) {}
+  /// The next batch (models built as it is iterated); nullopt once the stream has ended.
+  ring::Task<std::optional<ModelRows<M>>> next() {
+    std::optional<ResultSet> batch = co_await rows_.next();
+    if (!batch) co_return std::nullopt;
+    co_return ModelRows<M>(std::move(*batch));
+  }
+  /// Ends the stream early and gives its connection back.
+  ring::Task<void> aio_close() { return rows_.aio_close(); }
+
+ private:
+  RowStream rows_;
+};
+
 /// SELECT over model M, run on M's database.
 template <class M>
 class Select : public SelectClauses<Select<M>> {
@@ -441,6 +468,12 @@ class Select : public SelectClauses<Select<M>> {
   ring::Task<ModelRows<M>> aio_iterator() const {
     require_models();
     co_return ModelRows<M>(co_await detail::run(M::tern_database(), this->q_));
+  }
+  /// Runs the query as a stream of models read `batch_rows` at a time (PostgreSQL: a portal
+  /// run in batches; MySQL: rows read as they come): for results too large to hold at all.
+  ring::Task<ModelStream<M>> aio_stream(std::uint32_t batch_rows = 1000) const {
+    require_models();
+    co_return ModelStream<M>(co_await detail::stream(M::tern_database(), this->q_, batch_rows));
   }
   /// Runs the query with every field of M and of each joined model `Others` selected, and
   /// returns each row as the models it holds: `.join<Category>(on).aio_models<Category>()`

@@ -68,6 +68,24 @@ class Connection {
   ring::Task<Result> execute(std::string_view sql, const Params& params = {},
                              QueryOptions options = {});
 
+  /// Starts `sql` (with `?` parameters, as a cached prepared statement) as a row stream: rows
+  /// are read off the socket batch by batch by next_batch() instead of being held whole.
+  /// Until the stream ends (next_batch() returned false) or close_stream() ran, the connection
+  /// runs nothing else: other calls throw InterfaceError.
+  ring::Task<void> open_stream(std::string_view sql, const Params& params,
+                               QueryOptions options = {});
+  /// Reads up to `max_rows` rows of the open stream into `batch` (replacing its rows), each
+  /// read by `deadline` (a passed one kills the query, as for execute()). Returns false once
+  /// the stream has ended: `batch` then holds the last rows (maybe none) and the connection is
+  /// free again. A server error ends the stream and throws.
+  ring::Task<bool> next_batch(Result& batch, std::size_t max_rows,
+                              ring::Deadline deadline = ring::kNoDeadline);
+  /// Ends the open stream early: its remaining rows are read and dropped (MySQL has no way
+  /// to stop a result mid-way short of killing the query). Does nothing without one.
+  ring::Task<void> close_stream(ring::Deadline deadline = ring::kNoDeadline);
+  /// True while a stream is open.
+  bool streaming() const noexcept { return stream_.has_value(); }
+
   /// COM_PING: checks that the server answers.
   ring::Task<void> ping(QueryOptions options = {});
   /// COM_RESET_CONNECTION: ends any transaction, drops temporary tables, user variables and
@@ -139,8 +157,12 @@ class Connection {
   ring::Task<void> read_responses(std::vector<Result>* results, Format format);
   ring::Task<Statement*> prepare(std::string_view sql);
   ring::Task<Result> execute_once(std::string_view sql, const Params& params);
+  ring::Task<void> send_execute(std::string_view sql, const Params& params);
   ring::Task<void> simple_command(std::uint8_t command);
   void forget(Statement& s);
+  void refuse_while_streaming() const;
+  // Streams (stream.cpp): reads up to max_rows rows into `batch` (nullptr: drop them).
+  ring::Task<bool> read_stream(Result* batch, std::size_t max_rows);
 
   ring::Loop* loop_;
   ConnectOptions options_;
@@ -165,6 +187,14 @@ class Connection {
   bool in_command_ = false;  // a command was sent and its response is not fully read
 
   RowValues row_scratch_;
+
+  // The open row stream: the header (columns, or the OK of a statement without rows) each
+  // batch starts from, and whether the end was already read.
+  struct Stream {
+    Result header{};
+    bool ended = false;
+  };
+  std::optional<Stream> stream_;
 
   // The statement cache: LRU list (front = most recent) indexed by SQL.
   std::unique_ptr<StatementList> statements_;

@@ -89,6 +89,24 @@ class Connection {
   ring::Task<std::vector<Result>> pipeline(const std::vector<PipelineQuery>& queries,
                                            QueryOptions options = {});
 
+  /// Starts `sql` as a row stream: its portal runs `batch_rows` rows at a time, each batch
+  /// read by next_batch(), so a result of any size is never held whole (the next batch is
+  /// requested as soon as one arrives, so it travels while the caller works). Until the stream
+  /// ends (next_batch() returned false) or close_stream() ran, the connection runs nothing
+  /// else: other calls throw InterfaceError. Outside a transaction block the stream is one
+  /// implicit transaction. A passed deadline or a lost connection while streaming leaves the
+  /// connection not is_usable().
+  ring::Task<void> open_stream(std::string_view sql, const Params& params, std::uint32_t batch_rows,
+                               QueryOptions options = {});
+  /// Reads the next batch of the open stream into `batch` (replacing its rows). Returns false
+  /// once the stream has ended: `batch` then holds the last rows (maybe none) and the command
+  /// tag, and the connection is free again. A server error ends the stream and throws.
+  ring::Task<bool> next_batch(Result& batch, ring::Deadline deadline = ring::kNoDeadline);
+  /// Ends the open stream early (its remaining rows are skipped); does nothing without one.
+  ring::Task<void> close_stream(ring::Deadline deadline = ring::kNoDeadline);
+  /// True while a stream is open.
+  bool streaming() const noexcept { return stream_.has_value(); }
+
   /// Asks the server to cancel the running query of this connection (CancelRequest over a new
   /// socket) and waits until the server has acted on it. Safe to call from another task
   /// while a query is pending.
@@ -163,7 +181,8 @@ class Connection {
   const std::string& make_key(std::string_view sql, const Params& params);
   Statement& lookup(std::string_view sql, const Params& params);
   void write_prepare(Statement& s);
-  void write_execute(const Statement& s, const Params& params, Format format);
+  void write_execute(const Statement& s, const Params& params, Format format,
+                     std::int32_t max_rows = 0);
   void start_result(Result& result, const Statement& s, Format format) const;
   ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
   ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,
@@ -178,6 +197,8 @@ class Connection {
   ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
   ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
   ring::Task<bool> cancel_and_drain();
+  // Streams (stream.cpp).
+  ring::Task<void> finish_stream(ring::Deadline deadline, bool keep_rows, Result* batch);
 
   ring::Loop* loop_;
   ConnectOptions options_;
@@ -198,6 +219,13 @@ class Connection {
   std::string key_buffer_;
   std::uint64_t next_statement_id_ = 0;
   std::uint64_t batch_ = 0;  // statements used by the current batch are never evicted
+  // The open row stream: its batch size and the result header (columns) each batch starts
+  // from.
+  struct Stream {
+    std::int32_t batch_rows = 0;
+    Result header{};
+  };
+  std::optional<Stream> stream_;
 };
 
 }  // namespace tern::pg

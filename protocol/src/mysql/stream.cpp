@@ -1,0 +1,125 @@
+// Row streams: a prepared statement's binary result read off the socket a batch at a time
+// (what mysql_use_result does for text results), instead of whole.
+#include <utility>
+
+#include "prepared.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/capabilities.hpp"
+#include "tern/protocol/mysql/error.hpp"
+
+namespace tern::mysql {
+
+ring::Task<void> Connection::open_stream(std::string_view sql, const Params& params,
+                                         QueryOptions options) {
+  refuse_while_streaming();
+  begin_command(options);
+  try {
+    co_await send_execute(sql, params);
+    const Bytes first = co_await read_payload();
+    Stream stream;
+    switch (classify_response(first, capabilities_)) {
+      case ResponseKind::kErr:
+        fail_with(parse_err(first));
+      case ResponseKind::kOk: {
+        // No result set (an UPDATE, say): the stream is over before it starts.
+        const OkPacket ok = parse_ok(first, capabilities_);
+        stream.header.set_ok(ok);
+        status_flags_ = ok.status_flags;
+        if ((ok.status_flags & status::kMoreResultsExist) != 0) {
+          co_await read_responses(nullptr, Format::kBinary);  // ends the command
+        } else {
+          end_command();
+        }
+        stream.ended = true;
+        break;
+      }
+      case ResponseKind::kResultSet:
+        stream.header.set_columns(co_await read_columns(parse_column_count(first)),
+                                  Format::kBinary);
+        break;
+      default:
+        throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                            "unexpected response to COM_STMT_EXECUTE");
+    }
+    stream_ = std::move(stream);
+  } catch (...) {
+    abandon_command();
+    throw;
+  }
+}
+
+ring::Task<bool> Connection::next_batch(Result& batch, std::size_t max_rows,
+                                        ring::Deadline deadline) {
+  if (!stream_) throw InterfaceError("no row stream is open on this connection");
+  if (max_rows == 0) throw InterfaceError("a row stream batch needs at least one row");
+  batch = stream_->header;
+  if (stream_->ended) {
+    stream_.reset();
+    co_return false;
+  }
+  deadline_ = deadline;
+  co_return co_await read_stream(&batch, max_rows);
+}
+
+ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
+  if (!stream_) co_return;
+  if (stream_->ended) {
+    stream_.reset();
+    co_return;
+  }
+  deadline_ = deadline;
+  try {
+    co_await read_stream(nullptr, 0);
+  } catch (const DatabaseError&) {  // an error in rows nobody wants any more
+  }
+}
+
+ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
+  try {
+    std::size_t rows = 0;
+    for (;;) {
+      // After a KILL (deadline or stop request) the rest is drained, then end_command throws.
+      if (batch != nullptr && rows == max_rows && interruption_ == Interruption::kNone) {
+        co_return true;
+      }
+      const Bytes row = co_await read_payload();
+      switch (classify_row(row)) {
+        case RowKind::kRow:
+          if (batch != nullptr && interruption_ == Interruption::kNone) {
+            batch->add_row(row, row_scratch_);
+            ++rows;
+          }
+          break;
+        case RowKind::kEnd: {
+          std::uint16_t flags = 0;
+          if (is_eof_packet(row)) {
+            const EofPacket eof = parse_eof(row, capabilities_);
+            flags = eof.status_flags;
+            if (batch != nullptr) batch->set_warnings(eof.warnings);
+          } else {
+            const OkPacket ok = parse_ok(row, capabilities_);
+            flags = ok.status_flags;
+            if (batch != nullptr) batch->set_warnings(ok.warnings);
+          }
+          status_flags_ = flags;
+          stream_.reset();
+          if ((flags & status::kMoreResultsExist) != 0) {
+            co_await read_responses(nullptr, Format::kBinary);  // a CALL's further results
+          } else {
+            end_command();
+          }
+          co_return false;
+        }
+        case RowKind::kErr:
+          stream_.reset();
+          fail_with(parse_err(row));
+      }
+    }
+  } catch (...) {
+    stream_.reset();
+    abandon_command();
+    throw;
+  }
+}
+
+}  // namespace tern::mysql

@@ -1,0 +1,139 @@
+// Row streams: a portal executed a batch at a time (Execute with a row limit, Flush, and
+// PortalSuspended until CommandComplete), then one Sync. See "Extended Query" in
+// https://www.postgresql.org/docs/current/protocol-flow.html.
+#include <utility>
+
+#include "statement.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/frontend.hpp"
+
+namespace tern::pg {
+
+ring::Task<void> Connection::open_stream(std::string_view sql, const Params& params,
+                                         std::uint32_t batch_rows, QueryOptions options) {
+  if (batch_rows == 0 || batch_rows > static_cast<std::uint32_t>(INT32_MAX)) {
+    throw InterfaceError("a row stream needs a batch size of 1 to 2^31-1 rows");
+  }
+  if (stream_) throw InterfaceError("a row stream is already open on this connection");
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  ++batch_;
+  Statement& s = lookup(sql, params);
+  if (!s.described) {
+    const std::vector<Statement*> missing = {&s};
+    co_await prepare(missing, options);
+  }
+  Stream stream{.batch_rows = static_cast<std::int32_t>(batch_rows)};
+  start_result(stream.header, s, options.result_format);
+  write_execute(s, params, options.result_format, stream.batch_rows);
+  frontend::flush(out_);  // no Sync: it would close the portal
+  stream_ = std::move(stream);
+  awaiting_ready_ = true;
+  try {
+    co_await flush(options.deadline);
+  } catch (...) {
+    broken_ = true;  // part of a message may have gone out
+    stream_.reset();
+    throw;
+  }
+}
+
+ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) {
+  if (!stream_) throw InterfaceError("no row stream is open on this connection");
+  batch = stream_->header;
+  try {
+    for (;;) {
+      const backend::Message m = co_await read_message(deadline);
+      switch (m.type) {
+        case '1':  // ParseComplete (unnamed mode)
+        case '2':  // BindComplete
+        case '3':  // CloseComplete of an evicted statement
+          backend::expect_empty(m);
+          break;
+        case 'D':
+          batch.add_row(m.body);
+          break;
+        case 's':  // PortalSuspended: ask for the next batch now, so it comes while we work
+          backend::expect_empty(m);
+          frontend::execute(out_, "", stream_->batch_rows);
+          frontend::flush(out_);
+          co_await flush(deadline);
+          co_return true;
+        case 'C':
+          batch.set_command_tag(backend::parse_command_complete(m.body));
+          co_await finish_stream(deadline, true, &batch);
+          co_return false;
+        case 'I':  // EmptyQueryResponse
+          backend::expect_empty(m);
+          co_await finish_stream(deadline, true, &batch);
+          co_return false;
+        case 'E': {
+          const std::exception_ptr error = error_response(m);  // FATAL throws (broken)
+          co_await finish_stream(deadline, false, nullptr);
+          std::rethrow_exception(error);
+        }
+        default:
+          backend::throw_unexpected(m.type, "a row stream");
+      }
+    }
+  } catch (const DatabaseError&) {
+    stream_.reset();
+    throw;  // the server's error, after the stream was finished cleanly
+  } catch (...) {
+    // Timeout, stop request, lost connection or bad bytes, mid-stream: the rest of the stream
+    // is unread, so the connection cannot be trusted again.
+    broken_ = true;
+    stream_.reset();
+    throw;
+  }
+}
+
+ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
+  if (!stream_) co_return;
+  try {
+    co_await finish_stream(deadline, false, nullptr);
+  } catch (const DatabaseError&) {  // an error in rows nobody wants any more
+  } catch (...) {
+    broken_ = true;
+    stream_.reset();
+    throw;
+  }
+}
+
+// Sends Sync and reads up to ReadyForQuery. With `keep_rows`, rows still arriving (none are
+// expected after CommandComplete) would go to `batch`; otherwise the in-flight batch and the
+// portal's end are skipped. A server error seen on the way is thrown after ReadyForQuery.
+ring::Task<void> Connection::finish_stream(ring::Deadline deadline, bool keep_rows, Result* batch) {
+  frontend::sync(out_);
+  co_await flush(deadline);
+  std::exception_ptr error;
+  for (;;) {
+    const backend::Message m = co_await read_message(deadline);
+    switch (m.type) {
+      case 'Z':
+        on_ready(m);
+        stream_.reset();
+        if (error) std::rethrow_exception(error);
+        co_return;
+      case 'E':
+        if (!error) error = error_response(m);
+        break;
+      case 'D':
+        if (keep_rows) backend::throw_unexpected(m.type, "the end of a row stream");
+        break;
+      case 'C':
+        if (keep_rows) backend::throw_unexpected(m.type, "the end of a row stream");
+        if (batch != nullptr) batch->set_command_tag(backend::parse_command_complete(m.body));
+        break;
+      case '1':
+      case '2':
+      case '3':
+      case 's':
+      case 'I':
+        break;
+      default:
+        backend::throw_unexpected(m.type, "the end of a row stream");
+    }
+  }
+}
+
+}  // namespace tern::pg
