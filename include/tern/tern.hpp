@@ -4,4 +4,5 @@
 
 #include "tern/db/database.hpp"
 #include "tern/orm/model.hpp"
+#include "tern/orm/prefetch.hpp"
 #include "tern/ring/ring.hpp"

@@ -10,6 +10,7 @@
 
 #include "server_env.hpp"
 #include "tern/orm/model.hpp"
+#include "tern/orm/prefetch.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
@@ -93,6 +94,32 @@ struct Tag {
   std::int64_t id{};
   std::optional<std::int64_t> owner_id{};
   TERN_MODEL(Tag, db, (id, tern::AutoField{}), (owner_id, tern::ForeignKeyField<Owner>{}));
+};
+
+// For aio_prefetch: Author <- Book <- Review, with members receiving the related rows.
+struct Book;
+struct Review;
+struct Author {
+  std::int64_t id{};
+  std::string name;
+  std::vector<Book> books{};  // filled by aio_prefetch, not a column
+  TERN_MODEL(Author, db, (id, tern::AutoField{}), (name, tern::CharField{}));
+};
+struct Book {
+  std::int64_t id{};
+  std::int64_t author_id{};
+  std::string title;
+  std::shared_ptr<const Author> author{};  // filled by aio_prefetch
+  std::vector<Review> reviews{};           // filled by aio_prefetch
+  TERN_MODEL(Book, db, (id, tern::AutoField{}), (author_id, tern::ForeignKeyField<Author>{}),
+             (title, tern::CharField{}));
+};
+struct Review {
+  std::int64_t id{};
+  std::int64_t book_id{};
+  int stars{};
+  TERN_MODEL(Review, db, (id, tern::AutoField{}), (book_id, tern::ForeignKeyField<Book>{}),
+             (stars, tern::IntegerField{}));
 };
 
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
@@ -705,6 +732,76 @@ TEST_P(Orm, RecursiveDeleteFollowsForeignKeys) {
   run(Toy::aio_drop_table());
   run(Pet::aio_drop_table());
   run(Owner::aio_drop_table());
+}
+
+TEST_P(Orm, PrefetchAttachesRelatedRowsInOneQueryPerLevel) {
+  run(Review::aio_drop_table());
+  run(Book::aio_drop_table());
+  run(Author::aio_drop_table());
+  run(Author::aio_create_table());
+  run(Book::aio_create_table());
+  run(Review::aio_create_table());
+  // a: 2 books (2 and 0 reviews); b: 1 book (1 review); c: 1 book, filtered out below.
+  const auto author = [&](const std::string& name) {
+    Author a;
+    a.name = name;
+    return run(Author::aio_create(a)).id;
+  };
+  const auto book = [&](std::int64_t author_id, const std::string& title) {
+    Book b;
+    b.author_id = author_id;
+    b.title = title;
+    return run(Book::aio_create(b)).id;
+  };
+  const auto review = [&](std::int64_t book_id, int stars) {
+    Review r;
+    r.book_id = book_id;
+    r.stars = stars;
+    run(Review::aio_create(r));
+  };
+  const std::int64_t a = author("a");
+  const std::int64_t b = author("b");
+  const std::int64_t c = author("c");
+  const std::int64_t a2 = book(a, "a2");
+  book(a, "a1");
+  const std::int64_t b1 = book(b, "b1");
+  review(book(c, "c1"), 1);
+  review(a2, 5);
+  review(a2, 4);
+  review(b1, 3);
+
+  for (const tern::PrefetchType type : {tern::PrefetchType::kWhere, tern::PrefetchType::kJoin}) {
+    const std::vector<Author> authors = run(tern::aio_prefetch(
+        type, Author::select().where(Author::c.name != "c").order_by(Author::c.name),
+        tern::into(&Author::books, Book::select().order_by(Book::c.title)),
+        tern::into(&Book::reviews, Review::select().order_by(Review::c.stars.desc())),
+        tern::into(&Book::author, Author::select())));
+    ASSERT_EQ(authors.size(), 2u);
+    ASSERT_EQ(authors[0].books.size(), 2u);
+    EXPECT_EQ(authors[0].books[0].title, "a1");
+    EXPECT_EQ(authors[0].books[1].title, "a2");
+    EXPECT_TRUE(authors[0].books[0].reviews.empty());
+    ASSERT_EQ(authors[0].books[1].reviews.size(), 2u);
+    EXPECT_EQ(authors[0].books[1].reviews[0].stars, 5);
+    ASSERT_NE(authors[0].books[1].author, nullptr);
+    EXPECT_EQ(authors[0].books[1].author->name, "a");  // many to one, the other way
+    ASSERT_EQ(authors[1].books.size(), 1u);
+    ASSERT_EQ(authors[1].books[0].reviews.size(), 1u);
+    EXPECT_EQ(authors[1].books[0].reviews[0].stars, 3);
+  }
+  // A limited owner query (MySQL refuses LIMIT inside IN: the derived table avoids it).
+  const std::vector<Author> first =
+      run(tern::aio_prefetch(Author::select().order_by(Author::c.name).limit(1),
+                             tern::into(&Author::books, Book::select())));
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].books.size(), 2u);
+  // An owner that is not an earlier query's model is refused.
+  EXPECT_THROW(
+      run(tern::aio_prefetch(Author::select(), tern::into(&Book::reviews, Review::select()))),
+      tern::InterfaceError);
+  run(Review::aio_drop_table());
+  run(Book::aio_drop_table());
+  run(Author::aio_drop_table());
 }
 
 TEST_P(Orm, SyncTableCreationAsInTheSeed) {

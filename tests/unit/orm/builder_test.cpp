@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tern/orm/compiler.hpp"
+#include "tern/orm/prefetch.hpp"
 #include "tern/tern.hpp"
 
 namespace {
@@ -117,6 +118,36 @@ TEST(OrmBuilder, ReturningOnUpdateAndDelete) {
   EXPECT_THROW(my(u), tern::NotSupportedError);
   auto d = Item::delete_().where(Item::c.price < 0.0).returning(Item::c.id);
   EXPECT_EQ(pg(d), R"(DELETE FROM "item" WHERE "item"."price" < $1 RETURNING "item"."id")");
+}
+
+struct Part {
+  std::int64_t id{};
+  std::int64_t item_id{};
+  TERN_MODEL(Part, db, (id, tern::AutoField{}), (item_id, tern::ForeignKeyField<Item>{}));
+};
+
+TEST(OrmBuilder, PrefetchRestrictsBySubqueryOrJoin) {
+  namespace d = tern::orm::detail;
+  const auto link = d::prefetch_link(Item::tern_meta(), Part::tern_meta(), /*to_many=*/true);
+  const auto owners = Item::select().where(Item::c.price > 1.0).limit(5);
+  const auto where = d::prefetch_restrict(Part::select().ast(), Part::tern_meta(), owners.ast(),
+                                          Item::tern_meta(), link, tern::PrefetchType::kWhere, 1);
+  EXPECT_EQ(
+      compile(where, Dialect::kPostgres).sql,
+      std::string(R"(SELECT "part"."id", "part"."item_id" FROM "part" WHERE "part"."item_id" )"
+                  R"(IN (SELECT DISTINCT "_prefetch_owner1"."id" FROM (SELECT )") +
+          kItemColumns +
+          R"( FROM "item" WHERE "item"."price" > $1 LIMIT $2) AS "_prefetch_owner1"))");
+  const auto join = d::prefetch_restrict(Part::select().ast(), Part::tern_meta(), owners.ast(),
+                                         Item::tern_meta(), link, tern::PrefetchType::kJoin, 2);
+  const std::string sql = compile(join, Dialect::kMysql).sql;
+  EXPECT_EQ(sql.substr(0, sql.find("(SELECT ")),
+            "SELECT `part`.`id`, `part`.`item_id` FROM `part` INNER JOIN ");
+  EXPECT_NE(sql.find(") AS `_prefetch_keys2` ON `part`.`item_id` = `_prefetch_keys2`.`id`"),
+            std::string::npos)
+      << sql;
+  // No foreign key between them: refused.
+  EXPECT_THROW(d::prefetch_link(Part::tern_meta(), Item::tern_meta(), true), tern::InterfaceError);
 }
 
 }  // namespace
