@@ -1,0 +1,191 @@
+// What every benchmark binary shares: the servers' URLs (TLS off on both sides, so that tern
+// and its anchor do the same work), the heap-allocation counter (alloc_counter.cpp), peak-RSS
+// measurement, and the counters RatioReporter reads.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace tern::bench {
+
+/// Heap allocations (malloc, calloc, realloc, memalign...: operator new goes through malloc)
+/// made by the whole process so far. Counted by the malloc shim in alloc_counter.cpp.
+std::uint64_t allocations() noexcept;
+
+/// `name` from the environment, or the default; bench/run sets the URLs.
+inline std::string env(const char* name, std::string fallback = {}) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::string(v) : std::move(fallback);
+}
+/// An integer from the environment (e.g. BENCH_LARGE_ROWS), or the default.
+inline std::int64_t env_int(const char* name, std::int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : fallback;
+}
+
+/// `url` with one more query parameter.
+inline std::string with_param(std::string url, std::string_view param) {
+  url += url.find('?') == std::string::npos ? '?' : '&';
+  url += param;
+  return url;
+}
+
+/// TERN_PG_URL with TLS off: libpq and tern both default to sslmode=prefer, and the test
+/// server offers TLS; a benchmark of the drivers should not measure OpenSSL.
+inline std::string pg_url() {
+  const std::string u = env("TERN_PG_URL");
+  if (u.empty()) throw std::runtime_error("TERN_PG_URL is not set (run through bench/run)");
+  return with_param(u, "sslmode=disable");
+}
+/// TERN_MYSQL_URL with TLS off (tern's default ssl-mode is PREFERRED; libmariadb 3.3 does not
+/// use TLS unless asked).
+inline std::string mysql_url() {
+  const std::string u = env("TERN_MYSQL_URL");
+  if (u.empty()) throw std::runtime_error("TERN_MYSQL_URL is not set (run through bench/run)");
+  return with_param(u, "ssl-mode=DISABLED");
+}
+
+/// Peak resident set size of one run, as a delta over the RSS when reset() was called: resets
+/// the kernel's high-water mark (/proc/self/clear_refs) so that each run is measured alone
+/// rather than reading ru_maxrss, which only ever grows over the process.
+class PeakRss {
+ public:
+  /// Returns freed memory to the OS and starts a new measurement.
+  void reset();
+  /// Peak RSS since reset() minus the RSS at reset(), in MiB.
+  double delta_mib() const;
+
+ private:
+  long base_kib_ = 0;
+};
+
+/// Marks the measured loop: counts the heap allocations made in it and, under
+/// `valgrind --tool=callgrind --collect-atstart=no`, has callgrind collect only there (bench/run's
+/// instructions-per-query section). Construct it right before the loop (or construct it with
+/// kLater and start() it after a warm-up); finish() ends the region.
+class AllocCount {
+ public:
+  enum Later { kLater };
+  AllocCount() noexcept { start(); }
+  explicit AllocCount(Later) noexcept {}
+  AllocCount(const AllocCount&) = delete;
+  AllocCount& operator=(const AllocCount&) = delete;
+  void start() noexcept;
+  std::uint64_t so_far() const noexcept { return allocations() - start_; }
+
+ private:
+  std::uint64_t start_ = 0;
+};
+
+/// Ends the measured region (callgrind stops collecting) and returns the items measured so far
+/// by every run of the process; bench/run divides callgrind's instruction count by it.
+double end_measured_region(double items) noexcept;
+
+/// Hands out the queries of a benchmark to concurrent workers (tasks or connections) on one
+/// thread: a fixed number (warm-up), or as many as Google Benchmark asks for, in batches, so
+/// that the workers keep running across batches and only the last one stops them.
+class WorkQueue {
+ public:
+  /// `count` queries, outside any measurement.
+  explicit WorkQueue(std::int64_t count) noexcept : left_(count) {}
+  /// As many as `state` wants; the timer starts at the first take().
+  explicit WorkQueue(benchmark::State& state, std::int64_t batch = 64) noexcept
+      : state_(&state), batch_(batch) {}
+
+  /// True when the caller should run one more query.
+  bool take() {
+    if (left_ == 0 && state_ != nullptr && !done_) {
+      if (state_->KeepRunningBatch(batch_)) {
+        left_ = batch_;
+      } else {
+        done_ = true;  // KeepRunningBatch must not be called again after it said no
+      }
+    }
+    if (left_ == 0) return false;
+    --left_;
+    return true;
+  }
+
+ private:
+  benchmark::State* state_ = nullptr;
+  std::int64_t batch_ = 0;
+  std::int64_t left_ = 0;
+  bool done_ = false;
+};
+
+/// One decoded row of the large-result workload (int8, text, float8, timestamp): tern and the
+/// anchors decode into the same struct, so that both do the same work per row.
+struct DecodedRow {
+  std::int64_t id = 0;
+  std::string text;
+  double real = 0;
+  std::int64_t micros = 0;  // since the Unix epoch
+
+  /// Folds the row into a checksum, so that nothing is optimised away.
+  std::int64_t fold() const noexcept {
+    return id + static_cast<std::int64_t>(text.size()) + static_cast<std::int64_t>(real) +
+           micros % 1'000'003;
+  }
+};
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil-from-days
+/// algorithm, inverted).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2 ? 1 : 0;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// Parses the anchors' text timestamps, "YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]" (PostgreSQL's
+/// timestamptz output, MySQL's DATETIME(6)), to microseconds since the Unix epoch in UTC. A
+/// minimal parser for the benchmark's data, not a general one.
+inline std::int64_t parse_timestamp_us(const char* p, std::size_t n) {
+  const auto num = [&](std::size_t at, std::size_t len) {
+    std::int64_t v = 0;
+    for (std::size_t i = at; i < at + len && i < n; ++i)
+      v = v * 10 + (p[i] - '0');
+    return v;
+  };
+  if (n < 19) throw std::runtime_error("short timestamp");
+  std::int64_t us = (days_from_civil(num(0, 4), static_cast<unsigned>(num(5, 2)),
+                                     static_cast<unsigned>(num(8, 2))) *
+                         86400 +
+                     num(11, 2) * 3600 + num(14, 2) * 60 + num(17, 2)) *
+                    1'000'000;
+  std::size_t i = 19;
+  if (i < n && p[i] == '.') {
+    std::int64_t frac = 0;
+    int digits = 0;
+    for (++i; i < n && p[i] >= '0' && p[i] <= '9'; ++i, ++digits)
+      frac = frac * 10 + (p[i] - '0');
+    for (; digits < 6; ++digits)
+      frac *= 10;
+    us += frac;
+  }
+  if (i < n && (p[i] == '+' || p[i] == '-')) {
+    const std::int64_t sign = p[i] == '+' ? 1 : -1;
+    std::int64_t offset = num(i + 1, 2) * 3600;
+    if (i + 3 < n && p[i + 3] == ':') offset += num(i + 4, 2) * 60;
+    us -= sign * offset * 1'000'000;
+  }
+  return us;
+}
+
+/// Records what RatioReporter compares: `items` (queries, rows...) processed in the measured
+/// loop and the heap allocations made meanwhile, per item.
+inline void finish(benchmark::State& state, double items, const AllocCount& allocs) {
+  const auto n = static_cast<double>(allocs.so_far());
+  end_measured_region(items);
+  state.SetItemsProcessed(static_cast<std::int64_t>(items));
+  state.counters["allocs/item"] = items > 0 ? n / items : 0;
+}
+
+}  // namespace tern::bench

@@ -1,0 +1,225 @@
+// Workload 3 of the benchmark plan (MySQL/MariaDB): one query returning 1,000,000 rows of
+// (BIGINT, TEXT, DOUBLE, DATETIME(6)), every value decoded into the same struct on both sides:
+//   - text protocol: tern's mysql::Connection::query against mysql_real_query +
+//     mysql_store_result + mysql_fetch_row (values parsed from their text);
+//   - binary protocol: tern's mysql::Connection::execute (prepared) against a libmariadb
+//     prepared statement with bound result buffers and mysql_stmt_store_result.
+// Both drivers hold the whole result in memory; reports rows/s, client CPU per row and the
+// peak RSS of each run over its starting RSS.
+//
+//   TERN_MYSQL_URL=mysql://... bench/mysql-large-result
+//   BENCH_LARGE_ROWS=100000 for a quicker run (the table is rebuilt when the count differs).
+#include <benchmark/benchmark.h>
+#include <mysql.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+#include "mysql_common.hpp"
+#include "ratio_reporter.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace {
+
+using namespace tern::bench;
+
+const std::int64_t kRows = env_int("BENCH_LARGE_ROWS", 1'000'000);
+constexpr const char* kSelect = "SELECT id, t, f, ts FROM bench_large";
+
+// The table, made once per data set size (same values as the PostgreSQL one).
+void create_table() {
+  MYSQL* c = anchor_connect();
+  anchor_query(c,
+               "CREATE TABLE IF NOT EXISTS bench_large (id BIGINT, t TEXT, f DOUBLE, "
+               "ts DATETIME(6))");
+  if (std::stoll(anchor_scalar(c, "SELECT COUNT(*) FROM bench_large")) != kRows) {
+    anchor_query(c, "TRUNCATE bench_large");
+    const std::string fill =
+        "INSERT INTO bench_large SELECT seq, CONCAT('text-', seq), seq / 7e0, "
+        "TIMESTAMP'2024-01-01 00:00:00' + INTERVAL seq * 1000001 MICROSECOND "
+        "FROM seq_1_to_" +
+        std::to_string(kRows);
+    anchor_query(c, fill.c_str());
+  }
+  mysql_close(c);
+}
+
+std::int64_t micros_of(const MYSQL_TIME& t) {
+  return (days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
+          t.second) *
+             1'000'000 +
+         t.second_part;
+}
+
+// Records the per-run results shared by all four benchmarks.
+void report(benchmark::State& state, const AllocCount& allocs, double peak, std::int64_t sum) {
+  benchmark::DoNotOptimize(sum);
+  finish(state, static_cast<double>(state.iterations() * kRows), allocs);
+  state.counters["peak_rss_MiB"] = peak;
+  state.counters["checksum"] = static_cast<double>(sum / state.iterations());
+}
+
+void BM_libmariadb_text(benchmark::State& state) {
+  MYSQL* c = anchor_connect();
+  PeakRss rss;
+  double peak = 0;
+  std::int64_t sum = 0;
+  const AllocCount allocs;
+  for (auto _ : state) {
+    state.PauseTiming();
+    rss.reset();
+    state.ResumeTiming();
+    if (mysql_query(c, kSelect) != 0) throw std::runtime_error(mysql_error(c));
+    MYSQL_RES* res = mysql_store_result(c);
+    DecodedRow d;
+    std::int64_t rows = 0;
+    while (MYSQL_ROW row = mysql_fetch_row(res)) {
+      const unsigned long* len = mysql_fetch_lengths(res);
+      std::from_chars(row[0], row[0] + len[0], d.id);
+      d.text.assign(row[1], len[1]);
+      std::from_chars(row[2], row[2] + len[2], d.real);
+      d.micros = parse_timestamp_us(row[3], len[3]);
+      sum += d.fold();
+      ++rows;
+    }
+    peak = std::max(peak, rss.delta_mib());
+    benchmark::DoNotOptimize(sum);  // see pg_large_result.cpp
+    if (rows != kRows) state.SkipWithError("wrong row count");
+    mysql_free_result(res);
+  }
+  report(state, allocs, peak, sum);
+  mysql_close(c);
+}
+
+void BM_libmariadb_binary(benchmark::State& state) {
+  MYSQL* c = anchor_connect();
+  MYSQL_STMT* stmt = anchor_prepare(c, kSelect);
+  DecodedRow d;
+  char text[64];
+  unsigned long text_length = 0;
+  MYSQL_TIME ts{};
+  std::vector<MYSQL_BIND> out(4);
+  out[0].buffer_type = MYSQL_TYPE_LONGLONG;
+  out[0].buffer = &d.id;
+  out[1].buffer_type = MYSQL_TYPE_STRING;
+  out[1].buffer = text;
+  out[1].buffer_length = sizeof text;
+  out[1].length = &text_length;
+  out[2].buffer_type = MYSQL_TYPE_DOUBLE;
+  out[2].buffer = &d.real;
+  out[3].buffer_type = MYSQL_TYPE_DATETIME;
+  out[3].buffer = &ts;
+  mysql_stmt_bind_result(stmt, out.data());
+  PeakRss rss;
+  double peak = 0;
+  std::int64_t sum = 0;
+  const AllocCount allocs;
+  for (auto _ : state) {
+    state.PauseTiming();
+    rss.reset();
+    state.ResumeTiming();
+    if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_store_result(stmt) != 0) {
+      throw std::runtime_error(mysql_stmt_error(stmt));
+    }
+    std::int64_t rows = 0;
+    while (mysql_stmt_fetch(stmt) == 0) {
+      d.text.assign(text, text_length);
+      d.micros = micros_of(ts);
+      sum += d.fold();
+      ++rows;
+    }
+    peak = std::max(peak, rss.delta_mib());
+    benchmark::DoNotOptimize(sum);  // see pg_large_result.cpp
+    if (rows != kRows) state.SkipWithError("wrong row count");
+    mysql_stmt_free_result(stmt);
+  }
+  report(state, allocs, peak, sum);
+  mysql_stmt_close(stmt);
+  mysql_close(c);
+}
+
+// Decodes a tern result (either protocol: the typed getters are the same).
+std::int64_t decode(const tern::mysql::Result& r, std::int64_t& rows) {
+  std::int64_t sum = 0;
+  DecodedRow d;
+  for (const tern::mysql::Row row : r) {
+    d.id = row.get<std::int64_t>(0);
+    d.text = row.get<std::string>(1);
+    d.real = row.get<double>(2);
+    d.micros = row.get<tern::mysql::DateTime>(3).time_since_epoch().count();
+    sum += d.fold();
+  }
+  rows = static_cast<std::int64_t>(r.size());
+  return sum;
+}
+
+void tern_large(benchmark::State& state, bool binary) {
+  tern::ring::Loop loop;
+  auto conn = tern_mysql_connect(loop);
+  PeakRss rss;
+  double peak = 0;
+  std::int64_t sum = 0;
+  auto body = [&]() -> tern::ring::Task<void> {
+    const tern::mysql::Params none;
+    const AllocCount allocs;
+    for (auto _ : state) {
+      state.PauseTiming();
+      rss.reset();
+      state.ResumeTiming();
+      std::int64_t rows = 0;
+      if (binary) {
+        const tern::mysql::Result r = co_await conn.execute(kSelect, none);
+        sum += decode(r, rows);
+        peak = std::max(peak, rss.delta_mib());
+      } else {
+        const std::vector<tern::mysql::Result> results = co_await conn.query(kSelect);
+        sum += decode(results.at(0), rows);
+        peak = std::max(peak, rss.delta_mib());
+      }
+      benchmark::DoNotOptimize(sum);
+      if (rows != kRows) state.SkipWithError("wrong row count");
+    }
+    report(state, allocs, peak, sum);
+  };
+  tern::ring::sync_wait(loop, body());
+  tern::ring::sync_wait(loop, conn.close());
+}
+
+void BM_tern_text(benchmark::State& state) {
+  tern_large(state, false);
+}
+void BM_tern_binary(benchmark::State& state) {
+  tern_large(state, true);
+}
+
+// A few runs of ~1 s each: enough for a stable rate, and each run is measured for RSS.
+BENCHMARK(BM_libmariadb_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tern_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_libmariadb_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tern_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  create_table();
+  const std::string rows = std::to_string(kRows);
+  RatioReporter reporter(
+      "3", {{.label = "MariaDB: " + rows + " rows, text protocol: query() vs mysql_store_result",
+             .anchor = "BM_libmariadb_text",
+             .ours = "BM_tern_text",
+             .unit = "row"},
+            {.label = "MariaDB: " + rows +
+                      " rows, binary protocol: execute() vs prepared mysql_stmt_store_result",
+             .anchor = "BM_libmariadb_binary",
+             .ours = "BM_tern_binary",
+             .unit = "row"}});
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+}
