@@ -56,8 +56,9 @@ bool fraction(std::string_view s, std::size_t pos, std::uint32_t& micros) noexce
 }
 
 void check_ranges(const char* name, const RawDateTime& r) {
-  if (r.month > 12 || r.day > 31 || r.hour > 23 || r.minute > 59 || r.second > 59 ||
-      r.microsecond >= kMicrosPerSecond) {
+  // (Years stop at 9999 as in the servers; a binary year field could say 65535.)
+  if (r.year > 9999 || r.month > 12 || r.day > 31 || r.hour > 23 || r.minute > 59 ||
+      r.second > 59 || r.microsecond >= kMicrosPerSecond) {
     throw_type_error(name, "field out of range");
   }
 }

@@ -146,7 +146,14 @@ ring::Task<Notification> Connection::wait_for_notification(ring::Deadline deadli
       co_return n;
     }
     if (std::optional<backend::Message> m = next_buffered()) {
-      if (!handle_async(*m)) {
+      bool handled = false;
+      try {
+        handled = handle_async(*m);
+      } catch (...) {  // a malformed message: the stream cannot be trusted any more
+        broken_ = true;
+        throw;
+      }
+      if (!handled) {
         broken_ = true;
         backend::throw_unexpected(m->type, "an idle wait for notifications");
       }

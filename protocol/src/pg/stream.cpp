@@ -91,6 +91,10 @@ ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
   if (!stream_) co_return;
   try {
     co_await finish_stream(deadline, false, nullptr);
+  } catch (const ConnectionLost&) {  // not an error in the rows: the connection is gone
+    broken_ = true;
+    stream_.reset();
+    throw;
   } catch (const DatabaseError&) {  // an error in rows nobody wants any more
   } catch (...) {
     broken_ = true;

@@ -165,18 +165,16 @@ Numeric Type<Numeric>::decode(Oid, Format format, Bytes data) {
   }
   if ((dscale & ~kDscaleMask) != 0) throw_type_error("numeric", "invalid display scale");
   std::vector<std::int16_t> digits(static_cast<std::size_t>(ndigits));
-  bool nonzero = false;
   for (auto& g : digits) {
     g = r.i16();
     if (g < 0 || g > 9999) throw_type_error("numeric", "digit outside 0..9999");
-    nonzero = nonzero || g != 0;
   }
   const auto digit_at = [&](std::int64_t index) -> int {
     return index >= 0 && index < ndigits ? digits[static_cast<std::size_t>(index)] : 0;
   };
 
   std::string out;
-  if (sign == kNeg && nonzero) out.push_back('-');
+  if (sign == kNeg) out.push_back('-');
   if (weight < 0) {
     out.push_back('0');
   } else {
@@ -199,6 +197,9 @@ Numeric Type<Numeric>::decode(Oid, Format format, Bytes data) {
       out.push_back(static_cast<char>('0' + v / kDiv[i % 4] % 10));
     }
   }
+  // No "-0.00": the sign goes only with a non-zero shown value (digits past dscale, which a
+  // server never sends, do not count).
+  if (sign == kNeg && out.find_first_of("123456789") == std::string::npos) out.erase(0, 1);
   return Numeric{std::move(out)};
 }
 

@@ -70,7 +70,9 @@ class ScriptedServer : public ::testing::Test {
       const std::string hello = startup_reply();
       co_await s.send_all(protocol::as_bytes(hello));
       for (const std::string& reply : replies) {
-        if (co_await s.recv(buf, ring::deadline_after(5s)) == 0) break;
+        const std::size_t n = co_await s.recv(buf, ring::deadline_after(5s));
+        if (n == 0) break;
+        received.append(protocol::as_chars(std::span(buf).first(n)));
         for (std::size_t at = 0; at < reply.size(); at += chunk) {
           co_await s.send_all(protocol::as_bytes(std::string_view(reply).substr(at, chunk)));
         }
@@ -93,6 +95,8 @@ class ScriptedServer : public ::testing::Test {
   }
 
   ring::Loop loop;
+  // What the client sent after its StartupMessage, one recv per reply.
+  std::string received;
 };
 
 TEST_F(ScriptedServer, RepliesSplitAtEveryByteDecodeTheSame) {
@@ -163,6 +167,74 @@ TEST_F(ScriptedServer, FatalErrorIsConnectionLostWithTheServersFields) {
     EXPECT_EQ(state, "57P01");
     EXPECT_FALSE(c.is_usable());
   });
+}
+
+TEST_F(ScriptedServer, ParseCarriesTheParameterTypes) {
+  // The statement cache key keeps the OIDs after the SQL text, at an unaligned offset here
+  // (13 + 1 bytes): Parse once read them in place, a misaligned read (fuzz_pg_connection).
+  const std::string prepared = msg('1', "") +
+                               msg('t', std::string("\0\2", 2) + be32(23) + be32(25)) +
+                               msg('n', "") + msg('Z', "I");
+  const std::string executed =
+      msg('2', "") + msg('C', std::string("SELECT 0\0", 9)) + msg('Z', "I");
+  run({prepared, executed}, 1000, [](Connection& c) -> Task<void> {
+    const Params params(std::int32_t{1}, std::string("x"));
+    co_await c.execute("SELECT $1, $2", params);
+    EXPECT_TRUE(c.is_usable());
+  });
+  const std::string parse =
+      msg('P', std::string("tern_1\0SELECT $1, $2\0\0\2", 23) + be32(23) + be32(25));
+  EXPECT_NE(received.find(parse), std::string::npos);
+}
+
+TEST_F(ScriptedServer, MalformedNotificationWhileWaitingBreaksTheConnection) {
+  // A NotificationResponse with trailing bytes after the query's ReadyForQuery: the wait for
+  // notifications throws ProtocolError and must leave the connection unusable, as every other
+  // ProtocolError does (it stayed usable: fuzz_pg_connection).
+  const std::string bad_notify = msg('A', be32(7) + std::string("chan\0payload\0junk", 17));
+  run({one_row("x") + bad_notify}, 1000, [](Connection& c) -> Task<void> {
+    co_await c.simple_query("SELECT 'x'");
+    bool threw = false;
+    try {
+      co_await c.wait_for_notification(ring::deadline_after(2s));
+    } catch (const protocol::ProtocolError&) {
+      threw = true;
+    }
+    EXPECT_TRUE(threw);
+    EXPECT_FALSE(c.is_usable());
+  });
+}
+
+TEST_F(ScriptedServer, StreamClosedOnALostConnectionSaysSo) {
+  // The server hangs up after the first batch: close_stream() swallowed the ConnectionLost
+  // as if it were an error in the skipped rows, and left the stream open on a broken
+  // connection (fuzz_pg_connection).
+  const std::string prepared =
+      msg('1', "") + msg('t', std::string("\0\0", 2)) +
+      msg('T', std::string("\0\1c\0", 4) + be32(0) + std::string(2, '\0') + be32(25) +
+                   std::string("\xff\xff", 2) + be32(0xffffffff) + std::string(2, '\0')) +
+      msg('Z', "I");
+  const std::string first_batch =
+      msg('2', "") + msg('D', std::string("\0\1", 2) + be32(1) + "a") + msg('s', "");
+  run(
+      {prepared, first_batch, std::string()}, 1000,
+      [](Connection& c) -> Task<void> {
+        const Params none;
+        co_await c.open_stream("SELECT c FROM t", none, 1);
+        Result batch;
+        EXPECT_TRUE(co_await c.next_batch(batch));
+        EXPECT_EQ(batch.size(), 1u);
+        bool lost = false;
+        try {
+          co_await c.close_stream();
+        } catch (const ConnectionLost&) {
+          lost = true;
+        }
+        EXPECT_TRUE(lost);
+        EXPECT_FALSE(c.streaming());
+        EXPECT_FALSE(c.is_usable());
+      },
+      /*hang_up=*/true);
 }
 
 TEST_F(ScriptedServer, SilentServerTimesOutAndTheConnectionIsDiscarded) {

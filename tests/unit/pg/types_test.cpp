@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tern/protocol/pg/text.hpp"
+
 namespace tern::pg {
 namespace {
 
@@ -718,6 +720,42 @@ TEST(PgTypes, FuzzLikeMalformedInputOnlyThrowsTypeError) {
   fuzz_type<std::int64_t>(oid::kInt8, enc(std::int64_t{-5}), rng);
   fuzz_type<double>(oid::kFloat8, "-1.5e-300", rng);
   fuzz_type<Jsonb>(oid::kJsonb, enc(Jsonb{"{}"}), rng);
+}
+
+TEST(PgTypes, NumericNegativeWithOnlyDigitsPastTheScaleHasNoSign) {
+  // -42 x 10000^-257 shown with 10 fraction digits: all shown digits are zero, so no
+  // "-0.0000000000", which did not survive a binary round trip (fuzz_pg_types). A server never
+  // sends such digits; PostgreSQL never shows a negative zero.
+  const std::string v = bytes({0, 1, 0xfe, 0xff, 0x40, 0, 0, 10, 0, 42});
+  EXPECT_EQ(bin<Numeric>(oid::kNumeric, v).value, "0.0000000000");
+  EXPECT_EQ(round_trip(bin<Numeric>(oid::kNumeric, v)).value, "0.0000000000");
+  EXPECT_EQ(bin<Numeric>(oid::kNumeric, bytes({0, 1, 0, 0, 0x40, 0, 0, 0, 0, 0})).value, "0");
+  EXPECT_EQ(bin<Numeric>(oid::kNumeric, bytes({0, 1, 0xff, 0xff, 0x40, 0, 0, 4, 0, 1})).value,
+            "-0.0001");
+}
+
+// ---- to_text ----
+
+TEST(PgTypes, ToTextOfDatesPastYear32767) {
+  // PostgreSQL dates reach 5874897 AD and timestamps 294276 AD; std::chrono::year stops at
+  // 32767, and to_text printed garbage years past it (fuzz_pg_types: the text did not read back
+  // as the binary value).
+  const auto date = [](std::int64_t days_since_2000) {
+    return enc(Date{days{days_since_2000 + 10'957}});
+  };
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(date(2'145'031'948))), "5874897-12-31");
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(date(72'318'074))), "200000-02-29");
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(date(-2'451'545))), "4714-11-24 BC");
+  EXPECT_EQ(txt<Date>(oid::kDate, "4714-11-24 BC"), bin<Date>(oid::kDate, date(-2'451'545)));
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(date(8'767))), "2024-01-02");
+  EXPECT_EQ(txt<Date>(oid::kDate, "5874897-12-31"), bin<Date>(oid::kDate, date(2'145'031'948)));
+
+  const std::string noon = enc(std::int64_t{72'318'074} * 86'400'000'000 + 43'200'000'000);
+  EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(noon)), "200000-02-29 12:00:00");
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(noon)),
+            "200000-02-29 12:00:00+00");
+  EXPECT_EQ(txt<Timestamp>(oid::kTimestamp, "200000-02-29 12:00:00"),
+            bin<Timestamp>(oid::kTimestamp, noon));
 }
 
 }  // namespace
