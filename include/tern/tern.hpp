@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tern/db/database.hpp"
+#include "tern/db/json.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/prefetch.hpp"
 #include "tern/ring/ring.hpp"

@@ -9,9 +9,11 @@
 
 namespace tern {
 
-/// Opens a PostgreSQL connection.
+/// Opens a PostgreSQL connection; with `register_hstore`, looks up the hstore type's OID so
+/// that HStore values can be parameters.
 ring::Task<std::unique_ptr<BackendConnection>> connect_postgres(ring::Loop& loop,
-                                                                pg::ConnectOptions options);
+                                                                pg::ConnectOptions options,
+                                                                bool register_hstore = false);
 /// Opens a MySQL/MariaDB connection.
 ring::Task<std::unique_ptr<BackendConnection>> connect_mysql(ring::Loop& loop,
                                                              mysql::ConnectOptions options);

@@ -354,9 +354,10 @@ mysql::ConnectOptions mysql_options(const std::string& database, const DatabaseO
   return c;
 }
 
-ConnectionFactory pg_factory(pg::ConnectOptions c) {
-  return
-      [c = with_shared_tls(std::move(c))](ring::Loop& loop) { return connect_postgres(loop, c); };
+ConnectionFactory pg_factory(pg::ConnectOptions c, bool register_hstore = false) {
+  return [c = with_shared_tls(std::move(c)), register_hstore](ring::Loop& loop) {
+    return connect_postgres(loop, c, register_hstore);
+  };
 }
 
 ConnectionFactory mysql_factory(mysql::ConnectOptions c) {
@@ -383,10 +384,19 @@ PooledPostgresqlDatabase::PooledPostgresqlDatabase(std::string database, Databas
 PooledPostgresqlDatabase::PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool)
     : AioDatabase(Dialect::kPostgres, connect.database, pg_factory(connect), pool) {}
 
+PooledPostgresqlDatabase::PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool,
+                                                   bool register_hstore)
+    : AioDatabase(Dialect::kPostgres, connect.database, pg_factory(connect, register_hstore),
+                  pool) {}
+
 PooledPostgresqlExtDatabase::PooledPostgresqlExtDatabase(std::string database,
                                                          DatabaseOptions options,
                                                          bool register_hstore)
-    : PooledPostgresqlDatabase(std::move(database), std::move(options)),
+    : PooledPostgresqlExtDatabase(pg_options(database, options), options, register_hstore) {}
+
+PooledPostgresqlExtDatabase::PooledPostgresqlExtDatabase(pg::ConnectOptions connect,
+                                                         DatabaseOptions pool, bool register_hstore)
+    : PooledPostgresqlDatabase(std::move(connect), std::move(pool), register_hstore),
       register_hstore_(register_hstore) {}
 
 PooledMySQLDatabase::PooledMySQLDatabase(std::string database, DatabaseOptions options)

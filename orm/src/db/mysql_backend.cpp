@@ -2,12 +2,23 @@
 #include <utility>
 
 #include "backends.hpp"
+#include "tern/protocol/errors.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 
 namespace tern {
 
 namespace {
+
+template <class T>
+inline constexpr bool kIsArray = false;
+template <class T>
+inline constexpr bool kIsArray<Array<T>> = true;
+
+[[noreturn]] void lacks(const char* what) {
+  throw NotSupportedError(std::string("MySQL/MariaDB has no ") + what +
+                          " type: this parameter is PostgreSQL-only");
+}
 
 void bind(const Value& value, mysql::Params& out) {
   std::visit(
@@ -23,6 +34,14 @@ void bind(const Value& value, mysql::Params& out) {
           out.add(std::string_view(v.to_string()));  // CHAR(36)
         } else if constexpr (std::is_same_v<V, Instant>) {
           out.add(mysql::DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
+        } else if constexpr (std::is_same_v<V, Json> || std::is_same_v<V, Jsonb>) {
+          out.add(std::string_view(v.text));  // JSON travels as its text
+        } else if constexpr (std::is_same_v<V, Interval>) {
+          lacks("interval");
+        } else if constexpr (std::is_same_v<V, HStore>) {
+          lacks("hstore");
+        } else if constexpr (kIsArray<V>) {
+          lacks("array");
         } else {
           out.add(v);  // bool, BIGINT, DOUBLE, BLOB, DATE, DATETIME, TIME
         }

@@ -2,22 +2,39 @@
 #include <utility>
 
 #include "backends.hpp"
+#include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/connection.hpp"
+#include "tern/protocol/pg/hstore.hpp"
 
 namespace tern {
 
 namespace {
 
-void bind(const Value& value, pg::Params& out) {
+// hstore is an extension type: its OID is this database's, looked up with this query.
+constexpr std::string_view kHstoreOidQuery = "SELECT CAST(to_regtype('hstore') AS oid)";
+
+bool has_hstore(std::span<const Value> params) noexcept {
+  for (const Value& v : params) {
+    if (std::holds_alternative<HStore>(v.storage())) return true;
+  }
+  return false;
+}
+
+// `hstore_oid` is 0 unless hstore was registered and found.
+void bind(const Value& value, pg::Oid hstore_oid, pg::Params& out) {
   std::visit(
-      [&out](const auto& v) {
+      [&out, hstore_oid](const auto& v) {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, std::monostate>) {
           out.add_null();
         } else if constexpr (std::is_same_v<V, Decimal>) {
           out.add(pg::Numeric{v.value});
+        } else if constexpr (std::is_same_v<V, HStore>) {
+          out.add(v, hstore_oid);
         } else {
-          out.add(v);  // bool, int8, float8, text, bytea, date, timestamp, time, timestamptz
+          // bool, int8, float8, text, bytea, date, timestamp, time, timestamptz, uuid, json,
+          // jsonb, interval and the arrays: each has its codec and built-in OID.
+          out.add(v);
         }
       },
       value.storage());
@@ -25,13 +42,15 @@ void bind(const Value& value, pg::Params& out) {
 
 class PgBackend final : public BackendConnection {
  public:
-  explicit PgBackend(pg::Connection c) noexcept : c_(std::move(c)) {}
+  PgBackend(pg::Connection c, bool register_hstore) noexcept
+      : c_(std::move(c)), register_hstore_(register_hstore) {}
 
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
+    if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
     pg::Params bound;
     for (const Value& v : params)
-      bind(v, bound);
+      bind(v, hstore_oid_, bound);
     co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
@@ -39,9 +58,10 @@ class PgBackend final : public BackendConnection {
   }
   ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
                                std::uint32_t batch_rows, ring::Deadline deadline) override {
+    if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
     pg::Params bound;
     for (const Value& v : params)
-      bind(v, bound);
+      bind(v, hstore_oid_, bound);
     co_await c_.open_stream(sql, bound, batch_rows, {.deadline = deadline});
   }
   ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
@@ -69,16 +89,44 @@ class PgBackend final : public BackendConnection {
   }
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
 
+  /// Looks the hstore OID up (0 when the extension is not installed in the database).
+  ring::Task<void> lookup_hstore(ring::Deadline deadline) {
+    const pg::Result r = co_await c_.execute(kHstoreOidQuery, {}, {.deadline = deadline});
+    const auto oid = r.row(0).get<std::optional<pg::OidValue>>(0);
+    hstore_oid_ = oid ? oid->value : 0;
+  }
+
  private:
+  // An HStore parameter needs the OID: registered databases look it up at connect time, and
+  // again here when the extension was created after this connection opened.
+  ring::Task<void> require_hstore(ring::Deadline deadline) {
+    if (!register_hstore_) {
+      throw InterfaceError(
+          "hstore parameters need hstore registered: "
+          "PooledPostgresqlExtDatabase(name, options, /*register_hstore=*/true)");
+    }
+    co_await lookup_hstore(deadline);
+    if (hstore_oid_ == 0) {
+      throw ProgrammingError(
+          "type \"hstore\" does not exist in this database (CREATE EXTENSION hstore)");
+    }
+  }
+
   pg::Connection c_;
+  bool register_hstore_;
+  pg::Oid hstore_oid_ = 0;
 };
 
 }  // namespace
 
 ring::Task<std::unique_ptr<BackendConnection>> connect_postgres(ring::Loop& loop,
-                                                                pg::ConnectOptions options) {
+                                                                pg::ConnectOptions options,
+                                                                bool register_hstore) {
   pg::Connection c = co_await pg::Connection::connect(loop, std::move(options));
-  co_return std::make_unique<PgBackend>(std::move(c));
+  auto backend = std::make_unique<PgBackend>(std::move(c), register_hstore);
+  // As psycopg2's register_hstore: the type is looked up once per connection.
+  if (register_hstore) co_await backend->lookup_hstore(ring::kNoDeadline);
+  co_return std::unique_ptr<BackendConnection>(std::move(backend));
 }
 
 }  // namespace tern

@@ -14,6 +14,9 @@ namespace detail {
 void throw_unsupported_type(const char* backend, const char* cxx_type) {
   throw InterfaceError(std::string(backend) + " has no codec for the C++ type " + cxx_type);
 }
+void throw_mysql_lacks(const char* what) {
+  throw NotSupportedError(std::string("MySQL/MariaDB has no ") + what + " type (PostgreSQL only)");
+}
 }  // namespace detail
 
 std::vector<std::string> ResultSet::column_names() const {

@@ -15,6 +15,7 @@
 
 #include "tern/orm/compiler.hpp"
 #include "tern/protocol/errors.hpp"
+#include "tern/protocol/pg/hstore.hpp"
 
 namespace tern::orm {
 namespace {
@@ -25,6 +26,15 @@ using ast::ColumnType;
 [[noreturn]] void interface_error(std::string_view what) {
   throw InterfaceError("SQL compiler: " + std::string(what));
 }
+[[noreturn]] void mysql_lacks(std::string_view what, std::string_view column) {
+  throw NotSupportedError("SQL compiler: MySQL/MariaDB has no " + std::string(what) +
+                          " type (column " + std::string(column) + "; PostgreSQL only)");
+}
+
+template <class T>
+inline constexpr bool kIsArray = false;
+template <class T>
+inline constexpr bool kIsArray<Array<T>> = true;
 
 template <class T>
 void append_number(std::string& out, T v) {
@@ -115,6 +125,10 @@ void append_decimal(std::string& out, std::string_view d) {
 
 void append_literal(std::string& out, const Value& value, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
+  // The PostgreSQL-only types reach here only for PostgreSQL: their columns stop MySQL first.
+  const auto pg_only = [pg](std::string_view what) {
+    if (!pg) throw NotSupportedError("SQL compiler: MySQL/MariaDB has no " + std::string(what));
+  };
   std::visit(
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
@@ -156,6 +170,38 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           out += '\'';
         } else if constexpr (std::is_same_v<T, Uuid>) {
           append_string(out, v.to_string(), dialect);  // its canonical text: both accept it
+        } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {
+          // MySQL 8 takes a JSON default only as an expression, (...); MariaDB takes both.
+          if (!pg) out += '(';
+          append_string(out, v.text, dialect);
+          if (!pg) out += ')';
+        } else if constexpr (std::is_same_v<T, Interval>) {
+          pg_only("interval type");
+          // Each field with its unit, so no IntervalStyle can read it differently.
+          out += '\'';
+          append_number(out, v.months);
+          out += " months ";
+          append_number(out, v.days);
+          out += " days ";
+          append_number(out, v.microseconds);
+          out += " microseconds'";
+        } else if constexpr (std::is_same_v<T, HStore>) {
+          pg_only("hstore type");
+          append_string(out, pg::hstore::to_text(v), dialect);
+        } else if constexpr (kIsArray<T>) {
+          pg_only("array types");
+          // '{}' fits any array type; ARRAY[...] takes the elements as literals, and the column
+          // type coerces it on assignment.
+          if (v.empty()) {
+            out += "'{}'";
+            return;
+          }
+          out += "ARRAY[";
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i > 0) out += ", ";
+            append_literal(out, Value(v[i]), dialect);
+          }
+          out += ']';
         } else {
           static_assert(std::is_same_v<T, Instant>);
           // PG: an explicit UTC offset, so the session TimeZone cannot shift it. MySQL DATETIME
@@ -239,6 +285,26 @@ void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
     case ColumnType::kJsonb:
       out += pg ? "JSONB" : "JSON";
       return;
+    case ColumnType::kInterval:
+      if (!pg) mysql_lacks("interval", c.name);
+      out += "INTERVAL";
+      return;
+    case ColumnType::kHStore:
+      if (!pg) mysql_lacks("hstore", c.name);
+      out += "HSTORE";
+      return;
+    case ColumnType::kArray: {
+      if (!pg) mysql_lacks("array", c.name);
+      if (c.element_type == ColumnType::kArray || c.element_type == ColumnType::kAuto ||
+          c.element_type == ColumnType::kBigAuto) {
+        interface_error("invalid array element type for column " + c.name);
+      }
+      ColumnDef element = c;
+      element.type = c.element_type;
+      append_type(out, element, dialect);
+      out += "[]";
+      return;
+    }
   }
   interface_error("unknown column type");
 }

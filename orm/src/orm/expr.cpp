@@ -30,6 +30,34 @@ ast::ExprPtr param(Value value) {
   return node(std::move(e));
 }
 
+ast::ExprPtr type_op(std::string op, std::vector<ast::ExprPtr> args, bool json_operand) {
+  ast::Expr e;
+  e.kind = ast::Expr::Kind::kTypeOp;
+  e.op = std::move(op);
+  e.args = std::move(args);
+  if (json_operand) e.name = "json";
+  return node(std::move(e));
+}
+
+ast::ExprPtr json_step(const ast::ExprPtr& base, Value step) {
+  // c.data["a"]["b"] is one path, not a path of a path: one parameter for the server to read.
+  if (base && base->kind == ast::Expr::Kind::kTypeOp && base->op == "json_path") {
+    ast::Expr e = *base;
+    e.args.push_back(param(std::move(step)));
+    return node(std::move(e));
+  }
+  return type_op("json_path", {base, param(std::move(step))});
+}
+
+ast::ExprPtr json_text(const ast::ExprPtr& base) {
+  if (base && base->kind == ast::Expr::Kind::kTypeOp && base->op == "json_path") {
+    ast::Expr e = *base;
+    e.op = "json_path_text";
+    return node(std::move(e));
+  }
+  return type_op("json_path_text", {base});
+}
+
 }  // namespace detail
 
 Expr<bool> operator!(const Expr<bool>& a) {

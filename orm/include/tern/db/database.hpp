@@ -273,14 +273,24 @@ class PooledPostgresqlDatabase : public AioDatabase {
   explicit PooledPostgresqlDatabase(std::string database, DatabaseOptions options = {});
   /// Full control over the connection settings (sslmode, statement cache, PgBouncer mode...).
   PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool);
+
+ protected:
+  /// For PooledPostgresqlExtDatabase: connections look up the hstore OID when
+  /// `register_hstore`.
+  PooledPostgresqlDatabase(pg::ConnectOptions connect, DatabaseOptions pool, bool register_hstore);
 };
 
 /// PostgreSQL with JSON/JSONB support (always on in tern) and HStore on request.
 class PooledPostgresqlExtDatabase : public PooledPostgresqlDatabase {
  public:
   /// As PooledPostgresqlDatabase; `register_hstore` enables the hstore type.
+  /// With it, each connection looks up the hstore OID (once, when it opens) so that HStore
+  /// values (HStoreField) can be parameters; the extension must exist (CREATE EXTENSION hstore).
   explicit PooledPostgresqlExtDatabase(std::string database, DatabaseOptions options = {},
                                        bool register_hstore = false);
+  /// Full control over the connection settings, as PooledPostgresqlDatabase's.
+  PooledPostgresqlExtDatabase(pg::ConnectOptions connect, DatabaseOptions pool,
+                              bool register_hstore = false);
   /// True when hstore was asked for.
   bool register_hstore() const noexcept { return register_hstore_; }
 

@@ -26,6 +26,12 @@ inline constexpr bool kIsOptionalValue = false;
 template <class T>
 inline constexpr bool kIsOptionalValue<std::optional<T>> = true;
 [[noreturn]] void throw_unsupported_type(const char* backend, const char* cxx_type);
+/// Throws NotSupportedError: MySQL/MariaDB has no `what` type (interval, hstore, arrays).
+[[noreturn]] void throw_mysql_lacks(const char* what);
+template <class T>
+inline constexpr bool kIsArrayValue = false;
+template <class T>
+inline constexpr bool kIsArrayValue<std::vector<T>> = !std::is_same_v<T, std::byte>;
 }  // namespace detail
 
 /// One row of a ResultSet; valid while the ResultSet lives.
@@ -45,8 +51,10 @@ class Row {
     return !std::visit([i](const auto& r) { return r.raw(i).has_value(); }, row_);
   }
   /// Column i decoded as T (std::optional<T> for nullable columns): bool, integers, float,
-  /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant (PG), and
-  /// any type the backend's codec table has. Throws TypeError (pg:: or mysql::).
+  /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant, Uuid, Json,
+  /// Jsonb, and on PostgreSQL also Interval, HStore and std::vector<E> /
+  /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has.
+  /// Throws TypeError (pg:: or mysql::), or InterfaceError for a type the backend lacks.
   template <class T>
   T get(std::size_t i) const {
     if constexpr (detail::kIsOptionalValue<T>) {
@@ -55,7 +63,7 @@ class Row {
     } else if (const auto* p = std::get_if<pg::Row>(&row_)) {
       if constexpr (std::is_same_v<T, Decimal>) {
         return Decimal{p->get<pg::Numeric>(i).value};
-      } else if constexpr (pg::PgValue<T>) {
+      } else if constexpr (pg::PgValue<T> || std::is_same_v<T, HStore>) {
         return p->get<T>(i);
       } else {
         detail::throw_unsupported_type("PostgreSQL", typeid(T).name());
@@ -68,6 +76,14 @@ class Row {
         return Instant(m.get<mysql::DateTime>(i).time_since_epoch());
       } else if constexpr (std::is_same_v<T, Uuid>) {
         return Uuid::parse(m.get<std::string>(i));
+      } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {
+        return T{std::move(m.get<mysql::Json>(i).text)};  // MySQL has one JSON type
+      } else if constexpr (std::is_same_v<T, Interval>) {
+        detail::throw_mysql_lacks("interval");
+      } else if constexpr (std::is_same_v<T, HStore>) {
+        detail::throw_mysql_lacks("hstore");
+      } else if constexpr (detail::kIsArrayValue<T>) {
+        detail::throw_mysql_lacks("array");
       } else if constexpr (mysql::MysqlValue<T>) {
         return m.get<T>(i);
       } else {

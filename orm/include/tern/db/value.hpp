@@ -1,11 +1,14 @@
 // A bound parameter value, the same for both backends: NULL, bool, integer, float, text,
-// bytes, exact decimal, date, date-time, time of day, instant. Values are always sent as bound
+// bytes, exact decimal, date, date-time, time of day, instant, uuid, and the Ext types: json,
+// jsonb, interval, hstore and one-dimensional arrays. Values are always sent as bound
 // parameters, never spliced into SQL.
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "tern/protocol/pg/hstore.hpp"
 #include "tern/protocol/pg/types.hpp"
 
 namespace tern {
@@ -34,13 +38,41 @@ using TimeOfDay = std::chrono::microseconds;
 using Instant = std::chrono::sys_time<std::chrono::microseconds>;
 /// uuid (PostgreSQL uuid; MySQL CHAR(36) text): `Uuid::parse("a0eebc99-...")`, `to_string()`.
 using Uuid = pg::Uuid;
+/// json: the document's text as stored (PostgreSQL json, MySQL JSON). Build, check and compare
+/// documents with tern/db/json.hpp: `tern::json::object({{"a", 1}})`.
+using Json = pg::Json;
+/// jsonb: the document's text (PostgreSQL jsonb, which the server normalises; MySQL JSON).
+using Jsonb = pg::Jsonb;
+/// interval (PostgreSQL only): months, days and microseconds, kept apart as the server does.
+using Interval = pg::Interval;
+/// hstore (PostgreSQL only, with register_hstore): key → value, std::nullopt for NULL.
+using HStore = pg::Hstore;
+/// A one-dimensional array parameter (PostgreSQL only): std::nullopt elements are NULL.
+template <class T>
+using Array = std::vector<std::optional<T>>;
+
+namespace detail {
+/// The element types of array values: each maps to one PostgreSQL array type (int2[], int4[],
+/// int8[], float4[], float8[], text[], bool[], date[], timestamp[], time[], timestamptz[],
+/// uuid[]).
+template <class T>
+concept ArrayElement =
+    std::same_as<T, bool> || std::same_as<T, std::int16_t> || std::same_as<T, std::int32_t> ||
+    std::same_as<T, std::int64_t> || std::same_as<T, float> || std::same_as<T, double> ||
+    std::same_as<T, std::string> || std::same_as<T, Date> || std::same_as<T, DateTime> ||
+    std::same_as<T, TimeOfDay> || std::same_as<T, Instant> || std::same_as<T, Uuid>;
+}  // namespace detail
 
 /// One parameter value. Converts implicitly from the C++ types above, integers, floating
 /// point, strings, and std::optional of them (empty = NULL).
 class Value {
  public:
-  using Storage = std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString,
-                               Decimal, Date, DateTime, TimeOfDay, Instant, Uuid>;
+  using Storage =
+      std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString, Decimal,
+                   Date, DateTime, TimeOfDay, Instant, Uuid, Json, Jsonb, Interval, HStore,
+                   Array<bool>, Array<std::int16_t>, Array<std::int32_t>, Array<std::int64_t>,
+                   Array<float>, Array<double>, Array<std::string>, Array<Date>, Array<DateTime>,
+                   Array<TimeOfDay>, Array<Instant>, Array<Uuid>>;
 
   /// NULL.
   Value() noexcept = default;
@@ -81,6 +113,21 @@ class Value {
   Value(Instant t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
   /// UUID.
   Value(const Uuid& u) noexcept : v_(u) {}  // NOLINT(google-explicit-constructor)
+  /// json.
+  Value(Json j) noexcept : v_(std::move(j)) {}  // NOLINT(google-explicit-constructor)
+  /// jsonb.
+  Value(Jsonb j) noexcept : v_(std::move(j)) {}  // NOLINT(google-explicit-constructor)
+  /// interval.
+  Value(const Interval& i) noexcept : v_(i) {}  // NOLINT(google-explicit-constructor)
+  /// hstore.
+  Value(HStore h) noexcept : v_(std::move(h)) {}  // NOLINT(google-explicit-constructor)
+  /// An array without NULL elements: `std::vector<std::int32_t>{1, 2}` is an int4[].
+  template <detail::ArrayElement T>
+  Value(const std::vector<T>& a)  // NOLINT(google-explicit-constructor)
+      : v_(Array<T>(a.begin(), a.end())) {}
+  /// An array whose std::nullopt elements are NULL.
+  template <detail::ArrayElement T>
+  Value(Array<T> a) noexcept : v_(std::move(a)) {}  // NOLINT(google-explicit-constructor)
   /// An optional value: NULL when empty.
   template <class T>
   Value(const std::optional<T>& o) {  // NOLINT(google-explicit-constructor)

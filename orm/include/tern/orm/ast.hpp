@@ -45,7 +45,24 @@ struct Expr {
     kRaw,       ///< SQL text `name` with `?` marking where args (kParam nodes) go, in order
     kOrdering,  ///< args[0] ASC/DESC (`descending`) [NULLS FIRST/LAST per `nulls`]
     kWindow,    ///< args[0] OVER (PARTITION BY partition... ORDER BY order...)
+    kTypeOp,    ///< an operation on the Ext types, spelled per dialect: `op` names it (see
+                ///< below), args[0] is the JSON/hstore/array operand, args[1..] its arguments
   };
+  // kTypeOp operations (PostgreSQL / MySQL):
+  //   json_path, json_path_text: args[0] at the path args[1..] (kParam keys: text; array
+  //     indexes: integers, negative from the end on PostgreSQL only), as JSON / as text.
+  //     PG `x #> $1` / `x #>> $1` (one text[] parameter); MySQL JSON_EXTRACT(x, ?) /
+  //     JSON_UNQUOTE(JSON_EXTRACT(x, ?)) (one path parameter, `$."a"[0]`).
+  //   json_contains, json_contained_by (args[1] a document), json_has_key (args[1] a key),
+  //     json_has_any, json_has_all (args[1] a text array of keys): PG @> <@ ? ?| ?& on jsonb
+  //     (`name` "json" marks a json operand, cast to jsonb first); MySQL JSON_CONTAINS and
+  //     JSON_CONTAINS_PATH.
+  //   hstore_get (->), hstore_has_key (?), hstore_contains (@>), hstore_contained_by (<@),
+  //     hstore_has_any (?|), hstore_has_all (?&), hstore_keys (akeys), hstore_values (avals),
+  //     hstore_slice (slice): PostgreSQL only.
+  //   array_contains (@>), array_contained_by (<@), array_overlap (&&), array_subscript
+  //     (x[i], 1-based), array_any (args[1] = ANY(x)), array_length (cardinality):
+  //     PostgreSQL only.
   /// NULLS placement of an ordering.
   enum class Nulls : std::uint8_t { kDefault, kFirst, kLast };
 
@@ -167,6 +184,9 @@ enum class ColumnType : std::uint8_t {
   kUuid,         ///< PG UUID / MySQL CHAR(36)
   kJson,         ///< PG JSON / MySQL JSON
   kJsonb,        ///< PG JSONB / MySQL JSON
+  kInterval,     ///< PG INTERVAL (MySQL: NotSupportedError)
+  kHStore,       ///< PG HSTORE, the extension (MySQL: NotSupportedError)
+  kArray,        ///< PG element_type[], one dimension (MySQL: NotSupportedError)
 };
 
 /// A column of CREATE TABLE.
@@ -188,6 +208,8 @@ struct ColumnDef {
   std::string references_column{};
   std::string on_delete{};  ///< "CASCADE", "SET NULL", "RESTRICT", "NO ACTION" or empty
   std::string on_update{};
+  /// kArray: the elements' type (max_length, max_digits and decimal_places apply to it).
+  ColumnType element_type = ColumnType::kInteger;
 };
 
 /// An index of a table.

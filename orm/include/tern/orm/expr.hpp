@@ -5,6 +5,12 @@
 //   PageBlock::c.key == "title"                      Expr<bool>
 //   (Item::c.price * 2 > 10) && !Item::c.name.is_null()
 //   Item::c.id.in_({1, 2, 3}), Item::c.name.startswith("a"), fn::count(), Item::c.id.desc()
+//
+// The Ext types have their own operations (values always bound):
+//   Doc::c.data["a"]["b"], c.data.path("a", 0), c.data["a"].as_text() == "x"    JSON paths
+//   c.data.contains(doc), c.data.contained_by(doc), c.data.has_key("a")         JSON(B)
+//   c.attrs["k"], c.attrs.has_key("k"), c.attrs.contains(hstore), c.attrs.keys() hstore
+//   c.tags.contains({1, 2}), c.tags.overlap(...), c.tags[1], c.tags.any(5)      arrays
 #pragma once
 
 #include <concepts>
@@ -50,6 +56,43 @@ ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs);
 ast::ExprPtr param(Value value);
 ast::ExprPtr node(ast::Expr e);
 ast::ExprPtr subquery(const ast::Query& query);
+/// A kTypeOp node: `op` over `args`; `json_operand` marks a json (not jsonb) first argument.
+ast::ExprPtr type_op(std::string op, std::vector<ast::ExprPtr> args, bool json_operand = false);
+/// `base` at one more path step (a key or an index): extends a json_path node in place of
+/// nesting one in another.
+ast::ExprPtr json_step(const ast::ExprPtr& base, Value step);
+/// The JSON expression `base` as text (json_path_text).
+ast::ExprPtr json_text(const ast::ExprPtr& base);
+
+/// json or jsonb.
+template <class V>
+inline constexpr bool kIsJson = std::is_same_v<V, Json> || std::is_same_v<V, Jsonb>;
+/// A one-dimensional array: std::vector<T> or std::vector<std::optional<T>> (not bytes).
+template <class V>
+inline constexpr bool kIsArray = false;
+template <class T>
+inline constexpr bool kIsArray<std::vector<T>> = !std::is_same_v<T, std::byte>;
+/// The element type of an array type (without std::optional); void for other types, so that
+/// member declarations naming it stay valid in every Expr<V>.
+template <class V>
+struct Element {
+  using type = void;
+};
+template <class T>
+struct Element<std::vector<T>> {
+  using type = value_type_of<T>;
+};
+template <class V>
+using ElementOf = typename Element<V>::type;
+/// A JSON path step: a key (text) or an array index (integer).
+template <class K>
+Value path_step(const K& k) {
+  if constexpr (std::is_integral_v<K>) {
+    return Value(static_cast<std::int64_t>(k));
+  } else {
+    return Value(std::string_view(k));
+  }
+}
 
 /// A C++ value usable where an Expr<V> is expected (convertible to V, and not an expression).
 template <class U, class V>
@@ -125,6 +168,110 @@ class Expr {
   Expr<bool> contains(std::string_view part) const requires std::same_as<V, std::string> {
     return like_escaped("%", part, "%", "ILIKE");
   }
+
+  // ---- JSON, hstore, arrays ----
+
+  /// JSON: the member `key` of an object, as JSON (chain them: `c.data["a"]["b"]`).
+  /// hstore: the value of `key`, as text (NULL when absent): PG `x -> key`.
+  auto operator[](std::string_view key) const
+      requires(detail::kIsJson<V> || std::same_as<V, HStore>) {
+    if constexpr (detail::kIsJson<V>) {
+      return Expr<V>(detail::json_step(node_, Value(key)));
+    } else {
+      return Expr<std::string>(detail::type_op("hstore_get", {node_, detail::param(Value(key))}));
+    }
+  }
+  /// JSON: element `index` of an array (0-based; negative counts from the end on PostgreSQL,
+  /// NotSupportedError on MySQL/MariaDB), as JSON.
+  /// Arrays: element `index`, 1-based as in SQL (PostgreSQL `x[i]`; NULL when out of range).
+  template <std::integral I>
+  auto operator[](I index) const requires(detail::kIsJson<V> || detail::kIsArray<V>) {
+    if constexpr (detail::kIsJson<V>) {
+      return Expr<V>(detail::json_step(node_, detail::path_step(index)));
+    } else {
+      return Expr<detail::ElementOf<V>>(detail::type_op(
+          "array_subscript", {node_, detail::param(Value(static_cast<std::int64_t>(index)))}));
+    }
+  }
+  /// JSON: the value at a path of keys and indexes, as JSON: `c.data.path("a", 0, "b")` is
+  /// `c.data["a"][0]["b"]`.
+  template <class... K>
+  Expr<V> path(const K&... steps) const requires detail::kIsJson<V> {
+    ast::ExprPtr n = node_;
+    ((n = detail::json_step(n, detail::path_step(steps))), ...);
+    return Expr<V>(std::move(n));
+  }
+  /// JSON: the value as text: a string without its quotes, other values in JSON form. PG
+  /// `#>>` (JSON null → SQL NULL); MySQL JSON_UNQUOTE(JSON_EXTRACT(...)) (JSON null → "null").
+  Expr<std::string> as_text() const requires detail::kIsJson<V> {
+    return Expr<std::string>(detail::json_text(node_));
+  }
+  /// JSON: contains `doc` (a Json or Jsonb): PG jsonb `@>`, MySQL JSON_CONTAINS(x, doc).
+  /// Arrays: contains every element of `items` (`@>`). hstore: contains every pair (`@>`).
+  template <class D>
+  Expr<bool> contains(const D& doc) const requires(detail::kIsJson<V>&& detail::kIsJson<D>) {
+    return json_op("json_contains", detail::param(Value(Jsonb{doc.text})));
+  }
+  Expr<bool> contains(const V& items) const
+      requires(detail::kIsArray<V> || std::same_as<V, HStore>) {
+    return Expr<bool>(
+        detail::type_op(std::same_as<V, HStore> ? "hstore_contains" : "array_contains",
+                        {node_, detail::param(Value(items))}));
+  }
+  /// JSON: is contained in `doc`: PG jsonb `<@`, MySQL JSON_CONTAINS(doc, x). Arrays and
+  /// hstore: every element / pair is in `items` (`<@`).
+  template <class D>
+  Expr<bool> contained_by(const D& doc) const requires(detail::kIsJson<V>&& detail::kIsJson<D>) {
+    return json_op("json_contained_by", detail::param(Value(Jsonb{doc.text})));
+  }
+  Expr<bool> contained_by(const V& items) const
+      requires(detail::kIsArray<V> || std::same_as<V, HStore>) {
+    return Expr<bool>(
+        detail::type_op(std::same_as<V, HStore> ? "hstore_contained_by" : "array_contained_by",
+                        {node_, detail::param(Value(items))}));
+  }
+  /// JSON: an object with the top-level key `key` (or an array holding the string): PG jsonb
+  /// `?`, MySQL JSON_CONTAINS_PATH(x, 'one', '$."key"'). hstore: has `key` (`?`).
+  Expr<bool> has_key(std::string_view key) const
+      requires(detail::kIsJson<V> || std::same_as<V, HStore>) {
+    return key_op("has_key", detail::param(Value(key)));
+  }
+  /// JSON and hstore: has at least one of `keys` (PG `?|`; MySQL JSON_CONTAINS_PATH 'one').
+  Expr<bool> has_any_key(const std::vector<std::string>& keys) const
+      requires(detail::kIsJson<V> || std::same_as<V, HStore>) {
+    return key_op("has_any", detail::param(Value(keys)));
+  }
+  /// JSON and hstore: has every one of `keys` (PG `?&`; MySQL JSON_CONTAINS_PATH 'all').
+  Expr<bool> has_all_keys(const std::vector<std::string>& keys) const
+      requires(detail::kIsJson<V> || std::same_as<V, HStore>) {
+    return key_op("has_all", detail::param(Value(keys)));
+  }
+  /// hstore: its keys, as a text array (akeys).
+  Expr<std::vector<std::string>> keys() const requires std::same_as<V, HStore> {
+    return Expr<std::vector<std::string>>(detail::type_op("hstore_keys", {node_}));
+  }
+  /// hstore: its values, as a text array with NULLs (avals).
+  Expr<std::vector<std::optional<std::string>>> values() const requires std::same_as<V, HStore> {
+    return Expr<std::vector<std::optional<std::string>>>(detail::type_op("hstore_values", {node_}));
+  }
+  /// hstore: only the pairs of `keys` (slice).
+  Expr<HStore> slice(const std::vector<std::string>& keys) const requires std::same_as<V, HStore> {
+    return Expr<HStore>(detail::type_op("hstore_slice", {node_, detail::param(Value(keys))}));
+  }
+  /// Arrays: shares at least one element with `items` (`&&`; peewee's contains_any).
+  Expr<bool> overlap(const V& items) const requires detail::kIsArray<V> {
+    return Expr<bool>(detail::type_op("array_overlap", {node_, detail::param(Value(items))}));
+  }
+  /// Arrays: `value = ANY(x)`, membership of one element.
+  template <detail::ValueFor<detail::ElementOf<V>> U>
+  Expr<bool> any(const U& value) const requires detail::kIsArray<V> {
+    return Expr<bool>(
+        detail::type_op("array_any", {node_, detail::to_param<detail::ElementOf<V>>(value)}));
+  }
+  /// Arrays: the number of elements (cardinality; 0 for an empty array).
+  Expr<std::int32_t> length() const requires detail::kIsArray<V> {
+    return Expr<std::int32_t>(detail::type_op("array_length", {node_}));
+  }
   /// ORDER BY x ASC.
   Expr<V> asc() const { return ordering(false); }
   /// ORDER BY x DESC.
@@ -166,6 +313,19 @@ class Expr {
   }
   Expr<bool> like_escaped(std::string_view before, std::string_view text, std::string_view after,
                           const char* op = "LIKE") const;
+  // A JSON operation on this expression; json (not jsonb) operands are cast on PostgreSQL.
+  Expr<bool> json_op(std::string op, ast::ExprPtr arg) const {
+    return Expr<bool>(
+        detail::type_op(std::move(op), {node_, std::move(arg)}, std::same_as<V, Json>));
+  }
+  // has_key / has_any / has_all for JSON ("json_...") or hstore ("hstore_...").
+  Expr<bool> key_op(std::string_view what, ast::ExprPtr arg) const {
+    if constexpr (detail::kIsJson<V>) {
+      return json_op("json_" + std::string(what), std::move(arg));
+    } else {
+      return Expr<bool>(detail::type_op("hstore_" + std::string(what), {node_, std::move(arg)}));
+    }
+  }
 
   ast::ExprPtr node_;
 };

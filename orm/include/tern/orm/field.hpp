@@ -113,6 +113,41 @@ struct UUIDField {
   static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kUuid;
   TERN_FIELD_OPTIONS
 };
+/// JSON (PostgreSQL json, kept as written; MySQL JSON) holding tern::Json members. Path
+/// lookups (`c.data["a"]["b"]`, `.path(...)`, `.as_text()`), containment and key tests.
+struct JSONField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kJson;
+  TERN_FIELD_OPTIONS
+};
+/// JSONB (PostgreSQL jsonb; MySQL JSON) holding tern::Jsonb members: as JSONField, and the
+/// server can index it (GIN) and compare documents.
+struct BinaryJSONField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kJsonb;
+  TERN_FIELD_OPTIONS
+};
+/// HSTORE (PostgreSQL, the hstore extension; the database needs register_hstore) holding
+/// tern::HStore members. MySQL: NotSupportedError when the table is created.
+struct HStoreField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kHStore;
+  TERN_FIELD_OPTIONS
+};
+/// INTERVAL (PostgreSQL) holding tern::Interval members. MySQL has no interval type:
+/// NotSupportedError when the table is created.
+struct IntervalField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kInterval;
+  TERN_FIELD_OPTIONS
+};
+/// A one-dimensional array of `Element` (a field type: `ArrayField<IntegerField>` is
+/// INTEGER[]) holding std::vector<T> or std::vector<std::optional<T>> members (NULL elements).
+/// `element` carries the element's own options (`.element = {.max_length = 20}`).
+/// PostgreSQL only: MySQL gets NotSupportedError when the table is created.
+template <class Element>
+struct ArrayField {
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kArray;
+  static constexpr orm::ast::ColumnType kElementType = Element::kType;
+  Element element{};  ///< the element type's options (max_length, max_digits...)
+  TERN_FIELD_OPTIONS
+};
 /// A reference to another model's primary key (a member holding the key; the column takes the
 /// key's type).
 template <class Target>
@@ -167,6 +202,16 @@ FieldMeta make_field(std::string member, const Spec& spec) {
   if constexpr (requires { spec.max_digits; }) {
     f.column.max_digits = spec.max_digits;
     f.column.decimal_places = spec.decimal_places;
+  }
+  if constexpr (requires { Spec::kElementType; }) {
+    f.column.element_type = Spec::kElementType;
+    if constexpr (requires { spec.element.max_length; }) {
+      f.column.max_length = spec.element.max_length;
+    }
+    if constexpr (requires { spec.element.max_digits; }) {
+      f.column.max_digits = spec.element.max_digits;
+      f.column.decimal_places = spec.element.decimal_places;
+    }
   }
   if constexpr (HasTarget<Spec>) {
     using Target = typename Spec::target;

@@ -34,6 +34,19 @@ class Params {
     ByteWriter w(values_);
     encode_param(value, w);
   }
+  /// Appends a value of a type whose OID is only known at run time (an extension type such
+  /// as hstore, see hstore.hpp): Type<T> encodes it, `type` names it.
+  template <class T>
+  void add(const T& value, Oid type) {
+    types_.push_back(type);
+    if constexpr (detail::kIsOptional<T>) {
+      formats_.push_back(Type<typename T::value_type>::kFormat);
+    } else {
+      formats_.push_back(Type<T>::kFormat);
+    }
+    ByteWriter w(values_);
+    encode_param(value, w);
+  }
   /// String literals are text parameters of unknown type, as std::string.
   void add(const char* value) { add(std::string_view(value)); }
   void add(std::string_view value) {
