@@ -169,21 +169,6 @@ ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query) {
   co_return (co_await run(db, query)).rows_affected();
 }
 
-namespace {
-
-// key1 = $1 AND key2 = $2 ... over the primary key's fields.
-ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
-  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
-  ast::ExprPtr condition;
-  for (std::size_t i : meta.key) {
-    const FieldMeta& f = meta.fields[i];
-    condition = and_(std::move(condition), binary("=", column_of(meta, f), param(f.get(object))));
-  }
-  return condition;
-}
-
-}  // namespace
-
 ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
                               const std::vector<std::size_t>& fields) {
   ast::ExprPtr condition;
@@ -193,6 +178,16 @@ ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
   }
   return condition;
 }
+
+namespace {
+
+// key1 = $1 AND key2 = $2 ... over the primary key's fields.
+ast::ExprPtr pk_condition(const ModelMeta& meta, const void* object) {
+  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
+  return fields_condition(meta, object, meta.key);
+}
+
+}  // namespace
 
 ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
                                        std::vector<std::size_t> only) {

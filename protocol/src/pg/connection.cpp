@@ -52,18 +52,23 @@ ring::Task<void> Connection::fill(ring::Deadline deadline) {
   }
 }
 
+std::optional<backend::Message> Connection::next_message() {
+  while (std::optional<backend::Message> m = next_buffered()) {
+    bool handled = false;
+    try {
+      handled = handle_async(*m);
+    } catch (...) {
+      broken_ = true;
+      throw;
+    }
+    if (!handled) return m;
+  }
+  return std::nullopt;
+}
+
 ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
   for (;;) {
-    while (std::optional<backend::Message> m = next_buffered()) {
-      bool handled = false;
-      try {
-        handled = handle_async(*m);
-      } catch (...) {
-        broken_ = true;
-        throw;
-      }
-      if (!handled) co_return *m;
-    }
+    if (std::optional<backend::Message> m = next_message()) co_return *m;
     co_await fill(deadline);
   }
 }

@@ -223,7 +223,9 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
   std::size_t next = 0;
   std::exception_ptr error;
   for (;;) {
-    const backend::Message m = co_await read_message(deadline);
+    std::optional<backend::Message> buffered = next_message();
+    if (!buffered) buffered = co_await read_message(deadline);
+    const backend::Message m = *buffered;
     switch (m.type) {
       case '1':  // ParseComplete (unnamed mode)
       case '2':  // BindComplete

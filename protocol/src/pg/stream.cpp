@@ -42,7 +42,9 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
   batch = stream_->header;
   try {
     for (;;) {
-      const backend::Message m = co_await read_message(deadline);
+      std::optional<backend::Message> buffered = next_message();  // no frame per buffered row
+      if (!buffered) buffered = co_await read_message(deadline);
+      const backend::Message m = *buffered;
       switch (m.type) {
         case '1':  // ParseComplete (unnamed mode)
         case '2':  // BindComplete
@@ -111,7 +113,9 @@ ring::Task<void> Connection::finish_stream(ring::Deadline deadline, bool keep_ro
   co_await flush(deadline);
   std::exception_ptr error;
   for (;;) {
-    const backend::Message m = co_await read_message(deadline);
+    std::optional<backend::Message> buffered = next_message();
+    if (!buffered) buffered = co_await read_message(deadline);
+    const backend::Message m = *buffered;
     switch (m.type) {
       case 'Z':
         on_ready(m);

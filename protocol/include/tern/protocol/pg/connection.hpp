@@ -169,6 +169,9 @@ class Connection {
   // I/O (connection.cpp).
   std::optional<backend::Message> next_buffered();
   ring::Task<void> fill(ring::Deadline deadline);
+  /// The next buffered message that is not asynchronous (NOTIFY, notices, parameter status
+  /// are handled on the way), without a coroutine; nullopt when more must be read.
+  std::optional<backend::Message> next_message();
   ring::Task<backend::Message> read_message(ring::Deadline deadline);
   ring::Task<void> flush(ring::Deadline deadline);
   bool handle_async(const backend::Message& m);
