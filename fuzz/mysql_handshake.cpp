@@ -36,6 +36,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "fake_server.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/mysql/connection.hpp"
@@ -46,30 +47,15 @@ namespace {
 
 namespace my = tern::mysql;
 namespace ring = tern::ring;
+using tern::fuzz::check;
+using tern::fuzz::note;
+using tern::fuzz::untyped;
 using namespace std::chrono_literals;
 
 ring::Loop* g_loop;
 ring::Listener* g_unix_listener;
 ring::Listener* g_tcp_listener;
 std::string g_dir;
-
-[[noreturn]] void untyped(const std::exception& e, const char* during) {
-  std::fprintf(stderr, "untyped exception during %s: %s: %s\n", during, typeid(e).name(), e.what());
-  std::abort();
-}
-
-// TERN_FUZZ_DEBUG=1 prints how each operation ended (for writing seeds).
-bool g_debug;
-void note(const char* during, const char* what) {
-  if (g_debug) std::fprintf(stderr, "%s: %s\n", during, what);
-}
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "broken invariant: %s\n", what);
-    std::abort();
-  }
-}
 
 // Renders every value, as tern-cli does.
 void render(const std::vector<my::Result>& results) {
@@ -87,26 +73,10 @@ void render(const std::vector<my::Result>& results) {
   }
 }
 
-// Runs one command; returns false once the connection is no longer usable.
+// Runs one operation; returns false once the connection is no longer usable.
 template <class Op>
 ring::Task<bool> run(my::Connection& c, const char* name, Op op) {
-  try {
-    co_await op();
-    note(name, "ok");
-  } catch (const tern::ConnectionLost& e) {
-    note(name, e.what());
-    check(!c.is_usable(), "usable after ConnectionLost");
-  } catch (const tern::protocol::ProtocolError& e) {
-    note(name, e.what());
-    check(!c.is_usable(), "usable after ProtocolError");
-  } catch (const tern::Error& e) {
-    note(name, e.what());
-  } catch (const my::TypeError& e) {
-    note(name, e.what());
-  } catch (const std::exception& e) {
-    untyped(e, name);
-  }
-  co_return c.is_usable();
+  return tern::fuzz::run_op<my::TypeError>(c, name, std::move(op));
 }
 
 ring::Task<void> client(my::ConnectOptions options, std::uint8_t ops) {
@@ -167,21 +137,6 @@ ring::Task<void> client(my::ConnectOptions options, std::uint8_t ops) {
   co_await c.close();
 }
 
-// Sends the input to the one connection of this run and hangs up; then waits for the client
-// to close its end (bounded, in case it never connected).
-ring::Task<void> server(ring::Listener& listener, std::string bytes) {
-  try {
-    ring::Socket s = co_await listener.accept(ring::deadline_after(5s));
-    co_await s.send_all(tern::protocol::as_bytes(bytes), ring::deadline_after(5s));
-    s.shutdown_write();
-    std::vector<std::byte> sink(4096);
-    while (co_await s.recv(sink, ring::deadline_after(5s)) > 0) {
-    }
-    co_await s.close();
-  } catch (const ring::IoError&) {  // the client hung up first: fine
-  }
-}
-
 // A MariaDB 10.11 Initial Handshake (mysql_native_password, scramble "01234567" +
 // "89abcdefghij") and the OK that accepts the client: packets with sequence ids 0 and 2.
 constexpr char kStartup[] =
@@ -198,20 +153,11 @@ constexpr char kStartup[] =
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_debug = std::getenv("TERN_FUZZ_DEBUG") != nullptr;
-  char dir[] = "/tmp/tern-fuzz-mysql.XXXXXX";
-  if (::mkdtemp(dir) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  g_dir = dir;
+  tern::fuzz::debug = std::getenv("TERN_FUZZ_DEBUG") != nullptr;
+  g_dir = tern::fuzz::make_socket_dir("tern-fuzz-mysql", "mysql.sock");
   g_loop = new ring::Loop();
   g_unix_listener = new ring::Listener(ring::Listener::bind_unix(*g_loop, g_dir + "/mysql.sock"));
   g_tcp_listener = new ring::Listener(ring::Listener::bind_tcp(*g_loop, "127.0.0.1"));
-  std::atexit([] {
-    ::unlink((g_dir + "/mysql.sock").c_str());
-    ::rmdir(g_dir.c_str());
-  });
   return 0;
 }
 
@@ -249,7 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bytes.append(reinterpret_cast<const char*>(data + 2), size - 2);
 
   ring::TaskGroup group(*g_loop);
-  group.spawn(server(tcp ? *g_tcp_listener : *g_unix_listener, std::move(bytes)));
+  group.spawn(tern::fuzz::serve_once(tcp ? *g_tcp_listener : *g_unix_listener, std::move(bytes)));
   group.spawn(client(std::move(options), data[1]));
   ring::sync_wait(*g_loop, group.join());
   return 0;

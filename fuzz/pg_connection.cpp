@@ -34,6 +34,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "fake_server.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/connection.hpp"
@@ -51,29 +52,14 @@ namespace {
 
 namespace pg = tern::pg;
 namespace ring = tern::ring;
+using tern::fuzz::check;
+using tern::fuzz::note;
+using tern::fuzz::untyped;
 using namespace std::chrono_literals;
 
 ring::Loop* g_loop;
 ring::Listener* g_listener;
 std::string g_dir;
-
-[[noreturn]] void untyped(const std::exception& e, const char* during) {
-  std::fprintf(stderr, "untyped exception during %s: %s: %s\n", during, typeid(e).name(), e.what());
-  std::abort();
-}
-
-// TERN_FUZZ_DEBUG=1 prints how each operation ended (for writing seeds).
-bool g_debug;
-void note(const char* during, const char* what) {
-  if (g_debug) std::fprintf(stderr, "%s: %s\n", during, what);
-}
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "broken invariant: %s\n", what);
-    std::abort();
-  }
-}
 
 // Renders every value, as tern-cli does.
 void render(const std::vector<pg::Result>& results) {
@@ -95,26 +81,7 @@ void render(const std::vector<pg::Result>& results) {
 // Runs one operation; returns false once the connection is no longer usable.
 template <class Op>
 ring::Task<bool> run(pg::Connection& c, const char* name, Op op) {
-  try {
-    co_await op();
-    note(name, "ok");
-  } catch (const tern::ConnectionLost& e) {
-    note(name, e.what());
-    check(!c.is_usable(), "usable after ConnectionLost");
-  } catch (const tern::protocol::ProtocolError& e) {
-    note(name, e.what());
-    check(!c.is_usable(), "usable after ProtocolError");
-  } catch (const tern::Error& e) {
-    note(name, e.what());
-  } catch (const pg::TypeError& e) {
-    note(name, e.what());
-  } catch (const ring::TimeoutError& e) {
-    note(name, e.what());
-    if (std::string_view(name) != "wait_for_notification") untyped(e, name);
-  } catch (const std::exception& e) {
-    untyped(e, name);
-  }
-  co_return c.is_usable();
+  return tern::fuzz::run_op<pg::TypeError>(c, name, std::move(op), "wait_for_notification");
 }
 
 ring::Task<void> client(pg::ConnectOptions options, std::uint8_t flags, std::uint8_t ops) {
@@ -193,21 +160,6 @@ ring::Task<void> client(pg::ConnectOptions options, std::uint8_t flags, std::uin
   co_await c.close();
 }
 
-// Sends the input to the one connection of this run and hangs up; then waits for the client
-// to close its end (bounded, in case it never connected).
-ring::Task<void> server(std::string bytes) {
-  try {
-    ring::Socket s = co_await g_listener->accept(ring::deadline_after(5s));
-    co_await s.send_all(tern::protocol::as_bytes(bytes), ring::deadline_after(5s));
-    s.shutdown_write();
-    std::vector<std::byte> sink(4096);
-    while (co_await s.recv(sink, ring::deadline_after(5s)) > 0) {
-    }
-    co_await s.close();
-  } catch (const ring::IoError&) {  // the client hung up first: fine
-  }
-}
-
 // AuthenticationOk, ParameterStatus server_version=15.4, BackendKeyData, ReadyForQuery (idle).
 constexpr char kStartup[] =
     "R\0\0\0\x08\0\0\0\0"
@@ -219,19 +171,10 @@ constexpr char kStartup[] =
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_debug = std::getenv("TERN_FUZZ_DEBUG") != nullptr;
-  char dir[] = "/tmp/tern-fuzz-pg.XXXXXX";
-  if (::mkdtemp(dir) == nullptr) {
-    std::perror("mkdtemp");
-    std::abort();
-  }
-  g_dir = dir;
+  tern::fuzz::debug = std::getenv("TERN_FUZZ_DEBUG") != nullptr;
+  g_dir = tern::fuzz::make_socket_dir("tern-fuzz-pg", ".s.PGSQL.5432");
   g_loop = new ring::Loop();
   g_listener = new ring::Listener(ring::Listener::bind_unix(*g_loop, g_dir + "/.s.PGSQL.5432"));
-  std::atexit([] {
-    ::unlink((g_dir + "/.s.PGSQL.5432").c_str());
-    ::rmdir(g_dir.c_str());
-  });
   for (const char* name : {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE",
                            "PGAPPNAME", "PGOPTIONS", "PGCHANNELBINDING", "PGCONNECT_TIMEOUT"}) {
     ::unsetenv(name);
@@ -260,7 +203,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bytes.append(reinterpret_cast<const char*>(data + 2), size - 2);
 
   ring::TaskGroup group(*g_loop);
-  group.spawn(server(std::move(bytes)));
+  group.spawn(tern::fuzz::serve_once(*g_listener, std::move(bytes)));
   group.spawn(client(std::move(options), flags, data[1]));
   ring::sync_wait(*g_loop, group.join());
   return 0;

@@ -1,0 +1,111 @@
+// What the connection harnesses (pg_connection, mysql_handshake) share: a fake server that
+// answers one connection with the fuzz input and hangs up, a private socket directory, and the
+// rule that only typed errors may escape an operation — anything else aborts the run.
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <typeinfo>
+#include <vector>
+
+#include "tern/protocol/bytes.hpp"
+#include "tern/protocol/error.hpp"
+#include "tern/protocol/errors.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace tern::fuzz {
+
+/// TERN_FUZZ_DEBUG=1 prints how each operation ended (for writing seeds).
+inline bool debug = false;
+
+/// Prints `what` for `during` when debugging.
+inline void note(const char* during, const char* what) {
+  if (debug) std::fprintf(stderr, "%s: %s\n", during, what);
+}
+
+/// Aborts (a finding): an exception that is not one of the typed errors.
+[[noreturn]] inline void untyped(const std::exception& e, const char* during) {
+  std::fprintf(stderr, "untyped exception during %s: %s: %s\n", during, typeid(e).name(), e.what());
+  std::abort();
+}
+
+/// Aborts (a finding) unless `ok`.
+inline void check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "broken invariant: %s\n", what);
+    std::abort();
+  }
+}
+
+/// A new private directory for the harness's Unix socket, `socket_name` inside it removed with
+/// the directory at exit. Returns the directory.
+inline std::string make_socket_dir(const char* prefix, std::string socket_name) {
+  std::string dir = std::string("/tmp/") + prefix + ".XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  static std::string cleanup_dir;
+  static std::string cleanup_socket;
+  cleanup_dir = dir;
+  cleanup_socket = dir + "/" + std::move(socket_name);
+  std::atexit([] {
+    ::unlink(cleanup_socket.c_str());
+    ::rmdir(cleanup_dir.c_str());
+  });
+  return dir;
+}
+
+/// Sends `bytes` to the one connection of this run and hangs up; then waits for the client to
+/// close its end (bounded, in case it never connected).
+inline ring::Task<void> serve_once(ring::Listener& listener, std::string bytes) {
+  using namespace std::chrono_literals;
+  try {
+    ring::Socket s = co_await listener.accept(ring::deadline_after(5s));
+    co_await s.send_all(protocol::as_bytes(bytes), ring::deadline_after(5s));
+    s.shutdown_write();
+    std::vector<std::byte> sink(4096);
+    while (co_await s.recv(sink, ring::deadline_after(5s)) > 0) {
+    }
+    co_await s.close();
+  } catch (const ring::IoError&) {  // the client hung up first: fine
+  }
+}
+
+/// Runs one operation of connection `c`; returns false once the connection is no longer
+/// usable. Typed errors end the operation (and a lost or violated stream must leave `c`
+/// unusable); `ValueError` is the codec's type error; ring::TimeoutError is typed only for
+/// operations named in `timeouts_allowed_for`.
+template <class ValueError, class Connection, class Op>
+ring::Task<bool> run_op(Connection& c, const char* name, Op op,
+                        std::string_view timeouts_allowed_for = {}) {
+  try {
+    co_await op();
+    note(name, "ok");
+  } catch (const ConnectionLost& e) {
+    note(name, e.what());
+    check(!c.is_usable(), "usable after ConnectionLost");
+  } catch (const protocol::ProtocolError& e) {
+    note(name, e.what());
+    check(!c.is_usable(), "usable after ProtocolError");
+  } catch (const Error& e) {
+    note(name, e.what());
+  } catch (const ValueError& e) {
+    note(name, e.what());
+  } catch (const ring::TimeoutError& e) {
+    note(name, e.what());
+    if (std::string_view(name) != timeouts_allowed_for) untyped(e, name);
+  } catch (const std::exception& e) {
+    untyped(e, name);
+  }
+  co_return c.is_usable();
+}
+
+}  // namespace tern::fuzz
