@@ -188,4 +188,38 @@ inline void finish(benchmark::State& state, double items, const AllocCount& allo
   state.counters["allocs/item"] = items > 0 ? n / items : 0;
 }
 
+/// The measured loop of a benchmark that runs one operation (or one batch of `batch`) per
+/// round: `warm_up` unmeasured rounds first, then the allocation count starts and Google
+/// Benchmark decides how many more. The same code runs both, so the warm-up is representative.
+///
+///   WarmedLoop rounds(state, kWarmUp);
+///   while (rounds.next()) { ... }
+///   rounds.finish(static_cast<double>(state.iterations()));
+class WarmedLoop {
+ public:
+  WarmedLoop(benchmark::State& state, std::int64_t warm_up, std::int64_t batch = 1) noexcept
+      : state_(state), warm_up_(warm_up), batch_(batch), allocs_(AllocCount::kLater) {}
+  /// True while another round is to run.
+  bool next() {
+    if (warm_up_ > 0) {
+      --warm_up_;
+      return true;
+    }
+    if (!measuring_) {
+      measuring_ = true;
+      allocs_.start();
+    }
+    return state_.KeepRunningBatch(batch_);
+  }
+  /// Records the items processed by the measured rounds (see finish() above).
+  void finish(double items) const { tern::bench::finish(state_, items, allocs_); }
+
+ private:
+  benchmark::State& state_;
+  std::int64_t warm_up_;
+  std::int64_t batch_;
+  AllocCount allocs_;
+  bool measuring_ = false;
+};
+
 }  // namespace tern::bench

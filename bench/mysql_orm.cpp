@@ -153,10 +153,9 @@ void BM_tern_driver_get(benchmark::State& state) {
   auto conn = tern_mysql_connect(loop);
   std::minstd_rand rng(42);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
-    AllocCount allocs(AllocCount::kLater);
+    WarmedLoop rounds(state, kWarmUp);
     tern::mysql::Params params;
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       params.clear();
       params.add(random_key(rng));
       if (kLimitIsParam) params.add(std::int64_t{1});
@@ -170,9 +169,8 @@ void BM_tern_driver_get(benchmark::State& state) {
       item.f = row.get<double>(3);
       item.ts = tern::Instant(row.get<tern::mysql::DateTime>(4).time_since_epoch());
       benchmark::DoNotOptimize(item);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
@@ -183,15 +181,13 @@ void BM_tern_orm_get(benchmark::State& state) {
   open_orm(loop);
   std::minstd_rand rng(42);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    WarmedLoop rounds(state, kWarmUp);
+    while (rounds.next()) {
       const auto condition = BenchItem::c.id == random_key(rng);
       const BenchItem item = co_await BenchItem::aio_get(condition);
       benchmark::DoNotOptimize(item);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   close_orm(loop);
@@ -238,11 +234,10 @@ void BM_tern_driver_create(benchmark::State& state) {
   tern::ring::Loop loop;
   auto conn = tern_mysql_connect(loop);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
+    WarmedLoop rounds(state, kWarmUp);
     std::int64_t i = 0;
-    AllocCount allocs(AllocCount::kLater);
     tern::mysql::Params params;
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       const BenchItem item = make_row<BenchItem>(++i);
       params.clear();
       params.add(item.n);
@@ -251,9 +246,8 @@ void BM_tern_driver_create(benchmark::State& state) {
       params.add(tern::mysql::DateTime(item.ts.time_since_epoch()));
       const tern::mysql::Result r = co_await conn.execute(kCreateSql, params);
       benchmark::DoNotOptimize(r.last_insert_id());
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
@@ -263,16 +257,14 @@ void BM_tern_orm_create(benchmark::State& state) {
   tern::ring::Loop loop;
   open_orm(loop);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
+    WarmedLoop rounds(state, kWarmUp);
     std::int64_t i = 0;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       const BenchItem item = make_row<BenchItem>(++i);
       const BenchItem created = co_await BenchItem::aio_create(item);
       benchmark::DoNotOptimize(created.id);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   close_orm(loop);

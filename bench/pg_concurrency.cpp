@@ -195,9 +195,8 @@ void BM_tern_pipeline_64(benchmark::State& state) {
     // The SQL strings are built once; each batch binds new parameters.
     std::vector<tern::pg::PipelineQuery> queries(kPipelineBatch,
                                                  tern::pg::PipelineQuery{kSelect, {}});
-    std::int64_t warm_up = kWarmUp / kPipelineBatch;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunningBatch(kPipelineBatch)) {
+    WarmedLoop rounds(state, kWarmUp / kPipelineBatch, kPipelineBatch);
+    while (rounds.next()) {
       for (tern::pg::PipelineQuery& q : queries)
         q.params = tern::pg::Params(random_aid(rng));
       const std::vector<tern::pg::Result> results = co_await conn.pipeline(queries);
@@ -205,9 +204,8 @@ void BM_tern_pipeline_64(benchmark::State& state) {
         if (r.size() != 1) throw std::runtime_error("no row");
         benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
       }
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());

@@ -120,9 +120,8 @@ void BM_tern_driver_get(benchmark::State& state) {
   auto conn = tern_pg_connect(loop);
   std::minstd_rand rng(42);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    WarmedLoop rounds(state, kWarmUp);
+    while (rounds.next()) {
       tern::pg::Params params(random_key(rng));
       if (kLimitIsParam) params.add(std::int64_t{1});
       const tern::pg::Result r = co_await conn.execute(kGetSql, params);
@@ -135,9 +134,8 @@ void BM_tern_driver_get(benchmark::State& state) {
       item.f = row.get<double>(3);
       item.ts = row.get<tern::pg::Timestamptz>(4);
       benchmark::DoNotOptimize(item);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
@@ -148,15 +146,13 @@ void BM_tern_orm_get(benchmark::State& state) {
   open_orm(loop);
   std::minstd_rand rng(42);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    WarmedLoop rounds(state, kWarmUp);
+    while (rounds.next()) {
       const auto condition = BenchItem::c.id == random_key(rng);
       const BenchItem item = co_await BenchItem::aio_get(condition);
       benchmark::DoNotOptimize(item);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   close_orm(loop);
@@ -200,18 +196,16 @@ void BM_tern_driver_create(benchmark::State& state) {
   tern::ring::Loop loop;
   auto conn = tern_pg_connect(loop);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
+    WarmedLoop rounds(state, kWarmUp);
     std::int64_t i = 0;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       const BenchItem item = make_row<BenchItem>(++i);
       const tern::pg::Params params(item.n, item.t, item.f, item.ts);
       const tern::pg::Result r = co_await conn.execute(kCreateSql, params);
       if (r.size() != 1) throw std::runtime_error("no id");
       benchmark::DoNotOptimize(r.row(0).get<std::int64_t>(0));
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
@@ -221,16 +215,14 @@ void BM_tern_orm_create(benchmark::State& state) {
   tern::ring::Loop loop;
   open_orm(loop);
   auto body = [&]() -> Task<void> {
-    std::int64_t warm_up = kWarmUp;
+    WarmedLoop rounds(state, kWarmUp);
     std::int64_t i = 0;
-    AllocCount allocs(AllocCount::kLater);
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       const BenchItem item = make_row<BenchItem>(++i);
       const BenchItem created = co_await BenchItem::aio_create(item);
       benchmark::DoNotOptimize(created.id);
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   close_orm(loop);

@@ -56,17 +56,15 @@ void BM_tern_point_select(benchmark::State& state) {
   std::minstd_rand rng(42);
   // The whole loop runs inside one task: what is measured is the driver, not sync_wait.
   auto body = [&]() -> tern::ring::Task<void> {
-    std::int64_t warm_up = kWarmUp;
-    AllocCount allocs(AllocCount::kLater);
+    WarmedLoop rounds(state, kWarmUp);
     // Warm-up queries first, then the measured loop; the same code runs both.
-    while (warm_up > 0 || state.KeepRunning()) {
+    while (rounds.next()) {
       const tern::pg::Params params(static_cast<std::int32_t>(rng() % kRows + 1));
       const tern::pg::Result r = co_await conn.execute(kSelect, params);
       if (r.size() != 1) state.SkipWithError("no row");
       benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
-      if (warm_up > 0 && --warm_up == 0) allocs.start();
     }
-    finish(state, static_cast<double>(state.iterations()), allocs);
+    rounds.finish(static_cast<double>(state.iterations()));
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
