@@ -11,14 +11,6 @@ namespace tern::orm::detail {
 
 namespace {
 
-ast::ExprPtr column_in(std::string table, std::string name) {
-  ast::Expr e;
-  e.kind = ast::Expr::Kind::kColumn;
-  e.table = std::move(table);
-  e.name = std::move(name);
-  return node(std::move(e));
-}
-
 std::size_t field_index(const ModelMeta& meta, const FieldMeta& f) {
   return static_cast<std::size_t>(&f - meta.fields.data());
 }
@@ -40,23 +32,14 @@ const LoadedRows* prefetch_owner(const std::vector<LoadedRows>& loaded, const Mo
 
 PrefetchLink prefetch_link(const ModelMeta& owner, const ModelMeta& target, bool to_many) {
   // The model holding the foreign key, and the one it references.
-  const ModelMeta& from = to_many ? target : owner;
-  const ModelMeta& to = to_many ? owner : target;
-  const FieldMeta* fk = nullptr;
-  int matches = 0;
-  for (const FieldMeta& f : from.fields) {
-    if (f.column.references_table != to.table) continue;
-    fk = &f;
-    ++matches;
+  const ForeignKey link =
+      single_foreign_key(to_many ? target : owner, to_many ? owner : target, "aio_prefetch");
+  if (to_many) {
+    return {.owner_field = field_index(owner, *link.key),
+            .target_field = field_index(target, *link.fk)};
   }
-  const FieldMeta* key = fk != nullptr ? to.field(fk->column.references_column) : nullptr;
-  if (matches != 1 || key == nullptr) {
-    throw InterfaceError(absl::StrCat("aio_prefetch: no single foreign key from ", from.name,
-                                      " to ", to.name, " (", matches, " found)"));
-  }
-  if (to_many)
-    return {.owner_field = field_index(owner, *key), .target_field = field_index(target, *fk)};
-  return {.owner_field = field_index(owner, *fk), .target_field = field_index(target, *key)};
+  return {.owner_field = field_index(owner, *link.fk),
+          .target_field = field_index(target, *link.key)};
 }
 
 ast::Query prefetch_restrict(const ast::Query& target_query, const ModelMeta& target,
@@ -69,7 +52,7 @@ ast::Query prefetch_restrict(const ast::Query& target_query, const ModelMeta& ta
   ast::Query keys;
   keys.kind = ast::Query::Kind::kSelect;
   keys.distinct = true;
-  keys.columns = {column_in(owners, owner_column)};
+  keys.columns = {column_ref(owners, owner_column)};
   keys.from =
       ast::TableRef{.alias = owners, .subquery = std::make_shared<const ast::Query>(owner_query)};
   const ast::ExprPtr target_column = column_of(target, target.fields[link.target_field]);
@@ -82,7 +65,7 @@ ast::Query prefetch_restrict(const ast::Query& target_query, const ModelMeta& ta
     q.joins.push_back(
         {.type = ast::Join::Type::kInner,
          .table = {.alias = alias, .subquery = std::make_shared<const ast::Query>(std::move(keys))},
-         .on = binary("=", target_column, column_in(alias, owner_column))});
+         .on = binary("=", target_column, column_ref(alias, owner_column))});
   }
   return q;
 }

@@ -10,20 +10,21 @@
 
 namespace tern::orm::detail {
 
-ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
+
+ast::ExprPtr column_ref(std::string table, std::string name) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kColumn;
-  e.table = meta.table;
-  e.name = field.column.name;
+  e.table = std::move(table);
+  e.name = std::move(name);
   return node(std::move(e));
 }
 
+ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
+  return column_ref(meta.table, field.column.name);
+}
+
 ast::ExprPtr excluded(const std::string& column) {
-  ast::Expr e;
-  e.kind = ast::Expr::Kind::kColumn;
-  e.table = "EXCLUDED";
-  e.name = column;
-  return node(std::move(e));
+  return column_ref("EXCLUDED", column);
 }
 
 ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b) {
@@ -47,22 +48,27 @@ ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b) {
   return found;
 }
 
-ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
-                               const void* parent_object) {
+ForeignKey single_foreign_key(const ModelMeta& from, const ModelMeta& to, std::string_view use) {
   const FieldMeta* fk = nullptr;
   int matches = 0;
-  for (const FieldMeta& f : child.fields) {
-    if (f.column.references_table != parent.table) continue;
+  for (const FieldMeta& f : from.fields) {
+    if (f.column.references_table != to.table) continue;
     fk = &f;
     ++matches;
   }
-  if (matches != 1) {
-    throw InterfaceError("no single foreign key from " + child.name + " to " + parent.name + " (" +
-                         std::to_string(matches) + " found): filter with where() instead");
+  const FieldMeta* key = fk != nullptr ? to.field(fk->column.references_column) : nullptr;
+  if (matches != 1 || key == nullptr) {
+    throw InterfaceError(std::string(use) + ": no single foreign key from " + from.name + " to " +
+                         to.name + " (" + std::to_string(matches) + " found)");
   }
-  const FieldMeta* key = parent.field(fk->column.references_column);
-  if (key == nullptr) throw InterfaceError(child.name + "." + fk->member + " references no field");
-  return binary("=", column_of(child, *fk), param(key->get(parent_object)));
+  return {fk, key};
+}
+
+ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
+                               const void* parent_object) {
+  const ForeignKey link =
+      single_foreign_key(child, parent, "backref (filter with where() instead)");
+  return binary("=", column_of(child, *link.fk), param(link.key->get(parent_object)));
 }
 
 void append_columns(ast::Query& query, const ModelMeta& meta) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -71,6 +72,15 @@ ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
 ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query,
                                     bool clear_limit = false);
+/// A column reference `"table"."name"` (table may be a CTE or an alias).
+ast::ExprPtr column_ref(std::string table, std::string name);
+/// The one foreign key of `from` referencing `to`, and the field of `to` it references;
+/// throws InterfaceError (its message starting with `use`) when there is none or several.
+struct ForeignKey {
+  const FieldMeta* fk;
+  const FieldMeta* key;
+};
+ForeignKey single_foreign_key(const ModelMeta& from, const ModelMeta& to, std::string_view use);
 /// `child.fk = <parent's key>` for the one foreign key of `child` referencing `parent`'s model;
 /// throws InterfaceError when there is none or more than one.
 ast::ExprPtr backref_condition(const ModelMeta& child, const ModelMeta& parent,
@@ -91,11 +101,7 @@ concept QueryLike = requires(const Q& q) {
 /// A typed column of a named table, CTE or subquery alias: `column<std::int64_t>("t", "n")`.
 template <class T>
 Expr<T> column(std::string table, std::string name) {
-  ast::Expr e;
-  e.kind = ast::Expr::Kind::kColumn;
-  e.table = std::move(table);
-  e.name = std::move(name);
-  return Expr<T>(detail::node(std::move(e)));
+  return Expr<T>(detail::column_ref(std::move(table), std::move(name)));
 }
 
 /// A common table expression, `WITH name [(columns)] AS (query)`, attached to a select with
