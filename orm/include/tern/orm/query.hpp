@@ -713,82 +713,65 @@ class InsertFrom {
   ast::Query q_;
 };
 
-/// UPDATE of model M's table.
-template <class M>
-class Update {
+/// What UPDATE and DELETE of model M's table share: WHERE, RETURNING and running; `Self` is
+/// the statement, which every call returns.
+template <class Self, class M>
+class WriteClauses {
  public:
-  Update() {
-    q_.kind = ast::Query::Kind::kUpdate;
+  /// WHERE (several calls AND together).
+  Self& where(const Expr<bool>& condition) {
+    q_.where = detail::and_(std::move(q_.where), condition.node());
+    return static_cast<Self&>(*this);
+  }
+  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
+  /// aio_rows().
+  template <class... V>
+  Self& returning(const Expr<V>&... columns) {
+    (q_.returning.push_back(columns.node()), ...);
+    return static_cast<Self&>(*this);
+  }
+  /// Runs it: the rows it changed.
+  ring::Task<std::uint64_t> aio_execute() const {
+    co_return co_await detail::run_count(M::tern_database(), q_);
+  }
+  /// Runs it and returns the RETURNING rows.
+  ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
+  /// The statement's AST.
+  const ast::Query& ast() const noexcept { return q_; }
+
+ protected:
+  explicit WriteClauses(ast::Query::Kind kind) {
+    q_.kind = kind;
     q_.table = M::tern_meta().table;
   }
+
+  ast::Query q_;
+};
+
+/// UPDATE of model M's table.
+template <class M>
+class Update : public WriteClauses<Update<M>, M> {
+ public:
+  Update() : WriteClauses<Update<M>, M>(ast::Query::Kind::kUpdate) {}
   /// SET column = value.
   template <class V, detail::ValueFor<V> U>
   Update& set(const Expr<V>& column, const U& value) {
-    q_.assignments.emplace_back(column.node()->name, detail::to_param<V>(value));
+    this->q_.assignments.emplace_back(column.node()->name, detail::to_param<V>(value));
     return *this;
   }
   /// SET column = expression.
   template <class V, class W>
   requires Comparable<V, W> Update& set(const Expr<V>& column, const Expr<W>& value) {
-    q_.assignments.emplace_back(column.node()->name, value.node());
+    this->q_.assignments.emplace_back(column.node()->name, value.node());
     return *this;
   }
-  /// WHERE (several calls AND together).
-  Update& where(const Expr<bool>& condition) {
-    q_.where = detail::and_(std::move(q_.where), condition.node());
-    return *this;
-  }
-  /// Runs it: rows updated.
-  ring::Task<std::uint64_t> aio_execute() const {
-    co_return co_await detail::run_count(M::tern_database(), q_);
-  }
-  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
-  /// aio_rows().
-  template <class... V>
-  Update& returning(const Expr<V>&... columns) {
-    (q_.returning.push_back(columns.node()), ...);
-    return *this;
-  }
-  /// Runs it and returns the RETURNING rows.
-  ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
-  /// The statement's AST.
-  const ast::Query& ast() const noexcept { return q_; }
-
- private:
-  ast::Query q_;
 };
 
 /// DELETE from model M's table.
 template <class M>
-class Delete {
+class Delete : public WriteClauses<Delete<M>, M> {
  public:
-  Delete() {
-    q_.kind = ast::Query::Kind::kDelete;
-    q_.table = M::tern_meta().table;
-  }
-  /// WHERE (several calls AND together).
-  Delete& where(const Expr<bool>& condition) {
-    q_.where = detail::and_(std::move(q_.where), condition.node());
-    return *this;
-  }
-  /// Runs it: rows deleted.
-  ring::Task<std::uint64_t> aio_execute() const {
-    co_return co_await detail::run_count(M::tern_database(), q_);
-  }
-  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
-  /// aio_rows().
-  template <class... V>
-  Delete& returning(const Expr<V>&... columns) {
-    (q_.returning.push_back(columns.node()), ...);
-    return *this;
-  }
-  /// Runs it and returns the RETURNING rows.
-  ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
-  /// The statement's AST.
-  const ast::Query& ast() const noexcept { return q_; }
-
- private:
-  ast::Query q_;
+  Delete() : WriteClauses<Delete<M>, M>(ast::Query::Kind::kDelete) {}
 };
 
 }  // namespace tern::orm
