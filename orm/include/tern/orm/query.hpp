@@ -19,6 +19,7 @@
 #include "tern/orm/ast.hpp"
 #include "tern/orm/expr.hpp"
 #include "tern/orm/meta.hpp"
+#include "tern/protocol/row_iterator.hpp"
 #include "tern/ring/task.hpp"
 
 namespace tern::orm {
@@ -373,42 +374,33 @@ SelectQuery select(const Expr<V>&... columns) {
   return SelectQuery(std::vector<ast::ExprPtr>{columns.node()...});
 }
 
+namespace detail {
+/// Reads `Model`'s fields from `row`, from column `at` on (advanced past them).
+template <class Model>
+void fill_model(Model& model, const Row& row, std::size_t& at) {
+  for (const FieldMeta& f : Model::tern_meta().fields)
+    f.set(&model, row, at++);
+}
+}  // namespace detail
+
 /// The rows of a model select, each turned into an M only when the iterator reaches it (the
 /// result set is held once; no vector of models is built).
 template <class M>
 class ModelRows {
  public:
   /// An input iterator yielding M by value.
-  class Iterator {
-   public:
-    using value_type = M;
-    using difference_type = std::ptrdiff_t;
-    Iterator() = default;
-    Iterator(const ResultSet* rows, std::size_t i) noexcept : rows_(rows), i_(i) {}
-    /// The model of the current row.
-    M operator*() const {
-      M m;
-      const Row row = rows_->row(i_);
-      const ModelMeta& meta = M::tern_meta();
-      for (std::size_t f = 0; f < meta.fields.size(); ++f)
-        meta.fields[f].set(&m, row, f);
-      return m;
-    }
-    Iterator& operator++() noexcept {
-      ++i_;
-      return *this;
-    }
-    void operator++(int) noexcept { ++i_; }
-    bool operator==(const Iterator& o) const noexcept { return i_ == o.i_; }
-
-   private:
-    const ResultSet* rows_ = nullptr;
-    std::size_t i_ = 0;
-  };
+  using Iterator = protocol::RowIterator<ModelRows, M>;
   /// Wraps a result set of M's fields in order.
   explicit ModelRows(ResultSet rows) noexcept : rows_(std::move(rows)) {}
-  Iterator begin() const noexcept { return {&rows_, 0}; }
-  Iterator end() const noexcept { return {&rows_, rows_.size()}; }
+  Iterator begin() const noexcept { return {this, 0}; }
+  Iterator end() const noexcept { return {this, rows_.size()}; }
+  /// The model of row `i`.
+  M row(std::size_t i) const {
+    M m;
+    std::size_t at = 0;
+    detail::fill_model(m, rows_.row(i), at);
+    return m;
+  }
   /// The number of rows.
   std::size_t size() const noexcept { return rows_.size(); }
   /// True when there is no row.
@@ -495,7 +487,7 @@ class Select : public SelectClauses<Select<M>> {
     for (const Row row : rows) {
       std::tuple<M, Others...>& t = out.emplace_back();
       std::size_t at = 0;
-      std::apply([&](auto&... models) { (fill(models, row, at), ...); }, t);
+      std::apply([&](auto&... models) { (detail::fill_model(models, row, at), ...); }, t);
     }
     co_return out;
   }
@@ -573,18 +565,12 @@ class Select : public SelectClauses<Select<M>> {
           "aio_tuples<...>() or aio_scalar<T>()");
     }
   }
-  // Reads the next fields of `row`, from column `at` on, into `model`.
-  template <class Model>
-  static void fill(Model& model, const Row& row, std::size_t& at) {
-    for (const FieldMeta& f : Model::tern_meta().fields)
-      f.set(&model, row, at++);
-  }
   static std::vector<M> hydrate(const ResultSet& rows) {
     std::vector<M> out;
     out.reserve(rows.size());
     for (const Row row : rows) {
       std::size_t at = 0;
-      fill(out.emplace_back(), row, at);
+      detail::fill_model(out.emplace_back(), row, at);
     }
     return out;
   }
