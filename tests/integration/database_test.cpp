@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "server_env.hpp"
+#include "database_fixture.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/ring/ring.hpp"
 
@@ -24,52 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using ring::Task;
 using tern::testing::server_env;
-
-class Database : public ::testing::TestWithParam<Dialect> {
- protected:
-  std::unique_ptr<AioDatabase> make(DatabaseOptions options = {}) {
-    const bool pg = GetParam() == Dialect::kPostgres;
-    options.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-    options.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-    options.user = "tern";
-    options.password = "tern_pw";
-    options.ssl_mode = pg ? "disable" : "DISABLED";
-    const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) return std::make_unique<PooledPostgresqlExtDatabase>(name, options);
-    return std::make_unique<PooledMySQLDatabase>(name, options);
-  }
-  // The n-th placeholder of the dialect.
-  std::string p(int n) const {
-    return GetParam() == Dialect::kPostgres ? "$" + std::to_string(n) : "?";
-  }
-  std::string session_id_sql() const {
-    return GetParam() == Dialect::kPostgres ? "SELECT pg_backend_pid()::int8"
-                                            : "SELECT CAST(CONNECTION_ID() AS SIGNED)";
-  }
-  std::string kill_sql(std::int64_t id) const {
-    return GetParam() == Dialect::kPostgres
-               ? "SELECT pg_terminate_backend(" + std::to_string(id) + ")"
-               : "KILL " + std::to_string(id);
-  }
-  template <class T>
-  T run(Task<T> task) {
-    return ring::sync_wait(loop, std::move(task));
-  }
-  void pause(std::chrono::milliseconds d) {
-    run([](ring::Loop& l, std::chrono::milliseconds t) -> Task<void> {
-      co_await ring::sleep_for(l, t);
-    }(loop, d));
-  }
-  std::int64_t count(AioDatabase& db, const std::string& table) {
-    return run(db.aio_execute("SELECT COUNT(*) FROM " + table)).row(0).get<std::int64_t>(0);
-  }
-  void create_table(AioDatabase& db, const std::string& table) {
-    run(db.aio_execute("DROP TABLE IF EXISTS " + table));
-    run(db.aio_execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, v INT)"));
-  }
-
-  ring::Loop loop;
-};
 
 TEST_P(Database, QueriesWithoutConnectingFirst) {
   auto db = make();

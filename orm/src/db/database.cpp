@@ -11,15 +11,18 @@
 
 namespace tern {
 
-// ---- transactions ----
+// ---- scopes and transactions ----
 
-/// One aio_atomic block: the outermost owns the transaction's connection and the binding its
-/// task tree sees; a nested one is a savepoint on the binding in force.
+/// One aio_connection / aio_atomic / aio_transaction / transaction_test_case block. The
+/// outermost owns the connection and the binding its task tree sees; an inner one reuses it,
+/// begins the transaction on it, or is a savepoint.
 struct AioDatabase::AtomicScope {
   Lease lease;                                // outermost only
   std::shared_ptr<detail::ScopeBinding> own;  // outermost only
   detail::ScopeBinding* bound = nullptr;
-  std::string savepoint;      // nested only
+  ScopeKind kind = ScopeKind::kAtomic;
+  bool began = false;         // this block sent BEGIN
+  std::string savepoint;      // this block is a savepoint
   ring::TaskContext context;  // what the block's body runs with
 };
 
@@ -42,8 +45,8 @@ namespace {
 
 [[noreturn]] void throw_scope_ended() {
   throw InterfaceError(
-      "the aio_atomic block this task belongs to has ended: its connection is gone (join tasks "
-      "spawned inside a block before it ends)");
+      "the aio_connection/aio_atomic block this task belongs to has ended: its connection is "
+      "gone (join tasks spawned inside a block before it ends)");
 }
 
 // A task's statement while its own RowStream holds the block's connection would wait for
@@ -62,33 +65,94 @@ ring::Task<void> settle(BackendConnection& conn) {
   if (conn.streaming()) co_await conn.stream_close(ring::kNoDeadline);
 }
 
-// Runs a control statement on a bound connection, in turn with the block's other statements.
-// `last` marks the block's final statement: from then on the connection is not the block's.
-ring::Task<void> run_bound(detail::ScopeBinding& b, std::string sql, bool last = false) {
-  auto turn = co_await b.lock.scoped();
-  if (b.ended) throw_scope_ended();
-  if (last) b.ended = true;
-  co_await settle(*b.conn);
-  co_await b.conn->run(sql, ring::kNoDeadline);
-}
-
 ring::Task<void> keep_alive(std::shared_ptr<detail::ScopeBinding>, ring::Task<void> task) {
   co_await std::move(task);
 }
 
+const char* isolation_name(IsolationLevel level) {
+  switch (level) {
+    case IsolationLevel::kReadUncommitted:
+      return "READ UNCOMMITTED";
+    case IsolationLevel::kReadCommitted:
+      return "READ COMMITTED";
+    case IsolationLevel::kRepeatableRead:
+      return "REPEATABLE READ";
+    case IsolationLevel::kSerializable:
+      return "SERIALIZABLE";
+  }
+  return "";
+}
+
+bool has_options(const TransactionOptions& o) {
+  return o.isolation || o.read_only || o.deferrable;
+}
+
+// The statements that start a transaction with `o`: PostgreSQL takes the modes on BEGIN;
+// MySQL sets the isolation level for the next transaction, then starts it.
+std::vector<std::string> begin_statements(Dialect dialect, const TransactionOptions& o) {
+  if (dialect == Dialect::kPostgres) {
+    std::string sql = "BEGIN";
+    if (o.isolation) absl::StrAppend(&sql, " ISOLATION LEVEL ", isolation_name(*o.isolation));
+    if (o.read_only) sql += " READ ONLY";
+    if (o.deferrable) sql += " DEFERRABLE";
+    return {std::move(sql)};
+  }
+  if (o.deferrable) throw NotSupportedError("DEFERRABLE transactions are PostgreSQL's");
+  std::vector<std::string> out;
+  if (o.isolation) {
+    out.push_back(absl::StrCat("SET TRANSACTION ISOLATION LEVEL ", isolation_name(*o.isolation)));
+  }
+  out.emplace_back(o.read_only ? "START TRANSACTION READ ONLY" : "BEGIN");
+  return out;
+}
+
 }  // namespace
 
-ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_atomic() {
+ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string sql, bool last) {
+  auto turn = co_await b.lock.scoped();
+  if (b.ended) throw_scope_ended();
+  if (last) b.ended = true;
+  co_await settle(*b.conn);
+  co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+}
+
+ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_scope(ScopeKind kind,
+                                                           TransactionOptions options) {
   ring::TaskContext& ctx = co_await ring::this_task::context();
   ScopePtr scope(new AtomicScope());
+  scope->kind = kind;
   if (detail::ScopeBinding* outer = binding(ctx)) {
     scope->bound = outer;
-    scope->savepoint = absl::StrCat("tern_sp_", ++outer->savepoints);
     scope->context = ctx;
-    std::string sql = "SAVEPOINT " + scope->savepoint;
-    co_await run_bound(*outer, std::move(sql));
+    if (kind == ScopeKind::kConnection) co_return scope;  // reuses the outer connection
+    if (outer->test_case || kind == ScopeKind::kTestCase) {
+      throw InterfaceError(
+          "transactions are refused inside transaction_test_case (it rolls back everything "
+          "at its end), and transaction_test_case cannot run inside another block");
+    }
+    if (outer->in_transaction) {
+      if (kind == ScopeKind::kTransaction) {
+        throw OperationalError("Transaction already opened (aio_transaction does not nest)");
+      }
+      if (has_options(options)) {
+        throw InterfaceError(
+            "transaction options apply to a transaction, not to a savepoint (this aio_atomic "
+            "block is nested in an open transaction)");
+      }
+      scope->savepoint = absl::StrCat("tern_sp_", ++outer->savepoints);
+      co_await run_control(*outer, "SAVEPOINT " + scope->savepoint);
+      co_return scope;
+    }
+    // Inside aio_connection() with no transaction open: this block begins one there.
+    for (std::string& sql : begin_statements(dialect_, options)) {
+      co_await run_control(*outer, std::move(sql));
+    }
+    outer->in_transaction = true;
+    scope->began = true;
     co_return scope;
   }
+  std::vector<std::string> begin;
+  if (kind != ScopeKind::kConnection) begin = begin_statements(dialect_, options);
   scope->lease = co_await pool().acquire();
   scope->own = std::make_shared<detail::ScopeBinding>(pool().loop());
   scope->own->db = this;
@@ -98,21 +162,40 @@ ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_atomic() {
   }
   scope->bound = scope->own.get();
   scope->context = ring::TaskContext{.stop = ctx.stop, .local = scope->bound};
-  co_await scope->lease->run("BEGIN", ring::kNoDeadline);
+  for (const std::string& sql : begin) {
+    co_await run_statement(*scope->lease, sql, {}, ring::kNoDeadline);
+  }
+  scope->began = !begin.empty();
+  scope->own->in_transaction = scope->began;
+  scope->own->test_case = kind == ScopeKind::kTestCase;
   co_return scope;
 }
 
-ring::Task<void> AioDatabase::exit_atomic(ScopePtr scope, bool commit) {
+ring::Task<void> AioDatabase::exit_scope(ScopePtr scope, bool commit) {
   detail::ScopeBinding& b = *scope->bound;
   const bool outermost = static_cast<bool>(scope->lease);
-  std::string sql = outermost
-                        ? std::string(commit ? "COMMIT" : "ROLLBACK")
-                        : absl::StrCat(commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ",
-                                       scope->savepoint);
+  if (scope->kind == ScopeKind::kTestCase) commit = false;
+  std::string sql;
+  if (!scope->savepoint.empty()) {
+    sql = absl::StrCat(commit ? "RELEASE SAVEPOINT " : "ROLLBACK TO SAVEPOINT ", scope->savepoint);
+  } else if (scope->began) {
+    sql = commit ? "COMMIT" : "ROLLBACK";
+  } else if (outermost) {
+    // An aio_connection scope: its statements are done once the turn is ours; a transaction
+    // begun by hand and left open is rolled back by the pool before the connection's reuse.
+    {
+      auto turn = co_await b.lock.scoped();
+      b.ended = true;
+    }
+    scope.reset();
+    co_return;
+  } else {
+    co_return;  // a nested aio_connection: nothing of its own
+  }
   std::exception_ptr failed;
   if (commit) {
     try {
-      co_await run_bound(b, std::move(sql), outermost);
+      co_await run_control(b, std::move(sql), outermost);
     } catch (...) {
       failed = std::current_exception();  // a failed COMMIT is the block's outcome
     }
@@ -122,12 +205,71 @@ ring::Task<void> AioDatabase::exit_atomic(ScopePtr scope, bool commit) {
     // broken or mid-transaction is discarded or rolled back by the pool.
     ring::TaskContext cleanup;
     try {
-      co_await ring::with_context(cleanup, run_bound(b, std::move(sql), outermost));
+      co_await ring::with_context(cleanup, run_control(b, std::move(sql), outermost));
     } catch (...) {
     }
   }
+  if (scope->began) b.in_transaction = false;
   scope.reset();  // the lease goes back to the pool here
   if (failed) std::rethrow_exception(failed);
+}
+
+ring::Task<Transaction> AioDatabase::aio_begin(TransactionOptions options) {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  detail::ScopeBinding* b = binding(ctx);
+  if (b == nullptr) {
+    throw OperationalError("aio_begin() can only be called within an aio_connection() scope");
+  }
+  if (b->test_case) throw InterfaceError("aio_begin() is refused inside transaction_test_case");
+  if (b->in_transaction) {
+    throw OperationalError(
+        "a transaction is already open on this connection: use aio_savepoint() to nest");
+  }
+  for (std::string& sql : begin_statements(dialect_, options)) {
+    co_await run_control(*b, std::move(sql));
+  }
+  b->in_transaction = true;
+  co_return Transaction(*this, b->shared_from_this(), {});
+}
+
+ring::Task<Transaction> AioDatabase::aio_savepoint() {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  detail::ScopeBinding* b = binding(ctx);
+  if (b == nullptr) {
+    throw OperationalError("aio_savepoint() can only be called within an aio_connection() scope");
+  }
+  if (b->test_case) {
+    throw InterfaceError("aio_savepoint() is refused inside transaction_test_case");
+  }
+  if (!b->in_transaction) {
+    throw OperationalError("aio_savepoint() needs an open transaction (aio_begin() first)");
+  }
+  std::string name = absl::StrCat("tern_sp_", ++b->savepoints);
+  co_await run_control(*b, "SAVEPOINT " + name);
+  co_return Transaction(*this, b->shared_from_this(), std::move(name));
+}
+
+ring::Task<void> Transaction::commit() {
+  co_await end(true);
+}
+
+ring::Task<void> Transaction::rollback() {
+  co_await end(false);
+}
+
+ring::Task<void> Transaction::end(bool commit) {
+  if (!binding_) throw InterfaceError("this transaction has already been committed or rolled back");
+  std::shared_ptr<detail::ScopeBinding> b = std::move(binding_);
+  if (savepoint_.empty()) {
+    // Whatever the outcome, the transaction is over (a failed COMMIT rolls back).
+    b->in_transaction = false;
+    co_await db_->run_control(*b, commit ? "COMMIT" : "ROLLBACK");
+  } else if (commit) {
+    co_await db_->run_control(*b, "RELEASE SAVEPOINT " + savepoint_);
+  } else {
+    co_await db_->run_control(*b, "ROLLBACK TO SAVEPOINT " + savepoint_);
+    co_await db_->run_control(*b, "RELEASE SAVEPOINT " + savepoint_);
+  }
 }
 
 // ---- queries ----
@@ -169,10 +311,73 @@ ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params para
     auto turn = co_await b->lock.scoped();
     if (b->ended) throw_scope_ended();
     co_await settle(*b->conn);
-    co_return co_await b->conn->execute(sql, params, options.deadline);
+    co_return co_await run_statement(*b->conn, sql, params, options.deadline);
   }
   Lease lease = co_await pool().acquire();
-  co_return co_await lease->execute(sql, params, options.deadline);
+  co_return co_await run_statement(*lease, sql, params, options.deadline);
+}
+
+ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,
+                                                 std::span<const Value> params,
+                                                 ring::Deadline deadline) {
+  // Without a hook, the connection's own task: no extra coroutine frame per query.
+  if (!hook_) return conn.execute(sql, params, deadline);
+  return run_logged(conn, sql, params, deadline);
+}
+
+ring::Task<ResultSet> AioDatabase::run_logged(BackendConnection& conn, std::string_view sql,
+                                              std::span<const Value> params,
+                                              ring::Deadline deadline) {
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  ResultSet rows;
+  try {
+    rows = co_await conn.execute(sql, params, deadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, params, start, rows.empty() ? rows.rows_affected() : rows.size(), error);
+  if (error) std::rethrow_exception(error);
+  co_return rows;
+}
+
+void AioDatabase::report(std::string_view sql, std::span<const Value> params,
+                         std::chrono::steady_clock::time_point start, std::uint64_t rows,
+                         std::exception_ptr error) const noexcept {
+  if (!hook_) return;
+  QueryEvent event{.sql = sql,
+                   .params = hook_params_ ? params : std::span<const Value>(),
+                   .param_count = params.size(),
+                   .duration = std::chrono::steady_clock::now() - start,
+                   .rows = rows,
+                   .error = std::move(error)};
+  try {
+    hook_(event);
+  } catch (...) {  // a tracing hook must not change the query's outcome
+  }
+}
+
+void AioDatabase::set_query_hook(QueryHook hook, bool with_params) {
+  hook_ = std::move(hook);
+  hook_params_ = with_params;
+}
+
+ring::Task<void> AioDatabase::open_stream(BackendConnection& conn, std::string_view sql,
+                                          std::span<const Value> params, std::uint32_t batch_rows,
+                                          ring::Deadline deadline) {
+  if (!hook_) {
+    co_await conn.stream_open(sql, params, batch_rows, deadline);
+    co_return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  try {
+    co_await conn.stream_open(sql, params, batch_rows, deadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, params, start, 0, error);
+  if (error) std::rethrow_exception(error);
 }
 
 ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params params,
@@ -185,7 +390,7 @@ ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params param
     auto turn = co_await b->lock.scoped();
     if (b->ended) throw_scope_ended();
     co_await settle(*b->conn);
-    co_await b->conn->stream_open(sql, params, batch_rows, options.deadline);
+    co_await open_stream(*b->conn, sql, params, batch_rows, options.deadline);
     stream.binding_ = b->shared_from_this();
     stream.turn_.emplace(std::move(turn));
     stream.conn_ = b->conn;
@@ -193,9 +398,59 @@ ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params param
     co_return stream;
   }
   stream.lease_ = co_await pool().acquire();
-  co_await stream.lease_->stream_open(sql, params, batch_rows, options.deadline);
+  co_await open_stream(*stream.lease_, sql, params, batch_rows, options.deadline);
   stream.conn_ = &*stream.lease_;
   co_return stream;
+}
+
+// ---- introspection ----
+
+namespace {
+
+// The schema as a parameter: empty = the connection's current one (NULL → COALESCE).
+Value schema_param(std::string schema) {
+  return schema.empty() ? Value() : Value(std::move(schema));
+}
+
+}  // namespace
+
+ring::Task<std::vector<std::string>> AioDatabase::aio_get_tables(std::string schema) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = "
+            "COALESCE($1::text, current_schema()) ORDER BY tablename"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE' ORDER BY table_name";
+  const ResultSet rows = co_await aio_execute(sql, schema_param(std::move(schema)));
+  std::vector<std::string> names;
+  names.reserve(rows.size());
+  for (const Row row : rows)
+    names.push_back(row.get<std::string>(0));
+  co_return names;
+}
+
+ring::Task<bool> AioDatabase::aio_table_exists(std::string name, std::string schema) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = "
+            "COALESCE($2::text, current_schema())"
+          : "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE'";
+  const ResultSet rows =
+      co_await aio_execute(sql, Value(std::move(name)), schema_param(std::move(schema)));
+  co_return !rows.empty();
+}
+
+ring::Task<bool> AioDatabase::aio_sequence_exists(std::string name) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+            "c.relnamespace WHERE c.relkind = 'S' AND c.relname = $1 AND n.nspname = "
+            "current_schema()"
+          : "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+            "DATABASE() AND table_type = 'SEQUENCE'";
+  const ResultSet rows = co_await aio_execute(sql, Value(std::move(name)));
+  co_return !rows.empty();
 }
 
 // ---- RowStream ----
@@ -269,7 +524,7 @@ ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOpt
   if (!sync_loop_) sync_loop_ = std::make_unique<ring::Loop>();
   if (sync_conn_ && !sync_conn_->is_usable()) sync_conn_.reset();
   if (!sync_conn_) sync_conn_ = ring::sync_wait(*sync_loop_, connect_(*sync_loop_));
-  return ring::sync_wait(*sync_loop_, sync_conn_->execute(sql, params, options.deadline));
+  return ring::sync_wait(*sync_loop_, run_statement(*sync_conn_, sql, params, options.deadline));
 }
 
 void AioDatabase::close_sync() noexcept {

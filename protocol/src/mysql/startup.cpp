@@ -152,6 +152,9 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
                            options_.connect_timeout.count(), " ms");
   } catch (const ring::TlsError& e) {
     failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
+  } catch (const ring::CancelledError&) {
+    broken_ = true;
+    throw;  // the caller asked for it: not a connection failure
   } catch (const ring::IoError& e) {
     failure = absl::StrCat("could not connect: ", e.what());
   } catch (const ConnectionLost& e) {

@@ -21,9 +21,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "tern/db/backend.hpp"
 #include "tern/db/pool.hpp"
@@ -74,6 +76,40 @@ struct DatabaseOptions {
   std::chrono::milliseconds close_timeout{5'000};
 };
 
+/// Transaction isolation levels (the SQL standard's).
+enum class IsolationLevel { kReadUncommitted, kReadCommitted, kRepeatableRead, kSerializable };
+
+/// How a transaction starts (aio_atomic, aio_transaction, aio_begin). Options apply to the
+/// transaction itself: a block that becomes a savepoint cannot take them (InterfaceError).
+struct TransactionOptions {
+  /// Unset: the server's default (PostgreSQL READ COMMITTED, InnoDB REPEATABLE READ).
+  std::optional<IsolationLevel> isolation{};
+  /// READ ONLY: writes fail with the server's error.
+  bool read_only = false;
+  /// PostgreSQL DEFERRABLE (meaningful with serializable + read only); MySQL:
+  /// NotSupportedError.
+  bool deferrable = false;
+};
+
+/// What the query hook (AioDatabase::set_query_hook) is told about one statement, after it ran.
+struct QueryEvent {
+  std::string_view sql;
+  /// The bound values when the hook was installed with `with_params`; empty otherwise
+  /// (values are redacted by default: they may be passwords or personal data).
+  std::span<const Value> params{};
+  /// How many values were bound.
+  std::size_t param_count = 0;
+  /// From sending the statement to its last row (the wait for a connection excluded).
+  std::chrono::nanoseconds duration{};
+  /// Rows returned, or affected when it returned none.
+  std::uint64_t rows = 0;
+  /// The statement's failure; null when it succeeded.
+  std::exception_ptr error{};
+};
+
+/// Called after each statement; it must not throw (an exception from it is swallowed).
+using QueryHook = std::function<void(const QueryEvent&)>;
+
 /// Per-query options.
 struct QueryOptions {
   /// The query is cancelled on the server and QueryTimeout thrown at this point.
@@ -93,7 +129,9 @@ struct ScopeBinding : std::enable_shared_from_this<ScopeBinding> {
   BackendConnection* conn = nullptr;  // valid while !ended
   ring::AsyncMutex lock;              // statements of concurrent tasks go one at a time
   std::uint64_t savepoints = 0;
-  bool ended = false;  // set under `lock` before the final COMMIT/ROLLBACK
+  bool in_transaction = false;  // a BEGIN sent on `conn` is open
+  bool test_case = false;       // a transaction_test_case block: transactions are refused
+  bool ended = false;           // set under `lock` before the final COMMIT/ROLLBACK
   // The task whose RowStream holds `lock` (its own statements would wait for themselves).
   const ring::TaskContext* stream_owner = nullptr;
   std::shared_ptr<ScopeBinding> next;
@@ -154,6 +192,32 @@ class RowStream {
   bool ended_ = false;
 };
 
+/// A transaction or savepoint begun by hand (AioDatabase::aio_begin / aio_savepoint) inside
+/// an aio_connection() scope; end it with commit() or rollback() (once).
+class Transaction {
+ public:
+  Transaction(Transaction&&) noexcept = default;
+  Transaction& operator=(Transaction&&) noexcept = default;
+
+  /// COMMIT (a savepoint: RELEASE SAVEPOINT).
+  ring::Task<void> commit();
+  /// ROLLBACK (a savepoint: ROLLBACK TO SAVEPOINT, then RELEASE).
+  ring::Task<void> rollback();
+  /// True until commit() or rollback().
+  bool is_active() const noexcept { return binding_ != nullptr; }
+
+ private:
+  friend class AioDatabase;
+  Transaction(AioDatabase& db, std::shared_ptr<detail::ScopeBinding> binding,
+              std::string savepoint) noexcept
+      : db_(&db), binding_(std::move(binding)), savepoint_(std::move(savepoint)) {}
+  ring::Task<void> end(bool commit);
+
+  AioDatabase* db_ = nullptr;
+  std::shared_ptr<detail::ScopeBinding> binding_;  // null once ended
+  std::string savepoint_;                          // empty for BEGIN
+};
+
 class AioDatabase {
  public:
   AioDatabase(const AioDatabase&) = delete;
@@ -197,11 +261,65 @@ class AioDatabase {
 
   /// Runs `body()` (a callable returning ring::Task<T>) in a transaction and returns its
   /// value: BEGIN before, COMMIT after; an exception rolls back and is rethrown. Nested blocks
-  /// (in the same task tree) become savepoints. Inside, every query of the tree uses the
-  /// block's connection; concurrent child tasks take turns on it. The connection goes back to
-  /// the pool only after COMMIT or ROLLBACK.
+  /// (in the same task tree) become savepoints; inside aio_connection() the first block
+  /// begins the transaction on the scope's connection. Inside, every query of the tree uses
+  /// the block's connection; concurrent child tasks (tern::spawn) take turns on it. The
+  /// connection goes back to the pool only after COMMIT or ROLLBACK.
   template <class F>
-  auto aio_atomic(F body) -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type>;
+  auto aio_atomic(F body) {
+    return run_scope(ScopeKind::kAtomic, {}, std::move(body));
+  }
+  /// aio_atomic with an isolation level, read only or deferrable.
+  template <class F>
+  auto aio_atomic(TransactionOptions options, F body) {
+    return run_scope(ScopeKind::kAtomic, options, std::move(body));
+  }
+  /// As aio_atomic, but never nests: inside an open transaction it throws OperationalError
+  /// (and so the outer block rolls back). aio_atomic blocks inside it are savepoints.
+  template <class F>
+  auto aio_transaction(F body) {
+    return run_scope(ScopeKind::kTransaction, {}, std::move(body));
+  }
+  /// aio_transaction with options.
+  template <class F>
+  auto aio_transaction(TransactionOptions options, F body) {
+    return run_scope(ScopeKind::kTransaction, options, std::move(body));
+  }
+  /// Runs `body()` with one pooled connection for all the queries of its task tree, without a
+  /// transaction (autocommit); nested scopes and aio_atomic blocks reuse it. Needed for
+  /// session state (SET, temporary tables, advisory locks) and for aio_begin().
+  template <class F>
+  auto aio_connection(F body) {
+    return run_scope(ScopeKind::kConnection, {}, std::move(body));
+  }
+  /// Sends BEGIN on the aio_connection() scope's connection and returns the Transaction to
+  /// commit or roll back. Throws OperationalError outside such a scope or when a transaction
+  /// is already open there (use aio_savepoint()). A transaction still open when the scope ends
+  /// is rolled back.
+  ring::Task<Transaction> aio_begin(TransactionOptions options = {});
+  /// Sends SAVEPOINT inside the scope's open transaction and returns it: commit() releases it,
+  /// rollback() rolls back to it. OperationalError outside a scope or a transaction.
+  ring::Task<Transaction> aio_savepoint();
+  /// peewee-async's TransactionTestCase: runs `body()` on one connection inside a transaction
+  /// that is always rolled back, whatever happens; aio_atomic, aio_transaction, aio_begin and
+  /// aio_savepoint inside it throw InterfaceError (they would commit or nest unexpectedly).
+  template <class F>
+  auto transaction_test_case(F body) {
+    return run_scope(ScopeKind::kTestCase, {}, std::move(body));
+  }
+
+  /// Sorted names of the tables (not views) of `schema` (PostgreSQL: default the current
+  /// schema; MySQL: the database; empty = the connection's).
+  ring::Task<std::vector<std::string>> aio_get_tables(std::string schema = {});
+  /// True when table `name` exists in `schema` (as aio_get_tables).
+  ring::Task<bool> aio_table_exists(std::string name, std::string schema = {});
+  /// True when sequence `name` exists (PostgreSQL; MariaDB 10.3+ sequences too).
+  ring::Task<bool> aio_sequence_exists(std::string name);
+
+  /// Installs `hook`, called after every statement this database runs (queries, streams,
+  /// BEGIN/COMMIT, sync queries) with its SQL, duration, row count and error; the bound values
+  /// are passed only with `with_params`. An empty hook removes it. Costs nothing when unset.
+  void set_query_hook(QueryHook hook, bool with_params = false);
 
   /// Allows or forbids synchronous queries (forbidden by default, as in peewee-async).
   void set_allow_sync(bool allowed) noexcept { allow_sync_ = allowed; }
@@ -242,6 +360,7 @@ class AioDatabase {
               const DatabaseOptions& options);
 
  private:
+  enum class ScopeKind { kConnection, kAtomic, kTransaction, kTestCase };
   struct AtomicScope;
   // Destroys an AtomicScope where its type is complete (database.cpp).
   struct AtomicScopeDeleter {
@@ -251,9 +370,26 @@ class AioDatabase {
 
   Pool& pool();
   detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
-  ring::Task<ScopePtr> enter_atomic();
-  ring::Task<void> exit_atomic(ScopePtr scope, bool commit);
+  ring::Task<ScopePtr> enter_scope(ScopeKind kind, TransactionOptions options);
+  ring::Task<void> exit_scope(ScopePtr scope, bool commit);
   static ring::TaskContext& context_of(AtomicScope& scope) noexcept;
+  template <class F>
+  auto run_scope(ScopeKind kind, TransactionOptions options, F body)
+      -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type>;
+  friend class Transaction;
+  // Runs a control statement (BEGIN, COMMIT, SAVEPOINT...) on a bound connection, in turn
+  // with the scope's other statements; `last` ends the binding.
+  ring::Task<void> run_control(detail::ScopeBinding& b, std::string sql, bool last = false);
+  ring::Task<ResultSet> run_statement(BackendConnection& conn, std::string_view sql,
+                                      std::span<const Value> params, ring::Deadline deadline);
+  ring::Task<void> open_stream(BackendConnection& conn, std::string_view sql,
+                               std::span<const Value> params, std::uint32_t batch_rows,
+                               ring::Deadline deadline);
+  ring::Task<ResultSet> run_logged(BackendConnection& conn, std::string_view sql,
+                                   std::span<const Value> params, ring::Deadline deadline);
+  void report(std::string_view sql, std::span<const Value> params,
+              std::chrono::steady_clock::time_point start, std::uint64_t rows,
+              std::exception_ptr error) const noexcept;
 
   Dialect dialect_;
   std::string database_;
@@ -264,6 +400,8 @@ class AioDatabase {
   bool allow_sync_ = false;
   std::unique_ptr<ring::Loop> sync_loop_;
   std::unique_ptr<BackendConnection> sync_conn_;
+  QueryHook hook_;
+  bool hook_params_ = false;
 };
 
 /// PostgreSQL with a connection pool.
@@ -342,10 +480,10 @@ auto AioDatabase::aio_execute(std::string_view sql, Params params, F fetch_resul
 }
 
 template <class F>
-auto AioDatabase::aio_atomic(F body)
+auto AioDatabase::run_scope(ScopeKind kind, TransactionOptions options, F body)
     -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type> {
   using T = typename detail::TaskValue<std::invoke_result_t<F&>>::type;
-  ScopePtr scope = co_await enter_atomic();
+  ScopePtr scope = co_await enter_scope(kind, options);
   std::exception_ptr error;
   std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
   try {
@@ -358,7 +496,7 @@ auto AioDatabase::aio_atomic(F body)
   } catch (...) {
     error = std::current_exception();
   }
-  co_await exit_atomic(std::move(scope), !error);
+  co_await exit_scope(std::move(scope), !error);
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) co_return std::move(*result);
 }

@@ -1,0 +1,64 @@
+// The fixture of the AioDatabase suites: one database per test on either backend (the test's
+// parameter), run on the test's own loop, and small helpers for the SQL that differs.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server_env.hpp"
+#include "tern/db/database.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace tern {
+
+class Database : public ::testing::TestWithParam<Dialect> {
+ protected:
+  std::unique_ptr<AioDatabase> make(DatabaseOptions options = {}) {
+    const bool pg = GetParam() == Dialect::kPostgres;
+    options.host = testing::server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
+    options.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
+    options.user = "tern";
+    options.password = "tern_pw";
+    options.ssl_mode = pg ? "disable" : "DISABLED";
+    const std::string name = testing::server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
+    if (pg) return std::make_unique<PooledPostgresqlExtDatabase>(name, options);
+    return std::make_unique<PooledMySQLDatabase>(name, options);
+  }
+  // The n-th placeholder of the dialect.
+  std::string p(int n) const {
+    return GetParam() == Dialect::kPostgres ? "$" + std::to_string(n) : "?";
+  }
+  std::string session_id_sql() const {
+    return GetParam() == Dialect::kPostgres ? "SELECT pg_backend_pid()::int8"
+                                            : "SELECT CAST(CONNECTION_ID() AS SIGNED)";
+  }
+  std::string kill_sql(std::int64_t id) const {
+    return GetParam() == Dialect::kPostgres
+               ? "SELECT pg_terminate_backend(" + std::to_string(id) + ")"
+               : "KILL " + std::to_string(id);
+  }
+  template <class T>
+  T run(ring::Task<T> task) {
+    return ring::sync_wait(loop, std::move(task));
+  }
+  void pause(std::chrono::milliseconds d) {
+    run([](ring::Loop& l, std::chrono::milliseconds t) -> ring::Task<void> {
+      co_await ring::sleep_for(l, t);
+    }(loop, d));
+  }
+  std::int64_t count(AioDatabase& db, const std::string& table) {
+    return run(db.aio_execute("SELECT COUNT(*) FROM " + table)).row(0).get<std::int64_t>(0);
+  }
+  void create_table(AioDatabase& db, const std::string& table) {
+    run(db.aio_execute("DROP TABLE IF EXISTS " + table));
+    run(db.aio_execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, v INT)"));
+  }
+
+  ring::Loop loop;
+};
+
+}  // namespace tern
