@@ -6,4 +6,7 @@
 #include "tern/db/json.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/prefetch.hpp"
+#include "tern/orm/relations.hpp"
+#include "tern/orm/schema.hpp"
+#include "tern/orm/signals.hpp"
 #include "tern/ring/ring.hpp"

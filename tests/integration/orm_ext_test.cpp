@@ -81,8 +81,8 @@ class Fixture {
   T run(Task<T> task) {
     return tern::ring::sync_wait(loop, std::move(task));
   }
-  std::int64_t add(const Note& n) { return run(Note::insert(n).aio_execute()); }
-  std::int64_t add(const Bag& b) { return run(Bag::insert(b).aio_execute()); }
+  std::int64_t add(const Note& n) { return *run(Note::insert(n).aio_execute()); }
+  std::int64_t add(const Bag& b) { return *run(Bag::insert(b).aio_execute()); }
   std::vector<std::string> titles(const tern::orm::Expr<bool>& condition) {
     std::vector<std::string> out;
     for (const auto& [t] : run(Note::select(Note::c.title)

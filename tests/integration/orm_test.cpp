@@ -156,7 +156,7 @@ class Orm : public ::testing::TestWithParam<tern::Dialect> {
   std::int64_t add_category(const std::string& name) {
     Category c;
     c.name = name;
-    return run(Category::insert(c).aio_execute());
+    return *run(Category::insert(c).aio_execute());
   }
 
   tern::ring::Loop loop;
@@ -188,7 +188,7 @@ TEST_P(Orm, InsertSelectUpdateDelete) {
   one.price = 100;
   one.category_id = tools;
   one.added = tern::Date(2020y / January / 1);
-  const std::int64_t id = run(Item::insert(one).aio_execute());
+  const std::int64_t id = *run(Item::insert(one).aio_execute());
   EXPECT_GT(id, 0);
 
   std::vector<Item> cheap = run(Item::select()
@@ -352,7 +352,7 @@ TEST_P(Orm, UpsertCaseCastAndInsertFromSelect) {
           .on_conflict_update(Category::c.name)
           .aio_execute());
   EXPECT_EQ(run(Category::select(tern::orm::fn::count()).aio_scalar<std::int64_t>()), 1);
-  EXPECT_EQ(run(Category::insert(again).on_conflict_ignore().aio_execute()), 0);
+  EXPECT_EQ(run(Category::insert(again).on_conflict_ignore().aio_execute()), std::nullopt);
 
   const std::int64_t c = run(Category::aio_get(Category::c.name == "tools")).id;
   std::vector<Item> items;
@@ -394,7 +394,7 @@ TEST_P(Orm, UuidFields) {
   const tern::Uuid a = tern::Uuid::parse("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   const tern::Uuid b = tern::Uuid::parse("00000000-0000-0000-0000-0000000000ff");
   Token t{.value = a, .parent = b};
-  const std::int64_t id = run(Token::insert(t).aio_execute());
+  const std::int64_t id = *run(Token::insert(t).aio_execute());
   Token u{.value = b};
   run(Token::insert(u).aio_execute());
   const Token back = run(Token::aio_get(Token::c.value == a));
@@ -454,7 +454,7 @@ TEST_P(Orm, ValuesCannotInjectSql) {
     it.note = text;
     it.category_id = c;
     it.added = tern::Date(2024y / January / 1);
-    const std::int64_t id = run(Item::insert(it).aio_execute());
+    const std::int64_t id = *run(Item::insert(it).aio_execute());
     const auto back = run(Item::select().where(Item::c.name == text).aio_execute());
     ASSERT_EQ(back.size(), 1u) << text;
     EXPECT_EQ(back[0].id, id);

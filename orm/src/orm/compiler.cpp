@@ -890,7 +890,39 @@ class Writer {
       expr(*q.having);
     }
     order_limit_offset(q);
-    if (q.for_update) sql_ += q.for_update_nowait ? " FOR UPDATE NOWAIT" : " FOR UPDATE";
+    if (q.lock) lock(*q.lock);
+  }
+
+  void lock(const ast::Lock& l) {
+    using S = ast::Lock::Strength;
+    if (l.nowait && l.skip_locked) interface_error("NOWAIT and SKIP LOCKED exclude each other");
+    if (!pg_) {
+      if (l.strength == S::kNoKeyUpdate || l.strength == S::kKeyShare) {
+        not_supported("FOR NO KEY UPDATE / FOR KEY SHARE are PostgreSQL's");
+      }
+      if (!l.of.empty()) not_supported("FOR UPDATE OF is not supported by MySQL/MariaDB");
+    }
+    switch (l.strength) {
+      case S::kUpdate:
+        sql_ += " FOR UPDATE";
+        break;
+      case S::kNoKeyUpdate:
+        sql_ += " FOR NO KEY UPDATE";
+        break;
+      case S::kShare:
+        // MariaDB spells it the old way (FOR SHARE is MySQL 8's).
+        sql_ += pg_ ? " FOR SHARE" : " LOCK IN SHARE MODE";
+        break;
+      case S::kKeyShare:
+        sql_ += " FOR KEY SHARE";
+        break;
+    }
+    for (std::size_t i = 0; i < l.of.size(); ++i) {
+      sql_ += i == 0 ? " OF " : ", ";
+      ident(l.of[i]);
+    }
+    if (l.nowait) sql_ += " NOWAIT";
+    if (l.skip_locked) sql_ += " SKIP LOCKED";
   }
 
   void where(const Query& q) {
@@ -930,7 +962,7 @@ class Writer {
       interface_error("a compound query's parts must be SELECTs");
     }
     const bool wrap = p.kind == Query::Kind::kCompound || !p.order_by.empty() || p.limit ||
-                      p.offset || !p.with.empty() || p.for_update;
+                      p.offset || !p.with.empty() || p.lock;
     if (wrap) sql_ += '(';
     query(p);
     if (wrap) sql_ += ')';
@@ -940,7 +972,7 @@ class Writer {
     if (!is_compound_op(q.compound_op)) {
       interface_error("unknown compound operator: " + q.compound_op);
     }
-    if (q.for_update) interface_error("FOR UPDATE on a compound query");
+    if (q.lock) interface_error("FOR UPDATE on a compound query");
     compound_part(deref(q.lhs));
     sql_ += ' ';
     sql_ += q.compound_op;

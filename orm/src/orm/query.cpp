@@ -10,7 +10,6 @@
 
 namespace tern::orm::detail {
 
-
 ast::ExprPtr column_ref(std::string table, std::string name) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kColumn;
@@ -133,15 +132,45 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
   return db.execute_sql(c.sql, std::move(c.params));
 }
 
-ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta) {
+ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query query,
+                                                 const ModelMeta& meta, std::size_t rows,
+                                                 bool rowcount) {
+  if (rowcount) query.returning.clear();
   const ResultSet r = co_await run(db, query);
-  if (db.dialect() == Dialect::kMysql) {
-    co_return r.rows_affected() == 0 ? 0 : static_cast<std::int64_t>(r.last_insert_id());
+  std::vector<std::int64_t> keys;
+  if (rowcount) {
+    keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
+    co_return keys;
   }
-  if (r.empty() || meta.primary_key == ModelMeta::kNoPrimaryKey) co_return 0;
-  // The key of the last row inserted (RETURNING gives every row's, in order).
-  const Row last = r.row(r.size() - 1);
-  co_return last.is_null(0) ? 0 : last.get<std::int64_t>(0);
+  // Keys are integers here (a UUID or text key is the caller's own value anyway).
+  if (meta.primary_key == ModelMeta::kNoPrimaryKey || meta.pk().set_id == nullptr) co_return keys;
+  if (db.dialect() == Dialect::kPostgres) {
+    // RETURNING gives every inserted row's key, in order; ignored conflicts give none.
+    keys.reserve(r.size());
+    for (const Row row : r) {
+      if (!row.is_null(0)) keys.push_back(row.get<std::int64_t>(0));
+    }
+    co_return keys;
+  }
+  const std::uint64_t inserted = r.rows_affected();
+  if (inserted == 0 || !meta.pk().auto_increment) co_return keys;  // MySQL tells generated ones
+  const auto first = static_cast<std::int64_t>(r.last_insert_id());
+  if (rows == 1) {
+    keys.push_back(first);
+    co_return keys;
+  }
+  // An ON DUPLICATE KEY UPDATE counts 2 per updated row: only a plain all-rows insert maps.
+  if (inserted != rows || query.on_conflict) {
+    throw NotSupportedError(
+        "MySQL does not tell which keys a multi-row INSERT with ignored or updated conflicts "
+        "used: call as_rowcount() or insert the rows one by one");
+  }
+  const ResultSet step = co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
+  const std::int64_t increment = step.row(0).get<std::int64_t>(0);
+  keys.reserve(rows);
+  for (std::size_t i = 0; i < rows; ++i)
+    keys.push_back(first + static_cast<std::int64_t>(i) * increment);
+  co_return keys;
 }
 
 ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query, bool clear_limit) {
@@ -307,8 +336,8 @@ ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe)
   }
 }
 
-ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe) {
-  co_await db.aio_execute(compile_drop_table(meta.table, db.dialect(), safe));
+ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe, bool cascade) {
+  co_await db.aio_execute(compile_drop_table(meta.table, db.dialect(), safe, cascade));
 }
 
 void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe) {

@@ -567,12 +567,29 @@ TEST(OrmCompilerSelect, ForUpdate) {
   Query q = select({}, "t");
   q.where = bin("=", col("id"), param(1));
   q.limit = 1;
-  q.for_update = true;
+  q.lock = Lock{};
   CHECK_SQL(q, R"(SELECT * FROM "t" WHERE "id" = $1 LIMIT $2 FOR UPDATE)",
             "SELECT * FROM `t` WHERE `id` = ? LIMIT ? FOR UPDATE", {1, 1});
-  q.for_update_nowait = true;
+  q.lock->nowait = true;
   CHECK_SQL(q, R"(SELECT * FROM "t" WHERE "id" = $1 LIMIT $2 FOR UPDATE NOWAIT)",
             "SELECT * FROM `t` WHERE `id` = ? LIMIT ? FOR UPDATE NOWAIT", {1, 1});
+  q.lock = Lock{.skip_locked = true};
+  CHECK_SQL(q, R"(SELECT * FROM "t" WHERE "id" = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            "SELECT * FROM `t` WHERE `id` = ? LIMIT ? FOR UPDATE SKIP LOCKED", {1, 1});
+  q.lock = Lock{.strength = Lock::Strength::kShare};
+  CHECK_SQL(q, R"(SELECT * FROM "t" WHERE "id" = $1 LIMIT $2 FOR SHARE)",
+            "SELECT * FROM `t` WHERE `id` = ? LIMIT ? LOCK IN SHARE MODE", {1, 1});
+  // PostgreSQL only: OF, NO KEY UPDATE, KEY SHARE.
+  q.lock = Lock{.strength = Lock::Strength::kNoKeyUpdate, .nowait = true, .of = {"t", "u"}};
+  EXPECT_EQ(compile(q, Dialect::kPostgres).sql,
+            R"(SELECT * FROM "t" WHERE "id" = $1 LIMIT $2 FOR NO KEY UPDATE OF "t", "u" NOWAIT)");
+  EXPECT_THROW(compile(q, Dialect::kMysql), NotSupportedError);
+  q.lock = Lock{.of = {"t"}};
+  EXPECT_THROW(compile(q, Dialect::kMysql), NotSupportedError);
+  q.lock = Lock{.strength = Lock::Strength::kKeyShare};
+  EXPECT_THROW(compile(q, Dialect::kMysql), NotSupportedError);
+  q.lock = Lock{.nowait = true, .skip_locked = true};
+  EXPECT_THROW(compile(q, Dialect::kPostgres), InterfaceError);
 }
 
 TEST(OrmCompilerSelect, Joins) {

@@ -117,6 +117,19 @@ struct OnConflict {
   std::vector<std::pair<std::string, ExprPtr>> updates{};
 };
 
+/// The row-locking clause of a SELECT (peewee's for_update): FOR UPDATE / NO KEY UPDATE / SHARE
+/// / KEY SHARE, OF some tables, NOWAIT or SKIP LOCKED.
+struct Lock {
+  enum class Strength { kUpdate, kNoKeyUpdate, kShare, kKeyShare };
+  Strength strength = Strength::kUpdate;
+  /// Fail at once (LockNotAvailable) instead of waiting for a locked row.
+  bool nowait = false;
+  /// Leave locked rows out instead of waiting (a job queue's "claim the next free row").
+  bool skip_locked = false;
+  /// Lock rows of these tables (or aliases) only (PostgreSQL); empty = every table.
+  std::vector<std::string> of{};
+};
+
 /// SELECT, INSERT, UPDATE, DELETE, or a compound SELECT.
 struct Query {
   enum class Kind : std::uint8_t { kSelect, kInsert, kUpdate, kDelete, kCompound };
@@ -134,9 +147,8 @@ struct Query {
   std::vector<ExprPtr> order_by{};  ///< kOrdering nodes or plain expressions
   std::optional<std::int64_t> limit{};
   std::optional<std::int64_t> offset{};
-  /// FOR UPDATE (with `for_update_nowait`: FOR UPDATE NOWAIT).
-  bool for_update = false;
-  bool for_update_nowait = false;
+  /// FOR UPDATE / FOR SHARE ... (locking clause of a select).
+  std::optional<Lock> lock{};
 
   // compound: lhs op rhs; op is UNION, UNION ALL, INTERSECT, EXCEPT. order_by/limit/offset
   // above apply to the whole.

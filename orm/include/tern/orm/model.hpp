@@ -30,6 +30,7 @@
 #include "tern/orm/field.hpp"
 #include "tern/orm/meta.hpp"
 #include "tern/orm/query.hpp"
+#include "tern/orm/signals.hpp"
 
 namespace tern {
 
@@ -101,7 +102,18 @@ constexpr std::string_view declared_table_name() {
 namespace orm::detail {
 /// CREATE TABLE / DROP TABLE for a model, async and sync.
 ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe);
-ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe);
+ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe,
+                            bool cascade = false);
+/// TRUNCATE TABLE (AioModel::aio_truncate_table).
+ring::Task<void> truncate_table(AioDatabase& db, const ModelMeta& meta, bool restart_identity,
+                                bool cascade);
+/// AioModel::aio_bulk_create over type-erased objects.
+ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
+                                      std::vector<void*> objects, std::size_t batch_size);
+/// AioModel::aio_bulk_update over type-erased objects; `fields` are field indexes.
+ring::Task<std::uint64_t> bulk_update(AioDatabase& db, const ModelMeta& meta,
+                                      std::vector<const void*> objects, std::size_t batch_size,
+                                      std::vector<std::size_t> fields);
 void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
 void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
 /// UPDATE of the non-key fields of `object` by its primary key: every one, or those in `only`
@@ -180,32 +192,65 @@ struct AioModel {
                                    ? &meta.fields[meta.primary_key]
                                    : nullptr;
     const bool generated = pk != nullptr && pk->unset != nullptr && pk->unset(&self);
-    if (force_insert || generated) {
-      const std::int64_t id = co_await M::insert(self).aio_execute();
-      if (generated && pk->set_id != nullptr) pk->set_id(&self, id);
-      co_return 1;
+    const bool insert = force_insert || generated;
+    if (!aio_pre_save<M>().empty()) co_await aio_pre_save<M>().send(self, insert);
+    std::uint64_t rows = 1;
+    if (insert) {
+      const std::optional<std::int64_t> id = co_await M::insert(self).aio_execute();
+      if (generated && id && pk->set_id != nullptr) pk->set_id(&self, *id);
+    } else {
+      rows = co_await orm::detail::update_by_pk(M::tern_database(), meta, &self, std::move(only));
     }
-    co_return co_await orm::detail::update_by_pk(M::tern_database(), meta, &self, std::move(only));
+    if (!aio_post_save<M>().empty()) co_await aio_post_save<M>().send(self, insert);
+    co_return rows;
   }
   /// Deletes `self`'s row by primary key; returns the rows deleted. `recursive` first deletes
   /// (or, when nullable and not `delete_nullable`, detaches) the rows referencing it.
   static ring::Task<std::uint64_t> aio_delete_instance(const M& self, bool recursive = false,
                                                        bool delete_nullable = false) {
-    co_return co_await orm::detail::delete_by_pk(M::tern_database(), M::tern_meta(), &self,
-                                                 recursive, delete_nullable);
+    if (!aio_pre_delete<M>().empty()) co_await aio_pre_delete<M>().send(self);
+    const std::uint64_t rows = co_await orm::detail::delete_by_pk(
+        M::tern_database(), M::tern_meta(), &self, recursive, delete_nullable);
+    if (!aio_post_delete<M>().empty()) co_await aio_post_delete<M>().send(self);
+    co_return rows;
+  }
+  /// Inserts `objects` in batches of `batch_size` rows (0: one statement), all in one
+  /// transaction when there are several batches, and fills in their generated keys. Returns
+  /// the rows inserted. Sends no signals (as peewee's bulk_create).
+  static ring::Task<std::uint64_t> aio_bulk_create(std::vector<M>& objects,
+                                                   std::size_t batch_size = 0) {
+    std::vector<void*> pointers;
+    pointers.reserve(objects.size());
+    for (M& o : objects)
+      pointers.push_back(&o);
+    co_return co_await orm::detail::bulk_create(M::tern_database(), M::tern_meta(),
+                                                std::move(pointers), batch_size);
+  }
+  /// UPDATE of the given fields of `objects` by primary key, `batch_size` rows per statement
+  /// (0: one) as `SET f = CASE key WHEN k1 THEN v1 ... END WHERE key IN (k1, ...)`, in one
+  /// transaction when there are several batches. Returns the rows updated.
+  static ring::Task<std::uint64_t> aio_bulk_update(const std::vector<M>& objects,
+                                                   std::size_t batch_size,
+                                                   std::vector<std::size_t> fields) {
+    std::vector<const void*> pointers;
+    pointers.reserve(objects.size());
+    for (const M& o : objects)
+      pointers.push_back(&o);
+    co_return co_await orm::detail::bulk_update(M::tern_database(), M::tern_meta(),
+                                                std::move(pointers), batch_size, std::move(fields));
   }
 
   /// SELECT every field.
   static orm::Select<M> select() { return orm::Select<M>(); }
   /// INSERT one instance (its auto key is skipped while unset).
-  static orm::Insert<M> insert(const M& object) { return orm::Insert<M>({&object}); }
+  static orm::Insert<M, false> insert(const M& object) { return orm::Insert<M, false>({&object}); }
   /// INSERT several instances in one statement.
-  static orm::Insert<M> insert_many(const std::vector<M>& objects) {
+  static orm::Insert<M, true> insert_many(const std::vector<M>& objects) {
     std::vector<const M*> pointers;
     pointers.reserve(objects.size());
     for (const M& o : objects)
       pointers.push_back(&o);
-    return orm::Insert<M>(std::move(pointers));
+    return orm::Insert<M, true>(std::move(pointers));
   }
   /// UPDATE: `.set(column, value)...` then `.where(...)`.
   static orm::Update<M> update() { return orm::Update<M>(); }
@@ -216,9 +261,20 @@ struct AioModel {
   static ring::Task<void> aio_create_table(bool safe = true) {
     co_await orm::detail::create_table(M::tern_database(), M::tern_meta(), safe);
   }
-  /// DROP TABLE [IF EXISTS].
-  static ring::Task<void> aio_drop_table(bool safe = true) {
-    co_await orm::detail::drop_table(M::tern_database(), M::tern_meta(), safe);
+  /// DROP TABLE [IF EXISTS] [CASCADE (PostgreSQL)]. (peewee's drop_sequences has nothing to do:
+  /// tern's auto keys are SERIAL / IDENTITY / AUTO_INCREMENT, dropped with their table.)
+  static ring::Task<void> aio_drop_table(bool safe = true, bool cascade = false) {
+    co_await orm::detail::drop_table(M::tern_database(), M::tern_meta(), safe, cascade);
+  }
+  /// TRUNCATE TABLE; PostgreSQL: [RESTART IDENTITY] [CASCADE] (MySQL always restarts the
+  /// auto-increment; `cascade` there is NotSupportedError).
+  static ring::Task<void> aio_truncate_table(bool restart_identity = false, bool cascade = false) {
+    co_await orm::detail::truncate_table(M::tern_database(), M::tern_meta(), restart_identity,
+                                         cascade);
+  }
+  /// True when M's table exists.
+  static ring::Task<bool> aio_table_exists() {
+    co_return co_await M::tern_database().aio_table_exists(M::tern_meta().table);
   }
   /// CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed).
   static void create_table(bool safe = true) {
@@ -322,8 +378,22 @@ orm::Select<Child> backref(const Parent& parent) {
   static auto aio_create_table(bool safe = true) {                                                 \
     return tern_api::aio_create_table(safe);                                                       \
   }                                                                                                \
-  static auto aio_drop_table(bool safe = true) {                                                   \
-    return tern_api::aio_drop_table(safe);                                                         \
+  static auto aio_drop_table(bool safe = true, bool cascade = false) {                             \
+    return tern_api::aio_drop_table(safe, cascade);                                                \
+  }                                                                                                \
+  static auto aio_truncate_table(bool restart_identity = false, bool cascade = false) {            \
+    return tern_api::aio_truncate_table(restart_identity, cascade);                                \
+  }                                                                                                \
+  static auto aio_table_exists() {                                                                 \
+    return tern_api::aio_table_exists();                                                           \
+  }                                                                                                \
+  static auto aio_bulk_create(std::vector<Type>& objects, std::size_t batch_size = 0) {            \
+    return tern_api::aio_bulk_create(objects, batch_size);                                         \
+  }                                                                                                \
+  template <class... T>                                                                            \
+  static auto aio_bulk_update(const std::vector<Type>& objects, std::size_t batch_size,            \
+                              const ::tern::Column<Type, T>&... fields) {                          \
+    return tern_api::aio_bulk_update(objects, batch_size, {fields.field_index()...});              \
   }                                                                                                \
   static void create_table(bool safe = true) {                                                     \
     tern_api::create_table(safe);                                                                  \

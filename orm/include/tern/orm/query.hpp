@@ -65,9 +65,11 @@ ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more);
 /// INSERT of `count` objects read through `get_object(i)`; returns the query.
 ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std::size_t count,
                           Dialect dialect);
-/// Runs an INSERT and returns the generated key (PG: RETURNING; MySQL: LAST_INSERT_ID), 0 when
-/// nothing was inserted.
-ring::Task<std::int64_t> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta);
+/// Runs an INSERT of `rows` objects and returns the generated keys in row order (empty when
+/// none), or `{rows inserted}` when `rowcount`.
+ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query query,
+                                                 const ModelMeta& meta, std::size_t rows,
+                                                 bool rowcount);
 /// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
@@ -238,10 +240,15 @@ class SelectClauses {
     q_.distinct = true;
     return self();
   }
-  /// FOR UPDATE (inside a transaction).
+  /// FOR UPDATE (inside a transaction); `nowait`: fail at once on a locked row.
   Self& for_update(bool nowait = false) {
-    q_.for_update = true;
-    q_.for_update_nowait = nowait;
+    q_.lock = ast::Lock{.nowait = nowait};
+    return self();
+  }
+  /// A locking clause in full: `.for_update({.skip_locked = true, .of = {"item"}})`, or
+  /// `{.strength = ast::Lock::Strength::kShare}` for FOR SHARE.
+  Self& for_update(ast::Lock lock) {
+    q_.lock = std::move(lock);
     return self();
   }
 
@@ -265,6 +272,30 @@ class SelectClauses {
   template <QueryLike Q>
   Self& except_(const Q& other) {
     return compound("EXCEPT", other.ast());
+  }
+  /// peewee's operators: `a | b` UNION, `a + b` UNION ALL, `a & b` INTERSECT, `a - b` EXCEPT.
+  template <QueryLike Q>
+  friend Self operator|(Self lhs, const Q& rhs) {
+    lhs.union_(rhs);
+    return lhs;
+  }
+  /// UNION ALL.
+  template <QueryLike Q>
+  friend Self operator+(Self lhs, const Q& rhs) {
+    lhs.union_all(rhs);
+    return lhs;
+  }
+  /// INTERSECT.
+  template <QueryLike Q>
+  friend Self operator&(Self lhs, const Q& rhs) {
+    lhs.intersect(rhs);
+    return lhs;
+  }
+  /// EXCEPT.
+  template <QueryLike Q>
+  friend Self operator-(Self lhs, const Q& rhs) {
+    lhs.except_(rhs);
+    return lhs;
   }
 
   /// Runs the query on `db` and returns its rows as they are (by index or column name).
@@ -616,10 +647,27 @@ Expr<bool> exists(const Q& query) {
   return Expr<bool>(detail::node(std::move(e)));
 }
 
-/// INSERT of model instances.
-template <class M>
+/// A statement run for its row count (Insert::as_rowcount()).
+template <class Statement>
+class RowCount {
+ public:
+  /// Wraps `statement`.
+  explicit RowCount(Statement statement) : statement_(std::move(statement)) {}
+  /// Runs it: the rows it inserted.
+  ring::Task<std::uint64_t> aio_execute() const { return statement_.aio_rowcount(); }
+
+ private:
+  Statement statement_;
+};
+
+/// INSERT of model instances: one (`M::insert`, kMany false) or several (`M::insert_many`).
+template <class M, bool kMany>
 class Insert {
  public:
+  /// What aio_execute() returns (peewee 4): the new key of one row (nullopt when a conflict was
+  /// ignored or the model has no generated key), the keys of many rows in order.
+  using Result = std::conditional_t<kMany, std::vector<std::int64_t>, std::optional<std::int64_t>>;
+
   /// Inserts `objects` (one or many).
   explicit Insert(std::vector<const M*> objects) : objects_(std::move(objects)) {}
   /// ON CONFLICT DO NOTHING / INSERT IGNORE.
@@ -651,11 +699,32 @@ class Insert {
     (returning_.push_back(columns.node()), ...);
     return *this;
   }
-  /// Runs it: the generated key of the (last) row, 0 when a conflict was ignored.
-  ring::Task<std::int64_t> aio_execute() const {
+  /// peewee's as_rowcount(): the same insert, whose aio_execute() returns the number of rows
+  /// inserted instead of keys.
+  RowCount<Insert> as_rowcount() const { return RowCount<Insert>(*this); }
+  /// Runs it and returns the number of rows inserted.
+  ring::Task<std::uint64_t> aio_rowcount() const {
     AioDatabase& db = M::tern_database();
     ast::Query q = build(db.dialect());
-    co_return co_await detail::run_insert(db, std::move(q), M::tern_meta());
+    const std::vector<std::int64_t> n =
+        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
+    co_return static_cast<std::uint64_t>(n.front());
+  }
+  /// Runs it: see Result. Several rows on MySQL: the keys are LAST_INSERT_ID() onwards by
+  /// @@auto_increment_increment (InnoDB gives one INSERT's rows consecutive keys); with rows
+  /// ignored on conflict which keys were used is unknown there: NotSupportedError (use
+  /// as_rowcount()).
+  ring::Task<Result> aio_execute() const {
+    AioDatabase& db = M::tern_database();
+    ast::Query q = build(db.dialect());
+    std::vector<std::int64_t> keys =
+        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
+    if constexpr (kMany) {
+      co_return keys;
+    } else {
+      if (keys.empty()) co_return std::nullopt;
+      co_return keys.front();
+    }
   }
   /// Runs it and returns the RETURNING rows.
   ring::Task<ResultSet> aio_rows() const {
