@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <map>
@@ -29,10 +30,52 @@ std::string percent_decode(std::string_view s, const char* what) {
 
 using Settings = std::map<std::string, std::string, std::less<>>;
 
-// postgresql://[user[:password]@][host][:port][/dbname][?param=value&...]
+std::vector<std::string_view> split_commas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    const std::size_t comma = text.find(',');
+    parts.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) return parts;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+// The host list of a multi-host URL, "h1:p1,[::1]:p2,h3": its hosts and ports (empty when
+// not given), comma-joined into `s` as a keyword string gives them.
+void parse_url_hosts(std::string_view list, Settings& s) {
+  std::string hosts;
+  std::string ports;
+  bool first = true;
+  for (const std::string_view entry : split_commas(list)) {
+    // split_url takes "host:port" apart as the authority of a URL without anything else.
+    const protocol::UrlParts u = protocol::split_url(entry, kErrorPrefix);
+    if (u.host.find(',') != std::string_view::npos) bad("bad host list");
+    if (!first) {
+      hosts += ',';
+      ports += ',';
+    }
+    first = false;
+    hosts += percent_decode(u.host, "host");
+    ports += u.port;
+  }
+  s["host"] = std::move(hosts);
+  if (ports.find_first_not_of(',') != std::string::npos) s["port"] = std::move(ports);
+}
+
+// postgresql://[user[:password]@][host][:port][,host[:port]...][/dbname][?param=value&...]
 Settings parse_url(std::string_view url) {
   Settings s;
-  const protocol::UrlParts u = protocol::split_url(url.substr(url.find("://") + 3), kErrorPrefix);
+  std::string rest(url.substr(url.find("://") + 3));
+  // A host list is taken out first: split_url knows one host:port only.
+  const std::size_t authority_end = std::min(rest.find('/'), rest.find('?'));
+  const std::string_view authority = std::string_view(rest).substr(0, authority_end);
+  const std::size_t at = authority.rfind('@');
+  const std::size_t hosts_begin = at == std::string_view::npos ? 0 : at + 1;
+  if (authority.find(',', hosts_begin) != std::string_view::npos) {
+    parse_url_hosts(authority.substr(hosts_begin), s);
+    rest.erase(hosts_begin, authority.size() - hosts_begin);
+  }
+  const protocol::UrlParts u = protocol::split_url(rest, kErrorPrefix);
   if (u.path && !u.path->empty()) s["dbname"] = percent_decode(*u.path, "database name");
   if (u.user) s["user"] = percent_decode(*u.user, "user name");
   if (u.password) s["password"] = percent_decode(*u.password, "password");
@@ -108,7 +151,50 @@ std::string os_user() {
   return {};
 }
 
+// host, hostaddr and port as libpq takes them: comma-separated lists of one length (a single
+// port applies to every host; an empty entry means the default).
+void set_hosts(ConnectOptions& o, std::string_view host_list, std::string_view hostaddr_list,
+               std::string_view port_list) {
+  const std::vector<std::string_view> hosts = split_commas(host_list);
+  const std::vector<std::string_view> addrs = split_commas(hostaddr_list);
+  const std::vector<std::string_view> ports = split_commas(port_list);
+  const std::size_t n = std::max(hosts.size(), addrs.size());
+  if ((hosts.size() != 1 && hosts.size() != n) || (addrs.size() != 1 && addrs.size() != n)) {
+    bad(absl::StrCat("host has ", hosts.size(), " entries but hostaddr has ", addrs.size()));
+  }
+  if (ports.size() != 1 && ports.size() != n) {
+    bad(absl::StrCat("port has ", ports.size(), " entries for ", n, " hosts"));
+  }
+  std::vector<HostAddress> list(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    list[i].host = hosts.size() == 1 ? hosts[0] : hosts[i];
+    list[i].hostaddr = addrs.size() == 1 ? addrs[0] : addrs[i];
+    const std::string_view port = ports.size() == 1 ? ports[0] : ports[i];
+    if (!port.empty()) list[i].port = parse_port(port);
+  }
+  const HostAddress& first = list.at(0);  // split_commas gives one entry at least
+  o.host = first.host;
+  o.hostaddr = first.hostaddr;
+  o.port = first.port;
+  if (n > 1) o.hosts = std::move(list);
+}
+
 }  // namespace
+
+TargetSessionAttrs parse_target_session_attrs(std::string_view text) {
+  if (text == "any") return TargetSessionAttrs::kAny;
+  if (text == "read-write") return TargetSessionAttrs::kReadWrite;
+  if (text == "read-only") return TargetSessionAttrs::kReadOnly;
+  if (text == "primary") return TargetSessionAttrs::kPrimary;
+  if (text == "standby") return TargetSessionAttrs::kStandby;
+  if (text == "prefer-standby") return TargetSessionAttrs::kPreferStandby;
+  bad("unknown target_session_attrs \"" + std::string(text) + "\"");
+}
+
+std::vector<HostAddress> ConnectOptions::candidates() const {
+  if (!hosts.empty()) return hosts;
+  return {HostAddress{.host = host, .hostaddr = hostaddr, .port = port}};
+}
 
 SslMode parse_ssl_mode(std::string_view text) {
   if (text == "disable") return SslMode::kDisable;
@@ -140,6 +226,8 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       {"connect_timeout", "PGCONNECT_TIMEOUT"},
       {"options", "PGOPTIONS"},
       {"channel_binding", "PGCHANNELBINDING"},
+      {"target_session_attrs", "PGTARGETSESSIONATTRS"},
+      {"load_balance_hosts", "PGLOADBALANCEHOSTS"},
   };
   for (const auto& [key, var] : kEnvironment) {
     if (!s.contains(key)) {
@@ -148,13 +236,27 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
   }
 
   ConnectOptions o;
+  std::string_view host_list;
+  std::string_view hostaddr_list;
+  std::string_view port_list;
   for (auto& [key, value] : s) {
     if (key == "host") {
-      o.host = value;
+      host_list = value;
     } else if (key == "hostaddr") {
-      o.hostaddr = value;
+      hostaddr_list = value;
     } else if (key == "port") {
-      o.port = parse_port(value);
+      if (value.empty()) parse_port(value);  // throws: only list entries may be empty
+      port_list = value;
+    } else if (key == "target_session_attrs") {
+      o.target_session_attrs = parse_target_session_attrs(value);
+    } else if (key == "load_balance_hosts") {
+      if (value == "random") {
+        o.load_balance_hosts = true;
+      } else if (value == "disable") {
+        o.load_balance_hosts = false;
+      } else {
+        bad(absl::StrCat("bad load_balance_hosts \"", value, "\" (disable or random)"));
+      }
     } else if (key == "user") {
       o.user = value;
     } else if (key == "password") {
@@ -198,12 +300,24 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       }
       o.statement_cache_size = n;
       o.unnamed_statements_only = n == 0;
+    } else if (key == "pgbouncer") {
+      if (value == "true" || value == "on" || value == "1") {
+        o.pooler = PoolerMode::kOn;
+      } else if (value == "false" || value == "off" || value == "0") {
+        o.pooler = PoolerMode::kOff;
+      } else if (value == "auto") {
+        o.pooler = PoolerMode::kAuto;
+      } else {
+        bad(absl::StrCat("bad pgbouncer \"", value, "\" (true, false or auto)"));
+      }
     } else {
       // Anything else is a server setting sent at startup, as libpq does with unknown
       // keywords only for some; tern is explicit: it must be a GUC name.
       o.parameters.emplace_back(key, value);
     }
   }
+  set_hosts(o, host_list, hostaddr_list, port_list);
+  if (o.pooler == PoolerMode::kOn) o.unnamed_statements_only = true;
   if (o.user.empty()) o.user = os_user();
   if (o.database.empty()) o.database = o.user;
   return o;

@@ -139,8 +139,24 @@ void Connection::write_execute(const Statement& s, const Params& params, Format 
   static constexpr std::span<const Format> kAllText;
   frontend::bind(out_, "", s.name, params.formats(), params.size(), params.values(),
                  format == Format::kText ? kAllText : std::span<const Format>(s.result_formats));
+  // An unnamed statement is planned again on every Parse, so DDL since it was described (or,
+  // behind a pooler, a server whose table differs) changes its columns without an error:
+  // the portal's own RowDescription tells receive_results what the rows really are.
+  if (s.name.empty()) frontend::describe(out_, 'P', "");
   frontend::execute(out_, "", max_rows);
 }
+
+namespace {
+
+// True when a portal's columns differ (count, type or format) from those a result expects.
+bool same_shape(const std::vector<backend::Column>& a, const std::vector<backend::Column>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const backend::Column& x, const backend::Column& y) {
+                      return x.type == y.type && x.format == y.format;
+                    });
+}
+
+}  // namespace
 
 void Connection::start_result(Result& result, const Statement& s, Format format) const {
   if (!s.columns) return;
@@ -222,6 +238,7 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
                                              ring::Deadline deadline) {
   std::size_t next = 0;
   std::exception_ptr error;
+  redescribed_.clear();
   for (;;) {
     std::optional<backend::Message> buffered = next_message();
     if (!buffered) buffered = co_await read_message(deadline);
@@ -231,6 +248,24 @@ ring::Task<void> Connection::receive_results(std::vector<Result>& results,
       case '2':  // BindComplete
       case '3':  // CloseComplete of an evicted statement
         backend::expect_empty(m);
+        break;
+      case 'T': {  // the portal's description (unnamed mode)
+        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        backend::parse_row_description(m.body, portal_columns_);
+        if (!same_shape(portal_columns_, results[next].columns())) {
+          results[next].set_columns(
+              std::make_shared<std::vector<backend::Column>>(portal_columns_));
+          redescribed_.push_back(next);
+        }
+        break;
+      }
+      case 'n':  // NoData: the portal returns no rows (unnamed mode)
+        backend::expect_empty(m);
+        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (!results[next].columns().empty()) {
+          results[next].set_columns(nullptr);
+          redescribed_.push_back(next);
+        }
         break;
       case 'D':
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
@@ -453,6 +488,7 @@ ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& 
   write_execute(s, params, options.result_format);
   frontend::sync(out_);
   co_await round_trip(options, receive_results(results, options.deadline));
+  if (!redescribed_.empty()) s.described = false;  // described again before its next use
   co_return std::move(results[0]);
 }
 
@@ -494,6 +530,8 @@ ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQ
   }
   frontend::sync(out_);
   co_await round_trip(options, receive_results(results, options.deadline));
+  for (const std::size_t i : redescribed_)
+    statements[i]->described = false;  // described again before its next use
   co_return results;
 }
 

@@ -2,6 +2,8 @@
 // (trust, cleartext, MD5, SCRAM-SHA-256 and -PLUS) and the wait for the first ReadyForQuery.
 // https://www.postgresql.org/docs/15/protocol-flow.html#id-1.10.6.7.3
 #include <algorithm>
+#include <optional>
+#include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,15 +37,151 @@ ring::TlsVerify verify_level(SslMode mode) {
   }
 }
 
+const char* target_session_attrs_name(TargetSessionAttrs attrs) {
+  switch (attrs) {
+    case TargetSessionAttrs::kAny:
+      return "any";
+    case TargetSessionAttrs::kReadWrite:
+      return "read-write";
+    case TargetSessionAttrs::kReadOnly:
+      return "read-only";
+    case TargetSessionAttrs::kPrimary:
+      return "primary";
+    case TargetSessionAttrs::kStandby:
+      return "standby";
+    case TargetSessionAttrs::kPreferStandby:
+      return "prefer-standby";
+  }
+  return "?";
+}
+
 }  // namespace
 
 ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions options) {
+  std::vector<HostAddress> hosts = options.candidates();
+  if (hosts.size() == 1 && options.target_session_attrs == TargetSessionAttrs::kAny) {
+    co_return co_await connect_one(loop, std::move(options));  // errors as they are
+  }
+  if (options.load_balance_hosts) {
+    std::shuffle(hosts.begin(), hosts.end(), std::mt19937(std::random_device{}()));
+  }
+  // As libpq: every host in turn, each with the whole connect_timeout; prefer-standby makes
+  // a first pass for a standby and a second one for any server.
+  const TargetSessionAttrs wanted = options.target_session_attrs;
+  const bool prefer_standby = wanted == TargetSessionAttrs::kPreferStandby;
+  std::string failures;
+  for (int pass = 0; pass < (prefer_standby ? 2 : 1); ++pass) {
+    const TargetSessionAttrs attrs =
+        !prefer_standby ? wanted
+                        : (pass == 0 ? TargetSessionAttrs::kStandby : TargetSessionAttrs::kAny);
+    for (const HostAddress& h : hosts) {
+      ConnectOptions one = options;
+      one.host = h.host;
+      one.hostaddr = h.hostaddr;
+      one.port = h.port;
+      const std::string target = describe_target(one);
+      std::optional<Connection> c;
+      std::exception_ptr error;
+      try {
+        c.emplace(co_await connect_one(loop, std::move(one)));
+      } catch (const ring::CancelledError&) {
+        throw;
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": ", e.what());
+        }
+        continue;
+      }
+      bool matches = false;
+      try {
+        matches = co_await c->session_matches(attrs);
+      } catch (const ring::CancelledError&) {
+        throw;
+      } catch (const std::exception& e) {
+        absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": ", e.what());
+        continue;
+      }
+      if (matches) co_return std::move(*c);
+      co_await c->close();
+      absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": not ",
+                      target_session_attrs_name(attrs));
+    }
+  }
+  throw ConnectionLost(absl::StrCat("no server is usable with target_session_attrs=",
+                                    target_session_attrs_name(wanted), " (", failures, ")"));
+}
+
+ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions options) {
   const ring::Deadline deadline = options.connect_timeout.count() > 0
                                       ? ring::deadline_after(options.connect_timeout)
                                       : ring::kNoDeadline;
   Connection c(loop, std::move(options));
   co_await c.open(deadline);
+  if (c.options_.pooler == PoolerMode::kAuto) co_await c.detect_pooler(deadline);
   co_return std::move(c);
+}
+
+ring::Task<bool> Connection::session_matches(TargetSessionAttrs attrs) {
+  if (attrs == TargetSessionAttrs::kAny) co_return true;
+  const ring::Deadline deadline = options_.connect_timeout.count() > 0
+                                      ? ring::deadline_after(options_.connect_timeout)
+                                      : ring::kNoDeadline;
+  // PostgreSQL 14+ reports both at start-up (GUC_REPORT), so no query is needed; older
+  // servers, and proxies that do not pass them on, are asked as libpq asks them.
+  const auto ask = [&](std::string_view sql) -> ring::Task<std::string> {
+    const std::vector<Result> r = co_await simple_query(sql, {.deadline = deadline});
+    std::string value;
+    if (!r.empty() && r[0].size() == 1) {
+      if (const std::optional<Bytes> raw = r[0].row(0).raw(0)) {
+        value = std::string(protocol::as_chars(*raw));
+      }
+    }
+    co_return value;
+  };
+  std::string standby(parameter("in_hot_standby"));
+  if (standby.empty()) {
+    const std::string recovery = co_await ask("SELECT pg_is_in_recovery()");
+    standby = recovery == "t" ? "on" : "off";
+  }
+  const bool in_recovery = standby == "on";
+  switch (attrs) {
+    case TargetSessionAttrs::kPrimary:
+      co_return !in_recovery;
+    case TargetSessionAttrs::kStandby:
+    case TargetSessionAttrs::kPreferStandby:
+      co_return in_recovery;
+    default:
+      break;
+  }
+  std::string read_only(parameter("default_transaction_read_only"));
+  if (read_only.empty()) read_only = co_await ask("SHOW transaction_read_only");
+  const bool read_only_session = in_recovery || read_only == "on";
+  co_return attrs == TargetSessionAttrs::kReadOnly ? read_only_session : !read_only_session;
+}
+
+ring::Task<void> Connection::detect_pooler(ring::Deadline deadline) {
+  // PgBouncer forwards the server's ParameterStatus messages and answers no query of its own
+  // on a client connection (SHOW VERSION is for its admin console only), so nothing in the
+  // start-up tells it apart from PostgreSQL. What it cannot forward is the server's process
+  // id: it issues its own random cancel key, so the pid in BackendKeyData is not the pid of
+  // the backend that runs our query. (A session-mode pooler is caught too; unnamed
+  // statements are merely a little slower there.)
+  const std::vector<Result> r =
+      co_await simple_query("SELECT pg_backend_pid()", {.deadline = deadline});
+  std::string pid;
+  if (!r.empty() && r[0].size() == 1) {
+    if (const std::optional<Bytes> raw = r[0].row(0).raw(0)) {
+      pid = std::string(protocol::as_chars(*raw));
+    }
+  }
+  const bool pooled = pid != std::to_string(key_.pid);
+  options_.pooler = pooled ? PoolerMode::kOn : PoolerMode::kOff;
+  options_.unnamed_statements_only = options_.unnamed_statements_only || pooled;
 }
 
 ring::Task<ring::Socket> Connection::connect_socket(ring::Deadline deadline) {
@@ -130,9 +268,14 @@ void Connection::write_startup() {
       // The text decoders rely on these; a user's options string may still change them.
       {"client_encoding", "UTF8"},
       {"DateStyle", "ISO"},
-      {"IntervalStyle", "iso_8601"},
-      {"extra_float_digits", "3"},
   };
+  // PgBouncer refuses startup parameters it does not track (unless told to ignore them, and
+  // then the server never sees them): behind a pooler these two are the server's business
+  // (ALTER DATABASE ... SET IntervalStyle = iso_8601, or PgBouncer's connect_query).
+  if (options_.pooler != PoolerMode::kOn) {
+    params.emplace_back("IntervalStyle", "iso_8601");
+    params.emplace_back("extra_float_digits", "3");
+  }
   if (!options_.options.empty()) params.emplace_back("options", options_.options);
   for (const auto& [name, value] : options_.parameters)
     params.emplace_back(name, value);

@@ -51,6 +51,16 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
         case '3':  // CloseComplete of an evicted statement
           backend::expect_empty(m);
           break;
+        case 'T': {  // the portal's description (unnamed mode): see write_execute
+          backend::parse_row_description(m.body, portal_columns_);
+          auto columns = std::make_shared<const std::vector<backend::Column>>(portal_columns_);
+          stream_->header.set_columns(columns);
+          batch.set_columns(std::move(columns));
+          break;
+        }
+        case 'n':  // NoData (unnamed mode)
+          backend::expect_empty(m);
+          break;
         case 'D':
           batch.add_row(m.body);
           break;
@@ -137,6 +147,8 @@ ring::Task<void> Connection::finish_stream(ring::Deadline deadline, bool keep_ro
       case '3':
       case 's':
       case 'I':
+      case 'T':  // the portal's description (unnamed mode), when closed before the first batch
+      case 'n':
         break;
       default:
         backend::throw_unexpected(m.type, "the end of a row stream");

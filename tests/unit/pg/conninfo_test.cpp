@@ -197,6 +197,117 @@ TEST_F(PgConninfo, UrlQueryWithoutPath) {
   EXPECT_EQ(o.ssl_mode, SslMode::kDisable);
 }
 
+TEST_F(PgConninfo, PgBouncerOption) {
+  ConnectOptions o = ConnectOptions::parse("postgresql://h/db?pgbouncer=true");
+  EXPECT_EQ(o.pooler, PoolerMode::kOn);
+  EXPECT_TRUE(o.unnamed_statements_only);
+  EXPECT_TRUE(o.parameters.empty());  // not sent to the server as a startup parameter
+  o = ConnectOptions::parse("host=h pgbouncer=auto");
+  EXPECT_EQ(o.pooler, PoolerMode::kAuto);
+  EXPECT_FALSE(o.unnamed_statements_only);  // until the connection finds a pooler
+  o = ConnectOptions::parse("host=h pgbouncer=false statement_cache_size=8");
+  EXPECT_EQ(o.pooler, PoolerMode::kOff);
+  EXPECT_FALSE(o.unnamed_statements_only);
+  // pgbouncer=true wins over a cache size given with it.
+  o = ConnectOptions::parse("host=h statement_cache_size=8 pgbouncer=true");
+  EXPECT_TRUE(o.unnamed_statements_only);
+  EXPECT_NE(parse_error("pgbouncer=yes-please").find("bad pgbouncer"), std::string::npos);
+}
+
+// --- several hosts (libpq 16's host lists, target_session_attrs, load_balance_hosts) ---
+
+TEST_F(PgConninfo, KeywordHostList) {
+  const ConnectOptions o = ConnectOptions::parse(
+      "host=a,b,/run/pg port=5433,,5435 hostaddr=10.0.0.1,, target_session_attrs=read-write");
+  ASSERT_EQ(o.hosts.size(), 3u);
+  EXPECT_EQ(o.hosts[0].host, "a");
+  EXPECT_EQ(o.hosts[0].hostaddr, "10.0.0.1");
+  EXPECT_EQ(o.hosts[0].port, 5433);
+  EXPECT_EQ(o.hosts[1].host, "b");
+  EXPECT_EQ(o.hosts[1].hostaddr, "");
+  EXPECT_EQ(o.hosts[1].port, 5432);  // an empty entry is the default
+  EXPECT_EQ(o.hosts[2].host, "/run/pg");
+  EXPECT_EQ(o.hosts[2].port, 5435);
+  // host/hostaddr/port hold the first until a connection settles on one.
+  EXPECT_EQ(o.host, "a");
+  EXPECT_EQ(o.port, 5433);
+  EXPECT_EQ(o.target_session_attrs, TargetSessionAttrs::kReadWrite);
+  EXPECT_FALSE(o.load_balance_hosts);
+  EXPECT_TRUE(o.parameters.empty());
+}
+
+TEST_F(PgConninfo, OnePortForEveryHost) {
+  const ConnectOptions o = ConnectOptions::parse("host=a,b port=6000");
+  ASSERT_EQ(o.candidates().size(), 2u);
+  EXPECT_EQ(o.candidates()[1].host, "b");
+  EXPECT_EQ(o.candidates()[1].port, 6000);
+}
+
+TEST_F(PgConninfo, UrlHostList) {
+  const ConnectOptions o = ConnectOptions::parse(
+      "postgresql://u:p%40ss@h1:5433,[::1]:5434,h3/db?target_session_attrs=prefer-standby"
+      "&load_balance_hosts=random");
+  ASSERT_EQ(o.hosts.size(), 3u);
+  EXPECT_EQ(o.hosts[0].host, "h1");
+  EXPECT_EQ(o.hosts[0].port, 5433);
+  EXPECT_EQ(o.hosts[1].host, "::1");
+  EXPECT_EQ(o.hosts[1].port, 5434);
+  EXPECT_EQ(o.hosts[2].host, "h3");
+  EXPECT_EQ(o.hosts[2].port, 5432);
+  EXPECT_EQ(o.user, "u");
+  EXPECT_EQ(o.password, "p@ss");
+  EXPECT_EQ(o.database, "db");
+  EXPECT_EQ(o.target_session_attrs, TargetSessionAttrs::kPreferStandby);
+  EXPECT_TRUE(o.load_balance_hosts);
+}
+
+TEST_F(PgConninfo, UrlHostListWithoutPathOrUser) {
+  const ConnectOptions o = ConnectOptions::parse("postgresql://a,b:7000?sslmode=disable");
+  ASSERT_EQ(o.hosts.size(), 2u);
+  EXPECT_EQ(o.hosts[0].host, "a");
+  EXPECT_EQ(o.hosts[0].port, 5432);
+  EXPECT_EQ(o.hosts[1].port, 7000);
+  EXPECT_EQ(o.ssl_mode, SslMode::kDisable);
+}
+
+TEST_F(PgConninfo, SingleHostHasNoList) {
+  const ConnectOptions o = ConnectOptions::parse("postgresql://h:5433/db");
+  EXPECT_TRUE(o.hosts.empty());
+  ASSERT_EQ(o.candidates().size(), 1u);
+  EXPECT_EQ(o.candidates()[0].host, "h");
+  EXPECT_EQ(o.candidates()[0].port, 5433);
+}
+
+TEST_F(PgConninfo, EveryTargetSessionAttrs) {
+  for (const auto& [text, value] : std::vector<std::pair<std::string, TargetSessionAttrs>>{
+           {"any", TargetSessionAttrs::kAny},
+           {"read-write", TargetSessionAttrs::kReadWrite},
+           {"read-only", TargetSessionAttrs::kReadOnly},
+           {"primary", TargetSessionAttrs::kPrimary},
+           {"standby", TargetSessionAttrs::kStandby},
+           {"prefer-standby", TargetSessionAttrs::kPreferStandby}}) {
+    EXPECT_EQ(ConnectOptions::parse("target_session_attrs=" + text).target_session_attrs, value);
+  }
+  set_env("PGTARGETSESSIONATTRS", "standby");
+  set_env("PGLOADBALANCEHOSTS", "random");
+  const ConnectOptions o = ConnectOptions::parse("host=a,b");
+  EXPECT_EQ(o.target_session_attrs, TargetSessionAttrs::kStandby);
+  EXPECT_TRUE(o.load_balance_hosts);
+}
+
+TEST_F(PgConninfo, BadHostLists) {
+  EXPECT_NE(parse_error("host=a,b port=1,2,3").find("port has 3 entries for 2 hosts"),
+            std::string::npos);
+  EXPECT_NE(parse_error("host=a,b,c hostaddr=1.2.3.4,5.6.7.8").find("hostaddr has 2"),
+            std::string::npos);
+  EXPECT_NE(parse_error("host=a,b port=1,x").find("bad port"), std::string::npos);
+  EXPECT_NE(parse_error("postgresql://a:1,b:x/db").find("bad port"), std::string::npos);
+  EXPECT_NE(parse_error("target_session_attrs=master").find("unknown target_session_attrs"),
+            std::string::npos);
+  EXPECT_NE(parse_error("load_balance_hosts=yes").find("bad load_balance_hosts"),
+            std::string::npos);
+}
+
 TEST_F(PgConninfo, UnknownKeywordsAreServerParameters) {
   const ConnectOptions o = ConnectOptions::parse(
       "postgresql://h/d?search_path=app&statement_timeout=5s&TimeZone=Europe%2FParis");

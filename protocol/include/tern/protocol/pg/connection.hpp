@@ -65,6 +65,9 @@ class Connection {
   /// is ready. Throws ConnectionLost (cannot connect, TLS failure, timeout), OperationalError
   /// (e.g. wrong password: SQLSTATE 28P01) or InterfaceError (an authentication method tern
   /// does not support, or channel binding required but impossible).
+  /// With several options.hosts or a target_session_attrs other than any, tries each host in
+  /// turn (libpq's rules) and throws ConnectionLost naming every host's failure when none
+  /// will do; options() then hold the host connected to.
   static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
 
   Connection(Connection&&) noexcept;
@@ -149,7 +152,8 @@ class Connection {
   const std::string& auth_method() const noexcept { return auth_method_; }
   /// Statements currently prepared on the server (named mode) or described (unnamed mode).
   std::size_t cached_statements() const noexcept { return cache_.size(); }
-  /// The options it was opened with.
+  /// The options it was opened with; with pgbouncer=auto, options().pooler tells what was
+  /// detected (kOn or kOff).
   const ConnectOptions& options() const noexcept { return options_; }
 
  private:
@@ -159,12 +163,18 @@ class Connection {
   Connection(ring::Loop& loop, ConnectOptions options);
 
   // Start-up (startup.cpp).
+  /// One host: open, then pgbouncer=auto's detection.
+  static ring::Task<Connection> connect_one(ring::Loop& loop, ConnectOptions options);
+  /// Whether the server satisfies `attrs` (start-up ParameterStatus or a query).
+  ring::Task<bool> session_matches(TargetSessionAttrs attrs);
   ring::Task<ring::Socket> connect_socket(ring::Deadline deadline);
   ring::Task<void> open(ring::Deadline deadline);
   ring::Task<void> negotiate_tls(ring::Deadline deadline);
   ring::Task<void> authenticate(ring::Deadline deadline);
   ring::Task<void> authenticate_sasl(Bytes mechanisms, ring::Deadline deadline);
   void write_startup();
+  /// pgbouncer=auto: sets options_.pooler to kOn or kOff (see PoolerMode::kAuto).
+  ring::Task<void> detect_pooler(ring::Deadline deadline);
 
   // I/O (connection.cpp).
   std::optional<backend::Message> next_buffered();
@@ -222,6 +232,10 @@ class Connection {
   std::string key_buffer_;
   std::uint64_t next_statement_id_ = 0;
   std::uint64_t batch_ = 0;  // statements used by the current batch are never evicted
+  // Unnamed mode: the last portal RowDescription, and the results of the last batch whose
+  // portal differed from the cached description (their statements are described again).
+  std::vector<backend::Column> portal_columns_;
+  std::vector<std::size_t> redescribed_;
   // The open row stream: its batch size and the result header (columns) each batch starts
   // from.
   struct Stream {

@@ -22,6 +22,46 @@ enum class SslMode { kDisable, kAllow, kPrefer, kRequire, kVerifyCa, kVerifyFull
 /// Parses "disable", "prefer", "verify-full"...; throws InterfaceError naming the bad value.
 SslMode parse_ssl_mode(std::string_view text);
 
+/// libpq's target_session_attrs: which server of the host list a connection may settle on.
+/// https://www.postgresql.org/docs/16/libpq-connect.html#LIBPQ-CONNECT-TARGET-SESSION-ATTRS
+enum class TargetSessionAttrs {
+  kAny,            ///< the first server that accepts the connection
+  kReadWrite,      ///< default_transaction_read_only off and not a hot standby
+  kReadOnly,       ///< the opposite of read-write
+  kPrimary,        ///< not in recovery
+  kStandby,        ///< in recovery (a hot standby)
+  kPreferStandby,  ///< a standby if any host is one, any server otherwise
+};
+
+/// Parses "any", "read-write", ...; throws InterfaceError naming the bad value.
+TargetSessionAttrs parse_target_session_attrs(std::string_view text);
+
+/// One server of a multi-host connection string.
+struct HostAddress {
+  /// As ConnectOptions::host (a name, an address or a Unix socket directory).
+  std::string host{};
+  /// As ConnectOptions::hostaddr.
+  std::string hostaddr{};
+  std::uint16_t port = 5432;
+};
+
+/// The `pgbouncer` connection option: whether a transaction-pooling proxy (PgBouncer, Odyssey,
+/// pgcat, RDS Proxy...) sits between tern and the server, so that no session state may be
+/// relied on.
+enum class PoolerMode {
+  /// A direct connection: named prepared statements are cached per connection.
+  kOff,
+  /// Behind a transaction pooler: only unnamed statements (each Parse/Bind/Execute goes out in
+  /// the batch that runs it), and only the startup parameters PgBouncer tracks.
+  kOn,
+  /// Asks the server once after start-up: a BackendKeyData process id that differs from
+  /// pg_backend_pid() means a proxy answered the start-up (poolers issue their own cancel
+  /// keys), and the connection switches to kOn's unnamed statements. Costs one round trip
+  /// per new connection; the proxy must accept tern's startup parameters (PgBouncer:
+  /// ignore_startup_parameters = extra_float_digits, IntervalStyle).
+  kAuto,
+};
+
 /// Everything needed to open a connection.
 struct ConnectOptions {
   /// A host name, an IP address, or a directory holding the server's Unix socket (starts
@@ -60,8 +100,22 @@ struct ConnectOptions {
   std::size_t max_message_size = std::size_t{1} << 30;
   /// Named prepared statements kept per connection (least recently used are closed).
   std::size_t statement_cache_size = 256;
-  /// Only unnamed statements (for PgBouncer in transaction mode): no server-side cache.
+  /// Only unnamed statements (for PgBouncer in transaction mode): no server-side cache. Set by
+  /// pgbouncer=true and statement_cache_size=0 (asyncpg's spelling).
   bool unnamed_statements_only = false;
+  /// `pgbouncer=true|false|auto` (Prisma's name; pgx says default_query_exec_mode, asyncpg
+  /// statement_cache_size=0, JDBC prepareThreshold=0 for the same thing).
+  PoolerMode pooler = PoolerMode::kOff;
+  /// Every server of a multi-host connection string (host=a,b port=5432,5433 or
+  /// postgresql://a:5432,b:5433/db): Connection::connect tries them in order (shuffled with
+  /// load_balance_hosts=random) until one accepts and satisfies target_session_attrs; the
+  /// connection's options() then hold that one in host/hostaddr/port. Empty for one server.
+  std::vector<HostAddress> hosts;
+  /// What the server connected to must be (libpq's target_session_attrs).
+  TargetSessionAttrs target_session_attrs = TargetSessionAttrs::kAny;
+  /// load_balance_hosts=random: try the hosts in a random order (libpq 16), so that
+  /// connections spread over equivalent servers; disable (false): in the order given.
+  bool load_balance_hosts = false;
   /// Extra startup parameters (name, value), e.g. {"search_path", "app"}.
   std::vector<std::pair<std::string, std::string>> parameters;
 
@@ -70,6 +124,9 @@ struct ConnectOptions {
   /// PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
   /// PGCONNECT_TIMEOUT and finally the OS user name. Throws InterfaceError on bad input.
   static ConnectOptions parse(std::string_view conninfo);
+
+  /// The servers to try, in the order given: `hosts`, or host/hostaddr/port alone.
+  std::vector<HostAddress> candidates() const;
 
   /// True when `host` names a Unix socket directory.
   bool is_unix_socket() const noexcept {
