@@ -115,7 +115,8 @@ class OrmJson : public Fixture, public ::testing::TestWithParam<tern::Dialect> {
     pg_ = GetParam() == tern::Dialect::kPostgres;
     const std::string name = server_env(pg_ ? "TERN_PG_DB" : "TERN_MYSQL_DB");
     if (pg_) {
-      db = std::make_unique<tern::PooledPostgresqlExtDatabase>(name, options(true));
+      db = std::make_unique<tern::PooledPostgresqlExtDatabase>(tern::testing::pg_url_options(),
+                                                               options(true));
     } else {
       db = std::make_unique<tern::PooledMySQLDatabase>(name, options(false));
     }
@@ -266,9 +267,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, OrmJson,
 class OrmPgExt : public Fixture, public ::testing::Test {
  protected:
   void SetUp() override {
-    db =
-        std::make_unique<tern::PooledPostgresqlExtDatabase>(server_env("TERN_PG_DB"), options(true),
-                                                            /*register_hstore=*/true);
+    db = std::make_unique<tern::PooledPostgresqlExtDatabase>(
+        tern::testing::pg_url_options(), options(true), /*register_hstore=*/true);
     // The test user is a superuser: it may create the extension (postgresql-15 ships it).
     run(db->aio_execute("CREATE EXTENSION IF NOT EXISTS hstore"));
     run(Bag::aio_drop_table());
@@ -379,7 +379,7 @@ TEST_F(OrmPgExt, HstoreAsPlainParametersAndText) {
 }
 
 TEST_F(OrmPgExt, HstoreNeedsRegistering) {
-  tern::PooledPostgresqlDatabase plain(server_env("TERN_PG_DB"), options(true));
+  tern::PooledPostgresqlDatabase plain(tern::testing::pg_url_options(), options(true));
   const tern::HStore h{{"a", "1"}};
   EXPECT_THROW(run(plain.aio_execute("SELECT $1::hstore", h)), tern::InterfaceError);
   // Reading needs no OID: the text form is parsed.

@@ -134,7 +134,7 @@ class Orm : public ::testing::TestWithParam<tern::Dialect> {
     o.ssl_mode = pg ? "disable" : "DISABLED";
     const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
     if (pg) {
-      db = std::make_unique<tern::PooledPostgresqlDatabase>(name, o);
+      db = std::make_unique<tern::PooledPostgresqlDatabase>(tern::testing::pg_url_options(), o);
     } else {
       db = std::make_unique<tern::PooledMySQLDatabase>(name, o);
     }
