@@ -25,7 +25,9 @@ class Database : public ::testing::TestWithParam<Dialect> {
     options.password = "tern_pw";
     options.ssl_mode = pg ? "disable" : "DISABLED";
     const std::string name = testing::server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) return std::make_unique<PooledPostgresqlExtDatabase>(name, options);
+    if (pg) {
+      return std::make_unique<PooledPostgresqlExtDatabase>(testing::pg_url_options(), options);
+    }
     return std::make_unique<PooledMySQLDatabase>(name, options);
   }
   // The n-th placeholder of the dialect.

@@ -81,7 +81,7 @@ class OrmParity : public ::testing::TestWithParam<tern::Dialect> {
     o.max_connections = 4;
     const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
     if (pg) {
-      db = std::make_unique<tern::PostgresqlDatabase>(name, o);
+      db = std::make_unique<tern::PostgresqlDatabase>(tern::testing::pg_url_options(), o);
     } else {
       db = std::make_unique<tern::MySQLDatabase>(name, o);
     }
