@@ -322,10 +322,11 @@ TEST_P(Scopes, Introspection) {
   run(db->aio_close());
 }
 
-// peewee-async's test_transaction_error_on_commit: a COMMIT that fails raises, the block's
-// rows are not there, and the connection does not leak. Both servers: the session is killed
-// just before COMMIT; PostgreSQL also: a deferred constraint fails at COMMIT.
-TEST_P(Scopes, FailedCommitRaisesAndLeaksNothing) {
+// peewee-async's test_transaction_error_on_begin/commit/rollback: a BEGIN, COMMIT or ROLLBACK
+// that fails raises (ROLLBACK: the block's own error), the block's rows are not there, and the
+// connection does not leak. Both servers: the session is killed just before; PostgreSQL also:
+// a deferred constraint fails at COMMIT.
+TEST_P(Scopes, FailedBeginCommitOrRollbackLeaksNothing) {
   auto db = make();
   auto killer = make();
   create_table(*db, "sc_commit");
@@ -335,6 +336,24 @@ TEST_P(Scopes, FailedCommitRaisesAndLeaksNothing) {
                  co_await killer->aio_execute(kill_sql(id));
                })),
                OperationalError);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  EXPECT_EQ(count(*db, "sc_commit"), 0);
+  // BEGIN fails (test_transaction_error_on_begin): the scope's session is gone before it.
+  EXPECT_THROW(run(db->aio_connection([&]() -> Task<void> {
+                 const std::int64_t id = co_await session_of(*db, session_id_sql());
+                 co_await killer->aio_execute(kill_sql(id));
+                 co_await db->aio_atomic([]() -> Task<void> { co_return; });
+               })),
+               OperationalError);
+  EXPECT_EQ(db->pool_stats().in_use, 0u);
+  // ROLLBACK fails (test_transaction_error_on_rollback): the block's own error is the one seen.
+  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                 co_await db->aio_execute("INSERT INTO sc_commit VALUES (2, 2)");
+                 const std::int64_t id = co_await session_of(*db, session_id_sql());
+                 co_await killer->aio_execute(kill_sql(id));
+                 throw std::logic_error("the block's own failure");
+               })),
+               std::logic_error);
   EXPECT_EQ(db->pool_stats().in_use, 0u);
   EXPECT_EQ(count(*db, "sc_commit"), 0);
   if (pg()) {
@@ -453,6 +472,51 @@ TEST_P(Scopes, CancellationNeverLeaksAConnection) {
   EXPECT_TRUE(stopped);
   EXPECT_LE(db->pool_stats().size, 1u);
   run(db->aio_close());
+}
+
+// psycopg-like pool statistics: queued acquires and their wait, connections given back broken,
+// failed connection attempts.
+TEST_P(Scopes, PoolStatistics) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  auto killer = make();
+  run(db->aio_execute("SELECT 1"));
+  PoolStats s = db->pool_stats();
+  EXPECT_EQ(s.max_connections, 1u);
+  EXPECT_EQ(s.created, 1u);
+  EXPECT_EQ(s.queued, 0u);
+  // A second task waits while the first holds the only connection.
+  ring::TaskGroup tasks(loop);
+  tasks.spawn([](AioDatabase& d, ring::Loop& l) -> Task<void> {
+    co_await d.aio_connection([&]() -> Task<void> { co_await ring::sleep_for(l, 100ms); });
+  }(*db, loop));
+  tasks.spawn([](AioDatabase& d) -> Task<void> { co_await d.aio_execute("SELECT 2"); }(*db));
+  run(tasks.join());
+  s = db->pool_stats();
+  EXPECT_EQ(s.queued, 1u);
+  EXPECT_GT(s.wait_time.count(), 0);
+  EXPECT_EQ(s.acquired, 3u);
+  // A connection whose session was killed comes back broken.
+  EXPECT_ANY_THROW(run(db->aio_connection([&]() -> Task<void> {
+    const std::int64_t id = co_await session_of(*db, session_id_sql());
+    co_await killer->aio_execute(kill_sql(id));
+    co_await db->aio_execute("SELECT 3");
+  })));
+  EXPECT_EQ(db->pool_stats().returned_broken, 1u);
+  EXPECT_EQ(db->pool_stats().connect_errors, 0u);
+  // Nothing listens on port 1: the attempt fails and is counted.
+  DatabaseOptions nowhere{.host = "127.0.0.1", .port = 1, .user = "tern"};
+  nowhere.ssl_mode = pg() ? "disable" : "DISABLED";
+  std::unique_ptr<AioDatabase> lost;
+  if (pg()) {
+    lost = std::make_unique<PooledPostgresqlDatabase>("tern_test", nowhere);
+  } else {
+    lost = std::make_unique<PooledMySQLDatabase>("tern_test", nowhere);
+  }
+  EXPECT_THROW(run(lost->aio_execute("SELECT 1")), OperationalError);
+  EXPECT_EQ(lost->pool_stats().connect_errors, 1u);
+  EXPECT_EQ(lost->pool_stats().size, 0u);
+  run(db->aio_close());
+  run(killer->aio_close());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Scopes, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),

@@ -59,11 +59,31 @@ bool Pool::expired(Clock::time_point created) const noexcept {
 
 PoolStats Pool::stats() const noexcept {
   PoolStats s = counters_;
+  s.min_connections = options_.min_connections;
+  s.max_connections = options_.max_connections;
   s.size = total_;
   s.idle = idle_.size();
   s.in_use = in_use_;
   s.waiters = waiters_.size();
   return s;
+}
+
+// The factory, with its time and failures counted.
+ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_counted() {
+  const Clock::time_point start = Clock::now();
+  std::unique_ptr<BackendConnection> conn;
+  std::exception_ptr failed;
+  try {
+    conn = co_await factory_(loop_);
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  counters_.connect_time += Clock::now() - start;
+  if (failed) {
+    ++counters_.connect_errors;
+    std::rethrow_exception(failed);
+  }
+  co_return conn;
 }
 
 ring::Task<void> Pool::open() {
@@ -75,7 +95,7 @@ ring::Task<void> Pool::open() {
       std::unique_ptr<BackendConnection> conn;
       std::exception_ptr failed;
       try {
-        conn = co_await pool.factory_(pool.loop_);
+        conn = co_await pool.connect_counted();
       } catch (...) {
         failed = std::current_exception();
       }
@@ -129,7 +149,7 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
       std::unique_ptr<BackendConnection> conn;
       std::exception_ptr failed;
       try {
-        conn = co_await factory_(loop_);
+        conn = co_await connect_counted();
       } catch (...) {
         failed = std::current_exception();
       }
@@ -146,6 +166,8 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
     // Everything is in use: wait for a returned connection or a freed slot, in turn.
     Waiter w(loop_);
     waiters_.push_back(&w);
+    if (!my_turn) ++counters_.queued;  // once per acquire, not per wake-up
+    const Clock::time_point wait_start = Clock::now();
     bool woken = false;
     std::exception_ptr cancelled;
     try {
@@ -153,6 +175,7 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
     } catch (...) {
       cancelled = std::current_exception();
     }
+    counters_.wait_time += Clock::now() - wait_start;
     if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
       waiters_.erase(it);
     }
@@ -179,6 +202,7 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
 
 void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
   --in_use_;
+  if (!conn->is_usable()) ++counters_.returned_broken;
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
   } else if (conn->in_transaction() || conn->streaming()) {

@@ -46,16 +46,27 @@ struct PoolOptions {
   std::chrono::milliseconds reset_timeout{5'000};
 };
 
-/// Counters and gauges of a pool.
+/// Counters and gauges of a pool (psycopg_pool's get_stats() in its names where they map:
+/// pool_min/pool_max → min/max_connections, requests_waiting → waiters, requests_num →
+/// acquired + timeouts, requests_queued → queued, requests_wait_ms → wait_time,
+/// connections_num → created, connections_errors → connect_errors, connections_ms →
+/// connect_time, returns_bad → returned_broken).
 struct PoolStats {
-  std::size_t size = 0;         ///< connections open or being opened or cleaned
-  std::size_t idle = 0;         ///< ready for reuse
-  std::size_t in_use = 0;       ///< checked out
-  std::size_t waiters = 0;      ///< acquires waiting for a connection
-  std::uint64_t created = 0;    ///< connections opened
-  std::uint64_t discarded = 0;  ///< connections closed as broken, stale, recycled or surplus
-  std::uint64_t acquired = 0;   ///< successful acquires
-  std::uint64_t timeouts = 0;   ///< acquires that ended in PoolTimeout
+  std::size_t min_connections = 0;          ///< configured
+  std::size_t max_connections = 0;          ///< configured
+  std::size_t size = 0;                     ///< connections open or being opened or cleaned
+  std::size_t idle = 0;                     ///< ready for reuse
+  std::size_t in_use = 0;                   ///< checked out
+  std::size_t waiters = 0;                  ///< acquires waiting for a connection now
+  std::uint64_t created = 0;                ///< connections opened
+  std::uint64_t connect_errors = 0;         ///< connection attempts that failed
+  std::chrono::nanoseconds connect_time{};  ///< spent opening connections, in total
+  std::uint64_t discarded = 0;        ///< connections closed as broken, stale, recycled or surplus
+  std::uint64_t returned_broken = 0;  ///< connections given back unusable (lost, killed...)
+  std::uint64_t acquired = 0;         ///< successful acquires
+  std::uint64_t queued = 0;           ///< acquires that had to wait for a connection
+  std::chrono::nanoseconds wait_time{};  ///< spent waiting by queued acquires, in total
+  std::uint64_t timeouts = 0;            ///< acquires that ended in PoolTimeout
 };
 
 /// Opens one connection on the given loop.
@@ -142,6 +153,7 @@ class Pool {
                                      std::chrono::steady_clock::time_point created);
   ring::Task<void> close_quietly(std::unique_ptr<BackendConnection> conn);
   bool expired(std::chrono::steady_clock::time_point created) const noexcept;
+  ring::Task<std::unique_ptr<BackendConnection>> connect_counted();
 
   ring::Loop& loop_;
   ConnectionFactory factory_;
