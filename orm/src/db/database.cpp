@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends.hpp"
+#include "tern/protocol/error.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/sync_wait.hpp"
 #include "tern/ring/tls.hpp"
@@ -113,7 +114,30 @@ ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string s
   if (b.ended) throw_scope_ended();
   if (last) b.ended = true;
   co_await settle(*b.conn);
-  co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+  if (sql != "COMMIT") {
+    co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+    co_return;
+  }
+  // Once COMMIT may have reached the server, a lost connection (or a reply that breaks the
+  // protocol) leaves the outcome unknown. A connection already broken before COMMIT went out
+  // was never asked to commit: plain ConnectionLost (the server rolls back).
+  if (!b.conn->is_usable()) {
+    throw ConnectionLost(
+        "the transaction's connection broke before COMMIT was sent: it was not committed");
+  }
+  try {
+    co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+  } catch (const ConnectionLost& e) {
+    throw TransactionOutcomeUnknown(
+        absl::StrCat("the connection was lost while COMMIT was in flight: the transaction may "
+                     "or may not have been committed (",
+                     e.what(), ")"));
+  } catch (const protocol::ProtocolError& e) {
+    throw TransactionOutcomeUnknown(
+        absl::StrCat("the reply to COMMIT broke the protocol: the transaction may or may not "
+                     "have been committed (",
+                     e.what(), ")"));
+  }
 }
 
 ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_scope(ScopeKind kind,

@@ -97,6 +97,13 @@ class ConnectionLost : public OperationalError {
  public:
   using OperationalError::OperationalError;
 };
+/// The connection broke while COMMIT was in flight: the server may or may not have committed,
+/// and nothing the client saw can tell which. Callers that must know check the database
+/// afterwards (e.g. for a row the transaction wrote); retrying blindly may apply it twice.
+class TransactionOutcomeUnknown : public ConnectionLost {
+ public:
+  using ConnectionLost::ConnectionLost;
+};
 /// A query ran past its deadline. The server was asked to cancel it; the connection is still
 /// usable if the cancel was confirmed in time, and discarded otherwise.
 class QueryTimeout : public OperationalError {
