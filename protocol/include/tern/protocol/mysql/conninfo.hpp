@@ -59,8 +59,12 @@ struct ConnectOptions {
   /// Send a cleartext password (mysql_clear_password, caching_sha2 full authentication)
   /// without TLS. Off: only over TLS or a Unix socket.
   bool allow_cleartext_password = false;
-  /// Largest server payload accepted; larger is a ProtocolError.
-  std::size_t max_payload_size = std::size_t{1} << 30;
+  /// Largest server payload accepted (after reassembling 16 MiB packets); larger is a
+  /// ProtocolError(kBadLength), raised as soon as the packets announce more. 64 MiB by
+  /// default (the server's own max_allowed_packet is 16 MiB by default, 1 GiB at most): it
+  /// bounds what a corrupt or hostile server can make the client buffer; raise it with the
+  /// server's limit for rows with larger values.
+  std::size_t max_payload_size = std::size_t{64} << 20;
 
   /// Parses a mysql:// or mariadb:// URL; unset fields fall back to MYSQL_HOST,
   /// MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER. Query keys: ssl-mode, ssl-ca, ssl-cert,

@@ -26,9 +26,10 @@ using protocol::ByteWriter;
 inline constexpr std::size_t kMaxPacketPayload = 0xFFFFFF;
 /// Size of a packet header: 3-byte length + sequence id.
 inline constexpr std::size_t kPacketHeaderSize = 4;
-/// Default cap on a reassembled payload (a row holding a huge BLOB): 1 GiB, the largest
-/// max_allowed_packet the servers accept.
-inline constexpr std::size_t kDefaultMaxPayload = std::size_t{1} << 30;
+/// Default cap on a reassembled payload (a row holding a huge BLOB): 64 MiB, four times the
+/// servers' default max_allowed_packet (1 GiB is their largest), so that a corrupt or hostile
+/// server cannot make the client buffer a GiB (ConnectOptions::max_payload_size raises it).
+inline constexpr std::size_t kDefaultMaxPayload = std::size_t{64} << 20;
 
 /// One packet as it is on the wire.
 struct Packet {

@@ -22,8 +22,10 @@ struct Message {
   Bytes body;
 };
 
-/// Default cap on one message's length (DataRow of a huge bytea, say): 1 GiB like the server's.
-inline constexpr std::size_t kDefaultMaxMessage = std::size_t{1} << 30;
+/// Default cap on one message's length (DataRow of a huge bytea, say): 64 MiB, well under the
+/// server's 1 GiB, so that a corrupt or hostile length cannot make the client allocate a GiB
+/// (ConnectOptions::max_message_size raises it).
+inline constexpr std::size_t kDefaultMaxMessage = std::size_t{64} << 20;
 
 /// Frames the next message at the front of `data`. Returns it and sets `consumed` to its full
 /// size when complete; returns nullopt (consumed = 0) when more bytes are needed. Throws

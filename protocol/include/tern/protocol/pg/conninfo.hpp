@@ -96,8 +96,11 @@ struct ConnectOptions {
   /// the connection is given up.
   std::chrono::milliseconds cancel_timeout{5000};
   /// Largest server message accepted (a DataRow of a huge value, say); larger is a
-  /// ProtocolError.
-  std::size_t max_message_size = std::size_t{1} << 30;
+  /// ProtocolError(kBadLength), raised from the 5-byte header before any of it is buffered.
+  /// 64 MiB by default: the receive buffer grows to a message's announced size, so the cap
+  /// bounds what one corrupt or hostile length field can make the client allocate (the server
+  /// allows up to 1 GiB per value); raise it for rows with larger values.
+  std::size_t max_message_size = std::size_t{64} << 20;
   /// Named prepared statements kept per connection (least recently used are closed).
   std::size_t statement_cache_size = 256;
   /// Only unnamed statements (for PgBouncer in transaction mode): no server-side cache. Set by
