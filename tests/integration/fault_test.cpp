@@ -243,6 +243,33 @@ TEST_P(Faults, CorruptedServerBytesAreAProtocolErrorAndTheConnectionIsDiscarded)
   run(db->aio_close());
 }
 
+// A cancel the server did not confirm in time may still arrive later: the connection it was
+// meant for must not be reused, or the late cancel hits an innocent later query.
+TEST_P(Faults, UnconfirmedCancelDoesNotHitALaterQuery) {
+  auto db = via_proxy({.min_connections = 0, .max_connections = 1});
+  EXPECT_EQ(scalar(*db, "SELECT 1"), 1);
+  // The CancelRequest (PostgreSQL: length 16, code 80877102) or KILL QUERY (MySQL, on a side
+  // connection) is held for 2 s: past the 1 s cancel budget, then delivered.
+  const std::string cancel_request =
+      pg() ? std::string("\x00\x00\x00\x10\x04\xd2\x16\x2e", 8) : std::string("KILL QUERY");
+  proxy->arm({.direction = Direction::kToServer,
+              .action = FaultAction::kStall,
+              .contains = cancel_request,
+              .stall_for = 2s});
+  // The query outlives its deadline but ends by itself within the drain budget.
+  const QueryOptions soon{.deadline = ring::deadline_after(100ms)};
+  EXPECT_THROW(run(db->aio_execute(pg() ? "SELECT pg_sleep(0.3)" : "SELECT SLEEP(0.3)", {}, soon)),
+               QueryTimeout);
+  EXPECT_EQ(proxy->armed(), 0u);  // the cancel was held
+  // Runs while the held cancel is delivered: neither cancelled (PostgreSQL) nor cut short
+  // (MySQL's SLEEP returns 1 when killed).
+  EXPECT_EQ(
+      scalar(*db, pg() ? "SELECT 0::int8 FROM pg_sleep(3)" : "SELECT CAST(SLEEP(3) AS SIGNED)"), 0);
+  EXPECT_GE(db->pool_stats().discarded, 1u);
+  expect_settled(*db, 1);
+  run(db->aio_close());
+}
+
 // ---- COMMIT in flight ----
 
 TEST_P(Faults, ConnectionLostDuringCommitIsOutcomeUnknown) {

@@ -83,7 +83,11 @@ ring::Task<void> Connection::fill_for_command() {
   ring::TaskContext cleanup;
   try {
     co_await ring::with_context(cleanup, cancel());
-  } catch (...) {  // the query may still end by itself within the drain budget
+  } catch (...) {
+    // The query may still end by itself within the drain budget; but an unconfirmed KILL
+    // QUERY may still run later and kill whatever this connection runs then: the connection
+    // is not kept (end_command).
+    kill_unconfirmed_ = true;
   }
 }
 
@@ -110,6 +114,7 @@ ring::Task<void> Connection::flush(ring::Deadline deadline) {
 void Connection::begin_command(const QueryOptions& options) noexcept {
   deadline_ = options.deadline;
   interruption_ = Interruption::kNone;
+  kill_unconfirmed_ = false;
   in_command_ = true;
 }
 
@@ -123,6 +128,7 @@ void Connection::abandon_command() noexcept {
 void Connection::end_command() {
   in_command_ = false;
   const Interruption i = std::exchange(interruption_, Interruption::kNone);
+  if (std::exchange(kill_unconfirmed_, false)) broken_ = true;
   if (i == Interruption::kTimeout) {
     throw QueryTimeout("the query ran past its deadline and was killed (KILL QUERY)");
   }

@@ -417,9 +417,14 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
 }
 
 ring::Task<bool> Connection::cancel_and_drain() {
+  // The query may still end on its own within the drain budget. But a CancelRequest the
+  // server did not confirm may still reach it later and cancel whatever this connection runs
+  // then: such a connection is not kept, however the drain ends.
+  bool confirmed = true;
   try {
     co_await cancel();
-  } catch (...) {  // the query may still end on its own within the drain budget
+  } catch (...) {
+    confirmed = false;
   }
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
   bool drained = false;
@@ -440,8 +445,8 @@ ring::Task<bool> Connection::cancel_and_drain() {
   } catch (...) {
     drained = false;
   }
-  if (!drained) broken_ = true;
-  co_return drained;
+  if (!drained || !confirmed) broken_ = true;
+  co_return drained&& confirmed;
 }
 
 ring::Task<void> Connection::cancel() {

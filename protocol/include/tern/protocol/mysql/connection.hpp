@@ -184,7 +184,8 @@ class Connection {
   ring::Deadline deadline_ = ring::kNoDeadline;
   ring::Deadline drain_deadline_ = ring::kNoDeadline;
   Interruption interruption_ = Interruption::kNone;
-  bool in_command_ = false;  // a command was sent and its response is not fully read
+  bool kill_unconfirmed_ = false;  // KILL QUERY sent but not confirmed: discard after the command
+  bool in_command_ = false;        // a command was sent and its response is not fully read
 
   RowValues row_scratch_;
 
