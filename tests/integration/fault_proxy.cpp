@@ -217,7 +217,9 @@ FaultProxy::Decision FaultProxy::decide(Direction direction, char* data, std::si
     switch (it->action) {
       case FaultAction::kCorrupt:
         if (at + it->offset >= size) continue;  // the byte is not in this chunk
-        data[at + it->offset] = static_cast<char>(it->value);
+        data[at + it->offset] = static_cast<char>(
+            it->set_bits ? static_cast<std::uint8_t>(data[at + it->offset]) | it->value
+                         : it->value);
         break;
       case FaultAction::kCut:
         decision.first = at;

@@ -55,9 +55,11 @@ struct Fault {
   bool reset = false;
   /// kStall: how long; zero = until resume_all() or a cut.
   std::chrono::milliseconds stall_for{0};
-  /// kCorrupt: which byte, relative to the trigger point, and its new value.
+  /// kCorrupt: which byte, relative to the trigger point, and its new value (or, with
+  /// `set_bits`, the bits to set in it).
   std::size_t offset = 0;
   std::uint8_t value = 0;
+  bool set_bits = false;
 };
 
 /// Counters since construction.

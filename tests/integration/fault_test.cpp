@@ -18,6 +18,8 @@
 #include "tern/db/database.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+#include "tern/protocol/mysql/error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern {
@@ -437,6 +439,41 @@ TEST_P(Faults, ServerRestartWithBusyAndIdleConnections) {
   run(db->aio_close());
   EXPECT_EQ(db->pool_stats().size, 0u);
   run(admin->aio_close());
+}
+
+// A server that asks for a LOCAL INFILE although the client did not offer CLIENT_LOCAL_FILES
+// (the proxy sets the flag in the client's handshake response, so MariaDB asks): the client
+// refuses with a typed error, sends no file, and the connection stays usable.
+TEST(FaultsMysql, LocalInfileRequestIsRefusedByTheClient) {
+  FaultProxy proxy(server_env("TERN_MYSQL_HOST"), server_port("TERN_MYSQL_PORT"));
+  mysql::ConnectOptions o = mysql::ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
+  o.host = "127.0.0.1";
+  o.port = proxy.port();
+  o.ssl_mode = mysql::SslMode::kDisabled;
+  ASSERT_FALSE(o.allow_local_infile);
+  // The handshake response's capability flags start right after its 4-byte header;
+  // CLIENT_LOCAL_FILES is bit 7 of their first byte.
+  proxy.arm({.direction = Direction::kToServer,
+             .action = FaultAction::kCorrupt,
+             .offset = 4,
+             .value = 0x80,
+             .set_bits = true});
+  ring::Loop loop;
+  mysql::Connection c = ring::sync_wait(loop, mysql::Connection::connect(loop, o));
+  EXPECT_EQ(proxy.armed(), 0u);
+  ring::sync_wait(loop, c.query("CREATE TEMPORARY TABLE li (a TEXT)"));
+  try {
+    ring::sync_wait(loop, c.query("LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE li"));
+    ADD_FAILURE() << "LOAD DATA LOCAL INFILE was not refused";
+  } catch (const mysql::ClientError& e) {
+    EXPECT_EQ(e.code(), mysql::ClientErrc::kLocalInfileRefused) << e.what();
+  }
+  EXPECT_TRUE(c.is_usable());
+  const auto rows = ring::sync_wait(loop, c.query("SELECT COUNT(*) FROM li"));
+  const std::optional<protocol::Bytes> count = rows.at(0).row(0).raw(0);
+  ASSERT_TRUE(count.has_value());
+  EXPECT_EQ(std::string(protocol::as_chars(*count)), "0");
+  ring::sync_wait(loop, c.close());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Faults, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),

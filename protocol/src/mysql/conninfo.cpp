@@ -25,7 +25,9 @@ Int parse_number(std::string_view text, const char* what) {
   Int value{};
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size()) {
-    bad(std::string("bad ") + what + " \"" + std::string(text) + "\"");
+    // The text is not echoed: a password with an unencoded '/', '?' or '#' spills into the
+    // port or the query string, and its pieces would end up in the message.
+    bad(std::string("bad ") + what + " (not a number in range)");
   }
   return value;
 }
@@ -34,7 +36,7 @@ bool parse_bool(std::string_view text, const char* what) {
   const std::string v = absl::AsciiStrToLower(std::string(text));
   if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
   if (v == "false" || v == "0" || v == "off" || v == "no") return false;
-  bad(std::string("bad ") + what + " \"" + std::string(text) + "\"");
+  bad(std::string("bad ") + what + " (true/false/1/0/on/off/yes/no)");
 }
 
 const char* env(const char* name) {
@@ -66,7 +68,9 @@ void apply(ConnectOptions& o, const std::string& key, const std::string& value) 
   } else if (key == "cleartext-password") {
     o.allow_cleartext_password = parse_bool(value, "cleartext-password");
   } else {
-    bad("unknown parameter \"" + key + "\"");
+    // Not echoed (see parse_number): the known ones are listed instead.
+    bad("unknown parameter (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, connect-timeout, socket, "
+        "hostaddr, statement-cache-size, multi-statements, local-infile, cleartext-password)");
   }
 }
 

@@ -81,9 +81,10 @@ Settings parse_url(std::string_view url) {
   if (u.password) s["password"] = percent_decode(*u.password, "password");
   if (!u.host.empty()) s["host"] = percent_decode(u.host, "host");
   if (!u.port.empty()) s["port"] = std::string(u.port);
-  protocol::for_each_query_pair(u.query, [&](std::string_view pair, std::string_view name,
+  protocol::for_each_query_pair(u.query, [&](std::string_view /*pair*/, std::string_view name,
                                              std::optional<std::string_view> value) {
-    if (!value) bad("parameter without value: " + std::string(pair));
+    // Never echoed: a password with an unencoded '?' spills into the query string.
+    if (!value) bad("a parameter has no value");
     std::string key = percent_decode(name, "parameter name");
     if (key.empty()) bad("a parameter has an empty name");
     s[std::move(key)] = percent_decode(*value, "parameter value");
@@ -108,7 +109,10 @@ Settings parse_keywords(std::string_view text) {
     std::string key(text.substr(key_start, i - key_start));
     if (key.empty()) bad("a keyword is empty");
     skip_space();
-    if (i >= text.size() || text[i] != '=') bad(absl::StrCat("missing \"=\" after \"", key, "\""));
+    // The word is not echoed: it may be the second half of an unquoted password with a space.
+    if (i >= text.size() || text[i] != '=') {
+      bad(absl::StrCat("missing \"=\" after the word at offset ", key_start));
+    }
     ++i;
     skip_space();
     std::string value;
@@ -141,7 +145,8 @@ std::uint16_t parse_port(std::string_view text) {
   unsigned value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
-    bad("bad port \"" + std::string(text) + "\"");
+    // Not echoed: a password with an unencoded '/', '?' or '#' ends up in the port's place.
+    bad("bad port (not a number from 1 to 65535)");
   }
   return static_cast<std::uint16_t>(value);
 }

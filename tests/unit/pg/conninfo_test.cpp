@@ -468,6 +468,12 @@ TEST_F(PgConninfo, ErrorsNeverShowThePassword) {
            "password=hunter2 sslmode=x",
            "password=hunter2 host",
            "password='hunter2",
+           // A password with an unencoded '/', '?' or a space spills into the port, the query
+           // string or the next keyword: its pieces must not be echoed either.
+           "postgresql://alice:hunter2/x@host/db",
+           "postgresql://alice:hunter2?x@host/db",
+           "postgresql://alice:ab?hunter2@host/db",
+           "password=ab hunter2 host=h",
        }) {
     const std::string message = parse_error(url);
     EXPECT_FALSE(message.empty()) << url;
