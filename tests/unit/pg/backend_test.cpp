@@ -243,11 +243,11 @@ TEST(PgBackendFrame, LengthOverCap) {
   EXPECT_PROTOCOL_ERROR(frame(span(over), consumed, 100), kBadLength);
   const std::string at_cap = hex("44 00000064");  // 100: fine, incomplete
   EXPECT_FALSE(frame(span(at_cap), consumed, 100).has_value());
-  const std::string over_default = hex("44 40000001");  // 1 GiB + 1
+  const std::string over_default = hex("44 04000001");  // 64 MiB + 1
   EXPECT_PROTOCOL_ERROR(frame(span(over_default), consumed), kBadLength);
   const std::string max_int = hex("44 7fffffff");
   EXPECT_PROTOCOL_ERROR(frame(span(max_int), consumed), kBadLength);
-  const std::string at_default = hex("44 40000000");
+  const std::string at_default = hex("44 04000000");  // 64 MiB
   EXPECT_FALSE(frame(span(at_default), consumed).has_value());
 }
 

@@ -381,8 +381,10 @@ TEST_F(PgConninfo, KeywordsLastWins) {
 }
 
 TEST_F(PgConninfo, KeywordsErrors) {
-  EXPECT_NE(parse_error("host").find("\"host\""), std::string::npos);
-  EXPECT_NE(parse_error("host localhost").find("\"host\""), std::string::npos);
+  // The word is not echoed (it may be half of an unquoted password): its offset is.
+  EXPECT_NE(parse_error("host").find("missing \"=\" after the word at offset 0"),
+            std::string::npos);
+  EXPECT_NE(parse_error("port=1 host localhost").find("offset 7"), std::string::npos);
   EXPECT_NE(parse_error("password='abc").find("unterminated"), std::string::npos);
   EXPECT_NE(parse_error(R"(password='abc\')").find("unterminated"), std::string::npos);
   EXPECT_NE(parse_error("user=x dbname='").find("unterminated"), std::string::npos);
@@ -424,8 +426,9 @@ TEST_F(PgConninfo, BadPort) {
     EXPECT_NE(parse_error(std::string("port='") + port + "'").find("bad port"), std::string::npos)
         << port;
   }
-  EXPECT_NE(parse_error("postgresql://h:99999/db").find("99999"), std::string::npos);
-  EXPECT_NE(parse_error("postgresql://h:http/db").find("http"), std::string::npos);
+  // The text is not echoed: a misplaced password's pieces land there.
+  EXPECT_NE(parse_error("postgresql://h:99999/db").find("bad port"), std::string::npos);
+  EXPECT_EQ(parse_error("postgresql://h:http/db").find("http"), std::string::npos);
   EXPECT_NE(parse_error("postgresql://h/db?port=").find("bad port"), std::string::npos);
 }
 
@@ -442,7 +445,7 @@ TEST_F(PgConninfo, BadNumbers) {
 TEST_F(PgConninfo, BadUrls) {
   EXPECT_NE(parse_error("postgresql://[::1/db").find("unterminated"), std::string::npos);
   EXPECT_NE(parse_error("postgresql://[::1]5432/db").find("junk"), std::string::npos);
-  EXPECT_NE(parse_error("postgresql://h/db?sslmode").find("sslmode"), std::string::npos);
+  EXPECT_NE(parse_error("postgresql://h/db?sslmode").find("no value"), std::string::npos);
   EXPECT_THROW(ConnectOptions::parse("postgresql://h/d%zz"), InterfaceError);
   EXPECT_THROW(ConnectOptions::parse("postgresql://h/d%4"), InterfaceError);
   EXPECT_THROW(ConnectOptions::parse("postgresql://h/d%"), InterfaceError);
@@ -576,7 +579,7 @@ TEST_F(PgConninfo, DatabaseDefaultsToTheUser) {
 
 TEST_F(PgConninfo, BadEnvironmentValues) {
   set_env("PGPORT", "nope");
-  EXPECT_NE(parse_error("").find("nope"), std::string::npos);
+  EXPECT_NE(parse_error("").find("bad port"), std::string::npos);
   EXPECT_EQ(ConnectOptions::parse("port=5").port, 5);  // an explicit port never reads PGPORT
   ::unsetenv("PGPORT");
   set_env("PGSSLMODE", "sometimes");
