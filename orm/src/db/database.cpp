@@ -115,7 +115,7 @@ ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string s
   if (last) b.ended = true;
   co_await settle(*b.conn);
   if (sql != "COMMIT") {
-    co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+    co_await run_simple(*b.conn, sql);
     co_return;
   }
   // Once COMMIT may have reached the server, a lost connection (or a reply that breaks the
@@ -126,7 +126,7 @@ ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string s
         "the transaction's connection broke before COMMIT was sent: it was not committed");
   }
   try {
-    co_await run_statement(*b.conn, sql, {}, ring::kNoDeadline);
+    co_await run_simple(*b.conn, sql);
   } catch (const ConnectionLost& e) {
     throw TransactionOutcomeUnknown(
         absl::StrCat("the connection was lost while COMMIT was in flight: the transaction may "
@@ -187,7 +187,7 @@ ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_scope(ScopeKind kind,
   scope->bound = scope->own.get();
   scope->context = ring::TaskContext{.stop = ctx.stop, .local = scope->bound};
   for (const std::string& sql : begin) {
-    co_await run_statement(*scope->lease, sql, {}, ring::kNoDeadline);
+    co_await run_simple(*scope->lease, sql);
   }
   scope->began = !begin.empty();
   scope->own->in_transaction = scope->began;
@@ -363,6 +363,23 @@ ring::Task<ResultSet> AioDatabase::run_logged(BackendConnection& conn, std::stri
   report(sql, params, start, rows.empty() ? rows.rows_affected() : rows.size(), error);
   if (error) std::rethrow_exception(error);
   co_return rows;
+}
+
+ring::Task<void> AioDatabase::run_simple(BackendConnection& conn, std::string_view sql) {
+  // The simple query protocol: one round trip, nothing prepared or cached on the server.
+  if (!hook_) {
+    co_await conn.run(sql, ring::kNoDeadline);
+    co_return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  try {
+    co_await conn.run(sql, ring::kNoDeadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, {}, start, 0, error);
+  if (error) std::rethrow_exception(error);
 }
 
 void AioDatabase::report(std::string_view sql, std::span<const Value> params,

@@ -380,6 +380,8 @@ class AioDatabase {
   // Runs a control statement (BEGIN, COMMIT, SAVEPOINT...) on a bound connection, in turn
   // with the scope's other statements; `last` ends the binding.
   ring::Task<void> run_control(detail::ScopeBinding& b, std::string sql, bool last = false);
+  // A control statement (BEGIN, COMMIT, SAVEPOINT...), reported to the hook.
+  ring::Task<void> run_simple(BackendConnection& conn, std::string_view sql);
   ring::Task<ResultSet> run_statement(BackendConnection& conn, std::string_view sql,
                                       std::span<const Value> params, ring::Deadline deadline);
   ring::Task<void> open_stream(BackendConnection& conn, std::string_view sql,
