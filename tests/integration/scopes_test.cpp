@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "database_fixture.hpp"
@@ -517,6 +518,28 @@ TEST_P(Scopes, PoolStatistics) {
   EXPECT_EQ(lost->pool_stats().size, 0u);
   run(db->aio_close());
   run(killer->aio_close());
+}
+
+// peewee-async 2.x's names: PostgresqlDatabase / MySQLDatabase and the +pool+async URL schemes.
+TEST_P(Scopes, TwoXNamesAndUrlSchemes) {
+  static_assert(std::is_base_of_v<PooledPostgresqlDatabase, PostgresqlDatabase>);
+  static_assert(std::is_same_v<MySQLDatabase, PooledMySQLDatabase>);
+  const std::string host = testing::server_env(pg() ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
+  const std::string port = testing::server_env(pg() ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
+  const std::string name = testing::server_env(pg() ? "TERN_PG_DB" : "TERN_MYSQL_DB");
+  const std::string url = std::string(pg() ? "postgresql+pool+async://" : "mysql+pool+async://") +
+                          "tern:tern_pw@" + host + ":" + port + "/" + name +
+                          (pg() ? "?sslmode=disable&" : "?ssl-mode=DISABLED&") +
+                          "max_connections=3&pool_timeout=5";
+  std::unique_ptr<AioDatabase> db = connect(url);
+  EXPECT_EQ(db->dialect(), GetParam());
+  EXPECT_EQ(db->database(), name);
+  if (pg()) {
+    EXPECT_NE(dynamic_cast<PostgresqlDatabase*>(db.get()), nullptr);
+  }
+  EXPECT_EQ(run(db->aio_execute("SELECT 5")).row(0).get<std::int64_t>(0), 5);
+  EXPECT_EQ(db->pool_stats().max_connections, 3u);
+  run(db->aio_close());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Scopes, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),

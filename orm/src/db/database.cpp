@@ -765,7 +765,8 @@ std::unique_ptr<AioDatabase> connect(std::string_view url) {
   const std::string rest = take_pool_keys(url.substr(colon), options);
   if (scheme == "postgresql" || scheme == "postgres") {
     pg::ConnectOptions c = pg::ConnectOptions::parse("postgresql" + rest);
-    return std::make_unique<PooledPostgresqlDatabase>(std::move(c), options);
+    // peewee-async 2.x's PostgresqlDatabase is the Ext one (JSON always on).
+    return std::make_unique<PostgresqlDatabase>(std::move(c), options);
   }
   if (scheme == "mysql" || scheme == "mariadb") {
     mysql::ConnectOptions c = mysql::ConnectOptions::parse("mysql" + rest);

@@ -460,7 +460,8 @@ ring::Task<void> spawn(ring::TaskGroup& group, ring::Task<void> task);
 /// A database from a URL: postgresql://, postgres://, postgresql+pool+async://,
 /// postgres+pool+async://, mysql://, mariadb://, mysql+pool+async://. Pool settings ride in the
 /// query string (min_connections, max_connections, pool_timeout and pool_recycle in seconds);
-/// everything else is the backend's own URL syntax. Throws InterfaceError.
+/// everything else is the backend's own URL syntax. PostgreSQL URLs give a PostgresqlDatabase
+/// (the Ext one, as peewee-async 2.x). Throws InterfaceError.
 std::unique_ptr<AioDatabase> connect(std::string_view url);
 
 // ---- templates ----
