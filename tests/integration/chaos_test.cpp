@@ -32,11 +32,11 @@
 #include <vector>
 
 #include "fault_proxy.hpp"
-#include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace tern {
 namespace {
@@ -77,26 +77,7 @@ class Chaos : public ::testing::TestWithParam<Dialect> {
   bool pg() const { return GetParam() == Dialect::kPostgres; }
 
   std::unique_ptr<AioDatabase> make(DatabaseOptions pool, std::uint16_t proxy_port) {
-    if (pg()) {
-      pg::ConnectOptions c = pg::ConnectOptions::parse(server_env("TERN_PG_URL"));
-      if (proxy_port != 0) {
-        c.host = "127.0.0.1";
-        c.port = proxy_port;
-      }
-      c.ssl_mode = pg::SslMode::kDisable;
-      c.cancel_timeout = 1s;
-      c.connect_timeout = 5s;
-      return std::make_unique<PooledPostgresqlExtDatabase>(c, pool);
-    }
-    mysql::ConnectOptions c = mysql::ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
-    if (proxy_port != 0) {
-      c.host = "127.0.0.1";
-      c.port = proxy_port;
-    }
-    c.ssl_mode = mysql::SslMode::kDisabled;
-    c.cancel_timeout = 1s;
-    c.connect_timeout = 5s;
-    return std::make_unique<PooledMySQLDatabase>(c, pool);
+    return testing::make_database(GetParam(), pool, {.via_port = proxy_port, .cancel_timeout = 1s});
   }
 
   template <class T>

@@ -9,26 +9,16 @@
 #include <memory>
 #include <string>
 
-#include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace tern {
 
 class Database : public ::testing::TestWithParam<Dialect> {
  protected:
   std::unique_ptr<AioDatabase> make(DatabaseOptions options = {}) {
-    const bool pg = GetParam() == Dialect::kPostgres;
-    options.host = testing::server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-    options.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-    options.user = "tern";
-    options.password = "tern_pw";
-    options.ssl_mode = pg ? "disable" : "DISABLED";
-    const std::string name = testing::server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) {
-      return std::make_unique<PooledPostgresqlExtDatabase>(testing::pg_url_options(), options);
-    }
-    return std::make_unique<PooledMySQLDatabase>(name, options);
+    return testing::make_database(GetParam(), options);
   }
   // The n-th placeholder of the dialect.
   std::string p(int n) const {

@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "fault_proxy.hpp"
-#include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace tern {
 namespace {
@@ -49,26 +49,7 @@ class Faults : public ::testing::TestWithParam<Dialect> {
   std::unique_ptr<AioDatabase> direct(DatabaseOptions pool) { return make(pool, 0); }
 
   std::unique_ptr<AioDatabase> make(DatabaseOptions pool, std::uint16_t proxy_port) {
-    if (pg()) {
-      pg::ConnectOptions c = pg::ConnectOptions::parse(server_env("TERN_PG_URL"));
-      if (proxy_port != 0) {
-        c.host = "127.0.0.1";
-        c.port = proxy_port;
-      }
-      c.ssl_mode = pg::SslMode::kDisable;
-      c.cancel_timeout = 1s;
-      c.connect_timeout = 10s;
-      return std::make_unique<PooledPostgresqlExtDatabase>(c, pool);
-    }
-    mysql::ConnectOptions c = mysql::ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
-    if (proxy_port != 0) {
-      c.host = "127.0.0.1";
-      c.port = proxy_port;
-    }
-    c.ssl_mode = mysql::SslMode::kDisabled;
-    c.cancel_timeout = 1s;
-    c.connect_timeout = 10s;
-    return std::make_unique<PooledMySQLDatabase>(c, pool);
+    return testing::make_database(GetParam(), pool, {.via_port = proxy_port, .cancel_timeout = 1s});
   }
 
   template <class T>

@@ -11,16 +11,15 @@
 #include <tuple>
 #include <vector>
 
-#include "server_env.hpp"
 #include "tern/db/json.hpp"
 #include "tern/db/json_dom.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace {
 
 using tern::ring::Task;
-using tern::testing::server_env;
 namespace json = tern::json;
 
 // The models' database: set by each test to the backend under test.
@@ -64,17 +63,6 @@ struct Bag {
   // clang-format on
 };
 
-tern::DatabaseOptions options(bool pg) {
-  tern::DatabaseOptions o;
-  o.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-  o.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-  o.user = "tern";
-  o.password = "tern_pw";
-  o.ssl_mode = pg ? "disable" : "DISABLED";
-  o.max_connections = 3;
-  return o;
-}
-
 class Fixture {
  protected:
   template <class T>
@@ -113,13 +101,7 @@ class OrmJson : public Fixture, public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
     pg_ = GetParam() == tern::Dialect::kPostgres;
-    const std::string name = server_env(pg_ ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg_) {
-      db = std::make_unique<tern::PooledPostgresqlExtDatabase>(tern::testing::pg_url_options(),
-                                                               options(true));
-    } else {
-      db = std::make_unique<tern::PooledMySQLDatabase>(name, options(false));
-    }
+    db = tern::testing::make_database(GetParam(), {.max_connections = 3});
     run(Note::aio_drop_table());
     run(Note::aio_create_table());
   }
@@ -267,8 +249,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, OrmJson,
 class OrmPgExt : public Fixture, public ::testing::Test {
  protected:
   void SetUp() override {
-    db = std::make_unique<tern::PooledPostgresqlExtDatabase>(
-        tern::testing::pg_url_options(), options(true), /*register_hstore=*/true);
+    db = tern::testing::make_database(tern::Dialect::kPostgres, {.max_connections = 3},
+                                      {.register_hstore = true});
     // The test user is a superuser: it may create the extension (postgresql-15 ships it).
     run(db->aio_execute("CREATE EXTENSION IF NOT EXISTS hstore"));
     run(Bag::aio_drop_table());
@@ -379,7 +361,7 @@ TEST_F(OrmPgExt, HstoreAsPlainParametersAndText) {
 }
 
 TEST_F(OrmPgExt, HstoreNeedsRegistering) {
-  tern::PooledPostgresqlDatabase plain(tern::testing::pg_url_options(), options(true));
+  tern::PooledPostgresqlDatabase plain(tern::testing::pg_url_options(), {.max_connections = 3});
   const tern::HStore h{{"a", "1"}};
   EXPECT_THROW(run(plain.aio_execute("SELECT $1::hstore", h)), tern::InterfaceError);
   // Reading needs no OID: the text form is parsed.
@@ -428,7 +410,7 @@ TEST_F(OrmPgExt, ArraysAndIntervalsAsPlainParameters) {
 class OrmMysqlExt : public Fixture, public ::testing::Test {
  protected:
   void SetUp() override {
-    db = std::make_unique<tern::PooledMySQLDatabase>(server_env("TERN_MYSQL_DB"), options(false));
+    db = tern::testing::make_database(tern::Dialect::kMysql, {.max_connections = 3});
   }
   void TearDown() override {
     run(db->aio_close());

@@ -10,18 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "server_env.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/relations.hpp"
 #include "tern/orm/schema.hpp"
 #include "tern/orm/signals.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using tern::ring::Task;
-using tern::testing::server_env;
 
 // The models' database: set by each test to the backend under test.
 std::unique_ptr<tern::AioDatabase> db;
@@ -71,20 +70,7 @@ struct StudentCourse {
 class OrmParity : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
-    const bool pg = GetParam() == tern::Dialect::kPostgres;
-    tern::DatabaseOptions o;
-    o.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-    o.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-    o.user = "tern";
-    o.password = "tern_pw";
-    o.ssl_mode = pg ? "disable" : "DISABLED";
-    o.max_connections = 4;
-    const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) {
-      db = std::make_unique<tern::PostgresqlDatabase>(tern::testing::pg_url_options(), o);
-    } else {
-      db = std::make_unique<tern::MySQLDatabase>(name, o);
-    }
+    db = tern::testing::make_database(GetParam(), {.max_connections = 4});
     // Listed in the wrong order on purpose: they are sorted by their foreign keys.
     run(tern::aio_drop_tables<Author, StudentCourse, Book, Course, Student>());
     run(tern::aio_create_tables<StudentCourse, Book, Author, Student, Course>());

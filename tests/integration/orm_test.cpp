@@ -8,17 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "server_env.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/prefetch.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace {
 
 using namespace std::chrono;
 using namespace std::chrono_literals;
 using tern::ring::Task;
-using tern::testing::server_env;
 
 // The models' database: set by each test to the backend under test.
 std::unique_ptr<tern::AioDatabase> db;
@@ -125,19 +124,7 @@ struct Review {
 class Orm : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
-    const bool pg = GetParam() == tern::Dialect::kPostgres;
-    tern::DatabaseOptions o;
-    o.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-    o.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-    o.user = "tern";
-    o.password = "tern_pw";
-    o.ssl_mode = pg ? "disable" : "DISABLED";
-    const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) {
-      db = std::make_unique<tern::PooledPostgresqlDatabase>(tern::testing::pg_url_options(), o);
-    } else {
-      db = std::make_unique<tern::PooledMySQLDatabase>(name, o);
-    }
+    db = tern::testing::make_database(GetParam());
     run(Item::aio_drop_table());
     run(Category::aio_drop_table());
     run(Category::aio_create_table());

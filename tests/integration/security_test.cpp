@@ -11,11 +11,11 @@
 #include <memory>
 #include <string>
 
-#include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace tern {
 namespace {
@@ -46,18 +46,8 @@ class Security : public ::testing::TestWithParam<Dialect> {
   bool pg() const { return GetParam() == Dialect::kPostgres; }
 
   std::unique_ptr<AioDatabase> make(std::size_t max_message) {
-    if (pg()) {
-      pg::ConnectOptions c = pg::ConnectOptions::parse(server_env("TERN_PG_URL"));
-      c.ssl_mode = pg::SslMode::kDisable;
-      if (max_message != 0) c.max_message_size = max_message;
-      return std::make_unique<PooledPostgresqlExtDatabase>(
-          c, DatabaseOptions{.min_connections = 0, .max_connections = 1});
-    }
-    mysql::ConnectOptions c = mysql::ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
-    c.ssl_mode = mysql::SslMode::kDisabled;
-    if (max_message != 0) c.max_payload_size = max_message;
-    return std::make_unique<PooledMySQLDatabase>(
-        c, DatabaseOptions{.min_connections = 0, .max_connections = 1});
+    return testing::make_database(GetParam(), {.min_connections = 0, .max_connections = 1},
+                                  {.max_message_size = max_message});
   }
   std::string repeat_sql(std::size_t bytes) const {
     return std::string(pg() ? "SELECT repeat('x', " : "SELECT REPEAT('x', ") +

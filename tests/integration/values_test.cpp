@@ -15,14 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "server_env.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_database.hpp"
 
 namespace {
 
 using tern::ring::Task;
-using tern::testing::server_env;
 
 std::unique_ptr<tern::AioDatabase> db;
 
@@ -46,19 +45,7 @@ struct Odd {
 class Values : public ::testing::TestWithParam<tern::Dialect> {
  protected:
   void SetUp() override {
-    const bool pg = GetParam() == tern::Dialect::kPostgres;
-    tern::DatabaseOptions o;
-    o.host = server_env(pg ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
-    o.port = tern::testing::server_port(pg ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
-    o.user = "tern";
-    o.password = "tern_pw";
-    o.ssl_mode = pg ? "disable" : "DISABLED";
-    const std::string name = server_env(pg ? "TERN_PG_DB" : "TERN_MYSQL_DB");
-    if (pg) {
-      db = std::make_unique<tern::PostgresqlDatabase>(name, o);
-    } else {
-      db = std::make_unique<tern::MySQLDatabase>(name, o);
-    }
+    db = tern::testing::make_database(GetParam());
     run(Echo::aio_drop_table());
     run(Echo::aio_create_table());
     const char* seed_text = std::getenv("TERN_VALUES_SEED");
