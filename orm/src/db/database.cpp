@@ -337,8 +337,17 @@ ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params para
     co_await settle(*b->conn);
     co_return co_await run_statement(*b->conn, sql, params, options.deadline);
   }
-  Lease lease = co_await pool().acquire();
+  Lease lease;
+  if (options.read_only) {
+    lease = co_await acquire_read();
+  } else {
+    lease = co_await pool().acquire();
+  }
   co_return co_await run_statement(*lease, sql, params, options.deadline);
+}
+
+ring::Task<Lease> AioDatabase::acquire_read() {
+  return pool().acquire();
 }
 
 ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,
@@ -438,7 +447,11 @@ ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params param
     b->stream_owner = &ctx;
     co_return stream;
   }
-  stream.lease_ = co_await pool().acquire();
+  if (options.read_only) {
+    stream.lease_ = co_await acquire_read();
+  } else {
+    stream.lease_ = co_await pool().acquire();
+  }
   co_await open_stream(*stream.lease_, sql, params, batch_rows, options.deadline);
   stream.conn_ = &*stream.lease_;
   co_return stream;

@@ -114,11 +114,21 @@ using QueryHook = std::function<void(const QueryEvent&)>;
 struct QueryOptions {
   /// The query is cancelled on the server and QueryTimeout thrown at this point.
   ring::Deadline deadline = ring::kNoDeadline;
+  /// The caller declares that the statement only reads. Outside any aio_connection /
+  /// aio_atomic / aio_transaction scope, a database with read replicas (ReadReplicas) may then
+  /// run it on a replica; inside a scope, and on any other database, it changes nothing.
+  /// Declared, not guessed from the SQL: a SELECT can write (a function with side effects,
+  /// nextval(), SELECT ... FOR UPDATE, a data-modifying WITH) and a non-SELECT can only read
+  /// (SHOW, EXPLAIN, VALUES); telling them apart would mean parsing each dialect's SQL on every
+  /// query, and a wrong guess sends a write to a read-only server. The ORM sets it for the
+  /// SELECTs it builds (no locking clause, no write in a WITH).
+  bool read_only = false;
 };
 
 class AioDatabase;
 
 namespace detail {
+class ReplicaSet;
 /// The connection a task tree is bound to for one database (an aio_atomic block); bindings of
 /// several databases chain through `next`. TaskContext::local points at the innermost. Shared:
 /// a task spawned inside a block (tern::spawn) keeps it alive, and learns from `ended` that the
@@ -230,8 +240,8 @@ class AioDatabase {
   bool is_connected() const noexcept;
   /// Terminates the pool: fails waiting queries, closes idle connections, waits up to
   /// close_timeout for checked-out ones (closed when returned). Queries afterwards open it
-  /// again.
-  ring::Task<void> aio_close();
+  /// again. (ReadReplicas closes its replicas' pools too.)
+  virtual ring::Task<void> aio_close();
 
   /// Runs `sql` with `params` bound ($1.. for PostgreSQL, ? for MySQL) on the task's bound
   /// connection (inside aio_atomic) or a pooled one, and returns all its rows.
@@ -359,7 +369,13 @@ class AioDatabase {
   AioDatabase(Dialect dialect, std::string database, ConnectionFactory connect,
               const DatabaseOptions& options);
 
+  /// The connection for a statement declared read only (QueryOptions::read_only) that runs
+  /// outside any scope: by default one from this database's pool, like every other statement;
+  /// ReadReplicas overrides it to pick a replica.
+  virtual ring::Task<Lease> acquire_read();
+
  private:
+  friend class detail::ReplicaSet;  // acquires on its replicas' pools and, as a fallback, ours
   enum class ScopeKind { kConnection, kAtomic, kTransaction, kTestCase };
   struct AtomicScope;
   // Destroys an AtomicScope where its type is complete (database.cpp).

@@ -1,0 +1,60 @@
+// ReadReplicas' choice of a replica: round robin, replicas that cannot be reached skipped for
+// a while, the primary when none can be (see tern/db/replicas.hpp).
+#include "tern/db/replicas.hpp"
+
+#include <exception>
+#include <utility>
+
+#include "tern/protocol/errors.hpp"
+
+namespace tern::detail {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}  // namespace
+
+ReplicaSet::ReplicaSet(Dialect dialect, std::vector<std::unique_ptr<AioDatabase>> replicas,
+                       ReplicaOptions options)
+    : replicas_(std::move(replicas)), down_until_(replicas_.size()), options_(options) {
+  for (const auto& replica : replicas_) {
+    if (replica == nullptr) throw InterfaceError("ReadReplicas: a replica is null");
+    if (replica->dialect() != dialect) {
+      throw InterfaceError("ReadReplicas: a replica speaks another dialect than the primary");
+    }
+  }
+}
+
+ring::Task<Lease> ReplicaSet::acquire(AioDatabase& primary) {
+  const std::size_t n = replicas_.size();
+  const std::size_t first = n == 0 ? 0 : next_++ % n;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = (first + k) % n;
+    if (Clock::now() < down_until_[i]) continue;
+    // Only a failure to reach the replica moves on: a failed authentication or an exhausted
+    // pool (PoolTimeout) is a problem to see, not to route around.
+    bool reached = true;
+    Lease lease;
+    try {
+      lease = co_await replicas_[i]->pool().acquire();
+    } catch (const ConnectionLost&) {
+      reached = false;
+    }
+    if (reached) co_return lease;
+    down_until_[i] = Clock::now() + options_.retry_after;
+  }
+  co_return co_await primary.pool().acquire();
+}
+
+ring::Task<void> ReplicaSet::close() {
+  std::exception_ptr failed;
+  for (const auto& replica : replicas_) {
+    try {
+      co_await replica->aio_close();
+    } catch (...) {  // the others are closed all the same
+      if (!failed) failed = std::current_exception();
+    }
+  }
+  if (failed) std::rethrow_exception(failed);
+}
+
+}  // namespace tern::detail
