@@ -117,14 +117,59 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
   return q;
 }
 
+namespace {
+
+bool reads_only(const ast::Expr* e) noexcept;
+
+bool reads_only_all(const std::vector<ast::ExprPtr>& exprs) noexcept {
+  for (const ast::ExprPtr& e : exprs) {
+    if (!reads_only(e.get())) return false;
+  }
+  return true;
+}
+
+// Expressions only read unless a subquery in them locks rows.
+bool reads_only(const ast::Expr* e) noexcept {
+  if (e == nullptr) return true;
+  if (e->query && !is_read_only(*e->query)) return false;
+  return reads_only_all(e->args) && reads_only_all(e->partition) && reads_only_all(e->order);
+}
+
+bool reads_only(const ast::TableRef& t) noexcept {
+  return !t.subquery || is_read_only(*t.subquery);
+}
+
+}  // namespace
+
+bool is_read_only(const ast::Query& q) noexcept {
+  if (q.kind != ast::Query::Kind::kSelect && q.kind != ast::Query::Kind::kCompound) return false;
+  if (q.lock) return false;
+  for (const ast::Cte& cte : q.with) {
+    if (cte.query && !is_read_only(*cte.query)) return false;
+  }
+  if (q.kind == ast::Query::Kind::kCompound) {
+    return (!q.lhs || is_read_only(*q.lhs)) && (!q.rhs || is_read_only(*q.rhs));
+  }
+  if (q.from && !reads_only(*q.from)) return false;
+  for (const ast::Join& j : q.joins) {
+    if (!reads_only(j.table) || !reads_only(j.on.get())) return false;
+  }
+  return reads_only_all(q.columns) && reads_only(q.where.get()) && reads_only_all(q.group_by) &&
+         reads_only(q.having.get()) && reads_only_all(q.order_by);
+}
+
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query) {
   ast::Compiled c = compile(query, db.dialect());
-  co_return co_await db.aio_execute(c.sql, std::move(c.params));
+  QueryOptions options;
+  options.read_only = is_read_only(query);
+  co_return co_await db.aio_execute(c.sql, std::move(c.params), options);
 }
 
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows) {
   ast::Compiled c = compile(query, db.dialect());
-  co_return co_await db.aio_stream(c.sql, std::move(c.params), batch_rows);
+  QueryOptions options;
+  options.read_only = is_read_only(query);
+  co_return co_await db.aio_stream(c.sql, std::move(c.params), batch_rows, options);
 }
 
 ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
@@ -165,7 +210,8 @@ ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query que
         "MySQL does not tell which keys a multi-row INSERT with ignored or updated conflicts "
         "used: call as_rowcount() or insert the rows one by one");
   }
-  const ResultSet step = co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
+  const ResultSet step =
+      co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);
   keys.reserve(rows);
   for (std::size_t i = 0; i < rows; ++i)

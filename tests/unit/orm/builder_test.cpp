@@ -151,3 +151,35 @@ TEST(OrmBuilder, PrefetchRestrictsBySubqueryOrJoin) {
 }
 
 }  // namespace
+
+// What the ORM declares read only (QueryOptions::read_only, which ReadReplicas sends to a
+// replica): selects, unless a locking clause or a write hides anywhere in them.
+TEST(OrmBuilder, ReadOnlyQueries) {
+  namespace orm = tern::orm;
+  using orm::detail::is_read_only;
+  EXPECT_TRUE(is_read_only(Item::select().where(Item::c.id == 1).ast()));
+  EXPECT_TRUE(is_read_only(orm::select(orm::fn::count()).from(Item::select(), "x").ast()));
+  EXPECT_TRUE(
+      is_read_only(Item::select(Item::c.id).union_(orm::select(Item::c.id).from<Item>()).ast()));
+  EXPECT_FALSE(is_read_only(Item::select().for_update().ast()));
+  EXPECT_FALSE(is_read_only(Item::update().set(Item::c.price, 2.0).ast()));
+  EXPECT_FALSE(is_read_only(Item::delete_().where(Item::c.id == 1).ast()));
+  orm::ast::Query insert;
+  insert.kind = orm::ast::Query::Kind::kInsert;
+  EXPECT_FALSE(is_read_only(insert));
+  // A lock in a FROM subquery, a compound part, a WHERE subquery or a join.
+  EXPECT_FALSE(
+      is_read_only(orm::select(orm::fn::count()).from(Item::select().for_update(), "x").ast()));
+  EXPECT_FALSE(is_read_only(
+      Item::select(Item::c.id).union_(orm::select(Item::c.id).from<Item>().for_update()).ast()));
+  EXPECT_FALSE(is_read_only(
+      Item::select().where(Item::c.id.in_(Item::select(Item::c.id).for_update())).ast()));
+  const auto parent = orm::column<std::int64_t>("locked", "parent");
+  EXPECT_FALSE(is_read_only(
+      Item::select().join(Item::select().for_update(), "locked", parent == Item::c.id).ast()));
+  // A write in a WITH (PostgreSQL's data-modifying CTE).
+  orm::Cte moved("moved", Item::update().set(Item::c.price, 2.0).returning(Item::c.id));
+  EXPECT_FALSE(is_read_only(Item::select().with(moved).ast()));
+  orm::Cte dear("dear", Item::select().where(Item::c.price > 100.0));
+  EXPECT_TRUE(is_read_only(Item::select().with(dear).from(dear).ast()));
+}

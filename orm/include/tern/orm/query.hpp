@@ -46,6 +46,12 @@ class DoesNotExistFor : public DoesNotExist {
 namespace tern::orm {
 
 namespace detail {
+/// True when `query` only reads: a SELECT (or UNION...) with no locking clause (FOR UPDATE /
+/// SHARE) and no INSERT/UPDATE/DELETE in a WITH, anywhere in it (subqueries, joins, CTEs,
+/// compound parts). run() and stream() declare such queries read only (QueryOptions), which a
+/// database with read replicas runs on a replica. Functions with side effects called from a
+/// SELECT are not seen: run those in a scope or through the raw API.
+bool is_read_only(const ast::Query& query) noexcept;
 /// Compiles `query` for `db` and runs it.
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
 /// The same, synchronously (needs allow_sync).
