@@ -2,9 +2,9 @@
 //
 // A Task does nothing until awaited; awaiting it transfers control to it symmetrically (no stack
 // growth however deep the chain), its result or exception comes back to the awaiter, and its frame
-// is the only allocation. Each task runs with a TaskContext inherited from whoever awaits it: the
-// stop token that cancels its I/O and one slot that upper layers use for task-local state (the
-// open transaction's connection, for instance).
+// is the only allocation (recycled per thread: see recycle.hpp). Each task runs with a TaskContext
+// inherited from whoever awaits it: the stop token that cancels its I/O and one slot that upper
+// layers use for task-local state (the open transaction's connection, for instance).
 #pragma once
 
 #include <coroutine>
@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+#include "tern/ring/recycle.hpp"
 
 namespace tern::ring {
 
@@ -47,6 +49,13 @@ struct PromiseBase {
   };
   std::suspend_always initial_suspend() const noexcept { return {}; }
   FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  // Frames come from the per-thread recycling allocator: a steady-state query creates and
+  // destroys the same frames every time, so after the first one none reaches malloc.
+  static void* operator new(std::size_t size) { return recycled_allocate(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    recycled_deallocate(frame, size);
+  }
 };
 
 /// The context of the coroutine `h`, or the empty context for coroutines foreign to tern.
