@@ -8,8 +8,7 @@
 
 namespace tern::protocol {
 
-ring::Task<void> ReceiveBuffer::fill(Transport& transport, std::size_t need,
-                                     ring::Deadline deadline) {
+std::span<std::byte> ReceiveBuffer::prepare(std::size_t need) {
   if (empty()) {
     begin_ = end_ = 0;
     if (data_.size() > kShrinkAbove) {
@@ -24,34 +23,51 @@ ring::Task<void> ReceiveBuffer::fill(Transport& transport, std::size_t need,
     begin_ = 0;
   }
   if (data_.size() < need) data_.resize(need);
-  std::size_t n = 0;
-  try {
-    n = co_await transport.read(std::span(data_.data() + end_, data_.size() - end_), deadline);
-  } catch (const ring::TimeoutError&) {
-    throw;
-  } catch (const ring::CancelledError&) {
-    throw;
-  } catch (const ring::IoError& e) {
-    throw ConnectionLost(std::string("connection to the server lost: ") + e.what());
-  } catch (const ring::TlsError& e) {
-    throw ConnectionLost(std::string("TLS failure: ") + e.what());
-  }
-  if (n == 0) throw ConnectionLost("the server closed the connection");
-  end_ += n;
+  return std::span(data_.data() + end_, data_.size() - end_);
 }
 
-ring::Task<void> send(Transport& transport, std::string_view out, ring::Deadline deadline) {
+void ReceiveBuffer::FillAwaiter::await_resume() {
+  std::size_t n = 0;
   try {
-    co_await transport.write(as_bytes(out), deadline);
+    n = read_.await_resume();
+  } catch (...) {
+    detail::rethrow_io_error(false, broken_);
+  }
+  if (n == 0) {
+    if (broken_ != nullptr) *broken_ = true;
+    throw ConnectionLost("the server closed the connection");
+  }
+  buffer_.received(n);
+}
+
+namespace detail {
+
+void rethrow_io_error(bool sending, bool* broken) {
+  try {
+    throw;
   } catch (const ring::TimeoutError&) {
+    // A send cut short leaves an unknown prefix on the wire; a read that did not happen
+    // leaves the stream intact.
+    if (sending && broken != nullptr) *broken = true;
     throw;
   } catch (const ring::CancelledError&) {
+    if (sending && broken != nullptr) *broken = true;
     throw;
   } catch (const ring::IoError& e) {
-    throw ConnectionLost(std::string("connection to the server lost while sending: ") + e.what());
+    if (broken != nullptr) *broken = true;
+    throw ConnectionLost(std::string(sending ? "connection to the server lost while sending: "
+                                             : "connection to the server lost: ") +
+                         e.what());
   } catch (const ring::TlsError& e) {
-    throw ConnectionLost(std::string("TLS failure while sending: ") + e.what());
+    if (broken != nullptr) *broken = true;
+    throw ConnectionLost(std::string(sending ? "TLS failure while sending: " : "TLS failure: ") +
+                         e.what());
+  } catch (...) {
+    if (broken != nullptr) *broken = true;
+    throw;
   }
 }
+
+}  // namespace detail
 
 }  // namespace tern::protocol

@@ -14,19 +14,6 @@ ring::Task<void> Transport::start_tls(std::shared_ptr<const ring::TlsContext> co
   tls_ = std::make_unique<ring::TlsStream>(std::move(stream));
 }
 
-ring::Task<std::size_t> Transport::read(std::span<std::byte> buf, ring::Deadline deadline) {
-  if (tls_) co_return co_await tls_->read(buf, deadline);
-  co_return co_await socket_.recv(buf, deadline);
-}
-
-ring::Task<void> Transport::write(std::span<const std::byte> buf, ring::Deadline deadline) {
-  if (tls_) {
-    co_await tls_->write_all(buf, deadline);
-  } else {
-    co_await socket_.send_all(buf, deadline);
-  }
-}
-
 bool Transport::has_unexpected_input() const noexcept {
   if (fd() < 0) return true;
   char byte;

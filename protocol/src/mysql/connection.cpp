@@ -45,13 +45,12 @@ std::optional<Payload> Connection::next_buffered() {
   return p;
 }
 
-ring::Task<void> Connection::fill(ring::Deadline deadline) {
-  try {
-    co_await in_.fill(transport_, frame_size(in_.unread()), deadline);
-  } catch (const ConnectionLost&) {
-    broken_ = true;
-    throw;
-  }
+protocol::ReceiveBuffer::FillAwaiter Connection::fill(ring::Deadline deadline) {
+  return in_.fill(transport_, frame_size(in_.unread()), deadline, &broken_);
+}
+
+ring::Task<void> Connection::fill_task(ring::Deadline deadline) {
+  co_await fill(deadline);
 }
 
 ring::Task<void> Connection::fill_for_command() {
@@ -62,7 +61,7 @@ ring::Task<void> Connection::fill_for_command() {
     } else {
       // Draining after an interruption: the caller's stop request must not stop it.
       ring::TaskContext cleanup;
-      co_await ring::with_context(cleanup, fill(drain_deadline_));
+      co_await ring::with_context(cleanup, fill_task(drain_deadline_));
     }
     co_return;
   } catch (const ring::TimeoutError&) {
@@ -98,17 +97,11 @@ ring::Task<Bytes> Connection::read_payload() {
   }
 }
 
-ring::Task<void> Connection::flush(ring::Deadline deadline) {
-  if (out_.empty()) co_return;
-  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync.
-  try {
-    co_await protocol::send(transport_, out_, deadline);
-  } catch (...) {
-    broken_ = true;
-    throw;
-  }
-  out_.clear();
+protocol::SendAwaiter Connection::flush(ring::Deadline deadline) {
+  if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
+  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync (the
+  // awaiter sets broken_ on any failure).
+  return protocol::SendAwaiter(transport_, out_, deadline, &broken_, &out_);
 }
 
 void Connection::begin_command(const QueryOptions& options) noexcept {

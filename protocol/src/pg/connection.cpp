@@ -43,13 +43,8 @@ std::optional<backend::Message> Connection::next_buffered() {
   return m;
 }
 
-ring::Task<void> Connection::fill(ring::Deadline deadline) {
-  try {
-    co_await in_.fill(transport_, backend::frame_size(in_.unread()), deadline);
-  } catch (const ConnectionLost&) {
-    broken_ = true;
-    throw;
-  }
+protocol::ReceiveBuffer::FillAwaiter Connection::fill(ring::Deadline deadline) {
+  return in_.fill(transport_, backend::frame_size(in_.unread()), deadline, &broken_);
 }
 
 std::optional<backend::Message> Connection::next_message() {
@@ -73,17 +68,15 @@ ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
   }
 }
 
-ring::Task<void> Connection::flush(ring::Deadline deadline) {
-  if (out_.empty()) co_return;
-  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync.
-  try {
-    co_await protocol::send(transport_, out_, deadline);
-  } catch (...) {
-    broken_ = true;
-    throw;
-  }
-  out_.clear();
+protocol::SendAwaiter Connection::flush(ring::Deadline deadline) {
+  if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
+  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync (the
+  // awaiter sets broken_ on any failure).
+  return protocol::SendAwaiter(transport_, out_, deadline, &broken_, &out_);
+}
+
+ring::Task<void> Connection::flush_task(ring::Deadline deadline) {
+  co_await flush(deadline);
 }
 
 bool Connection::handle_async(const backend::Message& m) {

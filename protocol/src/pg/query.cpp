@@ -109,7 +109,7 @@ Connection::Statement& Connection::lookup(std::string_view sql, const Params& pa
   Statement& s = statements_->emplace_front();
   s.key = key_buffer_;
   s.sql_size = sql.size();
-  s.param_types = params.types();
+  s.param_types.assign(params.types().begin(), params.types().end());
   if (!options_.unnamed_statements_only) s.name = absl::StrCat("tern_", ++next_statement_id_);
   s.batch = batch_;
   cache_.emplace(s.key, statements_->begin());
@@ -234,14 +234,17 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
   }
 }
 
-ring::Task<void> Connection::receive_results(std::vector<Result>& results,
-                                             ring::Deadline deadline) {
+ring::Task<void> Connection::receive_results(std::span<Result> results, ring::Deadline deadline) {
   std::size_t next = 0;
   std::exception_ptr error;
   redescribed_.clear();
   for (;;) {
+    // Buffered messages are taken without a coroutine; fill() is an awaiter: no frame.
     std::optional<backend::Message> buffered = next_message();
-    if (!buffered) buffered = co_await read_message(deadline);
+    while (!buffered) {
+      co_await fill(deadline);
+      buffered = next_message();
+    }
     const backend::Message m = *buffered;
     switch (m.type) {
       case '1':  // ParseComplete (unnamed mode)
@@ -360,7 +363,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
 ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
                                                   ring::Task<void> receive) {
   ring::TaskGroup sender(*loop_);
-  sender.spawn(flush(deadline));
+  sender.spawn(flush_task(deadline));
   std::exception_ptr receive_error;
   try {
     co_await std::move(receive);
@@ -488,13 +491,14 @@ ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& 
     const std::vector<Statement*> missing = {&s};
     co_await prepare(missing, options);
   }
-  std::vector<Result> results(1);
-  start_result(results[0], s, options.result_format);
+  Result result;
+  start_result(result, s, options.result_format);
   write_execute(s, params, options.result_format);
   frontend::sync(out_);
+  const std::span<Result> results(&result, 1);
   co_await round_trip(options, receive_results(results, options.deadline));
   if (!redescribed_.empty()) s.described = false;  // described again before its next use
-  co_return std::move(results[0]);
+  co_return std::move(result);
 }
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,

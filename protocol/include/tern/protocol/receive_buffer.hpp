@@ -2,7 +2,10 @@
 // it and messages are views into it until the next fill(), which may move them.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
@@ -26,13 +29,21 @@ class ReceiveBuffer {
   /// Drops everything unread.
   void clear() noexcept { begin_ = end_ = 0; }
 
+  class FillAwaiter;
   /// Reads what the transport has (at least one byte), making room first for a message of
   /// `need` bytes in all at the front of unread(): views handed out before are invalid after.
-  /// A broken or closed stream throws ConnectionLost; ring::TimeoutError and CancelledError
-  /// pass through (nothing was read: the stream is intact).
-  ring::Task<void> fill(Transport& transport, std::size_t need, ring::Deadline deadline);
+  /// A broken or closed stream throws ConnectionLost (and sets `*broken` when given);
+  /// ring::TimeoutError and CancelledError pass through (nothing was read: the stream is
+  /// intact). An awaiter, not a coroutine: no frame between the caller and the ring.
+  FillAwaiter fill(Transport& transport, std::size_t need, ring::Deadline deadline,
+                   bool* broken = nullptr);
 
  private:
+  /// Makes room for `need` bytes at the front of unread(); returns the free space to read into.
+  std::span<std::byte> prepare(std::size_t need);
+  /// Takes the outcome of a read into prepare()'s space.
+  void received(std::size_t n) noexcept { end_ += n; }
+
   static constexpr std::size_t kInitialSize = 64 * 1024;
   // A buffer grown for one huge message shrinks back once it is empty again.
   static constexpr std::size_t kShrinkAbove = 4 * 1024 * 1024;
@@ -42,8 +53,68 @@ class ReceiveBuffer {
   std::size_t end_ = 0;
 };
 
+namespace detail {
+/// Turns the exception of a failed read or write into ConnectionLost (TimeoutError and
+/// CancelledError pass through); sets `*broken` when given and the stream is lost.
+[[noreturn]] void rethrow_io_error(bool sending, bool* broken);
+}  // namespace detail
+
+class ReceiveBuffer::FillAwaiter {
+ public:
+  FillAwaiter(ReceiveBuffer& buffer, Transport& transport, std::size_t need,
+              ring::Deadline deadline, bool* broken)
+      : buffer_(buffer), broken_(broken), read_(transport.read(buffer.prepare(need), deadline)) {}
+  bool await_ready() const noexcept { return read_.await_ready(); }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+    return read_.await_suspend(h);
+  }
+  void await_resume();
+
+ private:
+  ReceiveBuffer& buffer_;
+  bool* broken_;
+  Transport::ReadAwaiter read_;
+};
+
+inline ReceiveBuffer::FillAwaiter ReceiveBuffer::fill(Transport& transport, std::size_t need,
+                                                      ring::Deadline deadline, bool* broken) {
+  return FillAwaiter(*this, transport, need, deadline, broken);
+}
+
+/// Awaiter of send().
+class SendAwaiter {
+ public:
+  /// `sent`, when given, is cleared once all of it went out.
+  SendAwaiter(Transport& transport, std::string_view out, ring::Deadline deadline, bool* broken,
+              std::string* sent = nullptr)
+      : broken_(broken), sent_(sent), write_(transport.write(as_bytes(out), deadline)) {}
+  bool await_ready() const noexcept { return write_.await_ready(); }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+    return write_.await_suspend(h);
+  }
+  void await_resume() {
+    try {
+      write_.await_resume();
+    } catch (...) {
+      detail::rethrow_io_error(true, broken_);
+    }
+    if (sent_ != nullptr) sent_->clear();
+  }
+
+ private:
+  bool* broken_;
+  std::string* sent_;
+  Transport::WriteAwaiter write_;
+};
+
 /// Writes all of `out`. A broken stream throws ConnectionLost; TimeoutError and CancelledError
-/// pass through — after any failure an unknown prefix was sent: the stream is out of sync.
-ring::Task<void> send(Transport& transport, std::string_view out, ring::Deadline deadline);
+/// pass through — after any failure an unknown prefix was sent: the stream is out of sync, and
+/// `*broken` is set when given. An awaiter, not a coroutine.
+inline SendAwaiter send(Transport& transport, std::string_view out, ring::Deadline deadline,
+                        bool* broken = nullptr) {
+  return SendAwaiter(transport, out, deadline, broken);
+}
 
 }  // namespace tern::protocol

@@ -2,16 +2,59 @@
 // when the server agrees. Both database protocols negotiate TLS inside their own handshake.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "tern/ring/socket.hpp"
 #include "tern/ring/task.hpp"
 #include "tern/ring/tls.hpp"
 
 namespace tern::protocol {
+
+/// The awaitable of one Transport read or write: on a plain socket the ring operation itself
+/// (no coroutine frame between the caller and the ring), on TLS the stream's task. Not movable:
+/// await it where it is made (co_await transport.read(...)).
+template <class Op, class T>
+class TransportAwaiter {
+ public:
+  /// Awaits the operation `make()` returns (constructed in place: ring operations do not move).
+  template <class Make>
+  TransportAwaiter(std::in_place_t, Make make) : is_op_(true) {
+    ::new (static_cast<void*>(storage_)) Op(make());
+  }
+  /// Awaits a task.
+  explicit TransportAwaiter(ring::Task<T> task) noexcept : task_(std::move(task)) {}
+  TransportAwaiter(const TransportAwaiter&) = delete;
+  TransportAwaiter& operator=(const TransportAwaiter&) = delete;
+  ~TransportAwaiter() {
+    if (is_op_) op().~Op();
+  }
+
+  bool await_ready() const noexcept { return is_op_ && op().await_ready(); }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+    if (!is_op_) return task_.operator co_await().await_suspend(h);
+    if (op().await_suspend(h)) return std::noop_coroutine();
+    return h;  // not submitted (stop already requested): await_resume reports it
+  }
+  T await_resume() {
+    if (!is_op_) return task_.operator co_await().await_resume();
+    return op().await_resume();
+  }
+
+ private:
+  Op& op() noexcept { return *std::launder(reinterpret_cast<Op*>(storage_)); }
+  const Op& op() const noexcept { return *std::launder(reinterpret_cast<const Op*>(storage_)); }
+
+  alignas(Op) unsigned char storage_[sizeof(Op)];
+  bool is_op_ = false;
+  ring::Task<T> task_;
+};
 
 /// A connected socket, plain or TLS. Move-only. One read and one write may be pending at once.
 class Transport {
@@ -25,10 +68,19 @@ class Transport {
   ring::Task<void> start_tls(std::shared_ptr<const ring::TlsContext> context, std::string host,
                              ring::Deadline deadline);
 
+  using ReadAwaiter = TransportAwaiter<ring::RecvAwaiter, std::size_t>;
+  using WriteAwaiter = TransportAwaiter<ring::SendAllAwaiter, void>;
+
   /// Reads at most buf.size() bytes; 0 means the peer closed the stream.
-  ring::Task<std::size_t> read(std::span<std::byte> buf, ring::Deadline deadline);
+  ReadAwaiter read(std::span<std::byte> buf, ring::Deadline deadline) {
+    if (tls_) return ReadAwaiter(tls_->read(buf, deadline));
+    return ReadAwaiter(std::in_place, [&] { return socket_.recv(buf, deadline); });
+  }
   /// Writes all of buf.
-  ring::Task<void> write(std::span<const std::byte> buf, ring::Deadline deadline);
+  WriteAwaiter write(std::span<const std::byte> buf, ring::Deadline deadline) {
+    if (tls_) return WriteAwaiter(tls_->write_all(buf, deadline));
+    return WriteAwaiter(std::in_place, [&] { return socket_.send_all(buf, deadline); });
+  }
   /// Closes (with a TLS close_notify when encrypted). Never throws for a broken peer.
   ring::Task<void> close();
 

@@ -141,10 +141,13 @@ class Connection {
 
   // I/O (connection.cpp).
   std::optional<Payload> next_buffered();
-  ring::Task<void> fill(ring::Deadline deadline);
+  /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
+  protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
+  ring::Task<void> fill_task(ring::Deadline deadline);
   ring::Task<void> fill_for_command();
   ring::Task<Bytes> read_payload();
-  ring::Task<void> flush(ring::Deadline deadline);
+  /// Sends out_ and clears it (an awaiter); any failure breaks the connection.
+  protocol::SendAwaiter flush(ring::Deadline deadline);
   void begin_command(const QueryOptions& options) noexcept;
   void end_command();
   void abandon_command() noexcept;

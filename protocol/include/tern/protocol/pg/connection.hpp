@@ -11,6 +11,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -178,12 +179,16 @@ class Connection {
 
   // I/O (connection.cpp).
   std::optional<backend::Message> next_buffered();
-  ring::Task<void> fill(ring::Deadline deadline);
+  /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
+  protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
   /// The next buffered message that is not asynchronous (NOTIFY, notices, parameter status
   /// are handled on the way), without a coroutine; nullopt when more must be read.
   std::optional<backend::Message> next_message();
   ring::Task<backend::Message> read_message(ring::Deadline deadline);
-  ring::Task<void> flush(ring::Deadline deadline);
+  /// Sends out_ and clears it (an awaiter); any failure breaks the connection.
+  protocol::SendAwaiter flush(ring::Deadline deadline);
+  /// flush() as a task, for a TaskGroup.
+  ring::Task<void> flush_task(ring::Deadline deadline);
   bool handle_async(const backend::Message& m);
   /// Takes a ReadyForQuery: the server is idle again and the stream is in sync.
   void on_ready(const backend::Message& m);
@@ -200,7 +205,7 @@ class Connection {
   ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
   ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,
                                         ring::Deadline deadline);
-  ring::Task<void> receive_results(std::vector<Result>& results, ring::Deadline deadline);
+  ring::Task<void> receive_results(std::span<Result> results, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
   ring::Task<Result> execute_once(std::string_view sql, const Params& params,
                                   const QueryOptions& options);

@@ -2,17 +2,23 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "tern/protocol/pg/types.hpp"
 
 namespace tern::pg {
 
-/// Parameters $1..$n, encoded once when added (values never appear in the SQL text).
+/// Parameters $1..$n, encoded once when added (values never appear in the SQL text). Up to
+/// kInline parameters' types and formats, and 15 bytes of encoded values (one int8, say), are
+/// held inline: no heap allocation.
 class Params {
  public:
+  /// Parameters whose types and formats are stored without a heap allocation.
+  static constexpr std::size_t kInline = 8;
+
   Params() = default;
   /// Builds from values: Params(1, std::string("x"), std::optional<double>{}).
   template <class... Args>
@@ -67,15 +73,15 @@ class Params {
   /// Number of parameters.
   std::size_t size() const noexcept { return types_.size(); }
   /// Parameter type OIDs, for Parse.
-  const std::vector<Oid>& types() const noexcept { return types_; }
+  std::span<const Oid> types() const noexcept { return {types_.data(), types_.size()}; }
   /// Parameter formats, for Bind.
-  const std::vector<Format>& formats() const noexcept { return formats_; }
+  std::span<const Format> formats() const noexcept { return {formats_.data(), formats_.size()}; }
   /// The encoded values back to back, for Bind.
   std::string_view values() const noexcept { return values_; }
 
  private:
-  std::vector<Oid> types_;
-  std::vector<Format> formats_;
+  absl::InlinedVector<Oid, kInline> types_;
+  absl::InlinedVector<Format, kInline> formats_;
   std::string values_;
 };
 

@@ -12,6 +12,7 @@
 #include "tern/protocol/pg/backend.hpp"
 #include "tern/protocol/pg/types.hpp"
 #include "tern/protocol/row_iterator.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern::pg {
 
@@ -79,9 +80,14 @@ class Result {
 
  private:
   friend class Row;
+  // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
+  // blocks of the previous one instead of reaching malloc.
+  using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
+  using Offsets = std::vector<std::size_t, ring::RecyclingAllocator<std::size_t>>;
+
   std::shared_ptr<const std::vector<backend::Column>> columns_;
-  std::string data_;                   // DataRow bodies back to back
-  std::vector<std::size_t> row_ends_;  // end offset of each row in data_
+  RowBytes data_;     // DataRow bodies back to back
+  Offsets row_ends_;  // end offset of each row in data_
   std::string tag_;
 };
 
