@@ -17,6 +17,9 @@ struct Connection::Statement {
   std::uint32_t id = 0;
   std::uint16_t num_params = 0;
   std::uint16_t num_columns = 0;
+  /// The columns of its last result set: the next execute's identical definitions reuse them
+  /// (no allocation), different ones (DDL) replace them.
+  std::shared_ptr<const std::vector<Column>> columns;
 };
 
 }  // namespace tern::mysql

@@ -3,6 +3,7 @@
 // COM_RESET_CONNECTION. https://mariadb.com/kb/en/com_query/,
 // https://mariadb.com/kb/en/com_stmt_execute/
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "prepared.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
@@ -19,31 +20,81 @@ constexpr std::uint32_t kNeedReprepare = 1615;
 
 }  // namespace
 
-ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(std::size_t count) {
-  auto columns = std::make_shared<std::vector<Column>>();
-  columns->reserve(count);
+namespace {
+
+// True when a column definition is the one cached.
+bool same_column(const Column& c, const ColumnDefinition& d) noexcept {
+  return c.name == d.name && c.org_name == d.org_name && c.table == d.table &&
+         c.org_table == d.org_table && c.schema == d.schema && c.column_length == d.column_length &&
+         c.type.type == d.type.type && c.type.flags == d.type.flags &&
+         c.type.charset == d.type.charset && c.type.decimals == d.type.decimals;
+}
+
+}  // namespace
+
+ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
+    std::size_t count, std::shared_ptr<const std::vector<Column>> cached) {
+  // The definitions usually came in the same read as the rest of the response: take them from
+  // the buffer (no coroutine per packet) and compare them with the statement's cached ones.
+  std::shared_ptr<std::vector<Column>> columns;
+  if (cached && cached->size() != count) cached.reset();
   for (std::size_t i = 0; i < count; ++i) {
-    const Bytes p = co_await read_payload();
-    columns->push_back(Column::from(parse_column_definition(p, capabilities_)));
+    std::optional<Payload> p = next_buffered();
+    while (!p) {
+      co_await fill_for_command();
+      p = next_buffered();
+    }
+    const ColumnDefinition def = parse_column_definition(p->bytes, capabilities_);
+    if (cached && same_column((*cached)[i], def)) continue;
+    if (!columns) {
+      columns = std::make_shared<std::vector<Column>>();
+      columns->reserve(count);
+      if (cached)
+        columns->assign(cached->begin(), cached->begin() + static_cast<std::ptrdiff_t>(i));
+      cached.reset();
+    }
+    columns->push_back(Column::from(def));
   }
   if ((capabilities_ & cap::kDeprecateEof) == 0) {
     parse_eof(co_await read_payload(), capabilities_);
   }
+  if (!columns) co_return cached;
   co_return columns;
 }
 
-ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format format) {
+ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format format,
+                                            Result* single, Statement* statement) {
   std::optional<ServerErrorInfo> error;
   bool refused_infile = false;
   Result discarded;
+  // With `single`: whether it holds a result yet, and whether that one has rows (final).
+  bool have_single = false;
+  bool single_is_set = false;
+  // Where the next result goes.
+  auto target = [&](bool result_set) -> Result& {
+    if (results != nullptr) return results->emplace_back();
+    if (single != nullptr && (!have_single || (result_set && !single_is_set))) {
+      have_single = true;
+      single_is_set = result_set;
+      *single = Result();
+      return *single;
+    }
+    discarded = Result();
+    return discarded;
+  };
   for (bool more = true; more;) {
-    const Bytes p = co_await read_payload();
+    std::optional<Payload> buffered = next_buffered();
+    while (!buffered) {
+      co_await fill_for_command();
+      buffered = next_buffered();
+    }
+    const Bytes p = buffered->bytes;
     std::uint16_t status = 0;
     switch (classify_response(p, capabilities_)) {
       case ResponseKind::kOk: {
         const OkPacket ok = parse_ok(p, capabilities_);
         status = ok.status_flags;
-        (results != nullptr ? results->emplace_back() : discarded).set_ok(ok);
+        target(false).set_ok(ok);
         break;
       }
       case ResponseKind::kErr:
@@ -61,14 +112,19 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
         continue;
       case ResponseKind::kResultSet: {
         const std::size_t count = parse_column_count(p);
-        Result& r = results != nullptr ? results->emplace_back() : discarded;
-        r.set_columns(co_await read_columns(count), format);
+        Result& r = target(true);
+        std::shared_ptr<const std::vector<Column>> cached;
+        if (statement != nullptr) cached = statement->columns;
+        std::shared_ptr<const std::vector<Column>> columns =
+            co_await read_columns(count, std::move(cached));
+        if (statement != nullptr) statement->columns = columns;
+        r.set_columns(std::move(columns), format);
         for (bool rows = true; rows;) {
           // Rows already buffered are taken without a coroutine: no frame per row, and no stack
           // growth where symmetric transfer is not a tail call (GCC with ASan).
           Bytes row;
-          if (std::optional<Payload> buffered = next_buffered()) {
-            row = buffered->bytes;
+          if (std::optional<Payload> next = next_buffered()) {
+            row = next->bytes;
           } else {
             row = co_await read_payload();
           }
@@ -140,7 +196,8 @@ void Connection::forget(Statement& s) {
 }
 
 ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
-  if (const auto it = cache_.find(std::string(sql)); it != cache_.end()) {
+  if (const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
+      it != cache_.end()) {  // heterogeneous: no copy
     statements_->splice(statements_->begin(), *statements_, it->second);
     co_return &*it->second;
   }
@@ -159,7 +216,7 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
     }
   }
   Statement& s = statements_->emplace_front();
-  s.sql = std::string(sql);
+  s.sql = sql;
   s.id = ok.statement_id;
   s.num_params = ok.num_params;
   s.num_columns = ok.num_columns;
@@ -167,7 +224,8 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   co_return &s;
 }
 
-ring::Task<void> Connection::send_execute(std::string_view sql, const Params& params) {
+ring::Task<Connection::Statement*> Connection::send_execute(std::string_view sql,
+                                                            const Params& params) {
   Statement* s = co_await prepare(sql);
   if (params.size() != s->num_params) {
     end_command();
@@ -177,19 +235,18 @@ ring::Task<void> Connection::send_execute(std::string_view sql, const Params& pa
   }
   seq_ = write_com_stmt_execute(out_, s->id, s->num_params, params);
   co_await flush(deadline_);
+  co_return s;
 }
 
 ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params) {
-  co_await send_execute(sql, params);
-  std::vector<Result> results;
-  co_await read_responses(&results, Format::kBinary);
+  Statement* s = co_await send_execute(sql, params);
+  // The first result set (a CALL's further ones are dropped), else the first OK.
+  Result result;
+  co_await read_responses(nullptr, Format::kBinary, &result, s);
   // The statement just used stays; older ones go past the capacity (all, at capacity 0).
   while (cache_.size() > options_.statement_cache_size)
     forget(statements_->back());
-  for (Result& r : results) {
-    if (!r.columns().empty()) co_return std::move(r);
-  }
-  co_return results.empty() ? Result() : std::move(results.front());
+  co_return std::move(result);
 }
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
@@ -202,7 +259,8 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
     } catch (const DatabaseError& e) {
       abandon_command();
       if (!first || e.info().code != kNeedReprepare) throw;
-      if (const auto it = cache_.find(std::string(sql)); it != cache_.end()) {
+      if (const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
+          it != cache_.end()) {
         forget(*it->second);
       }
     } catch (...) {

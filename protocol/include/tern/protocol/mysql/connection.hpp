@@ -156,11 +156,17 @@ class Connection {
   // Commands (query.cpp).
   ring::Task<void> read_result_set(Result& result, Bytes first, Format format,
                                    std::uint16_t& status);
-  ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(std::size_t count);
-  ring::Task<void> read_responses(std::vector<Result>* results, Format format);
+  /// Reads `count` column definitions; returns `cached` when they are the same.
+  ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
+      std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
+  /// The next payload: a buffered one without a coroutine frame, else read_payload().
+  /// Reads the responses of a command into `results` (nullptr: drops them), or, with `single`,
+  /// keeps the first result set (else the first OK) there; `statement` caches the columns.
+  ring::Task<void> read_responses(std::vector<Result>* results, Format format,
+                                  Result* single = nullptr, Statement* statement = nullptr);
   ring::Task<Statement*> prepare(std::string_view sql);
   ring::Task<Result> execute_once(std::string_view sql, const Params& params);
-  ring::Task<void> send_execute(std::string_view sql, const Params& params);
+  ring::Task<Statement*> send_execute(std::string_view sql, const Params& params);
   ring::Task<void> simple_command(std::uint8_t command);
   void forget(Statement& s);
   void refuse_while_streaming() const;

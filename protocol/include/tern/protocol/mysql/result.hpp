@@ -14,6 +14,7 @@
 #include "tern/protocol/mysql/rows.hpp"
 #include "tern/protocol/mysql/types.hpp"
 #include "tern/protocol/row_iterator.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern::mysql {
 
@@ -94,11 +95,17 @@ class Result {
   };
   static constexpr std::uint32_t kNull = 0xFFFFFFFF;
 
+  // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
+  // blocks of the previous one instead of reaching malloc.
+  template <class T>
+  using Vector = std::vector<T, ring::RecyclingAllocator<T>>;
+  using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
+
   std::shared_ptr<const std::vector<Column>> columns_;
-  std::vector<FieldType> types_;  // per column, for the binary row layout
+  Vector<FieldType> types_;  // per column, for the binary row layout
   Format format_ = Format::kText;
-  std::string data_;         // row values back to back
-  std::vector<Cell> cells_;  // rows_ * columns
+  RowBytes data_;       // row values back to back
+  Vector<Cell> cells_;  // rows_ * columns
   std::size_t rows_ = 0;
   std::uint64_t affected_rows_ = 0;
   std::uint64_t last_insert_id_ = 0;
