@@ -8,11 +8,12 @@
 namespace tern::mysql {
 
 std::optional<Bytes> Row::raw(std::size_t i) const {
-  const std::size_t n = size();
+  const std::size_t n = result_->types_.size();
   if (i >= n) throw std::out_of_range(absl::StrCat("column ", i, " of ", n));
   const Result::Cell& c = result_->cells_[index_ * n + i];
   if (c.length == Result::kNull) return std::nullopt;
-  return protocol::as_bytes(std::string_view(result_->data_).substr(c.offset, c.length));
+  // In bounds: add_row() made the cell from a value inside the row it appended.
+  return Bytes(reinterpret_cast<const std::byte*>(result_->data_.data()) + c.offset, c.length);
 }
 
 std::size_t Row::column_index(std::string_view name) const {
@@ -45,13 +46,13 @@ void Result::add_row(Bytes payload, RowValues& scratch) {
   const std::size_t base = data_.size();
   const std::byte* const start = payload.data();
   data_.append(protocol::as_chars(payload));
+  const std::size_t first = cells_.size();
+  cells_.resize(first + scratch.size());
+  Cell* cell = cells_.data() + first;
   for (const std::optional<Bytes>& v : scratch) {
-    if (v) {
-      cells_.push_back({base + static_cast<std::size_t>(v->data() - start),
-                        static_cast<std::uint32_t>(v->size())});
-    } else {
-      cells_.push_back({0, kNull});
-    }
+    *cell++ = v ? Cell{base + static_cast<std::size_t>(v->data() - start),
+                       static_cast<std::uint32_t>(v->size())}
+                : Cell{0, kNull};
   }
   ++rows_;
 }

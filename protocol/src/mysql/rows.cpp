@@ -77,13 +77,16 @@ void parse_binary_row(Bytes payload, std::span<const FieldType> types, RowValues
   auto bit = [&](std::size_t pos) {
     return (std::to_integer<unsigned>(bitmap[pos / 8]) >> (pos % 8)) & 1u;
   };
-  // The two reserved bits and the padding bits after the last column must be clear.
-  for (std::size_t pos = 0; pos < bitmap.size() * 8; ++pos) {
-    const bool is_column = pos >= kBinaryRowBitmapOffset && pos < columns + kBinaryRowBitmapOffset;
-    if (!is_column && bit(pos) != 0) {
-      throw ProtocolError(ProtocolErrc::kBadValue, "binary row: NULL bit set outside the columns");
-    }
+  // The two reserved bits and the padding bits after the last column must be clear: the first
+  // byte's low bits and the last byte's high bits (checked a byte at a time, not a bit).
+  const std::size_t end_bit = columns + kBinaryRowBitmapOffset;
+  const unsigned reserved = (1u << kBinaryRowBitmapOffset) - 1;
+  const unsigned padding = end_bit % 8 == 0 ? 0u : (0xFFu << (end_bit % 8)) & 0xFFu;
+  if ((std::to_integer<unsigned>(bitmap[0]) & reserved) != 0 ||
+      (std::to_integer<unsigned>(bitmap[bitmap.size() - 1]) & padding) != 0) {
+    throw ProtocolError(ProtocolErrc::kBadValue, "binary row: NULL bit set outside the columns");
   }
+  out.reserve(columns);
   for (std::size_t i = 0; i < columns; ++i) {
     if (bit(i + kBinaryRowBitmapOffset) != 0) {
       out.emplace_back(std::nullopt);

@@ -12,6 +12,7 @@
 #include <bit>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -81,6 +82,11 @@ void expect_size(const char* name, Bytes data, std::size_t n) {
 }
 
 std::uint64_t load_le(Bytes data) noexcept {
+  if (data.size() == 8 && std::endian::native == std::endian::little) {  // one load, not 8
+    std::uint64_t v;
+    std::memcpy(&v, data.data(), sizeof v);
+    return v;
+  }
   std::uint64_t v = 0;
   for (std::size_t i = data.size(); i-- > 0;)
     v = (v << 8) | std::to_integer<std::uint64_t>(data[i]);

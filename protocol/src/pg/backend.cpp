@@ -1,6 +1,8 @@
 #include "tern/protocol/pg/backend.hpp"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -227,30 +229,63 @@ void parse_row_description(Bytes body, std::vector<Column>& out) {
   expect_done(r, "RowDescription");
 }
 
+namespace {
+
+// A big-endian int32 at p (the caller checked that 4 bytes are there).
+inline std::int32_t load_be32(const std::byte* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+  return static_cast<std::int32_t>(v);
+}
+
+}  // namespace
+
+// The hot loop of a large result: one pass over the value lengths with plain pointer
+// arithmetic (a ByteReader call per field cost twice as much), same checks.
 DataRow::DataRow(Bytes body, std::size_t expected_columns) : body_(body) {
-  ByteReader r(body, "DataRow");
-  count_ = checked_count(r.i16(), 4, r, "DataRow");
+  const ByteReader errors(body, "DataRow");  // for its error messages only
+  if (body.size() < 2) errors.fail("truncated");
+  const auto count = static_cast<std::int16_t>((std::to_integer<unsigned>(body[0]) << 8) |
+                                               std::to_integer<unsigned>(body[1]));
+  if (count < 0 || static_cast<std::size_t>(count) * 4 > body.size() - 2) {
+    throw ProtocolError(ProtocolErrc::kBadLength, absl::StrCat("DataRow: bad count ", count));
+  }
+  count_ = static_cast<std::size_t>(count);
   if (count_ != expected_columns) {
     throw ProtocolError(ProtocolErrc::kBadValue, absl::StrCat("DataRow: ", count_, " values for ",
                                                               expected_columns, " columns"));
   }
+  const std::byte* p = body.data() + 2;
+  const std::byte* const end = body.data() + body.size();
   for (std::size_t i = 0; i < count_; ++i) {
-    const std::int32_t len = r.i32();
+    if (end - p < 4) errors.fail("truncated");
+    const std::int32_t len = load_be32(p);
+    p += 4;
     if (len < -1) throw ProtocolError(ProtocolErrc::kBadLength, "DataRow: negative value length");
-    if (len > 0) r.bytes(static_cast<std::size_t>(len));
+    if (len > 0) {
+      if (static_cast<std::size_t>(end - p) < static_cast<std::size_t>(len))
+        errors.fail("truncated");
+      p += len;
+    }
   }
-  expect_done(r, "DataRow");
+  if (p != end) {
+    throw ProtocolError(ProtocolErrc::kBadLength,
+                        absl::StrCat("DataRow: ", end - p, " unexpected trailing bytes"));
+  }
 }
 
 std::optional<Bytes> DataRow::value_at(Bytes validated_body, std::size_t i) {
-  ByteReader r(validated_body.subspan(2), "DataRow");
+  // Validated: every length is in bounds, so the walk needs no checks.
+  const std::byte* p = validated_body.data() + 2;
   for (std::size_t k = 0;; ++k) {
-    const std::int32_t len = r.i32();
+    const std::int32_t len = load_be32(p);
+    p += 4;
     if (k == i) {
       if (len < 0) return std::nullopt;
-      return r.bytes(static_cast<std::size_t>(len));
+      return Bytes(p, static_cast<std::size_t>(len));
     }
-    if (len > 0) r.bytes(static_cast<std::size_t>(len));
+    if (len > 0) p += len;
   }
 }
 
