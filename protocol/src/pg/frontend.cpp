@@ -1,5 +1,6 @@
 #include "tern/protocol/pg/frontend.hpp"
 
+#include <cstring>
 #include <string>
 
 #include "tern/protocol/errors.hpp"
@@ -114,19 +115,42 @@ void bind(std::string& out, std::string_view portal, std::string_view statement,
           std::span<const Format> result_formats) {
   check_param_count(param_count);
   check_param_count(param_formats.size());
-  ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'B');
-  w.cstring(portal);
-  w.cstring(statement);
-  w.i16(static_cast<std::int16_t>(param_formats.size()));
+  // Sized up front and written in place: Bind goes out with every query, and a ByteWriter
+  // append per field cost more than the rest of the encoding.
+  const std::size_t length = 4 + portal.size() + 1 + statement.size() + 1 + 2 +
+                             2 * param_formats.size() + 2 + values.size() + 2 +
+                             2 * result_formats.size();
+  const std::size_t at = out.size();
+  out.resize(at + 1 + length);
+  char* p = out.data() + at;
+  auto put16 = [&p](std::uint16_t v) {
+    p[0] = static_cast<char>(v >> 8);
+    p[1] = static_cast<char>(v & 0xff);
+    p += 2;
+  };
+  auto put_cstring = [&p](std::string_view v) {
+    if (!v.empty()) std::memcpy(p, v.data(), v.size());
+    p += v.size();
+    *p++ = '\0';
+  };
+  *p++ = 'B';
+  const auto len = static_cast<std::uint32_t>(length);
+  p[0] = static_cast<char>(len >> 24);
+  p[1] = static_cast<char>((len >> 16) & 0xff);
+  p[2] = static_cast<char>((len >> 8) & 0xff);
+  p[3] = static_cast<char>(len & 0xff);
+  p += 4;
+  put_cstring(portal);
+  put_cstring(statement);
+  put16(static_cast<std::uint16_t>(param_formats.size()));
   for (Format f : param_formats)
-    w.i16(static_cast<std::int16_t>(f));
-  w.i16(static_cast<std::int16_t>(param_count));
-  w.raw(values);
-  w.i16(static_cast<std::int16_t>(result_formats.size()));
+    put16(static_cast<std::uint16_t>(f));
+  put16(static_cast<std::uint16_t>(param_count));
+  if (!values.empty()) std::memcpy(p, values.data(), values.size());
+  p += values.size();
+  put16(static_cast<std::uint16_t>(result_formats.size()));
   for (Format f : result_formats)
-    w.i16(static_cast<std::int16_t>(f));
-  end_message(w, at);
+    put16(static_cast<std::uint16_t>(f));
 }
 
 void describe(std::string& out, char kind, std::string_view name) {
