@@ -46,6 +46,8 @@ class OpBase : public Completion {
     return true;
   }
   virtual ~OpBase() = default;
+  /// Asks the kernel to cancel the operation if it is in flight (as a stop request does).
+  void request_cancel() noexcept;
 
   Loop& loop_;
   int result_ = 0;
@@ -56,7 +58,6 @@ class OpBase : public Completion {
     void operator()() const noexcept { op->request_cancel(); }
   };
   static void completed(Completion* self, int res, unsigned flags) noexcept;
-  void request_cancel() noexcept;
 
   Deadline deadline_;
   const char* what_;

@@ -28,8 +28,10 @@ class Signal {
   bool notified() const noexcept { return notified_; }
 
  private:
+  class WaitOp;
+
   Loop& loop_;
-  std::stop_source wake_;
+  WaitOp* sleeping_ = nullptr;  // the pending wait's timer, cancelled by notify() or a stop
   bool notified_ = false;
 };
 
