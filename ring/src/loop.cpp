@@ -181,15 +181,22 @@ void Loop::reap() {
   for (;;) {
     const unsigned n = io_uring_peek_batch_cqe(&ring_, cqes.data(), cqes.size());
     if (n == 0) return;
-    std::array<std::tuple<detail::Completion*, int, unsigned>, 64> batch;
+    // Left uninitialised: only the first n entries are written and read (zeroing 64 tuples
+    // on every turn was a tenth of a point select's instructions).
+    struct Entry {
+      detail::Completion* c;
+      int res;
+      unsigned flags;
+    };
+    Entry batch[64];
     for (unsigned i = 0; i < n; ++i) {
       batch[i] = {static_cast<detail::Completion*>(io_uring_cqe_get_data(cqes[i])), cqes[i]->res,
                   cqes[i]->flags};
     }
     io_uring_cq_advance(&ring_, n);
     for (unsigned i = 0; i < n; ++i) {
-      auto [c, res, flags] = batch[i];
-      if (c != nullptr) c->on_complete(c, res, flags);
+      const Entry e = batch[i];
+      if (e.c != nullptr) e.c->on_complete(e.c, e.res, e.flags);
     }
   }
 }
