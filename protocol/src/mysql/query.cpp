@@ -195,12 +195,15 @@ void Connection::forget(Statement& s) {
   statements_->erase(node);
 }
 
+Connection::Statement* Connection::cached(std::string_view sql) {
+  const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));  // no copy
+  if (it == cache_.end()) return nullptr;
+  statements_->splice(statements_->begin(), *statements_, it->second);
+  return &*it->second;
+}
+
 ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
-  if (const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
-      it != cache_.end()) {  // heterogeneous: no copy
-    statements_->splice(statements_->begin(), *statements_, it->second);
-    co_return &*it->second;
-  }
+  if (Statement* s = cached(sql)) co_return s;
   seq_ = write_com_stmt_prepare(out_, sql);
   co_await flush(deadline_);
   const Bytes first = co_await read_payload();
@@ -224,29 +227,23 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   co_return &s;
 }
 
-ring::Task<Connection::Statement*> Connection::send_execute(std::string_view sql,
-                                                            const Params& params) {
-  Statement* s = co_await prepare(sql);
-  if (params.size() != s->num_params) {
+void Connection::write_execute(const Statement& s, const Params& params) {
+  if (params.size() != s.num_params) {
     end_command();
     throw ClientError(ClientErrc::kParamCountMismatch,
-                      absl::StrCat("the statement has ", s->num_params, " parameters, ",
+                      absl::StrCat("the statement has ", s.num_params, " parameters, ",
                                    params.size(), " were given"));
   }
-  seq_ = write_com_stmt_execute(out_, s->id, s->num_params, params);
-  co_await flush(deadline_);
-  co_return s;
+  seq_ = write_com_stmt_execute(out_, s.id, s.num_params, params);
 }
 
-ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params) {
-  Statement* s = co_await send_execute(sql, params);
-  // The first result set (a CALL's further ones are dropped), else the first OK.
-  Result result;
-  co_await read_responses(nullptr, Format::kBinary, &result, s);
-  // The statement just used stays; older ones go past the capacity (all, at capacity 0).
-  while (cache_.size() > options_.statement_cache_size)
-    forget(statements_->back());
-  co_return std::move(result);
+ring::Task<Connection::Statement*> Connection::send_execute(std::string_view sql,
+                                                            const Params& params) {
+  Statement* s = cached(sql);
+  if (s == nullptr) s = co_await prepare(sql);
+  write_execute(*s, params);
+  co_await flush(deadline_);
+  co_return s;
 }
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
@@ -255,7 +252,19 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
   for (bool first = true;; first = false) {
     begin_command(options);
     try {
-      co_return co_await execute_once(sql, params);
+      // One coroutine for the whole command: a cached statement is found, the request
+      // written and sent, and the response read without further frames but read_responses.
+      Statement* s = cached(sql);
+      if (s == nullptr) s = co_await prepare(sql);
+      write_execute(*s, params);
+      co_await flush(deadline_);
+      // The first result set (a CALL's further ones are dropped), else the first OK.
+      Result result;
+      co_await read_responses(nullptr, Format::kBinary, &result, s);
+      // The statement just used stays; older ones go past the capacity (all, at capacity 0).
+      while (cache_.size() > options_.statement_cache_size)
+        forget(statements_->back());
+      co_return std::move(result);
     } catch (const DatabaseError& e) {
       abandon_command();
       if (!first || e.info().code != kNeedReprepare) throw;

@@ -483,29 +483,26 @@ ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
   co_return results;
 }
 
-ring::Task<Result> Connection::execute_once(std::string_view sql, const Params& params,
-                                            const QueryOptions& options) {
-  ++batch_;
-  Statement& s = lookup(sql, params);
-  if (!s.described) {
-    const std::vector<Statement*> missing = {&s};
-    co_await prepare(missing, options);
-  }
-  Result result;
-  start_result(result, s, options.result_format);
-  write_execute(s, params, options.result_format);
-  frontend::sync(out_);
-  const std::span<Result> results(&result, 1);
-  co_await round_trip(options, receive_results(results, options.deadline));
-  if (!redescribed_.empty()) s.described = false;  // described again before its next use
-  co_return std::move(result);
-}
-
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
                                        QueryOptions options) {
   for (bool first = true;; first = false) {
     try {
-      co_return co_await execute_once(sql, params, options);
+      // The whole query in this coroutine (plus round_trip and receive_results): a cached
+      // statement goes out as Bind/Execute/Sync in one write.
+      ++batch_;
+      Statement& s = lookup(sql, params);
+      if (!s.described) {
+        const std::vector<Statement*> missing = {&s};
+        co_await prepare(missing, options);
+      }
+      Result result;
+      start_result(result, s, options.result_format);
+      write_execute(s, params, options.result_format);
+      frontend::sync(out_);
+      const std::span<Result> results(&result, 1);
+      co_await round_trip(options, receive_results(results, options.deadline));
+      if (!redescribed_.empty()) s.described = false;  // described again before its next use
+      co_return std::move(result);
     } catch (const DatabaseError& e) {
       if (!first || !is_stale_statement(e)) throw;
       // The cached statement is stale (DDL, DISCARD ALL): drop it. Outside a transaction the

@@ -165,7 +165,10 @@ class Connection {
   ring::Task<void> read_responses(std::vector<Result>* results, Format format,
                                   Result* single = nullptr, Statement* statement = nullptr);
   ring::Task<Statement*> prepare(std::string_view sql);
-  ring::Task<Result> execute_once(std::string_view sql, const Params& params);
+  /// The cached statement for `sql` (now the most recent), or nullptr.
+  Statement* cached(std::string_view sql);
+  /// Appends COM_STMT_EXECUTE; throws ClientError (command ended) on a parameter count mismatch.
+  void write_execute(const Statement& s, const Params& params);
   ring::Task<Statement*> send_execute(std::string_view sql, const Params& params);
   ring::Task<void> simple_command(std::uint8_t command);
   void forget(Statement& s);

@@ -207,8 +207,6 @@ class Connection {
                                         ring::Deadline deadline);
   ring::Task<void> receive_results(std::span<Result> results, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
-  ring::Task<Result> execute_once(std::string_view sql, const Params& params,
-                                  const QueryOptions& options);
   void forget(const Statement& s);
   /// Sends out_, then runs `receive`; turns a passed deadline or a stop request into a
   /// cancel + drain (QueryTimeout / CancelledError).
