@@ -196,6 +196,8 @@ void Connection::forget(Statement& s) {
 }
 
 Connection::Statement* Connection::cached(std::string_view sql) {
+  // The statement used last (the LRU list's front) first: no hashing for a repeated query.
+  if (!statements_->empty() && statements_->front().sql == sql) return &statements_->front();
   const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));  // no copy
   if (it == cache_.end()) return nullptr;
   statements_->splice(statements_->begin(), *statements_, it->second);

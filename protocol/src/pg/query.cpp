@@ -101,6 +101,17 @@ const std::string& Connection::make_key(std::string_view sql, const Params& para
 }
 
 Connection::Statement& Connection::lookup(std::string_view sql, const Params& params) {
+  // The statement used last (the LRU list's front) is checked first: the same query run over
+  // and over skips building the key and hashing it.
+  if (!statements_->empty()) {
+    Statement& last = statements_->front();
+    const std::span<const Oid> types = params.types();
+    if (last.sql_size == sql.size() && last.sql() == sql &&
+        std::equal(types.begin(), types.end(), last.param_types.begin(), last.param_types.end())) {
+      last.batch = batch_;
+      return last;
+    }
+  }
   if (const auto it = cache_.find(make_key(sql, params)); it != cache_.end()) {
     statements_->splice(statements_->begin(), *statements_, it->second);
     it->second->batch = batch_;
