@@ -159,7 +159,6 @@ class Connection {
   /// Reads `count` column definitions; returns `cached` when they are the same.
   ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
       std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
-  /// The next payload: a buffered one without a coroutine frame, else read_payload().
   /// Reads the responses of a command into `results` (nullptr: drops them), or, with `single`,
   /// keeps the first result set (else the first OK) there; `statement` caches the columns.
   ring::Task<void> read_responses(std::vector<Result>* results, Format format,
