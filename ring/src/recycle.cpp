@@ -57,7 +57,7 @@ struct Reaper {
     for (std::size_t c = 0; c < kClasses; ++c) {
       while (FreeBlock* b = cache.heads[c]) {
         cache.heads[c] = b->next;
-        ::operator delete (b, std::size_t{1} << (c + kMinShift));
+        ::operator delete(b);
       }
       cache.counts[c] = 0;
     }
@@ -84,17 +84,19 @@ void* recycled_allocate(std::size_t n) {
   return ::operator new (std::size_t{1} << (c + kMinShift));
 }
 
+// Unsized ::operator delete throughout: clang before 19 does not declare the sized one unless
+// -fsized-deallocation is given (the fuzz build uses clang).
 void recycled_deallocate(void* p, std::size_t n) noexcept {
   if (p == nullptr) return;
   if (!kRecycle || n > kMaxRecycled) {
-    ::operator delete(p, n);
+    ::operator delete(p);
     return;
   }
   const std::size_t c = size_class(n);
   const std::size_t size = std::size_t{1} << (c + kMinShift);
   const std::size_t keep = size >= kBytesKeptPerClass ? 1 : kBytesKeptPerClass >> (c + kMinShift);
   if (cache.counts[c] >= keep || cache.gone) {
-    ::operator delete(p, size);
+    ::operator delete(p);
     return;
   }
   if (!cache.reaper_armed) arm_reaper();

@@ -17,7 +17,7 @@ namespace tern {
 /// One aio_connection / aio_atomic / aio_transaction / transaction_test_case block. The
 /// outermost owns the connection and the binding its task tree sees; an inner one reuses it,
 /// begins the transaction on it, or is a savepoint.
-struct AioDatabase::AtomicScope {
+struct AioDatabase::Scope {
   Lease lease;                                // outermost only
   std::shared_ptr<detail::ScopeBinding> own;  // outermost only
   detail::ScopeBinding* bound = nullptr;
@@ -27,11 +27,11 @@ struct AioDatabase::AtomicScope {
   ring::TaskContext context;  // what the block's body runs with
 };
 
-void AioDatabase::AtomicScopeDeleter::operator()(AtomicScope* scope) const noexcept {
+void AioDatabase::ScopeDeleter::operator()(Scope* scope) const noexcept {
   delete scope;
 }
 
-ring::TaskContext& AioDatabase::context_of(AtomicScope& scope) noexcept {
+ring::TaskContext& AioDatabase::context_of(Scope& scope) noexcept {
   return scope.context;
 }
 
@@ -143,7 +143,7 @@ ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string s
 ring::Task<AioDatabase::ScopePtr> AioDatabase::enter_scope(ScopeKind kind,
                                                            TransactionOptions options) {
   ring::TaskContext& ctx = co_await ring::this_task::context();
-  ScopePtr scope(new AtomicScope());
+  ScopePtr scope(new Scope());
   scope->kind = kind;
   if (detail::ScopeBinding* outer = binding(ctx)) {
     scope->bound = outer;

@@ -165,8 +165,6 @@ struct Unwrapped<ring::Task<T>> {
 };
 }  // namespace detail
 
-/// The async database: a pool of connections to one server, transactions bound to task trees,
-/// and a gated synchronous path. Construct one of the Pooled*Database classes.
 /// The rows of one statement, read in batches (AioDatabase::aio_stream):
 ///
 ///   tern::RowStream rows = co_await db.aio_stream("SELECT * FROM big", {}, 1000);
@@ -228,6 +226,8 @@ class Transaction {
   std::string savepoint_;                          // empty for BEGIN
 };
 
+/// The async database: a pool of connections to one server, transactions bound to task trees,
+/// and a gated synchronous path. Construct one of the Pooled*Database classes.
 class AioDatabase {
  public:
   AioDatabase(const AioDatabase&) = delete;
@@ -377,18 +377,18 @@ class AioDatabase {
  private:
   friend class detail::ReplicaSet;  // acquires on its replicas' pools and, as a fallback, ours
   enum class ScopeKind { kConnection, kAtomic, kTransaction, kTestCase };
-  struct AtomicScope;
-  // Destroys an AtomicScope where its type is complete (database.cpp).
-  struct AtomicScopeDeleter {
-    void operator()(AtomicScope* scope) const noexcept;
+  struct Scope;
+  // Destroys a Scope where its type is complete (database.cpp).
+  struct ScopeDeleter {
+    void operator()(Scope* scope) const noexcept;
   };
-  using ScopePtr = std::unique_ptr<AtomicScope, AtomicScopeDeleter>;
+  using ScopePtr = std::unique_ptr<Scope, ScopeDeleter>;
 
   Pool& pool();
   detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
   ring::Task<ScopePtr> enter_scope(ScopeKind kind, TransactionOptions options);
   ring::Task<void> exit_scope(ScopePtr scope, bool commit);
-  static ring::TaskContext& context_of(AtomicScope& scope) noexcept;
+  static ring::TaskContext& context_of(Scope& scope) noexcept;
   template <class F>
   auto run_scope(ScopeKind kind, TransactionOptions options, F body)
       -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type>;
