@@ -156,6 +156,34 @@ TEST_P(Security, PasswordsNeverAppearInErrors) {
   }
 }
 
+// A configurable row cap (max_result_rows / max-result-rows, here from the URL): a result with
+// more rows is ResultTooLarge, the rest is read and dropped, and the same connection goes on.
+// Streams are bounded by their batch size instead.
+TEST_P(Security, RowCapIsConfigurableAndKeepsTheConnection) {
+  const std::string url =
+      server_env(pg() ? "TERN_PG_URL" : "TERN_MYSQL_URL") +
+      (pg() ? "?sslmode=disable&max_result_rows=100" : "?ssl-mode=DISABLED&max-result-rows=100") +
+      "&max_connections=1";
+  std::unique_ptr<AioDatabase> db = connect(url);
+  const auto series = [&](int n) {
+    return pg() ? "SELECT generate_series(1, " + std::to_string(n) + ")::int8"
+                : "SELECT CAST(seq AS SIGNED) FROM seq_1_to_" + std::to_string(n);
+  };
+  EXPECT_EQ(run(db->aio_execute(series(100))).size(), 100u);
+  EXPECT_THROW(run(db->aio_execute(series(5000))), ResultTooLarge);
+  EXPECT_EQ(run(db->aio_execute("SELECT 1")).row(0).get<std::int64_t>(0), 1);
+  EXPECT_EQ(db->pool_stats().created, 1u);  // the same connection throughout
+  EXPECT_EQ(db->pool_stats().discarded, 0u);
+  std::size_t streamed = 0;
+  run([](AioDatabase& d, std::string sql, std::size_t& n) -> Task<void> {
+    RowStream rows = co_await d.aio_stream(sql, {}, 50);
+    while (std::optional<ResultSet> batch = co_await rows.next())
+      n += batch->size();
+  }(*db, series(500), streamed));
+  EXPECT_EQ(streamed, 500u);
+  run(db->aio_close());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Security, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
                          [](const auto& param_info) {
                            return param_info.param == Dialect::kPostgres ? "Postgres" : "MySQL";

@@ -61,6 +61,10 @@ void apply(ConnectOptions& o, const std::string& key, const std::string& value) 
     o.hostaddr = value;
   } else if (key == "statement-cache-size") {
     o.statement_cache_size = parse_number<std::size_t>(value, "statement-cache-size");
+  } else if (key == "max-payload-size") {
+    o.max_payload_size = parse_number<std::size_t>(value, "max-payload-size");
+  } else if (key == "max-result-rows") {
+    o.max_result_rows = parse_number<std::size_t>(value, "max-result-rows");
   } else if (key == "multi-statements") {
     o.multi_statements = parse_bool(value, "multi-statements");
   } else if (key == "local-infile") {

@@ -66,6 +66,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
                                             Result* single, Statement* statement) {
   std::optional<ServerErrorInfo> error;
   bool refused_infile = false;
+  bool too_many_rows = false;  // max_result_rows exceeded: thrown once the response is read
   Result discarded;
   // With `single`: whether it holds a result yet, and whether that one has rows (final).
   bool have_single = false;
@@ -130,7 +131,12 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
           }
           switch (classify_row(row)) {
             case RowKind::kRow:
-              r.add_row(row, row_scratch_);
+              // Over the cap the rest is read and dropped: the connection stays in step.
+              if (options_.max_result_rows != 0 && r.size() >= options_.max_result_rows) {
+                too_many_rows = true;
+              } else {
+                r.add_row(row, row_scratch_);
+              }
               break;
             case RowKind::kEnd:
               if (is_eof_packet(row)) {
@@ -158,6 +164,11 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
   }
   if (error) fail_with(std::move(*error));
   end_command();
+  if (too_many_rows) {
+    throw ResultTooLarge(
+        absl::StrCat("the result has more than max_result_rows = ", options_.max_result_rows,
+                     " rows (the rest were dropped; use a row stream)"));
+  }
   if (refused_infile && !options_.allow_local_infile) {
     throw ClientError(ClientErrc::kLocalInfileRefused,
                       "the server asked for a LOCAL INFILE, which tern refused (local-infile is "

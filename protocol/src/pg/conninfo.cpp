@@ -305,6 +305,13 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       }
       o.statement_cache_size = n;
       o.unnamed_statements_only = n == 0;
+    } else if (key == "max_message_size" || key == "max_result_rows") {
+      std::size_t n = 0;
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || ptr != value.data() + value.size()) {
+        bad(absl::StrCat("bad ", key, " \"", value, "\""));
+      }
+      (key == "max_message_size" ? o.max_message_size : o.max_result_rows) = n;
     } else if (key == "pgbouncer") {
       if (value == "true" || value == "on" || value == "1") {
         o.pooler = PoolerMode::kOn;

@@ -169,6 +169,18 @@ bool same_shape(const std::vector<backend::Column>& a, const std::vector<backend
 
 }  // namespace
 
+bool Connection::over_row_cap(const Result& result, std::exception_ptr& error) const {
+  const std::size_t cap = options_.max_result_rows;
+  if (cap == 0 || result.size() < cap) return false;
+  // The rest is read and dropped: the connection stays in step with the server.
+  if (!error) {
+    error = std::make_exception_ptr(ResultTooLarge(
+        absl::StrCat("the result has more than max_result_rows = ", cap,
+                     " rows (the rest were dropped; use a row stream for large results)")));
+  }
+  return true;
+}
+
 void Connection::start_result(Result& result, const Statement& s, Format format) const {
   if (!s.columns) return;
   if (format == Format::kBinary) {
@@ -283,6 +295,7 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
         break;
       case 'D':
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (over_row_cap(results[next], error)) break;
         results[next].add_row(m.body);
         break;
       case 'C':
@@ -329,6 +342,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
       }
       case 'D':
         if (!open) backend::throw_unexpected(m.type, "a simple query");
+        if (over_row_cap(results.back(), error)) break;
         results.back().add_row(m.body);
         break;
       case 'C':

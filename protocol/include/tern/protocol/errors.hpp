@@ -111,6 +111,13 @@ class QueryTimeout : public OperationalError {
   using OperationalError::OperationalError;
 };
 
+/// A result had more rows than the connection's max_result_rows allows. The rest of the rows
+/// were read and dropped, so the connection stays usable; read such results with a stream.
+class ResultTooLarge : public InterfaceError {
+ public:
+  using InterfaceError::InterfaceError;
+};
+
 /// Throws the DatabaseError subclass that `info.sqlstate` calls for.
 [[noreturn]] void throw_server_error(ServerErrorInfo info);
 

@@ -65,6 +65,9 @@ struct ConnectOptions {
   /// bounds what a corrupt or hostile server can make the client buffer; raise it with the
   /// server's limit for rows with larger values.
   std::size_t max_payload_size = std::size_t{64} << 20;
+  /// At most this many rows in one buffered result (0: no limit); more is ResultTooLarge. Row
+  /// streams are bounded by their batch size instead.
+  std::size_t max_result_rows = 0;
 
   /// Parses a mysql:// or mariadb:// URL; unset fields fall back to MYSQL_HOST,
   /// MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER. Query keys: ssl-mode, ssl-ca, ssl-cert,

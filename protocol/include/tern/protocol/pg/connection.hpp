@@ -201,6 +201,9 @@ class Connection {
   void write_prepare(Statement& s);
   void write_execute(const Statement& s, const Params& params, Format format,
                      std::int32_t max_rows = 0);
+  // True when `result` already holds max_result_rows rows: the row is to be dropped, and
+  // `error` (when not yet set) becomes ResultTooLarge, thrown at ReadyForQuery.
+  bool over_row_cap(const Result& result, std::exception_ptr& error) const;
   void start_result(Result& result, const Statement& s, Format format) const;
   ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
   ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,

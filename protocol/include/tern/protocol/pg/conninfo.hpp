@@ -101,6 +101,9 @@ struct ConnectOptions {
   /// bounds what one corrupt or hostile length field can make the client allocate (the server
   /// allows up to 1 GiB per value); raise it for rows with larger values.
   std::size_t max_message_size = std::size_t{64} << 20;
+  /// At most this many rows in one buffered result (0: no limit); more is ResultTooLarge. Row
+  /// streams (open_stream) are bounded by their batch size instead.
+  std::size_t max_result_rows = 0;
   /// Named prepared statements kept per connection (least recently used are closed).
   std::size_t statement_cache_size = 256;
   /// Only unnamed statements (for PgBouncer in transaction mode): no server-side cache. Set by
