@@ -151,6 +151,16 @@ std::uint16_t parse_port(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
+// A non-negative count for keyword `key`; a bad one is echoed (counts hold no secrets).
+std::size_t parse_count(std::string_view key, std::string_view text) {
+  std::size_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) {
+    bad("bad " + std::string(key) + " \"" + std::string(text) + "\"");
+  }
+  return value;
+}
+
 std::string os_user() {
   if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
   return {};
@@ -298,20 +308,12 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       }
       o.connect_timeout = std::chrono::seconds(seconds);
     } else if (key == "statement_cache_size") {
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc{} || ptr != value.data() + value.size()) {
-        bad(absl::StrCat("bad statement_cache_size \"", value, "\""));
-      }
-      o.statement_cache_size = n;
-      o.unnamed_statements_only = n == 0;
-    } else if (key == "max_message_size" || key == "max_result_rows") {
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc{} || ptr != value.data() + value.size()) {
-        bad(absl::StrCat("bad ", key, " \"", value, "\""));
-      }
-      (key == "max_message_size" ? o.max_message_size : o.max_result_rows) = n;
+      o.statement_cache_size = parse_count(key, value);
+      o.unnamed_statements_only = o.statement_cache_size == 0;
+    } else if (key == "max_message_size") {
+      o.max_message_size = parse_count(key, value);
+    } else if (key == "max_result_rows") {
+      o.max_result_rows = parse_count(key, value);
     } else if (key == "pgbouncer") {
       if (value == "true" || value == "on" || value == "1") {
         o.pooler = PoolerMode::kOn;
