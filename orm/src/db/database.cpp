@@ -327,8 +327,9 @@ PoolStats AioDatabase::pool_stats() const noexcept {
   return pool_ ? pool_->stats() : PoolStats{};
 }
 
-ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,
-                                               QueryOptions options) {
+template <class P>
+ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
+                                                QueryOptions options) {
   ring::TaskContext& ctx = co_await ring::this_task::context();
   if (detail::ScopeBinding* b = binding(ctx)) {
     refuse_own_stream(*b, ctx);
@@ -344,6 +345,17 @@ ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params para
     lease = co_await pool().acquire();
   }
   co_return co_await run_statement(*lease, sql, params, options.deadline);
+}
+
+ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,
+                                               QueryOptions options) {
+  return execute_with(sql, std::move(params), options);
+}
+
+ring::Task<ResultSet> AioDatabase::aio_execute_view(std::string_view sql,
+                                                    std::span<const Value> params,
+                                                    QueryOptions options) {
+  return execute_with(sql, params, options);
 }
 
 ring::Task<Lease> AioDatabase::acquire_read() {

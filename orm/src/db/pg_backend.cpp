@@ -48,10 +48,7 @@ class PgBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
-    pg::Params bound;
-    for (const Value& v : params)
-      bind(v, hstore_oid_, bound);
-    co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
+    co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.simple_query(sql, {.deadline = deadline});
@@ -59,10 +56,7 @@ class PgBackend final : public BackendConnection {
   ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
                                std::uint32_t batch_rows, ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
-    pg::Params bound;
-    for (const Value& v : params)
-      bind(v, hstore_oid_, bound);
-    co_await c_.open_stream(sql, bound, batch_rows, {.deadline = deadline});
+    co_await c_.open_stream(sql, bind_all(params), batch_rows, {.deadline = deadline});
   }
   ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
     pg::Result rows;
@@ -97,6 +91,16 @@ class PgBackend final : public BackendConnection {
   }
 
  private:
+  // The parameters converted for the protocol, into storage kept from one statement to the
+  // next (no allocation per query). A backend connection runs one statement at a time: the
+  // pool lends it to one task, a scope's statements take turns.
+  const pg::Params& bind_all(std::span<const Value> params) {
+    bound_.clear();
+    for (const Value& v : params)
+      bind(v, hstore_oid_, bound_);
+    return bound_;
+  }
+
   // An HStore parameter needs the OID: registered databases look it up at connect time, and
   // again here when the extension was created after this connection opened.
   ring::Task<void> require_hstore(ring::Deadline deadline) {
@@ -115,6 +119,7 @@ class PgBackend final : public BackendConnection {
   pg::Connection c_;
   bool register_hstore_;
   pg::Oid hstore_oid_ = 0;
+  pg::Params bound_;
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "shape.hpp"
 #include "tern/db/json.hpp"
 #include "tern/protocol/errors.hpp"
 
@@ -21,6 +22,7 @@ namespace tern::orm {
 namespace {
 
 using ast::Expr;
+using ast::ExprList;
 using ast::ExprPtr;
 using ast::Query;
 using Kind = Expr::Kind;
@@ -188,8 +190,13 @@ constexpr std::string_view kMysqlNoLimit = "18446744073709551615";
 // nested subqueries and CTEs included.
 class Writer {
  public:
-  Writer(Dialect dialect, ast::Compiled& out)
-      : pg_(dialect == Dialect::kPostgres), dialect_(dialect), sql_(out.sql), params_(out.params) {}
+  /// With `sources`, each placeholder's origin is recorded there (see CompileRecord).
+  Writer(Dialect dialect, ast::Compiled& out, CompileRecord* sources = nullptr)
+      : pg_(dialect == Dialect::kPostgres),
+        dialect_(dialect),
+        sql_(out.sql),
+        params_(out.params),
+        sources_(sources) {}
 
   void query(const Query& q) {
     switch (q.kind) {
@@ -218,6 +225,23 @@ class Writer {
 
  private:
   void ident(std::string_view name) { append_identifier(sql_, name, dialect_); }
+
+  // A placeholder for the value of a kParam node.
+  void bound(const Expr& e) {
+    if (sources_ != nullptr) sources_->origins.push_back(&e.value);
+    placeholder(e.value);
+  }
+  // A placeholder for a LIMIT or OFFSET.
+  void count(const std::optional<std::int64_t>& n) {
+    if (sources_ != nullptr) sources_->origins.push_back(&n);
+    placeholder(Value(*n));
+  }
+  // A placeholder for a value computed from the AST's values (a JSON path made of several
+  // steps): the text is only valid for these values, so it cannot be reused for the shape.
+  void derived(Value v) {
+    if (sources_ != nullptr) sources_->reusable = false;
+    placeholder(v);
+  }
 
   void placeholder(const Value& v) {
     params_.push_back(v);
@@ -248,7 +272,7 @@ class Writer {
       ident(names[i]);
     }
   }
-  void expr_list(const std::vector<ExprPtr>& list) {
+  void expr_list(const ExprList& list) {
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i > 0) sql_ += ", ";
       expr(deref(list[i]));
@@ -298,7 +322,7 @@ class Writer {
         column(e);
         return;
       case Kind::kParam:
-        placeholder(e.value);
+        bound(e);
         return;
       case Kind::kBinary:
         binary(e);
@@ -461,6 +485,8 @@ class Writer {
       const auto& v = rhs.value.storage();
       const bool* b = std::get_if<bool>(&v);
       if (rhs.value.is_null() || b != nullptr) {
+        // The value picks the keyword: this text holds only for this value.
+        if (sources_ != nullptr) sources_->reusable = false;
         operand(lhs);
         sql_ += negated ? " IS NOT " : " IS ";
         sql_ += b == nullptr ? "NULL" : (*b ? "TRUE" : "FALSE");
@@ -705,7 +731,7 @@ class Writer {
       }
       operand(doc);
       sql_ += text ? " #>> " : " #> ";
-      placeholder(Value(std::move(path)));
+      derived(Value(std::move(path)));
       return;
     }
     std::string path = "$";
@@ -720,7 +746,7 @@ class Writer {
     sql_ += text ? "JSON_UNQUOTE(JSON_EXTRACT(" : "JSON_EXTRACT(";
     expr(doc);
     sql_ += ", ";
-    placeholder(Value(std::move(path)));
+    derived(Value(std::move(path)));
     sql_ += text ? "))" : ")";
   }
 
@@ -788,7 +814,7 @@ class Writer {
       std::string path = "$";
       append_mysql_key_step(path, key);
       sql_ += ", ";
-      placeholder(Value(std::move(path)));
+      derived(Value(std::move(path)));
     }
     sql_ += ')';
   }
@@ -942,7 +968,7 @@ class Writer {
     }
     if (q.limit) {
       sql_ += " LIMIT ";
-      placeholder(Value(*q.limit));
+      count(q.limit);
     }
     if (q.offset) {
       if (!q.limit && !pg_) {
@@ -950,7 +976,7 @@ class Writer {
         sql_ += kMysqlNoLimit;  // MySQL has no OFFSET without LIMIT
       }
       sql_ += " OFFSET ";
-      placeholder(Value(*q.offset));
+      count(q.offset);
     }
   }
 
@@ -1113,6 +1139,7 @@ class Writer {
   Dialect dialect_;
   std::string& sql_;
   Params& params_;
+  CompileRecord* sources_;
 };
 
 }  // namespace
@@ -1121,6 +1148,13 @@ ast::Compiled compile(const ast::Query& query, Dialect dialect) {
   ast::Compiled out;
   out.sql.reserve(256);
   Writer(dialect, out).query(query);
+  return out;
+}
+
+ast::Compiled compile_recorded(const ast::Query& query, Dialect dialect, CompileRecord& record) {
+  ast::Compiled out;
+  out.sql.reserve(256);
+  Writer(dialect, out, &record).query(query);
   return out;
 }
 

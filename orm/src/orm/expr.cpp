@@ -1,19 +1,33 @@
 #include "tern/orm/expr.hpp"
 
+#include "tern/ring/recycle.hpp"
+
 namespace tern::orm {
 
 namespace detail {
 
+namespace {
+// Nodes come from the per-thread recycling allocator: a query built per call (a condition's
+// parameter and operator nodes) reuses the blocks of the previous one instead of the heap.
+std::shared_ptr<ast::Expr> new_node(ast::Expr::Kind kind) {
+  auto e = std::allocate_shared<ast::Expr>(ring::RecyclingAllocator<ast::Expr>{});
+  e->kind = kind;
+  return e;
+}
+}  // namespace
+
 ast::ExprPtr node(ast::Expr e) {
-  return std::make_shared<const ast::Expr>(std::move(e));
+  return std::allocate_shared<const ast::Expr>(ring::RecyclingAllocator<ast::Expr>{}, std::move(e));
 }
 
+// binary() and param() fill their node in place: they run for every condition of every query.
 ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
-  ast::Expr e;
-  e.kind = ast::Expr::Kind::kBinary;
-  e.op = std::move(op);
-  e.args = {std::move(lhs), std::move(rhs)};
-  return node(std::move(e));
+  std::shared_ptr<ast::Expr> e = new_node(ast::Expr::Kind::kBinary);
+  e->op = std::move(op);
+  e->args.reserve(2);
+  e->args.push_back(std::move(lhs));
+  e->args.push_back(std::move(rhs));
+  return e;
 }
 
 ast::ExprPtr subquery(const ast::Query& query) {
@@ -24,13 +38,12 @@ ast::ExprPtr subquery(const ast::Query& query) {
 }
 
 ast::ExprPtr param(Value value) {
-  ast::Expr e;
-  e.kind = ast::Expr::Kind::kParam;
-  e.value = std::move(value);
-  return node(std::move(e));
+  std::shared_ptr<ast::Expr> e = new_node(ast::Expr::Kind::kParam);
+  e->value = std::move(value);
+  return e;
 }
 
-ast::ExprPtr type_op(std::string op, std::vector<ast::ExprPtr> args, bool json_operand) {
+ast::ExprPtr type_op(std::string op, ast::ExprList args, bool json_operand) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kTypeOp;
   e.op = std::move(op);
@@ -70,7 +83,7 @@ Expr<bool> operator!(const Expr<bool>& a) {
 
 namespace fn {
 
-ast::Expr detail_function(std::string name, std::vector<ast::ExprPtr> args) {
+ast::Expr detail_function(std::string name, ast::ExprList args) {
   ast::Expr e;
   e.kind = ast::Expr::Kind::kFunction;
   e.name = std::move(name);

@@ -3,7 +3,9 @@
 #include "tern/orm/query.hpp"
 
 #include <algorithm>
+#include <functional>
 
+#include "absl/container/inlined_vector.h"
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/protocol/errors.hpp"
@@ -19,6 +21,12 @@ ast::ExprPtr column_ref(std::string table, std::string name) {
 }
 
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
+  // A field of `meta` has its node built once; std::less orders unrelated pointers too.
+  const std::less<const FieldMeta*> before;
+  const FieldMeta* first = meta.fields.data();
+  if (!before(&field, first) && before(&field, first + meta.column_nodes.size())) {
+    return meta.column_nodes[static_cast<std::size_t>(&field - first)];
+  }
   return column_ref(meta.table, field.column.name);
 }
 
@@ -75,16 +83,6 @@ void append_columns(ast::Query& query, const ModelMeta& meta) {
     query.columns.push_back(column_of(meta, f));
 }
 
-ast::Query select_all(const ModelMeta& meta) {
-  ast::Query q;
-  q.kind = ast::Query::Kind::kSelect;
-  q.from = ast::TableRef{.name = meta.table};
-  q.columns.reserve(meta.fields.size());
-  for (const FieldMeta& f : meta.fields)
-    q.columns.push_back(column_of(meta, f));
-  return q;
-}
-
 ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more) {
   return current ? binary("AND", std::move(current), std::move(more)) : std::move(more);
 }
@@ -95,7 +93,8 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
   q.kind = ast::Query::Kind::kInsert;
   q.table = meta.table;
   // An auto key still unset on every object is left to the database.
-  std::vector<const FieldMeta*> fields;
+  absl::InlinedVector<const FieldMeta*, 16> fields;
+  q.insert_columns.reserve(meta.fields.size());
   for (const FieldMeta& f : meta.fields) {
     bool generated = f.auto_increment && f.unset != nullptr;
     for (std::size_t i = 0; generated && i < count; ++i)
@@ -105,8 +104,9 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
       q.insert_columns.push_back(f.column.name);
     }
   }
+  q.rows.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    std::vector<ast::ExprPtr>& row = q.rows.emplace_back();
+    ast::ExprList& row = q.rows.emplace_back();
     row.reserve(fields.size());
     for (const FieldMeta* f : fields)
       row.push_back(param(f->get(objects[i])));
@@ -121,7 +121,7 @@ namespace {
 
 bool reads_only(const ast::Expr* e) noexcept;
 
-bool reads_only_all(const std::vector<ast::ExprPtr>& exprs) noexcept {
+bool reads_only_all(const ast::ExprList& exprs) noexcept {
   for (const ast::ExprPtr& e : exprs) {
     if (!reads_only(e.get())) return false;
   }
@@ -159,22 +159,23 @@ bool is_read_only(const ast::Query& q) noexcept {
 }
 
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query) {
-  ast::Compiled c = compile(query, db.dialect());
+  const CachedStatement c = compile_cached(query, db.dialect());
   QueryOptions options;
-  options.read_only = is_read_only(query);
-  co_return co_await db.aio_execute(c.sql, std::move(c.params), options);
+  options.read_only = c.read_only;
+  co_return co_await db.aio_execute_view(*c.sql, c.params, options);
 }
 
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows) {
-  ast::Compiled c = compile(query, db.dialect());
+  const CachedStatement c = compile_cached(query, db.dialect());
   QueryOptions options;
-  options.read_only = is_read_only(query);
-  co_return co_await db.aio_stream(c.sql, std::move(c.params), batch_rows, options);
+  options.read_only = c.read_only;
+  co_return co_await db.aio_stream(*c.sql, Params(c.params.begin(), c.params.end()), batch_rows,
+                                   options);
 }
 
 ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
-  ast::Compiled c = compile(query, db.dialect());
-  return db.execute_sql(c.sql, std::move(c.params));
+  const CachedStatement c = compile_cached(query, db.dialect());
+  return db.execute_sql(*c.sql, Params(c.params.begin(), c.params.end()));
 }
 
 ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query query,

@@ -52,7 +52,7 @@ using Nulls = Expr::Nulls;
 
 // ---- AST helpers ----
 
-std::shared_ptr<Expr> node(K kind, std::vector<ExprPtr> args = {}) {
+std::shared_ptr<Expr> node(K kind, ExprList args = {}) {
   auto e = std::make_shared<Expr>();
   e->kind = kind;
   e->args = std::move(args);
@@ -92,13 +92,13 @@ ExprPtr between(ExprPtr a, ExprPtr lo, ExprPtr hi, bool negated = false) {
   e->negated = negated;
   return e;
 }
-ExprPtr fn(std::string name, std::vector<ExprPtr> args = {}, bool distinct = false) {
+ExprPtr fn(std::string name, ExprList args = {}, bool distinct = false) {
   auto e = node(K::kFunction, std::move(args));
   e->name = std::move(name);
   e->distinct = distinct;
   return e;
 }
-ExprPtr list(std::vector<ExprPtr> items) {
+ExprPtr list(ExprList items) {
   return node(K::kList, std::move(items));
 }
 ExprPtr alias(ExprPtr a, std::string name) {
@@ -122,7 +122,7 @@ ExprPtr exists(Query q, bool negated = false) {
   e->negated = negated;
   return e;
 }
-ExprPtr case_of(std::vector<ExprPtr> args, bool has_operand, bool has_else) {
+ExprPtr case_of(ExprList args, bool has_operand, bool has_else) {
   auto e = node(K::kCase, std::move(args));
   e->has_operand = has_operand;
   e->has_else = has_else;
@@ -133,7 +133,7 @@ ExprPtr cast(ExprPtr a, std::string type) {
   e->name = std::move(type);
   return e;
 }
-ExprPtr raw(std::string text, std::vector<ExprPtr> args = {}) {
+ExprPtr raw(std::string text, ExprList args = {}) {
   auto e = node(K::kRaw, std::move(args));
   e->name = std::move(text);
   return e;
@@ -144,7 +144,7 @@ ExprPtr ord(ExprPtr a, bool descending = false, Nulls nulls = Nulls::kDefault) {
   e->nulls = nulls;
   return e;
 }
-ExprPtr window(ExprPtr a, std::vector<ExprPtr> partition, std::vector<ExprPtr> order) {
+ExprPtr window(ExprPtr a, ExprList partition, ExprList order) {
   auto e = node(K::kWindow, {std::move(a)});
   e->partition = std::move(partition);
   e->order = std::move(order);
@@ -158,7 +158,7 @@ TableRef table(std::string name, std::string alias_name = "") {
   return t;
 }
 // SELECT columns FROM from.
-Query select(std::vector<ExprPtr> columns, std::string from = "") {
+Query select(ExprList columns, std::string from = "") {
   Query q;
   q.columns = std::move(columns);
   if (!from.empty()) q.from = table(std::move(from));
@@ -185,14 +185,26 @@ Join join(Join::Type type, TableRef t, ExprPtr on) {
 
 // ---- golden checks ----
 
+// compile_cached() gives what compile() gives, the first time (a shape compiled and recorded,
+// or one an earlier test left with other values) and the second (found in the cache).
+void check_cached(const Query& q, Dialect d, const Compiled& expected) {
+  for (int pass = 0; pass < 2; ++pass) {
+    const tern::orm::CachedStatement c = tern::orm::compile_cached(q, d);
+    EXPECT_EQ(*c.sql, expected.sql) << "cached, pass " << pass;
+    EXPECT_EQ(Params(c.params.begin(), c.params.end()), expected.params) << "cached, pass " << pass;
+  }
+}
+
 void check(const Query& q, std::string_view pg_sql, std::string_view my_sql,
            const Params& pg_params, const Params& my_params) {
   const Compiled pg = compile(q, Dialect::kPostgres);
   EXPECT_EQ(pg.sql, pg_sql) << "PostgreSQL";
   EXPECT_EQ(pg.params, pg_params) << "PostgreSQL";
+  check_cached(q, Dialect::kPostgres, pg);
   const Compiled my = compile(q, Dialect::kMysql);
   EXPECT_EQ(my.sql, my_sql) << "MySQL";
   EXPECT_EQ(my.params, my_params) << "MySQL";
+  check_cached(q, Dialect::kMysql, my);
 }
 void check(const Query& q, std::string_view pg_sql, std::string_view my_sql,
            const Params& params = {}) {
@@ -208,6 +220,7 @@ void check_expr(const ExprPtr& e, std::string_view pg_sql, std::string_view my_s
     ASSERT_EQ(c.sql.substr(0, 7), "SELECT ");
     EXPECT_EQ(c.sql.substr(7), pg ? pg_sql : my_sql) << (pg ? "PostgreSQL" : "MySQL");
     EXPECT_EQ(c.params, params) << (pg ? "PostgreSQL" : "MySQL");
+    check_cached(q, d, c);
   }
 }
 // Golden checks report the line of the test, not of the helper.
@@ -808,8 +821,7 @@ TEST(OrmCompilerCte, NonRecursiveAndMissingQuery) {
 
 // ---- INSERT ----
 
-Query insert(std::string table_name, std::vector<std::string> columns,
-             std::vector<std::vector<ExprPtr>> rows) {
+Query insert(std::string table_name, std::vector<std::string> columns, std::vector<ExprList> rows) {
   Query q;
   q.kind = Query::Kind::kInsert;
   q.table = std::move(table_name);

@@ -247,6 +247,10 @@ class AioDatabase {
   /// connection (inside aio_atomic) or a pooled one, and returns all its rows.
   ring::Task<ResultSet> aio_execute(std::string_view sql, Params params = {},
                                     QueryOptions options = {});
+  /// aio_execute() with the parameters viewed rather than owned: nothing is copied, and they
+  /// must outlive the awaited task. (The ORM runs its cached statements through it.)
+  ring::Task<ResultSet> aio_execute_view(std::string_view sql, std::span<const Value> params,
+                                         QueryOptions options = {});
   /// The same with the parameters as arguments: `aio_execute(sql, 5, "x")`. (Also the form
   /// to use with GCC 12, which miscompiles braced lists inside co_await: see the README.)
   template <class... Args>
@@ -398,6 +402,9 @@ class AioDatabase {
   ring::Task<void> run_control(detail::ScopeBinding& b, std::string sql, bool last = false);
   // A control statement (BEGIN, COMMIT, SAVEPOINT...), reported to the hook.
   ring::Task<void> run_simple(BackendConnection& conn, std::string_view sql);
+  // aio_execute's body, for owned (Params) and viewed (span) parameters.
+  template <class P>
+  ring::Task<ResultSet> execute_with(std::string_view sql, P params, QueryOptions options);
   ring::Task<ResultSet> run_statement(BackendConnection& conn, std::string_view sql,
                                       std::span<const Value> params, ring::Deadline deadline);
   ring::Task<void> open_stream(BackendConnection& conn, std::string_view sql,

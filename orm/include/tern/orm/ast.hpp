@@ -12,6 +12,7 @@
 
 #include "tern/db/backend.hpp"
 #include "tern/db/value.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern::orm::ast {
 
@@ -20,6 +21,9 @@ struct Query;
 /// Expressions are immutable and shared between queries built from one another.
 using ExprPtr = std::shared_ptr<const Expr>;
 using QueryPtr = std::shared_ptr<const Query>;
+/// A list of expressions. Its storage comes from the per-thread recycling allocator, as the
+/// nodes' do: a query built per call takes no memory from the heap in steady state.
+using ExprList = std::vector<ExprPtr, ring::RecyclingAllocator<ExprPtr>>;
 
 /// One expression node.
 struct Expr {
@@ -71,16 +75,19 @@ struct Expr {
   std::string name{};   ///< kColumn name, kFunction name, kAlias alias, kCast type, kRaw text
   std::string op{};     ///< kBinary, kUnary
   Value value{};        ///< kParam
-  std::vector<ExprPtr> args{};
+  ExprList args{};
   QueryPtr query{};  ///< kSubquery, kExists
   bool negated = false;
   bool distinct = false;
   bool descending = false;
   bool has_operand = false;
   bool has_else = false;
+  /// The node lives as long as the program and never changes (a model's column): the
+  /// statement cache may know it by its address.
+  bool interned = false;
   Nulls nulls = Nulls::kDefault;
-  std::vector<ExprPtr> partition{};  ///< kWindow
-  std::vector<ExprPtr> order{};      ///< kWindow (kOrdering nodes or plain expressions)
+  ExprList partition{};  ///< kWindow
+  ExprList order{};      ///< kWindow (kOrdering nodes or plain expressions)
 };
 
 /// A table in FROM or JOIN: a named table, or a subquery, with an optional alias.
@@ -138,13 +145,13 @@ struct Query {
 
   // SELECT
   bool distinct = false;
-  std::vector<ExprPtr> columns{};  ///< empty = *
+  ExprList columns{};  ///< empty = *
   std::optional<TableRef> from{};
   std::vector<Join> joins{};
   ExprPtr where{};
-  std::vector<ExprPtr> group_by{};
+  ExprList group_by{};
   ExprPtr having{};
-  std::vector<ExprPtr> order_by{};  ///< kOrdering nodes or plain expressions
+  ExprList order_by{};  ///< kOrdering nodes or plain expressions
   std::optional<std::int64_t> limit{};
   std::optional<std::int64_t> offset{};
   /// FOR UPDATE / FOR SHARE ... (locking clause of a select).
@@ -159,12 +166,12 @@ struct Query {
   // INSERT / UPDATE / DELETE
   std::string table{};                        ///< the target table
   std::vector<std::string> insert_columns{};  ///< INSERT column list
-  std::vector<std::vector<ExprPtr>> rows{};   ///< INSERT VALUES rows (kParam nodes mostly);
+  std::vector<ExprList> rows{};               ///< INSERT VALUES rows (kParam nodes mostly);
                                               ///< empty rows + no source = DEFAULT VALUES
   QueryPtr source{};                          ///< INSERT ... SELECT
   std::optional<OnConflict> on_conflict{};
   std::vector<std::pair<std::string, ExprPtr>> assignments{};  ///< UPDATE SET
-  std::vector<ExprPtr> returning{};  ///< PG RETURNING (MySQL: NotSupportedError)
+  ExprList returning{};  ///< PG RETURNING (MySQL: NotSupportedError)
 };
 
 /// SQL text and the parameters its placeholders take, in order.

@@ -3,12 +3,14 @@
 // (DDL defaults, which cannot be bound, are written as safely quoted literals).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tern/db/backend.hpp"
 #include "tern/orm/ast.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern::orm {
 
@@ -16,6 +18,26 @@ namespace tern::orm {
 /// the dialect lacks (e.g. FULL JOIN or UPDATE ... RETURNING on MySQL) and InterfaceError for
 /// a malformed AST.
 ast::Compiled compile(const ast::Query& query, Dialect dialect);
+
+/// The parameters of a cached statement, in a vector from the per-thread recycling allocator
+/// (no heap traffic per query).
+using BoundParams = std::vector<Value, ring::RecyclingAllocator<Value>>;
+
+/// A query compiled through the statement cache: the SQL text (shared with the cache, and kept
+/// alive by this object while the query runs) and this query's parameters.
+struct CachedStatement {
+  std::shared_ptr<const std::string> sql;
+  BoundParams params;
+  /// The query only reads (detail::is_read_only), decided once per shape too.
+  bool read_only = false;
+};
+
+/// compile() through a per-thread cache of compiled query shapes: the text of a shape (the
+/// AST without its parameter values) is built once, and later queries of the same shape only
+/// gather their values. The same text and parameters as compile(), with the same errors.
+/// Shapes whose text depends on a value (`x IS NULL` from a NULL parameter, JSON paths) are
+/// compiled every time. Each thread keeps at most 512 shapes.
+CachedStatement compile_cached(const ast::Query& query, Dialect dialect);
 
 /// CREATE TABLE [IF NOT EXISTS] (`safe`), then one CREATE [UNIQUE] INDEX [IF NOT EXISTS] per
 /// index.

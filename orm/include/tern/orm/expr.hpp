@@ -57,7 +57,7 @@ ast::ExprPtr param(Value value);
 ast::ExprPtr node(ast::Expr e);
 ast::ExprPtr subquery(const ast::Query& query);
 /// A kTypeOp node: `op` over `args`; `json_operand` marks a json (not jsonb) first argument.
-ast::ExprPtr type_op(std::string op, std::vector<ast::ExprPtr> args, bool json_operand = false);
+ast::ExprPtr type_op(std::string op, ast::ExprList args, bool json_operand = false);
 /// `base` at one more path step (a key or an index): extends a json_path node in place of
 /// nesting one in another.
 ast::ExprPtr json_step(const ast::ExprPtr& base, Value step);
@@ -412,13 +412,13 @@ class Window {
     return *this;
   }
   /// The PARTITION BY list.
-  const std::vector<ast::ExprPtr>& partition() const noexcept { return partition_; }
+  const ast::ExprList& partition() const noexcept { return partition_; }
   /// The ORDER BY list.
-  const std::vector<ast::ExprPtr>& order() const noexcept { return order_; }
+  const ast::ExprList& order() const noexcept { return order_; }
 
  private:
-  std::vector<ast::ExprPtr> partition_;
-  std::vector<ast::ExprPtr> order_;
+  ast::ExprList partition_;
+  ast::ExprList order_;
 };
 
 template <class V>
@@ -479,7 +479,7 @@ class Case {
 /// SQL functions.
 namespace fn {
 /// A function call node (for the templates below).
-ast::Expr detail_function(std::string name, std::vector<ast::ExprPtr> args);
+ast::Expr detail_function(std::string name, ast::ExprList args);
 /// COUNT(*).
 Expr<std::int64_t> count();
 /// COUNT(x).

@@ -26,6 +26,12 @@ struct ModelMeta {
   /// Indexes over several columns (declared by the model).
   std::vector<ast::IndexDef> indexes;
 
+  /// `"table"."column"` of each field, built once: every query of the model shares these
+  /// nodes instead of allocating its own.
+  std::vector<ast::ExprPtr> column_nodes;
+  /// SELECT of every field from the table, built once: Model::select() starts from a copy.
+  ast::Query select_all;
+
   /// From the class name (or an explicit table name), the fields, extra indexes and the
   /// columns of a composite primary key (empty: the field flagged primary_key, if any).
   ModelMeta(std::string class_name, std::string_view table_name,

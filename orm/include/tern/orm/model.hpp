@@ -141,17 +141,14 @@ struct AioModel {
   template <class... C>
   requires(sizeof...(C) > 0 && (std::convertible_to<const C&, const orm::Expr<bool>&> &&
                                 ...)) static ring::Task<M> aio_get(const C&... conditions) {
-    // The query lives in this frame: the task it returns reads it when awaited.
-    const orm::Select<M> query = select().where(conditions...);
-    co_return co_await query.aio_get();
+    return orm::Select<M>::get_where(all_of(conditions...));
   }
   /// The first row matching every condition, or nullopt.
   template <class... C>
   requires(sizeof...(C) > 0 &&
            (std::convertible_to<const C&, const orm::Expr<bool>&> &&
             ...)) static ring::Task<std::optional<M>> aio_get_or_none(const C&... conditions) {
-    const orm::Select<M> query = select().where(conditions...);
-    co_return co_await query.aio_first();
+    return orm::Select<M>::first_where(all_of(conditions...));
   }
   /// Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`.
   static ring::Task<M> aio_create(M object) {
@@ -284,6 +281,17 @@ struct AioModel {
   static void drop_table(bool safe = true) {
     orm::detail::drop_table_sync(M::tern_database(), M::tern_meta(), safe);
   }
+
+ private:
+  // The AND of the conditions, as where() builds it.
+  template <class... C>
+  static orm::ast::ExprPtr all_of(const C&... conditions) {
+    orm::ast::ExprPtr all;
+    ((all = orm::detail::and_(std::move(all),
+                              static_cast<const orm::Expr<bool>&>(conditions).node())),
+     ...);
+    return all;
+  }
 };
 
 /// peewee's backref: the Child rows whose foreign key references `parent`, as a select to refine
@@ -337,7 +345,7 @@ orm::Select<Child> backref(const Parent& parent) {
   }                                                                                                \
   template <class... V>                                                                            \
   requires(sizeof...(V) > 0) static auto select(const ::tern::orm::Expr<V>&... columns) {          \
-    return ::tern::orm::Select<Type>(std::vector<::tern::orm::ast::ExprPtr>{columns.node()...});   \
+    return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...});               \
   }                                                                                                \
   static auto insert(const Type& o) {                                                              \
     return tern_api::insert(o);                                                                    \

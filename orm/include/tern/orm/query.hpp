@@ -17,6 +17,7 @@
 
 #include "tern/db/database.hpp"
 #include "tern/orm/ast.hpp"
+#include "tern/orm/compiler.hpp"
 #include "tern/orm/expr.hpp"
 #include "tern/orm/meta.hpp"
 #include "tern/protocol/row_iterator.hpp"
@@ -60,8 +61,6 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
-/// SELECT of every field of a model.
-ast::Query select_all(const ModelMeta& meta);
 /// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
 ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b);
 /// Appends every field of `meta`'s model to the select list of `query`.
@@ -384,7 +383,7 @@ class SelectClauses {
 class SelectQuery : public SelectClauses<SelectQuery> {
  public:
   /// SELECT `columns` (no FROM until one is given).
-  explicit SelectQuery(std::vector<ast::ExprPtr> columns) {
+  explicit SelectQuery(ast::ExprList columns) {
     q_.kind = ast::Query::Kind::kSelect;
     q_.columns = std::move(columns);
   }
@@ -408,7 +407,7 @@ class SelectQuery : public SelectClauses<SelectQuery> {
 /// SELECT `columns...` without a model (see SelectQuery).
 template <class... V>
 SelectQuery select(const Expr<V>&... columns) {
-  return SelectQuery(std::vector<ast::ExprPtr>{columns.node()...});
+  return SelectQuery(ast::ExprList{columns.node()...});
 }
 
 namespace detail {
@@ -417,6 +416,14 @@ template <class Model>
 void fill_model(Model& model, const Row& row, std::size_t& at) {
   for (const FieldMeta& f : Model::tern_meta().fields)
     f.set(&model, row, at++);
+}
+/// The model in row `i` of `rows` (its fields in order).
+template <class Model>
+Model model_at(const ResultSet& rows, std::size_t i) {
+  Model m;
+  std::size_t at = 0;
+  fill_model(m, rows.row(i), at);
+  return m;
 }
 }  // namespace detail
 
@@ -432,12 +439,7 @@ class ModelRows {
   Iterator begin() const noexcept { return {this, 0}; }
   Iterator end() const noexcept { return {this, rows_.size()}; }
   /// The model of row `i`.
-  M row(std::size_t i) const {
-    M m;
-    std::size_t at = 0;
-    detail::fill_model(m, rows_.row(i), at);
-    return m;
-  }
+  M row(std::size_t i) const { return detail::model_at<M>(rows_, i); }
   /// The number of rows.
   std::size_t size() const noexcept { return rows_.size(); }
   /// True when there is no row.
@@ -479,10 +481,10 @@ class Select : public SelectClauses<Select<M>> {
 
  public:
   /// Every field of M, from M's table.
-  Select() : Base(detail::select_all(M::tern_meta())) {}
+  Select() : Base(M::tern_meta().select_all) {}
   /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
   /// aio_tuples<...>() or aio_scalar<T>().
-  explicit Select(std::vector<ast::ExprPtr> columns) : Select() {
+  explicit Select(ast::ExprList columns) : Select() {
     this->q_.columns = std::move(columns);
     models_ = false;
   }
@@ -555,18 +557,34 @@ class Select : public SelectClauses<Select<M>> {
   /// The first matching model; throws M::DoesNotExist when there is none.
   ring::Task<M> aio_get() const {
     std::optional<M> found = co_await aio_first();
-    if (!found) {
-      throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
-    }
+    if (!found) throw_does_not_exist();
     co_return std::move(*found);
   }
   /// The first model (the query with LIMIT 1), or nullopt.
   ring::Task<std::optional<M>> aio_first() const {
-    Select first = *this;
-    first.limit(1);
-    std::vector<M> rows = co_await first.aio_execute();
+    require_models();
+    ast::Query first = this->q_;
+    first.limit = 1;
+    const ResultSet rows = co_await detail::run(M::tern_database(), first);
     if (rows.empty()) co_return std::nullopt;
-    co_return std::move(rows.front());
+    co_return detail::model_at<M>(rows, 0);
+  }
+  /// `select().where(condition).aio_get()` in one task: the query is built in it (not built,
+  /// then copied or moved in) and run from it (AioModel::aio_get, the ORM's hottest call).
+  static ring::Task<M> get_where(ast::ExprPtr condition) {
+    const CachedStatement c = compile_first(std::move(condition));
+    const ResultSet rows = co_await M::tern_database().aio_execute_view(
+        *c.sql, c.params, QueryOptions{.read_only = c.read_only});
+    if (rows.empty()) throw_does_not_exist();
+    co_return detail::model_at<M>(rows, 0);
+  }
+  /// `select().where(condition).aio_first()`, the same way (AioModel::aio_get_or_none).
+  static ring::Task<std::optional<M>> first_where(ast::ExprPtr condition) {
+    const CachedStatement c = compile_first(std::move(condition));
+    const ResultSet rows = co_await M::tern_database().aio_execute_view(
+        *c.sql, c.params, QueryOptions{.read_only = c.read_only});
+    if (rows.empty()) co_return std::nullopt;
+    co_return detail::model_at<M>(rows, 0);
   }
   /// The first `n` models (the query with LIMIT n).
   ring::Task<std::vector<M>> aio_first(std::int64_t n) const {
@@ -602,13 +620,21 @@ class Select : public SelectClauses<Select<M>> {
           "aio_tuples<...>() or aio_scalar<T>()");
     }
   }
+  // SELECT every field WHERE condition LIMIT 1, compiled.
+  static CachedStatement compile_first(ast::ExprPtr condition) {
+    ast::Query q = M::tern_meta().select_all;
+    q.where = std::move(condition);
+    q.limit = 1;
+    return compile_cached(q, M::tern_database().dialect());
+  }
+  [[noreturn]] static void throw_does_not_exist() {
+    throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
+  }
   static std::vector<M> hydrate(const ResultSet& rows) {
     std::vector<M> out;
     out.reserve(rows.size());
-    for (const Row row : rows) {
-      std::size_t at = 0;
-      detail::fill_model(out.emplace_back(), row, at);
-    }
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      out.push_back(detail::model_at<M>(rows, i));
     return out;
   }
 
@@ -750,7 +776,7 @@ class Insert {
   }
   std::vector<const M*> objects_;
   std::optional<ast::OnConflict> conflict_;
-  std::vector<ast::ExprPtr> returning_;
+  ast::ExprList returning_;
 };
 
 /// INSERT INTO M's table (columns) SELECT ...

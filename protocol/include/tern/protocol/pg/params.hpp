@@ -70,6 +70,13 @@ class Params {
     w.i32(-1);
   }
 
+  /// Removes every parameter, keeping the storage for the next query.
+  void clear() noexcept {
+    types_.clear();
+    formats_.clear();
+    values_.clear();
+  }
+
   /// Number of parameters.
   std::size_t size() const noexcept { return types_.size(); }
   /// Parameter type OIDs, for Parse.
