@@ -127,15 +127,30 @@ Column Column::from(const ColumnDefinition& def) {
 }
 
 std::size_t parse_column_count(Bytes payload) {
+  return parse_column_count(payload, 0).count;
+}
+
+ColumnCount parse_column_count(Bytes payload, std::uint64_t capabilities) {
   ByteReader r(payload, "column count");
   const std::uint64_t n = read_lenenc(r);
+  ColumnCount c;
+  if ((capabilities & cap::kMariadbCacheMetadata) != 0 &&
+      (capabilities & cap::kLongPassword) == 0) {  // MariaDB's extended capabilities
+    const std::uint8_t follows = r.read_le<std::uint8_t>();
+    if (follows > 1) {
+      throw ProtocolError(ProtocolErrc::kBadValue,
+                          "column count: metadata-follows flag " + std::to_string(follows));
+    }
+    c.metadata_follows = follows == 1;
+  }
   if (!r.done()) {
     throw ProtocolError(ProtocolErrc::kBadLength, "column count: trailing bytes");
   }
   if (n == 0 || n > kMaxColumns) {
     throw ProtocolError(ProtocolErrc::kBadLength, "column count " + std::to_string(n));
   }
-  return static_cast<std::size_t>(n);
+  c.count = static_cast<std::size_t>(n);
+  return c;
 }
 
 }  // namespace tern::mysql

@@ -62,6 +62,16 @@ ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
   co_return columns;
 }
 
+std::shared_ptr<const std::vector<Column>> Connection::skipped_columns(const Statement* statement,
+                                                                       std::size_t count) const {
+  if (statement == nullptr || !statement->columns || statement->columns->size() != count) {
+    throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                        absl::StrCat("a result set of ", count,
+                                     " columns without their definitions, and none cached"));
+  }
+  return statement->columns;
+}
+
 ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format format,
                                             Result* single, Statement* statement) {
   std::optional<ServerErrorInfo> error;
@@ -112,13 +122,17 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
         co_await flush(deadline_);
         continue;
       case ResponseKind::kResultSet: {
-        const std::size_t count = parse_column_count(p);
+        const ColumnCount count = parse_column_count(p, capabilities_);
         Result& r = target(true);
-        std::shared_ptr<const std::vector<Column>> cached;
-        if (statement != nullptr) cached = statement->columns;
-        std::shared_ptr<const std::vector<Column>> columns =
-            co_await read_columns(count, std::move(cached));
-        if (statement != nullptr) statement->columns = columns;
+        std::shared_ptr<const std::vector<Column>> columns;
+        if (count.metadata_follows) {
+          std::shared_ptr<const std::vector<Column>> cached;
+          if (statement != nullptr) cached = statement->columns;
+          columns = co_await read_columns(count.count, std::move(cached));
+          if (statement != nullptr) statement->columns = columns;
+        } else {
+          columns = skipped_columns(statement, count.count);
+        }
         r.set_columns(std::move(columns), format);
         for (bool rows = true; rows;) {
           // Rows already buffered are taken without a coroutine: no frame per row, and no stack
@@ -222,11 +236,23 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   const Bytes first = co_await read_payload();
   if (is_err_packet(first)) fail_with(parse_err(first));
   const PrepareOk ok = parse_prepare_ok(first);
-  // Parameter and column definitions follow; execute responses carry the columns again.
-  for (std::uint16_t section : {ok.num_params, ok.num_columns}) {
-    if (section == 0) continue;
-    for (std::uint16_t i = 0; i < section; ++i)
+  // Parameter definitions follow (not kept), then column definitions: kept, since under
+  // MARIADB_CLIENT_CACHE_METADATA an execute does not send them again while they are unchanged.
+  if (ok.num_params > 0) {
+    for (std::uint16_t i = 0; i < ok.num_params; ++i)
       co_await read_payload();
+    if ((capabilities_ & cap::kDeprecateEof) == 0) {
+      parse_eof(co_await read_payload(), capabilities_);
+    }
+  }
+  std::shared_ptr<std::vector<Column>> columns;
+  if (ok.num_columns > 0) {
+    columns = std::make_shared<std::vector<Column>>();
+    columns->reserve(ok.num_columns);
+    for (std::uint16_t i = 0; i < ok.num_columns; ++i) {
+      columns->push_back(
+          Column::from(parse_column_definition(co_await read_payload(), capabilities_)));
+    }
     if ((capabilities_ & cap::kDeprecateEof) == 0) {
       parse_eof(co_await read_payload(), capabilities_);
     }
@@ -236,6 +262,7 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   s.id = ok.statement_id;
   s.num_params = ok.num_params;
   s.num_columns = ok.num_columns;
+  s.columns = std::move(columns);
   cache_.emplace(s.sql, statements_->begin());
   co_return &s;
 }

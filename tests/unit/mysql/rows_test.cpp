@@ -94,6 +94,26 @@ TEST(MysqlColumn, ColumnCount) {
   }
 }
 
+TEST(MysqlColumn, ColumnCountWithCachedMetadata) {
+  // MariaDB's extended capability: a metadata-follows byte after the count.
+  const std::uint64_t caps = cap::kProtocol41 | cap::kMariadbCacheMetadata;
+  const std::string follows = hex("03 01");
+  EXPECT_EQ(parse_column_count(B(follows), caps).count, 3u);
+  EXPECT_TRUE(parse_column_count(B(follows), caps).metadata_follows);
+  const std::string skipped = hex("fc 00 01 00");
+  EXPECT_EQ(parse_column_count(B(skipped), caps).count, 256u);
+  EXPECT_FALSE(parse_column_count(B(skipped), caps).metadata_follows);
+  // Without the capability (or from MySQL, which keeps CLIENT_LONG_PASSWORD) there is no byte.
+  const std::string plain = hex("03");
+  EXPECT_TRUE(parse_column_count(B(plain), cap::kProtocol41).metadata_follows);
+  EXPECT_THROW(parse_column_count(B(plain), caps), ProtocolError);
+  EXPECT_THROW(parse_column_count(B(follows), caps | cap::kLongPassword), ProtocolError);
+  for (const char* h : {"03 02", "03 01 00", "00 01"}) {
+    const std::string p = hex(h);
+    EXPECT_THROW(parse_column_count(B(p), caps), ProtocolError) << h;
+  }
+}
+
 TEST(MysqlRows, TextRow) {
   const std::string p = hex("01 31 fb 00 05") + "hello"s;
   RowValues v;

@@ -159,6 +159,10 @@ class Connection {
   /// Reads `count` column definitions; returns `cached` when they are the same.
   ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
       std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
+  /// The columns of a result set of `count` columns whose definitions the server skipped
+  /// (cached metadata): `statement`'s. Throws ProtocolError when it has none of that count.
+  std::shared_ptr<const std::vector<Column>> skipped_columns(const Statement* statement,
+                                                             std::size_t count) const;
   /// Reads the responses of a command into `results` (nullptr: drops them), or, with `single`,
   /// keeps the first result set (else the first OK) there; `statement` caches the columns.
   ring::Task<void> read_responses(std::vector<Result>* results, Format format,
