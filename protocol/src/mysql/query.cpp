@@ -76,8 +76,8 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
                                             Result* single, Statement* statement) {
   std::optional<ServerErrorInfo> error;
   bool refused_infile = false;
-  bool too_many_rows = false;  // max_result_rows exceeded: thrown once the response is read
-  Result discarded;
+  bool too_many_rows = false;       // max_result_rows exceeded: thrown once the response is read
+  std::optional<Result> discarded;  // made only when a result is dropped
   // With `single`: whether it holds a result yet, and whether that one has rows (final).
   bool have_single = false;
   bool single_is_set = false;
@@ -85,13 +85,12 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
   auto target = [&](bool result_set) -> Result& {
     if (results != nullptr) return results->emplace_back();
     if (single != nullptr && (!have_single || (result_set && !single_is_set))) {
+      if (have_single) *single = Result();  // it comes in empty: only a replacement resets it
       have_single = true;
       single_is_set = result_set;
-      *single = Result();
       return *single;
     }
-    discarded = Result();
-    return discarded;
+    return discarded.emplace();
   };
   for (bool more = true; more;) {
     std::optional<Payload> buffered = next_buffered();

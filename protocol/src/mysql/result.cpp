@@ -41,14 +41,12 @@ void Result::add_row(Bytes payload, RowValues& scratch) {
   if (format_ == Format::kText) {
     parse_text_row(payload, types_.size(), scratch);
   } else {
-    parse_binary_row(payload, types_, scratch);
+    parse_binary_row(payload, std::span(types_.data(), types_.size()), scratch);
   }
   const std::size_t base = data_.size();
   const std::byte* const start = payload.data();
   data_.append(protocol::as_chars(payload));
-  const std::size_t first = cells_.size();
-  cells_.resize(first + scratch.size());
-  Cell* cell = cells_.data() + first;
+  Cell* cell = cells_.grow(scratch.size());
   for (const std::optional<Bytes>& v : scratch) {
     *cell++ = v ? Cell{base + static_cast<std::size_t>(v->data() - start),
                        static_cast<std::uint32_t>(v->size())}
