@@ -234,13 +234,14 @@ inline std::optional<Payload> Connection::next_buffered() {
   // id due. Anything else (split, partial, over the cap, out of sequence) goes through the
   // reassembler, which also throws for what breaks the protocol.
   const Bytes data = in_.unread();
-  if (data.size() >= kPacketHeaderSize && !reassembler_.in_progress()) {
+  if (!reassembler_.in_progress()) {
+    if (data.size() < kPacketHeaderSize) return std::nullopt;  // not even a header yet
     const std::size_t len = std::to_integer<std::size_t>(data[0]) |
                             (std::to_integer<std::size_t>(data[1]) << 8) |
                             (std::to_integer<std::size_t>(data[2]) << 16);
     const auto seq = std::to_integer<std::uint8_t>(data[3]);
-    if (len < kMaxPacketPayload && len <= reassembler_.max_payload() &&
-        data.size() - kPacketHeaderSize >= len && seq == seq_) {
+    if (len < kMaxPacketPayload && len <= reassembler_.max_payload() && seq == seq_) {
+      if (data.size() - kPacketHeaderSize < len) return std::nullopt;  // the rest is to come
       in_.consume(kPacketHeaderSize + len);
       seq_ = static_cast<std::uint8_t>(seq + 1);
       return Payload{data.subspan(kPacketHeaderSize, len), seq, seq};
