@@ -317,6 +317,19 @@ TEST_F(MysqlConnection, PreparedMetadataSkippedOnlyWhileUnchanged) {
   EXPECT_TRUE(c.is_usable());
 }
 
+TEST_F(MysqlConnection, WarningsOfAResultSet) {
+  Connection c = connect(main_options());
+  // The count comes in the packet that ends the rows (an OK packet under DEPRECATE_EOF).
+  const char* sql = "SELECT CAST('1x' AS SIGNED)";
+  EXPECT_EQ(run(c.query(sql)).at(0).warnings(), 1);
+  EXPECT_EQ(run(c.execute(sql)).warnings(), 1);
+  run(c.open_stream(sql, {}));
+  Result batch;
+  EXPECT_FALSE(run(c.next_batch(batch, 10)));
+  EXPECT_EQ(batch.warnings(), 1);
+  EXPECT_EQ(run(c.execute("SELECT 1")).warnings(), 0);
+}
+
 TEST_F(MysqlConnection, TenAndTwentyMebibyteBlobs) {
   Connection c = connect(main_options());
   run(c.query("CREATE TEMPORARY TABLE big (id INT PRIMARY KEY, b LONGBLOB)"));

@@ -152,7 +152,8 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
               }
               break;
             case RowKind::kEnd:
-              if (is_eof_packet(row)) {
+              // Under DEPRECATE_EOF the end is an OK packet (0xFE, often under 9 bytes too).
+              if (is_eof_packet(row) && (capabilities_ & cap::kDeprecateEof) == 0) {
                 const EofPacket eof = parse_eof(row, capabilities_);
                 status = eof.status_flags;
                 r.set_warnings(eof.warnings);

@@ -109,7 +109,8 @@ ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
           break;
         case RowKind::kEnd: {
           std::uint16_t flags = 0;
-          if (is_eof_packet(row)) {
+          // Under DEPRECATE_EOF the end is an OK packet (0xFE, often under 9 bytes too).
+          if (is_eof_packet(row) && (capabilities_ & cap::kDeprecateEof) == 0) {
             const EofPacket eof = parse_eof(row, capabilities_);
             flags = eof.status_flags;
             if (batch != nullptr) batch->set_warnings(eof.warnings);
