@@ -88,12 +88,16 @@ class Result {
 
  private:
   friend class Row;
-  // Where a value is in data_; length kNull marks SQL NULL.
+  // Where a value is in its row's payload; length kNull marks SQL NULL.
   struct Cell {
-    std::size_t offset;
+    std::uint32_t offset;
     std::uint32_t length;
   };
   static constexpr std::uint32_t kNull = 0xFFFFFFFF;
+  // Rows are kept in chunks: each row as its cells, then its payload. A chunk is not grown past
+  // kChunkSize (a row bigger than that gets a chunk of its own): a big result never copies what
+  // it holds as it grows, and is never held twice while one buffer doubles into another.
+  static constexpr std::size_t kChunkSize = std::size_t{1} << 20;
 
   // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
   // blocks of the previous one instead of reaching malloc.
@@ -140,8 +144,10 @@ class Result {
   std::shared_ptr<const std::vector<Column>> columns_;
   SmallVector<FieldType, 16> types_;  // per column, for the binary row layout
   Format format_ = Format::kText;
-  RowBytes data_;               // row values back to back
-  SmallVector<Cell, 4> cells_;  // rows_ * columns
+  RowBytes data_;            // chunk 0 (a point select's row fits its inline capacity)
+  Vector<RowBytes> chunks_;  // chunks 1...
+  // Per row: chunk index << 32 | offset of the row's cells in that chunk.
+  SmallVector<std::uint64_t, 1> row_at_;
   std::size_t rows_ = 0;
   std::uint64_t affected_rows_ = 0;
   std::uint64_t last_insert_id_ = 0;
