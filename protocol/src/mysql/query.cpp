@@ -190,6 +190,80 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
   }
 }
 
+bool Connection::read_buffered_response(Result& result, const Statement& s) {
+  if (reassembler_.in_progress() || interruption_ != Interruption::kNone ||
+      caught_ != Interruption::kNone) {
+    return false;
+  }
+  // First pass: frame the buffered packets (whole, single, in sequence) without consuming them,
+  // and check that they are the whole response in a shape handled here.
+  const Bytes data = in_.unread();
+  std::size_t at = 0;
+  std::uint8_t seq = seq_;
+  auto next = [&](Bytes& payload) {
+    if (data.size() - at < kPacketHeaderSize) return false;
+    const std::size_t len = std::to_integer<std::size_t>(data[at]) |
+                            (std::to_integer<std::size_t>(data[at + 1]) << 8) |
+                            (std::to_integer<std::size_t>(data[at + 2]) << 16);
+    if (len == 0 || len >= kMaxPacketPayload || len > reassembler_.max_payload() ||
+        std::to_integer<std::uint8_t>(data[at + 3]) != seq ||
+        data.size() - at - kPacketHeaderSize < len) {
+      return false;
+    }
+    payload = data.subspan(at + kPacketHeaderSize, len);
+    at += kPacketHeaderSize + len;
+    seq = static_cast<std::uint8_t>(seq + 1);
+    return true;
+  };
+  Bytes p;
+  if (!next(p)) return false;
+  const auto first = std::to_integer<std::uint8_t>(p[0]);
+  if (first == 0x00) {  // an OK: a statement without a result set
+    const OkPacket ok = parse_ok(p, capabilities_);
+    if ((ok.status_flags & status::kMoreResultsExist) != 0) return false;
+    in_.consume(at);
+    seq_ = seq;
+    status_flags_ = ok.status_flags;
+    result.set_ok(ok);
+    end_command();
+    return true;
+  }
+  // ERR, LOCAL INFILE, EOF: the general path.
+  if (first == 0xFF || first == 0xFB || first == 0xFE) return false;
+  if ((capabilities_ & cap::kDeprecateEof) == 0) return false;
+  const ColumnCount count = parse_column_count(p, capabilities_);
+  if (count.metadata_follows || !s.columns || s.columns->size() != count.count) return false;
+  const std::size_t rows_at = at;
+  const std::uint8_t rows_seq = seq;
+  std::size_t rows = 0;
+  for (;;) {
+    if (!next(p)) return false;
+    const auto head = std::to_integer<std::uint8_t>(p[0]);
+    if (head == 0xFE) break;  // the OK that ends the rows (under 16 MiB: see next)
+    if (head == 0xFF) return false;
+    ++rows;
+  }
+  if (options_.max_result_rows != 0 && rows > options_.max_result_rows) return false;
+  const OkPacket end = parse_ok(p, capabilities_);
+  if ((end.status_flags & status::kMoreResultsExist) != 0) return false;
+  const std::size_t end_at = at;
+  const std::uint8_t end_seq = seq;
+  // Second pass: take the rows.
+  result.set_columns(s.columns, Format::kBinary);
+  at = rows_at;
+  seq = rows_seq;
+  for (std::size_t i = 0; i < rows; ++i) {
+    next(p);
+    result.add_row(p, row_scratch_);
+  }
+  result.set_warnings(end.warnings);
+  in_.consume(end_at);
+  seq_ = end_seq;
+  status_flags_ = end.status_flags;
+  end_command();
+  return true;
+}
+
 ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOptions options) {
   refuse_while_streaming();
   begin_command(options);
@@ -298,9 +372,13 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       if (s == nullptr) s = co_await prepare(sql);
       write_execute(*s, params);
       co_await flush(deadline_);
-      // The first result set (a CALL's further ones are dropped), else the first OK.
+      // The first result set (a CALL's further ones are dropped), else the first OK. The whole
+      // response usually comes in the first read: taken then without a coroutine frame.
       Result result;
-      co_await read_responses(nullptr, Format::kBinary, &result, s);
+      co_await fill_for_command();
+      if (!read_buffered_response(result, *s)) {
+        co_await read_responses(nullptr, Format::kBinary, &result, s);
+      }
       // The statement just used stays; older ones go past the capacity (all, at capacity 0).
       while (cache_.size() > options_.statement_cache_size)
         forget(statements_->back());

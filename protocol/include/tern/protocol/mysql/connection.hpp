@@ -178,6 +178,11 @@ class Connection {
   /// caches the columns.
   ring::Task<void> read_responses(std::vector<Result>* results, Format format,
                                   Result* single = nullptr, Statement* statement = nullptr);
+  /// The execute fast path: when in_ holds the whole response to `s`'s COM_STMT_EXECUTE and it
+  /// is one OK, or one result set whose column definitions were skipped (cached) ending the
+  /// command, takes it into `result` (empty) and ends the command, with no coroutine frame.
+  /// Returns false, having consumed nothing, for anything else (read_responses reads it).
+  bool read_buffered_response(Result& result, const Statement& s);
   ring::Task<Statement*> prepare(std::string_view sql);
   /// The cached statement for `sql` (now the most recent), or nullptr.
   Statement* cached(std::string_view sql);
