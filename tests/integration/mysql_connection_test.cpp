@@ -12,6 +12,7 @@
 
 #include "server_env.hpp"
 #include "tern/protocol/errors.hpp"
+#include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/ring/ring.hpp"
@@ -264,6 +265,69 @@ TEST_F(MysqlConnection, MultiResultStatementsAndProcedures) {
   Connection plain = connect(main_options());
   EXPECT_THROW(run(plain.query("SELECT 1; SELECT 2")), ProgrammingError);
   EXPECT_TRUE(plain.is_usable());
+}
+
+TEST_F(MysqlConnection, PreparedMetadataSkippedOnlyWhileUnchanged) {
+  Connection c = connect(main_options());
+  // tern asks MariaDB (10.6+) to skip a prepared statement's unchanged column definitions.
+  if (c.is_mariadb()) {
+    EXPECT_NE(c.capabilities() & cap::kMariadbCacheMetadata, 0u);
+  }
+  run(c.query("CREATE TEMPORARY TABLE meta_t (a INT)"));
+  run(c.query("INSERT INTO meta_t VALUES (1)"));
+  for (int i = 0; i < 3; ++i) {
+    const Result r = run(c.execute("SELECT * FROM meta_t"));
+    ASSERT_EQ(r.columns().size(), 1u);
+    EXPECT_EQ(r.columns()[0].name, "a");
+    EXPECT_EQ(r.row(0).get<std::int32_t>(0), 1);
+  }
+  // DDL changes the result: the server sends the new definitions, and they replace the cache.
+  run(c.query("ALTER TABLE meta_t MODIFY a BIGINT, ADD COLUMN b VARCHAR(5) DEFAULT 'x'"));
+  for (int i = 0; i < 3; ++i) {
+    const Result r = run(c.execute("SELECT * FROM meta_t"));
+    ASSERT_EQ(r.columns().size(), 2u);
+    EXPECT_EQ(r.columns()[0].type.type, FieldType::kLongLong);
+    EXPECT_EQ(r.row(0).get<std::int64_t>(0), 1);
+    EXPECT_EQ(r.row(0).get<std::string>(1), "x");
+  }
+  // The same column count, another type.
+  run(c.query("ALTER TABLE meta_t MODIFY a SMALLINT"));
+  for (int i = 0; i < 2; ++i) {
+    const Result r = run(c.execute("SELECT * FROM meta_t"));
+    ASSERT_EQ(r.columns().size(), 2u);
+    EXPECT_EQ(r.columns()[0].type.type, FieldType::kShort);
+    EXPECT_EQ(r.row(0).get<std::int16_t>(0), 1);
+  }
+  // A procedure's result sets of different shapes, executed again and again; and streamed.
+  run(c.query("DROP PROCEDURE IF EXISTS meta_two_sets"));
+  run(c.query("CREATE PROCEDURE meta_two_sets() BEGIN SELECT 10; SELECT 20, 30; END"));
+  for (int i = 0; i < 3; ++i) {
+    const Result r = run(c.execute("CALL meta_two_sets()"));
+    ASSERT_EQ(r.columns().size(), 1u);
+    EXPECT_EQ(r.row(0).get<std::int64_t>(0), 10);
+  }
+  for (int i = 0; i < 2; ++i) {
+    run(c.open_stream("SELECT * FROM meta_t", {}));
+    Result batch;
+    EXPECT_FALSE(run(c.next_batch(batch, 10)));
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch.row(0).get<std::string>(1), "x");
+  }
+  run(c.query("DROP PROCEDURE meta_two_sets"));
+  EXPECT_TRUE(c.is_usable());
+}
+
+TEST_F(MysqlConnection, WarningsOfAResultSet) {
+  Connection c = connect(main_options());
+  // The count comes in the packet that ends the rows (an OK packet under DEPRECATE_EOF).
+  const char* sql = "SELECT CAST('1x' AS SIGNED)";
+  EXPECT_EQ(run(c.query(sql)).at(0).warnings(), 1);
+  EXPECT_EQ(run(c.execute(sql)).warnings(), 1);
+  run(c.open_stream(sql, {}));
+  Result batch;
+  EXPECT_FALSE(run(c.next_batch(batch, 10)));
+  EXPECT_EQ(batch.warnings(), 1);
+  EXPECT_EQ(run(c.execute("SELECT 1")).warnings(), 0);
 }
 
 TEST_F(MysqlConnection, TenAndTwentyMebibyteBlobs) {

@@ -127,15 +127,37 @@ Column Column::from(const ColumnDefinition& def) {
 }
 
 std::size_t parse_column_count(Bytes payload) {
+  return parse_column_count(payload, 0).count;
+}
+
+ColumnCount parse_column_count(Bytes payload, std::uint64_t capabilities) {
+  const bool has_flag = (capabilities & cap::kMariadbCacheMetadata) != 0 &&
+                        (capabilities & cap::kLongPassword) == 0;  // MariaDB's extended ones
+  // Once per result set: under 251 columns the count is one byte (0 and 0xFB.. are not counts).
+  if (payload.size() == (has_flag ? 2u : 1u)) {
+    const auto n = std::to_integer<std::uint8_t>(payload[0]);
+    const auto follows = has_flag ? std::to_integer<std::uint8_t>(payload[1]) : std::uint8_t{1};
+    if (n != 0 && n < 0xFB && follows <= 1) return {n, follows == 1};
+  }
   ByteReader r(payload, "column count");
   const std::uint64_t n = read_lenenc(r);
+  ColumnCount c;
+  if (has_flag) {
+    const std::uint8_t follows = r.read_le<std::uint8_t>();
+    if (follows > 1) {
+      throw ProtocolError(ProtocolErrc::kBadValue,
+                          "column count: metadata-follows flag " + std::to_string(follows));
+    }
+    c.metadata_follows = follows == 1;
+  }
   if (!r.done()) {
     throw ProtocolError(ProtocolErrc::kBadLength, "column count: trailing bytes");
   }
   if (n == 0 || n > kMaxColumns) {
     throw ProtocolError(ProtocolErrc::kBadLength, "column count " + std::to_string(n));
   }
-  return static_cast<std::size_t>(n);
+  c.count = static_cast<std::size_t>(n);
+  return c;
 }
 
 }  // namespace tern::mysql

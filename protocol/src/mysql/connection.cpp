@@ -26,7 +26,7 @@ Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
 Connection::~Connection() = default;
 
-std::optional<Payload> Connection::next_buffered() {
+std::optional<Payload> Connection::next_buffered_slow() {
   std::size_t consumed = 0;
   std::optional<Payload> p;
   try {
@@ -53,41 +53,45 @@ ring::Task<void> Connection::fill_task(ring::Deadline deadline) {
   co_await fill(deadline);
 }
 
-ring::Task<void> Connection::fill_for_command() {
-  Interruption caught = Interruption::kNone;
-  try {
-    if (interruption_ == Interruption::kNone) {
-      co_await fill(deadline_);
-    } else {
-      // Draining after an interruption: the caller's stop request must not stop it.
-      ring::TaskContext cleanup;
-      co_await ring::with_context(cleanup, fill_task(drain_deadline_));
+Connection::CommandFill Connection::fill_for_command() {
+  if (interruption_ == Interruption::kNone && caught_ == Interruption::kNone) {
+    return CommandFill(
+        std::in_place, [this] { return fill(deadline_); }, &caught_);
+  }
+  return CommandFill(fill_interrupted());
+}
+
+ring::Task<void> Connection::fill_interrupted() {
+  if (interruption_ == Interruption::kNone) {
+    // The last fill ran past the deadline or was stopped (nothing was read): kill the query;
+    // the caller's next fill drains the rest of the response.
+    interruption_ = std::exchange(caught_, Interruption::kNone);
+    drain_deadline_ = ring::deadline_after(options_.cancel_timeout);
+    ring::TaskContext cleanup;
+    try {
+      co_await ring::with_context(cleanup, cancel());
+    } catch (...) {
+      // The query may still end by itself within the drain budget; but an unconfirmed KILL
+      // QUERY may still run later and kill whatever this connection runs then: the connection
+      // is not kept (end_command).
+      kill_unconfirmed_ = true;
     }
     co_return;
-  } catch (const ring::TimeoutError&) {
-    caught = Interruption::kTimeout;
-  } catch (const ring::CancelledError&) {
-    caught = Interruption::kCancelled;
   }
-  if (interruption_ != Interruption::kNone) {
-    // The killed query's response did not come in time: the stream is lost.
-    broken_ = true;
-    if (interruption_ == Interruption::kTimeout) {
-      throw QueryTimeout("the query ran past its deadline; the connection was discarded");
-    }
-    throw ring::CancelledError("query (the connection was discarded)");
-  }
-  interruption_ = caught;
-  drain_deadline_ = ring::deadline_after(options_.cancel_timeout);
-  ring::TaskContext cleanup;
   try {
-    co_await ring::with_context(cleanup, cancel());
-  } catch (...) {
-    // The query may still end by itself within the drain budget; but an unconfirmed KILL
-    // QUERY may still run later and kill whatever this connection runs then: the connection
-    // is not kept (end_command).
-    kill_unconfirmed_ = true;
+    // Draining after an interruption: the caller's stop request must not stop it.
+    ring::TaskContext cleanup;
+    co_await ring::with_context(cleanup, fill_task(drain_deadline_));
+    co_return;
+  } catch (const ring::TimeoutError&) {
+  } catch (const ring::CancelledError&) {
   }
+  // The killed query's response did not come in time: the stream is lost.
+  broken_ = true;
+  if (interruption_ == Interruption::kTimeout) {
+    throw QueryTimeout("the query ran past its deadline; the connection was discarded");
+  }
+  throw ring::CancelledError("query (the connection was discarded)");
 }
 
 ring::Task<Bytes> Connection::read_payload() {
@@ -107,6 +111,7 @@ protocol::SendAwaiter Connection::flush(ring::Deadline deadline) {
 void Connection::begin_command(const QueryOptions& options) noexcept {
   deadline_ = options.deadline;
   interruption_ = Interruption::kNone;
+  caught_ = Interruption::kNone;
   kill_unconfirmed_ = false;
   in_command_ = true;
 }
@@ -116,6 +121,7 @@ void Connection::abandon_command() noexcept {
   if (in_command_) broken_ = true;
   in_command_ = false;
   interruption_ = Interruption::kNone;
+  caught_ = Interruption::kNone;
 }
 
 void Connection::end_command() {

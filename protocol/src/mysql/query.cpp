@@ -62,12 +62,22 @@ ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
   co_return columns;
 }
 
+std::shared_ptr<const std::vector<Column>> Connection::skipped_columns(const Statement* statement,
+                                                                       std::size_t count) const {
+  if (statement == nullptr || !statement->columns || statement->columns->size() != count) {
+    throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
+                        absl::StrCat("a result set of ", count,
+                                     " columns without their definitions, and none cached"));
+  }
+  return statement->columns;
+}
+
 ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format format,
                                             Result* single, Statement* statement) {
   std::optional<ServerErrorInfo> error;
   bool refused_infile = false;
-  bool too_many_rows = false;  // max_result_rows exceeded: thrown once the response is read
-  Result discarded;
+  bool too_many_rows = false;       // max_result_rows exceeded: thrown once the response is read
+  std::optional<Result> discarded;  // made only when a result is dropped
   // With `single`: whether it holds a result yet, and whether that one has rows (final).
   bool have_single = false;
   bool single_is_set = false;
@@ -75,13 +85,12 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
   auto target = [&](bool result_set) -> Result& {
     if (results != nullptr) return results->emplace_back();
     if (single != nullptr && (!have_single || (result_set && !single_is_set))) {
+      if (have_single) *single = Result();  // it comes in empty: only a replacement resets it
       have_single = true;
       single_is_set = result_set;
-      *single = Result();
       return *single;
     }
-    discarded = Result();
-    return discarded;
+    return discarded.emplace();
   };
   for (bool more = true; more;) {
     std::optional<Payload> buffered = next_buffered();
@@ -112,13 +121,17 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
         co_await flush(deadline_);
         continue;
       case ResponseKind::kResultSet: {
-        const std::size_t count = parse_column_count(p);
+        const ColumnCount count = parse_column_count(p, capabilities_);
         Result& r = target(true);
-        std::shared_ptr<const std::vector<Column>> cached;
-        if (statement != nullptr) cached = statement->columns;
-        std::shared_ptr<const std::vector<Column>> columns =
-            co_await read_columns(count, std::move(cached));
-        if (statement != nullptr) statement->columns = columns;
+        std::shared_ptr<const std::vector<Column>> columns;
+        if (count.metadata_follows) {
+          std::shared_ptr<const std::vector<Column>> cached;
+          if (statement != nullptr) cached = statement->columns;
+          columns = co_await read_columns(count.count, std::move(cached));
+          if (statement != nullptr) statement->columns = columns;
+        } else {
+          columns = skipped_columns(statement, count.count);
+        }
         r.set_columns(std::move(columns), format);
         for (bool rows = true; rows;) {
           // Rows already buffered are taken without a coroutine: no frame per row, and no stack
@@ -139,7 +152,8 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
               }
               break;
             case RowKind::kEnd:
-              if (is_eof_packet(row)) {
+              // Under DEPRECATE_EOF the end is an OK packet (0xFE, often under 9 bytes too).
+              if (is_eof_packet(row) && (capabilities_ & cap::kDeprecateEof) == 0) {
                 const EofPacket eof = parse_eof(row, capabilities_);
                 status = eof.status_flags;
                 r.set_warnings(eof.warnings);
@@ -174,6 +188,80 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
                       "the server asked for a LOCAL INFILE, which tern refused (local-infile is "
                       "off)");
   }
+}
+
+bool Connection::read_buffered_response(Result& result, const Statement& s) {
+  if (reassembler_.in_progress() || interruption_ != Interruption::kNone ||
+      caught_ != Interruption::kNone) {
+    return false;
+  }
+  // First pass: frame the buffered packets (whole, single, in sequence) without consuming them,
+  // and check that they are the whole response in a shape handled here.
+  const Bytes data = in_.unread();
+  std::size_t at = 0;
+  std::uint8_t seq = seq_;
+  auto next = [&](Bytes& payload) {
+    if (data.size() - at < kPacketHeaderSize) return false;
+    const std::size_t len = std::to_integer<std::size_t>(data[at]) |
+                            (std::to_integer<std::size_t>(data[at + 1]) << 8) |
+                            (std::to_integer<std::size_t>(data[at + 2]) << 16);
+    if (len == 0 || len >= kMaxPacketPayload || len > reassembler_.max_payload() ||
+        std::to_integer<std::uint8_t>(data[at + 3]) != seq ||
+        data.size() - at - kPacketHeaderSize < len) {
+      return false;
+    }
+    payload = data.subspan(at + kPacketHeaderSize, len);
+    at += kPacketHeaderSize + len;
+    seq = static_cast<std::uint8_t>(seq + 1);
+    return true;
+  };
+  Bytes p;
+  if (!next(p)) return false;
+  const auto first = std::to_integer<std::uint8_t>(p[0]);
+  if (first == 0x00) {  // an OK: a statement without a result set
+    const OkPacket ok = parse_ok(p, capabilities_);
+    if ((ok.status_flags & status::kMoreResultsExist) != 0) return false;
+    in_.consume(at);
+    seq_ = seq;
+    status_flags_ = ok.status_flags;
+    result.set_ok(ok);
+    end_command();
+    return true;
+  }
+  // ERR, LOCAL INFILE, EOF: the general path.
+  if (first == 0xFF || first == 0xFB || first == 0xFE) return false;
+  if ((capabilities_ & cap::kDeprecateEof) == 0) return false;
+  const ColumnCount count = parse_column_count(p, capabilities_);
+  if (count.metadata_follows || !s.columns || s.columns->size() != count.count) return false;
+  const std::size_t rows_at = at;
+  const std::uint8_t rows_seq = seq;
+  std::size_t rows = 0;
+  for (;;) {
+    if (!next(p)) return false;
+    const auto head = std::to_integer<std::uint8_t>(p[0]);
+    if (head == 0xFE) break;  // the OK that ends the rows (under 16 MiB: see next)
+    if (head == 0xFF) return false;
+    ++rows;
+  }
+  if (options_.max_result_rows != 0 && rows > options_.max_result_rows) return false;
+  const OkPacket end = parse_ok(p, capabilities_);
+  if ((end.status_flags & status::kMoreResultsExist) != 0) return false;
+  const std::size_t end_at = at;
+  const std::uint8_t end_seq = seq;
+  // Second pass: take the rows.
+  result.set_columns(s.columns, Format::kBinary);
+  at = rows_at;
+  seq = rows_seq;
+  for (std::size_t i = 0; i < rows; ++i) {
+    next(p);
+    result.add_row(p, row_scratch_);
+  }
+  result.set_warnings(end.warnings);
+  in_.consume(end_at);
+  seq_ = end_seq;
+  status_flags_ = end.status_flags;
+  end_command();
+  return true;
 }
 
 ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOptions options) {
@@ -222,11 +310,23 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   const Bytes first = co_await read_payload();
   if (is_err_packet(first)) fail_with(parse_err(first));
   const PrepareOk ok = parse_prepare_ok(first);
-  // Parameter and column definitions follow; execute responses carry the columns again.
-  for (std::uint16_t section : {ok.num_params, ok.num_columns}) {
-    if (section == 0) continue;
-    for (std::uint16_t i = 0; i < section; ++i)
+  // Parameter definitions follow (not kept), then column definitions: kept, since under
+  // MARIADB_CLIENT_CACHE_METADATA an execute does not send them again while they are unchanged.
+  if (ok.num_params > 0) {
+    for (std::uint16_t i = 0; i < ok.num_params; ++i)
       co_await read_payload();
+    if ((capabilities_ & cap::kDeprecateEof) == 0) {
+      parse_eof(co_await read_payload(), capabilities_);
+    }
+  }
+  std::shared_ptr<std::vector<Column>> columns;
+  if (ok.num_columns > 0) {
+    columns = std::make_shared<std::vector<Column>>();
+    columns->reserve(ok.num_columns);
+    for (std::uint16_t i = 0; i < ok.num_columns; ++i) {
+      columns->push_back(
+          Column::from(parse_column_definition(co_await read_payload(), capabilities_)));
+    }
     if ((capabilities_ & cap::kDeprecateEof) == 0) {
       parse_eof(co_await read_payload(), capabilities_);
     }
@@ -236,6 +336,7 @@ ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
   s.id = ok.statement_id;
   s.num_params = ok.num_params;
   s.num_columns = ok.num_columns;
+  s.columns = std::move(columns);
   cache_.emplace(s.sql, statements_->begin());
   co_return &s;
 }
@@ -271,9 +372,13 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       if (s == nullptr) s = co_await prepare(sql);
       write_execute(*s, params);
       co_await flush(deadline_);
-      // The first result set (a CALL's further ones are dropped), else the first OK.
+      // The first result set (a CALL's further ones are dropped), else the first OK. The whole
+      // response usually comes in the first read: taken then without a coroutine frame.
       Result result;
-      co_await read_responses(nullptr, Format::kBinary, &result, s);
+      co_await fill_for_command();
+      if (!read_buffered_response(result, *s)) {
+        co_await read_responses(nullptr, Format::kBinary, &result, s);
+      }
       // The statement just used stays; older ones go past the capacity (all, at capacity 0).
       while (cache_.size() > options_.statement_cache_size)
         forget(statements_->back());

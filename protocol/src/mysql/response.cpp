@@ -41,6 +41,21 @@ void expect_done(const ByteReader& r, const char* what) {
 }  // namespace
 
 OkPacket parse_ok(Bytes payload, std::uint64_t capabilities) {
+  // The common case first (every command's end): one-byte counts, the 4.1 protocol, no session
+  // tracking. The general path below reads the same fields the same way.
+  if (payload.size() >= 7 &&
+      (capabilities & (cap::kProtocol41 | cap::kSessionTrack)) == cap::kProtocol41) {
+    const auto byte = [&](std::size_t i) { return std::to_integer<std::uint8_t>(payload[i]); };
+    if ((byte(0) == 0x00 || byte(0) == 0xFE) && byte(1) < kLenencNull && byte(2) < kLenencNull) {
+      OkPacket ok;
+      ok.affected_rows = byte(1);
+      ok.last_insert_id = byte(2);
+      ok.status_flags = static_cast<std::uint16_t>(byte(3) | byte(4) << 8);
+      ok.warnings = static_cast<std::uint16_t>(byte(5) | byte(6) << 8);
+      ok.info = as_chars(payload.subspan(7));
+      return ok;
+    }
+  }
   ByteReader r(payload, "OK packet");
   const std::uint8_t header = r.read_le<std::uint8_t>();
   if (header != 0x00 && header != 0xFE) {

@@ -1,5 +1,7 @@
 #include "tern/protocol/mysql/result.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
@@ -10,10 +12,15 @@ namespace tern::mysql {
 std::optional<Bytes> Row::raw(std::size_t i) const {
   const std::size_t n = result_->types_.size();
   if (i >= n) throw std::out_of_range(absl::StrCat("column ", i, " of ", n));
-  const Result::Cell& c = result_->cells_[index_ * n + i];
+  const std::uint64_t at = result_->row_at_[index_];
+  const std::size_t chunk = at >> 32;
+  const char* row =
+      (chunk == 0 ? result_->data_ : result_->chunks_[chunk - 1]).data() + (at & 0xFFFFFFFFu);
+  Result::Cell c;
+  std::memcpy(&c, row + i * sizeof c, sizeof c);  // cells are not aligned in the chunk
   if (c.length == Result::kNull) return std::nullopt;
-  // In bounds: add_row() made the cell from a value inside the row it appended.
-  return Bytes(reinterpret_cast<const std::byte*>(result_->data_.data()) + c.offset, c.length);
+  // In bounds: add_row() made the cell from a value inside the row it stored.
+  return Bytes(reinterpret_cast<const std::byte*>(row + n * sizeof c + c.offset), c.length);
 }
 
 std::size_t Row::column_index(std::string_view name) const {
@@ -41,19 +48,31 @@ void Result::add_row(Bytes payload, RowValues& scratch) {
   if (format_ == Format::kText) {
     parse_text_row(payload, types_.size(), scratch);
   } else {
-    parse_binary_row(payload, types_, scratch);
+    parse_binary_row(payload, std::span(types_.data(), types_.size()), scratch);
   }
-  const std::size_t base = data_.size();
+  const std::size_t cells = scratch.size() * sizeof(Cell);
+  const std::size_t need = cells + payload.size();
+  if (payload.size() >= kNull || need > 0xFFFFFFFFu) {
+    throw ResultTooLarge("a row of 4 GiB or more");
+  }
+  RowBytes* chunk = chunks_.empty() ? &data_ : &chunks_.back();
+  if (!chunk->empty() && chunk->size() + need > kChunkSize) {
+    chunk = &chunks_.emplace_back();
+    chunk->reserve(std::max(kChunkSize, need));
+  }
+  const std::size_t offset = chunk->size();
+  chunk->resize(offset + need);
+  char* at = chunk->data() + offset;
   const std::byte* const start = payload.data();
-  data_.append(protocol::as_chars(payload));
-  const std::size_t first = cells_.size();
-  cells_.resize(first + scratch.size());
-  Cell* cell = cells_.data() + first;
   for (const std::optional<Bytes>& v : scratch) {
-    *cell++ = v ? Cell{base + static_cast<std::size_t>(v->data() - start),
-                       static_cast<std::uint32_t>(v->size())}
-                : Cell{0, kNull};
+    const Cell c = v ? Cell{static_cast<std::uint32_t>(v->data() - start),
+                            static_cast<std::uint32_t>(v->size())}
+                     : Cell{0, kNull};
+    std::memcpy(at, &c, sizeof c);
+    at += sizeof c;
   }
+  if (!payload.empty()) std::memcpy(at, payload.data(), payload.size());
+  row_at_.push_back(std::uint64_t{chunks_.size()} << 32 | offset);
   ++rows_;
 }
 

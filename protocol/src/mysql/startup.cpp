@@ -110,7 +110,8 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
           choose_capabilities(hs.capabilities, {.tls = want_tls,
                                                 .with_database = !options_.database.empty(),
                                                 .multi_statements = options_.multi_statements,
-                                                .local_files = options_.allow_local_infile});
+                                                .local_files = options_.allow_local_infile,
+                                                .cache_metadata = true});
       if (want_tls && (capabilities_ & cap::kSsl) == 0 && options_.ssl_mode >= SslMode::kRequired) {
         broken_ = true;
         throw ClientError(ClientErrc::kTlsUnavailable,

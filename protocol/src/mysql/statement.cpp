@@ -7,6 +7,8 @@
 //        https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
 #include "tern/protocol/mysql/statement.hpp"
 
+#include <cstring>
+
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/commands.hpp"
 #include "tern/protocol/mysql/error.hpp"
@@ -14,6 +16,13 @@
 #include "tern/protocol/mysql/packet.hpp"
 
 namespace tern::mysql {
+
+namespace {
+
+// Command byte, statement id, cursor flags, iteration count.
+constexpr std::size_t kExecuteHeadSize = 1 + 4 + 1 + 4;
+
+}  // namespace
 
 using protocol::ByteReader;
 using protocol::ProtocolErrc;
@@ -65,8 +74,8 @@ void StmtParams::push_type(FieldType type, bool is_unsigned, bool is_null) {
     null_bitmap_.back() =
         static_cast<char>(static_cast<unsigned char>(null_bitmap_.back()) | (1u << (count_ % 8)));
   }
-  types_.push_back(static_cast<char>(type));
-  types_.push_back(static_cast<char>(is_unsigned ? 0x80 : 0x00));
+  const char pair[2] = {static_cast<char>(type), static_cast<char>(is_unsigned ? 0x80 : 0x00)};
+  types_.append(pair, 2);
   ++count_;
 }
 
@@ -78,19 +87,53 @@ std::uint8_t write_com_stmt_execute(std::string& out, std::uint32_t statement_id
                       "the statement has " + std::to_string(num_params) + " parameters, " +
                           std::to_string(params.size()) + " given");
   }
-  PacketBuilder p(out, 0);
-  ByteWriter& w = p.body();
-  w.u8(com::kStmtExecute);
-  w.le(statement_id);
-  w.u8(flags);
-  w.le(std::uint32_t{1});  // iteration count
-  if (num_params > 0) {
-    w.raw(params.null_bitmap());
-    w.u8(send_types ? 1 : 0);
-    if (send_types) w.raw(params.types());
-    w.raw(params.values());
+  const bool with_params = num_params > 0;
+  const std::size_t payload =
+      kExecuteHeadSize +
+      (with_params ? params.null_bitmap().size() + 1 + (send_types ? params.types().size() : 0) +
+                         params.values().size()
+                   : 0);
+  if (payload >= kMaxPacketPayload) {  // rare: 16 MiB of values, split over several packets
+    PacketBuilder p(out, 0);
+    ByteWriter& w = p.body();
+    w.u8(com::kStmtExecute);
+    w.le(statement_id);
+    w.u8(flags);
+    w.le(std::uint32_t{1});  // iteration count
+    if (with_params) {
+      w.raw(params.null_bitmap());
+      w.u8(send_types ? 1 : 0);
+      if (send_types) w.raw(params.types());
+      w.raw(params.values());
+    }
+    return p.finish();
   }
-  return p.finish();
+  // The common case, on every execute: sized up front and written in place (one resize, no
+  // per-byte appends).
+  const std::size_t start = out.size();
+  out.resize(start + kPacketHeaderSize + payload);
+  char* at = out.data() + start;
+  auto put_le = [&at](std::uint64_t v, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i, v >>= 8)
+      *at++ = static_cast<char>(v & 0xFF);
+  };
+  auto put = [&at](std::string_view bytes) {
+    std::memcpy(at, bytes.data(), bytes.size());
+    at += bytes.size();
+  };
+  put_le(payload, 3);
+  *at++ = 0;  // sequence id: a command starts a new exchange
+  *at++ = static_cast<char>(com::kStmtExecute);
+  put_le(statement_id, 4);
+  *at++ = static_cast<char>(flags);
+  put_le(1, 4);  // iteration count
+  if (with_params) {
+    put(params.null_bitmap());
+    *at++ = static_cast<char>(send_types ? 1 : 0);
+    if (send_types) put(params.types());
+    put(params.values());
+  }
+  return 1;
 }
 
 }  // namespace tern::mysql

@@ -14,7 +14,7 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
   refuse_while_streaming();
   begin_command(options);
   try {
-    co_await send_execute(sql, params);
+    Statement* const statement = co_await send_execute(sql, params);
     const Bytes first = co_await read_payload();
     Stream stream;
     switch (classify_response(first, capabilities_)) {
@@ -33,10 +33,18 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
         stream.ended = true;
         break;
       }
-      case ResponseKind::kResultSet:
-        stream.header.set_columns(co_await read_columns(parse_column_count(first)),
-                                  Format::kBinary);
+      case ResponseKind::kResultSet: {
+        const ColumnCount count = parse_column_count(first, capabilities_);
+        std::shared_ptr<const std::vector<Column>> columns;
+        if (count.metadata_follows) {
+          columns = co_await read_columns(count.count, statement->columns);
+          statement->columns = columns;
+        } else {
+          columns = skipped_columns(statement, count.count);
+        }
+        stream.header.set_columns(std::move(columns), Format::kBinary);
         break;
+      }
       default:
         throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
                             "unexpected response to COM_STMT_EXECUTE");
@@ -101,7 +109,8 @@ ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
           break;
         case RowKind::kEnd: {
           std::uint16_t flags = 0;
-          if (is_eof_packet(row)) {
+          // Under DEPRECATE_EOF the end is an OK packet (0xFE, often under 9 bytes too).
+          if (is_eof_packet(row) && (capabilities_ & cap::kDeprecateEof) == 0) {
             const EofPacket eof = parse_eof(row, capabilities_);
             flags = eof.status_flags;
             if (batch != nullptr) batch->set_warnings(eof.warnings);

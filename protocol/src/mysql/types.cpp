@@ -201,6 +201,23 @@ Wide read_integer(const ColumnType& c, Format format, Bytes data) {
   return w;
 }
 
+// The width of a binary integer type whose value is a plain two's complement or unsigned
+// integer of that width (YEAR and MEDIUMINT excluded: their width is not their range), else 0.
+constexpr std::size_t binary_integer_width(FieldType type) noexcept {
+  switch (type) {
+    case FieldType::kTiny:
+      return 1;
+    case FieldType::kShort:
+      return 2;
+    case FieldType::kLong:
+      return 4;
+    case FieldType::kLongLong:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
 template <class I>
 I narrow(const ColumnType& c, const Wide& w) {
   if (w.negative) {
@@ -269,6 +286,16 @@ void IntegerCodec<I>::encode(I value, ByteWriter& out) {
 
 template <class I>
 I IntegerCodec<I>::decode(const ColumnType& column, Format format, Bytes data) {
+  if constexpr (std::endian::native == std::endian::little) {
+    // The common case first: a binary value of I's own width and signedness is I's bytes.
+    if (format == Format::kBinary && data.size() == sizeof(I) &&
+        binary_integer_width(column.type) == sizeof(I) &&
+        column.is_unsigned() == std::is_unsigned_v<I>) {
+      I v;
+      std::memcpy(&v, data.data(), sizeof v);
+      return v;
+    }
+  }
   return narrow<I>(column, read_integer(column, format, data));
 }
 

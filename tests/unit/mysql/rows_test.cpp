@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
+#include "tern/protocol/mysql/result.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {
@@ -91,6 +93,64 @@ TEST(MysqlColumn, ColumnCount) {
   for (const char* h : {"00", "fb", "ff", "fd 00 00 01", "03 00", ""}) {
     const std::string p = hex(h);
     EXPECT_THROW(parse_column_count(B(p)), ProtocolError) << h;
+  }
+}
+
+TEST(MysqlColumn, ColumnCountWithCachedMetadata) {
+  // MariaDB's extended capability: a metadata-follows byte after the count.
+  const std::uint64_t caps = cap::kProtocol41 | cap::kMariadbCacheMetadata;
+  const std::string follows = hex("03 01");
+  EXPECT_EQ(parse_column_count(B(follows), caps).count, 3u);
+  EXPECT_TRUE(parse_column_count(B(follows), caps).metadata_follows);
+  const std::string skipped = hex("fc 00 01 00");
+  EXPECT_EQ(parse_column_count(B(skipped), caps).count, 256u);
+  EXPECT_FALSE(parse_column_count(B(skipped), caps).metadata_follows);
+  // Without the capability (or from MySQL, which keeps CLIENT_LONG_PASSWORD) there is no byte.
+  const std::string plain = hex("03");
+  EXPECT_TRUE(parse_column_count(B(plain), cap::kProtocol41).metadata_follows);
+  EXPECT_THROW(parse_column_count(B(plain), caps), ProtocolError);
+  EXPECT_THROW(parse_column_count(B(follows), caps | cap::kLongPassword), ProtocolError);
+  for (const char* h : {"03 02", "03 01 00", "00 01"}) {
+    const std::string p = hex(h);
+    EXPECT_THROW(parse_column_count(B(p), caps), ProtocolError) << h;
+  }
+}
+
+TEST(MysqlResult, RowsAcrossChunksAndAHugeRow) {
+  // (INT, VARCHAR) binary rows: enough to fill several storage chunks, one bigger than a chunk.
+  auto columns = std::make_shared<std::vector<Column>>(2);
+  (*columns)[0].type.type = FieldType::kLong;
+  (*columns)[1].type.type = FieldType::kVarString;
+  Result r;
+  r.set_columns(columns, Format::kBinary);
+  RowValues scratch;
+  const auto row = [](std::uint32_t i, const std::string& text) {
+    std::string p = hex("00 00");
+    for (int b = 0; b < 4; ++b)
+      p.push_back(static_cast<char>((i >> (8 * b)) & 0xFF));
+    if (text.size() < 251) return p + static_cast<char>(text.size()) + text;
+    const std::size_t n = text.size();  // 0xFD + 3 bytes
+    return p + hex("fd") + static_cast<char>(n & 0xFF) + static_cast<char>((n >> 8) & 0xFF) +
+           static_cast<char>((n >> 16) & 0xFF) + text;
+  };
+  const std::string huge(3 << 20, 'h');
+  constexpr std::uint32_t kRows = 100'000;
+  for (std::uint32_t i = 0; i < kRows; ++i) {
+    const std::string p = row(i, i == 50'000 ? huge : "text-" + std::to_string(i));
+    r.add_row(B(p), scratch);
+  }
+  const std::string null_row = hex("00 08");  // the VARCHAR (bit 1 + 2) is NULL
+  r.add_row(B(null_row + hex("07 00 00 00")), scratch);
+  ASSERT_EQ(r.size(), kRows + 1);
+  const Result copy = r;
+  for (const Result* x : {static_cast<const Result*>(&r), &copy}) {
+    for (std::uint32_t i : {0u, 1u, 49'999u, 50'000u, 50'001u, kRows - 1}) {
+      EXPECT_EQ(x->row(i).get<std::int32_t>(0), static_cast<std::int32_t>(i));
+      EXPECT_EQ(x->row(i).get<std::string>(1), i == 50'000 ? huge : "text-" + std::to_string(i));
+    }
+    EXPECT_EQ(x->row(kRows).get<std::int32_t>(0), 7);
+    EXPECT_FALSE(x->row(kRows).raw(1));
+    EXPECT_THROW(x->row(0).raw(2), std::out_of_range);
   }
 }
 

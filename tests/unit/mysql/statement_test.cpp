@@ -10,6 +10,7 @@
 
 #include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/mysql/packet.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {
@@ -56,6 +57,25 @@ TEST(MysqlStatement, ExecuteExactBytes) {
   write_com_stmt_execute(out, 1, 4, params, false);
   EXPECT_EQ(to_hex(out.substr(4)), to_hex(hex("17 01000000 00 01000000 04 00 2a00000000000000") +
                                           hex("03") + "abc" + hex("c8")));
+}
+
+TEST(MysqlStatement, ExecuteAppendsAndSplitsAHugePayload) {
+  StmtParams params;
+  params.add(std::int32_t{7});
+  std::string out = "queued";  // e.g. a COM_STMT_CLOSE ahead of it
+  write_com_stmt_execute(out, 2, 1, params);
+  EXPECT_EQ(to_hex(out), to_hex("queued"s + testing::packet(0, hex("17 02000000 00 01000000 00 01 "
+                                                                   "0300 07000000"))));
+  // 16 MiB of values: the payload goes out in a full packet and a shorter one.
+  StmtParams huge;
+  huge.add(std::string(kMaxPacketPayload, 'x'));
+  out.clear();
+  EXPECT_EQ(write_com_stmt_execute(out, 1, 1, huge), 2);
+  const std::size_t payload = 10 + 1 + 1 + 2 + 4 + kMaxPacketPayload;  // lenenc: fd + 3 bytes
+  ASSERT_EQ(out.size(), payload + 2 * kPacketHeaderSize);
+  EXPECT_EQ(to_hex(out.substr(0, 4)), "ffffff00");
+  EXPECT_EQ(to_hex(out.substr(kPacketHeaderSize + kMaxPacketPayload, 4)),
+            to_hex(hex("12 00 00 01")));
 }
 
 TEST(MysqlStatement, ExecuteWithoutParamsAndNullBitmapBoundary) {

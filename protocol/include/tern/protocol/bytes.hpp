@@ -133,8 +133,10 @@ class ByteWriter {
   void le(T v, std::size_t width = sizeof(T)) {
     static_assert(std::is_integral_v<T>);
     auto u = static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<T>>(v));
-    for (std::size_t i = 0; i < width; ++i, u >>= 8)
-      out_.push_back(static_cast<char>(u & 0xff));
+    char b[8];  // one append, not one push_back per byte
+    for (std::size_t i = 0; i < width && i < sizeof b; ++i, u >>= 8)
+      b[i] = static_cast<char>(u & 0xff);
+    out_.append(b, width < sizeof b ? width : sizeof b);
   }
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void i16(std::int16_t v) { be(v); }

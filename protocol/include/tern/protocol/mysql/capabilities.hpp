@@ -93,6 +93,10 @@ struct CapabilityOptions {
   bool found_rows = false;        ///< UPDATE reports matched rows instead of changed rows
   bool session_track = false;     ///< ask for session state changes in OK packets
   std::uint64_t extra = 0;        ///< more flags to ask for (still intersected with the server's)
+  /// Ask MariaDB to skip a prepared statement's unchanged column definitions
+  /// (MARIADB_CLIENT_CACHE_METADATA): only for a client that parses the column count with
+  /// parse_column_count(payload, capabilities) and keeps each statement's columns.
+  bool cache_metadata = false;
 };
 
 /// The capabilities to send: CLIENT_LONG_PASSWORD, LONG_FLAG, PROTOCOL_41, SECURE_CONNECTION,

@@ -118,4 +118,17 @@ inline constexpr std::uint64_t kMaxColumns = 0xFFFF;
 /// Throws ProtocolError(kBadLength) for 0 or more than kMaxColumns, kBadValue for 0xFB/0xFF.
 std::size_t parse_column_count(Bytes payload);
 
+/// A column count packet as negotiated.
+struct ColumnCount {
+  std::size_t count = 0;
+  /// False when the server skipped the column definitions because the client has them cached
+  /// (MARIADB_CLIENT_CACHE_METADATA: a prepared statement's metadata is sent again only when it
+  /// changed since the server last sent it, in the prepare reply or an execute's result).
+  bool metadata_follows = true;
+};
+/// Parses the column count packet given the negotiated capabilities: under
+/// cap::kMariadbCacheMetadata a "metadata follows" byte (0 or 1) comes after the count. Throws
+/// ProtocolError as parse_column_count(Bytes), and kBadValue for a flag byte above 1.
+ColumnCount parse_column_count(Bytes payload, std::uint64_t capabilities);
+
 }  // namespace tern::mysql

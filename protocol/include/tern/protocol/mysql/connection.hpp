@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "tern/protocol/mysql/statement.hpp"
 #include "tern/protocol/receive_buffer.hpp"
 #include "tern/protocol/transport.hpp"
+#include "tern/ring/error.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/task.hpp"
 
@@ -130,6 +132,7 @@ class Connection {
   struct Statement;
   using StatementList = std::list<Statement>;
   enum class Interruption { kNone, kTimeout, kCancelled };
+  class CommandFill;
 
   Connection(ring::Loop& loop, ConnectOptions options);
 
@@ -140,11 +143,18 @@ class Connection {
   bool secure_channel() const noexcept;
 
   // I/O (connection.cpp).
+  /// The next payload in in_ (consumed, its sequence id checked), or nullopt when more bytes
+  /// are needed. Inline for the common case of a whole packet; the rest is next_buffered_slow.
   std::optional<Payload> next_buffered();
+  std::optional<Payload> next_buffered_slow();
   /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
   protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
   ring::Task<void> fill_task(ring::Deadline deadline);
-  ring::Task<void> fill_for_command();
+  /// Reads more of the command's response into in_ (the caller then looks for a payload again,
+  /// and calls it again while there is none): an awaiter with no coroutine frame in the common
+  /// case; after a deadline or stop request, a task that sends the KILL QUERY and then drains.
+  CommandFill fill_for_command();
+  ring::Task<void> fill_interrupted();
   ring::Task<Bytes> read_payload();
   /// Sends out_ and clears it (an awaiter); any failure breaks the connection.
   protocol::SendAwaiter flush(ring::Deadline deadline);
@@ -159,10 +169,20 @@ class Connection {
   /// Reads `count` column definitions; returns `cached` when they are the same.
   ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
       std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
-  /// Reads the responses of a command into `results` (nullptr: drops them), or, with `single`,
-  /// keeps the first result set (else the first OK) there; `statement` caches the columns.
+  /// The columns of a result set of `count` columns whose definitions the server skipped
+  /// (cached metadata): `statement`'s. Throws ProtocolError when it has none of that count.
+  std::shared_ptr<const std::vector<Column>> skipped_columns(const Statement* statement,
+                                                             std::size_t count) const;
+  /// Reads the responses of a command into `results` (nullptr: drops them), or, with `single`
+  /// (an empty Result), keeps the first result set (else the first OK) there; `statement`
+  /// caches the columns.
   ring::Task<void> read_responses(std::vector<Result>* results, Format format,
                                   Result* single = nullptr, Statement* statement = nullptr);
+  /// The execute fast path: when in_ holds the whole response to `s`'s COM_STMT_EXECUTE and it
+  /// is one OK, or one result set whose column definitions were skipped (cached) ending the
+  /// command, takes it into `result` (empty) and ends the command, with no coroutine frame.
+  /// Returns false, having consumed nothing, for anything else (read_responses reads it).
+  bool read_buffered_response(Result& result, const Statement& s);
   ring::Task<Statement*> prepare(std::string_view sql);
   /// The cached statement for `sql` (now the most recent), or nullptr.
   Statement* cached(std::string_view sql);
@@ -195,6 +215,7 @@ class Connection {
   ring::Deadline deadline_ = ring::kNoDeadline;
   ring::Deadline drain_deadline_ = ring::kNoDeadline;
   Interruption interruption_ = Interruption::kNone;
+  Interruption caught_ = Interruption::kNone;  // a fill's deadline or stop, not yet acted upon
   bool kill_unconfirmed_ = false;  // KILL QUERY sent but not confirmed: discard after the command
   bool in_command_ = false;        // a command was sent and its response is not fully read
 
@@ -211,6 +232,75 @@ class Connection {
   // The statement cache: LRU list (front = most recent) indexed by SQL.
   std::unique_ptr<StatementList> statements_;
   absl::flat_hash_map<std::string, StatementList::iterator> cache_;
+};
+
+inline std::optional<Payload> Connection::next_buffered() {
+  // Once per packet: a whole packet under 16 MiB at the front of the buffer, with the sequence
+  // id due. Anything else (split, partial, over the cap, out of sequence) goes through the
+  // reassembler, which also throws for what breaks the protocol.
+  const Bytes data = in_.unread();
+  if (!reassembler_.in_progress()) {
+    if (data.size() < kPacketHeaderSize) return std::nullopt;  // not even a header yet
+    const std::size_t len = std::to_integer<std::size_t>(data[0]) |
+                            (std::to_integer<std::size_t>(data[1]) << 8) |
+                            (std::to_integer<std::size_t>(data[2]) << 16);
+    const auto seq = std::to_integer<std::uint8_t>(data[3]);
+    if (len < kMaxPacketPayload && len <= reassembler_.max_payload() && seq == seq_) {
+      if (data.size() - kPacketHeaderSize < len) return std::nullopt;  // the rest is to come
+      in_.consume(kPacketHeaderSize + len);
+      seq_ = static_cast<std::uint8_t>(seq + 1);
+      return Payload{data.subspan(kPacketHeaderSize, len), seq, seq};
+    }
+  }
+  return next_buffered_slow();
+}
+
+/// The awaitable of Connection::fill_for_command(): the receive buffer's fill awaiter, made in
+/// place (ring operations do not move), whose deadline or stop request is recorded instead of
+/// thrown; or, to act on one, a task. Not movable: await it where it is made.
+class Connection::CommandFill {
+ public:
+  /// Awaits the fill awaiter `make()` returns (made in place); a TimeoutError or
+  /// CancelledError goes to `*caught`.
+  template <class Make>
+  CommandFill(std::in_place_t, Make make, Interruption* caught) : caught_(caught) {
+    ::new (static_cast<void*>(storage_)) FillAwaiter(make());
+  }
+  /// Awaits `task`.
+  explicit CommandFill(ring::Task<void> task) noexcept : task_(std::move(task)) {}
+  CommandFill(const CommandFill&) = delete;
+  CommandFill& operator=(const CommandFill&) = delete;
+  ~CommandFill() {
+    if (caught_ != nullptr) fill().~FillAwaiter();
+  }
+
+  bool await_ready() const noexcept { return caught_ != nullptr && fill().await_ready(); }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+    if (caught_ == nullptr) return task_.operator co_await().await_suspend(h);
+    return fill().await_suspend(h);
+  }
+  void await_resume() {
+    if (caught_ == nullptr) return task_.operator co_await().await_resume();
+    try {
+      fill().await_resume();
+    } catch (const ring::TimeoutError&) {
+      *caught_ = Interruption::kTimeout;
+    } catch (const ring::CancelledError&) {
+      *caught_ = Interruption::kCancelled;
+    }
+  }
+
+ private:
+  using FillAwaiter = protocol::ReceiveBuffer::FillAwaiter;
+  FillAwaiter& fill() noexcept { return *std::launder(reinterpret_cast<FillAwaiter*>(storage_)); }
+  const FillAwaiter& fill() const noexcept {
+    return *std::launder(reinterpret_cast<const FillAwaiter*>(storage_));
+  }
+
+  alignas(FillAwaiter) unsigned char storage_[sizeof(FillAwaiter)];
+  Interruption* caught_ = nullptr;  // null: awaiting task_
+  ring::Task<void> task_;
 };
 
 }  // namespace tern::mysql

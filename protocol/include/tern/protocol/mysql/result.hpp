@@ -88,12 +88,16 @@ class Result {
 
  private:
   friend class Row;
-  // Where a value is in data_; length kNull marks SQL NULL.
+  // Where a value is in its row's payload; length kNull marks SQL NULL.
   struct Cell {
-    std::size_t offset;
+    std::uint32_t offset;
     std::uint32_t length;
   };
   static constexpr std::uint32_t kNull = 0xFFFFFFFF;
+  // Rows are kept in chunks: each row as its cells, then its payload. A chunk is not grown past
+  // kChunkSize (a row bigger than that gets a chunk of its own): a big result never copies what
+  // it holds as it grows, and is never held twice while one buffer doubles into another.
+  static constexpr std::size_t kChunkSize = std::size_t{1} << 20;
 
   // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
   // blocks of the previous one instead of reaching malloc.
@@ -101,11 +105,49 @@ class Result {
   using Vector = std::vector<T, ring::RecyclingAllocator<T>>;
   using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
 
+  // A vector of trivially copyable T whose first N elements live in the object: a small
+  // result (a point select's row) allocates nothing at all. Past N everything moves to the heap.
+  template <class T, std::size_t N>
+  class SmallVector {
+   public:
+    std::size_t size() const noexcept { return on_heap_ ? heap_.size() : size_; }
+    const T* data() const noexcept { return on_heap_ ? heap_.data() : inline_; }
+    const T& operator[](std::size_t i) const noexcept { return data()[i]; }
+    void clear() noexcept {
+      heap_.clear();
+      on_heap_ = false;
+      size_ = 0;
+    }
+    void push_back(T v) { *grow(1) = v; }
+    /// Appends `n` elements (unset) and returns the first.
+    T* grow(std::size_t n) {
+      if (!on_heap_) {
+        if (n <= N - size_) {
+          size_ += n;
+          return inline_ + size_ - n;
+        }
+        heap_.assign(inline_, inline_ + size_);
+        on_heap_ = true;
+      }
+      const std::size_t first = heap_.size();
+      heap_.resize(first + n);
+      return heap_.data() + first;
+    }
+
+   private:
+    T inline_[N]{};
+    std::size_t size_ = 0;  // elements in inline_ (while !on_heap_)
+    bool on_heap_ = false;
+    Vector<T> heap_;
+  };
+
   std::shared_ptr<const std::vector<Column>> columns_;
-  Vector<FieldType> types_;  // per column, for the binary row layout
+  SmallVector<FieldType, 16> types_;  // per column, for the binary row layout
   Format format_ = Format::kText;
-  RowBytes data_;       // row values back to back
-  Vector<Cell> cells_;  // rows_ * columns
+  RowBytes data_;            // chunk 0 (a point select's row fits its inline capacity)
+  Vector<RowBytes> chunks_;  // chunks 1...
+  // Per row: chunk index << 32 | offset of the row's cells in that chunk.
+  SmallVector<std::uint64_t, 1> row_at_;
   std::size_t rows_ = 0;
   std::uint64_t affected_rows_ = 0;
   std::uint64_t last_insert_id_ = 0;
