@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -96,6 +97,9 @@ struct FaultProxy::Conn {
   bool reset = false;  // close with RST
   int running = 2;     // relays still running; the last one closes the sockets
   bool done = false;   // both relays finished (join them)
+  // Set before the last bytes of a cut go out: the other relay forwards nothing more, so a
+  // reply to those bytes (the server's OK to a COMMIT) never reaches the client.
+  std::atomic<bool> cutting{false};
   std::thread threads[2];
 };
 
@@ -254,6 +258,8 @@ void FaultProxy::relay(const std::shared_ptr<Conn>& conn, Direction direction) {
     if (n <= 0) break;  // the peer closed or reset: the whole connection ends
     const auto size = static_cast<std::size_t>(n);
     const Decision d = decide(direction, buffer.data(), size);
+    if (d.then == Decision::Then::kCut) conn->cutting = true;
+    if (conn->cutting && d.then != Decision::Then::kCut) continue;  // dropped: the cut ends it
     if (d.delay.count() > 0) {
       std::unique_lock lock(mu_);
       if (changed_.wait_for(lock, d.delay, [&] { return conn->cut; })) break;

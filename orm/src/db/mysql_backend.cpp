@@ -55,21 +55,15 @@ class MysqlBackend final : public BackendConnection {
 
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
-    mysql::Params bound;
-    for (const Value& v : params)
-      bind(v, bound);
-    co_return ResultSet(co_await c_.execute(sql, bound, {.deadline = deadline}));
+    co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.query(sql, {.deadline = deadline});
   }
   ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
                                std::uint32_t batch_rows, ring::Deadline deadline) override {
-    mysql::Params bound;
-    for (const Value& v : params)
-      bind(v, bound);
     batch_rows_ = batch_rows;
-    co_await c_.open_stream(sql, bound, {.deadline = deadline});
+    co_await c_.open_stream(sql, bind_all(params), {.deadline = deadline});
   }
   ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
     mysql::Result rows;
@@ -97,8 +91,18 @@ class MysqlBackend final : public BackendConnection {
   Dialect dialect() const noexcept override { return Dialect::kMysql; }
 
  private:
+  // The parameters converted for the protocol, into storage kept from one statement to the
+  // next (no allocation per query); one statement runs at a time (see PgBackend).
+  const mysql::Params& bind_all(std::span<const Value> params) {
+    bound_.clear();
+    for (const Value& v : params)
+      bind(v, bound_);
+    return bound_;
+  }
+
   mysql::Connection c_;
   std::uint32_t batch_rows_ = 1;
+  mysql::Params bound_;
 };
 
 }  // namespace
