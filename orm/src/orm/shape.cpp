@@ -103,10 +103,18 @@ class ShapeWriter {
     if (!q.returning.empty()) exprs(q.returning);
   }
 
+  // A model get: a tag no Query::Kind has, the model by address, the condition.
+  void get(const void* model, const ExprPtr& condition) {
+    u8(kModelGet);
+    std::memcpy(room(sizeof model), &model, sizeof model);
+    expr(condition);
+  }
+
  private:
-  // Expression tags that are not an Expr::Kind.
+  // Tags that are not an Expr::Kind or a Query::Kind.
   static constexpr std::uint8_t kNull = 0xff;
   static constexpr std::uint8_t kInterned = 0xfe;
+  static constexpr std::uint8_t kModelGet = 0xfd;
 
   static constexpr std::uint32_t bit(int n, bool on) { return on ? std::uint32_t{1} << n : 0; }
 
@@ -211,6 +219,13 @@ class ShapeWriter {
 void write_shape(const ast::Query& query, Dialect dialect, Shape& shape) {
   ShapeWriter w(shape, dialect);
   w.query(query);
+  shape.size = w.size();
+}
+
+void write_get_shape(const void* model, const ast::ExprPtr& condition, Dialect dialect,
+                     Shape& shape) {
+  ShapeWriter w(shape, dialect);
+  w.get(model, condition);
   shape.size = w.size();
 }
 

@@ -48,5 +48,10 @@ struct Shape {
 
 /// Writes the shape of `query` for `dialect` into `shape` (replacing what it held).
 void write_shape(const ast::Query& query, Dialect dialect, Shape& shape);
+/// Writes the shape of a model get, `SELECT <every field> WHERE condition LIMIT 1`, without the
+/// query: the model's description by address (it lives as long as the program), then the
+/// condition. The LIMIT has no slot.
+void write_get_shape(const void* model, const ast::ExprPtr& condition, Dialect dialect,
+                     Shape& shape);
 
 }  // namespace tern::orm

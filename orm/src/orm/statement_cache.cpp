@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "shape.hpp"
 #include "tern/orm/compiler.hpp"
+#include "tern/orm/meta.hpp"
 #include "tern/orm/query.hpp"
 #include "tern/protocol/errors.hpp"
 
@@ -49,10 +50,15 @@ Value value_at(const ValueSlot& slot) {
   return Value(n);
 }
 
+// The slot index standing for the LIMIT 1 of a model get (compile_get), which has no slot.
+constexpr std::uint32_t kLimitOne = 0xffffffff;
+
 // The entry for a shape compiled just now, or null when it must not be cached: a value reached
 // from two places in this query (a node shared by two parts of it) cannot tell which place
-// the compiler read, and a later query of the shape may not share it.
-std::shared_ptr<Entry> entry_for(const CompileRecord& record, std::string sql, const Shape& shape) {
+// the compiler read, and a later query of the shape may not share it. `limit_one` is the
+// address of a LIMIT that is 1 in every query of the shape, or null.
+std::shared_ptr<Entry> entry_for(const CompileRecord& record, std::string sql, const Shape& shape,
+                                 const void* limit_one) {
   const std::vector<ValueSlot>& slots = shape.slots;
   auto entry = std::make_shared<Entry>();
   entry->interned.reserve(shape.interned.size());
@@ -69,6 +75,10 @@ std::shared_ptr<Entry> entry_for(const CompileRecord& record, std::string sql, c
   }
   entry->slots.reserve(record.origins.size());
   for (const void* origin : record.origins) {
+    if (origin == limit_one) {
+      entry->slots.push_back(kLimitOne);
+      continue;
+    }
     const auto it = index.find(origin);
     if (it == index.end()) return nullptr;  // not a slot of the shape: never reuse the text
     entry->slots.push_back(it->second);
@@ -77,11 +87,11 @@ std::shared_ptr<Entry> entry_for(const CompileRecord& record, std::string sql, c
   return entry;
 }
 
-}  // namespace
-
-CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
-  Cache& c = cache;
-  write_shape(query, dialect, c.shape);
+// The statement for the shape just written to c.shape: from the cache, or compiled from the
+// query `build()` returns (made only on a miss) and cached. `build` returns the query and the
+// address of its LIMIT when that is always 1 (else null).
+template <class Build>
+CachedStatement find_or_compile(Cache& c, Dialect dialect, Build build) {
   const absl::string_view signature(c.shape.buffer.data(), c.shape.size);
   CachedStatement out;
   if (const auto it = c.shapes.find(signature); it != c.shapes.end()) {
@@ -89,18 +99,20 @@ CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
     if (entry->reusable) {
       out.params.reserve(entry->slots.size());
       for (const std::uint32_t slot : entry->slots)
-        out.params.push_back(value_at(c.shape.slots[slot]));
+        out.params.push_back(slot == kLimitOne ? Value(std::int64_t{1})
+                                               : value_at(c.shape.slots[slot]));
       out.sql = std::shared_ptr<const std::string>(entry, &entry->sql);
       out.read_only = entry->read_only;
       return out;
     }
   }
+  const auto [query, limit_one] = build();
   CompileRecord record;
-  ast::Compiled compiled = compile_recorded(query, dialect, record);
+  ast::Compiled compiled = compile_recorded(*query, dialect, record);
   out.params.assign(compiled.params.begin(), compiled.params.end());
-  out.read_only = detail::is_read_only(query);
+  out.read_only = detail::is_read_only(*query);
   if (!c.shapes.contains(signature)) {
-    if (std::shared_ptr<Entry> entry = entry_for(record, compiled.sql, c.shape)) {
+    if (std::shared_ptr<Entry> entry = entry_for(record, compiled.sql, c.shape, limit_one)) {
       entry->read_only = out.read_only;
       if (c.shapes.size() >= kMaxShapes) c.shapes.clear();  // in-flight statements keep theirs
       c.shapes.emplace(std::string(signature), entry);
@@ -113,5 +125,30 @@ CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
   out.sql = std::make_shared<const std::string>(std::move(compiled.sql));
   return out;
 }
+
+}  // namespace
+
+CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
+  Cache& c = cache;
+  write_shape(query, dialect, c.shape);
+  return find_or_compile(
+      c, dialect, [&] { return std::pair<const ast::Query*, const void*>(&query, nullptr); });
+}
+
+namespace detail {
+
+CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect) {
+  Cache& c = cache;
+  write_get_shape(&meta, condition, dialect, c.shape);
+  std::optional<ast::Query> query;  // built on a miss only
+  return find_or_compile(c, dialect, [&] {
+    query.emplace(meta.select_all);
+    query->where = condition;
+    query->limit = 1;
+    return std::pair<const ast::Query*, const void*>(&*query, &query->limit);
+  });
+}
+
+}  // namespace detail
 
 }  // namespace tern::orm

@@ -183,3 +183,26 @@ TEST(OrmBuilder, ReadOnlyQueries) {
   orm::Cte dear("dear", Item::select().where(Item::c.price > 100.0));
   EXPECT_TRUE(is_read_only(Item::select().with(dear).from(dear).ast()));
 }
+
+// AioModel::aio_get's statement (detail::compile_get, whose shape never builds the query) is the
+// statement of select().where(condition).limit(1), the first time and from the cache.
+TEST(OrmBuilder, ModelGetCompilesAsTheSelectItStandsFor) {
+  namespace orm = tern::orm;
+  for (const Dialect d : {Dialect::kPostgres, Dialect::kMysql}) {
+    for (const std::int64_t key : {std::int64_t{7}, std::int64_t{8}}) {
+      const auto condition = Item::c.id == key && Item::c.name.startswith("a%");
+      const orm::ast::Compiled expected =
+          compile(Item::select().where(condition).limit(1).ast(), d);
+      const orm::CachedStatement got =
+          orm::detail::compile_get(Item::tern_meta(), condition.node(), d);
+      EXPECT_EQ(*got.sql, expected.sql);
+      EXPECT_EQ(tern::Params(got.params.begin(), got.params.end()), expected.params);
+      EXPECT_TRUE(got.read_only);
+    }
+    // IS NULL from a NULL value: a text that holds for that value only, never reused.
+    const orm::Expr<bool> is_null(
+        orm::detail::binary("IS", Item::c.parent.node(), orm::detail::param(tern::Value())));
+    EXPECT_EQ(*orm::detail::compile_get(Item::tern_meta(), is_null.node(), d).sql,
+              compile(Item::select().where(is_null).limit(1).ast(), d).sql);
+  }
+}

@@ -59,6 +59,10 @@ ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
 ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 /// Compiles `query` for `db` and opens it as a row stream.
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
+/// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
+/// (AioModel::aio_get), whose shape is found without building the query. `meta` must live as
+/// long as the program, as TERN_MODEL's descriptions do.
+CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
@@ -569,10 +573,11 @@ class Select : public SelectClauses<Select<M>> {
     if (rows.empty()) co_return std::nullopt;
     co_return detail::model_at<M>(rows, 0);
   }
-  /// `select().where(condition).aio_get()` in one task: the query is built in it (not built,
-  /// then copied or moved in) and run from it (AioModel::aio_get, the ORM's hottest call).
+  /// `select().where(condition).aio_get()` in one task, whose statement is found by the
+  /// condition's shape without building the query (AioModel::aio_get, the ORM's hottest call).
   static ring::Task<M> get_where(ast::ExprPtr condition) {
-    const CachedStatement c = compile_first(std::move(condition));
+    const CachedStatement c =
+        detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
     const ResultSet rows = co_await M::tern_database().aio_execute_view(
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
     if (rows.empty()) throw_does_not_exist();
@@ -580,7 +585,8 @@ class Select : public SelectClauses<Select<M>> {
   }
   /// `select().where(condition).aio_first()`, the same way (AioModel::aio_get_or_none).
   static ring::Task<std::optional<M>> first_where(ast::ExprPtr condition) {
-    const CachedStatement c = compile_first(std::move(condition));
+    const CachedStatement c =
+        detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
     const ResultSet rows = co_await M::tern_database().aio_execute_view(
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
     if (rows.empty()) co_return std::nullopt;
@@ -619,13 +625,6 @@ class Select : public SelectClauses<Select<M>> {
           "a select of chosen columns has no models: use aio_rows(), "
           "aio_tuples<...>() or aio_scalar<T>()");
     }
-  }
-  // SELECT every field WHERE condition LIMIT 1, compiled.
-  static CachedStatement compile_first(ast::ExprPtr condition) {
-    ast::Query q = M::tern_meta().select_all;
-    q.where = std::move(condition);
-    q.limit = 1;
-    return compile_cached(q, M::tern_database().dialect());
   }
   [[noreturn]] static void throw_does_not_exist() {
     throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
