@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -266,7 +267,7 @@ class Writer {
     return *p;
   }
 
-  void ident_list(const std::vector<std::string>& names) {
+  void ident_list(std::span<const std::string> names) {
     for (std::size_t i = 0; i < names.size(); ++i) {
       if (i > 0) sql_ += ", ";
       ident(names[i]);

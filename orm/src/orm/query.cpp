@@ -178,12 +178,11 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
   return db.execute_sql(*c.sql, Params(c.params.begin(), c.params.end()));
 }
 
-ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query query,
-                                                 const ModelMeta& meta, std::size_t rows,
-                                                 bool rowcount) {
+ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
+                            std::size_t rows, bool rowcount) {
   if (rowcount) query.returning.clear();
   const ResultSet r = co_await run(db, query);
-  std::vector<std::int64_t> keys;
+  Keys keys;
   if (rowcount) {
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <string_view>
 
 namespace tern::orm {
@@ -139,7 +140,7 @@ class ShapeWriter {
     u32(s.size());
     std::memcpy(room(s.size()), s.data(), s.size());
   }
-  void strs(const std::vector<std::string>& v) {
+  void strs(std::span<const std::string> v) {
     u32(v.size());
     for (const std::string& s : v)
       str(s);

@@ -821,7 +821,7 @@ TEST(OrmCompilerCte, NonRecursiveAndMissingQuery) {
 
 // ---- INSERT ----
 
-Query insert(std::string table_name, std::vector<std::string> columns, std::vector<ExprList> rows) {
+Query insert(std::string table_name, NameList columns, RowList rows) {
   Query q;
   q.kind = Query::Kind::kInsert;
   q.table = std::move(table_name);

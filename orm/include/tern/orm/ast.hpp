@@ -24,6 +24,10 @@ using QueryPtr = std::shared_ptr<const Query>;
 /// A list of expressions. Its storage comes from the per-thread recycling allocator, as the
 /// nodes' do: a query built per call takes no memory from the heap in steady state.
 using ExprList = std::vector<ExprPtr, ring::RecyclingAllocator<ExprPtr>>;
+/// Column names of an INSERT, from the same allocator.
+using NameList = std::vector<std::string, ring::RecyclingAllocator<std::string>>;
+/// The VALUES rows of an INSERT, from the same allocator.
+using RowList = std::vector<ExprList, ring::RecyclingAllocator<ExprList>>;
 
 /// One expression node.
 struct Expr {
@@ -164,11 +168,11 @@ struct Query {
   QueryPtr rhs{};
 
   // INSERT / UPDATE / DELETE
-  std::string table{};                        ///< the target table
-  std::vector<std::string> insert_columns{};  ///< INSERT column list
-  std::vector<ExprList> rows{};               ///< INSERT VALUES rows (kParam nodes mostly);
-                                              ///< empty rows + no source = DEFAULT VALUES
-  QueryPtr source{};                          ///< INSERT ... SELECT
+  std::string table{};        ///< the target table
+  NameList insert_columns{};  ///< INSERT column list
+  RowList rows{};             ///< INSERT VALUES rows (kParam nodes mostly);
+                              ///< empty rows + no source = DEFAULT VALUES
+  QueryPtr source{};          ///< INSERT ... SELECT
   std::optional<OnConflict> on_conflict{};
   std::vector<std::pair<std::string, ExprPtr>> assignments{};  ///< UPDATE SET
   ExprList returning{};  ///< PG RETURNING (MySQL: NotSupportedError)

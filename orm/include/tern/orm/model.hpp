@@ -243,7 +243,7 @@ struct AioModel {
   static orm::Insert<M, false> insert(const M& object) { return orm::Insert<M, false>({&object}); }
   /// INSERT several instances in one statement.
   static orm::Insert<M, true> insert_many(const std::vector<M>& objects) {
-    std::vector<const M*> pointers;
+    typename orm::Insert<M, true>::Objects pointers;
     pointers.reserve(objects.size());
     for (const M& o : objects)
       pointers.push_back(&o);

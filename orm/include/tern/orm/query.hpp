@@ -76,9 +76,10 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
                           Dialect dialect);
 /// Runs an INSERT of `rows` objects and returns the generated keys in row order (empty when
 /// none), or `{rows inserted}` when `rowcount`.
-ring::Task<std::vector<std::int64_t>> run_insert(AioDatabase& db, ast::Query query,
-                                                 const ModelMeta& meta, std::size_t rows,
-                                                 bool rowcount);
+/// Generated keys, from the recycling allocator (an insert of one row allocates nothing).
+using Keys = std::vector<std::int64_t, ring::RecyclingAllocator<std::int64_t>>;
+ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
+                            std::size_t rows, bool rowcount);
 /// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
@@ -699,8 +700,10 @@ class Insert {
   /// ignored or the model has no generated key), the keys of many rows in order.
   using Result = std::conditional_t<kMany, std::vector<std::int64_t>, std::optional<std::int64_t>>;
 
+  /// The objects to insert (from the recycling allocator: inserting one allocates nothing).
+  using Objects = std::vector<const M*, ring::RecyclingAllocator<const M*>>;
   /// Inserts `objects` (one or many).
-  explicit Insert(std::vector<const M*> objects) : objects_(std::move(objects)) {}
+  explicit Insert(Objects objects) : objects_(std::move(objects)) {}
   /// ON CONFLICT DO NOTHING / INSERT IGNORE.
   Insert& on_conflict_ignore() {
     conflict_ = ast::OnConflict{};
@@ -737,7 +740,7 @@ class Insert {
   ring::Task<std::uint64_t> aio_rowcount() const {
     AioDatabase& db = M::tern_database();
     ast::Query q = build(db.dialect());
-    const std::vector<std::int64_t> n =
+    const detail::Keys n =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
     co_return static_cast<std::uint64_t>(n.front());
   }
@@ -748,10 +751,10 @@ class Insert {
   ring::Task<Result> aio_execute() const {
     AioDatabase& db = M::tern_database();
     ast::Query q = build(db.dialect());
-    std::vector<std::int64_t> keys =
+    const detail::Keys keys =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
     if constexpr (kMany) {
-      co_return keys;
+      co_return std::vector<std::int64_t>(keys.begin(), keys.end());
     } else {
       if (keys.empty()) co_return std::nullopt;
       co_return keys.front();
@@ -773,7 +776,7 @@ class Insert {
     if (!returning_.empty()) q.returning = returning_;
     return q;
   }
-  std::vector<const M*> objects_;
+  Objects objects_;
   std::optional<ast::OnConflict> conflict_;
   ast::ExprList returning_;
 };
