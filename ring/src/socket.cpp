@@ -35,9 +35,12 @@ bool SendAllAwaiter::on_cqe(int res) noexcept {
 SendRecvAwaiter::SendRecvAwaiter(Loop& loop, int fd, std::span<const std::byte> out,
                                  std::span<std::byte> in, Deadline deadline) noexcept
     : OpBase(loop, deadline, "send"), fd_(fd), rest_(out), in_(in) {
+  // Linking needs CQE_SKIP (5.17) and a send that waits for all under MSG_WAITALL (5.18: a
+  // kernel that let a short send succeed would start the recv behind half a request). The
+  // latter has no flag of its own: IORING_OP_SOCKET (5.19) stands for it, as for multishot.
   if (rest_.empty()) {
     what_ = "recv";
-  } else if (loop.features().cqe_skip) {
+  } else if (loop.features().cqe_skip && loop.features().op_socket) {
     head_ = &send_completion_;
   }
 }
