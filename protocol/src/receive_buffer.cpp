@@ -40,6 +40,23 @@ void ReceiveBuffer::FillAwaiter::await_resume() {
   buffer_.received(n);
 }
 
+void ReceiveBuffer::ExchangeAwaiter::await_resume() {
+  std::size_t n = 0;
+  try {
+    n = op_.await_resume();
+  } catch (...) {
+    const bool sending = op_.send_failed();
+    if (!sending) out_.clear();  // sent whole: only the read failed
+    detail::rethrow_io_error(sending, broken_);
+  }
+  out_.clear();
+  if (n == 0) {
+    if (broken_ != nullptr) *broken_ = true;
+    throw ConnectionLost("the server closed the connection");
+  }
+  buffer_.received(n);
+}
+
 namespace detail {
 
 void rethrow_io_error(bool sending, bool* broken) {

@@ -24,7 +24,8 @@ std::string RingFeatures::describe() const {
   return absl::StrCat("io_uring: last opcode ", last_op, "; SINGLE_ISSUER+DEFER_TASKRUN ",
                       yn(single_issuer_defer_taskrun), "; SEND_ZC ", yn(op_send_zc), "; MSG_RING ",
                       yn(op_msg_ring), "; SOCKET ", yn(op_socket), "; multishot recv ",
-                      yn(recv_multishot), "; provided-buffer rings ", yn(buf_ring));
+                      yn(recv_multishot), "; provided-buffer rings ", yn(buf_ring),
+                      "; CQE_SKIP (one-turn round trips) ", yn(cqe_skip));
 }
 
 namespace {
@@ -48,6 +49,7 @@ int setup_ring(io_uring& ring, const LoopOptions& options, bool& deferred) {
 RingFeatures probe(io_uring& ring, bool deferred) {
   RingFeatures f;
   f.single_issuer_defer_taskrun = deferred;
+  f.cqe_skip = (ring.features & IORING_FEAT_CQE_SKIP) != 0;
   if (io_uring_probe* p = io_uring_get_probe_ring(&ring)) {
     f.last_op = p->last_op;
     auto has = [p](int op) { return io_uring_opcode_supported(p, op) != 0; };
@@ -69,6 +71,7 @@ Loop::Loop(LoopOptions options) : owner_(std::this_thread::get_id()) {
   bool deferred = false;
   if (int rc = setup_ring(ring_, options, deferred); rc < 0) throw RingUnavailable(-rc);
   features_ = probe(ring_, deferred);
+  features_.cqe_skip = features_.cqe_skip && options.link_send_recv;
   event_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (event_fd_ < 0) {
     const int err = errno;
@@ -120,6 +123,11 @@ io_uring_sqe* Loop::get_sqe() {
 
 void Loop::reserve_sqes(unsigned n) {
   if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
+}
+
+void Loop::submit_pending() noexcept {
+  // GETEVENTS without waiting: with DEFER_TASKRUN the kernel runs its task work only then.
+  io_uring_submit_and_get_events(&ring_);
 }
 
 bool Loop::has_work() const noexcept {

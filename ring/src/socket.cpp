@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -28,6 +29,71 @@ bool SendAllAwaiter::on_cqe(int res) noexcept {
   rest_ = rest_.subspan(static_cast<std::size_t>(res));
   if (rest_.empty()) return true;
   resubmit();  // partial send: keep going without waking the coroutine
+  return false;
+}
+
+SendRecvAwaiter::SendRecvAwaiter(Loop& loop, int fd, std::span<const std::byte> out,
+                                 std::span<std::byte> in, Deadline deadline) noexcept
+    : OpBase(loop, deadline, "send"), fd_(fd), rest_(out), in_(in) {
+  // Linking needs CQE_SKIP (5.17) and a send that waits for all under MSG_WAITALL (5.18: a
+  // kernel that let a short send succeed would start the recv behind half a request). The
+  // latter has no flag of its own: IORING_OP_SOCKET (5.19) stands for it, as for multishot.
+  if (rest_.empty()) {
+    what_ = "recv";
+  } else if (loop.features().cqe_skip && loop.features().op_socket) {
+    head_ = &send_completion_;
+  }
+}
+
+void SendRecvAwaiter::prep_head(io_uring_sqe* sqe) noexcept {
+  // MSG_WAITALL: all or a failure that breaks the link, never a short success the recv follows.
+  io_uring_prep_send(sqe, fd_, rest_.data(), rest_.size(), MSG_NOSIGNAL | MSG_WAITALL);
+}
+
+void SendRecvAwaiter::prep(io_uring_sqe* sqe) noexcept {
+  if (head_ == nullptr && !rest_.empty()) {  // unlinked: the send first, on its own
+    io_uring_prep_send(sqe, fd_, rest_.data(), rest_.size(), MSG_NOSIGNAL);
+    return;
+  }
+  io_uring_prep_recv(sqe, fd_, in_.data(), in_.size(), 0);
+}
+
+bool SendRecvAwaiter::sent(int res) noexcept {
+  if (res < 0) {
+    result_ = res;
+    return true;
+  }
+  rest_ = rest_.subspan(std::min(static_cast<std::size_t>(res), rest_.size()));
+  if (rest_.empty()) what_ = "recv";
+  // Short: a stop request or the deadline cut it (the kernel reports the bytes it sent), or
+  // the kernel does not wait for all. Unlinked and sent whole: the recv is yet to be queued.
+  // Either way go on unless stopped or late.
+  if (cancel_requested() || deadline_passed()) {
+    result_ = cancel_requested() ? -ECANCELED : -ETIME;
+    return true;
+  }
+  return false;
+}
+
+bool SendRecvAwaiter::on_head_cqe(int res) noexcept {
+  // The linked send posts a CQE only when it failed or fell short; its recv was failed
+  // without one, so nothing of the pair is in flight now.
+  if (sent(res)) return true;
+  resubmit();  // the rest of the send, and the recv linked behind it again
+  return false;
+}
+
+bool SendRecvAwaiter::on_cqe(int res) noexcept {
+  if (head_ != nullptr || rest_.empty()) {
+    // The recv: in the linked pair it ran only because the send succeeded in full.
+    rest_ = {};
+    what_ = "recv";
+    result_ = res;
+    return true;
+  }
+  // Unlinked: the send's own CQE; the recv follows once all of it is out.
+  if (sent(res)) return true;
+  resubmit();
   return false;
 }
 

@@ -61,6 +61,16 @@ Connection::CommandFill Connection::fill_for_command() {
   return CommandFill(fill_interrupted());
 }
 
+bool Connection::can_exchange_for_command() const noexcept {
+  return transport_.can_exchange() && !out_.empty() && interruption_ == Interruption::kNone &&
+         caught_ == Interruption::kNone;
+}
+
+Connection::CommandExchange Connection::exchange_for_command() {
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  return CommandExchange(*this);
+}
+
 ring::Task<void> Connection::fill_interrupted() {
   if (interruption_ == Interruption::kNone) {
     // The last fill ran past the deadline or was stopped (nothing was read): kill the query;

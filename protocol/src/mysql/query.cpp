@@ -270,7 +270,11 @@ ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOpt
   try {
     std::vector<Result> results;
     seq_ = write_com_query(out_, sql);
-    co_await flush(deadline_);
+    if (can_exchange_for_command()) {
+      co_await exchange_for_command();  // the request and the first read in one loop turn
+    } else {
+      co_await flush(deadline_);
+    }
     co_await read_responses(&results, Format::kText);
     co_return results;
   } catch (...) {
@@ -371,11 +375,16 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       Statement* s = cached(sql);
       if (s == nullptr) s = co_await prepare(sql);
       write_execute(*s, params);
-      co_await flush(deadline_);
       // The first result set (a CALL's further ones are dropped), else the first OK. The whole
-      // response usually comes in the first read: taken then without a coroutine frame.
+      // response usually comes in the first read: taken then without a coroutine frame. On a
+      // plain socket the request and that read are one ring operation: one loop turn.
       Result result;
-      co_await fill_for_command();
+      if (can_exchange_for_command()) {
+        co_await exchange_for_command();
+      } else {
+        co_await flush(deadline_);
+        co_await fill_for_command();
+      }
       if (!read_buffered_response(result, *s)) {
         co_await read_responses(nullptr, Format::kBinary, &result, s);
       }

@@ -79,6 +79,11 @@ ring::Task<void> Connection::flush_task(ring::Deadline deadline) {
   co_await flush(deadline);
 }
 
+protocol::ReceiveBuffer::ExchangeAwaiter Connection::flush_and_fill(ring::Deadline deadline) {
+  if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
+  return in_.exchange(transport_, out_, backend::frame_size(in_.unread()), deadline, &broken_);
+}
+
 bool Connection::handle_async(const backend::Message& m) {
   switch (m.type) {
     case 'A': {

@@ -414,6 +414,11 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
   try {
     if (out_.size() > kSendWhileReceivingAbove) {
       co_await send_while_receiving(options.deadline, std::move(receive));
+    } else if (transport_.can_exchange() && !out_.empty()) {
+      // The send and the first read of the reply in one ring operation: one loop turn. The
+      // reply's first bytes are then in in_, where receive looks first.
+      co_await flush_and_fill(options.deadline);
+      co_await std::move(receive);
     } else {
       co_await flush(options.deadline);
       co_await std::move(receive);

@@ -38,6 +38,13 @@ class ReceiveBuffer {
   FillAwaiter fill(Transport& transport, std::size_t need, ring::Deadline deadline,
                    bool* broken = nullptr);
 
+  class ExchangeAwaiter;
+  /// Sends all of `out` (cleared once sent), then fills as fill() does, as one ring operation
+  /// (Transport::exchange: plain sockets only). A failed send throws as send() does (the stream
+  /// is out of sync); a failed read as fill() does (the request went out whole).
+  ExchangeAwaiter exchange(Transport& transport, std::string& out, std::size_t need,
+                           ring::Deadline deadline, bool* broken = nullptr);
+
  private:
   /// Makes room for `need` bytes at the front of unread(); returns the free space to read into.
   std::span<std::byte> prepare(std::size_t need);
@@ -80,6 +87,39 @@ class ReceiveBuffer::FillAwaiter {
 inline ReceiveBuffer::FillAwaiter ReceiveBuffer::fill(Transport& transport, std::size_t need,
                                                       ring::Deadline deadline, bool* broken) {
   return FillAwaiter(*this, transport, need, deadline, broken);
+}
+
+class ReceiveBuffer::ExchangeAwaiter {
+ public:
+  ExchangeAwaiter(ReceiveBuffer& buffer, Transport& transport, std::string& out, std::size_t need,
+                  ring::Deadline deadline, bool* broken)
+      : buffer_(buffer),
+        out_(out),
+        broken_(broken),
+        op_(transport.exchange(as_bytes(out), buffer.prepare(need), deadline)) {}
+  ExchangeAwaiter(const ExchangeAwaiter&) = delete;
+  ExchangeAwaiter& operator=(const ExchangeAwaiter&) = delete;
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return op_.await_suspend(h);
+  }
+  void await_resume();
+  /// After a failure: true when the send failed (the stream is out of sync).
+  bool send_failed() const noexcept { return op_.send_failed(); }
+
+ private:
+  ReceiveBuffer& buffer_;
+  std::string& out_;
+  bool* broken_;
+  ring::SendRecvAwaiter op_;
+};
+
+inline ReceiveBuffer::ExchangeAwaiter ReceiveBuffer::exchange(Transport& transport,
+                                                              std::string& out, std::size_t need,
+                                                              ring::Deadline deadline,
+                                                              bool* broken) {
+  return ExchangeAwaiter(*this, transport, out, need, deadline, broken);
 }
 
 /// Awaiter of send().

@@ -81,6 +81,14 @@ class Transport {
     if (tls_) return WriteAwaiter(tls_->write_all(buf, deadline));
     return WriteAwaiter(std::in_place, [&] { return socket_.send_all(buf, deadline); });
   }
+  /// True when exchange() may be used: a plain socket (TLS keeps separate writes and reads).
+  bool can_exchange() const noexcept { return !tls_; }
+  /// Writes all of `out`, then reads at most buf.size() bytes, as one ring operation: one loop
+  /// turn per round trip where the kernel allows (ring::SendRecvAwaiter). Plain sockets only.
+  ring::SendRecvAwaiter exchange(std::span<const std::byte> out, std::span<std::byte> buf,
+                                 ring::Deadline deadline) noexcept {
+    return socket_.send_recv(out, buf, deadline);
+  }
   /// Closes (with a TLS close_notify when encrypted). Never throws for a broken peer.
   ring::Task<void> close();
 

@@ -35,6 +35,9 @@ struct LoopOptions {
   unsigned cq_entries = 4096;
   /// Ask for SINGLE_ISSUER | DEFER_TASKRUN; the loop falls back silently if refused.
   bool defer_taskrun = true;
+  /// Link a round trip's send ahead of its recv where the kernel allows (SendRecvAwaiter); false
+  /// sends and receives one after the other, as on kernels without IORING_FEAT_CQE_SKIP.
+  bool link_send_recv = true;
 };
 
 /// What the kernel offered when the ring was set up (from io_uring_get_probe_ring and the flags
@@ -46,6 +49,9 @@ struct RingFeatures {
   bool op_socket = false;
   bool recv_multishot = false;
   bool buf_ring = false;
+  /// IORING_FEAT_CQE_SKIP (5.17): IOSQE_CQE_SKIP_SUCCESS is honoured, so a send can be linked
+  /// ahead of its recv and a round trip costs one io_uring_enter (SendRecvAwaiter).
+  bool cqe_skip = false;
   unsigned last_op = 0;
   /// One line per feature for logs and the demo.
   std::string describe() const;
@@ -106,6 +112,9 @@ class Loop {
   io_uring_sqe* get_sqe();
   /// Guarantees room for `n` consecutive SQEs (linked pairs must not straddle a submit).
   void reserve_sqes(unsigned n);
+  /// Submits the queued SQEs now and lets the kernel run its pending task work (which issues
+  /// linked requests whose predecessor completed); completions are reaped by the turn as usual.
+  void submit_pending() noexcept;
   /// Book-keeping of in-flight operations, for run()'s termination.
   void op_started() noexcept { ++inflight_; }
   void op_finished() noexcept { --inflight_; }

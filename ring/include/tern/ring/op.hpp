@@ -3,6 +3,11 @@
 //
 // Lifetime rule: the awaiter lives in the suspended coroutine's frame and is only resumed by its
 // own CQE, so a cancelled or timed-out operation always completes its SQE before its frame dies.
+//
+// An operation may be preceded by a linked "head" SQE (SendRecvAwaiter: a send ahead of its
+// recv) submitted as IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS: the operation starts only once the
+// head succeeded, and exactly one of the two posts a CQE — the head's when it fails (the kernel
+// then fails the operation without a CQE), else the operation's. So one CQE still ends the pair.
 #pragma once
 
 #include <coroutine>
@@ -17,9 +22,16 @@ namespace tern::ring::detail {
 /// Base of ring awaitables. Subclasses fill the SQE in `prep` and read the outcome in
 /// await_resume through checked_result().
 class OpBase : public Completion {
+ protected:
+  /// The completion target of a linked head SQE: routes its CQE to the operation.
+  struct HeadCompletion : Completion {
+    explicit HeadCompletion(OpBase* o) noexcept : op(o) { on_complete = &OpBase::head_completed; }
+    OpBase* op;
+  };
+
  public:
   OpBase(Loop& loop, Deadline deadline, const char* what) noexcept
-      : loop_(loop), deadline_(deadline), what_(what) {
+      : loop_(loop), what_(what), deadline_(deadline) {
     on_complete = &OpBase::completed;
   }
   OpBase(const OpBase&) = delete;
@@ -48,9 +60,26 @@ class OpBase : public Completion {
   virtual ~OpBase() = default;
   /// Asks the kernel to cancel the operation if it is in flight (as a stop request does).
   void request_cancel() noexcept;
+  /// True once a stop request was seen.
+  bool cancel_requested() const noexcept { return cancel_requested_; }
+  /// True when the operation has a deadline and it has passed.
+  bool deadline_passed() const noexcept;
+
+  /// Fills the linked head SQE (only called while head_ is set).
+  virtual void prep_head(io_uring_sqe*) noexcept {}
+  /// Called with the head's CQE (it posts one only when it failed or fell short); returns false
+  /// to stay suspended (the pair resubmitted itself).
+  virtual bool on_head_cqe(int res) noexcept {
+    result_ = res;
+    return true;
+  }
 
   Loop& loop_;
   int result_ = 0;
+  /// What a failure names ("send", "recv"...).
+  const char* what_;
+  /// The head's completion target; null for an operation without a linked head.
+  Completion* head_ = nullptr;
 
  private:
   struct CancelOnStop {
@@ -58,9 +87,11 @@ class OpBase : public Completion {
     void operator()() const noexcept { op->request_cancel(); }
   };
   static void completed(Completion* self, int res, unsigned flags) noexcept;
+  static void head_completed(Completion* self, int res, unsigned flags) noexcept;
+  void finish(bool done) noexcept;
+  void queue_link_timeout(bool more_links) noexcept;
 
   Deadline deadline_;
-  const char* what_;
   std::coroutine_handle<> waiter_;
   __kernel_timespec timeout_{};
   std::optional<std::stop_callback<CancelOnStop>> stop_callback_;

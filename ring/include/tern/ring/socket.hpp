@@ -52,6 +52,43 @@ class SendAllAwaiter : public detail::OpBase {
   std::span<const std::byte> rest_;
 };
 
+/// Awaitable round trip: sends all of `out`, then receives up to `in.size()` bytes; yields the
+/// byte count received (0: the peer closed its side).
+///
+/// Where the kernel honours IOSQE_CQE_SKIP_SUCCESS (RingFeatures::cqe_skip) the send goes out
+/// linked ahead of the recv in one submission, so the coroutine is resumed once, by the reply,
+/// after one io_uring_enter. The send carries MSG_WAITALL: on a stream socket the kernel (5.18+)
+/// keeps sending until all is out, and anything less breaks the link (the recv is then failed
+/// without a CQE); a short send that was neither stopped nor timed out is sent on again with
+/// its recv (older kernels stop at partial sends). Elsewhere the send and the recv run one after
+/// the other, as send_all() then recv() would.
+///
+/// The deadline covers both halves; a stop request cancels whichever is in flight. After a
+/// failure, send_failed() tells which half failed: a failed send (or one never made) leaves an
+/// unknown prefix on the wire, a failed recv leaves the stream intact (the request was sent).
+class SendRecvAwaiter : public detail::OpBase {
+ public:
+  SendRecvAwaiter(Loop& loop, int fd, std::span<const std::byte> out, std::span<std::byte> in,
+                  Deadline deadline) noexcept;
+  /// The number of bytes received (0 means the peer closed its side).
+  std::size_t await_resume() const { return static_cast<std::size_t>(checked_result()); }
+  /// True unless every byte of `out` was handed to the kernel.
+  bool send_failed() const noexcept { return !rest_.empty(); }
+
+ private:
+  void prep_head(io_uring_sqe* sqe) noexcept override;
+  void prep(io_uring_sqe* sqe) noexcept override;
+  bool on_head_cqe(int res) noexcept override;
+  bool on_cqe(int res) noexcept override;
+  /// Takes a send result; true when the send is over (done or failed for good).
+  bool sent(int res) noexcept;
+
+  HeadCompletion send_completion_{this};
+  int fd_;
+  std::span<const std::byte> rest_;
+  std::span<std::byte> in_;
+};
+
 /// A connected stream socket bound to a Loop. Move-only; the destructor closes the descriptor
 /// synchronously if close() was not awaited.
 class Socket {
@@ -84,6 +121,12 @@ class Socket {
   SendAllAwaiter send_all(std::span<const std::byte> buf,
                           Deadline deadline = kNoDeadline) noexcept {
     return {*loop_, fd_, buf, deadline};
+  }
+  /// Sends all of `out`, then receives into `in` (see SendRecvAwaiter: one loop turn and one
+  /// io_uring_enter per round trip where the kernel allows).
+  SendRecvAwaiter send_recv(std::span<const std::byte> out, std::span<std::byte> in,
+                            Deadline deadline = kNoDeadline) noexcept {
+    return {*loop_, fd_, out, in, deadline};
   }
   /// Shuts down the write side (the peer reads end of stream).
   void shutdown_write() noexcept;

@@ -133,6 +133,7 @@ class Connection {
   using StatementList = std::list<Statement>;
   enum class Interruption { kNone, kTimeout, kCancelled };
   class CommandFill;
+  class CommandExchange;
 
   Connection(ring::Loop& loop, ConnectOptions options);
 
@@ -154,6 +155,12 @@ class Connection {
   /// and calls it again while there is none): an awaiter with no coroutine frame in the common
   /// case; after a deadline or stop request, a task that sends the KILL QUERY and then drains.
   CommandFill fill_for_command();
+  /// True when the command's request can go out with exchange_for_command(): a plain socket,
+  /// no interruption pending.
+  bool can_exchange_for_command() const noexcept;
+  /// flush() then fill_for_command() as one ring operation (one loop turn per round trip): a
+  /// failed send breaks the connection; the read's deadline or stop is recorded as a fill's.
+  CommandExchange exchange_for_command();
   ring::Task<void> fill_interrupted();
   ring::Task<Bytes> read_payload();
   /// Sends out_ and clears it (an awaiter); any failure breaks the connection.
@@ -301,6 +308,41 @@ class Connection::CommandFill {
   alignas(FillAwaiter) unsigned char storage_[sizeof(FillAwaiter)];
   Interruption* caught_ = nullptr;  // null: awaiting task_
   ring::Task<void> task_;
+};
+
+/// The awaitable of Connection::exchange_for_command(): the receive buffer's exchange awaiter,
+/// whose read's deadline or stop request is recorded (as CommandFill does) instead of thrown.
+class Connection::CommandExchange {
+ public:
+  CommandExchange(Connection& c)
+      : caught_(&c.caught_),
+        exchange_(c.in_.exchange(c.transport_, c.out_, frame_size(c.in_.unread()), c.deadline_,
+                                 &c.broken_)) {}
+  CommandExchange(const CommandExchange&) = delete;
+  CommandExchange& operator=(const CommandExchange&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    return exchange_.await_suspend(h);
+  }
+  void await_resume() {
+    // A send cut short broke the stream: that throws. A read cut short left it intact: the
+    // next fill_for_command() kills the query and drains.
+    try {
+      exchange_.await_resume();
+    } catch (const ring::TimeoutError&) {
+      if (exchange_.send_failed()) throw;
+      *caught_ = Interruption::kTimeout;
+    } catch (const ring::CancelledError&) {
+      if (exchange_.send_failed()) throw;
+      *caught_ = Interruption::kCancelled;
+    }
+  }
+
+ private:
+  Interruption* caught_;
+  protocol::ReceiveBuffer::ExchangeAwaiter exchange_;
 };
 
 }  // namespace tern::mysql

@@ -189,6 +189,10 @@ class Connection {
   protocol::SendAwaiter flush(ring::Deadline deadline);
   /// flush() as a task, for a TaskGroup.
   ring::Task<void> flush_task(ring::Deadline deadline);
+  /// flush() then fill() as one ring operation (one loop turn per round trip; plain sockets
+  /// only, see Transport::can_exchange): a failed send breaks the connection, a failed read
+  /// fails as fill() does.
+  protocol::ReceiveBuffer::ExchangeAwaiter flush_and_fill(ring::Deadline deadline);
   bool handle_async(const backend::Message& m);
   /// Takes a ReadyForQuery: the server is idle again and the stream is in sync.
   void on_ready(const backend::Message& m);
