@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "socket_helpers.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/sync_wait.hpp"
 #include "tern/ring/task_group.hpp"
@@ -19,23 +20,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(const std::string& s) {
-  return std::as_bytes(std::span(s));
-}
-
-// Receives exactly n bytes (or fewer at end of stream).
-Task<std::string> recv_exactly(Socket& s, std::size_t n, Deadline deadline = kNoDeadline) {
-  std::string out(n, '\0');
-  std::size_t got = 0;
-  while (got < n) {
-    const std::size_t k =
-        co_await s.recv(std::as_writable_bytes(std::span(out.data() + got, n - got)), deadline);
-    if (k == 0) break;
-    got += k;
-  }
-  out.resize(got);
-  co_return out;
-}
+using testing::bytes;
+using testing::recv_exactly;
 
 Task<void> echo_once(Listener& listener) {
   Socket peer = co_await listener.accept();
