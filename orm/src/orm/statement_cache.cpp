@@ -4,8 +4,8 @@
 // the AST in the order the compiler placed them.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,7 +24,7 @@ constexpr std::size_t kMaxShapes = 512;
 
 struct Entry {
   std::string sql;
-  /// The nodes the signature names by address, kept alive so that no other takes it.
+  /// The nodes the signature names by address, kept alive so that no other node takes one.
   std::vector<ast::ExprPtr> interned;
   /// Per placeholder, the index of the slot (in the shape's walk order) its value comes from.
   std::vector<std::uint32_t> slots;
