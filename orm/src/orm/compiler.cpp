@@ -191,8 +191,8 @@ constexpr std::string_view kMysqlNoLimit = "18446744073709551615";
 // nested subqueries and CTEs included.
 class Writer {
  public:
-  /// With `sources`, each placeholder's origin is recorded there (see CompileRecord).
-  Writer(Dialect dialect, ast::Compiled& out, CompileRecord* sources = nullptr)
+  /// Each placeholder's origin is recorded in `sources` (see CompileRecord).
+  Writer(Dialect dialect, ast::Compiled& out, CompileRecord& sources)
       : pg_(dialect == Dialect::kPostgres),
         dialect_(dialect),
         sql_(out.sql),
@@ -229,18 +229,18 @@ class Writer {
 
   // A placeholder for the value of a kParam node.
   void bound(const Expr& e) {
-    if (sources_ != nullptr) sources_->origins.push_back(&e.value);
+    sources_.origins.push_back(&e.value);
     placeholder(e.value);
   }
   // A placeholder for a LIMIT or OFFSET.
   void count(const std::optional<std::int64_t>& n) {
-    if (sources_ != nullptr) sources_->origins.push_back(&n);
+    sources_.origins.push_back(&n);
     placeholder(Value(*n));
   }
   // A placeholder for a value computed from the AST's values (a JSON path made of several
   // steps): the text is only valid for these values, so it cannot be reused for the shape.
   void derived(Value v) {
-    if (sources_ != nullptr) sources_->reusable = false;
+    sources_.reusable = false;
     placeholder(v);
   }
 
@@ -487,7 +487,7 @@ class Writer {
       const bool* b = std::get_if<bool>(&v);
       if (rhs.value.is_null() || b != nullptr) {
         // The value picks the keyword: this text holds only for this value.
-        if (sources_ != nullptr) sources_->reusable = false;
+        sources_.reusable = false;
         operand(lhs);
         sql_ += negated ? " IS NOT " : " IS ";
         sql_ += b == nullptr ? "NULL" : (*b ? "TRUE" : "FALSE");
@@ -1140,22 +1140,20 @@ class Writer {
   Dialect dialect_;
   std::string& sql_;
   Params& params_;
-  CompileRecord* sources_;
+  CompileRecord& sources_;
 };
 
 }  // namespace
 
 ast::Compiled compile(const ast::Query& query, Dialect dialect) {
-  ast::Compiled out;
-  out.sql.reserve(256);
-  Writer(dialect, out).query(query);
-  return out;
+  CompileRecord unused;
+  return compile_recorded(query, dialect, unused);
 }
 
 ast::Compiled compile_recorded(const ast::Query& query, Dialect dialect, CompileRecord& record) {
   ast::Compiled out;
   out.sql.reserve(256);
-  Writer(dialect, out, &record).query(query);
+  Writer(dialect, out, record).query(query);
   return out;
 }
 

@@ -74,18 +74,17 @@ ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
     }
     key.push_back(static_cast<std::size_t>(f - fields.data()));
   }
-  column_nodes.reserve(fields.size());
+  select_all.kind = ast::Query::Kind::kSelect;
+  select_all.from = ast::TableRef{.name = table};
+  select_all.columns.reserve(fields.size());
   for (const FieldMeta& f : fields) {
     ast::Expr column;
     column.kind = ast::Expr::Kind::kColumn;
     column.table = table;
     column.name = f.column.name;
     column.interned = true;  // lives with this description, which lives with the program
-    column_nodes.push_back(detail::node(std::move(column)));
+    select_all.columns.push_back(detail::node(std::move(column)));
   }
-  select_all.kind = ast::Query::Kind::kSelect;
-  select_all.from = ast::TableRef{.name = table};
-  select_all.columns.assign(column_nodes.begin(), column_nodes.end());
   Registry& r = registry();
   const std::lock_guard lock(r.mutex);
   r.models.push_back(this);

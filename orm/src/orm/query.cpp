@@ -24,8 +24,8 @@ ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field) {
   // A field of `meta` has its node built once; std::less orders unrelated pointers too.
   const std::less<const FieldMeta*> before;
   const FieldMeta* first = meta.fields.data();
-  if (!before(&field, first) && before(&field, first + meta.column_nodes.size())) {
-    return meta.column_nodes[static_cast<std::size_t>(&field - first)];
+  if (!before(&field, first) && before(&field, first + meta.select_all.columns.size())) {
+    return meta.select_all.columns[static_cast<std::size_t>(&field - first)];
   }
   return column_ref(meta.table, field.column.name);
 }

@@ -79,6 +79,22 @@ class SendRecvTest : public ::testing::TestWithParam<bool> {
     return sync_wait(loop, t(peer, client, sent_by_peer));
   }
 
+  // An exchange of `request` on the client whose task is cancelled 20 ms in.
+  Outcome exchange_cancelled_later(std::string request) {
+    auto run = [](Loop& lp, Socket& c, std::string r) -> Task<Outcome> {
+      TaskGroup g(lp);
+      Outcome o;
+      g.spawn([](Socket& s, const std::string& req, Outcome& out) -> Task<void> {
+        out = co_await exchange(s, req, 16, deadline_after(5s));
+      }(c, r, o));
+      co_await sleep_for(lp, 20ms);
+      g.cancel();
+      co_await g.join();
+      co_return o;
+    };
+    return sync_wait(loop, run(loop, client, std::move(request)));
+  }
+
   Loop loop{LoopOptions{.link_send_recv = GetParam()}};
   Socket client, peer;
   TaskGroup peers{loop};
@@ -153,36 +169,14 @@ TEST_P(SendRecvTest, DeadlineWhileTheSendIsBlockedFailsTheSend) {
 
 TEST_P(SendRecvTest, CancelWhileTheRecvIsPendingKeepsTheStream) {
   peers.spawn([](Socket& p) -> Task<void> { co_await recv_exactly(p, 7); }(peer));
-  auto run = [](Loop& lp, Socket& c) -> Task<Outcome> {
-    TaskGroup g(lp);
-    Outcome o;
-    g.spawn([](Socket& s, Outcome& out) -> Task<void> {
-      out = co_await exchange(s, "request", 16, deadline_after(5s));
-    }(c, o));
-    co_await sleep_for(lp, 20ms);
-    g.cancel();
-    co_await g.join();
-    co_return o;
-  };
-  const Outcome o = sync_wait(loop, run(loop, client));
+  const Outcome o = exchange_cancelled_later("request");
   EXPECT_EQ(o.error, "cancelled");
   EXPECT_FALSE(o.send_failed);
   EXPECT_EQ(read_after("after cancel"), "after cancel");
 }
 
 TEST_P(SendRecvTest, CancelWhileTheSendIsBlockedFailsTheSend) {
-  auto run = [](Loop& lp, Socket& c) -> Task<Outcome> {
-    TaskGroup g(lp);
-    Outcome o;
-    g.spawn([](Socket& s, Outcome& out) -> Task<void> {
-      out = co_await exchange(s, std::string(8 << 20, 'x'), 16, deadline_after(5s));
-    }(c, o));
-    co_await sleep_for(lp, 20ms);
-    g.cancel();
-    co_await g.join();
-    co_return o;
-  };
-  const Outcome o = sync_wait(loop, run(loop, client));
+  const Outcome o = exchange_cancelled_later(std::string(8 << 20, 'x'));
   EXPECT_EQ(o.error, "cancelled");
   EXPECT_TRUE(o.send_failed);
   EXPECT_EQ(read_after("after cancel"), "after cancel");
@@ -205,10 +199,8 @@ TEST_P(SendRecvTest, CancelInTheTurnThatQueuedThePair) {
     co_await g.join();
     co_return o;
   };
-  const auto start = std::chrono::steady_clock::now();
   const Outcome o = sync_wait(loop, run(loop, client));
-  EXPECT_EQ(o.error, "cancelled");  // not "timeout": the cancel was not lost
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(o.error, "cancelled");  // not "timeout" (5 s later): the cancel was not lost
   EXPECT_FALSE(o.send_failed);
   EXPECT_EQ(read_after("after cancel"), "after cancel");
 }

@@ -26,10 +26,9 @@ struct ModelMeta {
   /// Indexes over several columns (declared by the model).
   std::vector<ast::IndexDef> indexes;
 
-  /// `"table"."column"` of each field, built once: every query of the model shares these
-  /// nodes instead of allocating its own.
-  std::vector<ast::ExprPtr> column_nodes;
   /// SELECT of every field from the table, built once: Model::select() starts from a copy.
+  /// Its columns, `"table"."column"` in field order, are the fields' nodes, which every query
+  /// of the model shares instead of allocating its own.
   ast::Query select_all;
 
   /// From the class name (or an explicit table name), the fields, extra indexes and the
