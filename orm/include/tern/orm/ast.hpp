@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "tern/db/backend.hpp"
+#include "tern/db/dialect.hpp"
 #include "tern/db/value.hpp"
 #include "tern/ring/recycle.hpp"
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tern/db/backend.hpp"
+#include "tern/db/dialect.hpp"
 #include "tern/orm/ast.hpp"
 #include "tern/ring/recycle.hpp"
 

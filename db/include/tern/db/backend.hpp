@@ -7,15 +7,13 @@
 #include <span>
 #include <string_view>
 
+#include "tern/db/dialect.hpp"
 #include "tern/db/result.hpp"
 #include "tern/db/value.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/task.hpp"
 
 namespace tern {
-
-/// Which SQL dialect and wire protocol a database speaks.
-enum class Dialect { kPostgres, kMysql };
 
 /// One open connection. Not thread-safe; one operation at a time (the pool and the
 /// transaction scopes serialise access).

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tern/db/backend.hpp"
+#include "tern/db/dialect.hpp"
 #include "tern/orm/ast.hpp"
 
 namespace tern::orm {
