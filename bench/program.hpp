@@ -17,10 +17,13 @@ namespace tern::bench {
 
 using BenchmarkFunction = void (*)(benchmark::State&);
 
-/// Registers `fn` as benchmark `name`, in real time: every rate is items per wall-clock
-/// second (the driver waits on the server).
+/// Registers `fn` as benchmark `name`:
+///   - real time: every rate is items per wall-clock second (the driver waits on the server);
+///   - the process's CPU time, not the calling thread's: the client CPU of RatioReporter's
+///     tables then includes the kernel work of the ring and any thread a driver starts
+///     (io_uring's io-wq workers, the resolver), i.e. all the CPU the client costs.
 inline benchmark::internal::Benchmark* add(const char* name, BenchmarkFunction fn) {
-  return benchmark::RegisterBenchmark(name, fn)->UseRealTime();
+  return benchmark::RegisterBenchmark(name, fn)->UseRealTime()->MeasureProcessCPUTime();
 }
 
 /// A benchmark that runs as long as Google Benchmark needs for a stable rate (1 s at least).
