@@ -1,10 +1,13 @@
 // The main() of every benchmark program: registers its benchmarks with the settings they all
-// share, makes its tables and runs them through a RatioReporter.
+// share, makes its tables, runs them through a RatioReporter and fails (exit status 1) when the
+// set-up or any benchmark failed, so that bench/run lists the program as failed instead of
+// printing a table with the failed benchmark's rows silently missing.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <set>
 #include <string>
@@ -21,9 +24,21 @@ using BenchmarkFunction = void (*)(benchmark::State&);
 ///   - real time: every rate is items per wall-clock second (the driver waits on the server);
 ///   - the process's CPU time, not the calling thread's: the client CPU of RatioReporter's
 ///     tables then includes the kernel work of the ring and any thread a driver starts
-///     (io_uring's io-wq workers, the resolver), i.e. all the CPU the client costs.
+///     (io_uring's io-wq workers, the resolver), i.e. all the CPU the client costs;
+///   - an exception from the benchmark (a failed query, a lost connection) becomes
+///     SkipWithError: the run is reported as failed and the program's other benchmarks still
+///     run, where an escaping exception would terminate the process mid-table.
 inline benchmark::internal::Benchmark* add(const char* name, BenchmarkFunction fn) {
-  return benchmark::RegisterBenchmark(name, fn)->UseRealTime()->MeasureProcessCPUTime();
+  return benchmark::RegisterBenchmark(name,
+                                      [fn](benchmark::State& state) {
+                                        try {
+                                          fn(state);
+                                        } catch (const std::exception& e) {
+                                          state.SkipWithError(e.what());
+                                        }
+                                      })
+      ->UseRealTime()
+      ->MeasureProcessCPUTime();
 }
 
 /// A benchmark that runs as long as Google Benchmark needs for a stable rate (1 s at least).
@@ -35,14 +50,26 @@ inline void add_runs(const char* name, BenchmarkFunction fn, int iterations) {
   add(name, fn)->Iterations(iterations)->Unit(benchmark::kMillisecond);
 }
 
-/// Runs the registered benchmarks after `setup` and returns main()'s exit status.
+/// Runs the registered benchmarks after `setup` and returns main()'s exit status: 0, or 1 when
+/// the set-up threw or any benchmark reported an error.
 inline int run_program(int argc, char** argv, std::string workload,
                        std::vector<Comparison> comparisons, const std::function<void()>& setup) {
   benchmark::Initialize(&argc, argv);
-  setup();
+  try {
+    setup();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "set-up failed: %s\n", e.what());
+    return 1;
+  }
   RatioReporter reporter(std::move(workload), std::move(comparisons));
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
+  if (!reporter.errors().empty()) {
+    std::fprintf(stderr, "%zu benchmark run(s) failed:\n", reporter.errors().size());
+    for (const std::string& e : reporter.errors())
+      std::fprintf(stderr, "  %s\n", e.c_str());
+    return 1;
+  }
   return 0;
 }
 
