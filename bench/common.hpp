@@ -7,9 +7,12 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "tern/ring/ring.hpp"
 
 namespace tern::bench {
 
@@ -85,6 +88,13 @@ class AllocCount {
 /// Ends the measured region (callgrind stops collecting) and returns the items measured so far
 /// by every run of the process; bench/run divides callgrind's instruction count by it.
 double end_measured_region(double items) noexcept;
+
+/// The accounts table of workloads 1 and 2 (pgbench's shape): keys 1..kAccounts.
+inline constexpr int kAccounts = 100'000;
+/// A random key of the accounts table.
+inline std::int32_t random_aid(std::minstd_rand& rng) {
+  return static_cast<std::int32_t>(rng() % kAccounts + 1);
+}
 
 /// Hands out the queries of a benchmark to concurrent workers (tasks or connections) on one
 /// thread: a fixed number (warm-up), or as many as Google Benchmark asks for, in batches, so
@@ -221,5 +231,46 @@ class WarmedLoop {
   AllocCount allocs_;
   bool measuring_ = false;
 };
+
+/// The measured loop of a blocking benchmark (the anchors'): `warm_up` unmeasured calls of
+/// `op` (statements prepared, buffers grown), then Google Benchmark's loop with the heap
+/// allocations counted; one item per call.
+template <class Op>
+void measure(benchmark::State& state, int warm_up, Op&& op) {
+  for (int i = 0; i < warm_up; ++i)
+    op();
+  const AllocCount allocs;
+  for (auto _ : state)
+    op();
+  finish(state, static_cast<double>(state.iterations()), allocs);
+}
+
+/// The measured loop of a tern benchmark, on `loop`: `rounds_of(rounds)` is a coroutine
+/// running `while (rounds.next()) { ... }` (a WarmedLoop of `warm_up` rounds of `batch` items).
+/// The whole loop runs inside one task, so that what is measured is the driver, not
+/// sync_wait; one item per round's batch member.
+template <class Rounds>
+void measure_rounds(ring::Loop& loop, benchmark::State& state, std::int64_t warm_up,
+                    Rounds&& rounds_of, std::int64_t batch = 1) {
+  auto body = [&]() -> ring::Task<void> {
+    WarmedLoop rounds(state, warm_up, batch);
+    co_await rounds_of(rounds);
+    rounds.finish(static_cast<double>(state.iterations()));
+  };
+  ring::sync_wait(loop, body());
+}
+
+/// measure_rounds on a ring and connection of its own: `connect(loop)` makes the connection,
+/// `rounds_of(conn, rounds)` is the coroutine running the rounds, and the connection is closed
+/// after them.
+template <auto connect, class Rounds>
+void measure_on_connection(benchmark::State& state, std::int64_t warm_up, Rounds&& rounds_of,
+                           std::int64_t batch = 1) {
+  ring::Loop loop;
+  auto conn = connect(loop);
+  measure_rounds(
+      loop, state, warm_up, [&](WarmedLoop& rounds) { return rounds_of(conn, rounds); }, batch);
+  ring::sync_wait(loop, conn.close());
+}
 
 }  // namespace tern::bench

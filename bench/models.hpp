@@ -10,11 +10,33 @@
 
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
+#include "tern/ring/ring.hpp"
 
 namespace tern::bench {
 
 /// The database of the models: each benchmark sets it to the backend and pool size it needs.
 inline std::unique_ptr<AioDatabase> g_db;
+
+/// Closes g_db on `loop` at the end of the scope, also when the benchmark throws (its error is
+/// reported, and the program goes on to the next benchmark): a pool left in g_db would be
+/// destroyed by the next benchmark's, after its loop is gone.
+class CloseDbAtExit {
+ public:
+  explicit CloseDbAtExit(ring::Loop& loop) noexcept : loop_(loop) {}
+  CloseDbAtExit(const CloseDbAtExit&) = delete;
+  CloseDbAtExit& operator=(const CloseDbAtExit&) = delete;
+  ~CloseDbAtExit() {
+    if (g_db == nullptr) return;
+    try {
+      ring::sync_wait(loop_, g_db->aio_close());
+    } catch (...) {  // closing after a failure: the failure is what gets reported
+    }
+    g_db.reset();
+  }
+
+ private:
+  ring::Loop& loop_;
+};
 
 /// A row of (int8, text, float8, timestamptz): bench_items holds 100k of them for aio_get.
 struct BenchItem {

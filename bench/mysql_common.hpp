@@ -4,6 +4,8 @@
 
 #include <mysql.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -66,6 +68,34 @@ inline mysql::Connection tern_mysql_connect(ring::Loop& loop) {
   if (c.is_tls()) throw std::runtime_error("tern negotiated TLS");
   return c;
 }
+
+/// Microseconds since the Unix epoch of a DATETIME in libmariadb's bound result buffer.
+inline std::int64_t micros_of(const MYSQL_TIME& t) {
+  return (days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
+          t.second) *
+             1'000'000 +
+         t.second_part;
+}
+
+/// A timestamp (microseconds since the Unix epoch) as a DATETIME parameter for libmariadb.
+inline MYSQL_TIME mysql_time_of(std::chrono::sys_time<std::chrono::microseconds> ts) {
+  const auto days = std::chrono::floor<std::chrono::days>(ts);
+  const std::chrono::year_month_day ymd(days);
+  const std::chrono::hh_mm_ss<std::chrono::microseconds> hms(ts - days);
+  MYSQL_TIME t{};
+  t.year = static_cast<unsigned>(static_cast<int>(ymd.year()));
+  t.month = static_cast<unsigned>(ymd.month());
+  t.day = static_cast<unsigned>(ymd.day());
+  t.hour = static_cast<unsigned>(hms.hours().count());
+  t.minute = static_cast<unsigned>(hms.minutes().count());
+  t.second = static_cast<unsigned>(hms.seconds().count());
+  t.second_part = static_cast<unsigned long>(hms.subseconds().count());
+  t.time_type = MYSQL_TIMESTAMP_DATETIME;
+  return t;
+}
+
+/// The point select of workloads 1 and 2.
+inline constexpr char kPointSelect[] = "SELECT abalance FROM bench_accounts WHERE aid = ?";
 
 /// The 100k-row table of workloads 1 and 2 (pgbench's accounts shape), made once.
 inline void mysql_create_accounts() {

@@ -19,25 +19,16 @@
 #include <vector>
 
 #include "common.hpp"
+#include "concurrency_workload.hpp"
 #include "mysql_common.hpp"
-#include "ratio_reporter.hpp"
+#include "program.hpp"
 #include "tern/db/database.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
 
 using namespace tern::bench;
-using tern::ring::Task;
-
-constexpr int kRows = 100'000;
-constexpr int kConnections = 8;
-constexpr int kTasks = 32;
-constexpr int kWarmUp = 256;  // queries before the measured loop
-constexpr const char* kSelect = "SELECT abalance FROM bench_accounts WHERE aid = ?";
-
-std::int32_t random_aid(std::minstd_rand& rng) {
-  return static_cast<std::int32_t>(rng() % kRows + 1);
-}
+using namespace tern::bench::concurrency_workload;
 
 // One libmariadb connection of the poll() loop, with its prepared statement: a small state
 // machine over the non-blocking calls (execute, then fetch until MYSQL_NO_DATA).
@@ -129,7 +120,7 @@ void BM_libmariadb_async_8_connections(benchmark::State& state) {
   std::vector<AsyncSlot> slots(kConnections);
   for (AsyncSlot& s : slots) {
     s.conn = anchor_connect(/*nonblocking=*/true);
-    s.stmt = anchor_prepare(s.conn, kSelect);
+    s.stmt = anchor_prepare(s.conn, kPointSelect);
     s.param.buffer_type = MYSQL_TYPE_LONG;
     s.param.buffer = &s.aid;
     s.result.buffer_type = MYSQL_TYPE_LONG;
@@ -138,64 +129,26 @@ void BM_libmariadb_async_8_connections(benchmark::State& state) {
     mysql_stmt_bind_result(s.stmt, &s.result);
   }
   std::minstd_rand rng(42);
-  WorkQueue warm_up(kWarmUp);
-  run_async(slots, warm_up, rng);
-  const AllocCount allocs;
-  WorkQueue queue(state);
-  run_async(slots, queue, rng);
-  finish(state, static_cast<double>(state.iterations()), allocs);
+  measure_queue(state, [&](WorkQueue& queue) { run_async(slots, queue, rng); });
   for (AsyncSlot& s : slots) {
     mysql_stmt_close(s.stmt);
     mysql_close(s.conn);
   }
 }
 
-Task<void> pool_worker(tern::AioDatabase& db, WorkQueue& queue, std::minstd_rand& rng) {
-  while (queue.take()) {
-    const tern::ResultSet r = co_await db.aio_execute(kSelect, random_aid(rng));
-    if (r.size() != 1) throw std::runtime_error("no row");
-    benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
-  }
-}
-
-Task<void> run_pool(tern::ring::Loop& loop, tern::AioDatabase& db, WorkQueue& queue,
-                    std::minstd_rand& rng) {
-  tern::ring::TaskGroup group(loop);
-  for (int i = 0; i < kTasks; ++i)
-    group.spawn(pool_worker(db, queue, rng));
-  co_await group.join();
-}
-
 void BM_tern_pool_32_tasks(benchmark::State& state) {
-  tern::ring::Loop loop;
-  tern::DatabaseOptions options;
-  options.min_connections = kConnections;
-  options.max_connections = kConnections;
-  tern::PooledMySQLDatabase db(mysql_options(), options);
-  std::minstd_rand rng(42);
-  tern::ring::sync_wait(loop, db.aio_connect());
-  WorkQueue warm_up(kWarmUp);
-  tern::ring::sync_wait(loop, run_pool(loop, db, warm_up, rng));
-  const AllocCount allocs;
-  WorkQueue queue(state);
-  tern::ring::sync_wait(loop, run_pool(loop, db, queue, rng));
-  finish(state, static_cast<double>(state.iterations()), allocs);
-  tern::ring::sync_wait(loop, db.aio_close());
+  tern_pool_tasks(state, kPointSelect, [](const tern::DatabaseOptions& options) {
+    return std::make_unique<tern::PooledMySQLDatabase>(mysql_options(), options);
+  });
 }
-
-BENCHMARK(BM_libmariadb_async_8_connections)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_tern_pool_32_tasks)->MinTime(1.0)->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  mysql_create_accounts();
-  RatioReporter reporter(
-      "2", {{.label = "MariaDB: 32 tasks, PooledMySQLDatabase of 8 vs libmariadb non-blocking "
-                      "API, 8 connections, 1 thread",
-             .anchor = "BM_libmariadb_async_8_connections",
-             .ours = "BM_tern_pool_32_tasks"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  return run_cases(argc, argv, "2", "q", 0,
+                   {{"MariaDB: 32 tasks, PooledMySQLDatabase of 8 vs libmariadb non-blocking "
+                     "API, 8 connections, 1 thread",
+                     "BM_libmariadb_async_8_connections", BM_libmariadb_async_8_connections,
+                     "BM_tern_pool_32_tasks", BM_tern_pool_32_tasks}},
+                   mysql_create_accounts);
 }

@@ -20,17 +20,16 @@
 #include <vector>
 
 #include "common.hpp"
+#include "large_result_workload.hpp"
 #include "mysql_common.hpp"
-#include "ratio_reporter.hpp"
+#include "program.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
 
 using namespace tern::bench;
-
-const std::int64_t kRows = env_int("BENCH_LARGE_ROWS", 1'000'000);
-constexpr const char* kSelect = "SELECT id, t, f, ts FROM bench_large";
+using namespace tern::bench::large_result_workload;
 
 // The table, made once per data set size (same values as the PostgreSQL one).
 void create_table() {
@@ -50,31 +49,12 @@ void create_table() {
   mysql_close(c);
 }
 
-std::int64_t micros_of(const MYSQL_TIME& t) {
-  return (days_from_civil(t.year, t.month, t.day) * 86400 + t.hour * 3600 + t.minute * 60 +
-          t.second) *
-             1'000'000 +
-         t.second_part;
-}
-
-// Records the per-run results shared by all four benchmarks.
-void report(benchmark::State& state, const AllocCount& allocs, double peak, std::int64_t sum) {
-  benchmark::DoNotOptimize(sum);
-  finish(state, static_cast<double>(state.iterations() * kRows), allocs);
-  state.counters["peak_rss_MiB"] = peak;
-  state.counters["checksum"] = static_cast<double>(sum / state.iterations());
-}
-
 void BM_libmariadb_text(benchmark::State& state) {
   MYSQL* c = anchor_connect();
-  PeakRss rss;
-  double peak = 0;
   std::int64_t sum = 0;
-  const AllocCount allocs;
+  Runs runs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    rss.reset();
-    state.ResumeTiming();
+    runs.begin();
     if (mysql_query(c, kSelect) != 0) throw std::runtime_error(mysql_error(c));
     MYSQL_RES* res = mysql_store_result(c);
     DecodedRow d;
@@ -88,12 +68,11 @@ void BM_libmariadb_text(benchmark::State& state) {
       sum += d.fold();
       ++rows;
     }
-    peak = std::max(peak, rss.delta_mib());
+    runs.end(rows);
     benchmark::DoNotOptimize(sum);  // see pg_large_result.cpp
-    if (rows != kRows) state.SkipWithError("wrong row count");
     mysql_free_result(res);
   }
-  report(state, allocs, peak, sum);
+  runs.report(sum);
   mysql_close(c);
 }
 
@@ -116,14 +95,10 @@ void BM_libmariadb_binary(benchmark::State& state) {
   out[3].buffer_type = MYSQL_TYPE_DATETIME;
   out[3].buffer = &ts;
   mysql_stmt_bind_result(stmt, out.data());
-  PeakRss rss;
-  double peak = 0;
   std::int64_t sum = 0;
-  const AllocCount allocs;
+  Runs runs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    rss.reset();
-    state.ResumeTiming();
+    runs.begin();
     if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_store_result(stmt) != 0) {
       throw std::runtime_error(mysql_stmt_error(stmt));
     }
@@ -134,12 +109,11 @@ void BM_libmariadb_binary(benchmark::State& state) {
       sum += d.fold();
       ++rows;
     }
-    peak = std::max(peak, rss.delta_mib());
+    runs.end(rows);
     benchmark::DoNotOptimize(sum);  // see pg_large_result.cpp
-    if (rows != kRows) state.SkipWithError("wrong row count");
     mysql_stmt_free_result(stmt);
   }
-  report(state, allocs, peak, sum);
+  runs.report(sum);
   mysql_stmt_close(stmt);
   mysql_close(c);
 }
@@ -162,30 +136,25 @@ std::int64_t decode(const tern::mysql::Result& r, std::int64_t& rows) {
 void tern_large(benchmark::State& state, bool binary) {
   tern::ring::Loop loop;
   auto conn = tern_mysql_connect(loop);
-  PeakRss rss;
-  double peak = 0;
   std::int64_t sum = 0;
   auto body = [&]() -> tern::ring::Task<void> {
     const tern::mysql::Params none;
-    const AllocCount allocs;
+    Runs runs(state);
     for (auto _ : state) {
-      state.PauseTiming();
-      rss.reset();
-      state.ResumeTiming();
+      runs.begin();
       std::int64_t rows = 0;
       if (binary) {
         const tern::mysql::Result r = co_await conn.execute(kSelect, none);
         sum += decode(r, rows);
-        peak = std::max(peak, rss.delta_mib());
+        runs.end(rows);
       } else {
         const std::vector<tern::mysql::Result> results = co_await conn.query(kSelect);
         sum += decode(results.at(0), rows);
-        peak = std::max(peak, rss.delta_mib());
+        runs.end(rows);
       }
       benchmark::DoNotOptimize(sum);
-      if (rows != kRows) state.SkipWithError("wrong row count");
     }
-    report(state, allocs, peak, sum);
+    runs.report(sum);
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
@@ -198,28 +167,16 @@ void BM_tern_binary(benchmark::State& state) {
   tern_large(state, true);
 }
 
-// A few runs of ~1 s each: enough for a stable rate, and each run is measured for RSS.
-BENCHMARK(BM_libmariadb_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_libmariadb_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  create_table();
-  const std::string rows = std::to_string(kRows);
-  RatioReporter reporter(
-      "3", {{.label = "MariaDB: " + rows + " rows, text protocol: query() vs mysql_store_result",
-             .anchor = "BM_libmariadb_text",
-             .ours = "BM_tern_text",
-             .unit = "row"},
-            {.label = "MariaDB: " + rows +
-                      " rows, binary protocol: execute() vs prepared mysql_stmt_store_result",
-             .anchor = "BM_libmariadb_binary",
-             .ours = "BM_tern_binary",
-             .unit = "row"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  // A few runs of ~1 s each: enough for a stable rate, and each run is measured for RSS.
+  const std::string rows = "MariaDB: " + std::to_string(kRows) + " rows, ";
+  return run_cases(
+      argc, argv, "3", "row", 3,
+      {{rows + "text protocol: query() vs mysql_store_result", "BM_libmariadb_text",
+        BM_libmariadb_text, "BM_tern_text", BM_tern_text},
+       {rows + "binary protocol: execute() vs prepared mysql_stmt_store_result",
+        "BM_libmariadb_binary", BM_libmariadb_binary, "BM_tern_binary", BM_tern_binary}},
+      create_table);
 }

@@ -12,21 +12,18 @@
 
 #include "common.hpp"
 #include "mysql_common.hpp"
-#include "ratio_reporter.hpp"
+#include "point_select_workload.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
 
 using namespace tern::bench;
-
-constexpr int kRows = 100'000;
-constexpr int kWarmUp = 100;  // queries before the measured loop: statement cached, buffers grown
-constexpr const char* kSelect = "SELECT abalance FROM bench_accounts WHERE aid = ?";
+using namespace tern::bench::point_select_workload;
 
 void BM_libmariadb_point_select(benchmark::State& state) {
   MYSQL* c = anchor_connect();
-  MYSQL_STMT* stmt = anchor_prepare(c, kSelect);
+  MYSQL_STMT* stmt = anchor_prepare(c, kPointSelect);
   std::int32_t aid = 0;
   std::int32_t balance = 0;
   MYSQL_BIND param{};
@@ -38,55 +35,27 @@ void BM_libmariadb_point_select(benchmark::State& state) {
   mysql_stmt_bind_param(stmt, &param);
   mysql_stmt_bind_result(stmt, &result);
   std::minstd_rand rng(42);
-  const auto query = [&] {
-    aid = static_cast<std::int32_t>(rng() % kRows + 1);
+  measure(state, kWarmUp, [&] {
+    aid = random_aid(rng);
     if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_fetch(stmt) != 0) state.SkipWithError("no row");
     while (mysql_stmt_fetch(stmt) == 0) {
     }
     benchmark::DoNotOptimize(balance);
-  };
-  for (int i = 0; i < kWarmUp; ++i)
-    query();
-  const AllocCount allocs;
-  for (auto _ : state)
-    query();
-  finish(state, static_cast<double>(state.iterations()), allocs);
+  });
   mysql_stmt_close(stmt);
   mysql_close(c);
 }
 
-void BM_tern_point_select(benchmark::State& state) {
-  tern::ring::Loop loop;
-  auto conn = tern_mysql_connect(loop);
-  std::minstd_rand rng(42);
-  // The whole loop runs inside one task: what is measured is the driver, not sync_wait.
-  auto body = [&]() -> tern::ring::Task<void> {
-    WarmedLoop rounds(state, kWarmUp);
-    // Warm-up queries first, then the measured loop; the same code runs both.
-    while (rounds.next()) {
-      tern::mysql::Params params;
-      params.add(static_cast<std::int32_t>(rng() % kRows + 1));
-      const tern::mysql::Result r = co_await conn.execute(kSelect, params);
-      if (r.size() != 1) state.SkipWithError("no row");
-      benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
-    }
-    rounds.finish(static_cast<double>(state.iterations()));
-  };
-  tern::ring::sync_wait(loop, body());
-  tern::ring::sync_wait(loop, conn.close());
+tern::mysql::Params params_of(std::int32_t aid) {
+  tern::mysql::Params params;
+  params.add(aid);
+  return params;
 }
-
-BENCHMARK(BM_libmariadb_point_select)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_tern_point_select)->MinTime(1.0)->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  mysql_create_accounts();
-  RatioReporter reporter("1", {{.label = "MariaDB: mysql::Connection vs libmariadb (prepared)",
-                                .anchor = "BM_libmariadb_point_select",
-                                .ours = "BM_tern_point_select"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  return point_select_workload::run<tern_mysql_connect, params_of, kPointSelect>(
+      argc, argv, "MariaDB: mysql::Connection vs libmariadb (prepared)",
+      "BM_libmariadb_point_select", BM_libmariadb_point_select, mysql_create_accounts);
 }

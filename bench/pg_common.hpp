@@ -77,6 +77,9 @@ inline std::int32_t read_be32(const char* p) {
 /// Microseconds between the Unix epoch and PostgreSQL's (2000-01-01).
 inline constexpr std::int64_t kPgEpochUs = 946'684'800'000'000;
 
+/// The point select of workloads 1 and 2.
+inline constexpr char kPointSelect[] = "SELECT abalance FROM bench_accounts WHERE aid = $1";
+
 /// The 100k-row table of workloads 1 and 2 (pgbench's accounts shape), made once.
 inline void pg_create_accounts() {
   PGconn* c = libpq_connect();

@@ -20,8 +20,9 @@
 #include <vector>
 
 #include "common.hpp"
+#include "concurrency_workload.hpp"
 #include "pg_common.hpp"
-#include "ratio_reporter.hpp"
+#include "program.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
@@ -29,18 +30,10 @@
 namespace {
 
 using namespace tern::bench;
+using namespace tern::bench::concurrency_workload;
 using tern::ring::Task;
 
-constexpr int kRows = 100'000;
-constexpr int kConnections = 8;
-constexpr int kTasks = 32;
-constexpr int kPipelineBatch = 64;
-constexpr int kWarmUp = 256;  // queries before the measured loop
-constexpr const char* kSelect = "SELECT abalance FROM bench_accounts WHERE aid = $1";
-
-std::int32_t random_aid(std::minstd_rand& rng) {
-  return static_cast<std::int32_t>(rng() % kRows + 1);
-}
+constexpr int kPipelineBatch = 64;  // queries per Sync
 
 // ---- 8 connections, 32 tasks ----
 
@@ -103,57 +96,26 @@ void BM_libpq_async_8_connections(benchmark::State& state) {
   std::vector<AsyncSlot> slots(kConnections);
   for (AsyncSlot& s : slots) {
     s.conn = libpq_connect();
-    PQclear(PQprepare(s.conn, "sel", kSelect, 1, nullptr));
+    PQclear(PQprepare(s.conn, "sel", kPointSelect, 1, nullptr));
   }
   std::minstd_rand rng(42);
-  WorkQueue warm_up(kWarmUp);
-  run_async(slots, warm_up, rng);
-  const AllocCount allocs;
-  WorkQueue queue(state);
-  run_async(slots, queue, rng);
-  finish(state, static_cast<double>(state.iterations()), allocs);
+  measure_queue(state, [&](WorkQueue& queue) { run_async(slots, queue, rng); });
   for (AsyncSlot& s : slots)
     PQfinish(s.conn);
 }
 
-Task<void> pool_worker(tern::AioDatabase& db, WorkQueue& queue, std::minstd_rand& rng) {
-  while (queue.take()) {
-    const tern::ResultSet r = co_await db.aio_execute(kSelect, random_aid(rng));
-    if (r.size() != 1) throw std::runtime_error("no row");
-    benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
-  }
-}
-
-Task<void> run_pool(tern::ring::Loop& loop, tern::AioDatabase& db, WorkQueue& queue,
-                    std::minstd_rand& rng) {
-  tern::ring::TaskGroup group(loop);
-  for (int i = 0; i < kTasks; ++i)
-    group.spawn(pool_worker(db, queue, rng));
-  co_await group.join();
-}
-
 void BM_tern_pool_32_tasks(benchmark::State& state) {
-  tern::ring::Loop loop;
-  tern::DatabaseOptions options;
-  options.min_connections = kConnections;
-  options.max_connections = kConnections;
-  tern::PooledPostgresqlDatabase db(tern::pg::ConnectOptions::parse(pg_url()), options);
-  std::minstd_rand rng(42);
-  tern::ring::sync_wait(loop, db.aio_connect());
-  WorkQueue warm_up(kWarmUp);
-  tern::ring::sync_wait(loop, run_pool(loop, db, warm_up, rng));
-  const AllocCount allocs;
-  WorkQueue queue(state);
-  tern::ring::sync_wait(loop, run_pool(loop, db, queue, rng));
-  finish(state, static_cast<double>(state.iterations()), allocs);
-  tern::ring::sync_wait(loop, db.aio_close());
+  tern_pool_tasks(state, kPointSelect, [](const tern::DatabaseOptions& options) {
+    return std::make_unique<tern::PooledPostgresqlDatabase>(
+        tern::pg::ConnectOptions::parse(pg_url()), options);
+  });
 }
 
 // ---- pipelining on one connection ----
 
 void BM_libpq_pipeline_64(benchmark::State& state) {
   PGconn* c = libpq_connect();
-  PQclear(PQprepare(c, "sel", kSelect, 1, nullptr));
+  PQclear(PQprepare(c, "sel", kPointSelect, 1, nullptr));
   if (PQenterPipelineMode(c) != 1) throw std::runtime_error(PQerrorMessage(c));
   std::minstd_rand rng(42);
   const int formats[1] = {1};
@@ -188,14 +150,11 @@ void BM_libpq_pipeline_64(benchmark::State& state) {
 }
 
 void BM_tern_pipeline_64(benchmark::State& state) {
-  tern::ring::Loop loop;
-  auto conn = tern_pg_connect(loop);
   std::minstd_rand rng(42);
-  auto body = [&]() -> Task<void> {
-    // The SQL strings are built once; each batch binds new parameters.
-    std::vector<tern::pg::PipelineQuery> queries(kPipelineBatch,
-                                                 tern::pg::PipelineQuery{kSelect, {}});
-    WarmedLoop rounds(state, kWarmUp / kPipelineBatch, kPipelineBatch);
+  // The SQL strings are built once; each batch binds new parameters.
+  std::vector<tern::pg::PipelineQuery> queries(kPipelineBatch,
+                                               tern::pg::PipelineQuery{kPointSelect, {}});
+  const auto batches = [&](tern::pg::Connection& conn, WarmedLoop& rounds) -> Task<void> {
     while (rounds.next()) {
       for (tern::pg::PipelineQuery& q : queries)
         q.params = tern::pg::Params(random_aid(rng));
@@ -205,30 +164,19 @@ void BM_tern_pipeline_64(benchmark::State& state) {
         benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
       }
     }
-    rounds.finish(static_cast<double>(state.iterations()));
   };
-  tern::ring::sync_wait(loop, body());
-  tern::ring::sync_wait(loop, conn.close());
+  measure_on_connection<tern_pg_connect>(state, kWarmUp / kPipelineBatch, batches, kPipelineBatch);
 }
-
-BENCHMARK(BM_libpq_async_8_connections)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_tern_pool_32_tasks)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_libpq_pipeline_64)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_tern_pipeline_64)->MinTime(1.0)->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  pg_create_accounts();
-  RatioReporter reporter(
-      "2", {{.label = "PG: 32 tasks, PooledPostgresqlDatabase of 8 vs libpq async API, 8 "
-                      "connections, 1 thread",
-             .anchor = "BM_libpq_async_8_connections",
-             .ours = "BM_tern_pool_32_tasks"},
-            {.label = "PG: pg::Connection::pipeline vs libpq pipeline mode, batches of 64",
-             .anchor = "BM_libpq_pipeline_64",
-             .ours = "BM_tern_pipeline_64"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  return run_cases(
+      argc, argv, "2", "q", 0,
+      {{"PG: 32 tasks, PooledPostgresqlDatabase of 8 vs libpq async API, 8 connections, 1 thread",
+        "BM_libpq_async_8_connections", BM_libpq_async_8_connections, "BM_tern_pool_32_tasks",
+        BM_tern_pool_32_tasks},
+       {"PG: pg::Connection::pipeline vs libpq pipeline mode, batches of 64",
+        "BM_libpq_pipeline_64", BM_libpq_pipeline_64, "BM_tern_pipeline_64", BM_tern_pipeline_64}},
+      pg_create_accounts);
 }

@@ -13,14 +13,16 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common.hpp"
+#include "insert_workload.hpp"
 #include "models.hpp"
 #include "pg_common.hpp"
-#include "ratio_reporter.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
@@ -28,41 +30,26 @@
 namespace {
 
 using namespace tern::bench;
+using namespace tern::bench::insert_workload;
 using tern::ring::Task;
 
-constexpr std::size_t kBatch = 1'000;
-const std::int64_t kRowCount = env_int("BENCH_INSERT_ROWS", 100'000);
 constexpr const char* kInsertOne = "INSERT INTO bench_insert (n, t, f, ts) VALUES ($1, $2, $3, $4)";
 // The types tern binds for the model's fields: int8, text, float8, timestamptz.
 constexpr Oid kTypes[4] = {20, 25, 701, 1184};
 
-// The rows to insert, in batches of kBatch (insert_many takes a vector).
-const std::vector<std::vector<BenchInsert>>& batches() {
-  static const std::vector<std::vector<BenchInsert>> all = [] {
-    std::vector<std::vector<BenchInsert>> b;
-    for (std::int64_t i = 0; i < kRowCount; ++i) {
-      if (i % static_cast<std::int64_t>(kBatch) == 0) b.emplace_back().reserve(kBatch);
-      b.back().push_back(make_row<BenchInsert>(i + 1));
-    }
-    return b;
-  }();
-  return all;
+std::unique_ptr<tern::AioDatabase> open_db(const tern::DatabaseOptions& options) {
+  return std::make_unique<tern::PooledPostgresqlDatabase>(tern::pg::ConnectOptions::parse(pg_url()),
+                                                          options);
 }
 
-void create_table() {
-  tern::ring::Loop loop;
-  g_db = std::make_unique<tern::PooledPostgresqlDatabase>(
-      tern::pg::ConnectOptions::parse(pg_url()), tern::DatabaseOptions{.max_connections = 1});
-  tern::ring::sync_wait(loop, BenchInsert::aio_create_table());
-  tern::ring::sync_wait(loop, g_db->aio_close());
-  g_db.reset();
+// Empties the table between runs.
+std::function<void()> truncate(PGconn* c) {
+  return [c] { libpq_exec(c, "TRUNCATE bench_insert"); };
 }
-
-// Empties the table between runs, outside the measurement.
-void truncate(benchmark::State& state, PGconn* c) {
-  state.PauseTiming();
-  libpq_exec(c, "TRUNCATE bench_insert");
-  state.ResumeTiming();
+// The same on a connection of its own, closed with the last copy of the function.
+std::function<void()> admin_truncate() {
+  const std::shared_ptr<PGconn> c(libpq_connect(), PQfinish);
+  return [c] { libpq_exec(c.get(), "TRUNCATE bench_insert"); };
 }
 
 // A row's binary parameters for libpq, kept alive in `scratch` (3 words per row).
@@ -88,9 +75,8 @@ void BM_libpq_single_rows(benchmark::State& state) {
   PGconn* c = libpq_connect();
   PQclear(PQprepare(c, "one", kInsertOne, 4, kTypes));
   const int formats[4] = {1, 1, 1, 1};
-  const AllocCount allocs;
-  for (auto _ : state) {
-    truncate(state, c);
+  Runs runs(state, truncate(c));
+  while (runs.next()) {
     libpq_exec(c, "BEGIN");
     for (const std::vector<BenchInsert>& batch : batches()) {
       for (const BenchInsert& row : batch) {
@@ -105,19 +91,17 @@ void BM_libpq_single_rows(benchmark::State& state) {
     }
     libpq_exec(c, "COMMIT");
   }
-  finish(state, static_cast<double>(state.iterations() * kRowCount), allocs);
+  runs.finish();
   PQfinish(c);
 }
 
 void BM_tern_single_rows(benchmark::State& state) {
   tern::ring::Loop loop;
   auto conn = tern_pg_connect(loop);
-  PGconn* admin = libpq_connect();
   auto body = [&]() -> Task<void> {
     const tern::pg::Params none;  // named: GCC 12 and braced temporaries in co_await
-    const AllocCount allocs;
-    for (auto _ : state) {
-      truncate(state, admin);
+    Runs runs(state, admin_truncate());
+    while (runs.next()) {
       co_await conn.execute("BEGIN", none);
       for (const std::vector<BenchInsert>& batch : batches()) {
         for (const BenchInsert& row : batch) {
@@ -127,11 +111,10 @@ void BM_tern_single_rows(benchmark::State& state) {
       }
       co_await conn.execute("COMMIT", none);
     }
-    finish(state, static_cast<double>(state.iterations() * kRowCount), allocs);
+    runs.finish();
   };
   tern::ring::sync_wait(loop, body());
   tern::ring::sync_wait(loop, conn.close());
-  PQfinish(admin);
 }
 
 // ---- batches of 1,000 rows ----
@@ -147,9 +130,8 @@ void BM_libpq_batches(benchmark::State& state) {
   std::vector<const char*> values(4 * kBatch);
   std::vector<int> lengths(4 * kBatch);
   const std::vector<int> formats(4 * kBatch, 1);
-  const AllocCount allocs;
-  for (auto _ : state) {
-    truncate(state, c);
+  Runs runs(state, truncate(c));
+  while (runs.next()) {
     for (const std::vector<BenchInsert>& batch : batches()) {
       for (std::size_t i = 0; i < batch.size(); ++i)
         bind_row(batch[i], &scratch[3 * i], &values[4 * i], &lengths[4 * i]);
@@ -163,64 +145,14 @@ void BM_libpq_batches(benchmark::State& state) {
       PQclear(r);
     }
   }
-  finish(state, static_cast<double>(state.iterations() * kRowCount), allocs);
+  runs.finish();
   PQfinish(c);
 }
-
-void BM_tern_orm_insert_many(benchmark::State& state) {
-  tern::ring::Loop loop;
-  g_db = std::make_unique<tern::PooledPostgresqlDatabase>(
-      tern::pg::ConnectOptions::parse(pg_url()),
-      tern::DatabaseOptions{.min_connections = 1, .max_connections = 1});
-  PGconn* admin = libpq_connect();
-  auto body = [&]() -> Task<void> {
-    co_await g_db->aio_connect();
-    const AllocCount allocs;
-    for (auto _ : state) {
-      truncate(state, admin);
-      for (const std::vector<BenchInsert>& batch : batches()) {
-        const auto insert = BenchInsert::insert_many(batch);
-        const std::vector<std::int64_t> keys = co_await insert.aio_execute();
-        benchmark::DoNotOptimize(keys.data());
-      }
-    }
-    finish(state, static_cast<double>(state.iterations() * kRowCount), allocs);
-    co_await g_db->aio_close();
-  };
-  tern::ring::sync_wait(loop, body());
-  g_db.reset();
-  PQfinish(admin);
-}
-
-// One run is the whole data set; bench/run repeats it.
-BENCHMARK(BM_libpq_single_rows)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_single_rows)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_libpq_batches)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_orm_insert_many)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (kRowCount <= 0 || kRowCount % static_cast<std::int64_t>(kBatch) != 0) {
-    std::fprintf(stderr, "BENCH_INSERT_ROWS must be a positive multiple of %zu\n", kBatch);
-    return 2;
-  }
-  create_table();
-  batches();  // the data is made before any measurement
-  const std::string rows = std::to_string(kRowCount);
-  RatioReporter reporter("4", {{.label = "PG: " + rows +
-                                         " single-row INSERTs in one transaction: pg::Connection "
-                                         "vs libpq (prepared)",
-                                .anchor = "BM_libpq_single_rows",
-                                .ours = "BM_tern_single_rows",
-                                .unit = "row"},
-                               {.label = "PG: " + rows +
-                                         " rows in INSERTs of 1,000: ORM insert_many vs libpq "
-                                         "(same SQL, prepared)",
-                                .anchor = "BM_libpq_batches",
-                                .ours = "BM_tern_orm_insert_many",
-                                .unit = "row"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  return insert_workload::run<open_db, admin_truncate, /*keys=*/true>(
+      argc, argv, "PG", "pg::Connection", "libpq",
+      {BM_libpq_single_rows, BM_tern_single_rows, BM_libpq_batches});
 }

@@ -16,18 +16,17 @@
 #include <string>
 
 #include "common.hpp"
+#include "large_result_workload.hpp"
 #include "pg_common.hpp"
-#include "ratio_reporter.hpp"
+#include "program.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
 
 using namespace tern::bench;
+using namespace tern::bench::large_result_workload;
 using tern::pg::Format;
-
-const std::int64_t kRows = env_int("BENCH_LARGE_ROWS", 1'000'000);
-constexpr const char* kSelect = "SELECT id, t, f, ts FROM bench_large";
 
 // The table, made once per data set size: short texts (no heap allocation in either
 // driver's std::string), float8 values with 17 significant digits, microsecond timestamps.
@@ -48,20 +47,12 @@ void create_table() {
   PQfinish(c);
 }
 
-void check_rows(benchmark::State& state, std::int64_t rows) {
-  if (rows != kRows) state.SkipWithError("wrong row count");
-}
-
 void libpq_large(benchmark::State& state, int format) {
   PGconn* c = libpq_connect();
-  PeakRss rss;
-  double peak = 0;
   std::int64_t sum = 0;
-  const AllocCount allocs;
+  Runs runs(state);
   for (auto _ : state) {
-    state.PauseTiming();
-    rss.reset();
-    state.ResumeTiming();
+    runs.begin();
     PGresult* r = PQexecParams(c, kSelect, 0, nullptr, nullptr, nullptr, nullptr, format);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) throw std::runtime_error(PQerrorMessage(c));
     const int rows = PQntuples(r);
@@ -83,35 +74,27 @@ void libpq_large(benchmark::State& state, int format) {
       }
       sum += d.fold();
     }
-    peak = std::max(peak, rss.delta_mib());
+    runs.end(rows);
     // Observed every run: with the sum only read after the loop, GCC 12 -O3 produced a wrong
     // (and varying) total here while -O2 and -fwrapv builds did not.
     benchmark::DoNotOptimize(sum);
-    check_rows(state, rows);
     PQclear(r);
   }
-  benchmark::DoNotOptimize(sum);
-  finish(state, static_cast<double>(state.iterations() * kRows), allocs);
-  state.counters["peak_rss_MiB"] = peak;
-  state.counters["checksum"] = static_cast<double>(sum / state.iterations());
+  runs.report(sum);
   PQfinish(c);
 }
 
 void tern_large(benchmark::State& state, Format format) {
   tern::ring::Loop loop;
   auto conn = tern_pg_connect(loop);
-  PeakRss rss;
-  double peak = 0;
   std::int64_t sum = 0;
   auto body = [&]() -> tern::ring::Task<void> {
     const tern::pg::Params none;
     tern::pg::QueryOptions options;
     options.result_format = format;
-    const AllocCount allocs;
+    Runs runs(state);
     for (auto _ : state) {
-      state.PauseTiming();
-      rss.reset();
-      state.ResumeTiming();
+      runs.begin();
       const tern::pg::Result r = co_await conn.execute(kSelect, none, options);
       DecodedRow d;
       for (const tern::pg::Row row : r) {
@@ -121,16 +104,12 @@ void tern_large(benchmark::State& state, Format format) {
         d.micros = row.get<tern::pg::Timestamptz>(3).time_since_epoch().count();
         sum += d.fold();
       }
-      peak = std::max(peak, rss.delta_mib());
+      runs.end(static_cast<std::int64_t>(r.size()));
       benchmark::DoNotOptimize(sum);
-      check_rows(state, static_cast<std::int64_t>(r.size()));
     }
-    finish(state, static_cast<double>(state.iterations() * kRows), allocs);
+    runs.report(sum);
   };
   tern::ring::sync_wait(loop, body());
-  benchmark::DoNotOptimize(sum);
-  state.counters["peak_rss_MiB"] = peak;
-  state.counters["checksum"] = static_cast<double>(sum / state.iterations());
   tern::ring::sync_wait(loop, conn.close());
 }
 
@@ -147,27 +126,15 @@ void BM_tern_text(benchmark::State& state) {
   tern_large(state, Format::kText);
 }
 
-// A few runs of ~1 s each: enough for a stable rate, and each run is measured for RSS.
-BENCHMARK(BM_libpq_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_binary)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_libpq_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tern_text)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  create_table();
-  const std::string rows = std::to_string(kRows);
-  RatioReporter reporter(
-      "3", {{.label = "PG: " + rows + " rows, binary results: pg::Connection vs libpq",
-             .anchor = "BM_libpq_binary",
-             .ours = "BM_tern_binary",
-             .unit = "row"},
-            {.label = "PG: " + rows + " rows, text results: pg::Connection vs libpq",
-             .anchor = "BM_libpq_text",
-             .ours = "BM_tern_text",
-             .unit = "row"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  // A few runs of ~1 s each: enough for a stable rate, and each run is measured for RSS.
+  const std::string rows = "PG: " + std::to_string(kRows) + " rows, ";
+  return run_cases(argc, argv, "3", "row", 3,
+                   {{rows + "binary results: pg::Connection vs libpq", "BM_libpq_binary",
+                     BM_libpq_binary, "BM_tern_binary", BM_tern_binary},
+                    {rows + "text results: pg::Connection vs libpq", "BM_libpq_text", BM_libpq_text,
+                     "BM_tern_text", BM_tern_text}},
+                   create_table);
 }

@@ -15,72 +15,40 @@
 
 #include "common.hpp"
 #include "pg_common.hpp"
-#include "ratio_reporter.hpp"
+#include "point_select_workload.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
 
 using namespace tern::bench;
-
-constexpr int kRows = 100'000;
-constexpr int kWarmUp = 100;  // queries before the measured loop: statement cached, buffers grown
-constexpr const char* kSelect = "SELECT abalance FROM bench_accounts WHERE aid = $1";
+using namespace tern::bench::point_select_workload;
 
 void BM_libpq_point_select(benchmark::State& state) {
   PGconn* c = libpq_connect();
-  PQclear(PQprepare(c, "sel", kSelect, 1, nullptr));
+  PQclear(PQprepare(c, "sel", kPointSelect, 1, nullptr));
   std::minstd_rand rng(42);
   const int binary = 1;
-  const auto query = [&] {
-    const std::uint32_t aid = htonl(static_cast<std::uint32_t>(rng() % kRows + 1));
+  measure(state, kWarmUp, [&] {
+    const std::uint32_t aid = htonl(static_cast<std::uint32_t>(random_aid(rng)));
     const char* values[1] = {reinterpret_cast<const char*>(&aid)};
     const int lengths[1] = {4};
     PGresult* r = PQexecPrepared(c, "sel", 1, values, lengths, &binary, 1);
     if (PQntuples(r) != 1) state.SkipWithError("no row");
     benchmark::DoNotOptimize(read_be32(PQgetvalue(r, 0, 0)));
     PQclear(r);
-  };
-  for (int i = 0; i < kWarmUp; ++i)
-    query();
-  const AllocCount allocs;
-  for (auto _ : state)
-    query();
-  finish(state, static_cast<double>(state.iterations()), allocs);
+  });
   PQfinish(c);
 }
 
-void BM_tern_point_select(benchmark::State& state) {
-  tern::ring::Loop loop;
-  auto conn = tern_pg_connect(loop);
-  std::minstd_rand rng(42);
-  // The whole loop runs inside one task: what is measured is the driver, not sync_wait.
-  auto body = [&]() -> tern::ring::Task<void> {
-    WarmedLoop rounds(state, kWarmUp);
-    // Warm-up queries first, then the measured loop; the same code runs both.
-    while (rounds.next()) {
-      const tern::pg::Params params(static_cast<std::int32_t>(rng() % kRows + 1));
-      const tern::pg::Result r = co_await conn.execute(kSelect, params);
-      if (r.size() != 1) state.SkipWithError("no row");
-      benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
-    }
-    rounds.finish(static_cast<double>(state.iterations()));
-  };
-  tern::ring::sync_wait(loop, body());
-  tern::ring::sync_wait(loop, conn.close());
+tern::pg::Params params_of(std::int32_t aid) {
+  return tern::pg::Params(aid);
 }
-
-BENCHMARK(BM_libpq_point_select)->MinTime(1.0)->UseRealTime();
-BENCHMARK(BM_tern_point_select)->MinTime(1.0)->UseRealTime();
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  pg_create_accounts();
-  RatioReporter reporter("1", {{.label = "PG: pg::Connection vs libpq (sync, prepared)",
-                                .anchor = "BM_libpq_point_select",
-                                .ours = "BM_tern_point_select"}});
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  return point_select_workload::run<tern_pg_connect, params_of, kPointSelect>(
+      argc, argv, "PG: pg::Connection vs libpq (sync, prepared)", "BM_libpq_point_select",
+      BM_libpq_point_select, pg_create_accounts);
 }

@@ -1,9 +1,10 @@
 // Prints Google Benchmark's table, then each comparison of tern against its anchor:
-// throughput, client CPU per item, heap allocations per item and peak RSS where measured, and
-// their ratios. With --benchmark_repetitions (bench/run interleaves them at random, so that
-// load from elsewhere hits both sides alike) each metric is the median over the repetitions. With
-// BENCH_TSV set it also appends one line per metric to that file, which bench/run turns into the
-// tables of RESULTS.md:
+// throughput, client CPU per item (the process's: user + kernel, every thread), heap
+// allocations per item and peak RSS where measured, and their ratios; "**Failed**" for a
+// comparison whose benchmark reported an error. With --benchmark_repetitions (bench/run
+// interleaves them at random, so that load from elsewhere hits both sides alike) each metric
+// is the median over the repetitions. With BENCH_TSV set it also appends one line per metric
+// to that file, which bench/run turns into the tables of RESULTS.md:
 //   workload <TAB> case <TAB> metric <TAB> anchor value <TAB> tern value <TAB> tern/anchor
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,9 +44,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;  // no aggregates
+      if (r.error_occurred) {
+        failed_.insert(r.run_name.function_name);
+        errors_.push_back(r.benchmark_name() + ": " + r.error_message);
+        continue;
+      }
+      if (r.run_type != Run::RT_Iteration) continue;  // no aggregates
       Numbers n;
-      // Every benchmark here uses real time, so items_per_second is items / real seconds.
+      // Every benchmark here uses real time, so items_per_second is items / real seconds. Its
+      // CPU time is the process's (MeasureProcessCPUTime, see program.hpp): user + kernel, all
+      // threads.
       const auto items = r.counters.find("items_per_second");
       n.items = items != r.counters.end() ? items->second.value * r.real_accumulated_time
                                           : static_cast<double>(r.iterations);
@@ -72,18 +81,30 @@ class RatioReporter : public benchmark::ConsoleReporter {
     std::map<std::string, double> instructions = read_instructions();
     std::printf("\n");
     for (const Comparison& c : comparisons_) {
-      const auto a = results_.find(c.anchor);
-      const auto o = results_.find(c.ours);
-      if (a == results_.end() || o == results_.end()) continue;  // filtered out or failed
-      std::printf("%s\n", c.label.c_str());
-      const auto line = [&](const std::string& metric, double anchor, double ours) {
-        const std::string ratio = anchor > 0 ? fmt(ours / anchor) + "x" : "-";
+      const auto text_line = [&](const std::string& metric, const std::string& anchor,
+                                 const std::string& ours, const std::string& ratio) {
         std::printf("  %-24s anchor %12s  tern %12s  tern/anchor %s\n", metric.c_str(),
-                    fmt(anchor).c_str(), fmt(ours).c_str(), ratio.c_str());
+                    anchor.c_str(), ours.c_str(), ratio.c_str());
         if (tsv != nullptr) {
           std::fprintf(tsv, "%s\t%s\t%s\t%s\t%s\t%s\n", workload_.c_str(), c.label.c_str(),
-                       metric.c_str(), fmt(anchor).c_str(), fmt(ours).c_str(), ratio.c_str());
+                       metric.c_str(), anchor.c_str(), ours.c_str(), ratio.c_str());
         }
+      };
+      // A failed side: the comparison says so rather than vanishing from the tables.
+      const bool anchor_failed = failed_.count(c.anchor) != 0;
+      const bool ours_failed = failed_.count(c.ours) != 0;
+      if (anchor_failed || ours_failed) {
+        std::printf("%s\n", c.label.c_str());
+        text_line("**Failed**", anchor_failed ? "failed" : "ok", ours_failed ? "failed" : "ok",
+                  "-");
+        continue;
+      }
+      const auto a = results_.find(c.anchor);
+      const auto o = results_.find(c.ours);
+      if (a == results_.end() || o == results_.end()) continue;  // filtered out
+      std::printf("%s\n", c.label.c_str());
+      const auto line = [&](const std::string& metric, double anchor, double ours) {
+        text_line(metric, fmt(anchor), fmt(ours), anchor > 0 ? fmt(ours / anchor) + "x" : "-");
       };
       const Numbers x = median(a->second);
       const Numbers y = median(o->second);
@@ -102,6 +123,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
     // For bench/run's callgrind pass (one benchmark per process): what its loops measured.
     std::printf("measured items, all runs: %.0f\n", end_measured_region(0));
   }
+
+  /// "benchmark: message" of every run that reported an error (SkipWithError).
+  const std::vector<std::string>& errors() const noexcept { return errors_; }
 
  private:
   struct Numbers {
@@ -174,6 +198,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::string workload_;
   std::vector<Comparison> comparisons_;
   std::map<std::string, std::vector<Numbers>> results_;  // per function, one per repetition
+  std::set<std::string> failed_;                         // functions with a failed run
+  std::vector<std::string> errors_;
 };
 
 }  // namespace tern::bench

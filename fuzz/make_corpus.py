@@ -230,6 +230,35 @@ PG_TYPES = {
 }
 
 
+# ---- pg_hstore: [decoder][value] (bit 0: binary; bit 1: through Type<Hstore>::decode) ----
+
+HSTORE_TEXT, HSTORE_BINARY, HSTORE_VIA_TYPE = 0, 1, 2
+
+
+def hstore_bin(pairs) -> bytes:
+    """hstore_send's layout: pair count, then key length + key, value length (-1: NULL) + value."""
+    out = i32(len(pairs))
+    for key, value in pairs:
+        out += i32(len(key)) + key
+        out += i32(-1) if value is None else i32(len(value)) + value
+    return out
+
+
+PG_HSTORE = {
+    # SELECT hstore_send('a=>1, b=>NULL, "k\\"q"=>"v\\\\x", ""=>""'::hstore) (hstore_test.cpp)
+    "recorded_bin": bytes([HSTORE_BINARY])
+    + hstore_bin([(b"", b""), (b"a", b"1"), (b"b", None), (b'k"q', b"v\\x")]),
+    "recorded_text": bytes([HSTORE_TEXT]) + b'""=>"", "a"=>"1", "b"=>NULL, "k\\"q"=>"v\\\\x"',
+    "empty_bin": bytes([HSTORE_BINARY]) + hstore_bin([]),
+    "empty_text": bytes([HSTORE_TEXT]),
+    "repeated_key_bin": bytes([HSTORE_BINARY | HSTORE_VIA_TYPE])
+    + hstore_bin([(b"k", b"first"), (b"k", b"second")]),
+    "utf8_bin": bytes([HSTORE_BINARY]) + hstore_bin([("clé".encode(), "välue".encode())]),
+    "bare_words_text": bytes([HSTORE_TEXT | HSTORE_VIA_TYPE]) + b" a => 1 ,b=>null, c\\=d=>\\,x ,",
+    "quoted_null_text": bytes([HSTORE_TEXT]) + b'"NULL"=>"NULL", n=>NuLl',
+}
+
+
 # ---- pg_scram: [flags][len16 LE][server-first][server-final] ----
 
 SCRAM_BINDINGS = {0: b"n,,", 1: b"y,,", 2: b"p=tls-server-end-point,," + b"\xab" * 32}
@@ -786,6 +815,7 @@ def main() -> None:
     write(HERE / "corpus" / "pg_backend", BACKEND, ".bin")
     write(HERE / "corpus" / "pg_conninfo", CONNINFO, ".txt")
     write(HERE / "corpus" / "pg_types", PG_TYPES, ".bin")
+    write(HERE / "corpus" / "pg_hstore", PG_HSTORE, ".bin")
     write(HERE / "corpus" / "pg_scram", PG_SCRAM, ".bin")
     write(HERE / "corpus" / "pg_connection", PG_CONNECTION, ".bin")
     write(HERE / "corpus" / "mysql_rows", MYSQL_ROWS, ".bin")
