@@ -1,7 +1,7 @@
 // The SQL compiler for queries: AST → SQL text + bound parameters, for PostgreSQL or
 // MySQL/MariaDB. One pass appends into a single string; placeholders are numbered as they are
 // written, so parameter order is always the order of appearance in the final text. DDL lives in
-// compile_ddl.cpp.
+// compile_ddl.cpp; the Ext operators (JSON, hstore, arrays) in compile_ext.cpp.
 #include "tern/orm/compiler.hpp"
 
 #include <charconv>
@@ -15,11 +15,30 @@
 #include <variant>
 #include <vector>
 
+#include "compile_ext.hpp"
 #include "shape.hpp"
-#include "tern/db/json.hpp"
 #include "tern/protocol/errors.hpp"
 
 namespace tern::orm {
+
+namespace compiler_internal {
+
+void interface_error(std::string_view what) {
+  throw InterfaceError("SQL compiler: " + std::string(what));
+}
+
+void not_supported(std::string_view what) {
+  throw NotSupportedError("SQL compiler: " + std::string(what));
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
+}
+
+}  // namespace compiler_internal
+
 namespace {
 
 using ast::Expr;
@@ -27,13 +46,9 @@ using ast::ExprList;
 using ast::ExprPtr;
 using ast::Query;
 using Kind = Expr::Kind;
-
-[[noreturn]] void interface_error(std::string_view what) {
-  throw InterfaceError("SQL compiler: " + std::string(what));
-}
-[[noreturn]] void not_supported(std::string_view what) {
-  throw NotSupportedError("SQL compiler: " + std::string(what));
-}
+using compiler_internal::append_int;
+using compiler_internal::interface_error;
+using compiler_internal::not_supported;
 
 // Appends the quoted identifier; shared by quote_identifier() and the query writer so that
 // quoting never allocates a temporary.
@@ -47,12 +62,6 @@ void append_identifier(std::string& out, std::string_view name, Dialect dialect)
     out += c;
   }
   out += quote;
-}
-
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<std::size_t>(res.ptr - buf));
 }
 
 // ASCII case-insensitive equality, for SQL keywords and type names.
@@ -138,47 +147,6 @@ bool is_empty_in(const Expr& e) {
   return e.args[1]->kind == Kind::kList && e.args[1]->args.empty();
 }
 
-// kTypeOp operations written as PostgreSQL infix operators, and their symbols. The JSON ones
-// are jsonb operators.
-struct TypeOpInfix {
-  std::string_view name;
-  std::string_view sql;
-};
-constexpr TypeOpInfix kTypeOpInfix[] = {
-    {"json_contains", "@>"},      {"json_contained_by", "<@"}, {"json_has_key", "?"},
-    {"json_has_any", "?|"},       {"json_has_all", "?&"},      {"hstore_get", "->"},
-    {"hstore_has_key", "?"},      {"hstore_contains", "@>"},   {"hstore_contained_by", "<@"},
-    {"hstore_has_any", "?|"},     {"hstore_has_all", "?&"},    {"array_contains", "@>"},
-    {"array_contained_by", "<@"}, {"array_overlap", "&&"},
-};
-
-const TypeOpInfix* type_op_infix(std::string_view op) {
-  for (const TypeOpInfix& info : kTypeOpInfix) {
-    if (info.name == op) return &info;
-  }
-  return nullptr;
-}
-
-// A MySQL JSON path step for an object key: ."key" (quoted, so any key is one step).
-void append_mysql_key_step(std::string& path, std::string_view key) {
-  path += '.';
-  json::append_quoted(path, key);
-}
-
-// A MySQL JSON path step for an array index: [n]. Counting from the end ([last], [-1]) is
-// refused: MariaDB 10.11 resolves `last` against the first row's array and applies that index
-// to every row, so the answers would be silently wrong.
-void append_mysql_index_step(std::string& path, std::int64_t index) {
-  if (index < 0) {
-    throw NotSupportedError(
-        "SQL compiler: negative JSON array indexes are not supported on MySQL/MariaDB "
-        "(MariaDB evaluates [last] against the first row only)");
-  }
-  path += '[';
-  append_int(path, index);
-  path += ']';
-}
-
 bool is_compound_op(std::string_view op) {
   return op == "UNION" || op == "UNION ALL" || op == "INTERSECT" || op == "INTERSECT ALL" ||
          op == "EXCEPT" || op == "EXCEPT ALL";
@@ -188,14 +156,13 @@ bool is_compound_op(std::string_view op) {
 constexpr std::string_view kMysqlNoLimit = "18446744073709551615";
 
 // Writes one statement. Holds the output and the placeholder counter for the whole statement,
-// nested subqueries and CTEs included.
-class Writer {
+// nested subqueries and CTEs included. The Ext operators are its base's (compile_ext.cpp).
+class Writer final : compiler_internal::ExtWriter {
  public:
   /// Each placeholder's origin is recorded in `sources` (see CompileRecord).
   Writer(Dialect dialect, ast::Compiled& out, CompileRecord& sources)
-      : pg_(dialect == Dialect::kPostgres),
+      : ExtWriter(dialect == Dialect::kPostgres, out.sql),
         dialect_(dialect),
-        sql_(out.sql),
         params_(out.params),
         sources_(sources) {}
 
@@ -239,7 +206,7 @@ class Writer {
   }
   // A placeholder for a value computed from the AST's values (a JSON path made of several
   // steps): the text is only valid for these values, so it cannot be reused for the shape.
-  void derived(Value v) {
+  void derived(Value v) override {
     sources_.reusable = false;
     placeholder(v);
   }
@@ -258,10 +225,6 @@ class Writer {
     if (!p) interface_error("null expression");
     return *p;
   }
-  static const Expr& arg(const Expr& e, std::size_t i) {
-    if (i >= e.args.size()) interface_error("expression is missing an argument");
-    return deref(e.args[i]);
-  }
   static const Query& deref(const ast::QueryPtr& p) {
     if (!p) interface_error("null query");
     return *p;
@@ -273,7 +236,7 @@ class Writer {
       ident(names[i]);
     }
   }
-  void expr_list(const ExprList& list) {
+  void expr_list(const ExprList& list) override {
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i > 0) sql_ += ", ";
       expr(deref(list[i]));
@@ -300,13 +263,13 @@ class Writer {
         // PostgreSQL's operators (@>, #>, ?...) bind tighter than comparisons but not as
         // tightly as the reader may expect; MySQL writes them all as function calls.
         return pg_ && (e.op == "json_path" || e.op == "json_path_text" || e.op == "array_any" ||
-                       type_op_infix(e.op) != nullptr);
+                       is_infix_type_op(e.op));
       default:
         return false;
     }
   }
 
-  void operand(const Expr& e) {
+  void operand(const Expr& e) override {
     if (needs_parens(e)) {
       sql_ += '(';
       expr(e);
@@ -317,7 +280,7 @@ class Writer {
   }
 
   // An expression in a context that delimits it (a select list, WHERE, an argument list...).
-  void expr(const Expr& e) {
+  void expr(const Expr& e) override {
     switch (e.kind) {
       case Kind::kColumn:
         column(e);
@@ -632,190 +595,6 @@ class Writer {
       if (!e.partition.empty()) sql_ += ' ';
       sql_ += "ORDER BY ";
       expr_list(e.order);
-    }
-    sql_ += ')';
-  }
-
-  // ---- the Ext types: JSON, hstore, arrays ----
-
-  void type_op(const Expr& e) {
-    const std::string_view op = e.op;
-    if (op == "json_path" || op == "json_path_text") {
-      json_path(e, op == "json_path_text");
-      return;
-    }
-    if (op.starts_with("json_")) {
-      json_op(e);
-      return;
-    }
-    if (!pg_) {
-      const bool hstore = op.starts_with("hstore_");
-      not_supported(std::string(hstore ? "hstore" : "array") +
-                    " operations are PostgreSQL-only: MySQL/MariaDB has no " +
-                    (hstore ? "hstore" : "array") + " type (" + e.op + ")");
-    }
-    if (const TypeOpInfix* infix = type_op_infix(op)) {
-      // Text arrays are sent as text[]; varchar[] has no operators with text[] (anyarray needs
-      // one element type), so a string array column is compared as text[] (a relabelling: the
-      // values are the same).
-      if (op.starts_with("array_") && is_text_array_param(arg(e, 1))) {
-        sql_ += "CAST(";
-        expr(arg(e, 0));
-        sql_ += " AS TEXT[])";
-      } else {
-        operand(arg(e, 0));
-      }
-      sql_ += ' ';
-      sql_ += infix->sql;
-      sql_ += ' ';
-      operand(arg(e, 1));
-    } else if (op == "hstore_keys" || op == "hstore_values" || op == "hstore_slice" ||
-               op == "array_length") {
-      sql_ += op == "hstore_keys"     ? "akeys("
-              : op == "hstore_values" ? "avals("
-              : op == "hstore_slice"  ? "slice("
-                                      : "cardinality(";
-      expr_list(e.args);
-      sql_ += ')';
-    } else if (op == "array_subscript") {
-      // Only a column reference takes a subscript as it is; anything else is parenthesized.
-      const Expr& array = arg(e, 0);
-      if (array.kind == Kind::kColumn) {
-        expr(array);
-      } else {
-        sql_ += '(';
-        expr(array);
-        sql_ += ')';
-      }
-      sql_ += '[';
-      expr(arg(e, 1));
-      sql_ += ']';
-    } else if (op == "array_any") {
-      operand(arg(e, 1));
-      sql_ += " = ANY(";
-      expr(arg(e, 0));
-      sql_ += ')';
-    } else {
-      interface_error("unknown type operation: " + e.op);
-    }
-  }
-
-  static bool is_text_array_param(const Expr& e) {
-    return e.kind == Kind::kParam && std::holds_alternative<Array<std::string>>(e.value.storage());
-  }
-
-  // A path step: a kParam holding a key (text) or an index (integer).
-  static const Value& path_step(const Expr& step) {
-    if (step.kind == Kind::kParam) {
-      const auto& v = step.value.storage();
-      if (std::holds_alternative<std::string>(v) || std::holds_alternative<std::int64_t>(v)) {
-        return step.value;
-      }
-    }
-    interface_error("a JSON path step must be a text key or an integer index");
-  }
-
-  // PG: one text[] parameter (#> reads "0" as an index in arrays, as a key in objects; "-1"
-  // counts from the end). MySQL: one path parameter, $."key"[0].
-  void json_path(const Expr& e, bool text) {
-    const Expr& doc = arg(e, 0);
-    if (pg_) {
-      Array<std::string> path;
-      path.reserve(e.args.size() - 1);
-      for (std::size_t i = 1; i < e.args.size(); ++i) {
-        const auto& v = path_step(arg(e, i)).storage();
-        if (const auto* key = std::get_if<std::string>(&v)) {
-          path.emplace_back(*key);
-        } else {
-          path.emplace_back(std::to_string(std::get<std::int64_t>(v)));
-        }
-      }
-      operand(doc);
-      sql_ += text ? " #>> " : " #> ";
-      derived(Value(std::move(path)));
-      return;
-    }
-    std::string path = "$";
-    for (std::size_t i = 1; i < e.args.size(); ++i) {
-      const auto& v = path_step(arg(e, i)).storage();
-      if (const auto* key = std::get_if<std::string>(&v)) {
-        append_mysql_key_step(path, *key);
-      } else {
-        append_mysql_index_step(path, std::get<std::int64_t>(v));
-      }
-    }
-    sql_ += text ? "JSON_UNQUOTE(JSON_EXTRACT(" : "JSON_EXTRACT(";
-    expr(doc);
-    sql_ += ", ";
-    derived(Value(std::move(path)));
-    sql_ += text ? "))" : ")";
-  }
-
-  // The keys of has_key (a text parameter) or has_any/has_all (a text[] parameter).
-  static std::vector<std::string> key_list(const Expr& keys) {
-    if (keys.kind == Kind::kParam) {
-      const auto& v = keys.value.storage();
-      if (const auto* one = std::get_if<std::string>(&v)) return {*one};
-      if (const auto* many = std::get_if<Array<std::string>>(&v)) {
-        std::vector<std::string> out;
-        for (const auto& k : *many) {
-          if (!k) interface_error("a JSON key is NULL");
-          out.push_back(*k);
-        }
-        return out;
-      }
-    }
-    interface_error("JSON keys must be bound text values");
-  }
-
-  void json_op(const Expr& e) {
-    const std::string_view op = e.op;
-    const Expr& doc = arg(e, 0);
-    const Expr& rhs = arg(e, 1);
-    if (pg_) {
-      const TypeOpInfix* infix = type_op_infix(op);
-      if (infix == nullptr) interface_error("unknown type operation: " + e.op);
-      // These are jsonb operators: a json operand is converted first.
-      if (e.name == "json") {
-        sql_ += "CAST(";
-        expr(doc);
-        sql_ += " AS JSONB)";
-      } else {
-        operand(doc);
-      }
-      sql_ += ' ';
-      sql_ += infix->sql;
-      sql_ += ' ';
-      operand(rhs);
-      return;
-    }
-    if (op == "json_contains" || op == "json_contained_by") {
-      // JSON_CONTAINS(target, candidate): candidate is within target.
-      const bool by = op == "json_contained_by";
-      sql_ += "JSON_CONTAINS(";
-      expr(by ? rhs : doc);
-      sql_ += ", ";
-      expr(by ? doc : rhs);
-      sql_ += ')';
-      return;
-    }
-    if (op != "json_has_key" && op != "json_has_any" && op != "json_has_all") {
-      interface_error("unknown type operation: " + e.op);
-    }
-    const bool all = op == "json_has_all";
-    const std::vector<std::string> keys = key_list(rhs);
-    if (keys.empty()) {
-      sql_ += all ? "(1 = 1)" : "(1 = 0)";  // as PG: every one of no keys, none of them
-      return;
-    }
-    sql_ += "JSON_CONTAINS_PATH(";
-    expr(doc);
-    sql_ += all ? ", 'all'" : ", 'one'";
-    for (const std::string& key : keys) {
-      std::string path = "$";
-      append_mysql_key_step(path, key);
-      sql_ += ", ";
-      derived(Value(std::move(path)));
     }
     sql_ += ')';
   }
@@ -1135,10 +914,8 @@ class Writer {
     returning(q);
   }
 
-  bool pg_;
   bool bare_columns_ = false;
   Dialect dialect_;
-  std::string& sql_;
   Params& params_;
   CompileRecord& sources_;
 };

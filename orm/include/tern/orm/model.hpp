@@ -18,11 +18,14 @@
 // `static constexpr std::string_view table_name = "...";`.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tern/db/database.hpp"
@@ -104,13 +107,13 @@ namespace orm::detail {
 ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe);
 ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe,
                             bool cascade = false);
-/// TRUNCATE TABLE (AioModel::aio_truncate_table).
+/// TRUNCATE TABLE (Model::aio_truncate_table).
 ring::Task<void> truncate_table(AioDatabase& db, const ModelMeta& meta, bool restart_identity,
                                 bool cascade);
-/// AioModel::aio_bulk_create over type-erased objects.
+/// Model::aio_bulk_create over type-erased objects.
 ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
                                       std::vector<void*> objects, std::size_t batch_size);
-/// AioModel::aio_bulk_update over type-erased objects; `fields` are field indexes.
+/// Model::aio_bulk_update over type-erased objects; `fields` are field indexes.
 ring::Task<std::uint64_t> bulk_update(AioDatabase& db, const ModelMeta& meta,
                                       std::vector<const void*> objects, std::size_t batch_size,
                                       std::vector<std::size_t> fields);
@@ -131,168 +134,97 @@ ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
                               const std::vector<std::size_t>& fields);
 }  // namespace orm::detail
 
-/// peewee-async's AioModel API for model M, as static functions. TERN_MODEL puts them on the
-/// model itself (`PageBlock::aio_get(...)`, `block.aio_save()`), so a model stays a plain
-/// aggregate (designated initializers work: `PageBlock{.key = "title"}`).
+/// peewee-async's AioModel API of model M: the model itself, whose TERN_MODEL declares it
+/// (`tern::AioModel<PageBlock>::aio_get(...)` is `PageBlock::aio_get(...)`).
 template <class M>
-struct AioModel {
-  /// The first row matching every condition; throws M::DoesNotExist when there is none:
-  /// `aio_get(PageBlock::c.key == "title")`, `aio_get(c.a == 1, c.b == 2)`.
-  template <class... C>
-  requires(sizeof...(C) > 0 && (std::convertible_to<const C&, const orm::Expr<bool>&> &&
-                                ...)) static ring::Task<M> aio_get(const C&... conditions) {
-    return orm::Select<M>::get_where(all_of(conditions...));
-  }
-  /// The first row matching every condition, or nullopt.
-  template <class... C>
-  requires(sizeof...(C) > 0 &&
-           (std::convertible_to<const C&, const orm::Expr<bool>&> &&
-            ...)) static ring::Task<std::optional<M>> aio_get_or_none(const C&... conditions) {
-    return orm::Select<M>::first_where(all_of(conditions...));
-  }
-  /// Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`.
-  static ring::Task<M> aio_create(M object) {
-    co_await aio_save(object, /*force_insert=*/true);
-    co_return object;
-  }
-  /// The row whose `lookup` fields equal `object`'s, or `object` inserted when there is none;
-  /// `.second` tells whether it was created. Race-safe as peewee's: the insert runs in a
-  /// savepoint, and when a concurrent caller inserted first (IntegrityError on a unique key)
-  /// the get is retried. `aio_get_or_create(block, PageBlock::c.key)`.
-  template <class... T>
-  requires(sizeof...(T) > 0) static ring::Task<std::pair<M, bool>> aio_get_or_create(
-      M object, const Column<M, T>&... lookup) {
-    const orm::Expr<bool> condition(
-        orm::detail::fields_condition(M::tern_meta(), &object, {lookup.field_index()...}));
-    std::optional<M> found = co_await aio_get_or_none(condition);
-    if (found) co_return std::pair<M, bool>(std::move(*found), false);
-    std::exception_ptr conflict;
-    try {
-      co_await M::tern_database().aio_atomic(
-          [&]() -> ring::Task<void> { co_await aio_save(object, /*force_insert=*/true); });
-    } catch (const IntegrityError&) {
-      conflict = std::current_exception();  // re-read outside: no co_await in a handler
-    }
-    if (!conflict) co_return std::pair<M, bool>(std::move(object), true);
-    found = co_await aio_get_or_none(condition);
-    // Still nothing: the conflict was on another unique key than `lookup`.
-    if (!found) std::rethrow_exception(conflict);
-    co_return std::pair<M, bool>(std::move(*found), false);
-  }
-  /// Saves `self`: INSERT when its auto key is unset (or `force_insert`), else UPDATE by primary
-  /// key of every other field, or only of the fields in `only`. Returns the rows affected.
-  static ring::Task<std::uint64_t> aio_save(M& self, bool force_insert = false,
-                                            std::vector<std::size_t> only = {}) {
-    const orm::ModelMeta& meta = M::tern_meta();
-    // An auto key still unset means a new row (composite keys are always given).
-    const orm::FieldMeta* pk = meta.primary_key != orm::ModelMeta::kNoPrimaryKey
-                                   ? &meta.fields[meta.primary_key]
-                                   : nullptr;
-    const bool generated = pk != nullptr && pk->unset != nullptr && pk->unset(&self);
-    const bool insert = force_insert || generated;
-    if (!aio_pre_save<M>().empty()) co_await aio_pre_save<M>().send(self, insert);
-    std::uint64_t rows = 1;
-    if (insert) {
-      const std::optional<std::int64_t> id = co_await M::insert(self).aio_execute();
-      if (generated && id && pk->set_id != nullptr) pk->set_id(&self, *id);
-    } else {
-      rows = co_await orm::detail::update_by_pk(M::tern_database(), meta, &self, std::move(only));
-    }
-    if (!aio_post_save<M>().empty()) co_await aio_post_save<M>().send(self, insert);
-    co_return rows;
-  }
-  /// Deletes `self`'s row by primary key; returns the rows deleted. `recursive` first deletes
-  /// (or, when nullable and not `delete_nullable`, detaches) the rows referencing it.
-  static ring::Task<std::uint64_t> aio_delete_instance(const M& self, bool recursive = false,
-                                                       bool delete_nullable = false) {
-    if (!aio_pre_delete<M>().empty()) co_await aio_pre_delete<M>().send(self);
-    const std::uint64_t rows = co_await orm::detail::delete_by_pk(
-        M::tern_database(), M::tern_meta(), &self, recursive, delete_nullable);
-    if (!aio_post_delete<M>().empty()) co_await aio_post_delete<M>().send(self);
-    co_return rows;
-  }
-  /// Inserts `objects` in batches of `batch_size` rows (0: one statement), all in one
-  /// transaction when there are several batches, and fills in their generated keys. Returns
-  /// the rows inserted. Sends no signals (as peewee's bulk_create).
-  static ring::Task<std::uint64_t> aio_bulk_create(std::vector<M>& objects,
-                                                   std::size_t batch_size = 0) {
-    std::vector<void*> pointers;
-    pointers.reserve(objects.size());
-    for (M& o : objects)
-      pointers.push_back(&o);
-    co_return co_await orm::detail::bulk_create(M::tern_database(), M::tern_meta(),
-                                                std::move(pointers), batch_size);
-  }
-  /// UPDATE of the given fields of `objects` by primary key, `batch_size` rows per statement
-  /// (0: one) as `SET f = CASE key WHEN k1 THEN v1 ... END WHERE key IN (k1, ...)`, in one
-  /// transaction when there are several batches. Returns the rows updated.
-  static ring::Task<std::uint64_t> aio_bulk_update(const std::vector<M>& objects,
-                                                   std::size_t batch_size,
-                                                   std::vector<std::size_t> fields) {
-    std::vector<const void*> pointers;
-    pointers.reserve(objects.size());
-    for (const M& o : objects)
-      pointers.push_back(&o);
-    co_return co_await orm::detail::bulk_update(M::tern_database(), M::tern_meta(),
-                                                std::move(pointers), batch_size, std::move(fields));
-  }
+using AioModel = M;
 
-  /// SELECT every field.
-  static orm::Select<M> select() { return orm::Select<M>(); }
-  /// INSERT one instance (its auto key is skipped while unset).
-  static orm::Insert<M, false> insert(const M& object) { return orm::Insert<M, false>({&object}); }
-  /// INSERT several instances in one statement.
-  static orm::Insert<M, true> insert_many(const std::vector<M>& objects) {
-    typename orm::Insert<M, true>::Objects pointers;
-    pointers.reserve(objects.size());
-    for (const M& o : objects)
-      pointers.push_back(&o);
-    return orm::Insert<M, true>(std::move(pointers));
-  }
-  /// UPDATE: `.set(column, value)...` then `.where(...)`.
-  static orm::Update<M> update() { return orm::Update<M>(); }
-  /// DELETE: `.where(...)` (without it, every row).
-  static orm::Delete<M> delete_() { return orm::Delete<M>(); }
-
-  /// CREATE TABLE [IF NOT EXISTS] and its indexes.
-  static ring::Task<void> aio_create_table(bool safe = true) {
-    co_await orm::detail::create_table(M::tern_database(), M::tern_meta(), safe);
-  }
-  /// DROP TABLE [IF EXISTS] [CASCADE (PostgreSQL)]. (peewee's drop_sequences has nothing to do:
-  /// tern's auto keys are SERIAL / IDENTITY / AUTO_INCREMENT, dropped with their table.)
-  static ring::Task<void> aio_drop_table(bool safe = true, bool cascade = false) {
-    co_await orm::detail::drop_table(M::tern_database(), M::tern_meta(), safe, cascade);
-  }
-  /// TRUNCATE TABLE; PostgreSQL: [RESTART IDENTITY] [CASCADE] (MySQL always restarts the
-  /// auto-increment; `cascade` there is NotSupportedError).
-  static ring::Task<void> aio_truncate_table(bool restart_identity = false, bool cascade = false) {
-    co_await orm::detail::truncate_table(M::tern_database(), M::tern_meta(), restart_identity,
-                                         cascade);
-  }
-  /// True when M's table exists.
-  static ring::Task<bool> aio_table_exists() {
-    co_return co_await M::tern_database().aio_table_exists(M::tern_meta().table);
-  }
-  /// CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed).
-  static void create_table(bool safe = true) {
-    orm::detail::create_table_sync(M::tern_database(), M::tern_meta(), safe);
-  }
-  /// DROP TABLE, synchronously.
-  static void drop_table(bool safe = true) {
-    orm::detail::drop_table_sync(M::tern_database(), M::tern_meta(), safe);
-  }
-
- private:
-  // The AND of the conditions, as where() builds it.
-  template <class... C>
-  static orm::ast::ExprPtr all_of(const C&... conditions) {
-    orm::ast::ExprPtr all;
-    ((all = orm::detail::and_(std::move(all),
-                              static_cast<const orm::Expr<bool>&>(conditions).node())),
-     ...);
-    return all;
-  }
+/// A condition argument of Model::aio_get / aio_get_or_none: a boolean expression.
+template <class C>
+concept Condition = requires(const C& c) {
+  { c } -> std::convertible_to<const orm::Expr<bool>&>;
 };
+
+// The bodies of the model API that TERN_MODEL declares (its AioModel API, after peewee-async):
+// TERN_MODEL holds each public signature once, with one-line bodies; what takes more than a line
+// lives here, as templates (instantiated only for the methods a program calls, and compile
+// errors name a line of this file instead of the macro's one line).
+namespace orm::detail {
+/// The AND of the conditions, as where() builds it.
+template <class... C>
+ast::ExprPtr all_of(const C&... conditions) {
+  ast::ExprPtr all;
+  ((all = and_(std::move(all), static_cast<const Expr<bool>&>(conditions).node())), ...);
+  return all;
+}
+/// Pointers to each of `objects`, in order, as the type-erased bulk paths take them.
+template <class Pointers, class Objects>
+Pointers pointers_to(Objects& objects) {
+  Pointers pointers;
+  pointers.reserve(objects.size());
+  for (auto& o : objects)
+    pointers.push_back(&o);
+  return pointers;
+}
+/// Model::aio_save: INSERT when the auto key is unset (or `force_insert`), else UPDATE by
+/// primary key of every other field or of the fields in `only`; sends the save signals.
+template <class M>
+ring::Task<std::uint64_t> save(M& self, bool force_insert, std::vector<std::size_t> only) {
+  const ModelMeta& meta = M::tern_meta();
+  // An auto key still unset means a new row (composite keys are always given).
+  const FieldMeta* pk =
+      meta.primary_key != ModelMeta::kNoPrimaryKey ? &meta.fields[meta.primary_key] : nullptr;
+  const bool generated = pk != nullptr && pk->unset != nullptr && pk->unset(&self);
+  const bool insert = force_insert || generated;
+  if (!aio_pre_save<M>().empty()) co_await aio_pre_save<M>().send(self, insert);
+  std::uint64_t rows = 1;
+  if (insert) {
+    const std::optional<std::int64_t> id = co_await M::insert(self).aio_execute();
+    if (generated && id && pk->set_id != nullptr) pk->set_id(&self, *id);
+  } else {
+    rows = co_await update_by_pk(M::tern_database(), meta, &self, std::move(only));
+  }
+  if (!aio_post_save<M>().empty()) co_await aio_post_save<M>().send(self, insert);
+  co_return rows;
+}
+/// Model::aio_create: `object` inserted, with its generated key.
+template <class M>
+ring::Task<M> create(M object) {
+  co_await save(object, /*force_insert=*/true, {});
+  co_return object;
+}
+/// Model::aio_get_or_create; `lookup` are field indexes. Race-safe as peewee's: the insert runs
+/// in a savepoint, and when a concurrent caller inserted first (IntegrityError on a unique key)
+/// the get is retried.
+template <class M>
+ring::Task<std::pair<M, bool>> get_or_create(M object, std::vector<std::size_t> lookup) {
+  const Expr<bool> condition(fields_condition(M::tern_meta(), &object, lookup));
+  std::optional<M> found =
+      co_await Select<M>::template get_where<IfNone::kNullopt>(condition.node());
+  if (found) co_return std::pair<M, bool>(std::move(*found), false);
+  std::exception_ptr conflict;
+  try {
+    co_await M::tern_database().aio_atomic(
+        [&]() -> ring::Task<void> { co_await save(object, /*force_insert=*/true, {}); });
+  } catch (const IntegrityError&) {
+    conflict = std::current_exception();  // re-read outside: no co_await in a handler
+  }
+  if (!conflict) co_return std::pair<M, bool>(std::move(object), true);
+  found = co_await Select<M>::template get_where<IfNone::kNullopt>(condition.node());
+  // Still nothing: the conflict was on another unique key than `lookup`.
+  if (!found) std::rethrow_exception(conflict);
+  co_return std::pair<M, bool>(std::move(*found), false);
+}
+/// Model::aio_delete_instance, between the delete signals.
+template <class M>
+ring::Task<std::uint64_t> delete_instance(const M& self, bool recursive, bool delete_nullable) {
+  if (!aio_pre_delete<M>().empty()) co_await aio_pre_delete<M>().send(self);
+  const std::uint64_t rows =
+      co_await delete_by_pk(M::tern_database(), M::tern_meta(), &self, recursive, delete_nullable);
+  if (!aio_post_delete<M>().empty()) co_await aio_post_delete<M>().send(self);
+  co_return rows;
+}
+}  // namespace orm::detail
 
 /// peewee's backref: the Child rows whose foreign key references `parent`, as a select to refine
 /// and run: `co_await tern::backref<Item>(category).order_by(Item::c.name).aio_execute()`.
@@ -336,85 +268,142 @@ orm::Select<Child> backref(const Parent& parent) {
       TERN_STRINGIFY(TERN_MEMBER_OF item), TERN_SPEC_OF item),
 
 /// Declares a model's columns: TERN_MODEL(Type, database, (member, FieldSpec{...}), ...).
-/// Generates `Type::c` (the typed columns), `Type::tern_meta()` and `Type::tern_database()`.
+/// Generates `Type::c` (the typed columns), `Type::tern_meta()`, `Type::tern_database()` and
+/// the model API (peewee-async's AioModel), each documented where it is declared below:
+/// queries `select`, `insert`, `insert_many`, `insert_from`, `update`, `delete_`, `raw`; rows
+/// `aio_get`, `aio_get_or_none`, `aio_get_or_create`, `aio_create`, `aio_bulk_create`,
+/// `aio_bulk_update`; instances `aio_save`, `aio_delete_instance`; tables `aio_create_table`,
+/// `aio_drop_table`, `aio_truncate_table`, `aio_table_exists`, `create_table`, `drop_table`.
+/// Each is written once, here; the longer bodies live in orm::detail above.
 #define TERN_MODEL(Type, database, ...)                                                            \
   using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                              \
-  using tern_api = ::tern::AioModel<Type>;                                                         \
-  static auto select() {                                                                           \
-    return tern_api::select();                                                                     \
+  /** SELECT every field. */                                                                       \
+  static ::tern::orm::Select<Type> select() {                                                      \
+    return ::tern::orm::Select<Type>();                                                            \
   }                                                                                                \
+  /** SELECT of the given expressions (read with aio_tuples / aio_scalar / aio_rows). */           \
   template <class... V>                                                                            \
-  requires(sizeof...(V) > 0) static auto select(const ::tern::orm::Expr<V>&... columns) {          \
+  requires(sizeof...(V) > 0) static ::tern::orm::Select<Type> select(                              \
+      const ::tern::orm::Expr<V>&... columns) {                                                    \
     return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...});               \
   }                                                                                                \
-  static auto insert(const Type& o) {                                                              \
-    return tern_api::insert(o);                                                                    \
+  /** INSERT one instance (its auto key is skipped while unset). */                                \
+  static ::tern::orm::Insert<Type, false> insert(const Type& object) {                             \
+    return ::tern::orm::Insert<Type, false>({&object});                                            \
   }                                                                                                \
-  static auto insert_many(const std::vector<Type>& o) {                                            \
-    return tern_api::insert_many(o);                                                               \
+  /** INSERT several instances in one statement. */                                                \
+  static ::tern::orm::Insert<Type, true> insert_many(const std::vector<Type>& objects) {           \
+    return ::tern::orm::Insert<Type, true>(                                                        \
+        ::tern::orm::detail::pointers_to<typename ::tern::orm::Insert<Type, true>::Objects>(       \
+            objects));                                                                             \
   }                                                                                                \
+  /** INSERT INTO Type (columns...) SELECT ...: the rows of `source`. */                           \
   template <class Source, class... V>                                                              \
-  static auto insert_from(const Source& source, const ::tern::orm::Expr<V>&... columns) {          \
+  static ::tern::orm::InsertFrom<Type> insert_from(const Source& source,                           \
+                                                   const ::tern::orm::Expr<V>&... columns) {       \
     return ::tern::orm::InsertFrom<Type>(source, columns...);                                      \
   }                                                                                                \
-  static auto update() {                                                                           \
-    return tern_api::update();                                                                     \
+  /** UPDATE: `.set(column, value)...` then `.where(...)`. */                                      \
+  static ::tern::orm::Update<Type> update() {                                                      \
+    return ::tern::orm::Update<Type>();                                                            \
   }                                                                                                \
+  /** DELETE: `.where(...)` (without it, every row). */                                            \
+  static ::tern::orm::Delete<Type> delete_() {                                                     \
+    return ::tern::orm::Delete<Type>();                                                            \
+  }                                                                                                \
+  /** Raw SQL with `args` bound to its placeholders, read as models. */                            \
   template <class... A>                                                                            \
-  static auto raw(std::string sql, A&&... args) {                                                  \
+  static ::tern::orm::Raw<Type> raw(std::string sql, A&&... args) {                                \
     return ::tern::orm::Raw<Type>(std::move(sql),                                                  \
                                   ::tern::Params{::tern::Value(std::forward<A>(args))...});        \
   }                                                                                                \
-  static auto delete_() {                                                                          \
-    return tern_api::delete_();                                                                    \
+  /** The first row matching every condition; throws DoesNotExist when there is none: */           \
+  /** `aio_get(Type::c.key == "title")`, `aio_get(c.a == 1, c.b == 2)`. */                         \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static ::tern::ring::Task<Type> aio_get(const C&... conditions) {     \
+    return ::tern::orm::Select<Type>::template get_where<::tern::orm::IfNone::kThrow>(             \
+        ::tern::orm::detail::all_of(conditions...));                                               \
   }                                                                                                \
-  template <class... C>                                                                            \
-  static auto aio_get(const C&... conditions) {                                                    \
-    return tern_api::aio_get(conditions...);                                                       \
+  /** The first row matching every condition, or nullopt. */                                       \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static ::tern::ring::Task<std::optional<Type>> aio_get_or_none(       \
+      const C&... conditions) {                                                                    \
+    return ::tern::orm::Select<Type>::template get_where<::tern::orm::IfNone::kNullopt>(           \
+        ::tern::orm::detail::all_of(conditions...));                                               \
   }                                                                                                \
-  template <class... C>                                                                            \
-  static auto aio_get_or_none(const C&... conditions) {                                            \
-    return tern_api::aio_get_or_none(conditions...);                                               \
-  }                                                                                                \
+  /** The row whose `lookup` fields equal `object`'s, or `object` inserted when there is none; */  \
+  /** `.second` tells whether it was created (race-safe: see detail::get_or_create). */            \
   template <class... T>                                                                            \
-  static auto aio_get_or_create(Type o, const ::tern::Column<Type, T>&... lookup) {                \
-    return tern_api::aio_get_or_create(std::move(o), lookup...);                                   \
+  requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create(   \
+      Type object, const ::tern::Column<Type, T>&... lookup) {                                     \
+    return ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...});       \
   }                                                                                                \
-  static auto aio_create(Type o) {                                                                 \
-    return tern_api::aio_create(std::move(o));                                                     \
+  /** Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`. */   \
+  static ::tern::ring::Task<Type> aio_create(Type object) {                                        \
+    return ::tern::orm::detail::create(std::move(object));                                         \
   }                                                                                                \
-  static auto aio_create_table(bool safe = true) {                                                 \
-    return tern_api::aio_create_table(safe);                                                       \
+  /** Inserts `objects` in batches of `batch_size` rows (0: one statement), all in one */          \
+  /** transaction when there are several, and fills in their generated keys. Returns the rows */   \
+  /** inserted. Sends no signals (as peewee's bulk_create). */                                     \
+  static ::tern::ring::Task<std::uint64_t> aio_bulk_create(std::vector<Type>& objects,             \
+                                                           std::size_t batch_size = 0) {           \
+    return ::tern::orm::detail::bulk_create(                                                       \
+        tern_database(), tern_meta(),                                                              \
+        ::tern::orm::detail::pointers_to<std::vector<void*>>(objects), batch_size);                \
   }                                                                                                \
-  static auto aio_drop_table(bool safe = true, bool cascade = false) {                             \
-    return tern_api::aio_drop_table(safe, cascade);                                                \
-  }                                                                                                \
-  static auto aio_truncate_table(bool restart_identity = false, bool cascade = false) {            \
-    return tern_api::aio_truncate_table(restart_identity, cascade);                                \
-  }                                                                                                \
-  static auto aio_table_exists() {                                                                 \
-    return tern_api::aio_table_exists();                                                           \
-  }                                                                                                \
-  static auto aio_bulk_create(std::vector<Type>& objects, std::size_t batch_size = 0) {            \
-    return tern_api::aio_bulk_create(objects, batch_size);                                         \
-  }                                                                                                \
+  /** UPDATE of the given fields of `objects` by primary key, `batch_size` rows per statement */   \
+  /** (0: one) as `SET f = CASE key WHEN k1 THEN v1 ... END WHERE key IN (k1, ...)`, in one */     \
+  /** transaction when there are several batches. Returns the rows updated. */                     \
   template <class... T>                                                                            \
-  static auto aio_bulk_update(const std::vector<Type>& objects, std::size_t batch_size,            \
-                              const ::tern::Column<Type, T>&... fields) {                          \
-    return tern_api::aio_bulk_update(objects, batch_size, {fields.field_index()...});              \
+  static ::tern::ring::Task<std::uint64_t> aio_bulk_update(                                        \
+      const std::vector<Type>& objects, std::size_t batch_size,                                    \
+      const ::tern::Column<Type, T>&... fields) {                                                  \
+    return ::tern::orm::detail::bulk_update(                                                       \
+        tern_database(), tern_meta(),                                                              \
+        ::tern::orm::detail::pointers_to<std::vector<const void*>>(objects), batch_size,           \
+        {fields.field_index()...});                                                                \
   }                                                                                                \
+  /** Saves this instance: INSERT when its auto key is unset (or `force_insert`), else UPDATE */   \
+  /** by primary key of every other field, or only of the `only` columns. Returns the rows */      \
+  /** affected. */                                                                                 \
+  template <class... T>                                                                            \
+  ::tern::ring::Task<std::uint64_t> aio_save(bool force_insert = false,                            \
+                                             const ::tern::Column<Type, T>&... only) {             \
+    return ::tern::orm::detail::save(*this, force_insert, {only.field_index()...});                \
+  }                                                                                                \
+  /** Deletes this instance's row by primary key; returns the rows deleted. `recursive` first */   \
+  /** deletes (or, when nullable and not `delete_nullable`, detaches) the rows referencing it. */  \
+  ::tern::ring::Task<std::uint64_t> aio_delete_instance(bool recursive = false,                    \
+                                                        bool delete_nullable = false) const {      \
+    return ::tern::orm::detail::delete_instance(*this, recursive, delete_nullable);                \
+  }                                                                                                \
+  /** CREATE TABLE [IF NOT EXISTS] and its indexes. */                                             \
+  static ::tern::ring::Task<void> aio_create_table(bool safe = true) {                             \
+    return ::tern::orm::detail::create_table(tern_database(), tern_meta(), safe);                  \
+  }                                                                                                \
+  /** DROP TABLE [IF EXISTS] [CASCADE (PostgreSQL)]. (peewee's drop_sequences has nothing to */    \
+  /** do: auto keys are SERIAL / IDENTITY / AUTO_INCREMENT, dropped with their table.) */          \
+  static ::tern::ring::Task<void> aio_drop_table(bool safe = true, bool cascade = false) {         \
+    return ::tern::orm::detail::drop_table(tern_database(), tern_meta(), safe, cascade);           \
+  }                                                                                                \
+  /** TRUNCATE TABLE; PostgreSQL: [RESTART IDENTITY] [CASCADE] (MySQL always restarts the */       \
+  /** auto-increment; `cascade` there is NotSupportedError). */                                    \
+  static ::tern::ring::Task<void> aio_truncate_table(bool restart_identity = false,                \
+                                                     bool cascade = false) {                       \
+    return ::tern::orm::detail::truncate_table(tern_database(), tern_meta(), restart_identity,     \
+                                               cascade);                                           \
+  }                                                                                                \
+  /** True when the model's table exists. */                                                       \
+  static ::tern::ring::Task<bool> aio_table_exists() {                                             \
+    return tern_database().aio_table_exists(tern_meta().table);                                    \
+  }                                                                                                \
+  /** CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed). */                      \
   static void create_table(bool safe = true) {                                                     \
-    tern_api::create_table(safe);                                                                  \
+    ::tern::orm::detail::create_table_sync(tern_database(), tern_meta(), safe);                    \
   }                                                                                                \
+  /** DROP TABLE, synchronously. */                                                                \
   static void drop_table(bool safe = true) {                                                       \
-    tern_api::drop_table(safe);                                                                    \
-  }                                                                                                \
-  template <class... T>                                                                            \
-  auto aio_save(bool force_insert = false, const ::tern::Column<Type, T>&... only) {               \
-    return tern_api::aio_save(*this, force_insert, {only.field_index()...});                       \
-  }                                                                                                \
-  auto aio_delete_instance(bool recursive = false, bool delete_nullable = false) const {           \
-    return tern_api::aio_delete_instance(*this, recursive, delete_nullable);                       \
+    ::tern::orm::detail::drop_table_sync(tern_database(), tern_meta(), safe);                      \
   }                                                                                                \
   struct Columns {                                                                                 \
     std::size_t tern_next_ = 0;                                                                    \

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,7 +61,7 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 /// Compiles `query` for `db` and opens it as a row stream.
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
 /// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
-/// (AioModel::aio_get), whose shape is found without building the query. `meta` must live as
+/// (Model::aio_get), whose shape is found without building the query. `meta` must live as
 /// long as the program, as TERN_MODEL's descriptions do.
 CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
 /// "table"."column" of a field.
@@ -479,6 +480,10 @@ class ModelStream {
   RowStream rows_;
 };
 
+/// What Select::get_where() does when no row matches: throw M::DoesNotExist (aio_get) or
+/// return nullopt (aio_get_or_none).
+enum class IfNone { kThrow, kNullopt };
+
 /// SELECT over model M, run on M's database.
 template <class M>
 class Select : public SelectClauses<Select<M>> {
@@ -574,23 +579,24 @@ class Select : public SelectClauses<Select<M>> {
     if (rows.empty()) co_return std::nullopt;
     co_return detail::model_at<M>(rows, 0);
   }
-  /// `select().where(condition).aio_get()` in one task, whose statement is found by the
-  /// condition's shape without building the query (AioModel::aio_get, the ORM's hottest call).
-  static ring::Task<M> get_where(ast::ExprPtr condition) {
+  /// `select().where(condition)` then aio_get() (IfNone::kThrow: M::DoesNotExist when no row
+  /// matches) or aio_first() (IfNone::kNullopt), in one task whose statement is found by the
+  /// condition's shape without building the query (Model::aio_get and aio_get_or_none, the ORM's
+  /// hottest calls).
+  template <IfNone kIfNone>
+  static ring::Task<std::conditional_t<kIfNone == IfNone::kThrow, M, std::optional<M>>> get_where(
+      ast::ExprPtr condition) {
     const CachedStatement c =
         detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
     const ResultSet rows = co_await M::tern_database().aio_execute_view(
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
-    if (rows.empty()) throw_does_not_exist();
-    co_return detail::model_at<M>(rows, 0);
-  }
-  /// `select().where(condition).aio_first()`, the same way (AioModel::aio_get_or_none).
-  static ring::Task<std::optional<M>> first_where(ast::ExprPtr condition) {
-    const CachedStatement c =
-        detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
-    const ResultSet rows = co_await M::tern_database().aio_execute_view(
-        *c.sql, c.params, QueryOptions{.read_only = c.read_only});
-    if (rows.empty()) co_return std::nullopt;
+    if (rows.empty()) {
+      if constexpr (kIfNone == IfNone::kThrow) {
+        throw_does_not_exist();
+      } else {
+        co_return std::nullopt;
+      }
+    }
     co_return detail::model_at<M>(rows, 0);
   }
   /// The first `n` models (the query with LIMIT n).

@@ -1,0 +1,292 @@
+// Statement execution on an AioDatabase: a statement runs on its task's scope connection when
+// it has one (binding()), else on a connection leased from the pool (a replica's for read-only
+// statements); the query hook's timing and reporting; row streams (aio_stream, RowStream); the
+// introspection queries (aio_get_tables...); and the synchronous path (execute_sql). The scope
+// lookup and the per-statement path live together here so that they inline into one another.
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "scopes.hpp"
+#include "tern/db/database.hpp"
+#include "tern/ring/sync_wait.hpp"
+
+namespace tern {
+
+detail::ScopeBinding* AioDatabase::binding(const ring::TaskContext& ctx) const noexcept {
+  for (auto* b = static_cast<detail::ScopeBinding*>(ctx.local); b != nullptr; b = b->next.get()) {
+    if (b->db == this) return b;
+  }
+  return nullptr;
+}
+
+namespace {
+
+using detail::settle;
+using detail::throw_scope_ended;
+
+// A task's statement while its own RowStream holds the block's connection would wait for
+// itself forever: refused instead.
+void refuse_own_stream(const detail::ScopeBinding& b, const ring::TaskContext& ctx) {
+  if (b.stream_owner == &ctx) {
+    throw InterfaceError(
+        "this task has a row stream open on the aio_atomic block's connection: read it to the "
+        "end or close it first");
+  }
+}
+
+}  // namespace
+
+template <class P>
+ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
+                                                QueryOptions options) {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  if (detail::ScopeBinding* b = binding(ctx)) {
+    refuse_own_stream(*b, ctx);
+    auto turn = co_await b->lock.scoped();
+    if (b->ended) throw_scope_ended();
+    co_await settle(*b->conn);
+    co_return co_await run_statement(*b->conn, sql, params, options.deadline);
+  }
+  Lease lease;
+  if (options.read_only) {
+    lease = co_await acquire_read();
+  } else {
+    lease = co_await pool().acquire();
+  }
+  co_return co_await run_statement(*lease, sql, params, options.deadline);
+}
+
+ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,
+                                               QueryOptions options) {
+  return execute_with(sql, std::move(params), options);
+}
+
+ring::Task<ResultSet> AioDatabase::aio_execute_view(std::string_view sql,
+                                                    std::span<const Value> params,
+                                                    QueryOptions options) {
+  return execute_with(sql, params, options);
+}
+
+ring::Task<Lease> AioDatabase::acquire_read() {
+  return pool().acquire();
+}
+
+ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,
+                                                 std::span<const Value> params,
+                                                 ring::Deadline deadline) {
+  // Without a hook, the connection's own task: no extra coroutine frame per query.
+  if (!hook_) return conn.execute(sql, params, deadline);
+  return run_logged(conn, sql, params, deadline);
+}
+
+ring::Task<ResultSet> AioDatabase::run_logged(BackendConnection& conn, std::string_view sql,
+                                              std::span<const Value> params,
+                                              ring::Deadline deadline) {
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  ResultSet rows;
+  try {
+    rows = co_await conn.execute(sql, params, deadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, params, start, rows.empty() ? rows.rows_affected() : rows.size(), error);
+  if (error) std::rethrow_exception(error);
+  co_return rows;
+}
+
+ring::Task<void> AioDatabase::run_simple(BackendConnection& conn, std::string_view sql) {
+  // The simple query protocol: one round trip, nothing prepared or cached on the server.
+  if (!hook_) {
+    co_await conn.run(sql, ring::kNoDeadline);
+    co_return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  try {
+    co_await conn.run(sql, ring::kNoDeadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, {}, start, 0, error);
+  if (error) std::rethrow_exception(error);
+}
+
+void AioDatabase::report(std::string_view sql, std::span<const Value> params,
+                         std::chrono::steady_clock::time_point start, std::uint64_t rows,
+                         std::exception_ptr error) const noexcept {
+  if (!hook_) return;
+  QueryEvent event{.sql = sql,
+                   .params = hook_params_ ? params : std::span<const Value>(),
+                   .param_count = params.size(),
+                   .duration = std::chrono::steady_clock::now() - start,
+                   .rows = rows,
+                   .error = std::move(error)};
+  try {
+    hook_(event);
+  } catch (...) {  // a tracing hook must not change the query's outcome
+  }
+}
+
+void AioDatabase::set_query_hook(QueryHook hook, bool with_params) {
+  hook_ = std::move(hook);
+  hook_params_ = with_params;
+}
+
+ring::Task<void> AioDatabase::open_stream(BackendConnection& conn, std::string_view sql,
+                                          std::span<const Value> params, std::uint32_t batch_rows,
+                                          ring::Deadline deadline) {
+  if (!hook_) {
+    co_await conn.stream_open(sql, params, batch_rows, deadline);
+    co_return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::exception_ptr error;
+  try {
+    co_await conn.stream_open(sql, params, batch_rows, deadline);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  report(sql, params, start, 0, error);
+  if (error) std::rethrow_exception(error);
+}
+
+ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params params,
+                                              std::uint32_t batch_rows, QueryOptions options) {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  RowStream stream;
+  stream.deadline_ = options.deadline;
+  if (detail::ScopeBinding* b = binding(ctx)) {
+    refuse_own_stream(*b, ctx);
+    auto turn = co_await b->lock.scoped();
+    if (b->ended) throw_scope_ended();
+    co_await settle(*b->conn);
+    co_await open_stream(*b->conn, sql, params, batch_rows, options.deadline);
+    stream.binding_ = b->shared_from_this();
+    stream.turn_.emplace(std::move(turn));
+    stream.conn_ = b->conn;
+    b->stream_owner = &ctx;
+    co_return stream;
+  }
+  if (options.read_only) {
+    stream.lease_ = co_await acquire_read();
+  } else {
+    stream.lease_ = co_await pool().acquire();
+  }
+  co_await open_stream(*stream.lease_, sql, params, batch_rows, options.deadline);
+  stream.conn_ = &*stream.lease_;
+  co_return stream;
+}
+
+// ---- introspection ----
+
+namespace {
+
+// The schema as a parameter: empty = the connection's current one (NULL → COALESCE).
+Value schema_param(std::string schema) {
+  return schema.empty() ? Value() : Value(std::move(schema));
+}
+
+}  // namespace
+
+ring::Task<std::vector<std::string>> AioDatabase::aio_get_tables(std::string schema) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = "
+            "COALESCE($1::text, current_schema()) ORDER BY tablename"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE' ORDER BY table_name";
+  const ResultSet rows = co_await aio_execute(sql, schema_param(std::move(schema)));
+  std::vector<std::string> names;
+  names.reserve(rows.size());
+  for (const Row row : rows)
+    names.push_back(row.get<std::string>(0));
+  co_return names;
+}
+
+ring::Task<bool> AioDatabase::aio_table_exists(std::string name, std::string schema) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = "
+            "COALESCE($2::text, current_schema())"
+          : "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE'";
+  const ResultSet rows =
+      co_await aio_execute(sql, Value(std::move(name)), schema_param(std::move(schema)));
+  co_return !rows.empty();
+}
+
+ring::Task<bool> AioDatabase::aio_sequence_exists(std::string name) {
+  const char* sql =
+      dialect_ == Dialect::kPostgres
+          ? "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "
+            "c.relnamespace WHERE c.relkind = 'S' AND c.relname = $1 AND n.nspname = "
+            "current_schema()"
+          : "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+            "DATABASE() AND table_type = 'SEQUENCE'";
+  const ResultSet rows = co_await aio_execute(sql, Value(std::move(name)));
+  co_return !rows.empty();
+}
+
+// ---- RowStream ----
+
+RowStream::~RowStream() {
+  finish();
+}
+
+void RowStream::finish() noexcept {
+  ended_ = true;
+  if (binding_) binding_->stream_owner = nullptr;
+  turn_.reset();
+  binding_.reset();
+  lease_.release();  // an unfinished stream is closed by the pool before reuse
+  conn_ = nullptr;
+}
+
+ring::Task<std::optional<ResultSet>> RowStream::next() {
+  if (ended_ || conn_ == nullptr) co_return std::nullopt;
+  ResultSet batch;
+  bool more = false;
+  try {
+    more = co_await conn_->stream_next(batch, deadline_);
+  } catch (...) {
+    finish();
+    throw;
+  }
+  if (!more) {
+    finish();
+    if (batch.empty()) co_return std::nullopt;
+  }
+  co_return batch;
+}
+
+ring::Task<void> RowStream::aio_close() {
+  if (!ended_ && conn_ != nullptr) {
+    try {
+      co_await conn_->stream_close(deadline_);
+    } catch (...) {
+      finish();
+      throw;
+    }
+  }
+  finish();
+}
+
+ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOptions options) {
+  if (!allow_sync_) {
+    throw InterfaceError(
+        "sync query is not allowed: call set_allow_sync(true) or use the allow_sync() scope");
+  }
+  if (!sync_loop_) sync_loop_ = std::make_unique<ring::Loop>();
+  if (sync_conn_ && !sync_conn_->is_usable()) sync_conn_.reset();
+  if (!sync_conn_) sync_conn_ = ring::sync_wait(*sync_loop_, connect_(*sync_loop_));
+  return ring::sync_wait(*sync_loop_, run_statement(*sync_conn_, sql, params, options.deadline));
+}
+
+}  // namespace tern
