@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "expect_error.hpp"
 #include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/errors.hpp"
@@ -131,7 +132,11 @@ TEST_F(Topology, StandbyRefusesWritesButReadsReplicatedRows) {
     if (seen != "7") std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(seen, "7");
-  EXPECT_THROW(run(reader.simple_query("INSERT INTO topo_seen VALUES (8)")), DatabaseError);
+  // A standby refuses writes: 25006 read_only_sql_transaction.
+  tern::testing::expect_server_error(tern::testing::thrown<InternalError>([&] {
+                                       run(reader.simple_query("INSERT INTO topo_seen VALUES (8)"));
+                                     }),
+                                     "25006");
   run(reader.close());
   run(writer.close());
 }
