@@ -387,15 +387,27 @@ TEST_P(Scopes, ThreeParallelTasksWithTheirOwnBlocks) {
   auto db = make({.min_connections = 0, .max_connections = 3});
   create_table(*db, "sc_three");
   ring::TaskGroup tasks(loop);
+  // A barrier: no block goes on past its INSERT before all three have made theirs, so the
+  // three blocks are open at once.
+  int arrived = 0;
+  std::vector<std::unique_ptr<ring::Signal>> all_in;
+  for (int i = 0; i < 3; ++i)
+    all_in.push_back(std::make_unique<ring::Signal>(loop));
   for (int i = 1; i <= 3; ++i) {
-    tasks.spawn([](AioDatabase& d, ring::Loop& l, int id) -> Task<void> {
+    tasks.spawn([](AioDatabase& d, int id, int& in,
+                   std::vector<std::unique_ptr<ring::Signal>>& barrier) -> Task<void> {
       co_await d.aio_atomic([&]() -> Task<void> {
         co_await d.aio_execute("INSERT INTO sc_three VALUES (" + std::to_string(id) + ", 0)");
-        co_await ring::sleep_for(l, 50ms);  // all three blocks open at once
+        if (++in == 3) {
+          for (auto& s : barrier)
+            s->notify();
+        }
+        EXPECT_TRUE(
+            co_await barrier[static_cast<std::size_t>(id - 1)]->wait(ring::deadline_after(10s)));
         co_await d.aio_execute("UPDATE sc_three SET v = 1 WHERE id = " + std::to_string(id));
         if (id == 2) throw std::runtime_error("task 2 rolls back");
       });
-    }(*db, loop, i));
+    }(*db, i, arrived, all_in));
   }
   EXPECT_THROW(run(tasks.join()), std::runtime_error);
   const ResultSet r = run(db->aio_execute("SELECT id, v FROM sc_three ORDER BY id"));
@@ -457,11 +469,16 @@ TEST_P(Scopes, CancellationNeverLeaksAConnection) {
       }
     }(*db, sleep_sql, i, cancelled));
   }
-  run([](ring::Loop& l, ring::TaskGroup& g) -> Task<void> {
-    co_await ring::sleep_for(l, 300ms);
+  // Cancel once they are where the comment says: one holds the connection, two wait for it.
+  run([](ring::Loop& l, ring::TaskGroup& g, AioDatabase& d) -> Task<void> {
+    for (int polls = 0; !(d.pool_stats().in_use == 1 && d.pool_stats().waiters == 2); ++polls) {
+      EXPECT_LT(polls, 2000) << "the three tasks never got there";
+      if (polls >= 2000) break;
+      co_await ring::sleep_for(l, 5ms);
+    }
     g.cancel();
     co_await g.join();
-  }(loop, group));
+  }(loop, group, *db));
   EXPECT_EQ(cancelled, 3);
   EXPECT_EQ(db->pool_stats().in_use, 0u);
   EXPECT_EQ(db->pool_stats().waiters, 0u);
@@ -499,7 +516,11 @@ TEST_P(Scopes, PoolStatistics) {
   // A second task waits while the first holds the only connection.
   ring::TaskGroup tasks(loop);
   tasks.spawn([](AioDatabase& d, ring::Loop& l) -> Task<void> {
-    co_await d.aio_connection([&]() -> Task<void> { co_await ring::sleep_for(l, 100ms); });
+    co_await d.aio_connection([&]() -> Task<void> {
+      // Held until the other task is queued for it.
+      for (int polls = 0; d.pool_stats().waiters == 0 && polls < 2000; ++polls)
+        co_await ring::sleep_for(l, 1ms);
+    });
   }(*db, loop));
   tasks.spawn([](AioDatabase& d) -> Task<void> { co_await d.aio_execute("SELECT 2"); }(*db));
   run(tasks.join());
