@@ -392,22 +392,33 @@ TEST_F(MysqlConnection, DeadlineKillsSleepAndKeepsTheConnection) {
   }
 }
 
+// The stop request comes once the server runs the query (seen from another session), and the
+// sleep outlasts the kill budget: the connection stays usable only if KILL QUERY ended it.
 TEST_F(MysqlConnection, StopRequestKillsTheQuery) {
   Connection c = connect(main_options());
+  Connection observer = connect(main_options());
   ring::TaskGroup group(loop);
   bool cancelled = false;
   group.spawn([](Connection& conn, bool& flag) -> Task<void> {
     try {
-      co_await conn.query("SELECT SLEEP(10)");
+      co_await conn.query("SELECT SLEEP(60)");
     } catch (const ring::CancelledError&) {
       flag = true;
     }
   }(c, cancelled));
-  run([](ring::Loop& l, ring::TaskGroup& g) -> Task<void> {
-    co_await ring::sleep_for(l, 200ms);
+  const std::string running = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " +
+                              std::to_string(c.connection_id()) + " AND INFO = 'SELECT SLEEP(60)'";
+  run([](ring::Loop& l, ring::TaskGroup& g, Connection& obs, const std::string& q) -> Task<void> {
+    for (int polls = 0;; ++polls) {
+      const std::vector<Result> r = co_await obs.query(q);
+      if (text_of(r.at(0)) == "1") break;
+      EXPECT_LT(polls, 1000) << "the query never started";
+      if (polls >= 1000) break;
+      co_await ring::sleep_for(l, 5ms);
+    }
     g.cancel();
     co_await g.join();
-  }(loop, group));
+  }(loop, group, observer, running));
   EXPECT_TRUE(cancelled);
   EXPECT_TRUE(c.is_usable());
   EXPECT_EQ(scalar(c, "SELECT 4"), "4");
