@@ -762,7 +762,17 @@ TEST_P(Orm, PrefetchAttachesRelatedRowsInOneQueryPerLevel) {
   review(a2, 4);
   review(b1, 3);
 
+  // Every statement the database runs, to count them.
+  std::vector<std::string> statements;
+  db->set_query_hook([&](const tern::QueryEvent& e) { statements.emplace_back(e.sql); });
+  const auto all_statements = [&] {
+    std::string out;
+    for (const std::string& sql : statements)
+      out += "\n  " + sql;
+    return out;
+  };
   for (const tern::PrefetchType type : {tern::PrefetchType::kWhere, tern::PrefetchType::kJoin}) {
+    statements.clear();
     const std::vector<Author> authors = run(tern::aio_prefetch(
         type, Author::select().where(Author::c.name != "c").order_by(Author::c.name),
         tern::into(&Author::books, Book::select().order_by(Book::c.title)),
@@ -780,13 +790,18 @@ TEST_P(Orm, PrefetchAttachesRelatedRowsInOneQueryPerLevel) {
     ASSERT_EQ(authors[1].books.size(), 1u);
     ASSERT_EQ(authors[1].books[0].reviews.size(), 1u);
     EXPECT_EQ(authors[1].books[0].reviews[0].stars, 3);
+    // One query per level: authors, their books, the books' reviews, the books' authors.
+    EXPECT_EQ(statements.size(), 4u) << all_statements();
   }
   // A limited owner query (MySQL refuses LIMIT inside IN: the derived table avoids it).
+  statements.clear();
   const std::vector<Author> first =
       run(tern::aio_prefetch(Author::select().order_by(Author::c.name).limit(1),
                              tern::into(&Author::books, Book::select())));
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].books.size(), 2u);
+  EXPECT_EQ(statements.size(), 2u) << all_statements();
+  db->set_query_hook({});
   // An owner that is not an earlier query's model is refused.
   EXPECT_THROW(
       run(tern::aio_prefetch(Author::select(), tern::into(&Book::reviews, Review::select()))),
