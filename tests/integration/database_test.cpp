@@ -273,7 +273,8 @@ TEST_P(Database, ChildTasksShareTheBlocksConnectionInTurn) {
   bool refused = false;
   run(db->aio_atomic([&]() -> Task<void> {
     co_await spawn(late, [](AioDatabase& d, ring::Signal& ended, bool& flag) -> Task<void> {
-      EXPECT_TRUE(co_await ended.wait(ring::deadline_after(10s)));
+      const bool woken = co_await ended.wait(ring::deadline_after(10s));  // (no co_await in macros)
+      EXPECT_TRUE(woken);
       try {
         co_await d.aio_execute("INSERT INTO tx_children VALUES (99, 0)");
       } catch (const InterfaceError&) {
@@ -368,13 +369,15 @@ TEST_P(Database, CloseWaitsForCheckedOutConnections) {
     co_await d.aio_atomic([&]() -> Task<void> {
       co_await d.aio_execute("SELECT 1");
       in.notify();
-      EXPECT_TRUE(co_await cl.wait(ring::deadline_after(10s)));
+      const bool woken = co_await cl.wait(ring::deadline_after(10s));
+      EXPECT_TRUE(woken);
       co_await d.aio_execute("SELECT 2");
     });
     flag = true;
   }(*db, in_transaction, closing, finished));
   run([](AioDatabase& d, ring::Signal& in, ring::Signal& cl) -> Task<void> {
-    EXPECT_TRUE(co_await in.wait(ring::deadline_after(10s)));
+    const bool woken = co_await in.wait(ring::deadline_after(10s));
+    EXPECT_TRUE(woken);
     cl.notify();
     co_await d.aio_close();
   }(*db, in_transaction, closing));

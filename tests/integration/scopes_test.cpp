@@ -402,8 +402,9 @@ TEST_P(Scopes, ThreeParallelTasksWithTheirOwnBlocks) {
           for (auto& s : barrier)
             s->notify();
         }
-        EXPECT_TRUE(
-            co_await barrier[static_cast<std::size_t>(id - 1)]->wait(ring::deadline_after(10s)));
+        const bool all_there =
+            co_await barrier[static_cast<std::size_t>(id - 1)]->wait(ring::deadline_after(10s));
+        EXPECT_TRUE(all_there);
         co_await d.aio_execute("UPDATE sc_three SET v = 1 WHERE id = " + std::to_string(id));
         if (id == 2) throw std::runtime_error("task 2 rolls back");
       });
