@@ -372,6 +372,14 @@ TEST_P(Chaos, TransfersKeepTheInvariantUnderFaults) {
       << tally.untyped.size()
       << " untyped failures, first: " << (tally.untyped.empty() ? "" : tally.untyped.front());
   EXPECT_GT(tally.succeeded.size(), 0u);
+  // Not vacuous: the faults happened, and some transfers failed because of them (a run where
+  // nothing fired or nothing failed checks nothing).
+  const testing::ProxyStats relayed = proxy.stats();
+  EXPECT_GT(relayed.fired, 0u) << "no armed fault fired";
+  EXPECT_GT(relayed.cuts, 0u) << "no connection was cut";
+  EXPECT_GT(tally.failed.size() + tally.unknown.size(), 0u) << "no transfer failed";
+  EXPECT_GT(tally.errors["ConnectionLost"] + tally.errors["TransactionOutcomeUnknown"], 0)
+      << "no failure came from a lost connection";
 
   // The pool is healthy: queries work and nothing stays checked out.
   for (int i = 0; i < 20; ++i)

@@ -91,19 +91,26 @@ TEST_P(Database, PoolNeverExceedsMaxUnderAThousandTasks) {
 TEST_P(Database, AcquireTimeoutIsPoolTimeout) {
   auto db = make({.min_connections = 0, .max_connections = 1, .pool_params = {.timeout = 200ms}});
   ring::TaskGroup tasks(loop);
+  ring::Signal held(loop);
+  ring::Signal gave_up(loop);
   bool timed_out = false;
-  // One task holds the only connection in a transaction; another waits for it in vain.
-  tasks.spawn([](AioDatabase& d, ring::Loop& l) -> Task<void> {
-    co_await d.aio_atomic([&]() -> Task<void> { co_await ring::sleep_for(l, 600ms); });
-  }(*db, loop));
-  tasks.spawn([](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
-    co_await ring::sleep_for(l, 50ms);
+  // One task holds the only connection in a transaction until the other, which asks for it
+  // only once it is held, has given up waiting.
+  tasks.spawn([](AioDatabase& d, ring::Signal& h, ring::Signal& g) -> Task<void> {
+    co_await d.aio_atomic([&]() -> Task<void> {
+      h.notify();
+      co_await g.wait(ring::deadline_after(10s));
+    });
+  }(*db, held, gave_up));
+  tasks.spawn([](AioDatabase& d, ring::Signal& h, ring::Signal& g, bool& flag) -> Task<void> {
+    co_await h.wait(ring::deadline_after(10s));
     try {
       co_await d.aio_execute("SELECT 1");
     } catch (const PoolTimeout&) {
       flag = true;
     }
-  }(*db, loop, timed_out));
+    g.notify();
+  }(*db, held, gave_up, timed_out));
   run(tasks.join());
   EXPECT_TRUE(timed_out);
   EXPECT_EQ(db->pool_stats().timeouts, 1u);
@@ -116,12 +123,24 @@ TEST_P(Database, RecycleReplacesOldConnections) {
         "pg_backend_pid() names PgBouncer's server connection of the "
         "moment, not the client connection the pool recycles");
   }
+  // Younger than pool_recycle (an hour): reused.
+  auto young =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pool_recycle = 1h}});
+  const auto kept = run(young->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  EXPECT_EQ(run(young->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), kept);
+  EXPECT_EQ(young->pool_stats().created, 1u);
+  run(young->aio_close());
+  // Older than pool_recycle: replaced. The connection was made before the first query
+  // returned, so once pool_recycle has passed after that it is old enough, however slowly the
+  // queries ran (a bound on the clock, not a guess about another party).
+  constexpr auto kRecycle = 50ms;
   auto db =
-      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pool_recycle = 100ms}});
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pool_recycle = kRecycle}});
   const auto first = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
-  EXPECT_EQ(run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), first);
-  pause(150ms);
+  pause(kRecycle);
   EXPECT_NE(run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0), first);
+  EXPECT_EQ(db->pool_stats().created, 2u);
+  EXPECT_EQ(db->pool_stats().discarded, 1u);
   run(db->aio_close());
 }
 
@@ -135,7 +154,18 @@ TEST_P(Database, KilledPooledBackendIsReplaced) {
   auto admin = make({.min_connections = 0, .max_connections = 1});
   const auto victim = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
   run(admin->aio_execute(kill_sql(victim)));
-  pause(100ms);  // the server closes the session
+  // Until the server has ended the session (its FATAL message or its socket shutdown comes
+  // before it leaves the process list), so that the pool finds it dead.
+  const std::string alive =
+      GetParam() == Dialect::kPostgres
+          ? "SELECT COUNT(*)::int8 FROM pg_stat_activity WHERE pid = " + std::to_string(victim)
+          : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " +
+                std::to_string(victim);
+  int polls = 0;
+  while (run(admin->aio_execute(alive)).row(0).get<std::int64_t>(0) != 0) {
+    ASSERT_LT(++polls, 1000) << "session " << victim << " still there after KILL";
+    pause(5ms);
+  }
   const auto now = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
   EXPECT_NE(now, victim);
   EXPECT_GE(db->pool_stats().discarded, 1u);
@@ -237,18 +267,22 @@ TEST_P(Database, ChildTasksShareTheBlocksConnectionInTurn) {
                std::runtime_error);
   EXPECT_EQ(count(*db, "tx_children"), 0);
   // A child still running after its block ended gets a clear error, not a pooled connection.
+  // The child waits for the block's end (its COMMIT done), signalled explicitly.
   ring::TaskGroup late(loop);
+  ring::Signal block_ended(loop);
   bool refused = false;
   run(db->aio_atomic([&]() -> Task<void> {
-    co_await spawn(late, [](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
-      co_await ring::sleep_for(l, 100ms);
+    co_await spawn(late, [](AioDatabase& d, ring::Signal& ended, bool& flag) -> Task<void> {
+      const bool woken = co_await ended.wait(ring::deadline_after(10s));  // (no co_await in macros)
+      EXPECT_TRUE(woken);
       try {
         co_await d.aio_execute("INSERT INTO tx_children VALUES (99, 0)");
       } catch (const InterfaceError&) {
         flag = true;
       }
-    }(*db, loop, refused));
+    }(*db, block_ended, refused));
   }));
+  block_ended.notify();
   run(late.join());
   EXPECT_TRUE(refused);
   EXPECT_EQ(count(*db, "tx_children"), 0);
@@ -327,18 +361,26 @@ TEST_P(Database, CloseWaitsForCheckedOutConnections) {
   run(db->aio_connect());
   bool finished = false;
   ring::TaskGroup tasks(loop);
-  tasks.spawn([](AioDatabase& d, ring::Loop& l, bool& flag) -> Task<void> {
+  ring::Signal in_transaction(loop);
+  ring::Signal closing(loop);
+  // The transaction goes on only once aio_close has started (it runs up to its wait for the
+  // checked-out connection before the notified task resumes: one thread, one loop).
+  tasks.spawn([](AioDatabase& d, ring::Signal& in, ring::Signal& cl, bool& flag) -> Task<void> {
     co_await d.aio_atomic([&]() -> Task<void> {
       co_await d.aio_execute("SELECT 1");
-      co_await ring::sleep_for(l, 200ms);
+      in.notify();
+      const bool woken = co_await cl.wait(ring::deadline_after(10s));
+      EXPECT_TRUE(woken);
       co_await d.aio_execute("SELECT 2");
     });
     flag = true;
-  }(*db, loop, finished));
-  run([](AioDatabase& d, ring::Loop& l) -> Task<void> {
-    co_await ring::sleep_for(l, 50ms);
+  }(*db, in_transaction, closing, finished));
+  run([](AioDatabase& d, ring::Signal& in, ring::Signal& cl) -> Task<void> {
+    const bool woken = co_await in.wait(ring::deadline_after(10s));
+    EXPECT_TRUE(woken);
+    cl.notify();
     co_await d.aio_close();
-  }(*db, loop));
+  }(*db, in_transaction, closing));
   EXPECT_TRUE(finished);  // close waited for the transaction to end
   EXPECT_FALSE(db->is_connected());
   EXPECT_EQ(db->pool_stats().size, 0u);

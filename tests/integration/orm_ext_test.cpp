@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "expect_error.hpp"
 #include "tern/db/json.hpp"
 #include "tern/db/json_dom.hpp"
 #include "tern/orm/model.hpp"
@@ -165,8 +166,15 @@ TEST_P(OrmJson, RoundTripsNestedDocumentsUnicodeAndEscapes) {
 
 TEST_P(OrmJson, MalformedDocumentsAreRefusedByTheServer) {
   Note bad{.title = "bad", .body = tern::Json{"{not json"}};
-  // PostgreSQL: invalid input syntax for type json (DataError); MariaDB: its json_valid CHECK.
-  EXPECT_THROW(add(bad), tern::DatabaseError);
+  // PostgreSQL: invalid input syntax for type json (22P02, a DataError); MariaDB: its
+  // json_valid CHECK constraint (ER_CONSTRAINT_FAILED, 4025: an IntegrityError).
+  if (pg_) {
+    tern::testing::expect_server_error(tern::testing::thrown<tern::DataError>([&] { add(bad); }),
+                                       "22P02");
+  } else {
+    tern::testing::expect_server_error(
+        tern::testing::thrown<tern::IntegrityError>([&] { add(bad); }), "23000", 4025);
+  }
 }
 
 TEST_P(OrmJson, PathQueries) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/prefetch.hpp"
 #include "tern/ring/ring.hpp"
@@ -140,6 +141,7 @@ class Orm : public ::testing::TestWithParam<tern::Dialect> {
   T run(Task<T> task) {
     return tern::ring::sync_wait(loop, std::move(task));
   }
+  bool pg() const { return GetParam() == tern::Dialect::kPostgres; }
   std::int64_t add_category(const std::string& name) {
     Category c;
     c.name = name;
@@ -153,7 +155,10 @@ TEST_P(Orm, TableNamesAndSafeCreate) {
   EXPECT_EQ(Item::tern_meta().table, "item");
   EXPECT_EQ(Category::tern_meta().table, "category");
   run(Item::aio_create_table(true));  // exists already: safe
-  EXPECT_ANY_THROW(run(Item::aio_create_table(false)));
+  // 42P07 duplicate_table; MariaDB's ER_TABLE_EXISTS_ERROR (1050, 42S01).
+  tern::testing::expect_server_error(
+      tern::testing::thrown<tern::ProgrammingError>([&] { run(Item::aio_create_table(false)); }),
+      pg() ? "42P07" : "42S01", pg() ? 0 : 1050);
 }
 
 TEST_P(Orm, InsertSelectUpdateDelete) {
@@ -757,7 +762,17 @@ TEST_P(Orm, PrefetchAttachesRelatedRowsInOneQueryPerLevel) {
   review(a2, 4);
   review(b1, 3);
 
+  // Every statement the database runs, to count them.
+  std::vector<std::string> statements;
+  db->set_query_hook([&](const tern::QueryEvent& e) { statements.emplace_back(e.sql); });
+  const auto all_statements = [&] {
+    std::string out;
+    for (const std::string& sql : statements)
+      out += "\n  " + sql;
+    return out;
+  };
   for (const tern::PrefetchType type : {tern::PrefetchType::kWhere, tern::PrefetchType::kJoin}) {
+    statements.clear();
     const std::vector<Author> authors = run(tern::aio_prefetch(
         type, Author::select().where(Author::c.name != "c").order_by(Author::c.name),
         tern::into(&Author::books, Book::select().order_by(Book::c.title)),
@@ -775,13 +790,18 @@ TEST_P(Orm, PrefetchAttachesRelatedRowsInOneQueryPerLevel) {
     ASSERT_EQ(authors[1].books.size(), 1u);
     ASSERT_EQ(authors[1].books[0].reviews.size(), 1u);
     EXPECT_EQ(authors[1].books[0].reviews[0].stars, 3);
+    // One query per level: authors, their books, the books' reviews, the books' authors.
+    EXPECT_EQ(statements.size(), 4u) << all_statements();
   }
   // A limited owner query (MySQL refuses LIMIT inside IN: the derived table avoids it).
+  statements.clear();
   const std::vector<Author> first =
       run(tern::aio_prefetch(Author::select().order_by(Author::c.name).limit(1),
                              tern::into(&Author::books, Book::select())));
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].books.size(), 2u);
+  EXPECT_EQ(statements.size(), 2u) << all_statements();
+  db->set_query_hook({});
   // An owner that is not an earlier query's model is refused.
   EXPECT_THROW(
       run(tern::aio_prefetch(Author::select(), tern::into(&Book::reviews, Review::select()))),

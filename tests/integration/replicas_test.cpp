@@ -2,7 +2,8 @@
 // pg-standby,mysql-replica): a PostgreSQL streaming hot standby and a MariaDB GTID replica.
 // Where a statement ran is read from the server itself — its own port (inet_server_port() /
 // @@port, different for every server here), also through a view `topo_where` for the models —
-// so no test can pass by landing on the wrong server. The last test stops the replicas.
+// so no test can pass by landing on the wrong server. One test stops the replicas: meson runs
+// it apart, on servers of its own.
 #include "tern/db/replicas.hpp"
 
 #include <gtest/gtest.h>
@@ -283,8 +284,9 @@ TEST_P(Replicas, UnreachableReplicaIsSkippedWithoutAnError) {
   EXPECT_EQ(dead.at(1)->pool_stats().connect_errors, 2u);
 }
 
-// Destructive: stops the replica (runs last; gtest keeps the file's order).
-TEST_P(Replicas, ZzReplicaThatStopsFallsBackToThePrimary) {
+// Destructive: stops the replica. meson runs it in a process of its own, with servers of its
+// own (replicas-stop), so no other test depends on running before it.
+TEST_P(Replicas, ReplicaThatStopsFallsBackToThePrimary) {
   db = replicated({replica_port()});
   EXPECT_EQ(port_of(*db, read_only()), replica_port());  // leaves an idle replica connection
   replica.reset();  // it would try to close its pool on a stopped server

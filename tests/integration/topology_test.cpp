@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "expect_error.hpp"
 #include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/errors.hpp"
@@ -131,13 +132,18 @@ TEST_F(Topology, StandbyRefusesWritesButReadsReplicatedRows) {
     if (seen != "7") std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(seen, "7");
-  EXPECT_THROW(run(reader.simple_query("INSERT INTO topo_seen VALUES (8)")), DatabaseError);
+  // A standby refuses writes: 25006 read_only_sql_transaction.
+  tern::testing::expect_server_error(tern::testing::thrown<InternalError>([&] {
+                                       run(reader.simple_query("INSERT INTO topo_seen VALUES (8)"));
+                                     }),
+                                     "25006");
   run(reader.close());
   run(writer.close());
 }
 
-// Destructive: runs last (gtest keeps the file's order) and leaves the standby as the primary.
-TEST_F(Topology, ZzFailoverToThePromotedStandby) {
+// Destructive: leaves the standby as the primary. meson runs it in a process of its own, with
+// servers of its own (pg-topology-failover), so no other test depends on running before it.
+TEST_F(Topology, FailoverToThePromotedStandby) {
   DatabaseOptions pool;
   pool.max_connections = 4;
   PooledPostgresqlDatabase db(
@@ -146,10 +152,21 @@ TEST_F(Topology, ZzFailoverToThePromotedStandby) {
   run(db.aio_execute("CREATE TABLE topo_failover (id serial PRIMARY KEY, at text)"));
   run(db.aio_execute("INSERT INTO topo_failover (at) VALUES ('before')"));
 
-  // In flight while the primary goes away: a long query on a pooled connection.
+  // In flight while the primary goes away: a long query on a pooled connection. The primary
+  // stops once the query runs there (seen from a session of the stopper's own).
   Clock::time_point lost{};
   std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
+    ring::Loop own;
+    pg::Connection watch = ring::sync_wait(
+        own, pg::Connection::connect(own, pg::ConnectOptions::parse(conninfo(primary(), "any"))));
+    for (int polls = 0; polls < 3000; ++polls) {
+      const auto r = ring::sync_wait(
+          own, watch.simple_query("SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' "
+                                  "AND query = 'SELECT pg_sleep(30)'"));
+      if (std::string(protocol::as_chars(*r.at(0).row(0).raw(0))) == "1") break;
+      std::this_thread::sleep_for(10ms);
+    }
+    ring::sync_wait(own, watch.close());
     servers("pg-stop-primary");
     lost = Clock::now();
   });

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
@@ -217,7 +218,10 @@ TEST_P(Values, TheOrmBindsEveryValue) {
 TEST_P(Values, NulInPostgresTextIsATypedErrorAndLosesNothing) {
   const std::string with_nul("a\0b", 3);
   if (pg()) {
-    EXPECT_THROW(run(Echo::aio_create({.text = with_nul})), tern::DatabaseError);
+    // 22021 character_not_in_repertoire: "invalid byte sequence for encoding UTF8: 0x00".
+    tern::testing::expect_server_error(
+        tern::testing::thrown<tern::DataError>([&] { run(Echo::aio_create({.text = with_nul})); }),
+        "22021");
     // The connection and the pool go on.
     EXPECT_EQ(run(Echo::aio_create({.text = "after"})).text, "after");
   } else {

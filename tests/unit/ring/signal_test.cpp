@@ -26,9 +26,8 @@ TEST(Signal, AnotherTaskWakesTheWaiter) {
     co_await sleep_for(l, 20ms);
     sig.notify();
   }(loop, s));
-  const auto start = std::chrono::steady_clock::now();
+  // true: woken by the notify, not by the deadline (which returns false).
   EXPECT_TRUE(sync_wait(loop, s.wait(deadline_after(10s))));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   sync_wait(loop, group.join());
 }
 

@@ -137,10 +137,8 @@ TEST(TaskGroup, CancelStopsPendingSleepsAndJoinStaysQuiet) {
     g.cancel();
     co_await g.join();
   };
-  const auto start = std::chrono::steady_clock::now();
   sync_wait(loop, stopper(loop, group));
   EXPECT_EQ(cancelled, 100);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1h);
 }
 
 TEST(TaskGroup, ContextOfSpawnedTasksIsFresh) {

@@ -1,0 +1,248 @@
+// "No heap allocation per query" (DESIGN.md, Performance rules), as a count rather than a
+// benchmark figure: after a warm-up (statements prepared, buffers grown, the pool's connection
+// open, the recycling allocator's free lists filled), N more queries must not call malloc even
+// once — on the raw drivers (pg::Connection's prepared point select, mysql::Connection's
+// execute), on AioDatabase::aio_execute over either backend, and on Model::aio_get.
+//
+// The counting shim below replaces the malloc family in THIS executable only (never in the
+// library): libtern.so and libstdc++ (operator new calls malloc) reach it through the PLT, so
+// every heap allocation of the process is counted, on any thread. Only built without
+// sanitizers: ASan has its own malloc, and turns the hot path's block recycling off.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tern/db/database.hpp"
+#include "tern/orm/model.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/ring/ring.hpp"
+#include "test_database.hpp"
+
+namespace {
+// Relaxed: a counter read on the same thread that runs the queries; other threads' allocations
+// (there should be none) are counted all the same.
+std::atomic<std::uint64_t> g_allocations{0};
+inline void count() noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+std::uint64_t allocations() noexcept {
+  return g_allocations.load(std::memory_order_relaxed);
+}
+}  // namespace
+
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t n, std::size_t size);
+void* __libc_realloc(void* p, std::size_t size);
+void* __libc_memalign(std::size_t alignment, std::size_t size);
+void __libc_free(void* p);
+
+void* malloc(std::size_t size) {
+  count();
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  count();
+  return __libc_realloc(p, size);
+}
+void free(void* p) {
+  __libc_free(p);
+}
+void* memalign(std::size_t alignment, std::size_t size) {
+  count();
+  return __libc_memalign(alignment, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+  count();
+  return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+  count();
+  void* p = __libc_memalign(alignment, size);
+  if (p == nullptr) return ENOMEM;
+  *out = p;
+  return 0;
+}
+}
+
+namespace {
+
+using tern::Dialect;
+using tern::ring::Task;
+
+constexpr int kRows = 100;
+constexpr int kWarmUp = 200;     // twice over every key: every size class seen, every buffer grown
+constexpr int kMeasured = 1000;  // any per-query allocation would count at least 1000
+
+// The models' database: set by each test to the backend under test.
+std::unique_ptr<tern::AioDatabase> g_db;
+
+struct AllocItem {
+  std::int64_t id{};
+  std::int64_t n{};
+  std::string t{};  // short values: within std::string's inline buffer, as in the benchmarks
+  static constexpr std::string_view table_name = "alloc_items";
+  // clang-format off
+  TERN_MODEL(AllocItem, g_db,
+    (id, tern::BigAutoField{}),
+    (n,  tern::BigIntegerField{}),
+    (t,  tern::TextField{}));
+  // clang-format on
+};
+
+std::int64_t key_of(int i) {
+  return i % kRows + 1;
+}
+
+// Runs `query(i)` kWarmUp times, then kMeasured times, and returns the allocations of the
+// second run. `query` returns the number of wrong results it saw (checked outside the loop:
+// a gtest assertion inside it could allocate).
+Task<std::uint64_t> measured(const std::function<Task<int>(int)>& query, int& wrong) {
+  for (int i = 0; i < kWarmUp; ++i)
+    wrong += co_await query(i);
+  const std::uint64_t before = allocations();
+  for (int i = 0; i < kMeasured; ++i)
+    wrong += co_await query(i);
+  co_return allocations() - before;
+}
+
+class AllocTest : public ::testing::Test {
+ protected:
+  // alloc_items with kRows rows: id k, n = 2k, t = "t-k", made by the ORM (the model's DDL).
+  static void fill(tern::ring::Loop& loop, Dialect dialect) {
+    tern::DatabaseOptions pool;
+    pool.min_connections = 1;
+    pool.max_connections = 1;
+    g_db = tern::testing::make_database(dialect, pool);
+    tern::ring::sync_wait(loop, [&]() -> Task<void> {
+      co_await g_db->aio_execute("DROP TABLE IF EXISTS alloc_items");
+      co_await AllocItem::aio_create_table();
+      for (int k = 1; k <= kRows; ++k) {
+        AllocItem item;
+        item.n = 2 * k;
+        item.t = "t-" + std::to_string(k);
+        co_await AllocItem::aio_create(item);
+      }
+    }());
+  }
+  static void close(tern::ring::Loop& loop) {
+    tern::ring::sync_wait(loop, g_db->aio_close());
+    g_db.reset();
+  }
+};
+
+// The other tests' zeros mean something only if the shim sees the library's allocations:
+// simple_query returns its results in a std::vector allocated inside libtern, once a query.
+TEST_F(AllocTest, ShimCountsTheLibrarysAllocations) {
+  tern::ring::Loop loop;
+  auto conn = tern::ring::sync_wait(
+      loop, tern::pg::Connection::connect(loop, tern::testing::pg_url_options()));
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int) -> Task<int> {
+    const std::vector<tern::pg::Result> r = co_await conn.simple_query("SELECT 1");
+    co_return r.size() == 1 ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  tern::ring::sync_wait(loop, conn.close());
+  EXPECT_EQ(wrong, 0);
+  EXPECT_GE(n, static_cast<std::uint64_t>(kMeasured));
+}
+
+TEST_F(AllocTest, PgConnectionPreparedPointSelect) {
+  tern::ring::Loop loop;
+  fill(loop, Dialect::kPostgres);
+  close(loop);
+  auto conn = tern::ring::sync_wait(
+      loop, tern::pg::Connection::connect(loop, tern::testing::pg_url_options()));
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    const tern::pg::Params params(key_of(i));
+    const tern::pg::Result r =
+        co_await conn.execute("SELECT n FROM alloc_items WHERE id = $1", params);
+    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  tern::ring::sync_wait(loop, conn.close());
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " prepared point selects";
+}
+
+TEST_F(AllocTest, MysqlConnectionExecute) {
+  tern::ring::Loop loop;
+  fill(loop, Dialect::kMysql);
+  close(loop);
+  auto conn = tern::ring::sync_wait(
+      loop, tern::mysql::Connection::connect(loop, tern::testing::mysql_url_options()));
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    tern::mysql::Params params;
+    params.add(key_of(i));
+    const tern::mysql::Result r =
+        co_await conn.execute("SELECT n FROM alloc_items WHERE id = ?", params);
+    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  tern::ring::sync_wait(loop, conn.close());
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " prepared point selects";
+}
+
+class AllocDatabaseTest : public AllocTest, public ::testing::WithParamInterface<Dialect> {};
+
+// aio_execute with its parameters viewed (aio_execute_view: the owned `Params` form copies the
+// values into a std::vector, one allocation by design) on a warm pool of one connection.
+TEST_P(AllocDatabaseTest, AioExecute) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  const std::string_view sql = GetParam() == Dialect::kPostgres
+                                   ? "SELECT n FROM alloc_items WHERE id = $1"
+                                   : "SELECT n FROM alloc_items WHERE id = ?";
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    const tern::Value params[1] = {tern::Value(key_of(i))};
+    const tern::ResultSet r = co_await g_db->aio_execute_view(sql, std::span(params));
+    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_execute point selects";
+}
+
+// Model::aio_get by primary key: the ORM's statement cache, the database layer and the
+// driver, with the row decoded into the model (its text within the string's inline buffer).
+TEST_P(AllocDatabaseTest, ModelAioGet) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    const AllocItem item = co_await AllocItem::aio_get(AllocItem::c.id == key_of(i));
+    co_return item.n == 2 * key_of(i) && item.t.size() >= 3 ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_get by key";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AllocDatabaseTest,
+                         ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
+                         [](const auto& param_info) {
+                           return param_info.param == Dialect::kPostgres ? "Postgres" : "Mysql";
+                         });
+
+}  // namespace
