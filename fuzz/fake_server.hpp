@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern::fuzz {

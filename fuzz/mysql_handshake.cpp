@@ -37,10 +37,10 @@
 #include <vector>
 
 #include "fake_server.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/text.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {

@@ -21,13 +21,13 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/mysql/text.hpp"
 #include "tern/protocol/mysql/types.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace {
 

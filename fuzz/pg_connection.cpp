@@ -35,10 +35,10 @@
 #include <vector>
 
 #include "fake_server.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/text.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 // Deterministic "randomness" for the whole process (only SCRAM's nonce uses it here): 18 bytes

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends.hpp"
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/sync_wait.hpp"
 #include "tern/ring/tls.hpp"

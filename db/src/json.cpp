@@ -19,7 +19,7 @@
 #include <string>
 
 #include "tern/db/json_dom.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 // GCC 12 sees simdjson's tape accessors (unique_ptr<uint64_t[]>::operator[], inlined here) as
 // a possible null dereference: the tape exists whenever an element does.

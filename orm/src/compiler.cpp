@@ -17,7 +17,7 @@
 
 #include "shape.hpp"
 #include "tern/db/json.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm {
 namespace {

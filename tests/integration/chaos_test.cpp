@@ -33,8 +33,8 @@
 
 #include "fault_proxy.hpp"
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
 

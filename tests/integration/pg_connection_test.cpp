@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "server_env.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
 

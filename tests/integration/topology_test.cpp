@@ -12,7 +12,7 @@
 
 #include "server_env.hpp"
 #include "tern/db/database.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 

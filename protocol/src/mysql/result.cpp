@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::mysql {
 

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "prepared.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/error.hpp"
 

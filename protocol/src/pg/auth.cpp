@@ -11,7 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg {
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "statement.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 
 namespace tern::pg {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/result.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tern/db/json_dom.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace {
 

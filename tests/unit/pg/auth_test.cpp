@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tern/db/value.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
 #include "tern/protocol/row_iterator.hpp"

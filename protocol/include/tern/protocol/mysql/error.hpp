@@ -7,8 +7,8 @@
 #include <string>
 #include <system_error>
 
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 
