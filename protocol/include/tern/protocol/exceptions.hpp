@@ -1,19 +1,16 @@
-// The exceptions tern's public API throws, shaped after peewee's (and DB-API's) hierarchy.
+// The exceptions tern's public API throws, shaped after peewee's (and DB-API's) hierarchy, under
+// the root tern::Error (tern/ring/error.hpp, where the runtime's errors join it).
 // Server errors carry the server's fields; the class is chosen by SQLSTATE (PostgreSQL) or by
 // error number and SQLSTATE (MySQL), the way psycopg2 and PyMySQL map them for peewee.
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+#include <system_error>
+
+#include "tern/ring/error.hpp"
 
 namespace tern {
-
-/// The root of every error tern throws about a database.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// A misuse of the interface, or an error on the client side (not from the server).
 class InterfaceError : public Error {
