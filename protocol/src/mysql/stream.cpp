@@ -80,6 +80,8 @@ ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
     co_await read_stream(nullptr, 0);
   } catch (const ConnectionLost&) {  // not an error in the rows: the connection is gone
     throw;
+  } catch (const ProtocolError&) {  // nor are bad bytes (a DatabaseError, not the server's)
+    throw;
   } catch (const DatabaseError&) {  // an error in rows nobody wants any more
   }
 }

@@ -48,6 +48,8 @@ class DatabaseError : public Error {
   explicit DatabaseError(ServerErrorInfo info);
   /// A client-detected failure with no server fields.
   explicit DatabaseError(const std::string& what) : Error(what) {}
+  /// A client-detected failure with a code (e.g. a ProtocolErrc) and no server fields.
+  DatabaseError(std::error_code code, const std::string& what) : Error(code, what) {}
   /// The server's fields (empty for client-detected failures).
   const ServerErrorInfo& info() const noexcept { return info_; }
   /// Shorthand for info().sqlstate.
@@ -111,6 +113,16 @@ class QueryTimeout : public OperationalError {
 /// A result had more rows than the connection's max_result_rows allows. The rest of the rows
 /// were read and dropped, so the connection stays usable; read such results with a stream.
 class ResultTooLarge : public InterfaceError {
+ public:
+  using InterfaceError::InterfaceError;
+};
+
+/// A value did not fit the C++ type asked for: a column decoded as the wrong type, NULL read
+/// into a non-optional, a value out of range or malformed, or a C++ value a parameter cannot
+/// carry. One class for both backends (it was pg::TypeError and mysql::TypeError). An
+/// InterfaceError, as the caller asked for a conversion the value does not allow; nothing
+/// happened to the connection, which stays usable.
+class TypeError : public InterfaceError {
  public:
   using InterfaceError::InterfaceError;
 };
