@@ -62,7 +62,7 @@ template <class T>
 void try_decode(const my::ColumnType& c, my::Format f, const std::optional<Bytes>& v) {
   try {
     (void)my::decode_value<std::optional<T>>(c, f, v);
-  } catch (const my::TypeError&) {
+  } catch (const tern::TypeError&) {
   }
 }
 
