@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/text.hpp"
 #include "tern/protocol/pg/connection.hpp"

@@ -1,6 +1,7 @@
 // What the connection harnesses (pg_connection, mysql_handshake) share: a fake server that
 // answers one connection with the fuzz input and hangs up, a private socket directory, and the
-// rule that only typed errors may escape an operation — anything else aborts the run.
+// rule that only typed errors (tern::Error and its subclasses) may escape an operation —
+// anything else aborts the run.
 #pragma once
 
 #include <stdlib.h>
@@ -16,8 +17,8 @@
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern::fuzz {
@@ -34,6 +35,22 @@ inline void note(const char* during, const char* what) {
 [[noreturn]] inline void untyped(const std::exception& e, const char* during) {
   std::fprintf(stderr, "untyped exception during %s: %s: %s\n", during, typeid(e).name(), e.what());
   std::abort();
+}
+
+/// Whether `e` is a raw transport error of the runtime (ring::IoError, ring::TlsError). Those
+/// are tern::Errors, but a connection must report a broken stream or handshake as
+/// ConnectionLost, so one escaping an operation is a finding (as when they were outside the
+/// tree). run_op() lets a TimeoutError through before asking.
+inline bool raw_transport_error(const Error& e) {
+  return dynamic_cast<const ring::IoError*>(&e) != nullptr ||
+         dynamic_cast<const ring::TlsError*>(&e) != nullptr;
+}
+
+/// Notes a failed connect: a typed error ends the run quietly, anything else is a finding.
+inline void connect_failed(const std::exception& e) {
+  const auto* typed = dynamic_cast<const Error*>(&e);
+  if (typed == nullptr || raw_transport_error(*typed)) untyped(e, "connect");
+  note("connect", e.what());
 }
 
 /// Aborts (a finding) unless `ok`.
@@ -80,10 +97,10 @@ inline ring::Task<void> serve_once(ring::Listener& listener, std::string bytes) 
 }
 
 /// Runs one operation of connection `c`; returns false once the connection is no longer
-/// usable. Typed errors end the operation (and a lost or violated stream must leave `c`
-/// unusable); `ValueError` is the codec's type error; ring::TimeoutError is typed only for
-/// operations named in `timeouts_allowed_for`.
-template <class ValueError, class Connection, class Op>
+/// usable. Typed errors (tern::Error, values' TypeError included) end the operation, and a
+/// lost or violated stream must leave `c` unusable; ring::TimeoutError is typed only for the
+/// operation named in `timeouts_allowed_for`.
+template <class Connection, class Op>
 ring::Task<bool> run_op(Connection& c, const char* name, Op op,
                         std::string_view timeouts_allowed_for = {}) {
   try {
@@ -95,13 +112,12 @@ ring::Task<bool> run_op(Connection& c, const char* name, Op op,
   } catch (const protocol::ProtocolError& e) {
     note(name, e.what());
     check(!c.is_usable(), "usable after ProtocolError");
-  } catch (const Error& e) {
-    note(name, e.what());
-  } catch (const ValueError& e) {
-    note(name, e.what());
-  } catch (const ring::TimeoutError& e) {
+  } catch (const ring::TimeoutError& e) {  // before Error, of which it is a subclass
     note(name, e.what());
     if (std::string_view(name) != timeouts_allowed_for) untyped(e, name);
+  } catch (const Error& e) {
+    if (raw_transport_error(e)) untyped(e, name);
+    note(name, e.what());
   } catch (const std::exception& e) {
     untyped(e, name);
   }

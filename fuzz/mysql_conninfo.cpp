@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/conninfo.hpp"
 
 namespace {

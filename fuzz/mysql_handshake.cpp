@@ -18,9 +18,10 @@
 // sends.
 //
 // Typed errors are the only acceptable failures: tern::Error and its subclasses (server errors,
-// ClientError/InterfaceError, ConnectionLost...), protocol::ProtocolError and mysql::TypeError
-// (values). Anything else (another exception, a sanitizer report, a hang caught by -timeout) is
-// a finding, and so is a connection that still claims to be usable after a ProtocolError or
+// ClientError/InterfaceError, ConnectionLost, ProtocolError, TypeError for values...), but not
+// a raw ring::IoError / TlsError / TimeoutError (the connection must turn those into
+// ConnectionLost). Anything else (another exception, a sanitizer report, a hang caught by -timeout)
+// is a finding, and so is a connection that still claims to be usable after a ProtocolError or
 // ConnectionLost.
 // Protocol: https://mariadb.com/kb/en/connection/,
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_connection_phase.html
@@ -37,10 +38,10 @@
 #include <vector>
 
 #include "fake_server.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/text.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
@@ -66,7 +67,7 @@ void render(const std::vector<my::Result>& results) {
         if (!raw) continue;
         try {
           (void)my::to_text(r.columns()[i].type, r.format(), *raw);
-        } catch (const my::TypeError&) {
+        } catch (const tern::TypeError&) {
         }
       }
     }
@@ -76,21 +77,16 @@ void render(const std::vector<my::Result>& results) {
 // Runs one operation; returns false once the connection is no longer usable.
 template <class Op>
 ring::Task<bool> run(my::Connection& c, const char* name, Op op) {
-  return tern::fuzz::run_op<my::TypeError>(c, name, std::move(op));
+  return tern::fuzz::run_op(c, name, std::move(op));
 }
 
 ring::Task<void> client(my::ConnectOptions options, std::uint8_t ops) {
   std::optional<my::Connection> connection;
   try {
     connection.emplace(co_await my::Connection::connect(*g_loop, std::move(options)));
-  } catch (const tern::Error& e) {
-    note("connect", e.what());
-    co_return;
-  } catch (const tern::protocol::ProtocolError& e) {
-    note("connect", e.what());
-    co_return;
   } catch (const std::exception& e) {
-    untyped(e, "connect");
+    tern::fuzz::connect_failed(e);  // aborts unless typed
+    co_return;
   }
   note("connect", "ok");
   my::Connection& c = *connection;

@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/handshake.hpp"
@@ -23,6 +22,7 @@
 #include "tern/protocol/mysql/rows.hpp"
 #include "tern/protocol/mysql/statement.hpp"
 #include "tern/protocol/mysql/types.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace {
 
@@ -62,7 +62,7 @@ template <class T>
 void try_decode(const my::ColumnType& c, my::Format f, const std::optional<Bytes>& v) {
   try {
     (void)my::decode_value<std::optional<T>>(c, f, v);
-  } catch (const my::TypeError&) {
+  } catch (const tern::TypeError&) {
   }
 }
 

@@ -21,13 +21,13 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/mysql/text.hpp"
 #include "tern/protocol/mysql/types.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace {
 
@@ -78,7 +78,7 @@ template <class T>
 std::optional<T> get(const my::Row& row, std::size_t i) {
   try {
     return row.get<T>(i);
-  } catch (const my::TypeError&) {
+  } catch (const tern::TypeError&) {
     return std::nullopt;
   }
 }
@@ -87,7 +87,7 @@ template <class T>
 std::optional<T> decode_text(const my::ColumnType& c, const std::string& text) {
   try {
     return my::decode_value<T>(c, Format::kText, tern::protocol::as_bytes(text));
-  } catch (const my::TypeError&) {
+  } catch (const tern::TypeError&) {
     return std::nullopt;
   }
 }
@@ -184,7 +184,7 @@ void decode_all(const my::Result& result) {
       std::string text;
       try {
         text = my::to_text(c, result.format(), *raw);
-      } catch (const my::TypeError&) {
+      } catch (const tern::TypeError&) {
         continue;
       }
       if (result.format() == Format::kText) {

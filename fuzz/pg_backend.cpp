@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/pg/backend.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace {
 

@@ -14,9 +14,10 @@
 // 6 wait_for_notification, 7 execute with text results. The rest: the bytes the server sends.
 //
 // Typed errors are the only acceptable failures: tern::Error and its subclasses (server errors,
-// InterfaceError, ConnectionLost...), protocol::ProtocolError, pg::TypeError (values), and
-// ring::TimeoutError from wait_for_notification's deadline. Anything else (another exception, a
-// sanitizer report, a hang caught by -timeout) is a finding, and so is a connection that still
+// InterfaceError, ConnectionLost, ProtocolError, TypeError for values...), but not a raw
+// ring::IoError / TlsError (the connection must turn those into ConnectionLost), and
+// ring::TimeoutError only from wait_for_notification's deadline. Anything else (another exception,
+// a sanitizer report, a hang caught by -timeout) is a finding, and so is a connection that still
 // claims to be usable after a ProtocolError or ConnectionLost.
 //
 // RAND_bytes is replaced below with a constant, so that SCRAM's client nonce is fixed and the
@@ -35,10 +36,10 @@
 #include <vector>
 
 #include "fake_server.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/text.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 // Deterministic "randomness" for the whole process (only SCRAM's nonce uses it here): 18 bytes
@@ -71,7 +72,7 @@ void render(const std::vector<pg::Result>& results) {
         const tern::pg::backend::Column& c = r.columns()[i];
         try {
           (void)pg::to_text(c.type, c.format, *raw);
-        } catch (const pg::TypeError&) {
+        } catch (const tern::TypeError&) {
         }
       }
     }
@@ -81,21 +82,16 @@ void render(const std::vector<pg::Result>& results) {
 // Runs one operation; returns false once the connection is no longer usable.
 template <class Op>
 ring::Task<bool> run(pg::Connection& c, const char* name, Op op) {
-  return tern::fuzz::run_op<pg::TypeError>(c, name, std::move(op), "wait_for_notification");
+  return tern::fuzz::run_op(c, name, std::move(op), "wait_for_notification");
 }
 
 ring::Task<void> client(pg::ConnectOptions options, std::uint8_t flags, std::uint8_t ops) {
   std::optional<pg::Connection> connection;
   try {
     connection.emplace(co_await pg::Connection::connect(*g_loop, std::move(options)));
-  } catch (const tern::Error& e) {
-    note("connect", e.what());
-    co_return;
-  } catch (const tern::protocol::ProtocolError& e) {
-    note("connect", e.what());
-    co_return;
   } catch (const std::exception& e) {
-    untyped(e, "connect");
+    tern::fuzz::connect_failed(e);  // aborts unless typed
+    co_return;
   }
   note("connect", "ok");
   pg::Connection& c = *connection;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/conninfo.hpp"
 
 namespace {

@@ -37,7 +37,7 @@ std::optional<Hstore> try_decode(bool binary, bool via_type, Bytes data) {
     }
     return binary ? pg::hstore::decode_binary(data)
                   : pg::hstore::parse_text(tern::protocol::as_chars(data));
-  } catch (const pg::TypeError&) {
+  } catch (const tern::TypeError&) {
     return std::nullopt;
   }
 }

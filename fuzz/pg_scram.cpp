@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/pg/auth.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace {
 

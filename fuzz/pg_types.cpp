@@ -80,7 +80,7 @@ template <class T>
 std::optional<T> try_decode(Oid type, Format format, Bytes data) {
   try {
     return pg::decode_value<T>(type, format, data);
-  } catch (const pg::TypeError&) {
+  } catch (const tern::TypeError&) {
     return std::nullopt;
   }
 }
@@ -92,7 +92,7 @@ void check_binary_round_trip(const T& v) {
   pg::ByteWriter w(wire);
   try {
     pg::Type<T>::encode(v, w);
-  } catch (const pg::TypeError&) {
+  } catch (const tern::TypeError&) {
     return;
   }
   const std::optional<T> again =
@@ -143,7 +143,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<std::string> text;
   try {
     text = pg::to_text(type, format, value);
-  } catch (const pg::TypeError&) {
+  } catch (const tern::TypeError&) {
   }
 
   fuzz_type<bool>(type, format, value, text);
@@ -168,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       const pg::Uuid u = pg::Uuid::parse(tern::protocol::as_chars(value));
       check(pg::Uuid::parse(u.to_string()) == u);
-    } catch (const pg::TypeError&) {
+    } catch (const tern::TypeError&) {
     }
   }
   return 0;

@@ -15,11 +15,10 @@
 
 #include <charconv>
 #include <cmath>
-#include <stdexcept>
 #include <string>
 
 #include "tern/db/json_dom.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 // GCC 12 sees simdjson's tape accessors (unique_ptr<uint64_t[]>::operator[], inlined here) as
 // a possible null dereference: the tape exists whenever an element does.
@@ -181,7 +180,7 @@ void append_number(std::string& out, std::uint64_t v) {
 }
 
 void append_number(std::string& out, double v) {
-  if (!std::isfinite(v)) throw std::invalid_argument("JSON has no NaN or infinity");
+  if (!std::isfinite(v)) throw TypeError("JSON has no NaN or infinity");
   char buf[32];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
@@ -193,7 +192,7 @@ void append_string(std::string& out, std::string_view s) {
   const std::size_t before = out.size();
   if (append_quoted_ascii(out, s) && !simdjson::validate_utf8(s.data(), s.size())) {
     out.resize(before);
-    throw std::invalid_argument("a JSON string must be UTF-8");
+    throw TypeError("a JSON string must be UTF-8");
   }
 }
 
@@ -237,11 +236,11 @@ Json array(const std::vector<Node>& items) {
 
 void Writer::before_value() {
   if (stack_.empty()) {
-    if (++top_level_ > 1) throw std::logic_error("json::Writer: more than one top-level value");
+    if (++top_level_ > 1) throw InterfaceError("json::Writer: more than one top-level value");
     return;
   }
   if (stack_.back()) {
-    if (!after_key_) throw std::logic_error("json::Writer: an object member needs a key first");
+    if (!after_key_) throw InterfaceError("json::Writer: an object member needs a key first");
     after_key_ = false;
     return;
   }
@@ -259,7 +258,7 @@ Writer& Writer::begin_object() {
 
 Writer& Writer::end_object() {
   if (stack_.empty() || !stack_.back() || after_key_) {
-    throw std::logic_error("json::Writer: end_object without an open object");
+    throw InterfaceError("json::Writer: end_object without an open object");
   }
   out_ += '}';
   stack_.pop_back();
@@ -277,7 +276,7 @@ Writer& Writer::begin_array() {
 
 Writer& Writer::end_array() {
   if (stack_.empty() || stack_.back()) {
-    throw std::logic_error("json::Writer: end_array without an open array");
+    throw InterfaceError("json::Writer: end_array without an open array");
   }
   out_ += ']';
   stack_.pop_back();
@@ -287,7 +286,7 @@ Writer& Writer::end_array() {
 
 Writer& Writer::key(std::string_view k) {
   if (stack_.empty() || !stack_.back() || after_key_) {
-    throw std::logic_error("json::Writer: a key outside an object, or two keys in a row");
+    throw InterfaceError("json::Writer: a key outside an object, or two keys in a row");
   }
   if (!first_) out_ += ',';
   first_ = false;
@@ -329,7 +328,7 @@ Writer& Writer::value(const Jsonb& doc) {
 
 Json Writer::json() && {
   if (!stack_.empty() || top_level_ != 1) {
-    throw std::logic_error("json::Writer: the document is incomplete");
+    throw InterfaceError("json::Writer: the document is incomplete");
   }
   return Json{std::move(out_)};
 }

@@ -2,7 +2,7 @@
 #include <utility>
 
 #include "backends.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/hstore.hpp"
 

@@ -5,7 +5,7 @@
 #include <exception>
 #include <utility>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::detail {
 

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern {
 

@@ -1,13 +1,12 @@
 #include "tern/db/value.hpp"
 
-#include <stdexcept>
-
 #include "tern/db/result.hpp"
 
 namespace tern {
 
 void Value::throw_out_of_range() {
-  throw std::out_of_range("an unsigned value above 2^63-1 cannot be a parameter");
+  // A C++ value the parameter cannot carry: TypeError, as the codecs say for their values.
+  throw TypeError("an unsigned value above 2^63-1 cannot be a parameter");
 }
 
 namespace detail {

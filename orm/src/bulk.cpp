@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "tern/orm/model.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm::detail {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tern/orm/compiler.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/hstore.hpp"
 
 namespace tern::orm {

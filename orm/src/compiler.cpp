@@ -17,7 +17,7 @@
 
 #include "compile_ext.hpp"
 #include "shape.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm {
 

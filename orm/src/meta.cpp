@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "tern/orm/query.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm {
 

@@ -5,7 +5,7 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm::detail {
 

@@ -8,7 +8,7 @@
 #include "absl/container/inlined_vector.h"
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm::detail {
 

@@ -2,7 +2,7 @@
 // the statements.
 #include "tern/orm/relations.hpp"
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm::detail {
 

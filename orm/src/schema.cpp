@@ -6,7 +6,7 @@
 
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/model.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm::detail {
 

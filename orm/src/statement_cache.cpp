@@ -15,7 +15,7 @@
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/meta.hpp"
 #include "tern/orm/query.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::orm {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/ring/error.hpp"
 
 namespace tern::protocol {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::protocol {
 

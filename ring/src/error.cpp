@@ -5,14 +5,35 @@
 
 namespace tern::ring {
 
+namespace {
+
+// The errno's code and what() worded as std::system_error does ("what: strerror"), which
+// IoError was until it joined the tern::Error tree: messages and logs stay the same.
+std::error_code errno_code(int err) {
+  return {err, std::generic_category()};
+}
+std::string with_reason(const std::string& what, int err) {
+  return what + ": " + errno_code(err).message();
+}
+
+}  // namespace
+
 IoError::IoError(int err, const std::string& what)
-    : std::system_error(err, std::generic_category(), what) {}
+    : Error(errno_code(err), with_reason(what, err)) {}
 
 TimeoutError::TimeoutError(const std::string& what)
     : IoError(ETIMEDOUT, what + ": deadline exceeded") {}
 
 CancelledError::CancelledError(const std::string& what)
-    : IoError(ECANCELED, what + ": cancelled") {}
+    : what_(with_reason(what + ": cancelled", ECANCELED)) {}
+
+const char* CancelledError::what() const noexcept {
+  return what_.what();
+}
+
+std::error_code CancelledError::code() const noexcept {
+  return errno_code(ECANCELED);
+}
 
 RingUnavailable::RingUnavailable(int err)
     : IoError(err,

@@ -221,6 +221,9 @@ Task<void> TlsStream::close(Deadline deadline) {
       co_await flush(deadline);
     } catch (const IoError&) {
       // The peer may already be gone; closing is all that is left to do.
+    } catch (const CancelledError&) {
+      // Swallowed as before CancelledError left the IoError family: the socket is closed below
+      // either way, and close() is what a cancelled task's clean-up calls.
     }
   }
   co_await socket_.close();

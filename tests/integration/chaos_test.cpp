@@ -33,8 +33,8 @@
 
 #include "fault_proxy.hpp"
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
 
@@ -143,6 +143,16 @@ void classify(std::exception_ptr error, std::int64_t id, Tally& tally) {
   } catch (const InterfaceError& e) {
     kind = "InterfaceError";
     what = e.what();
+  } catch (const ring::IoError& e) {
+    // A tern::Error, but the database layer reports a broken stream as ConnectionLost: a raw
+    // transport error reaching the caller is as much a finding as an untyped one.
+    kind = std::string("raw ") + typeid(e).name();
+    what = e.what();
+    tally.untyped.push_back(kind + ": " + what);
+  } catch (const ring::TlsError& e) {
+    kind = "raw TlsError";
+    what = e.what();
+    tally.untyped.push_back(kind + ": " + what);
   } catch (const Error& e) {
     kind = "Error";
     what = e.what();

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "database_fixture.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern {

@@ -11,7 +11,7 @@
 #include <typeinfo>
 #include <utility>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::testing {
 

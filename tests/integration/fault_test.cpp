@@ -15,10 +15,10 @@
 
 #include "fault_proxy.hpp"
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
 

@@ -12,7 +12,7 @@
 
 #include "expect_error.hpp"
 #include "server_env.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/error.hpp"

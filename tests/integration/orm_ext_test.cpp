@@ -331,7 +331,7 @@ TEST_F(OrmPgExt, RoundTrips) {
   EXPECT_THROW(run(Bag::select(Bag::c.tags)
                        .where(Bag::c.name == "c")
                        .aio_tuples<std::vector<std::string>>()),
-               tern::pg::TypeError);
+               tern::TypeError);
 }
 
 TEST_F(OrmPgExt, HstoreFilters) {

@@ -9,7 +9,7 @@
 
 #include "expect_error.hpp"
 #include "server_env.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
 

@@ -16,7 +16,7 @@
 #include "database_fixture.hpp"
 #include "expect_error.hpp"
 #include "tern/db/database.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern {

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "tern/db/database.hpp"
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
 
@@ -57,13 +57,11 @@ class Security : public ::testing::TestWithParam<Dialect> {
   T run(Task<T> task) {
     return ring::sync_wait(loop, std::move(task));
   }
-  // The message of what `task` throws (a tern::Error or a ProtocolError); "" if nothing.
+  // The message of what `task` throws (a tern::Error, ProtocolError included); "" if nothing.
   std::string error_of(Task<ResultSet> task) {
     try {
       run(std::move(task));
     } catch (const Error& e) {
-      return e.what();
-    } catch (const protocol::ProtocolError& e) {
       return e.what();
     }
     return {};

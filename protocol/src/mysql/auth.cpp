@@ -16,7 +16,7 @@
 #include <array>
 #include <memory>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

@@ -14,8 +14,8 @@
 #include <span>
 #include <string>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/auth.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

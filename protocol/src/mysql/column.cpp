@@ -6,9 +6,9 @@
 //        (in https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
 #include "tern/protocol/mysql/column.hpp"
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "prepared.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/commands.hpp"
 #include "tern/protocol/mysql/server_error.hpp"
 #include "tern/ring/error.hpp"

@@ -6,7 +6,7 @@
 
 #include "../url.hpp"
 #include "absl/strings/ascii.h"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::mysql {
 

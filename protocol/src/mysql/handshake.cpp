@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/mysql/packet.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

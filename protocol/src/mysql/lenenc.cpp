@@ -7,8 +7,8 @@
 
 #include <cstring>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

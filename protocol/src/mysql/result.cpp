@@ -2,16 +2,15 @@
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::mysql {
 
 std::optional<Bytes> Row::raw(std::size_t i) const {
   const std::size_t n = result_->types_.size();
-  if (i >= n) throw std::out_of_range(absl::StrCat("column ", i, " of ", n));
+  if (i >= n) throw InterfaceError(absl::StrCat("column ", i, " of ", n));
   const std::uint64_t at = result_->row_at_[index_];
   const std::size_t chunk = at >> 32;
   const char* row =
@@ -32,7 +31,7 @@ std::size_t Row::column_index(std::string_view name) const {
 }
 
 Row Result::row(std::size_t i) const {
-  if (i >= rows_) throw std::out_of_range(absl::StrCat("row ", i, " of ", rows_));
+  if (i >= rows_) throw InterfaceError(absl::StrCat("row ", i, " of ", rows_));
   return Row(this, i);
 }
 

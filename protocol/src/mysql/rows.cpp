@@ -7,8 +7,8 @@
 //        https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
 #include "tern/protocol/mysql/rows.hpp"
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

@@ -3,7 +3,7 @@
 // https://mariadb.com/kb/en/connection/
 #include "absl/strings/str_cat.h"
 #include "prepared.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/auth.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/error.hpp"

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "prepared.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/error.hpp"
 
@@ -79,6 +79,8 @@ ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
   try {
     co_await read_stream(nullptr, 0);
   } catch (const ConnectionLost&) {  // not an error in the rows: the connection is gone
+    throw;
+  } catch (const ProtocolError&) {  // nor are bad bytes (a DatabaseError, not the server's)
     throw;
   } catch (const DatabaseError&) {  // an error in rows nobody wants any more
   }

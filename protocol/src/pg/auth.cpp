@@ -6,12 +6,11 @@
 #include <openssl/rand.h>
 
 #include <array>
-#include <stdexcept>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg {
 
@@ -240,7 +239,7 @@ ScramClient::ScramClient(std::string password, ChannelBinding binding,
       client_nonce_(std::move(client_nonce)),
       user_(std::move(user)) {
   if (binding_ == ChannelBinding::kTlsServerEndPoint && cb_data_.empty()) {
-    throw std::invalid_argument("SCRAM: tls-server-end-point binding needs the certificate hash");
+    throw InterfaceError("SCRAM: tls-server-end-point binding needs the certificate hash");
   }
   if (binding_ != ChannelBinding::kTlsServerEndPoint) cb_data_.clear();
   if (client_nonce_.empty()) {
@@ -250,7 +249,7 @@ ScramClient::ScramClient(std::string password, ChannelBinding binding,
     }
     client_nonce_ = base64(raw);
   } else if (!valid_nonce(client_nonce_)) {
-    throw std::invalid_argument("SCRAM: client nonce must be printable ASCII without ','");
+    throw InterfaceError("SCRAM: client nonce must be printable ASCII without ','");
   }
 }
 
@@ -264,7 +263,7 @@ const char* ScramClient::mechanism() const noexcept {
 }
 
 std::string ScramClient::client_first() {
-  if (state_ != State::kInitial) throw std::logic_error("SCRAM: client_first called twice");
+  if (state_ != State::kInitial) throw InterfaceError("SCRAM: client_first called twice");
   client_first_bare_ = absl::StrCat("n=", saslname(user_), ",r=", client_nonce_);
   state_ = State::kFirstSent;
   return absl::StrCat(absl_sv(gs2_header(binding_)), client_first_bare_);
@@ -272,7 +271,7 @@ std::string ScramClient::client_first() {
 
 std::string ScramClient::client_final(std::string_view server_first) {
   if (state_ != State::kFirstSent) {
-    throw std::logic_error("SCRAM: client_final must follow client_first, once");
+    throw InterfaceError("SCRAM: client_final must follow client_first, once");
   }
   // server-first-message = [reserved-mext ","] nonce "," salt "," iteration-count ["," ext]
   const std::vector<Attribute> attrs = parse_attributes(server_first, "server-first");

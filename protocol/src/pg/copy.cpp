@@ -1,7 +1,7 @@
 // COPY FROM STDIN and COPY TO STDOUT over the simple protocol.
 // https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
 #include "statement.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 
 namespace tern::pg {

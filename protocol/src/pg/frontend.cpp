@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::pg::frontend {
 

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "statement.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/task_group.hpp"

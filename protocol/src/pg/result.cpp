@@ -1,14 +1,12 @@
 #include "tern/protocol/pg/result.hpp"
 
-#include <stdexcept>
-
 #include "absl/strings/str_cat.h"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::pg {
 
 std::optional<Bytes> Row::raw(std::size_t i) const {
-  if (i >= size()) throw std::out_of_range(absl::StrCat("column ", i, " of ", size()));
+  if (i >= size()) throw InterfaceError(absl::StrCat("column ", i, " of ", size()));
   return backend::DataRow::value_at(body_, i);  // validated by add_row()
 }
 
@@ -21,7 +19,7 @@ std::size_t Row::column_index(std::string_view name) const {
 }
 
 Row Result::row(std::size_t i) const {
-  if (i >= size()) throw std::out_of_range(absl::StrCat("row ", i, " of ", size()));
+  if (i >= size()) throw InterfaceError(absl::StrCat("row ", i, " of ", size()));
   const std::size_t begin = i == 0 ? 0 : row_ends_[i - 1];
   return Row(this, protocol::as_bytes(std::string_view(data_).substr(begin, row_ends_[i] - begin)));
 }

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "statement.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/auth.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/frontend.hpp"

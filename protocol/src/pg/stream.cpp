@@ -4,8 +4,9 @@
 #include <utility>
 
 #include "statement.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg {
 
@@ -87,6 +88,12 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
           backend::throw_unexpected(m.type, "a row stream");
       }
     }
+  } catch (const protocol::ProtocolError&) {
+    // Bad bytes: handled as below (a ProtocolError is a DatabaseError too, but not the
+    // server's; the stream is out of sync).
+    broken_ = true;
+    stream_.reset();
+    throw;
   } catch (const DatabaseError&) {
     stream_.reset();
     throw;  // the server's error, after the stream was finished cleanly
@@ -104,6 +111,11 @@ ring::Task<void> Connection::close_stream(ring::Deadline deadline) {
   try {
     co_await finish_stream(deadline, false, nullptr);
   } catch (const ConnectionLost&) {  // not an error in the rows: the connection is gone
+    broken_ = true;
+    stream_.reset();
+    throw;
+  } catch (
+      const protocol::ProtocolError&) {  // nor are bad bytes (a DatabaseError, not the server's)
     broken_ = true;
     stream_.reset();
     throw;

@@ -29,7 +29,7 @@
 #include <thread>
 #include <utility>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/protocol/mysql/auth.hpp"
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/ring/ring.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {

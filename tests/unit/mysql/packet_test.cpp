@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {

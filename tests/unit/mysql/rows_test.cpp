@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/result.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {
@@ -150,7 +150,7 @@ TEST(MysqlResult, RowsAcrossChunksAndAHugeRow) {
     }
     EXPECT_EQ(x->row(kRows).get<std::int32_t>(0), 7);
     EXPECT_FALSE(x->row(kRows).raw(1));
-    EXPECT_THROW(x->row(0).raw(2), std::out_of_range);
+    EXPECT_THROW(x->row(0).raw(2), InterfaceError);
   }
 }
 

@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "tern/protocol/error.hpp"
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/protocol/mysql/packet.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "test_util.hpp"
 
 namespace tern::mysql {

@@ -11,7 +11,7 @@
 
 #include "tern/orm/ast.hpp"
 #include "tern/orm/compiler.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace {
 

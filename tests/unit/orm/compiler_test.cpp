@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tern/orm/ast.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern {
 // Readable failure output for parameter vectors.

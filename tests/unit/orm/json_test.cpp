@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tern/db/json_dom.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace {
 
@@ -48,10 +48,10 @@ TEST(JsonBuild, StringsAreEscaped) {
 }
 
 TEST(JsonBuild, RefusesWhatJsonCannotHold) {
-  EXPECT_THROW(json::Node{std::nan("")}, std::invalid_argument);
-  EXPECT_THROW(json::Node{std::numeric_limits<double>::infinity()}, std::invalid_argument);
-  EXPECT_THROW(json::Node{std::string_view("\xff\xfe")}, std::invalid_argument);  // not UTF-8
-  EXPECT_THROW(json::object({{"\xc3", 1}}), std::invalid_argument);               // cut UTF-8
+  EXPECT_THROW(json::Node{std::nan("")}, tern::TypeError);
+  EXPECT_THROW(json::Node{std::numeric_limits<double>::infinity()}, tern::TypeError);
+  EXPECT_THROW(json::Node{std::string_view("\xff\xfe")}, tern::TypeError);  // not UTF-8
+  EXPECT_THROW(json::object({{"\xc3", 1}}), tern::TypeError);               // cut UTF-8
 }
 
 TEST(JsonBuild, NumbersReadBackExactly) {
@@ -95,29 +95,29 @@ TEST(JsonWriter, RefusesMisuse) {
   {
     json::Writer w;
     w.begin_object();
-    EXPECT_THROW(w.value(1), std::logic_error);  // a member without a key
-    EXPECT_THROW(w.end_array(), std::logic_error);
-    EXPECT_THROW(std::move(w).json(), std::logic_error);  // still open
+    EXPECT_THROW(w.value(1), tern::InterfaceError);  // a member without a key
+    EXPECT_THROW(w.end_array(), tern::InterfaceError);
+    EXPECT_THROW(std::move(w).json(), tern::InterfaceError);  // still open
   }
   {
     json::Writer w;
     w.begin_array();
-    EXPECT_THROW(w.key("k"), std::logic_error);  // a key in an array
+    EXPECT_THROW(w.key("k"), tern::InterfaceError);  // a key in an array
   }
   {
     json::Writer w;
     w.value(1);
-    EXPECT_THROW(w.value(2), std::logic_error);  // two top-level values
+    EXPECT_THROW(w.value(2), tern::InterfaceError);  // two top-level values
   }
   {
     json::Writer w;
-    EXPECT_THROW(std::move(w).json(), std::logic_error);  // nothing
+    EXPECT_THROW(std::move(w).json(), tern::InterfaceError);  // nothing
   }
   {
     json::Writer w;
     w.begin_object().key("a");
-    EXPECT_THROW(w.key("b"), std::logic_error);
-    EXPECT_THROW(w.end_object(), std::logic_error);  // a key without its value
+    EXPECT_THROW(w.key("b"), tern::InterfaceError);
+    EXPECT_THROW(w.end_object(), tern::InterfaceError);  // a key without its value
   }
 }
 

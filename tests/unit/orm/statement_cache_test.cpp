@@ -14,7 +14,7 @@
 
 #include "tern/orm/ast.hpp"
 #include "tern/orm/compiler.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace {
 

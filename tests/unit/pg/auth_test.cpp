@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg {
 namespace {
@@ -102,7 +102,7 @@ TEST(ScramClient, TlsServerEndPointBinding) {
 }
 
 TEST(ScramClient, TlsServerEndPointNeedsData) {
-  EXPECT_THROW(ScramClient("pw", ChannelBinding::kTlsServerEndPoint), std::invalid_argument);
+  EXPECT_THROW(ScramClient("pw", ChannelBinding::kTlsServerEndPoint), InterfaceError);
 }
 
 TEST(ScramClient, NonAsciiPasswordPassesThroughAsUtf8) {
@@ -224,11 +224,11 @@ TEST(ScramClient, TrailingExtensionsIgnored) {
 
 TEST(ScramClient, StepsOutOfOrderAreLogicErrors) {
   ScramClient scram = rfc_client();
-  EXPECT_THROW(scram.client_final(kRfcServerFirst), std::logic_error);
+  EXPECT_THROW(scram.client_final(kRfcServerFirst), InterfaceError);
   scram.client_first();
-  EXPECT_THROW(scram.client_first(), std::logic_error);
+  EXPECT_THROW(scram.client_first(), InterfaceError);
   scram.client_final(kRfcServerFirst);
-  EXPECT_THROW(scram.client_final(kRfcServerFirst), std::logic_error);
+  EXPECT_THROW(scram.client_final(kRfcServerFirst), InterfaceError);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::pg::backend {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern::pg {

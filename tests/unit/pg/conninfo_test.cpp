@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 extern char** environ;
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/backend.hpp"
 
 namespace tern::pg::frontend {

@@ -69,12 +69,12 @@ class Node {
     detail::append_integer(text_, i);
   }
   /// A finite number (the shortest form that reads back exactly); NaN and infinities throw
-  /// std::invalid_argument, as JSON has none.
+  /// TypeError, as JSON has none.
   template <std::floating_point F>
   Node(F f) {  // NOLINT(google-explicit-constructor)
     detail::append_number(text_, static_cast<double>(f));
   }
-  /// A string; bytes that are not UTF-8 throw std::invalid_argument.
+  /// A string; bytes that are not UTF-8 throw TypeError.
   Node(std::string_view s) {  // NOLINT(google-explicit-constructor)
     detail::append_string(text_, s);
   }
@@ -158,7 +158,7 @@ class Writer {
   Writer& value(const Json& doc);
   /// A document, embedded as it is.
   Writer& value(const Jsonb& doc);
-  /// The document; throws std::logic_error when an object or array is still open, or when
+  /// The document; throws InterfaceError when an object or array is still open, or when
   /// nothing or more than one top-level value was written.
   Json json() &&;
 

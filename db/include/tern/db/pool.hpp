@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "tern/db/backend.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/signal.hpp"
 #include "tern/ring/task.hpp"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "tern/db/value.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
 #include "tern/protocol/row_iterator.hpp"
@@ -54,7 +54,7 @@ class Row {
   /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant, Uuid, Json,
   /// Jsonb, and on PostgreSQL also Interval, HStore and std::vector<E> /
   /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has.
-  /// Throws TypeError (pg:: or mysql::), or InterfaceError for a type the backend lacks.
+  /// Throws TypeError, or InterfaceError for a type the backend lacks.
   template <class T>
   T get(std::size_t i) const {
     if constexpr (detail::kIsOptionalValue<T>) {
@@ -119,7 +119,7 @@ class ResultSet {
     return std::visit([](const auto& r) { return r.size(); }, r_);
   }
   bool empty() const noexcept { return size() == 0; }
-  /// Row i (throws std::out_of_range).
+  /// Row i (throws InterfaceError).
   Row row(std::size_t i) const {
     return std::visit([i](const auto& r) { return Row(r.row(i)); }, r_);
   }

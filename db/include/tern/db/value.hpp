@@ -85,7 +85,7 @@ class Value {
   requires std::is_same_v<B, bool> Value(B b)
   noexcept : v_(b) {}  // NOLINT(google-explicit-constructor)
   /// Any integer up to 64 bits signed (an unsigned value above INT64_MAX throws
-  /// std::out_of_range).
+  /// TypeError).
   template <class I>
   requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, char>) Value(I i)
       : v_(checked(i)) {}  // NOLINT(google-explicit-constructor)

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::protocol {
 

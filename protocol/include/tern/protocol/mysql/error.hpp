@@ -7,8 +7,8 @@
 #include <string>
 #include <system_error>
 
-#include "tern/protocol/error.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 
@@ -36,16 +36,12 @@ inline std::error_code make_error_code(ClientErrc e) noexcept {
 
 /// Thrown when the client refuses a request or the API is misused. The connection's state is
 /// unaffected by the refused operation unless the documentation of the thrower says otherwise.
+/// code() (tern::Error's) is the ClientErrc, category client_category().
 class ClientError : public InterfaceError {
  public:
   /// An error of kind `code`; what() is `what`.
   ClientError(ClientErrc code, const std::string& what)
-      : InterfaceError(what), code_(make_error_code(code)) {}
-  /// The error code (category client_category()).
-  const std::error_code& code() const noexcept { return code_; }
-
- private:
-  std::error_code code_;
+      : InterfaceError(make_error_code(code), what) {}
 };
 
 }  // namespace tern::mysql

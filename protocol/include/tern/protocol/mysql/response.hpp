@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "tern/protocol/bytes.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::mysql {
 

@@ -59,7 +59,7 @@ class Result {
   /// Number of rows.
   std::size_t size() const noexcept { return rows_; }
   bool empty() const noexcept { return rows_ == 0; }
-  /// Row i (bounds-checked: throws std::out_of_range).
+  /// Row i (bounds-checked: throws InterfaceError).
   Row row(std::size_t i) const;
   Row operator[](std::size_t i) const { return row(i); }
   /// Rows changed by INSERT/UPDATE/DELETE (CLIENT_FOUND_ROWS off: changed, not matched).

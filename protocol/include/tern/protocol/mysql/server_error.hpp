@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::mysql {
 

@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/column.hpp"
 
 namespace tern::mysql {
@@ -34,13 +34,6 @@ using protocol::ByteWriter;
 
 /// Where a value comes from: a text protocol row or a binary protocol row.
 enum class Format : std::uint8_t { kText, kBinary };
-
-/// A value the server sent cannot be decoded as the requested C++ type (wrong type, out of
-/// range, malformed, zero date), or a C++ value cannot be encoded as a parameter.
-class TypeError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// DECIMAL, exactly, as its decimal text ("-12.3400").
 struct Decimal {

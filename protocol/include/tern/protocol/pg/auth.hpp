@@ -26,7 +26,7 @@ enum class ChannelBinding {
 /// One SCRAM-SHA-256 exchange, client side. Usage: client_first() → send in SASLInitialResponse;
 /// client_final(server-first) → send in SASLResponse; verify_server_final(server-final).
 /// Failures caused by the server's messages throw protocol::ProtocolError(kAuthentication) with
-/// a clear reason; calling the steps out of order throws std::logic_error.
+/// a clear reason; calling the steps out of order throws InterfaceError.
 ///
 /// Password preparation: PostgreSQL runs the password through SASLprep (RFC 4013). ASCII
 /// passwords are unchanged by SASLprep and are used as is. Non-ASCII passwords are sent as their
@@ -45,7 +45,7 @@ class ScramClient {
   /// then be non-empty; it is ignored otherwise). `client_nonce` is for tests; empty means 18
   /// random bytes, base64-encoded. `user` is the SCRAM user name put in client-first-message;
   /// PostgreSQL ignores it (it uses the startup packet's user), so it is empty by default; tests
-  /// set it to reproduce RFC vectors. Throws std::invalid_argument for an empty `cb_data` with
+  /// set it to reproduce RFC vectors. Throws InterfaceError for an empty `cb_data` with
   /// kTlsServerEndPoint or a `client_nonce` with characters outside printable ASCII or ','.
   ScramClient(std::string password, ChannelBinding binding, std::vector<std::uint8_t> cb_data = {},
               std::string client_nonce = {}, std::string user = {});

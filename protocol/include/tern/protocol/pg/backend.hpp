@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/types.hpp"
 
 namespace tern::pg::backend {

@@ -55,7 +55,7 @@ class Result {
   /// Number of rows.
   std::size_t size() const noexcept { return row_ends_.size(); }
   bool empty() const noexcept { return row_ends_.empty(); }
-  /// Row i (bounds-checked: throws std::out_of_range).
+  /// Row i (bounds-checked: throws InterfaceError).
   Row row(std::size_t i) const;
   Row operator[](std::size_t i) const { return row(i); }
   /// The command tag, e.g. "UPDATE 3".

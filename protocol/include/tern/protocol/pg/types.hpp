@@ -8,13 +8,13 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeinfo>
 #include <vector>
 
 #include "tern/protocol/bytes.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::pg {
 
@@ -43,13 +43,6 @@ inline constexpr Oid kBoolArray = 1000, kByteaArray = 1001, kCharArray = 1002, k
 
 /// Wire format of a parameter or result column.
 enum class Format : std::int16_t { kText = 0, kBinary = 1 };
-
-/// A value the server sent cannot be decoded as the requested C++ type: wrong type, out of
-/// range, or malformed content.
-class TypeError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// numeric, exactly, as its decimal text ("-12.3400", "NaN", "Infinity", "-Infinity").
 struct Numeric {

@@ -1,4 +1,4 @@
-#include "tern/protocol/errors.hpp"
+#include "tern/protocol/exceptions.hpp"
 
 #include <string_view>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "tern/protocol/error.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 #include "absl/strings/str_cat.h"
 #include "tern/protocol/bytes.hpp"

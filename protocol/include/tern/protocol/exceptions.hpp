@@ -1,19 +1,16 @@
-// The exceptions tern's public API throws, shaped after peewee's (and DB-API's) hierarchy.
+// The exceptions tern's public API throws, shaped after peewee's (and DB-API's) hierarchy, under
+// the root tern::Error (tern/ring/error.hpp, where the runtime's errors join it).
 // Server errors carry the server's fields; the class is chosen by SQLSTATE (PostgreSQL) or by
 // error number and SQLSTATE (MySQL), the way psycopg2 and PyMySQL map them for peewee.
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+#include <system_error>
+
+#include "tern/ring/error.hpp"
 
 namespace tern {
-
-/// The root of every error tern throws about a database.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// A misuse of the interface, or an error on the client side (not from the server).
 class InterfaceError : public Error {
@@ -51,6 +48,8 @@ class DatabaseError : public Error {
   explicit DatabaseError(ServerErrorInfo info);
   /// A client-detected failure with no server fields.
   explicit DatabaseError(const std::string& what) : Error(what) {}
+  /// A client-detected failure with a code (e.g. a ProtocolErrc) and no server fields.
+  DatabaseError(std::error_code code, const std::string& what) : Error(code, what) {}
   /// The server's fields (empty for client-detected failures).
   const ServerErrorInfo& info() const noexcept { return info_; }
   /// Shorthand for info().sqlstate.
@@ -114,6 +113,16 @@ class QueryTimeout : public OperationalError {
 /// A result had more rows than the connection's max_result_rows allows. The rest of the rows
 /// were read and dropped, so the connection stays usable; read such results with a stream.
 class ResultTooLarge : public InterfaceError {
+ public:
+  using InterfaceError::InterfaceError;
+};
+
+/// A value did not fit the C++ type asked for: a column decoded as the wrong type, NULL read
+/// into a non-optional, a value out of range or malformed, or a C++ value a parameter cannot
+/// carry. One class for both backends (it was pg::TypeError and mysql::TypeError). An
+/// InterfaceError, as the caller asked for a conversion the value does not allow; nothing
+/// happened to the connection, which stays usable.
+class TypeError : public InterfaceError {
  public:
   using InterfaceError::InterfaceError;
 };

@@ -1,9 +1,10 @@
 // Client-side protocol errors: what a codec reports when the bytes it is given break the protocol.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <system_error>
+
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::protocol {
 
@@ -26,12 +27,19 @@ inline std::error_code make_error_code(ProtocolErrc e) noexcept {
 }
 
 /// Thrown when bytes from the server break the protocol. The connection that produced them is
-/// no longer trustworthy and must be discarded.
-class ProtocolError : public std::system_error {
+/// no longer trustworthy and must be discarded. code() is the ProtocolErrc.
+///
+/// An OperationalError because that is DB-API's class for an operation that failed through no
+/// fault of the SQL ("unexpected disconnect, ... lost sync" in PEP 249): the exchange lost
+/// sync and the connection is gone, as with ConnectionLost, so one `catch (OperationalError&)`
+/// covers every way a connection dies. It is not a ConnectionLost: the stream did not break,
+/// the server's bytes were wrong, which is worth telling apart when reporting a bug.
+class ProtocolError : public OperationalError {
  public:
-  /// An error of kind `code` with a description of what was wrong.
+  /// An error of kind `code` with a description of what was wrong; what() is
+  /// "<what>: <code's message>", as when ProtocolError was a std::system_error.
   ProtocolError(ProtocolErrc code, const std::string& what)
-      : std::system_error(make_error_code(code), what) {}
+      : OperationalError(make_error_code(code), what + ": " + make_error_code(code).message()) {}
 };
 
 }  // namespace tern::protocol
