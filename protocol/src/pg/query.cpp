@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "statement.hpp"
+#include "type_table.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
@@ -27,57 +28,11 @@ constexpr std::size_t kUnnamedDescriptions = 256;
 // and both sides wait for each other.
 constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
 
-// Result types tern decodes in binary; everything else is fetched as text.
+// Result types tern decodes in binary (the type table's `binary` column, arrays included);
+// everything else is fetched as text.
 bool binary_decodable(Oid type) {
-  switch (type) {
-    case oid::kBool:
-    case oid::kBytea:
-    case oid::kChar:
-    case oid::kName:
-    case oid::kInt8:
-    case oid::kInt2:
-    case oid::kInt4:
-    case oid::kText:
-    case oid::kOid:
-    case oid::kJson:
-    case oid::kFloat4:
-    case oid::kFloat8:
-    case oid::kBpchar:
-    case oid::kVarchar:
-    case oid::kDate:
-    case oid::kTime:
-    case oid::kTimestamp:
-    case oid::kTimestamptz:
-    case oid::kInterval:
-    case oid::kNumeric:
-    case oid::kUuid:
-    case oid::kJsonb:
-    case oid::kBoolArray:
-    case oid::kByteaArray:
-    case oid::kCharArray:
-    case oid::kNameArray:
-    case oid::kInt2Array:
-    case oid::kInt4Array:
-    case oid::kTextArray:
-    case oid::kOidArray:
-    case oid::kBpcharArray:
-    case oid::kVarcharArray:
-    case oid::kInt8Array:
-    case oid::kFloat4Array:
-    case oid::kFloat8Array:
-    case oid::kJsonArray:
-    case oid::kDateArray:
-    case oid::kTimeArray:
-    case oid::kTimestampArray:
-    case oid::kTimestamptzArray:
-    case oid::kIntervalArray:
-    case oid::kNumericArray:
-    case oid::kUuidArray:
-    case oid::kJsonbArray:
-      return true;
-    default:
-      return false;
-  }
+  const std::uint8_t slot = detail::type_slot(type);
+  return slot != 0 && detail::type_row(slot).binary;
 }
 
 // A prepared statement the server no longer has, or whose result type changed under it (DDL):
