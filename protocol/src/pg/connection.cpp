@@ -86,15 +86,15 @@ protocol::ReceiveBuffer::ExchangeAwaiter Connection::flush_and_fill(ring::Deadli
 
 bool Connection::handle_async(const backend::Message& m) {
   switch (m.type) {
-    case 'A': {
+    case backend::kNotificationResponse: {
       const backend::Notification n = backend::parse_notification(m.body);
       notifications_.push_back({n.pid, std::string(n.channel), std::string(n.payload)});
       return true;
     }
-    case 'N':
+    case backend::kNoticeResponse:
       backend::parse_error_fields(m.body);  // validated; notices are not surfaced yet
       return true;
-    case 'S': {
+    case backend::kParameterStatus: {
       const backend::ParameterStatus p = backend::parse_parameter_status(m.body);
       parameters_[std::string(p.name)] = std::string(p.value);
       return true;
@@ -120,6 +120,22 @@ std::exception_ptr Connection::error_response(const backend::Message& m) {
     throw_server_error(std::move(info));
   } catch (...) {
     return std::current_exception();
+  }
+}
+
+bool Connection::reply_tail(const backend::Message& m, std::exception_ptr& error,
+                            const char* during) {
+  switch (m.type) {
+    case backend::kErrorResponse:
+      if (!error) error = error_response(m);
+      return false;
+    case backend::kReadyForQuery:
+      on_ready(m);
+      if (error) std::rethrow_exception(error);
+      return true;
+    default:
+      broken_ = true;
+      backend::throw_unexpected(m.type, during);
   }
 }
 
