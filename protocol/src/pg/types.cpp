@@ -324,6 +324,12 @@ ByteString Type<ByteString>::decode(Oid, Format format, Bytes data) {
 
 // ---- uuid ----
 
+}  // namespace tern::pg
+
+// tern::Uuid (tern/protocol/values.hpp) is defined here, beside the uuid codec, because its
+// parse throws pg::TypeError.
+namespace tern {
+
 Uuid Uuid::parse(std::string_view text) {
   const std::string original(text.substr(0, 64));
   if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
@@ -340,7 +346,7 @@ Uuid Uuid::parse(std::string_view text) {
       after_hyphen = true;
       continue;
     }
-    const int v = hex_value(c);
+    const int v = pg::hex_value(c);
     if (v < 0 || digits == 32) {
       digits = 33;  // invalid
       break;
@@ -354,7 +360,7 @@ Uuid Uuid::parse(std::string_view text) {
     ++digits;
     if (i + 1 == text.size() && digits == 32) return out;
   }
-  throw TypeError("cannot decode uuid value: malformed uuid text \"" + original + "\"");
+  throw pg::TypeError("cannot decode uuid value: malformed uuid text \"" + original + "\"");
 }
 
 std::string Uuid::to_string() const {
@@ -368,6 +374,10 @@ std::string Uuid::to_string() const {
   }
   return out;
 }
+
+}  // namespace tern
+
+namespace tern::pg {
 
 bool Type<Uuid>::accepts(Oid type) noexcept {
   return type == oid::kUuid;
