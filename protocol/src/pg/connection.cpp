@@ -123,22 +123,6 @@ std::exception_ptr Connection::error_response(const backend::Message& m) {
   }
 }
 
-bool Connection::reply_tail(const backend::Message& m, std::exception_ptr& error,
-                            const char* during) {
-  switch (m.type) {
-    case backend::kErrorResponse:
-      if (!error) error = error_response(m);
-      return false;
-    case backend::kReadyForQuery:
-      on_ready(m);
-      if (error) std::rethrow_exception(error);
-      return true;
-    default:
-      broken_ = true;
-      backend::throw_unexpected(m.type, during);
-  }
-}
-
 ring::Task<void> Connection::close() {
   if (transport_.is_open()) {
     if (!broken_) {

@@ -1,5 +1,6 @@
 // COPY FROM STDIN and COPY TO STDOUT over the simple protocol.
 // https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"

@@ -3,6 +3,7 @@
 // https://www.postgresql.org/docs/current/protocol-flow.html.
 #include <utility>
 
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/errors.hpp"
 #include "tern/protocol/pg/frontend.hpp"
@@ -51,8 +52,7 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
         case backend::kCloseComplete:  // of an evicted statement
           backend::expect_empty(m);
           break;
-        case backend::kRowDescription: {  // the portal's description (unnamed mode): see
-                                          // write_execute
+        case backend::kRowDescription: {  // the portal's (unnamed mode): see write_execute
           backend::parse_row_description(m.body, portal_columns_);
           auto columns = std::make_shared<const std::vector<backend::Column>>(portal_columns_);
           stream_->header.set_columns(columns);
