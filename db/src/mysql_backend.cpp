@@ -28,12 +28,10 @@ void bind(const Value& value, mysql::Params& out) {
           out.add_null();
         } else if constexpr (std::is_same_v<V, std::string>) {
           out.add(std::string_view(v));
-        } else if constexpr (std::is_same_v<V, Decimal>) {
-          out.add(mysql::Decimal{v.value});
         } else if constexpr (std::is_same_v<V, Uuid>) {
           out.add(std::string_view(v.to_string()));  // CHAR(36)
         } else if constexpr (std::is_same_v<V, Instant>) {
-          out.add(mysql::DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
+          out.add(DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
         } else if constexpr (std::is_same_v<V, Json> || std::is_same_v<V, Jsonb>) {
           out.add(std::string_view(v.text));  // JSON travels as its text
         } else if constexpr (std::is_same_v<V, Interval>) {
@@ -43,7 +41,7 @@ void bind(const Value& value, mysql::Params& out) {
         } else if constexpr (kIsArray<V>) {
           lacks("array");
         } else {
-          out.add(v);  // bool, BIGINT, DOUBLE, BLOB, DATE, DATETIME, TIME
+          out.add(v);  // bool, BIGINT, DOUBLE, BLOB, DECIMAL, DATE, DATETIME, TIME
         }
       },
       value.storage());

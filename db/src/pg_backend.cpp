@@ -27,13 +27,11 @@ void bind(const Value& value, pg::Oid hstore_oid, pg::Params& out) {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, std::monostate>) {
           out.add_null();
-        } else if constexpr (std::is_same_v<V, Decimal>) {
-          out.add(pg::Numeric{v.value});
         } else if constexpr (std::is_same_v<V, HStore>) {
           out.add(v, hstore_oid);
         } else {
-          // bool, int8, float8, text, bytea, date, timestamp, time, timestamptz, uuid, json,
-          // jsonb, interval and the arrays: each has its codec and built-in OID.
+          // bool, int8, float8, text, bytea, numeric, date, timestamp, time, timestamptz, uuid,
+          // json, jsonb, interval and the arrays: each has its codec and built-in OID.
           out.add(v);
         }
       },

@@ -14,6 +14,7 @@
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/protocol_error.hpp"
+#include "tern/protocol/mysql/response.hpp"
 
 namespace tern::mysql {
 
@@ -61,7 +62,7 @@ InitialHandshake parse_initial_handshake(Bytes payload) {
   ByteReader r(payload, "Initial Handshake");
   InitialHandshake h;
   h.protocol_version = r.read_le<std::uint8_t>();
-  if (h.protocol_version == 0xFF) {
+  if (h.protocol_version == header::kErr) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
                         "Initial Handshake: got an ERR packet (parse it with parse_err)");
   }
@@ -157,7 +158,7 @@ Bytes AuthSwitchRequest::scramble() const noexcept {
 
 AuthSwitchRequest parse_auth_switch_request(Bytes payload) {
   ByteReader r(payload, "AuthSwitchRequest");
-  if (r.read_le<std::uint8_t>() != 0xFE) {
+  if (r.read_le<std::uint8_t>() != header::kEof) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "AuthSwitchRequest: header is not 0xFE");
   }
   if (r.done()) {
@@ -173,7 +174,7 @@ AuthSwitchRequest parse_auth_switch_request(Bytes payload) {
 
 Bytes parse_auth_more_data(Bytes payload) {
   ByteReader r(payload, "AuthMoreData");
-  if (r.read_le<std::uint8_t>() != 0x01) {
+  if (r.read_le<std::uint8_t>() != header::kAuthMoreData) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "AuthMoreData: header is not 0x01");
   }
   return r.rest();

@@ -9,6 +9,7 @@
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/commands.hpp"
 #include "tern/protocol/mysql/error.hpp"
+#include "tern/protocol/mysql/response.hpp"
 #include "tern/protocol/mysql/server_error.hpp"
 
 namespace tern::mysql {
@@ -218,7 +219,7 @@ bool Connection::read_buffered_response(Result& result, const Statement& s) {
   Bytes p;
   if (!next(p)) return false;
   const auto first = std::to_integer<std::uint8_t>(p[0]);
-  if (first == 0x00) {  // an OK: a statement without a result set
+  if (first == header::kOk) {  // a statement without a result set
     const OkPacket ok = parse_ok(p, capabilities_);
     if ((ok.status_flags & status::kMoreResultsExist) != 0) return false;
     in_.consume(at);
@@ -229,7 +230,7 @@ bool Connection::read_buffered_response(Result& result, const Statement& s) {
     return true;
   }
   // ERR, LOCAL INFILE, EOF: the general path.
-  if (first == 0xFF || first == 0xFB || first == 0xFE) return false;
+  if (first == header::kErr || first == header::kLocalInfile || first == header::kEof) return false;
   if ((capabilities_ & cap::kDeprecateEof) == 0) return false;
   const ColumnCount count = parse_column_count(p, capabilities_);
   if (count.metadata_follows || !s.columns || s.columns->size() != count.count) return false;
@@ -239,8 +240,8 @@ bool Connection::read_buffered_response(Result& result, const Statement& s) {
   for (;;) {
     if (!next(p)) return false;
     const auto head = std::to_integer<std::uint8_t>(p[0]);
-    if (head == 0xFE) break;  // the OK that ends the rows (under 16 MiB: see next)
-    if (head == 0xFF) return false;
+    if (head == header::kEof) break;  // the OK that ends the rows (under 16 MiB: see next)
+    if (head == header::kErr) return false;
     ++rows;
   }
   if (options_.max_result_rows != 0 && rows > options_.max_result_rows) return false;

@@ -46,7 +46,8 @@ OkPacket parse_ok(Bytes payload, std::uint64_t capabilities) {
   if (payload.size() >= 7 &&
       (capabilities & (cap::kProtocol41 | cap::kSessionTrack)) == cap::kProtocol41) {
     const auto byte = [&](std::size_t i) { return std::to_integer<std::uint8_t>(payload[i]); };
-    if ((byte(0) == 0x00 || byte(0) == 0xFE) && byte(1) < kLenencNull && byte(2) < kLenencNull) {
+    if ((byte(0) == header::kOk || byte(0) == header::kEof) && byte(1) < kLenencNull &&
+        byte(2) < kLenencNull) {
       OkPacket ok;
       ok.affected_rows = byte(1);
       ok.last_insert_id = byte(2);
@@ -57,8 +58,8 @@ OkPacket parse_ok(Bytes payload, std::uint64_t capabilities) {
     }
   }
   ByteReader r(payload, "OK packet");
-  const std::uint8_t header = r.read_le<std::uint8_t>();
-  if (header != 0x00 && header != 0xFE) {
+  const std::uint8_t first = r.read_le<std::uint8_t>();
+  if (first != header::kOk && first != header::kEof) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "OK packet: bad header");
   }
   OkPacket ok;
@@ -84,11 +85,11 @@ OkPacket parse_ok(Bytes payload, std::uint64_t capabilities) {
 }
 
 bool is_eof_packet(Bytes payload) noexcept {
-  return !payload.empty() && payload[0] == std::byte{0xFE} && payload.size() < kEofMaxSize;
+  return !payload.empty() && payload[0] == std::byte{header::kEof} && payload.size() < kEofMaxSize;
 }
 
 bool is_err_packet(Bytes payload) noexcept {
-  return !payload.empty() && payload[0] == std::byte{0xFF};
+  return !payload.empty() && payload[0] == std::byte{header::kErr};
 }
 
 EofPacket parse_eof(Bytes payload, std::uint64_t capabilities) {
@@ -106,7 +107,7 @@ EofPacket parse_eof(Bytes payload, std::uint64_t capabilities) {
 
 ServerErrorInfo parse_err(Bytes payload) {
   ByteReader r(payload, "ERR packet");
-  if (r.read_le<std::uint8_t>() != 0xFF) {
+  if (r.read_le<std::uint8_t>() != header::kErr) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "ERR packet: header is not 0xFF");
   }
   ServerErrorInfo info;
@@ -122,13 +123,13 @@ ServerErrorInfo parse_err(Bytes payload) {
 
 ResponseKind classify_response(Bytes payload, std::uint64_t capabilities) {
   switch (first_byte(payload, "response")) {
-    case 0x00:
+    case header::kOk:
       return ResponseKind::kOk;
-    case 0xFF:
+    case header::kErr:
       return ResponseKind::kErr;
-    case 0xFB:
+    case header::kLocalInfile:
       return ResponseKind::kLocalInfile;
-    case 0xFE:
+    case header::kEof:
       if (payload.size() < kEofMaxSize) return ResponseKind::kEof;
       if ((capabilities & cap::kDeprecateEof) != 0) return ResponseKind::kOk;
       return ResponseKind::kResultSet;
@@ -139,9 +140,9 @@ ResponseKind classify_response(Bytes payload, std::uint64_t capabilities) {
 
 RowKind classify_row(Bytes payload) {
   switch (first_byte(payload, "row")) {
-    case 0xFE:
+    case header::kEof:
       return payload.size() < kMaxPacketPayload ? RowKind::kEnd : RowKind::kRow;
-    case 0xFF:
+    case header::kErr:
       return RowKind::kErr;
     default:
       return RowKind::kRow;
@@ -157,13 +158,13 @@ std::uint16_t end_of_rows_status(Bytes payload, std::uint64_t capabilities) {
 
 AuthKind classify_auth(Bytes payload) {
   switch (first_byte(payload, "authentication response")) {
-    case 0x00:
+    case header::kOk:
       return AuthKind::kOk;
-    case 0xFF:
+    case header::kErr:
       return AuthKind::kErr;
-    case 0xFE:
+    case header::kEof:  // AuthSwitchRequest
       return AuthKind::kAuthSwitch;
-    case 0x01:
+    case header::kAuthMoreData:
       return AuthKind::kMoreData;
     default:
       throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
@@ -174,7 +175,7 @@ AuthKind classify_auth(Bytes payload) {
 
 std::string_view parse_local_infile_request(Bytes payload) {
   ByteReader r(payload, "LOCAL INFILE request");
-  if (r.read_le<std::uint8_t>() != 0xFB) {
+  if (r.read_le<std::uint8_t>() != header::kLocalInfile) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "LOCAL INFILE request: bad header");
   }
   return read_eof_string(r);

@@ -9,6 +9,8 @@
 
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/protocol_error.hpp"
+#include "field_types.hpp"
+#include "tern/protocol/mysql/response.hpp"
 
 namespace tern::mysql {
 
@@ -22,22 +24,7 @@ constexpr std::size_t kBinaryRowBitmapOffset = 2;
 
 // Bytes of a fixed-size binary value, or 0 for a length-prefixed one.
 std::size_t fixed_size(FieldType type) noexcept {
-  switch (type) {
-    case FieldType::kTiny:
-      return 1;
-    case FieldType::kShort:
-    case FieldType::kYear:
-      return 2;
-    case FieldType::kLong:
-    case FieldType::kInt24:
-    case FieldType::kFloat:
-      return 4;
-    case FieldType::kLongLong:
-    case FieldType::kDouble:
-      return 8;
-    default:
-      return 0;
-  }
+  return detail::field_type_info(type).binary_size;
 }
 
 Bytes temporal(ByteReader& r, FieldType type) {
@@ -69,7 +56,7 @@ void parse_text_row(Bytes payload, std::size_t columns, RowValues& out) {
 void parse_binary_row(Bytes payload, std::span<const FieldType> types, RowValues& out) {
   out.clear();
   ByteReader r(payload, "binary row");
-  if (r.read_le<std::uint8_t>() != 0x00) {
+  if (r.read_le<std::uint8_t>() != header::kOk) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "binary row: header is not 0x00");
   }
   const std::size_t columns = types.size();

@@ -14,6 +14,7 @@
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/protocol_error.hpp"
+#include "tern/protocol/mysql/response.hpp"
 
 namespace tern::mysql {
 
@@ -30,7 +31,7 @@ using protocol::ProtocolError;
 
 PrepareOk parse_prepare_ok(Bytes payload) {
   ByteReader r(payload, "COM_STMT_PREPARE_OK");
-  if (r.read_le<std::uint8_t>() != 0x00) {
+  if (r.read_le<std::uint8_t>() != header::kOk) {
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage, "COM_STMT_PREPARE_OK: bad header");
   }
   PrepareOk ok;

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "../decimal_text.hpp"
+#include "field_types.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "types_internal.hpp"
 
@@ -57,21 +58,7 @@ void throw_type_mismatch(const ColumnType& column, const char* cxx_type) {
 }
 
 bool is_string_like(FieldType type) noexcept {
-  switch (type) {
-    case FieldType::kVarchar:
-    case FieldType::kVarString:
-    case FieldType::kString:
-    case FieldType::kEnum:
-    case FieldType::kSet:
-    case FieldType::kTinyBlob:
-    case FieldType::kMediumBlob:
-    case FieldType::kLongBlob:
-    case FieldType::kBlob:
-    case FieldType::kJson:
-      return true;
-    default:
-      return false;
-  }
+  return field_type_info(type).string_like;
 }
 
 void expect_size(const char* name, Bytes data, std::size_t n) {

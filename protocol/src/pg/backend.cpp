@@ -1,3 +1,5 @@
+// Backend message framing and parsers: views into the message body, every length checked.
+// https://www.postgresql.org/docs/15/protocol-message-formats.html
 #include "tern/protocol/pg/backend.hpp"
 
 #include <bit>
@@ -132,7 +134,9 @@ TransactionStatus parse_ready_for_query(Bytes body) {
   ByteReader r(body, "ReadyForQuery");
   const char s = static_cast<char>(r.u8());
   expect_done(r, "ReadyForQuery");
-  if (s != 'I' && s != 'T' && s != 'E') {
+  if (s != static_cast<char>(TransactionStatus::kIdle) &&
+      s != static_cast<char>(TransactionStatus::kInTransaction) &&
+      s != static_cast<char>(TransactionStatus::kFailed)) {
     throw ProtocolError(ProtocolErrc::kBadValue,
                         absl::StrCat("ReadyForQuery: unknown transaction status ", int{s}));
   }
@@ -147,58 +151,58 @@ ServerErrorInfo parse_error_fields(Bytes body) {
     const std::string_view value = r.cstring();
     std::string* field = nullptr;
     switch (code) {
-      case 'S':
+      case error_field::kSeverityLocalized:
         field = &localized_severity;
         break;
-      case 'V':
+      case error_field::kSeverity:
         field = &info.severity;
         break;
-      case 'C':
+      case error_field::kSqlstate:
         field = &info.sqlstate;
         break;
-      case 'M':
+      case error_field::kMessage:
         field = &info.message;
         break;
-      case 'D':
+      case error_field::kDetail:
         field = &info.detail;
         break;
-      case 'H':
+      case error_field::kHint:
         field = &info.hint;
         break;
-      case 'P':
+      case error_field::kPosition:
         field = &info.position;
         break;
-      case 'p':
+      case error_field::kInternalPosition:
         field = &info.internal_position;
         break;
-      case 'q':
+      case error_field::kInternalQuery:
         field = &info.internal_query;
         break;
-      case 'W':
+      case error_field::kWhere:
         field = &info.where;
         break;
-      case 's':
+      case error_field::kSchema:
         field = &info.schema;
         break;
-      case 't':
+      case error_field::kTable:
         field = &info.table;
         break;
-      case 'c':
+      case error_field::kColumn:
         field = &info.column;
         break;
-      case 'd':
+      case error_field::kDataType:
         field = &info.data_type;
         break;
-      case 'n':
+      case error_field::kConstraint:
         field = &info.constraint;
         break;
-      case 'F':
+      case error_field::kFile:
         field = &info.file;
         break;
-      case 'L':
+      case error_field::kLine:
         field = &info.line;
         break;
-      case 'R':
+      case error_field::kRoutine:
         field = &info.routine;
         break;
       default:

@@ -86,15 +86,15 @@ protocol::ReceiveBuffer::ExchangeAwaiter Connection::flush_and_fill(ring::Deadli
 
 bool Connection::handle_async(const backend::Message& m) {
   switch (m.type) {
-    case 'A': {
+    case backend::kNotificationResponse: {
       const backend::Notification n = backend::parse_notification(m.body);
       notifications_.push_back({n.pid, std::string(n.channel), std::string(n.payload)});
       return true;
     }
-    case 'N':
+    case backend::kNoticeResponse:
       backend::parse_error_fields(m.body);  // validated; notices are not surfaced yet
       return true;
-    case 'S': {
+    case backend::kParameterStatus: {
       const backend::ParameterStatus p = backend::parse_parameter_status(m.body);
       parameters_[std::string(p.name)] = std::string(p.value);
       return true;

@@ -1,5 +1,6 @@
 // COPY FROM STDIN and COPY TO STDOUT over the simple protocol.
 // https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
@@ -23,7 +24,7 @@ ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
     for (;;) {
       const backend::Message m = co_await read_message(options.deadline);
       switch (m.type) {
-        case 'G':
+        case backend::kCopyInResponse:
           backend::parse_copy_response(m.body);
           for (const std::string& chunk : chunks) {
             frontend::copy_data(out_, chunk);
@@ -32,19 +33,12 @@ ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
           frontend::copy_done(out_);
           co_await flush(options.deadline);
           break;
-        case 'C':
+        case backend::kCommandComplete:
           rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
           break;
-        case 'E':
-          if (!error) error = error_response(m);
-          break;
-        case 'Z':
-          on_ready(m);
-          if (error) std::rethrow_exception(error);
-          co_return;
         default:
-          broken_ = true;
-          backend::throw_unexpected(m.type, "COPY FROM STDIN");
+          if (reply_tail(m, error, "COPY FROM STDIN")) co_return;
+          break;
       }
     }
   };
@@ -62,10 +56,10 @@ ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
     for (;;) {
       const backend::Message m = co_await read_message(options.deadline);
       switch (m.type) {
-        case 'H':
+        case backend::kCopyOutResponse:
           backend::parse_copy_response(m.body);
           break;
-        case 'd':
+        case backend::kCopyData:
           if (!error) {
             try {
               sink(protocol::as_chars(m.body));
@@ -74,22 +68,15 @@ ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
             }
           }
           break;
-        case 'c':
+        case backend::kCopyDone:
           backend::expect_empty(m);
           break;
-        case 'C':
+        case backend::kCommandComplete:
           rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
           break;
-        case 'E':
-          if (!error) error = error_response(m);
-          break;
-        case 'Z':
-          on_ready(m);
-          if (error) std::rethrow_exception(error);
-          co_return;
         default:
-          broken_ = true;
-          backend::throw_unexpected(m.type, "COPY TO STDOUT");
+          if (reply_tail(m, error, "COPY TO STDOUT")) co_return;
+          break;
       }
     }
   };

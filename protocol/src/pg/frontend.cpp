@@ -1,3 +1,5 @@
+// Frontend (client -> server) message writers: each appends its tag, a length patched in at
+// the end, and the body. https://www.postgresql.org/docs/15/protocol-message-formats.html
 #include "tern/protocol/pg/frontend.hpp"
 
 #include <cstring>
@@ -62,24 +64,24 @@ void startup(std::string& out,
 void ssl_request(std::string& out) {
   ByteWriter w(out);
   w.i32(8);
-  w.i32(80877103);  // 1234 << 16 | 5679
+  w.i32(kSslRequestCode);
 }
 
 void cancel_request(std::string& out, std::int32_t pid, std::int32_t secret) {
   ByteWriter w(out);
   w.i32(16);
-  w.i32(80877102);  // 1234 << 16 | 5678
+  w.i32(kCancelRequestCode);
   w.i32(pid);
   w.i32(secret);
 }
 
 void password(std::string& out, std::string_view password) {
-  simple(out, 'p', password);
+  simple(out, kPasswordMessage, password);
 }
 
 void sasl_initial_response(std::string& out, std::string_view mechanism, std::string_view data) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'p');
+  const std::size_t at = begin_message(w, kPasswordMessage);
   w.cstring(mechanism);
   w.i32(static_cast<std::int32_t>(data.size()));
   w.raw(data);
@@ -88,20 +90,20 @@ void sasl_initial_response(std::string& out, std::string_view mechanism, std::st
 
 void sasl_response(std::string& out, std::string_view data) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'p');
+  const std::size_t at = begin_message(w, kPasswordMessage);
   w.raw(data);
   end_message(w, at);
 }
 
 void query(std::string& out, std::string_view sql) {
-  simple(out, 'Q', sql);
+  simple(out, kQuery, sql);
 }
 
 void parse(std::string& out, std::string_view name, std::string_view sql,
            std::span<const Oid> param_types) {
   check_param_count(param_types.size());
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'P');
+  const std::size_t at = begin_message(w, kParse);
   w.cstring(name);
   w.cstring(sql);
   w.i16(static_cast<std::int16_t>(param_types.size()));
@@ -133,7 +135,7 @@ void bind(std::string& out, std::string_view portal, std::string_view statement,
     p += v.size();
     *p++ = '\0';
   };
-  *p++ = 'B';
+  *p++ = kBind;
   const auto len = static_cast<std::uint32_t>(length);
   p[0] = static_cast<char>(len >> 24);
   p[1] = static_cast<char>((len >> 16) & 0xff);
@@ -155,7 +157,7 @@ void bind(std::string& out, std::string_view portal, std::string_view statement,
 
 void describe(std::string& out, char kind, std::string_view name) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'D');
+  const std::size_t at = begin_message(w, kDescribe);
   w.u8(static_cast<std::uint8_t>(kind));
   w.cstring(name);
   end_message(w, at);
@@ -163,7 +165,7 @@ void describe(std::string& out, char kind, std::string_view name) {
 
 void execute(std::string& out, std::string_view portal, std::int32_t max_rows) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'E');
+  const std::size_t at = begin_message(w, kExecute);
   w.cstring(portal);
   w.i32(max_rows);
   end_message(w, at);
@@ -171,34 +173,34 @@ void execute(std::string& out, std::string_view portal, std::int32_t max_rows) {
 
 void close(std::string& out, char kind, std::string_view name) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'C');
+  const std::size_t at = begin_message(w, kClose);
   w.u8(static_cast<std::uint8_t>(kind));
   w.cstring(name);
   end_message(w, at);
 }
 
 void sync(std::string& out) {
-  empty(out, 'S');
+  empty(out, kSync);
 }
 void flush(std::string& out) {
-  empty(out, 'H');
+  empty(out, kFlush);
 }
 void terminate(std::string& out) {
-  empty(out, 'X');
+  empty(out, kTerminate);
 }
 
 void copy_data(std::string& out, std::string_view data) {
   ByteWriter w(out);
-  const std::size_t at = begin_message(w, 'd');
+  const std::size_t at = begin_message(w, kCopyData);
   w.raw(data);
   end_message(w, at);
 }
 
 void copy_done(std::string& out) {
-  empty(out, 'c');
+  empty(out, kCopyDone);
 }
 void copy_fail(std::string& out, std::string_view reason) {
-  simple(out, 'f', reason);
+  simple(out, kCopyFail, reason);
 }
 
 }  // namespace tern::pg::frontend

@@ -7,11 +7,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/task_group.hpp"
+#include "type_table.hpp"
 
 namespace tern::pg {
 
@@ -27,57 +29,11 @@ constexpr std::size_t kUnnamedDescriptions = 256;
 // and both sides wait for each other.
 constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
 
-// Result types tern decodes in binary; everything else is fetched as text.
+// Result types tern decodes in binary (the type table's `binary` column, arrays included);
+// everything else is fetched as text.
 bool binary_decodable(Oid type) {
-  switch (type) {
-    case oid::kBool:
-    case oid::kBytea:
-    case oid::kChar:
-    case oid::kName:
-    case oid::kInt8:
-    case oid::kInt2:
-    case oid::kInt4:
-    case oid::kText:
-    case oid::kOid:
-    case oid::kJson:
-    case oid::kFloat4:
-    case oid::kFloat8:
-    case oid::kBpchar:
-    case oid::kVarchar:
-    case oid::kDate:
-    case oid::kTime:
-    case oid::kTimestamp:
-    case oid::kTimestamptz:
-    case oid::kInterval:
-    case oid::kNumeric:
-    case oid::kUuid:
-    case oid::kJsonb:
-    case oid::kBoolArray:
-    case oid::kByteaArray:
-    case oid::kCharArray:
-    case oid::kNameArray:
-    case oid::kInt2Array:
-    case oid::kInt4Array:
-    case oid::kTextArray:
-    case oid::kOidArray:
-    case oid::kBpcharArray:
-    case oid::kVarcharArray:
-    case oid::kInt8Array:
-    case oid::kFloat4Array:
-    case oid::kFloat8Array:
-    case oid::kJsonArray:
-    case oid::kDateArray:
-    case oid::kTimeArray:
-    case oid::kTimestampArray:
-    case oid::kTimestamptzArray:
-    case oid::kIntervalArray:
-    case oid::kNumericArray:
-    case oid::kUuidArray:
-    case oid::kJsonbArray:
-      return true;
-    default:
-      return false;
-  }
+  const std::uint8_t slot = detail::type_slot(type);
+  return slot != 0 && detail::type_row(slot).binary;
 }
 
 // A prepared statement the server no longer has, or whose result type changed under it (DDL):
@@ -135,7 +91,7 @@ Connection::Statement& Connection::lookup(std::string_view sql, const Params& pa
 
 void Connection::forget(const Statement& s) {
   // The Close goes out with the next batch; its CloseComplete is skipped when it comes back.
-  if (!s.name.empty() && s.described) frontend::close(out_, 'S', s.name);
+  if (!s.name.empty() && s.described) frontend::close(out_, frontend::kStatement, s.name);
   const auto it = cache_.find(s.key);
   const StatementList::iterator node = it->second;
   cache_.erase(it);
@@ -153,7 +109,7 @@ void Connection::write_execute(const Statement& s, const Params& params, Format 
   // An unnamed statement is planned again on every Parse, so DDL since it was described (or,
   // behind a pooler, a server whose table differs) changes its columns without an error:
   // the portal's own RowDescription tells receive_results what the rows really are.
-  if (s.name.empty()) frontend::describe(out_, 'P', "");
+  if (s.name.empty()) frontend::describe(out_, frontend::kPortal, "");
   frontend::execute(out_, "", max_rows);
 }
 
@@ -202,20 +158,20 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
   for (;;) {
     const backend::Message m = co_await read_message(deadline);
     switch (m.type) {
-      case '1':  // ParseComplete
-      case '3':  // CloseComplete of an evicted statement
+      case backend::kParseComplete:
+      case backend::kCloseComplete:  // of an evicted statement
         backend::expect_empty(m);
         break;
-      case 't': {  // ParameterDescription: the types were given in Parse
+      case backend::kParameterDescription: {  // the types were given in Parse
         std::vector<Oid> ignored;
         backend::parse_parameter_description(m.body, ignored);
         break;
       }
-      case 'T':
-      case 'n': {
+      case backend::kRowDescription:
+      case backend::kNoData: {
         if (next >= statements.size()) backend::throw_unexpected(m.type, "Describe");
         Statement& s = *statements[next++];
-        if (m.type == 'T') {
+        if (m.type == backend::kRowDescription) {
           auto columns = std::make_shared<std::vector<backend::Column>>();
           backend::parse_row_description(m.body, *columns);
           bool all_binary = true;
@@ -236,23 +192,18 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
         s.described = true;
         break;
       }
-      case 'E':
-        if (!error) error = error_response(m);
-        break;
-      case 'Z':
-        on_ready(m);
+      case backend::kReadyForQuery:
         if (error) {
           // Parse failed for one statement; the server skipped the rest: none of the
           // undescribed ones exists on the server.
           for (Statement* s : statements) {
             if (!s->described) forget(*s);
           }
-          std::rethrow_exception(error);
         }
-        co_return;
+        [[fallthrough]];
       default:
-        broken_ = true;
-        backend::throw_unexpected(m.type, "Parse/Describe");
+        if (reply_tail(m, error, "Parse/Describe")) co_return;
+        break;
     }
   }
 }
@@ -270,12 +221,12 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
     }
     const backend::Message m = *buffered;
     switch (m.type) {
-      case '1':  // ParseComplete (unnamed mode)
-      case '2':  // BindComplete
-      case '3':  // CloseComplete of an evicted statement
+      case backend::kParseComplete:  // unnamed mode
+      case backend::kBindComplete:
+      case backend::kCloseComplete:  // of an evicted statement
         backend::expect_empty(m);
         break;
-      case 'T': {  // the portal's description (unnamed mode)
+      case backend::kRowDescription: {  // the portal's description (unnamed mode)
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         backend::parse_row_description(m.body, portal_columns_);
         if (!same_shape(portal_columns_, results[next].columns())) {
@@ -285,7 +236,7 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
         }
         break;
       }
-      case 'n':  // NoData: the portal returns no rows (unnamed mode)
+      case backend::kNoData:  // the portal returns no rows (unnamed mode)
         backend::expect_empty(m);
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         if (!results[next].columns().empty()) {
@@ -293,26 +244,22 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
           redescribed_.push_back(next);
         }
         break;
-      case 'D':
+      case backend::kDataRow:
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         if (over_row_cap(results[next], error)) break;
         results[next].add_row(m.body);
         break;
-      case 'C':
+      case backend::kCommandComplete:
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         results[next++].set_command_tag(backend::parse_command_complete(m.body));
         break;
-      case 'I':  // EmptyQueryResponse
+      case backend::kEmptyQueryResponse:
         backend::expect_empty(m);
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         ++next;
         break;
-      case 'E':
-        if (!error) error = error_response(m);
-        break;
-      case 'Z':
-        on_ready(m);
-        if (error) std::rethrow_exception(error);
+      default:
+        if (!reply_tail(m, error, "Execute")) break;
         if (next != results.size()) {
           broken_ = true;
           throw ProtocolError(
@@ -320,9 +267,6 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
               absl::StrCat("ReadyForQuery after ", next, " of ", results.size(), " results"));
         }
         co_return;
-      default:
-        broken_ = true;
-        backend::throw_unexpected(m.type, "Execute");
     }
   }
 }
@@ -333,52 +277,49 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
   for (;;) {
     const backend::Message m = co_await read_message(deadline);
     switch (m.type) {
-      case 'T': {
+      case backend::kRowDescription: {
         auto columns = std::make_shared<std::vector<backend::Column>>();
         backend::parse_row_description(m.body, *columns);
         results.emplace_back().set_columns(std::move(columns));
         open = true;
         break;
       }
-      case 'D':
+      case backend::kDataRow:
         if (!open) backend::throw_unexpected(m.type, "a simple query");
         if (over_row_cap(results.back(), error)) break;
         results.back().add_row(m.body);
         break;
-      case 'C':
+      case backend::kCommandComplete:
         if (!open) results.emplace_back();
         results.back().set_command_tag(backend::parse_command_complete(m.body));
         open = false;
         break;
-      case 'I':
+      case backend::kEmptyQueryResponse:
         backend::expect_empty(m);
         break;
-      case 'G':  // COPY FROM STDIN inside a simple query: refuse it, the server errors out
+      case backend::kCopyInResponse:  // COPY FROM STDIN inside a simple query: refuse it, the
+                                      // server errors out
         backend::parse_copy_response(m.body);
         frontend::copy_fail(out_, "COPY FROM STDIN needs Connection::copy_in");
         co_await flush(deadline);
         break;
-      case 'H':  // COPY TO STDOUT: its data is skipped, and the caller told why
+      case backend::kCopyOutResponse:  // COPY TO STDOUT: its data is skipped, and the caller told
+                                       // why
         backend::parse_copy_response(m.body);
         if (!error) {
           error =
               std::make_exception_ptr(InterfaceError("COPY TO STDOUT needs Connection::copy_out"));
         }
         break;
-      case 'd':
-      case 'c':
+      case backend::kCopyData:
+      case backend::kCopyDone:
         break;
-      case 'E':
-        if (!error) error = error_response(m);
-        open = false;
-        break;
-      case 'Z':
-        on_ready(m);
-        if (error) std::rethrow_exception(error);
-        co_return;
+      case backend::kErrorResponse:
+        open = false;  // the error ends the statement's result
+        [[fallthrough]];
       default:
-        broken_ = true;
-        backend::throw_unexpected(m.type, "a simple query");
+        if (reply_tail(m, error, "a simple query")) co_return;
+        break;
     }
   }
 }
@@ -464,13 +405,14 @@ ring::Task<bool> Connection::cancel_and_drain() {
   try {
     for (;;) {
       const backend::Message m = co_await read_message(deadline);
-      if (m.type == 'Z') {
+      if (m.type == backend::kReadyForQuery) {
         on_ready(m);
         drained = true;
         break;
       }
-      if (m.type == 'E') error_response(m);  // throws (and breaks) only for FATAL
-      if (m.type == 'G') {
+      if (m.type == backend::kErrorResponse)
+        error_response(m);  // throws (and breaks) only for FATAL
+      if (m.type == backend::kCopyInResponse) {
         frontend::copy_fail(out_, "cancelled by the client");
         co_await flush(deadline);
       }
@@ -499,7 +441,7 @@ ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
                                      const QueryOptions& options) {
   for (Statement* s : statements) {
     frontend::parse(out_, s->name, s->sql(), s->param_types);
-    frontend::describe(out_, 'S', s->name);
+    frontend::describe(out_, frontend::kStatement, s->name);
   }
   frontend::sync(out_);
   co_await round_trip(options, receive_descriptions(statements, options.deadline));

@@ -237,7 +237,7 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
                         "the server sent unencrypted data after its answer to SSLRequest");
   }
   in_.clear();
-  if (answer == 'N') {
+  if (answer == backend::kSslRefused) {
     if (options_.ssl_mode >= SslMode::kRequire) {
       broken_ = true;
       throw ConnectionLost(absl::StrCat("the server at ", describe_target(options_),
@@ -245,7 +245,7 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
     }
     co_return;
   }
-  if (answer != 'S') {
+  if (answer != backend::kSslAccepted) {
     broken_ = true;
     throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
                         absl::StrCat("unexpected answer to SSLRequest: byte ", int{answer}));
@@ -287,7 +287,7 @@ ring::Task<void> Connection::authenticate(ring::Deadline deadline) {
   for (;;) {
     const backend::Message m = co_await read_message(deadline);
     switch (m.type) {
-      case 'R': {
+      case backend::kAuthentication: {
         const backend::Authentication a = backend::parse_authentication(m.body);
         switch (a.code) {
           case backend::AuthCode::kOk:
@@ -334,19 +334,19 @@ ring::Task<void> Connection::authenticate(ring::Deadline deadline) {
         }
         break;
       }
-      case 'K':
+      case backend::kBackendKeyData:
         key_ = backend::parse_backend_key_data(m.body);
         break;
-      case 'Z':
+      case backend::kReadyForQuery:
         on_ready(m);
         co_return;
-      case 'E': {
+      case backend::kErrorResponse: {
         // Start-up errors (bad password, unknown database) are what they say, not a lost
         // connection; the server closes the socket after them.
         broken_ = true;
         throw_server_error(backend::parse_error_fields(m.body));
       }
-      case 'v':
+      case backend::kNegotiateProtocolVersion:
         backend::parse_negotiate_protocol_version(m.body);  // tern asks for no extensions
         break;
       default:
@@ -398,11 +398,12 @@ ring::Task<void> Connection::authenticate_sasl(Bytes mechanism_list, ring::Deadl
   // Reads the next SASL step: an error from the server ends the exchange with its reason.
   const auto next_step = [&](backend::AuthCode expected) -> ring::Task<std::string> {
     const backend::Message m = co_await read_message(deadline);
-    if (m.type == 'E') {
+    if (m.type == backend::kErrorResponse) {
       broken_ = true;
       throw_server_error(backend::parse_error_fields(m.body));
     }
-    if (m.type != 'R') backend::throw_unexpected(m.type, "SASL authentication");
+    if (m.type != backend::kAuthentication)
+      backend::throw_unexpected(m.type, "SASL authentication");
     const backend::Authentication a = backend::parse_authentication(m.body);
     if (a.code != expected) {
       broken_ = true;

@@ -3,6 +3,7 @@
 // https://www.postgresql.org/docs/current/protocol-flow.html.
 #include <utility>
 
+#include "reply_tail.hpp"
 #include "statement.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
@@ -47,39 +48,39 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
       if (!buffered) buffered = co_await read_message(deadline);
       const backend::Message m = *buffered;
       switch (m.type) {
-        case '1':  // ParseComplete (unnamed mode)
-        case '2':  // BindComplete
-        case '3':  // CloseComplete of an evicted statement
+        case backend::kParseComplete:  // unnamed mode
+        case backend::kBindComplete:
+        case backend::kCloseComplete:  // of an evicted statement
           backend::expect_empty(m);
           break;
-        case 'T': {  // the portal's description (unnamed mode): see write_execute
+        case backend::kRowDescription: {  // the portal's (unnamed mode): see write_execute
           backend::parse_row_description(m.body, portal_columns_);
           auto columns = std::make_shared<const std::vector<backend::Column>>(portal_columns_);
           stream_->header.set_columns(columns);
           batch.set_columns(std::move(columns));
           break;
         }
-        case 'n':  // NoData (unnamed mode)
+        case backend::kNoData:  // unnamed mode
           backend::expect_empty(m);
           break;
-        case 'D':
+        case backend::kDataRow:
           batch.add_row(m.body);
           break;
-        case 's':  // PortalSuspended: ask for the next batch now, so it comes while we work
+        case backend::kPortalSuspended:  // ask for the next batch now, so it comes while we work
           backend::expect_empty(m);
           frontend::execute(out_, "", stream_->batch_rows);
           frontend::flush(out_);
           co_await flush(deadline);
           co_return true;
-        case 'C':
+        case backend::kCommandComplete:
           batch.set_command_tag(backend::parse_command_complete(m.body));
           co_await finish_stream(deadline, true, &batch);
           co_return false;
-        case 'I':  // EmptyQueryResponse
+        case backend::kEmptyQueryResponse:
           backend::expect_empty(m);
           co_await finish_stream(deadline, true, &batch);
           co_return false;
-        case 'E': {
+        case backend::kErrorResponse: {
           const std::exception_ptr error = error_response(m);  // FATAL throws (broken)
           co_await finish_stream(deadline, false, nullptr);
           std::rethrow_exception(error);
@@ -139,31 +140,29 @@ ring::Task<void> Connection::finish_stream(ring::Deadline deadline, bool keep_ro
     if (!buffered) buffered = co_await read_message(deadline);
     const backend::Message m = *buffered;
     switch (m.type) {
-      case 'Z':
-        on_ready(m);
-        stream_.reset();
-        if (error) std::rethrow_exception(error);
-        co_return;
-      case 'E':
-        if (!error) error = error_response(m);
-        break;
-      case 'D':
+      case backend::kDataRow:
         if (keep_rows) backend::throw_unexpected(m.type, "the end of a row stream");
         break;
-      case 'C':
+      case backend::kCommandComplete:
         if (keep_rows) backend::throw_unexpected(m.type, "the end of a row stream");
         if (batch != nullptr) batch->set_command_tag(backend::parse_command_complete(m.body));
         break;
-      case '1':
-      case '2':
-      case '3':
-      case 's':
-      case 'I':
-      case 'T':  // the portal's description (unnamed mode), when closed before the first batch
-      case 'n':
+      case backend::kParseComplete:
+      case backend::kBindComplete:
+      case backend::kCloseComplete:
+      case backend::kPortalSuspended:
+      case backend::kEmptyQueryResponse:
+      case backend::kRowDescription:  // the portal's (unnamed mode), closed before the first batch
+      case backend::kNoData:
         break;
+      case backend::kReadyForQuery:
+        stream_.reset();
+        [[fallthrough]];
       default:
-        backend::throw_unexpected(m.type, "the end of a row stream");
+        // An unexpected message breaks the connection here; next_batch and close_stream, the
+        // callers, would break it anyway.
+        if (reply_tail(m, error, "the end of a row stream")) co_return;
+        break;
     }
   }
 }

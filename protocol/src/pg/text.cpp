@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
+#include "type_table.hpp"
 
 namespace tern::pg {
 
@@ -195,57 +196,47 @@ void append_array(std::string& out, Oid type, Format format, Bytes value) {
 }
 
 void append_value(std::string& out, Oid type, Format format, Bytes value) {
-  if (format == Format::kText && !detail::array_element_oid(type)) {
-    out += protocol::as_chars(value);
-    return;
-  }
-  if (detail::array_element_oid(type)) {
+  const std::uint8_t slot = detail::type_slot(type);
+  if ((slot & detail::kArraySlot) != 0) {
     append_array(out, type, format, value);
     return;
   }
-  switch (type) {
-    case oid::kBool:
+  if (format == Format::kText) {
+    out += protocol::as_chars(value);
+    return;
+  }
+  switch (slot == 0 ? detail::TypeKind::kUnknown : detail::type_row(slot).kind) {
+    case detail::TypeKind::kBool:
       out += Type<bool>::decode(type, format, value) ? 't' : 'f';
       return;
-    case oid::kInt2:
-    case oid::kInt4:
-    case oid::kInt8:
+    case detail::TypeKind::kInteger:
       append_int(out, Type<std::int64_t>::decode(type, format, value));
       return;
-    case oid::kOid:
+    case detail::TypeKind::kOid:
       append_int(out, Type<OidValue>::decode(type, format, value).value);
       return;
-    case oid::kFloat4:
-    case oid::kFloat8:
+    case detail::TypeKind::kFloat:
       append_float(out, Type<double>::decode(type, format, value), type == oid::kFloat4);
       return;
-    case oid::kNumeric:
+    case detail::TypeKind::kNumeric:
       out += Type<Numeric>::decode(type, format, value).value;
       return;
-    case oid::kText:
-    case oid::kVarchar:
-    case oid::kBpchar:
-    case oid::kName:
-    case oid::kChar:
-    case oid::kJson:
-    case oid::kJsonb:
+    case detail::TypeKind::kString:
+    case detail::TypeKind::kJson:
       out += Type<std::string>::decode(type, format, value);
       return;
-    case oid::kBytea:
-      append_hex(out, value);
-      return;
-    case oid::kUuid:
+    case detail::TypeKind::kUuid:
       out += Type<Uuid>::decode(type, format, value).to_string();
       return;
-    case oid::kDate: {
+    case detail::TypeKind::kDate: {
       const Date d = Type<Date>::decode(type, format, value);
       if (!append_infinity(out, d)) append_date(out, d);
       return;
     }
-    case oid::kTime:
+    case detail::TypeKind::kTime:
       append_time_of_day(out, Type<Time>::decode(type, format, value).count());
       return;
-    case oid::kTimestamp: {
+    case detail::TypeKind::kTimestamp: {
       const Timestamp t = Type<Timestamp>::decode(type, format, value);
       if (!append_infinity(out, t)) {
         append_timestamp(
@@ -253,14 +244,16 @@ void append_value(std::string& out, Oid type, Format format, Bytes value) {
       }
       return;
     }
-    case oid::kTimestamptz:
+    case detail::TypeKind::kTimestamptz:
       append_timestamp(out, Type<Timestamptz>::decode(type, format, value), true);
       return;
-    case oid::kInterval:
+    case detail::TypeKind::kInterval:
       append_interval(out, Type<Interval>::decode(type, format, value));
       return;
-    default:
+    case detail::TypeKind::kBytea:    // bytea_output=hex
+    case detail::TypeKind::kUnknown:  // a type tern does not decode: its bytes
       append_hex(out, value);
+      return;
   }
 }
 

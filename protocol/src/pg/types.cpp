@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "../decimal_text.hpp"
+#include "type_table.hpp"
 
 namespace tern::pg {
 
@@ -25,58 +26,11 @@ using protocol::as_chars;
 namespace detail {
 
 std::string oid_name(Oid type) {
-  switch (type) {
-    case oid::kUnknown:
-      return "unknown";
-    case oid::kBool:
-      return "bool";
-    case oid::kBytea:
-      return "bytea";
-    case oid::kChar:
-      return "char";
-    case oid::kName:
-      return "name";
-    case oid::kInt8:
-      return "int8";
-    case oid::kInt2:
-      return "int2";
-    case oid::kInt4:
-      return "int4";
-    case oid::kText:
-      return "text";
-    case oid::kOid:
-      return "oid";
-    case oid::kJson:
-      return "json";
-    case oid::kFloat4:
-      return "float4";
-    case oid::kFloat8:
-      return "float8";
-    case oid::kBpchar:
-      return "bpchar";
-    case oid::kVarchar:
-      return "varchar";
-    case oid::kDate:
-      return "date";
-    case oid::kTime:
-      return "time";
-    case oid::kTimestamp:
-      return "timestamp";
-    case oid::kTimestamptz:
-      return "timestamptz";
-    case oid::kInterval:
-      return "interval";
-    case oid::kNumeric:
-      return "numeric";
-    case oid::kUuid:
-      return "uuid";
-    case oid::kJsonb:
-      return "jsonb";
-    default:
-      break;
-  }
-  if (const std::optional<Oid> elem = array_element_oid(type)) return oid_name(*elem) + "[]";
-  return "oid " + std::to_string(type);
+  const std::uint8_t slot = type_slot(type);
+  if (slot == 0) return "oid " + std::to_string(type);
+  std::string name = type_row(slot).name;
+  if ((slot & kArraySlot) != 0) name += "[]";
+  return name;
 }
 
 void throw_type_error(const char* type_name, std::string_view why) {
@@ -202,18 +156,11 @@ int hex_value(char c) noexcept {
   return -1;
 }
 
+// The character types (and unknown, which the server sends as text).
 bool is_string_type(Oid type) noexcept {
-  switch (type) {
-    case oid::kText:
-    case oid::kVarchar:
-    case oid::kBpchar:
-    case oid::kName:
-    case oid::kChar:
-    case oid::kUnknown:
-      return true;
-    default:
-      return false;
-  }
+  const detail::TypeInfo* t = detail::find_type(type);
+  return t != nullptr &&
+         (t->kind == detail::TypeKind::kString || t->kind == detail::TypeKind::kUnknown);
 }
 
 /// The text of a json or jsonb value: binary jsonb starts with a version byte (1).
@@ -377,6 +324,12 @@ ByteString Type<ByteString>::decode(Oid, Format format, Bytes data) {
 
 // ---- uuid ----
 
+}  // namespace tern::pg
+
+// tern::Uuid (tern/protocol/values.hpp) is defined here, beside the uuid codec, because its
+// parse throws TypeError.
+namespace tern {
+
 Uuid Uuid::parse(std::string_view text) {
   const std::string original(text.substr(0, 64));
   if (text.size() >= 2 && text.front() == '{' && text.back() == '}') {
@@ -393,7 +346,7 @@ Uuid Uuid::parse(std::string_view text) {
       after_hyphen = true;
       continue;
     }
-    const int v = hex_value(c);
+    const int v = pg::hex_value(c);
     if (v < 0 || digits == 32) {
       digits = 33;  // invalid
       break;
@@ -421,6 +374,10 @@ std::string Uuid::to_string() const {
   }
   return out;
 }
+
+}  // namespace tern
+
+namespace tern::pg {
 
 bool Type<Uuid>::accepts(Oid type) noexcept {
   return type == oid::kUuid;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tern/protocol/pg/types.hpp"
+#include "type_table.hpp"
 
 namespace tern::pg {
 
@@ -198,54 +199,8 @@ void decode_text(Oid array_type, Bytes data, bool (*accepts)(Oid), const ArraySi
 }  // namespace
 
 std::optional<Oid> array_element_oid(Oid array_type) noexcept {
-  switch (array_type) {
-    case oid::kBoolArray:
-      return oid::kBool;
-    case oid::kByteaArray:
-      return oid::kBytea;
-    case oid::kCharArray:
-      return oid::kChar;
-    case oid::kNameArray:
-      return oid::kName;
-    case oid::kInt2Array:
-      return oid::kInt2;
-    case oid::kInt4Array:
-      return oid::kInt4;
-    case oid::kTextArray:
-      return oid::kText;
-    case oid::kOidArray:
-      return oid::kOid;
-    case oid::kBpcharArray:
-      return oid::kBpchar;
-    case oid::kVarcharArray:
-      return oid::kVarchar;
-    case oid::kInt8Array:
-      return oid::kInt8;
-    case oid::kFloat4Array:
-      return oid::kFloat4;
-    case oid::kFloat8Array:
-      return oid::kFloat8;
-    case oid::kJsonArray:
-      return oid::kJson;
-    case oid::kDateArray:
-      return oid::kDate;
-    case oid::kTimeArray:
-      return oid::kTime;
-    case oid::kTimestampArray:
-      return oid::kTimestamp;
-    case oid::kTimestamptzArray:
-      return oid::kTimestamptz;
-    case oid::kIntervalArray:
-      return oid::kInterval;
-    case oid::kNumericArray:
-      return oid::kNumeric;
-    case oid::kUuidArray:
-      return oid::kUuid;
-    case oid::kJsonbArray:
-      return oid::kJsonb;
-    default:
-      return std::nullopt;
-  }
+  if (const TypeInfo* elem = find_array_element(array_type)) return elem->oid;
+  return std::nullopt;
 }
 
 void decode_array(Oid array_type, Format format, Bytes data, bool (*accepts)(Oid),

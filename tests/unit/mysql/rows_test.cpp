@@ -204,6 +204,38 @@ TEST(MysqlRows, BinaryRowNullBitmapBoundaries) {
   }
 }
 
+// The sizes and names come from one table (protocol/src/mysql/field_types.hpp); these pin what
+// the switches it replaced gave.
+TEST(MysqlRows, BinaryRowFixedSizes) {
+  const std::vector<FieldType> types = {
+      FieldType::kTiny,     FieldType::kShort,  FieldType::kYear,
+      FieldType::kInt24,    FieldType::kLong,   FieldType::kFloat,
+      FieldType::kLongLong, FieldType::kDouble, FieldType::kVarchar};
+  const std::size_t sizes[] = {1, 2, 2, 4, 4, 4, 8, 8};
+  std::string p = hex("00 00 00");  // header, a 2-byte NULL bitmap with no NULL
+  for (std::size_t i = 0; i < std::size(sizes); ++i)
+    p += std::string(sizes[i], static_cast<char>('a' + i));
+  p += hex("02") + "zz";  // VARCHAR: length-prefixed
+  RowValues v;
+  parse_binary_row(B(p), types, v);
+  ASSERT_EQ(v.size(), types.size());
+  for (std::size_t i = 0; i < std::size(sizes); ++i) {
+    ASSERT_TRUE(v[i]);
+    EXPECT_EQ(as_chars(*v[i]), std::string(sizes[i], static_cast<char>('a' + i))) << i;
+  }
+  EXPECT_EQ(as_chars(*v.back()), "zz");
+}
+
+TEST(MysqlColumn, FieldTypeNames) {
+  EXPECT_STREQ(field_type_name(FieldType::kDecimal), "DECIMAL");
+  EXPECT_STREQ(field_type_name(FieldType::kLongLong), "LONGLONG");
+  EXPECT_STREQ(field_type_name(FieldType::kTime2), "TIME2");
+  EXPECT_STREQ(field_type_name(FieldType::kVector), "VECTOR");
+  EXPECT_STREQ(field_type_name(FieldType::kTinyBlob), "TINY_BLOB");
+  EXPECT_STREQ(field_type_name(FieldType::kGeometry), "GEOMETRY");
+  EXPECT_STREQ(field_type_name(static_cast<FieldType>(100)), "unknown type");
+}
+
 TEST(MysqlRows, BinaryRowRejectsStrayNullBits) {
   const std::vector<FieldType> types(7, FieldType::kTiny);
   RowValues v;

@@ -758,5 +758,54 @@ TEST(PgTypes, ToTextOfDatesPastYear32767) {
             bin<Timestamp>(oid::kTimestamp, noon));
 }
 
+// ---- the type table (protocol/src/pg/type_table.hpp) ----
+
+// The lookups derived from the table give what the hand-kept switches they replaced gave:
+// every array type's element (pg_type.dat's array_type_oid, read backwards), names in errors.
+TEST(PgTypes, TypeTableLookups) {
+  const std::pair<Oid, Oid> arrays[] = {
+      {oid::kBoolArray, oid::kBool},           {oid::kByteaArray, oid::kBytea},
+      {oid::kCharArray, oid::kChar},           {oid::kNameArray, oid::kName},
+      {oid::kInt2Array, oid::kInt2},           {oid::kInt4Array, oid::kInt4},
+      {oid::kTextArray, oid::kText},           {oid::kOidArray, oid::kOid},
+      {oid::kBpcharArray, oid::kBpchar},       {oid::kVarcharArray, oid::kVarchar},
+      {oid::kInt8Array, oid::kInt8},           {oid::kFloat4Array, oid::kFloat4},
+      {oid::kFloat8Array, oid::kFloat8},       {oid::kJsonArray, oid::kJson},
+      {oid::kDateArray, oid::kDate},           {oid::kTimeArray, oid::kTime},
+      {oid::kTimestampArray, oid::kTimestamp}, {oid::kTimestamptzArray, oid::kTimestamptz},
+      {oid::kIntervalArray, oid::kInterval},   {oid::kNumericArray, oid::kNumeric},
+      {oid::kUuidArray, oid::kUuid},           {oid::kJsonbArray, oid::kJsonb},
+  };
+  for (const auto& [array, element] : arrays) {
+    EXPECT_EQ(detail::array_element_oid(array), element) << array;
+    EXPECT_EQ(detail::array_element_oid(element), std::nullopt) << element;
+  }
+  EXPECT_EQ(detail::array_element_oid(oid::kUnknown), std::nullopt);
+  EXPECT_EQ(detail::array_element_oid(3904), std::nullopt);           // int4range: not mapped
+  EXPECT_EQ(detail::array_element_oid(4'000'000'000), std::nullopt);  // past the table
+
+  EXPECT_EQ(detail::oid_name(oid::kUnknown), "unknown");
+  EXPECT_EQ(detail::oid_name(oid::kTimestamptz), "timestamptz");
+  EXPECT_EQ(detail::oid_name(oid::kInt4Array), "int4[]");
+  EXPECT_EQ(detail::oid_name(oid::kJsonbArray), "jsonb[]");
+  EXPECT_EQ(detail::oid_name(3904), "oid 3904");
+
+  // Character types and unknown read as std::string; json(b) too, as before.
+  for (const Oid t : {oid::kText, oid::kVarchar, oid::kBpchar, oid::kName, oid::kChar,
+                      oid::kUnknown, oid::kJson, oid::kJsonb}) {
+    EXPECT_TRUE(Type<std::string>::accepts(t)) << t;
+  }
+  EXPECT_FALSE(Type<std::string>::accepts(oid::kTextArray));
+  EXPECT_FALSE(Type<std::string>::accepts(oid::kInt4));
+  EXPECT_FALSE(Type<std::string>::accepts(3904));
+
+  // to_text renders by the table's kind: bytea and types tern does not decode as hex.
+  EXPECT_EQ(to_text(oid::kBytea, Format::kBinary, as_bytes(bytes({1, 0xab}))), "\\x01ab");
+  EXPECT_EQ(to_text(3904, Format::kBinary, as_bytes(bytes({1}))), "\\x01");
+  EXPECT_EQ(to_text(oid::kUnknown, Format::kBinary, as_bytes(bytes({1}))), "\\x01");
+  EXPECT_EQ(to_text(oid::kVarchar, Format::kBinary, as_bytes(std::string("ab"))), "ab");
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kText, as_bytes(std::string("{1,2}"))), "{1,2}");
+}
+
 }  // namespace
 }  // namespace tern::pg

@@ -61,23 +61,19 @@ class Row {
       if (is_null(i)) return std::nullopt;
       return get<typename T::value_type>(i);
     } else if (const auto* p = std::get_if<pg::Row>(&row_)) {
-      if constexpr (std::is_same_v<T, Decimal>) {
-        return Decimal{p->get<pg::Numeric>(i).value};
-      } else if constexpr (pg::PgValue<T> || std::is_same_v<T, HStore>) {
+      if constexpr (pg::PgValue<T> || std::is_same_v<T, HStore>) {
         return p->get<T>(i);
       } else {
         detail::throw_unsupported_type("PostgreSQL", typeid(T).name());
       }
     } else {
       const auto& m = std::get<mysql::Row>(row_);
-      if constexpr (std::is_same_v<T, Decimal>) {
-        return Decimal{m.get<mysql::Decimal>(i).value};
-      } else if constexpr (std::is_same_v<T, Instant>) {
+      if constexpr (std::is_same_v<T, Instant>) {
         return Instant(m.get<mysql::DateTime>(i).time_since_epoch());
       } else if constexpr (std::is_same_v<T, Uuid>) {
         return Uuid::parse(m.get<std::string>(i));
       } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {
-        return T{std::move(m.get<mysql::Json>(i).text)};  // MySQL has one JSON type
+        return T{std::move(m.get<Json>(i).text)};  // MySQL has one JSON type
       } else if constexpr (std::is_same_v<T, Interval>) {
         detail::throw_mysql_lacks("interval");
       } else if constexpr (std::is_same_v<T, HStore>) {

@@ -18,33 +18,13 @@
 
 #include "tern/protocol/pg/hstore.hpp"
 #include "tern/protocol/pg/types.hpp"
+#include "tern/protocol/values.hpp"
 
 namespace tern {
 
-/// An exact decimal number as text ("-12.3400"): PostgreSQL numeric, MySQL DECIMAL.
-struct Decimal {
-  std::string value;
-  friend bool operator==(const Decimal&, const Decimal&) = default;
-};
-/// Binary strings: bytea, BLOB.
-using ByteString = std::vector<std::byte>;
-/// date.
-using Date = std::chrono::sys_days;
-/// timestamp (PostgreSQL) / DATETIME (MySQL): a date and time without a zone, microseconds.
-using DateTime = std::chrono::local_time<std::chrono::microseconds>;
-/// time of day (MySQL TIME may be negative or past 24 h).
-using TimeOfDay = std::chrono::microseconds;
-/// timestamptz: an instant (sent to MySQL as its UTC date-time).
-using Instant = std::chrono::sys_time<std::chrono::microseconds>;
-/// uuid (PostgreSQL uuid; MySQL CHAR(36) text): `Uuid::parse("a0eebc99-...")`, `to_string()`.
-using Uuid = pg::Uuid;
-/// json: the document's text as stored (PostgreSQL json, MySQL JSON). Build, check and compare
-/// documents with tern/db/json.hpp: `tern::json::object({{"a", 1}})`.
-using Json = pg::Json;
-/// jsonb: the document's text (PostgreSQL jsonb, which the server normalises; MySQL JSON).
-using Jsonb = pg::Jsonb;
-/// interval (PostgreSQL only): months, days and microseconds, kept apart as the server does.
-using Interval = pg::Interval;
+// Decimal, ByteString, Date, DateTime, TimeOfDay, Instant, Uuid, Json, Jsonb and Interval are
+// the protocol layer's value types (tern/protocol/values.hpp), which both backends' codecs read
+// and write as they are.
 /// hstore (PostgreSQL only, with register_hstore): key → value, std::nullopt for NULL.
 using HStore = pg::Hstore;
 /// A one-dimensional array parameter (PostgreSQL only): std::nullopt elements are NULL.

@@ -20,6 +20,22 @@ namespace tern::mysql {
 
 using protocol::Bytes;
 
+/// The first byte of a response packet, which tells what the packet is (classify_response,
+/// classify_row and classify_auth read it in context).
+namespace header {
+/// OK; also COM_STMT_PREPARE_OK's status byte and a binary row's header byte.
+inline constexpr std::uint8_t kOk = 0x00;
+/// AuthMoreData (caching_sha2_password and sha256_password steps).
+inline constexpr std::uint8_t kAuthMoreData = 0x01;
+/// LOCAL INFILE request (the length-encoded NULL byte, which no column count starts with).
+inline constexpr std::uint8_t kLocalInfile = 0xFB;
+/// EOF (a packet under 9 bytes); the OK that ends a result set under CLIENT_DEPRECATE_EOF;
+/// AuthSwitchRequest during authentication.
+inline constexpr std::uint8_t kEof = 0xFE;
+/// ERR.
+inline constexpr std::uint8_t kErr = 0xFF;
+}  // namespace header
+
 /// An OK packet. Views point into the payload.
 struct OkPacket {
   std::uint64_t affected_rows = 0;

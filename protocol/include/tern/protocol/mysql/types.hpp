@@ -26,6 +26,7 @@
 #include "tern/protocol/bytes.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/column.hpp"
+#include "tern/protocol/values.hpp"
 
 namespace tern::mysql {
 
@@ -35,28 +36,14 @@ using protocol::ByteWriter;
 /// Where a value comes from: a text protocol row or a binary protocol row.
 enum class Format : std::uint8_t { kText, kBinary };
 
-/// DECIMAL, exactly, as its decimal text ("-12.3400").
-struct Decimal {
-  std::string value;
-  friend bool operator==(const Decimal&, const Decimal&) = default;
-};
-
-/// JSON: the document's text.
-struct Json {
-  std::string text;
-  friend bool operator==(const Json&, const Json&) = default;
-};
-
-/// BLOB, BINARY, VARBINARY (and any string column, as its bytes).
-using ByteString = std::vector<std::byte>;
-
-/// DATE: days since the Unix epoch.
-using Date = std::chrono::sys_days;
-/// DATETIME and TIMESTAMP: the wall-clock date-time the server sent (TIMESTAMP in the session
-/// time zone), microsecond precision.
-using DateTime = std::chrono::local_time<std::chrono::microseconds>;
+// The shared value types (tern/protocol/values.hpp), under the names MySQL gives them.
+using tern::ByteString;  ///< BLOB, BINARY, VARBINARY (and any string column, as its bytes)
+using tern::Date;        ///< DATE
+using tern::DateTime;    ///< DATETIME and TIMESTAMP (the session time zone's wall clock)
+using tern::Decimal;     ///< DECIMAL, exactly, as its decimal text ("-12.3400")
+using tern::Json;        ///< JSON: the document's text
 /// TIME: a signed duration, microseconds; may be negative and exceed 24 hours (±838:59:59).
-using Time = std::chrono::microseconds;
+using Time = TimeOfDay;
 
 /// YEAR (0 or 1901..2155).
 struct Year {

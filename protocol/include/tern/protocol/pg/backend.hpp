@@ -16,7 +16,64 @@
 
 namespace tern::pg::backend {
 
-/// One framed message: its type byte and its body (without type and length).
+// Message tags: the type byte that starts every backend message, named as the protocol
+// documentation's "Message Formats" section names the messages.
+// https://www.postgresql.org/docs/15/protocol-message-formats.html
+inline constexpr char kAuthentication = 'R';  ///< AuthenticationOk, ...SASL, ...MD5Password etc.
+inline constexpr char kBackendKeyData = 'K';
+inline constexpr char kBindComplete = '2';
+inline constexpr char kCloseComplete = '3';
+inline constexpr char kCommandComplete = 'C';
+inline constexpr char kCopyBothResponse = 'W';
+inline constexpr char kCopyData = 'd';
+inline constexpr char kCopyDone = 'c';
+inline constexpr char kCopyInResponse = 'G';
+inline constexpr char kCopyOutResponse = 'H';
+inline constexpr char kDataRow = 'D';
+inline constexpr char kEmptyQueryResponse = 'I';
+inline constexpr char kErrorResponse = 'E';
+inline constexpr char kFunctionCallResponse = 'V';
+inline constexpr char kNegotiateProtocolVersion = 'v';
+inline constexpr char kNoData = 'n';
+inline constexpr char kNoticeResponse = 'N';
+inline constexpr char kNotificationResponse = 'A';
+inline constexpr char kParameterDescription = 't';
+inline constexpr char kParameterStatus = 'S';
+inline constexpr char kParseComplete = '1';
+inline constexpr char kPortalSuspended = 's';
+inline constexpr char kReadyForQuery = 'Z';
+inline constexpr char kRowDescription = 'T';
+
+// The one-byte answers to SSLRequest, which are not framed messages.
+// https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-SSL
+inline constexpr char kSslAccepted = 'S';
+inline constexpr char kSslRefused = 'N';
+
+/// Field codes of ErrorResponse and NoticeResponse bodies.
+/// https://www.postgresql.org/docs/15/protocol-error-fields.html
+namespace error_field {
+inline constexpr char kSeverityLocalized = 'S';
+inline constexpr char kSeverity = 'V';
+inline constexpr char kSqlstate = 'C';
+inline constexpr char kMessage = 'M';
+inline constexpr char kDetail = 'D';
+inline constexpr char kHint = 'H';
+inline constexpr char kPosition = 'P';
+inline constexpr char kInternalPosition = 'p';
+inline constexpr char kInternalQuery = 'q';
+inline constexpr char kWhere = 'W';
+inline constexpr char kSchema = 's';
+inline constexpr char kTable = 't';
+inline constexpr char kColumn = 'c';
+inline constexpr char kDataType = 'd';
+inline constexpr char kConstraint = 'n';
+inline constexpr char kFile = 'F';
+inline constexpr char kLine = 'L';
+inline constexpr char kRoutine = 'R';
+}  // namespace error_field
+
+/// One framed message: its type byte (one of the tags above) and its body (without type and
+/// length).
 struct Message {
   char type = 0;
   Bytes body;
@@ -37,7 +94,7 @@ std::optional<Message> frame(Bytes data, std::size_t& consumed,
 /// not even its header is there. Lets the reader grow its buffer once for a huge message.
 std::size_t frame_size(Bytes data);
 
-/// Authentication request codes ('R' messages).
+/// Authentication request codes (kAuthentication messages).
 enum class AuthCode : std::int32_t {
   kOk = 0,
   kKerberosV5 = 2,
@@ -51,41 +108,41 @@ enum class AuthCode : std::int32_t {
   kSaslFinal = 12,
 };
 
-/// An 'R' message: the request code and what follows it.
+/// An Authentication message: the request code and what follows it.
 struct Authentication {
   AuthCode code = AuthCode::kOk;
   Bytes data;
 };
-/// Parses an 'R' message.
+/// Parses an Authentication message.
 Authentication parse_authentication(Bytes body);
 /// The mechanism names of an AuthenticationSASL request.
 std::vector<std::string_view> parse_sasl_mechanisms(Bytes data);
 /// A readable name for an authentication code ("GSSAPI", "SSPI", ...), for error texts.
 const char* auth_code_name(AuthCode code);
 
-/// ParameterStatus ('S').
+/// ParameterStatus.
 struct ParameterStatus {
   std::string_view name;
   std::string_view value;
 };
 ParameterStatus parse_parameter_status(Bytes body);
 
-/// BackendKeyData ('K'): what a CancelRequest needs.
+/// BackendKeyData: what a CancelRequest needs.
 struct BackendKeyData {
   std::int32_t pid = 0;
   std::int32_t secret = 0;
 };
 BackendKeyData parse_backend_key_data(Bytes body);
 
-/// Transaction status reported by ReadyForQuery ('Z').
+/// Transaction status reported by ReadyForQuery.
 enum class TransactionStatus : char { kIdle = 'I', kInTransaction = 'T', kFailed = 'E' };
 TransactionStatus parse_ready_for_query(Bytes body);
 
-/// ErrorResponse ('E') / NoticeResponse ('N') as an owned ServerErrorInfo (it outlives the
+/// ErrorResponse / NoticeResponse as an owned ServerErrorInfo (it outlives the
 /// receive buffer: it travels in an exception).
 ServerErrorInfo parse_error_fields(Bytes body);
 
-/// One column of a RowDescription ('T').
+/// One column of a RowDescription.
 struct Column {
   std::string name;
   Oid table_oid = 0;
@@ -98,7 +155,7 @@ struct Column {
 /// Parses a RowDescription into `out` (cleared first; kept by the statement cache).
 void parse_row_description(Bytes body, std::vector<Column>& out);
 
-/// A DataRow ('D') view: the values stay in the receive buffer.
+/// A DataRow view: the values stay in the receive buffer.
 class DataRow {
  public:
   /// Checks the row's framing against `expected_columns`; throws ProtocolError.
@@ -115,15 +172,15 @@ class DataRow {
   std::size_t count_;
 };
 
-/// CommandComplete ('C'): the command tag, e.g. "INSERT 0 5" or "SELECT 3".
+/// CommandComplete: the command tag, e.g. "INSERT 0 5" or "SELECT 3".
 std::string_view parse_command_complete(Bytes body);
 /// The row count at the end of a command tag, or nullopt for tags without one ("CREATE TABLE").
 std::optional<std::uint64_t> rows_in_tag(std::string_view tag);
 
-/// ParameterDescription ('t'): the parameter type OIDs of a prepared statement.
+/// ParameterDescription: the parameter type OIDs of a prepared statement.
 void parse_parameter_description(Bytes body, std::vector<Oid>& out);
 
-/// NotificationResponse ('A').
+/// NotificationResponse.
 struct Notification {
   std::int32_t pid = 0;
   std::string_view channel;
@@ -131,14 +188,14 @@ struct Notification {
 };
 Notification parse_notification(Bytes body);
 
-/// CopyInResponse ('G'), CopyOutResponse ('H') and CopyBothResponse ('W').
+/// CopyInResponse, CopyOutResponse and CopyBothResponse.
 struct CopyResponse {
   Format format = Format::kText;
   std::vector<Format> column_formats;
 };
 CopyResponse parse_copy_response(Bytes body);
 
-/// NegotiateProtocolVersion ('v').
+/// NegotiateProtocolVersion.
 struct NegotiateProtocolVersion {
   std::int32_t newest_minor = 0;
   std::vector<std::string_view> unrecognized_options;

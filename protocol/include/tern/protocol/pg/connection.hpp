@@ -197,6 +197,14 @@ class Connection {
   /// Takes a ReadyForQuery: the server is idle again and the stream is in sync.
   void on_ready(const backend::Message& m);
   std::exception_ptr error_response(const backend::Message& m);
+  /// The tail every reply loop shares, for a message the loop's own cases did not take.
+  /// ErrorResponse: kept in `error` when it is the first (a later one is skipped, unparsed; the
+  /// server goes on to ReadyForQuery); returns false, the loop goes on. FATAL or PANIC throws
+  /// ConnectionLost at once instead (the connection is broken). ReadyForQuery: takes the
+  /// status (on_ready), then rethrows `error` if one was kept, else returns true: the reply is
+  /// over. Anything else cannot come `during` this exchange: breaks the connection and throws
+  /// ProtocolError(kUnexpectedMessage).
+  bool reply_tail(const backend::Message& m, std::exception_ptr& error, const char* during);
   [[noreturn]] void break_connection(const std::string& why);
 
   // Queries (query.cpp).

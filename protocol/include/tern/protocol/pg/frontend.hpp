@@ -15,6 +15,32 @@ namespace tern::pg::frontend {
 
 /// Protocol version 3.0 as sent in StartupMessage.
 inline constexpr std::int32_t kProtocolVersion = 3 << 16;
+/// The codes that take the protocol version's place in SSLRequest and CancelRequest (which,
+/// like StartupMessage, have no tag byte).
+inline constexpr std::int32_t kSslRequestCode = (1234 << 16) | 5679;
+inline constexpr std::int32_t kCancelRequestCode = (1234 << 16) | 5678;
+
+// Message tags: the type byte that starts every frontend message after start-up, named as the
+// protocol documentation's "Message Formats" section names the messages.
+inline constexpr char kBind = 'B';
+inline constexpr char kClose = 'C';
+inline constexpr char kCopyData = 'd';
+inline constexpr char kCopyDone = 'c';
+inline constexpr char kCopyFail = 'f';
+inline constexpr char kDescribe = 'D';
+inline constexpr char kExecute = 'E';
+inline constexpr char kFlush = 'H';
+inline constexpr char kFunctionCall = 'F';
+inline constexpr char kParse = 'P';
+/// PasswordMessage, SASLInitialResponse, SASLResponse and GSSResponse share it.
+inline constexpr char kPasswordMessage = 'p';
+inline constexpr char kQuery = 'Q';
+inline constexpr char kSync = 'S';
+inline constexpr char kTerminate = 'X';
+
+// What a Describe or Close names.
+inline constexpr char kStatement = 'S';
+inline constexpr char kPortal = 'P';
 
 /// StartupMessage with name/value parameters (user, database, application_name, options, ...).
 void startup(std::string& out,
@@ -43,11 +69,11 @@ void bind(std::string& out, std::string_view portal, std::string_view statement,
           std::span<const Format> param_formats, std::size_t param_count, std::string_view values,
           std::span<const Format> result_formats);
 
-/// Describe of a statement ('S') or portal ('P').
+/// Describe of a statement (kind kStatement) or portal (kPortal).
 void describe(std::string& out, char kind, std::string_view name);
 /// Execute: runs `portal`, returning at most `max_rows` rows (0 = all).
 void execute(std::string& out, std::string_view portal, std::int32_t max_rows = 0);
-/// Close of a statement ('S') or portal ('P').
+/// Close of a statement (kind kStatement) or portal (kPortal).
 void close(std::string& out, char kind, std::string_view name);
 /// Sync: ends an extended-query batch; the server answers ReadyForQuery.
 void sync(std::string& out);

@@ -15,6 +15,7 @@
 
 #include "tern/protocol/bytes.hpp"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/values.hpp"
 
 namespace tern::pg {
 
@@ -44,55 +45,21 @@ inline constexpr Oid kBoolArray = 1000, kByteaArray = 1001, kCharArray = 1002, k
 /// Wire format of a parameter or result column.
 enum class Format : std::int16_t { kText = 0, kBinary = 1 };
 
+// The shared value types (tern/protocol/values.hpp), under the names PostgreSQL gives them.
+using tern::ByteString;  ///< bytea
+using tern::Date;        ///< date; 'infinity' / '-infinity' map to Date::max() / Date::min()
+using tern::Interval;    ///< interval
+using tern::Json;        ///< json
+using tern::Jsonb;       ///< jsonb
+using tern::Uuid;        ///< uuid
 /// numeric, exactly, as its decimal text ("-12.3400", "NaN", "Infinity", "-Infinity").
-struct Numeric {
-  std::string value;
-  friend bool operator==(const Numeric&, const Numeric&) = default;
-};
-
-/// json: the document's text.
-struct Json {
-  std::string text;
-  friend bool operator==(const Json&, const Json&) = default;
-};
-
-/// jsonb: the document's text (the binary format is a version byte + text).
-struct Jsonb {
-  std::string text;
-  friend bool operator==(const Jsonb&, const Jsonb&) = default;
-};
-
-/// bytea.
-using ByteString = std::vector<std::byte>;
-
-/// uuid, as its 16 bytes.
-struct Uuid {
-  std::array<std::uint8_t, 16> bytes{};
-  /// Parses "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" (hyphens optional, braces allowed);
-  /// throws TypeError.
-  static Uuid parse(std::string_view text);
-  /// The canonical lower-case hyphenated form.
-  std::string to_string() const;
-  friend bool operator==(const Uuid&, const Uuid&) = default;
-};
-
-/// date: days since the Unix epoch. PostgreSQL's 'infinity' / '-infinity' map to
-/// Date::max() / Date::min().
-using Date = std::chrono::sys_days;
+using Numeric = Decimal;
 /// time (without time zone): time of day since midnight, microsecond precision.
-using Time = std::chrono::microseconds;
+using Time = TimeOfDay;
 /// timestamp (without time zone): a local date-time, microseconds. Infinities map to max()/min().
-using Timestamp = std::chrono::local_time<std::chrono::microseconds>;
+using Timestamp = DateTime;
 /// timestamptz: an instant in UTC, microseconds. Infinities map to max()/min().
-using Timestamptz = std::chrono::sys_time<std::chrono::microseconds>;
-
-/// interval: PostgreSQL keeps months, days and microseconds apart.
-struct Interval {
-  std::int32_t months = 0;
-  std::int32_t days = 0;
-  std::int64_t microseconds = 0;
-  friend bool operator==(const Interval&, const Interval&) = default;
-};
+using Timestamptz = Instant;
 
 /// The codec of one C++ type. Specialised for: bool, std::int16_t, std::int32_t, std::int64_t,
 /// float, double, Numeric, std::string (text, varchar, bpchar, name, char; also decodes json),
