@@ -68,8 +68,110 @@ PoolStats Pool::stats() const noexcept {
   return s;
 }
 
-// The factory, with its time and failures counted.
-ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_counted() {
+ring::Task<void> Pool::open() {
+  open_ = true;
+  ring::TaskGroup openers(loop_);
+  while (total_ < options_.min_connections) {
+    ++total_;
+    openers.spawn([](Pool& pool) -> ring::Task<void> {
+      std::unique_ptr<BackendConnection> conn = co_await pool.connect_in_slot();
+      const Clock::time_point now = Clock::now();
+      pool.hand_over({std::move(conn), now, now});
+    }(*this));
+  }
+  co_await openers.join();
+}
+
+// The policy, top-down: reuse the warmest idle connection that passes its checks, else open
+// one in a free slot, else queue for the next connection returned or slot freed. Only the
+// awaits live here; each decision is a plain function, so a warm acquire costs this one frame
+// and no allocation.
+ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
+  const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
+  admit();
+  // A waiter woken for a freed slot goes before those still queued behind it.
+  bool my_turn = false;
+  for (;;) {
+    while (std::optional<Idle> idle = take_idle(my_turn)) {
+      if (needs_ping(*idle) && !co_await answers_ping(*idle->conn, deadline)) {
+        discard(std::move(idle->conn));
+        continue;
+      }
+      co_return lease_idle(std::move(*idle));
+    }
+    if (may_open(my_turn)) {
+      ++total_;  // the slot is ours before the first suspension
+      std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
+      co_return lease_new(std::move(conn));
+    }
+    // Everything is in use: wait in line for a returned connection or a freed slot.
+    Waiter w(loop_);
+    enqueue(w, /*first_wait=*/!my_turn);
+    bool woken = false;
+    std::exception_ptr cancelled;
+    try {
+      woken = co_await w.signal.wait(deadline);
+    } catch (...) {
+      cancelled = std::current_exception();
+    }
+    if (std::optional<Lease> granted = end_wait(w, woken, cancelled)) co_return std::move(*granted);
+    my_turn = true;  // a slot was freed for us
+  }
+}
+
+void Pool::admit() {
+  if (closing_) throw InterfaceError("the connection pool is closing");
+  open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
+}
+
+bool Pool::first_in_line(bool my_turn) const noexcept {
+  return waiters_.empty() || my_turn;
+}
+
+std::optional<Pool::Idle> Pool::take_idle(bool my_turn) noexcept {
+  while (!idle_.empty() && first_in_line(my_turn)) {
+    Idle e = std::move(idle_.back());
+    idle_.pop_back();
+    if (expired(e.created) || !e.conn->looks_alive()) {
+      discard(std::move(e.conn));
+      continue;
+    }
+    return e;
+  }
+  return std::nullopt;
+}
+
+bool Pool::needs_ping(const Idle& idle) const noexcept {
+  return options_.health_check_after_idle.count() > 0 &&
+         Clock::now() - idle.returned >= options_.health_check_after_idle;
+}
+
+// A coroutine of its own: the round trip is slow anyway, and the warm path never comes here.
+ring::Task<bool> Pool::answers_ping(BackendConnection& conn, ring::Deadline deadline) {
+  ++in_use_;  // checked out while the ping is in flight: the slot is not idle
+  bool alive = true;
+  try {
+    co_await conn.ping(deadline);
+  } catch (...) {
+    alive = false;
+  }
+  --in_use_;
+  co_return alive;
+}
+
+Lease Pool::lease_idle(Idle idle) noexcept {
+  ++in_use_;
+  ++counters_.acquired;
+  return Lease(this, std::move(idle.conn), idle.created);
+}
+
+bool Pool::may_open(bool my_turn) const noexcept {
+  return total_ < options_.max_connections && first_in_line(my_turn);
+}
+
+// The factory, run in a slot the caller already counted in total_, its time and failures
+// counted; a failure frees the slot (for the next waiter) and propagates.
+ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_in_slot() {
   const Clock::time_point start = Clock::now();
   std::unique_ptr<BackendConnection> conn;
   std::exception_ptr failed;
@@ -81,123 +183,49 @@ ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_counted() {
   counters_.connect_time += Clock::now() - start;
   if (failed) {
     ++counters_.connect_errors;
+    --total_;
+    slot_freed();
     std::rethrow_exception(failed);
   }
+  ++counters_.created;
   co_return conn;
 }
 
-ring::Task<void> Pool::open() {
-  open_ = true;
-  ring::TaskGroup openers(loop_);
-  while (total_ < options_.min_connections) {
-    ++total_;
-    openers.spawn([](Pool& pool) -> ring::Task<void> {
-      std::unique_ptr<BackendConnection> conn;
-      std::exception_ptr failed;
-      try {
-        conn = co_await pool.connect_counted();
-      } catch (...) {
-        failed = std::current_exception();
-      }
-      if (failed) {
-        --pool.total_;
-        pool.slot_freed();
-        std::rethrow_exception(failed);
-      }
-      ++pool.counters_.created;
-      pool.hand_over({std::move(conn), Clock::now(), Clock::now()});
-    }(*this));
-  }
-  co_await openers.join();
+Lease Pool::lease_new(std::unique_ptr<BackendConnection> conn) noexcept {
+  ++in_use_;
+  ++counters_.acquired;
+  return Lease(this, std::move(conn), Clock::now());
 }
 
-ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
-  const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
-  if (closing_) throw InterfaceError("the connection pool is closing");
-  open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
-  // A waiter woken for a freed slot goes before those still queued behind it.
-  bool my_turn = false;
-  for (;;) {
-    while (!idle_.empty() && (waiters_.empty() || my_turn)) {
-      Idle e = std::move(idle_.back());
-      idle_.pop_back();
-      if (expired(e.created) || !e.conn->looks_alive()) {
-        discard(std::move(e.conn));
-        continue;
-      }
-      if (options_.health_check_after_idle.count() > 0 &&
-          Clock::now() - e.returned >= options_.health_check_after_idle) {
-        ++in_use_;
-        bool alive = true;
-        try {
-          co_await e.conn->ping(deadline);
-        } catch (...) {
-          alive = false;
-        }
-        --in_use_;
-        if (!alive) {
-          discard(std::move(e.conn));
-          continue;
-        }
-      }
-      ++in_use_;
-      ++counters_.acquired;
-      co_return Lease(this, std::move(e.conn), e.created);
-    }
-    if (total_ < options_.max_connections && (waiters_.empty() || my_turn)) {
-      ++total_;
-      std::unique_ptr<BackendConnection> conn;
-      std::exception_ptr failed;
-      try {
-        conn = co_await connect_counted();
-      } catch (...) {
-        failed = std::current_exception();
-      }
-      if (failed) {
-        --total_;
-        slot_freed();
-        std::rethrow_exception(failed);
-      }
-      ++counters_.created;
-      ++in_use_;
-      ++counters_.acquired;
-      co_return Lease(this, std::move(conn), Clock::now());
-    }
-    // Everything is in use: wait for a returned connection or a freed slot, in turn.
-    Waiter w(loop_);
-    waiters_.push_back(&w);
-    if (!my_turn) ++counters_.queued;  // once per acquire, not per wake-up
-    const Clock::time_point wait_start = Clock::now();
-    bool woken = false;
-    std::exception_ptr cancelled;
-    try {
-      woken = co_await w.signal.wait(deadline);
-    } catch (...) {
-      cancelled = std::current_exception();
-    }
-    counters_.wait_time += Clock::now() - wait_start;
-    if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
-      waiters_.erase(it);
-    }
-    if (w.granted) {
-      if (cancelled) {  // handed over as we were cancelled: pass it on
-        --in_use_;
-        hand_over(std::move(*w.granted));
-        std::rethrow_exception(cancelled);
-      }
-      ++counters_.acquired;
-      co_return Lease(this, std::move(w.granted->conn), w.granted->created);
-    }
-    if (cancelled) std::rethrow_exception(cancelled);
-    if (closing_) throw InterfaceError("the connection pool was closed while waiting");
-    if (!woken) {
-      ++counters_.timeouts;
-      throw PoolTimeout(absl::StrCat(
-          "no connection became free within the pool timeout (max_connections=",
-          options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
-    }
-    my_turn = true;  // a slot was freed for us
+void Pool::enqueue(Waiter& w, bool first_wait) {
+  waiters_.push_back(&w);
+  w.since = Clock::now();
+  if (first_wait) ++counters_.queued;  // once per acquire, not per wake-up
+}
+
+std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled) {
+  counters_.wait_time += Clock::now() - w.since;
+  if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
+    waiters_.erase(it);
   }
+  if (w.granted) {
+    if (cancelled) {  // handed over as we were cancelled: pass it on
+      --in_use_;
+      hand_over(std::move(*w.granted));
+      std::rethrow_exception(cancelled);
+    }
+    ++counters_.acquired;
+    return Lease(this, std::move(w.granted->conn), w.granted->created);
+  }
+  if (cancelled) std::rethrow_exception(cancelled);
+  if (closing_) throw InterfaceError("the connection pool was closed while waiting");
+  if (!woken) {
+    ++counters_.timeouts;
+    throw PoolTimeout(absl::StrCat(
+        "no connection became free within the pool timeout (max_connections=",
+        options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
+  }
+  return std::nullopt;
 }
 
 void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {

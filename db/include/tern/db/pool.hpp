@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -141,9 +142,37 @@ class Pool {
   struct Waiter {
     explicit Waiter(ring::Loop& loop) noexcept : signal(loop) {}
     ring::Signal signal;
-    std::optional<Idle> granted;  // set with the signal: a connection handed over
+    std::optional<Idle> granted;                    // set with the signal: a connection handed over
+    std::chrono::steady_clock::time_point since{};  // queued at (PoolStats::wait_time)
   };
 
+  // The steps of acquire(), in the order it tries them.
+  /// Refuses a closing pool; reopens a closed one.
+  void admit();
+  /// True when no waiter queues ahead of this acquire (`my_turn`: it was woken for a slot).
+  bool first_in_line(bool my_turn) const noexcept;
+  /// The most recently returned idle connection that is young enough and looks alive, those
+  /// that fail on the way discarded; none when the pool has none or others queue first.
+  std::optional<Idle> take_idle(bool my_turn) noexcept;
+  /// True when `idle` sat unused past health_check_after_idle and must answer a ping first.
+  bool needs_ping(const Idle& idle) const noexcept;
+  /// Pings `conn`; false when it failed (the caller discards it).
+  ring::Task<bool> answers_ping(BackendConnection& conn, ring::Deadline deadline);
+  /// Checks out an idle connection.
+  Lease lease_idle(Idle idle) noexcept;
+  /// True when a slot is free for a new connection and no waiter queues ahead.
+  bool may_open(bool my_turn) const noexcept;
+  /// Opens a connection in a slot already counted; a failure frees the slot and propagates.
+  ring::Task<std::unique_ptr<BackendConnection>> connect_in_slot();
+  /// Checks out a connection just opened.
+  Lease lease_new(std::unique_ptr<BackendConnection> conn) noexcept;
+  /// Queues `w` last in line.
+  void enqueue(Waiter& w, bool first_wait);
+  /// After the wait: the connection handed over, or nothing when a slot was freed for `w`
+  /// (acquire tries again, first in line); throws for a timeout, a close or a cancellation.
+  std::optional<Lease> end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled);
+
+  // Returning and closing.
   void give_back(std::unique_ptr<BackendConnection> conn,
                  std::chrono::steady_clock::time_point created) noexcept;
   void hand_over(Idle idle) noexcept;
@@ -152,8 +181,8 @@ class Pool {
   ring::Task<void> clean_then_return(std::unique_ptr<BackendConnection> conn,
                                      std::chrono::steady_clock::time_point created);
   ring::Task<void> close_quietly(std::unique_ptr<BackendConnection> conn);
+  /// True when a connection opened at `created` is past pool_recycle.
   bool expired(std::chrono::steady_clock::time_point created) const noexcept;
-  ring::Task<std::unique_ptr<BackendConnection>> connect_counted();
 
   ring::Loop& loop_;
   ConnectionFactory factory_;
