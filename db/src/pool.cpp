@@ -54,7 +54,7 @@ Pool::~Pool() {
 }
 
 bool Pool::expired(Clock::time_point created) const noexcept {
-  return options_.pool_recycle.count() > 0 && Clock::now() - created >= options_.pool_recycle;
+  return options_.pool_recycle.count() > 0 && options_.clock() - created >= options_.pool_recycle;
 }
 
 PoolStats Pool::stats() const noexcept {
@@ -75,7 +75,7 @@ ring::Task<void> Pool::open() {
     ++total_;
     openers.spawn([](Pool& pool) -> ring::Task<void> {
       std::unique_ptr<BackendConnection> conn = co_await pool.connect_in_slot();
-      const Clock::time_point now = Clock::now();
+      const Clock::time_point now = pool.options_.clock();
       pool.hand_over({std::move(conn), now, now});
     }(*this));
   }
@@ -143,7 +143,7 @@ std::optional<Pool::Idle> Pool::take_idle(bool my_turn) noexcept {
 
 bool Pool::needs_ping(const Idle& idle) const noexcept {
   return options_.health_check_after_idle.count() > 0 &&
-         Clock::now() - idle.returned >= options_.health_check_after_idle;
+         options_.clock() - idle.returned >= options_.health_check_after_idle;
 }
 
 // A coroutine of its own: the round trip is slow anyway, and the warm path never comes here.
@@ -194,7 +194,7 @@ ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_in_slot() {
 Lease Pool::lease_new(std::unique_ptr<BackendConnection> conn) noexcept {
   ++in_use_;
   ++counters_.acquired;
-  return Lease(this, std::move(conn), Clock::now());
+  return Lease(this, std::move(conn), options_.clock());
 }
 
 void Pool::enqueue(Waiter& w, bool first_wait) {
@@ -238,7 +238,7 @@ void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point 
     // until then.
     background_.spawn(clean_then_return(std::move(conn), created));
   } else {
-    hand_over({std::move(conn), created, Clock::now()});
+    hand_over({std::move(conn), created, options_.clock()});
   }
   if (drained_ && in_use_ == 0) drained_->notify();
 }
@@ -282,7 +282,7 @@ ring::Task<void> Pool::clean_then_return(std::unique_ptr<BackendConnection> conn
   } catch (...) {  // judged below by its state
   }
   if (open_ && !closing_ && conn->is_usable() && !conn->in_transaction() && !conn->streaming()) {
-    hand_over({std::move(conn), created, Clock::now()});
+    hand_over({std::move(conn), created, options_.clock()});
   } else {
     discard(std::move(conn));
   }

@@ -30,6 +30,9 @@ class PoolTimeout : public OperationalError {
   using OperationalError::OperationalError;
 };
 
+/// Reads the time that connection ages are measured on.
+using PoolClock = std::chrono::steady_clock::time_point (*)() noexcept;
+
 /// Pool sizing and timing (peewee-async's min_connections, max_connections and pool_params).
 struct PoolOptions {
   /// Connections opened by aio_connect() and kept open.
@@ -45,6 +48,11 @@ struct PoolOptions {
   std::chrono::milliseconds health_check_after_idle{0};
   /// Time allowed for rolling back a connection returned inside a transaction.
   std::chrono::milliseconds reset_timeout{5'000};
+  /// Where connection ages (pool_recycle, health_check_after_idle) are read from: the monotonic
+  /// clock. A plain function pointer, so reading it costs what steady_clock::now() costs; tests
+  /// put a clock they advance by hand here instead of sleeping. Deadlines and the wait and
+  /// connect times in PoolStats stay on steady_clock, as the ring's timers do.
+  PoolClock clock = []() noexcept { return std::chrono::steady_clock::now(); };
 };
 
 /// Counters and gauges of a pool (psycopg_pool's get_stats() in its names where they map:
