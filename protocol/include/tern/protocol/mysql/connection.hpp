@@ -171,8 +171,6 @@ class Connection {
   [[noreturn]] void fail_with(ServerErrorInfo info);
 
   // Commands (query.cpp).
-  ring::Task<void> read_result_set(Result& result, Bytes first, Format format,
-                                   std::uint16_t& status);
   /// Reads `count` column definitions; returns `cached` when they are the same.
   ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
       std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
