@@ -16,6 +16,7 @@
 #include "tern/db/backend.hpp"
 #include "tern/db/pool.hpp"
 #include "tern/ring/loop.hpp"
+#include "tern/ring/signal.hpp"
 #include "tern/ring/task.hpp"
 
 namespace tern::testing {
@@ -23,12 +24,13 @@ namespace tern::testing {
 /// What a test scripts and observes of one fake connection; shared with the connection so
 /// that it stays readable after the pool destroyed it.
 struct FakeState {
-  std::size_t id = 0;           ///< order of creation, from 0
-  bool usable = true;           ///< is_usable() (also false once closed)
-  bool alive = true;            ///< looks_alive()
-  bool in_transaction = false;  ///< in_transaction(); reset() clears it unless reset_fails
-  bool reset_fails = false;     ///< reset() throws and leaves the transaction open
-  bool ping_fails = false;      ///< ping() throws and breaks the connection
+  std::size_t id = 0;                 ///< order of creation, from 0
+  bool usable = true;                 ///< is_usable() (also false once closed)
+  bool alive = true;                  ///< looks_alive()
+  bool in_transaction = false;        ///< in_transaction(); reset() clears it unless reset_fails
+  bool reset_fails = false;           ///< reset() throws and leaves the transaction open
+  bool ping_fails = false;            ///< ping() throws and breaks the connection
+  ring::Signal* ping_gate = nullptr;  ///< when set, ping() waits for it before answering
   int pings = 0;
   int resets = 0;
   int closes = 0;
@@ -70,8 +72,9 @@ class FakeConnection final : public BackendConnection {
     state_->in_transaction = false;
     co_return;
   }
-  ring::Task<void> ping(ring::Deadline) override {
+  ring::Task<void> ping(ring::Deadline deadline) override {
     ++state_->pings;
+    if (state_->ping_gate != nullptr) co_await state_->ping_gate->wait(deadline);
     if (state_->ping_fails) {
       state_->usable = false;
       throw std::runtime_error("scripted ping failure");

@@ -456,6 +456,42 @@ TEST_F(PoolTest, CloseFailsWaiters) {
   EXPECT_EQ(pool->stats().waiters, 0u);
 }
 
+// Disabled: shows a bug the pool has today (left for a change of its own). close() waits for
+// checked-out connections by in_use_, which counts an idle connection being pinged for its
+// health check. When that ping fails, acquire() discards the connection and in_use_ drops to 0
+// without close() being told (only give_back() notifies it), so close() waits to its own
+// deadline (forever with kNoDeadline); here it has not returned after 1000 loop turns. A fix:
+// notify close() wherever in_use_ drops, i.e. in answers_ping() and end_wait()'s pass-on too.
+TEST_F(PoolTest, DISABLED_CloseEndsWhenAPingedConnectionFails) {
+  PoolOptions o = sized(0, 1);
+  o.health_check_after_idle = 1min;
+  auto pool = make_pool(o);
+  run(pool->acquire(generous())).release();
+  fake_now += 1min;
+  ring::Signal gate(loop);
+  server.opened[0]->ping_gate = &gate;
+  bool refused = false;
+  bool closed = false;
+  ring::TaskGroup group(loop);
+  group.spawn([](Pool& p, bool& flag) -> ring::Task<void> {
+    try {
+      Lease l = co_await p.acquire(generous());
+    } catch (const InterfaceError&) {
+      flag = true;
+    }
+  }(*pool, refused));
+  settle([&] { return server.opened[0]->pings == 1; });
+  group.spawn([](Pool& p, bool& done) -> ring::Task<void> {
+    co_await p.close(generous());
+    done = true;
+  }(*pool, closed));
+  server.opened[0]->ping_fails = true;
+  gate.notify();
+  settle([&] { return closed; });
+  EXPECT_TRUE(refused);           // the acquire learnt of the close when it queued again
+  EXPECT_EQ(server.attempts, 1);  // nothing opened after close() began
+}
+
 TEST_F(PoolTest, ConnectionReturnedAfterCloseDeadlineIsClosed) {
   auto pool = make_pool(sized(0, 1));
   Lease held = run(pool->acquire(generous()));
