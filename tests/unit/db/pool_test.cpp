@@ -13,12 +13,26 @@
 #include <vector>
 
 #include "fake_connection.hpp"
+#include "heap_counter.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Under AddressSanitizer the ring's frame recycling is off (recycle.hpp): every frame is new.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kFramesRecycled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kFramesRecycled = false;
+#else
+constexpr bool kFramesRecycled = true;
+#endif
+#else
+constexpr bool kFramesRecycled = true;
+#endif
 using testing::ConnectRefused;
 using testing::FakeServer;
 using testing::turns_until;
@@ -330,6 +344,30 @@ TEST_F(PoolTest, ConnectionWhoseResetFailsIsDiscarded) {
   EXPECT_EQ(server.opened[0]->closes, 1);
   EXPECT_EQ(pool->stats().size, 0u);
   EXPECT_EQ(FakeServer::of(run(pool->acquire(generous()))).id, 1u);
+}
+
+TEST_F(PoolTest, WarmAcquireAllocatesNothing) {
+  // DESIGN.md: a warm pool's acquire and release make no heap allocation (acquire's own frame
+  // comes from the ring's per-thread recycler once warm).
+  if (!kFramesRecycled) GTEST_SKIP() << "frame recycling is off under AddressSanitizer";
+  PoolOptions o = sized(1, 1);
+  o.pool_recycle = 10min;            // the age check runs,
+  o.health_check_after_idle = 1min;  // and so does the idle check (no ping: not idle long)
+  auto pool = make_pool(o);
+  run(pool->open());
+  auto cycles = [](Pool& p, int n, long& allocations) -> ring::Task<void> {
+    const long before = testing::heap_allocations();
+    for (int i = 0; i < n; ++i) {
+      Lease l = co_await p.acquire(ring::kNoDeadline);
+    }
+    allocations = testing::heap_allocations() - before;
+  };
+  long allocations = -1;
+  run(cycles(*pool, 10, allocations));  // warms the recycler's size classes
+  run(cycles(*pool, 1000, allocations));
+  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(server.attempts, 1);
+  EXPECT_EQ(server.opened[0]->pings, 0);
 }
 
 TEST_F(PoolTest, OpenOpensMinConnectionsAndAcquireStopsAtMax) {
