@@ -93,9 +93,13 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
   bool my_turn = false;
   for (;;) {
     while (std::optional<Idle> idle = take_idle(my_turn)) {
-      if (needs_ping(*idle) && !co_await answers_ping(*idle->conn, deadline)) {
-        discard(std::move(idle->conn));
-        continue;
+      if (needs_ping(*idle)) {
+        const bool alive = co_await answers_ping(*idle->conn, deadline);
+        if (!alive || closing_) {  // close() may have begun during the round trip
+          discard(std::move(idle->conn));
+          refuse_if_closing();
+          continue;
+        }
       }
       co_return lease_idle(std::move(*idle));
     }
@@ -120,8 +124,12 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
 }
 
 void Pool::admit() {
-  if (closing_) throw InterfaceError("the connection pool is closing");
+  refuse_if_closing();
   open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
+}
+
+void Pool::refuse_if_closing() const {
+  if (closing_) throw InterfaceError("the connection pool is closing");
 }
 
 bool Pool::first_in_line(bool my_turn) const noexcept {
@@ -155,7 +163,7 @@ ring::Task<bool> Pool::answers_ping(BackendConnection& conn, ring::Deadline dead
   } catch (...) {
     alive = false;
   }
-  --in_use_;
+  checked_in();
   co_return alive;
 }
 
@@ -210,8 +218,7 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
   }
   if (w.granted) {
     if (cancelled) {  // handed over as we were cancelled: pass it on
-      --in_use_;
-      hand_over(std::move(*w.granted));
+      give_back(std::move(w.granted->conn), w.granted->created);
       std::rethrow_exception(cancelled);
     }
     ++counters_.acquired;
@@ -228,8 +235,13 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
   return std::nullopt;
 }
 
-void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
+void Pool::checked_in() noexcept {
   --in_use_;
+  if (drained_ && in_use_ == 0) drained_->notify();  // close() waits for this
+}
+
+void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
+  checked_in();  // before hand_over(), which counts the connection out again for a waiter
   if (!conn->is_usable()) ++counters_.returned_broken;
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
@@ -240,7 +252,6 @@ void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point 
   } else {
     hand_over({std::move(conn), created, options_.clock()});
   }
-  if (drained_ && in_use_ == 0) drained_->notify();
 }
 
 void Pool::hand_over(Idle idle) noexcept {

@@ -494,13 +494,12 @@ TEST_F(PoolTest, CloseFailsWaiters) {
   EXPECT_EQ(pool->stats().waiters, 0u);
 }
 
-// Disabled: shows a bug the pool has today (left for a change of its own). close() waits for
-// checked-out connections by in_use_, which counts an idle connection being pinged for its
-// health check. When that ping fails, acquire() discards the connection and in_use_ drops to 0
-// without close() being told (only give_back() notifies it), so close() waits to its own
-// deadline (forever with kNoDeadline); here it has not returned after 1000 loop turns. A fix:
-// notify close() wherever in_use_ drops, i.e. in answers_ping() and end_wait()'s pass-on too.
-TEST_F(PoolTest, DISABLED_CloseEndsWhenAPingedConnectionFails) {
+// close() waits for checked-out connections by in_use_, which counts an idle connection being
+// pinged for its health check. When that ping fails, acquire() discards the connection and
+// in_use_ drops to 0 there: close() must be told then, not only when a lease is given back,
+// or it waits to its deadline (forever with kNoDeadline; generous() here, so that a regression
+// fails the settle() below instead of hanging).
+TEST_F(PoolTest, CloseEndsWhenAPingedConnectionFails) {
   PoolOptions o = sized(0, 1);
   o.health_check_after_idle = 1min;
   auto pool = make_pool(o);
@@ -526,8 +525,55 @@ TEST_F(PoolTest, DISABLED_CloseEndsWhenAPingedConnectionFails) {
   server.opened[0]->ping_fails = true;
   gate.notify();
   settle([&] { return closed; });
-  EXPECT_TRUE(refused);           // the acquire learnt of the close when it queued again
+  run(group.join());
+  EXPECT_TRUE(refused);           // the acquire learnt of the close after its ping
   EXPECT_EQ(server.attempts, 1);  // nothing opened after close() began
+  EXPECT_TRUE(server.opened[0]->destroyed);
+  const PoolStats s = pool->stats();
+  EXPECT_EQ(s.size, 0u);
+  EXPECT_EQ(s.in_use, 0u);
+}
+
+// An acquire past admit() that pings an idle connection while close() begins must not hand
+// that connection out when the ping succeeds: it is refused, and the connection closed.
+TEST_F(PoolTest, AcquireIsRefusedWhenCloseBeginsDuringASuccessfulPing) {
+  PoolOptions o = sized(0, 1);
+  o.health_check_after_idle = 1min;
+  auto pool = make_pool(o);
+  run(pool->acquire(generous())).release();
+  fake_now += 1min;
+  ring::Signal gate(loop);
+  server.opened[0]->ping_gate = &gate;
+  bool refused = false;
+  bool served = false;
+  bool closed = false;
+  ring::TaskGroup group(loop);
+  group.spawn([](Pool& p, bool& no, bool& yes) -> ring::Task<void> {
+    try {
+      Lease l = co_await p.acquire(generous());
+      yes = true;
+    } catch (const InterfaceError&) {
+      no = true;
+    }
+  }(*pool, refused, served));
+  settle([&] { return server.opened[0]->pings == 1; });
+  group.spawn([](Pool& p, bool& done) -> ring::Task<void> {
+    co_await p.close(generous());
+    done = true;
+  }(*pool, closed));
+  gate.notify();  // the ping answers
+  settle([&] { return closed; });
+  run(group.join());
+  EXPECT_TRUE(refused);
+  EXPECT_FALSE(served);
+  EXPECT_EQ(server.attempts, 1);
+  EXPECT_TRUE(server.opened[0]->destroyed);
+  EXPECT_EQ(server.opened[0]->closes, 1);
+  EXPECT_FALSE(pool->is_open());
+  const PoolStats s = pool->stats();
+  EXPECT_EQ(s.size, 0u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.acquired, 1u);  // the first acquire only
 }
 
 TEST_F(PoolTest, ConnectionReturnedAfterCloseDeadlineIsClosed) {

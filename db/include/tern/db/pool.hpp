@@ -157,6 +157,8 @@ class Pool {
   // The steps of acquire(), in the order it tries them.
   /// Refuses a closing pool; reopens a closed one.
   void admit();
+  /// Throws InterfaceError while close() runs (checked by admit() and after a health-check ping).
+  void refuse_if_closing() const;
   /// True when no waiter queues ahead of this acquire (`my_turn`: it was woken for a slot).
   bool first_in_line(bool my_turn) const noexcept;
   /// The most recently returned idle connection that is young enough and looks alive, those
@@ -181,6 +183,8 @@ class Pool {
   std::optional<Lease> end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled);
 
   // Returning and closing.
+  /// Counts a connection back in (returned, or its ping over); tells close() when none is out.
+  void checked_in() noexcept;
   void give_back(std::unique_ptr<BackendConnection> conn,
                  std::chrono::steady_clock::time_point created) noexcept;
   void hand_over(Idle idle) noexcept;
