@@ -89,28 +89,23 @@ ring::Task<void> Pool::open() {
 ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
   const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
   admit();
-  // A waiter woken for a freed slot goes before those still queued behind it.
-  bool my_turn = false;
-  for (;;) {
-    while (std::optional<Idle> idle = take_idle(my_turn)) {
-      if (needs_ping(*idle)) {
-        const bool alive = co_await answers_ping(*idle->conn, deadline);
-        if (!alive || closing_) {  // close() may have begun during the round trip
-          discard(std::move(idle->conn));
-          refuse_if_closing();
-          continue;
-        }
+  while (std::optional<Idle> idle = take_idle()) {
+    if (needs_ping(*idle)) {
+      const bool alive = co_await answers_ping(*idle->conn, deadline);
+      if (!alive || closing_) {  // close() may have begun during the round trip
+        discard(std::move(idle->conn));
+        refuse_if_closing();
+        continue;
       }
-      co_return lease_idle(std::move(*idle));
     }
-    if (may_open(my_turn)) {
-      ++total_;  // the slot is ours before the first suspension
-      std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
-      co_return lease_new(std::move(conn));
-    }
+    co_return lease_idle(std::move(*idle));
+  }
+  if (may_open()) {
+    ++total_;  // the slot is ours before the first suspension
+  } else {
     // Everything is in use: wait in line for a returned connection or a freed slot.
     Waiter w(loop_);
-    enqueue(w, /*first_wait=*/!my_turn);
+    enqueue(w);
     bool woken = false;
     std::exception_ptr cancelled;
     try {
@@ -119,8 +114,10 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
       cancelled = std::current_exception();
     }
     if (std::optional<Lease> granted = end_wait(w, woken, cancelled)) co_return std::move(*granted);
-    my_turn = true;  // a slot was freed for us
+    // A slot was freed and counted for us (slot_freed()): open in it.
   }
+  std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
+  co_return lease_new(std::move(conn));
 }
 
 void Pool::admit() {
@@ -132,12 +129,8 @@ void Pool::refuse_if_closing() const {
   if (closing_) throw InterfaceError("the connection pool is closing");
 }
 
-bool Pool::first_in_line(bool my_turn) const noexcept {
-  return waiters_.empty() || my_turn;
-}
-
-std::optional<Pool::Idle> Pool::take_idle(bool my_turn) noexcept {
-  while (!idle_.empty() && first_in_line(my_turn)) {
+std::optional<Pool::Idle> Pool::take_idle() noexcept {
+  while (!idle_.empty() && waiters_.empty()) {
     Idle e = std::move(idle_.back());
     idle_.pop_back();
     if (expired(e.created) || !e.conn->looks_alive()) {
@@ -173,8 +166,8 @@ Lease Pool::lease_idle(Idle idle) noexcept {
   return Lease(this, std::move(idle.conn), idle.created);
 }
 
-bool Pool::may_open(bool my_turn) const noexcept {
-  return total_ < options_.max_connections && first_in_line(my_turn);
+bool Pool::may_open() const noexcept {
+  return total_ < options_.max_connections && waiters_.empty();
 }
 
 // The factory, run in a slot the caller already counted in total_, its time and failures
@@ -205,10 +198,10 @@ Lease Pool::lease_new(std::unique_ptr<BackendConnection> conn) noexcept {
   return Lease(this, std::move(conn), options_.clock());
 }
 
-void Pool::enqueue(Waiter& w, bool first_wait) {
+void Pool::enqueue(Waiter& w) {
   waiters_.push_back(&w);
   w.since = Clock::now();
-  if (first_wait) ++counters_.queued;  // once per acquire, not per wake-up
+  ++counters_.queued;
 }
 
 std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled) {
@@ -224,15 +217,17 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
     ++counters_.acquired;
     return Lease(this, std::move(w.granted->conn), w.granted->created);
   }
-  if (cancelled) std::rethrow_exception(cancelled);
-  if (closing_) throw InterfaceError("the connection pool was closed while waiting");
-  if (!woken) {
-    ++counters_.timeouts;
-    throw PoolTimeout(absl::StrCat(
-        "no connection became free within the pool timeout (max_connections=",
-        options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
+  if (w.slot) {
+    if (!cancelled && !closing_) return std::nullopt;  // acquire() opens in it
+    --total_;                                          // not used after all: to the next in line
+    slot_freed();
   }
-  return std::nullopt;
+  if (cancelled) std::rethrow_exception(cancelled);
+  if (woken || closing_) throw InterfaceError("the connection pool was closed while waiting");
+  ++counters_.timeouts;
+  throw PoolTimeout(absl::StrCat(
+      "no connection became free within the pool timeout (max_connections=",
+      options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
 }
 
 void Pool::checked_in() noexcept {
@@ -266,10 +261,15 @@ void Pool::hand_over(Idle idle) noexcept {
   idle_.push_back(std::move(idle));
 }
 
+// Counts the slot as taken again on the first waiter's behalf (as hand_over() counts a
+// connection as checked out), so that no acquire running before that waiter resumes sees it
+// free; end_wait() frees it again if the waiter does not open in it after all.
 void Pool::slot_freed() noexcept {
-  if (!waiters_.empty() && idle_.empty()) {
+  if (!waiters_.empty() && idle_.empty() && total_ < options_.max_connections) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    ++total_;
+    w->slot = true;
     w->signal.notify();  // it opens a connection in the freed slot
   }
 }

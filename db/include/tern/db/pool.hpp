@@ -150,7 +150,8 @@ class Pool {
   struct Waiter {
     explicit Waiter(ring::Loop& loop) noexcept : signal(loop) {}
     ring::Signal signal;
-    std::optional<Idle> granted;                    // set with the signal: a connection handed over
+    std::optional<Idle> granted;  // set with the signal: a connection handed over
+    bool slot = false;            // set with the signal: a freed slot counted for it
     std::chrono::steady_clock::time_point since{};  // queued at (PoolStats::wait_time)
   };
 
@@ -159,11 +160,9 @@ class Pool {
   void admit();
   /// Throws InterfaceError while close() runs (checked by admit() and after a health-check ping).
   void refuse_if_closing() const;
-  /// True when no waiter queues ahead of this acquire (`my_turn`: it was woken for a slot).
-  bool first_in_line(bool my_turn) const noexcept;
   /// The most recently returned idle connection that is young enough and looks alive, those
   /// that fail on the way discarded; none when the pool has none or others queue first.
-  std::optional<Idle> take_idle(bool my_turn) noexcept;
+  std::optional<Idle> take_idle() noexcept;
   /// True when `idle` sat unused past health_check_after_idle and must answer a ping first.
   bool needs_ping(const Idle& idle) const noexcept;
   /// Pings `conn`; false when it failed (the caller discards it).
@@ -171,15 +170,16 @@ class Pool {
   /// Checks out an idle connection.
   Lease lease_idle(Idle idle) noexcept;
   /// True when a slot is free for a new connection and no waiter queues ahead.
-  bool may_open(bool my_turn) const noexcept;
+  bool may_open() const noexcept;
   /// Opens a connection in a slot already counted; a failure frees the slot and propagates.
   ring::Task<std::unique_ptr<BackendConnection>> connect_in_slot();
   /// Checks out a connection just opened.
   Lease lease_new(std::unique_ptr<BackendConnection> conn) noexcept;
   /// Queues `w` last in line.
-  void enqueue(Waiter& w, bool first_wait);
-  /// After the wait: the connection handed over, or nothing when a slot was freed for `w`
-  /// (acquire tries again, first in line); throws for a timeout, a close or a cancellation.
+  void enqueue(Waiter& w);
+  /// After the wait: the connection handed over, or nothing when a slot was freed and counted
+  /// for `w` (acquire opens in it); throws for a timeout, a close or a cancellation, passing
+  /// on whatever was handed over or reserved.
   std::optional<Lease> end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled);
 
   // Returning and closing.
