@@ -54,7 +54,7 @@ Pool::~Pool() {
 }
 
 bool Pool::expired(Clock::time_point created) const noexcept {
-  return options_.pool_recycle.count() > 0 && Clock::now() - created >= options_.pool_recycle;
+  return options_.pool_recycle.count() > 0 && options_.clock() - created >= options_.pool_recycle;
 }
 
 PoolStats Pool::stats() const noexcept {
@@ -68,8 +68,111 @@ PoolStats Pool::stats() const noexcept {
   return s;
 }
 
-// The factory, with its time and failures counted.
-ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_counted() {
+ring::Task<void> Pool::open() {
+  open_ = true;
+  ring::TaskGroup openers(loop_);
+  while (total_ < options_.min_connections) {
+    ++total_;
+    openers.spawn([](Pool& pool) -> ring::Task<void> {
+      std::unique_ptr<BackendConnection> conn = co_await pool.connect_in_slot();
+      const Clock::time_point now = pool.options_.clock();
+      pool.hand_over({std::move(conn), now, now});
+    }(*this));
+  }
+  co_await openers.join();
+}
+
+// The policy, top-down: reuse the warmest idle connection that passes its checks, else open
+// one in a free slot, else queue for the next connection returned or slot freed. Only the
+// awaits live here; each decision is a plain function, so a warm acquire costs this one frame
+// and no allocation.
+ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
+  const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
+  admit();
+  while (std::optional<Idle> idle = take_idle()) {
+    if (needs_ping(*idle)) {
+      const bool alive = co_await answers_ping(*idle->conn, deadline);
+      if (!alive || closing_) {  // close() may have begun during the round trip
+        discard(std::move(idle->conn));
+        refuse_if_closing();
+        continue;
+      }
+    }
+    co_return lease_idle(std::move(*idle));
+  }
+  if (may_open()) {
+    ++total_;  // the slot is ours before the first suspension
+  } else {
+    // Everything is in use: wait in line for a returned connection or a freed slot.
+    Waiter w(loop_);
+    enqueue(w);
+    bool woken = false;
+    std::exception_ptr cancelled;
+    try {
+      woken = co_await w.signal.wait(deadline);
+    } catch (...) {
+      cancelled = std::current_exception();
+    }
+    if (std::optional<Lease> granted = end_wait(w, woken, cancelled)) co_return std::move(*granted);
+    // A slot was freed and counted for us (slot_freed()): open in it.
+  }
+  std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
+  co_return lease_new(std::move(conn));
+}
+
+void Pool::admit() {
+  refuse_if_closing();
+  open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
+}
+
+void Pool::refuse_if_closing() const {
+  if (closing_) throw InterfaceError("the connection pool is closing");
+}
+
+std::optional<Pool::Idle> Pool::take_idle() noexcept {
+  while (!idle_.empty() && waiters_.empty()) {
+    Idle e = std::move(idle_.back());
+    idle_.pop_back();
+    if (expired(e.created) || !e.conn->looks_alive()) {
+      discard(std::move(e.conn));
+      continue;
+    }
+    return e;
+  }
+  return std::nullopt;
+}
+
+bool Pool::needs_ping(const Idle& idle) const noexcept {
+  return options_.health_check_after_idle.count() > 0 &&
+         options_.clock() - idle.returned >= options_.health_check_after_idle;
+}
+
+// A coroutine of its own: the round trip is slow anyway, and the warm path never comes here.
+ring::Task<bool> Pool::answers_ping(BackendConnection& conn, ring::Deadline deadline) {
+  ++in_use_;  // checked out while the ping is in flight: the slot is not idle
+  bool alive = true;
+  try {
+    co_await conn.ping(deadline);
+  } catch (...) {
+    alive = false;
+  }
+  checked_in();
+  co_return alive;
+}
+
+Lease Pool::lease_idle(Idle idle) noexcept {
+  ++in_use_;
+  ++counters_.acquired;
+  return Lease(this, std::move(idle.conn), idle.created);
+}
+
+bool Pool::may_open() const noexcept {
+  return total_ < options_.max_connections && waiters_.empty();
+}
+
+// The factory, run in a slot the caller already counted in total_, its time and failures
+// counted; a failure frees the slot (for the next waiter) and propagates.
+ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_in_slot() {
   const Clock::time_point start = Clock::now();
   std::unique_ptr<BackendConnection> conn;
   std::exception_ptr failed;
@@ -81,127 +184,59 @@ ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_counted() {
   counters_.connect_time += Clock::now() - start;
   if (failed) {
     ++counters_.connect_errors;
+    --total_;
+    slot_freed();
     std::rethrow_exception(failed);
   }
+  ++counters_.created;
   co_return conn;
 }
 
-ring::Task<void> Pool::open() {
-  open_ = true;
-  ring::TaskGroup openers(loop_);
-  while (total_ < options_.min_connections) {
-    ++total_;
-    openers.spawn([](Pool& pool) -> ring::Task<void> {
-      std::unique_ptr<BackendConnection> conn;
-      std::exception_ptr failed;
-      try {
-        conn = co_await pool.connect_counted();
-      } catch (...) {
-        failed = std::current_exception();
-      }
-      if (failed) {
-        --pool.total_;
-        pool.slot_freed();
-        std::rethrow_exception(failed);
-      }
-      ++pool.counters_.created;
-      pool.hand_over({std::move(conn), Clock::now(), Clock::now()});
-    }(*this));
-  }
-  co_await openers.join();
+Lease Pool::lease_new(std::unique_ptr<BackendConnection> conn) noexcept {
+  ++in_use_;
+  ++counters_.acquired;
+  return Lease(this, std::move(conn), options_.clock());
 }
 
-ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
-  const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
-  if (closing_) throw InterfaceError("the connection pool is closing");
-  open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
-  // A waiter woken for a freed slot goes before those still queued behind it.
-  bool my_turn = false;
-  for (;;) {
-    while (!idle_.empty() && (waiters_.empty() || my_turn)) {
-      Idle e = std::move(idle_.back());
-      idle_.pop_back();
-      if (expired(e.created) || !e.conn->looks_alive()) {
-        discard(std::move(e.conn));
-        continue;
-      }
-      if (options_.health_check_after_idle.count() > 0 &&
-          Clock::now() - e.returned >= options_.health_check_after_idle) {
-        ++in_use_;
-        bool alive = true;
-        try {
-          co_await e.conn->ping(deadline);
-        } catch (...) {
-          alive = false;
-        }
-        --in_use_;
-        if (!alive) {
-          discard(std::move(e.conn));
-          continue;
-        }
-      }
-      ++in_use_;
-      ++counters_.acquired;
-      co_return Lease(this, std::move(e.conn), e.created);
-    }
-    if (total_ < options_.max_connections && (waiters_.empty() || my_turn)) {
-      ++total_;
-      std::unique_ptr<BackendConnection> conn;
-      std::exception_ptr failed;
-      try {
-        conn = co_await connect_counted();
-      } catch (...) {
-        failed = std::current_exception();
-      }
-      if (failed) {
-        --total_;
-        slot_freed();
-        std::rethrow_exception(failed);
-      }
-      ++counters_.created;
-      ++in_use_;
-      ++counters_.acquired;
-      co_return Lease(this, std::move(conn), Clock::now());
-    }
-    // Everything is in use: wait for a returned connection or a freed slot, in turn.
-    Waiter w(loop_);
-    waiters_.push_back(&w);
-    if (!my_turn) ++counters_.queued;  // once per acquire, not per wake-up
-    const Clock::time_point wait_start = Clock::now();
-    bool woken = false;
-    std::exception_ptr cancelled;
-    try {
-      woken = co_await w.signal.wait(deadline);
-    } catch (...) {
-      cancelled = std::current_exception();
-    }
-    counters_.wait_time += Clock::now() - wait_start;
-    if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
-      waiters_.erase(it);
-    }
-    if (w.granted) {
-      if (cancelled) {  // handed over as we were cancelled: pass it on
-        --in_use_;
-        hand_over(std::move(*w.granted));
-        std::rethrow_exception(cancelled);
-      }
-      ++counters_.acquired;
-      co_return Lease(this, std::move(w.granted->conn), w.granted->created);
-    }
-    if (cancelled) std::rethrow_exception(cancelled);
-    if (closing_) throw InterfaceError("the connection pool was closed while waiting");
-    if (!woken) {
-      ++counters_.timeouts;
-      throw PoolTimeout(absl::StrCat(
-          "no connection became free within the pool timeout (max_connections=",
-          options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
-    }
-    my_turn = true;  // a slot was freed for us
+void Pool::enqueue(Waiter& w) {
+  waiters_.push_back(&w);
+  w.since = Clock::now();
+  ++counters_.queued;
+}
+
+std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled) {
+  counters_.wait_time += Clock::now() - w.since;
+  if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
+    waiters_.erase(it);
   }
+  if (w.granted) {
+    if (cancelled) {  // handed over as we were cancelled: pass it on
+      give_back(std::move(w.granted->conn), w.granted->created);
+      std::rethrow_exception(cancelled);
+    }
+    ++counters_.acquired;
+    return Lease(this, std::move(w.granted->conn), w.granted->created);
+  }
+  if (w.slot) {
+    if (!cancelled && !closing_) return std::nullopt;  // acquire() opens in it
+    --total_;                                          // not used after all: to the next in line
+    slot_freed();
+  }
+  if (cancelled) std::rethrow_exception(cancelled);
+  if (woken || closing_) throw InterfaceError("the connection pool was closed while waiting");
+  ++counters_.timeouts;
+  throw PoolTimeout(absl::StrCat(
+      "no connection became free within the pool timeout (max_connections=",
+      options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
+}
+
+void Pool::checked_in() noexcept {
+  --in_use_;
+  if (drained_ && in_use_ == 0) drained_->notify();  // close() waits for this
 }
 
 void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
-  --in_use_;
+  checked_in();  // before hand_over(), which counts the connection out again for a waiter
   if (!conn->is_usable()) ++counters_.returned_broken;
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
@@ -210,9 +245,8 @@ void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point 
     // until then.
     background_.spawn(clean_then_return(std::move(conn), created));
   } else {
-    hand_over({std::move(conn), created, Clock::now()});
+    hand_over({std::move(conn), created, options_.clock()});
   }
-  if (drained_ && in_use_ == 0) drained_->notify();
 }
 
 void Pool::hand_over(Idle idle) noexcept {
@@ -227,10 +261,15 @@ void Pool::hand_over(Idle idle) noexcept {
   idle_.push_back(std::move(idle));
 }
 
+// Counts the slot as taken again on the first waiter's behalf (as hand_over() counts a
+// connection as checked out), so that no acquire running before that waiter resumes sees it
+// free; end_wait() frees it again if the waiter does not open in it after all.
 void Pool::slot_freed() noexcept {
-  if (!waiters_.empty() && idle_.empty()) {
+  if (!waiters_.empty() && idle_.empty() && total_ < options_.max_connections) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    ++total_;
+    w->slot = true;
     w->signal.notify();  // it opens a connection in the freed slot
   }
 }
@@ -254,7 +293,7 @@ ring::Task<void> Pool::clean_then_return(std::unique_ptr<BackendConnection> conn
   } catch (...) {  // judged below by its state
   }
   if (open_ && !closing_ && conn->is_usable() && !conn->in_transaction() && !conn->streaming()) {
-    hand_over({std::move(conn), created, Clock::now()});
+    hand_over({std::move(conn), created, options_.clock()});
   } else {
     discard(std::move(conn));
   }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "command_io.hpp"
 #include "prepared.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/commands.hpp"

@@ -4,6 +4,7 @@
 // https://mariadb.com/kb/en/com_stmt_execute/
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "command_io.hpp"
 #include "prepared.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"

@@ -2,6 +2,7 @@
 // HandshakeResponse41 and the authentication exchange (AuthSwitchRequest, AuthMoreData).
 // https://mariadb.com/kb/en/connection/
 #include "absl/strings/str_cat.h"
+#include "command_io.hpp"
 #include "prepared.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/auth.hpp"

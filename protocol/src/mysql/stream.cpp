@@ -2,6 +2,7 @@
 // (what mysql_use_result does for text results), instead of whole.
 #include <utility>
 
+#include "command_io.hpp"
 #include "prepared.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +30,9 @@ class PoolTimeout : public OperationalError {
   using OperationalError::OperationalError;
 };
 
+/// Reads the time that connection ages are measured on.
+using PoolClock = std::chrono::steady_clock::time_point (*)() noexcept;
+
 /// Pool sizing and timing (peewee-async's min_connections, max_connections and pool_params).
 struct PoolOptions {
   /// Connections opened by aio_connect() and kept open.
@@ -44,6 +48,11 @@ struct PoolOptions {
   std::chrono::milliseconds health_check_after_idle{0};
   /// Time allowed for rolling back a connection returned inside a transaction.
   std::chrono::milliseconds reset_timeout{5'000};
+  /// Where connection ages (pool_recycle, health_check_after_idle) are read from: the monotonic
+  /// clock. A plain function pointer, so reading it costs what steady_clock::now() costs; tests
+  /// put a clock they advance by hand here instead of sleeping. Deadlines and the wait and
+  /// connect times in PoolStats stay on steady_clock, as the ring's timers do.
+  PoolClock clock = []() noexcept { return std::chrono::steady_clock::now(); };
 };
 
 /// Counters and gauges of a pool (psycopg_pool's get_stats() in its names where they map:
@@ -142,8 +151,40 @@ class Pool {
     explicit Waiter(ring::Loop& loop) noexcept : signal(loop) {}
     ring::Signal signal;
     std::optional<Idle> granted;  // set with the signal: a connection handed over
+    bool slot = false;            // set with the signal: a freed slot counted for it
+    std::chrono::steady_clock::time_point since{};  // queued at (PoolStats::wait_time)
   };
 
+  // The steps of acquire(), in the order it tries them.
+  /// Refuses a closing pool; reopens a closed one.
+  void admit();
+  /// Throws InterfaceError while close() runs (checked by admit() and after a health-check ping).
+  void refuse_if_closing() const;
+  /// The most recently returned idle connection that is young enough and looks alive, those
+  /// that fail on the way discarded; none when the pool has none or others queue first.
+  std::optional<Idle> take_idle() noexcept;
+  /// True when `idle` sat unused past health_check_after_idle and must answer a ping first.
+  bool needs_ping(const Idle& idle) const noexcept;
+  /// Pings `conn`; false when it failed (the caller discards it).
+  ring::Task<bool> answers_ping(BackendConnection& conn, ring::Deadline deadline);
+  /// Checks out an idle connection.
+  Lease lease_idle(Idle idle) noexcept;
+  /// True when a slot is free for a new connection and no waiter queues ahead.
+  bool may_open() const noexcept;
+  /// Opens a connection in a slot already counted; a failure frees the slot and propagates.
+  ring::Task<std::unique_ptr<BackendConnection>> connect_in_slot();
+  /// Checks out a connection just opened.
+  Lease lease_new(std::unique_ptr<BackendConnection> conn) noexcept;
+  /// Queues `w` last in line.
+  void enqueue(Waiter& w);
+  /// After the wait: the connection handed over, or nothing when a slot was freed and counted
+  /// for `w` (acquire opens in it); throws for a timeout, a close or a cancellation, passing
+  /// on whatever was handed over or reserved.
+  std::optional<Lease> end_wait(Waiter& w, bool woken, const std::exception_ptr& cancelled);
+
+  // Returning and closing.
+  /// Counts a connection back in (returned, or its ping over); tells close() when none is out.
+  void checked_in() noexcept;
   void give_back(std::unique_ptr<BackendConnection> conn,
                  std::chrono::steady_clock::time_point created) noexcept;
   void hand_over(Idle idle) noexcept;
@@ -152,8 +193,8 @@ class Pool {
   ring::Task<void> clean_then_return(std::unique_ptr<BackendConnection> conn,
                                      std::chrono::steady_clock::time_point created);
   ring::Task<void> close_quietly(std::unique_ptr<BackendConnection> conn);
+  /// True when a connection opened at `created` is past pool_recycle.
   bool expired(std::chrono::steady_clock::time_point created) const noexcept;
-  ring::Task<std::unique_ptr<BackendConnection>> connect_counted();
 
   ring::Loop& loop_;
   ConnectionFactory factory_;

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -132,6 +131,7 @@ class Connection {
   struct Statement;
   using StatementList = std::list<Statement>;
   enum class Interruption { kNone, kTimeout, kCancelled };
+  // Awaiters of the command path, defined in protocol/src/mysql/command_io.hpp.
   class CommandFill;
   class CommandExchange;
 
@@ -145,7 +145,8 @@ class Connection {
 
   // I/O (connection.cpp).
   /// The next payload in in_ (consumed, its sequence id checked), or nullopt when more bytes
-  /// are needed. Inline for the common case of a whole packet; the rest is next_buffered_slow.
+  /// are needed. Inline (command_io.hpp) for the common case of a whole packet; the rest is
+  /// next_buffered_slow.
   std::optional<Payload> next_buffered();
   std::optional<Payload> next_buffered_slow();
   /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
@@ -171,8 +172,6 @@ class Connection {
   [[noreturn]] void fail_with(ServerErrorInfo info);
 
   // Commands (query.cpp).
-  ring::Task<void> read_result_set(Result& result, Bytes first, Format format,
-                                   std::uint16_t& status);
   /// Reads `count` column definitions; returns `cached` when they are the same.
   ring::Task<std::shared_ptr<const std::vector<Column>>> read_columns(
       std::size_t count, std::shared_ptr<const std::vector<Column>> cached = nullptr);
@@ -239,110 +238,6 @@ class Connection {
   // The statement cache: LRU list (front = most recent) indexed by SQL.
   std::unique_ptr<StatementList> statements_;
   absl::flat_hash_map<std::string, StatementList::iterator> cache_;
-};
-
-inline std::optional<Payload> Connection::next_buffered() {
-  // Once per packet: a whole packet under 16 MiB at the front of the buffer, with the sequence
-  // id due. Anything else (split, partial, over the cap, out of sequence) goes through the
-  // reassembler, which also throws for what breaks the protocol.
-  const Bytes data = in_.unread();
-  if (!reassembler_.in_progress()) {
-    if (data.size() < kPacketHeaderSize) return std::nullopt;  // not even a header yet
-    const std::size_t len = std::to_integer<std::size_t>(data[0]) |
-                            (std::to_integer<std::size_t>(data[1]) << 8) |
-                            (std::to_integer<std::size_t>(data[2]) << 16);
-    const auto seq = std::to_integer<std::uint8_t>(data[3]);
-    if (len < kMaxPacketPayload && len <= reassembler_.max_payload() && seq == seq_) {
-      if (data.size() - kPacketHeaderSize < len) return std::nullopt;  // the rest is to come
-      in_.consume(kPacketHeaderSize + len);
-      seq_ = static_cast<std::uint8_t>(seq + 1);
-      return Payload{data.subspan(kPacketHeaderSize, len), seq, seq};
-    }
-  }
-  return next_buffered_slow();
-}
-
-/// The awaitable of Connection::fill_for_command(): the receive buffer's fill awaiter, made in
-/// place (ring operations do not move), whose deadline or stop request is recorded instead of
-/// thrown; or, to act on one, a task. Not movable: await it where it is made.
-class Connection::CommandFill {
- public:
-  /// Awaits the fill awaiter `make()` returns (made in place); a TimeoutError or
-  /// CancelledError goes to `*caught`.
-  template <class Make>
-  CommandFill(std::in_place_t, Make make, Interruption* caught) : caught_(caught) {
-    ::new (static_cast<void*>(storage_)) FillAwaiter(make());
-  }
-  /// Awaits `task`.
-  explicit CommandFill(ring::Task<void> task) noexcept : task_(std::move(task)) {}
-  CommandFill(const CommandFill&) = delete;
-  CommandFill& operator=(const CommandFill&) = delete;
-  ~CommandFill() {
-    if (caught_ != nullptr) fill().~FillAwaiter();
-  }
-
-  bool await_ready() const noexcept { return caught_ != nullptr && fill().await_ready(); }
-  template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
-    if (caught_ == nullptr) return task_.operator co_await().await_suspend(h);
-    return fill().await_suspend(h);
-  }
-  void await_resume() {
-    if (caught_ == nullptr) return task_.operator co_await().await_resume();
-    try {
-      fill().await_resume();
-    } catch (const ring::TimeoutError&) {
-      *caught_ = Interruption::kTimeout;
-    } catch (const ring::CancelledError&) {
-      *caught_ = Interruption::kCancelled;
-    }
-  }
-
- private:
-  using FillAwaiter = protocol::ReceiveBuffer::FillAwaiter;
-  FillAwaiter& fill() noexcept { return *std::launder(reinterpret_cast<FillAwaiter*>(storage_)); }
-  const FillAwaiter& fill() const noexcept {
-    return *std::launder(reinterpret_cast<const FillAwaiter*>(storage_));
-  }
-
-  alignas(FillAwaiter) unsigned char storage_[sizeof(FillAwaiter)];
-  Interruption* caught_ = nullptr;  // null: awaiting task_
-  ring::Task<void> task_;
-};
-
-/// The awaitable of Connection::exchange_for_command(): the receive buffer's exchange awaiter,
-/// whose read's deadline or stop request is recorded (as CommandFill does) instead of thrown.
-class Connection::CommandExchange {
- public:
-  CommandExchange(Connection& c)
-      : caught_(&c.caught_),
-        exchange_(c.in_.exchange(c.transport_, c.out_, frame_size(c.in_.unread()), c.deadline_,
-                                 &c.broken_)) {}
-  CommandExchange(const CommandExchange&) = delete;
-  CommandExchange& operator=(const CommandExchange&) = delete;
-
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  bool await_suspend(std::coroutine_handle<P> h) {
-    return exchange_.await_suspend(h);
-  }
-  void await_resume() {
-    // A send cut short broke the stream: that throws. A read cut short left it intact: the
-    // next fill_for_command() kills the query and drains.
-    try {
-      exchange_.await_resume();
-    } catch (const ring::TimeoutError&) {
-      if (exchange_.send_failed()) throw;
-      *caught_ = Interruption::kTimeout;
-    } catch (const ring::CancelledError&) {
-      if (exchange_.send_failed()) throw;
-      *caught_ = Interruption::kCancelled;
-    }
-  }
-
- private:
-  Interruption* caught_;
-  protocol::ReceiveBuffer::ExchangeAwaiter exchange_;
 };
 
 }  // namespace tern::mysql

@@ -210,7 +210,6 @@ class Connection {
   // Queries (query.cpp).
   const std::string& make_key(std::string_view sql, const Params& params);
   Statement& lookup(std::string_view sql, const Params& params);
-  void write_prepare(Statement& s);
   void write_execute(const Statement& s, const Params& params, Format format,
                      std::int32_t max_rows = 0);
   // True when `result` already holds max_result_rows rows: the row is to be dropped, and
