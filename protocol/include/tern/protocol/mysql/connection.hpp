@@ -148,6 +148,10 @@ class Connection {
   /// are needed. Inline for the common case of a whole packet; the rest is next_buffered_slow.
   std::optional<Payload> next_buffered();
   std::optional<Payload> next_buffered_slow();
+  /// The size the packet at the front of in_ needs (what fill() makes room for); a packet
+  /// over max_payload_size throws ProtocolError and breaks the connection before the buffer
+  /// grows for it.
+  std::size_t fill_size();
   /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
   protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
   ring::Task<void> fill_task(ring::Deadline deadline);
@@ -316,8 +320,7 @@ class Connection::CommandExchange {
  public:
   CommandExchange(Connection& c)
       : caught_(&c.caught_),
-        exchange_(c.in_.exchange(c.transport_, c.out_, frame_size(c.in_.unread()), c.deadline_,
-                                 &c.broken_)) {}
+        exchange_(c.in_.exchange(c.transport_, c.out_, c.fill_size(), c.deadline_, &c.broken_)) {}
   CommandExchange(const CommandExchange&) = delete;
   CommandExchange& operator=(const CommandExchange&) = delete;
 
