@@ -453,6 +453,9 @@ PG_CONNECTION = {
     "fatal_mid_query": pg_session(
         4, 0x03, msg(b"E", error_fields("FATAL", "57P01", "terminating connection"))
     ),
+    # The header of a 2 GiB DataRow left after the start-up: rejected by the cap before the
+    # receive buffer grows for it (it grew to 2 GiB: an out-of-memory).
+    "oversize_after_startup": pg_session(4, 0x01, b"D" + i32(0x7FFFFFFF)),
 }
 
 
@@ -787,6 +790,9 @@ MYSQL_HANDSHAKE = {
         + packet(3, binary_row([struct.pack("<i", 1)]))
         + err(4, 1317, "70100", "Query execution was interrupted"),
     ),
+    # The header of a 16 MiB packet as the query's answer, over the harness's 1 MiB cap:
+    # rejected before the receive buffer grows for it.
+    "oversize_packet": my_session(PREFIXED, 0x01, b"\xff\xff\xff\x01"),
 }
 
 

@@ -2,6 +2,7 @@
 // messages and hands each to the parser its type byte calls for. ProtocolError is the codec's
 // way to reject bytes; any other exception, a sanitizer report or a broken invariant (trap) is a
 // finding.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -156,7 +157,7 @@ void dispatch(const be::Message& m, State& state) {
   }
 }
 
-// Frames with a small cap: only checks the framing invariants.
+// Frames with a small cap: only checks the framing invariants (frame_size agreeing with frame).
 void frame_with_cap(Bytes input, std::size_t cap) {
   std::size_t consumed = 0;
   try {
@@ -165,7 +166,19 @@ void frame_with_cap(Bytes input, std::size_t cap) {
       input = input.subspan(consumed);
     }
   } catch (const ProtocolError&) {
+    // frame_size, which a reader grows its buffer to, must reject the same length.
+    bool rejected = false;
+    try {
+      (void)be::frame_size(input, cap);
+    } catch (const ProtocolError&) {
+      rejected = true;
+    }
+    check(rejected);
+    return;
   }
+  // Incomplete: the room asked for is more than there is, never more than the cap allows.
+  const std::size_t need = be::frame_size(input, cap);
+  check(need > input.size() && need <= std::max<std::size_t>(cap + 1, 5));
 }
 
 }  // namespace

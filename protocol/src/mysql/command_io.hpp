@@ -94,8 +94,7 @@ class Connection::CommandExchange {
  public:
   CommandExchange(Connection& c)
       : caught_(&c.caught_),
-        exchange_(c.in_.exchange(c.transport_, c.out_, frame_size(c.in_.unread()), c.deadline_,
-                                 &c.broken_)) {}
+        exchange_(c.in_.exchange(c.transport_, c.out_, c.fill_size(), c.deadline_, &c.broken_)) {}
   CommandExchange(const CommandExchange&) = delete;
   CommandExchange& operator=(const CommandExchange&) = delete;
 

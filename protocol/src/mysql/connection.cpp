@@ -46,8 +46,17 @@ std::optional<Payload> Connection::next_buffered_slow() {
   return p;
 }
 
+std::size_t Connection::fill_size() {
+  try {
+    return reassembler_.frame_size(in_.unread());
+  } catch (...) {
+    broken_ = true;
+    throw;
+  }
+}
+
 protocol::ReceiveBuffer::FillAwaiter Connection::fill(ring::Deadline deadline) {
-  return in_.fill(transport_, frame_size(in_.unread()), deadline, &broken_);
+  return in_.fill(transport_, fill_size(), deadline, &broken_);
 }
 
 ring::Task<void> Connection::fill_task(ring::Deadline deadline) {

@@ -87,6 +87,18 @@ std::optional<Payload> Reassembler::next(Bytes data, std::size_t& consumed) {
   }
 }
 
+std::size_t Reassembler::frame_size(Bytes data) const {
+  if (data.size() < kPacketHeaderSize) return kPacketHeaderSize;
+  const std::size_t len = header_length(data);
+  const std::size_t room = in_progress_ ? max_payload_ - buffer_.size() : max_payload_;
+  if (len > room) {
+    throw ProtocolError(ProtocolErrc::kBadLength, "packet length " + std::to_string(len) +
+                                                      " exceeds the cap of " +
+                                                      std::to_string(max_payload_));
+  }
+  return kPacketHeaderSize + len;
+}
+
 void Reassembler::reset() noexcept {
   in_progress_ = false;
   buffer_.clear();

@@ -46,24 +46,29 @@ std::int32_t header_length(Bytes data) {
   return r.i32();
 }
 
-}  // namespace
-
-std::size_t frame_size(Bytes data) {
-  if (data.size() < 5) return 5;
-  const std::int32_t len = header_length(data);
-  return len < 4 ? 5 : static_cast<std::size_t>(len) + 1;
-}
-
-std::optional<Message> frame(Bytes data, std::size_t& consumed, std::size_t max_message) {
-  consumed = 0;
-  if (data.size() < 5) return std::nullopt;
+// The full size (header included) of the message whose header starts `data` (5 bytes at
+// least). Throws for a length under 4 or over `max_message`.
+std::size_t checked_total(Bytes data, std::size_t max_message) {
   const std::int32_t len = header_length(data);
   if (len < 4 || static_cast<std::size_t>(len) > max_message) {
     throw ProtocolError(ProtocolErrc::kBadLength,
                         absl::StrCat("message '", std::string(1, static_cast<char>(data[0])),
                                      "' has invalid length ", len));
   }
-  const std::size_t total = static_cast<std::size_t>(len) + 1;
+  return static_cast<std::size_t>(len) + 1;
+}
+
+}  // namespace
+
+std::size_t frame_size(Bytes data, std::size_t max_message) {
+  if (data.size() < 5) return 5;
+  return checked_total(data, max_message);
+}
+
+std::optional<Message> frame(Bytes data, std::size_t& consumed, std::size_t max_message) {
+  consumed = 0;
+  if (data.size() < 5) return std::nullopt;
+  const std::size_t total = checked_total(data, max_message);
   if (data.size() < total) return std::nullopt;
   consumed = total;
   return Message{static_cast<char>(data[0]), data.subspan(5, total - 5)};

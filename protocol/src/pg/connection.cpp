@@ -43,8 +43,17 @@ std::optional<backend::Message> Connection::next_buffered() {
   return m;
 }
 
+std::size_t Connection::frame_size() {
+  try {
+    return backend::frame_size(in_.unread(), options_.max_message_size);
+  } catch (...) {
+    broken_ = true;
+    throw;
+  }
+}
+
 protocol::ReceiveBuffer::FillAwaiter Connection::fill(ring::Deadline deadline) {
-  return in_.fill(transport_, backend::frame_size(in_.unread()), deadline, &broken_);
+  return in_.fill(transport_, frame_size(), deadline, &broken_);
 }
 
 std::optional<backend::Message> Connection::next_message() {
@@ -81,7 +90,7 @@ ring::Task<void> Connection::flush_task(ring::Deadline deadline) {
 
 protocol::ReceiveBuffer::ExchangeAwaiter Connection::flush_and_fill(ring::Deadline deadline) {
   if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
-  return in_.exchange(transport_, out_, backend::frame_size(in_.unread()), deadline, &broken_);
+  return in_.exchange(transport_, out_, frame_size(), deadline, &broken_);
 }
 
 bool Connection::handle_async(const backend::Message& m) {

@@ -100,6 +100,34 @@ TEST(MysqlPacket, LengthOverCapIsBadLength) {
   }
 }
 
+TEST(MysqlPacket, ReassemblerFrameSizeRejectsWhatNextRejects) {
+  // A reader grows its buffer to frame_size(): a packet over the cap must throw there, not
+  // once 16 MiB were buffered for it (fuzz_mysql_handshake, max_payload_size = 1 MiB).
+  Reassembler r(100);
+  EXPECT_EQ(r.frame_size(B(hex("00 00"))), 4u);
+  EXPECT_EQ(r.frame_size(B(hex("64 00 00 00"))), 104u);
+  try {
+    r.frame_size(B(hex("65 00 00 00")));
+    FAIL();
+  } catch (const ProtocolError& e) {
+    EXPECT_EQ(e.code(), ProtocolErrc::kBadLength);
+  }
+  EXPECT_THROW(r.frame_size(B(hex("ff ff ff 00"))), ProtocolError);
+  // Within a multi-packet payload the cap counts what was already received.
+  std::string payload(kMaxPacketPayload + 11, 'x');
+  std::string wire;
+  write_packets(wire, 0, std::string_view(payload));
+  Reassembler big(kMaxPacketPayload + 10);
+  std::size_t consumed = 0;
+  EXPECT_FALSE(big.next(B(wire.substr(0, kMaxPacketPayload + 4 + 2)), consumed));
+  ASSERT_TRUE(big.in_progress());
+  const std::string rest = wire.substr(consumed);
+  EXPECT_THROW(big.frame_size(B(rest)), ProtocolError);  // 11 bytes where 10 are left
+  Reassembler fits(kMaxPacketPayload + 11);
+  EXPECT_FALSE(fits.next(B(wire.substr(0, kMaxPacketPayload + 4 + 2)), consumed));
+  EXPECT_EQ(fits.frame_size(B(rest)), 15u);
+}
+
 TEST(MysqlPacket, SinglePacketPayloadIsZeroCopy) {
   const std::string wire = packet(5, "abc");
   Reassembler r;

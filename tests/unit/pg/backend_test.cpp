@@ -203,9 +203,20 @@ TEST(PgBackendFrame, FrameSize) {
   EXPECT_EQ(frame_size(span(kServerVersion).first(5)), kServerVersion.size());
   EXPECT_EQ(frame_size(span(kStartup)), kAuthOk.size());  // only the first message counts
   const std::string huge = hex("44 40000000");            // a 1 GiB DataRow announced
-  EXPECT_EQ(frame_size(span(huge)), std::size_t{0x40000001});
-  const std::string bad = hex("44 00000003");
-  EXPECT_EQ(frame_size(span(bad)), 5u);
+  EXPECT_EQ(frame_size(span(huge), std::size_t{1} << 30), std::size_t{0x40000001});
+}
+
+TEST(PgBackendFrame, FrameSizeRejectsWhatFrameRejects) {
+  // A reader grows its buffer to frame_size(): a length over the cap must throw there, not
+  // only once the message is framed (a leftover header announcing 1.7 GB made
+  // fuzz_pg_connection allocate 1.7 GB with max_message_size = 1 MiB).
+  const std::string huge = hex("44 40000000");
+  EXPECT_THROW(frame_size(span(huge)), ProtocolError);  // over the default 64 MiB
+  EXPECT_THROW(frame_size(span(hex("44 00100004")), 1 << 20), ProtocolError);
+  EXPECT_EQ(frame_size(span(hex("44 00100000")), 1 << 20), std::size_t{0x100001});
+  EXPECT_THROW(frame_size(span(hex("44 7fffffff"))), ProtocolError);
+  EXPECT_THROW(frame_size(span(hex("44 ffffffff"))), ProtocolError);  // negative
+  EXPECT_THROW(frame_size(span(hex("44 00000003"))), ProtocolError);  // under 4
 }
 
 TEST(PgBackendFrame, EmptyBodyMessages) {

@@ -67,7 +67,6 @@ class ScriptedServer : public ::testing::Test {
       ring::Socket s = co_await listener.accept(ring::deadline_after(5s));
       std::vector<std::byte> buf(65536);
       co_await s.recv(buf, ring::deadline_after(5s));  // StartupMessage
-      const std::string hello = startup_reply();
       co_await s.send_all(protocol::as_bytes(hello));
       for (const std::string& reply : replies) {
         const std::size_t n = co_await s.recv(buf, ring::deadline_after(5s));
@@ -95,6 +94,8 @@ class ScriptedServer : public ::testing::Test {
   }
 
   ring::Loop loop;
+  // The server's answer to the StartupMessage, in one write.
+  std::string hello = startup_reply();
   // What the client sent after its StartupMessage, one recv per reply.
   std::string received;
 };
@@ -232,6 +233,27 @@ TEST_F(ScriptedServer, StreamClosedOnALostConnectionSaysSo) {
         }
         EXPECT_TRUE(lost);
         EXPECT_FALSE(c.streaming());
+        EXPECT_FALSE(c.is_usable());
+      },
+      /*hang_up=*/true);
+}
+
+TEST_F(ScriptedServer, OversizeHeaderLeftOverIsRejectedBeforeTheBufferGrows) {
+  // The start-up reply ends with the header of a 256 MiB DataRow, over the 64 MiB cap; it stays
+  // in the receive buffer. The next query's send-and-read made room for it unchecked (a 256 MiB
+  // buffer, 2 GiB for a length of 2^31-1; fuzz_pg_connection ran out of memory), then failed
+  // with ConnectionLost when the server hung up. The cap must apply before the buffer grows.
+  hello = startup_reply() + "D" + be32(0x10000000);
+  run(
+      {std::string()}, 1000,
+      [](Connection& c) -> Task<void> {
+        bool rejected = false;
+        try {
+          co_await c.simple_query("SELECT 1");
+        } catch (const protocol::ProtocolError& e) {
+          rejected = e.code() == protocol::ProtocolErrc::kBadLength;
+        }
+        EXPECT_TRUE(rejected);
         EXPECT_FALSE(c.is_usable());
       },
       /*hang_up=*/true);

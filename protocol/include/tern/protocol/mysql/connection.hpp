@@ -149,6 +149,10 @@ class Connection {
   /// next_buffered_slow.
   std::optional<Payload> next_buffered();
   std::optional<Payload> next_buffered_slow();
+  /// The size the packet at the front of in_ needs (what fill() makes room for); a packet
+  /// over max_payload_size throws ProtocolError and breaks the connection before the buffer
+  /// grows for it.
+  std::size_t fill_size();
   /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
   protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
   ring::Task<void> fill_task(ring::Deadline deadline);

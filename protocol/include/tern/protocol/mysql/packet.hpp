@@ -85,6 +85,11 @@ class Reassembler {
   /// Payload::first_seq with what the exchange expects.
   std::optional<Payload> next(Bytes data, std::size_t& consumed);
 
+  /// How many bytes the packet at the front of `data` needs in all (as mysql::frame_size), for
+  /// a reader growing its buffer. Throws ProtocolError(kBadLength) for a packet next() would
+  /// reject for its length, so that the buffer never grows for one (up to 16 MiB each).
+  std::size_t frame_size(Bytes data) const;
+
   /// Forgets a partially received payload.
   void reset() noexcept;
   /// True while a multi-packet payload is partially received.

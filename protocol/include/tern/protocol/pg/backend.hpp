@@ -92,7 +92,9 @@ std::optional<Message> frame(Bytes data, std::size_t& consumed,
 
 /// How many bytes the message at the front of `data` needs in all (header included), or 5 when
 /// not even its header is there. Lets the reader grow its buffer once for a huge message.
-std::size_t frame_size(Bytes data);
+/// Throws as frame() does for a length it would reject: the buffer must never grow for one
+/// (a leftover header announcing 2 GiB made the reader allocate 2 GiB past the cap).
+std::size_t frame_size(Bytes data, std::size_t max_message = kDefaultMaxMessage);
 
 /// Authentication request codes (kAuthentication messages).
 enum class AuthCode : std::int32_t {

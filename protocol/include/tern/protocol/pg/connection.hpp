@@ -179,6 +179,10 @@ class Connection {
 
   // I/O (connection.cpp).
   std::optional<backend::Message> next_buffered();
+  /// The size the message at the front of in_ needs (what fill() makes room for); a length
+  /// over max_message_size throws ProtocolError and breaks the connection before the buffer
+  /// grows for it.
+  std::size_t frame_size();
   /// Reads more into in_ (an awaiter: no coroutine frame); a lost stream breaks the connection.
   protocol::ReceiveBuffer::FillAwaiter fill(ring::Deadline deadline);
   /// The next buffered message that is not asynchronous (NOTIFY, notices, parameter status
