@@ -1,9 +1,15 @@
-// Reading an exact decimal's text as an integer: SUM() of integer columns comes back as
-// NUMERIC (PostgreSQL) or DECIMAL (MySQL), and callers rightly expect to read it as int64.
+// Reading integer text, and an exact decimal's text as an integer: SUM() of integer columns
+// comes back as NUMERIC (PostgreSQL) or DECIMAL (MySQL), and callers rightly expect to read it
+// as int64.
 #pragma once
 
+#include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <system_error>
+
+#include "tern/protocol/exceptions.hpp"
 
 namespace tern::protocol {
 
@@ -16,6 +22,21 @@ inline std::optional<std::string_view> integral_decimal(std::string_view text) {
     if (c != '0') return std::nullopt;
   }
   return text.substr(0, dot);
+}
+
+/// Parses whole decimal integer text ("-123") as I; throws TypeError naming `type_name` when
+/// it is out of I's range or not plain integer text.
+template <class I>
+I parse_integer_text(const char* type_name, std::string_view text) {
+  I v{};
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec == std::errc::result_out_of_range) throw_type_error(type_name, "out of range");
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    throw_type_error(type_name,
+                     "malformed integer text \"" + std::string(text.substr(0, 40)) + "\"");
+  }
+  return v;
 }
 
 }  // namespace tern::protocol
