@@ -1,7 +1,8 @@
 // Workload 5 (the ORM's cost), what pg_orm.cpp and mysql_orm.cpp share: the keys, the ORM's
 // own benchmarks (BenchItem::aio_get by key and BenchItem::aio_create on a pool of one
-// connection, the same code on both backends), and the comparisons. The programs hold the
-// anchors, tern's driver running the ORM's SQL, and the table's set-up.
+// connection, the same code on both backends), tern's driver running the ORM's get SQL, and
+// the comparisons. The programs hold the anchors, tern's driver running the ORM's create SQL
+// (how each backend returns the new id differs), and the table's set-up.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,25 @@ void BM_tern_orm_create(benchmark::State& state) {
       benchmark::DoNotOptimize(created.id);
     }
   });
+}
+
+/// tern's driver running `*get_sql`, the ORM's aio_get SQL, by a random key on the connection
+/// `connect(loop)` makes: `set_params(params, key)` sets its parameters (the key, and the
+/// LIMIT when the ORM binds it), `Timestamp` is the driver's type of the ts column.
+template <auto connect, class Params, auto set_params, const std::string* get_sql, class Timestamp>
+void BM_tern_driver_get(benchmark::State& state) {
+  std::minstd_rand rng(42);
+  measure_on_connection<connect>(state, kWarmUp,
+                                 [&](auto& conn, WarmedLoop& rounds) -> ring::Task<void> {
+                                   Params params;
+                                   while (rounds.next()) {
+                                     set_params(params, random_key(rng));
+                                     const auto r = co_await conn.execute(*get_sql, params);
+                                     if (r.size() != 1) throw std::runtime_error("no row");
+                                     const BenchItem item = item_of<Timestamp>(r.row(0));
+                                     benchmark::DoNotOptimize(item);
+                                   }
+                                 });
 }
 
 /// What a program brings: its server, its anchor, tern's driver and the SQL the ORM sends.
