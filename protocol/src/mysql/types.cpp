@@ -199,18 +199,6 @@ I narrow(const ColumnType& c, const Wide& w) {
   return static_cast<I>(w.u);
 }
 
-template <class F>
-F parse_float(const char* name, std::string_view text) {
-  F v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed float text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
-}
-
 bool valid_decimal(std::string_view s) noexcept {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
@@ -304,7 +292,7 @@ void Type<float>::encode(float value, ByteWriter& out) {
 }
 
 float Type<float>::decode(const ColumnType& /*column*/, Format format, Bytes data) {
-  if (format == Format::kText) return parse_float<float>("FLOAT", as_chars(data));
+  if (format == Format::kText) return protocol::parse_float_text<float>("FLOAT", as_chars(data));
   expect_size("FLOAT", data, 4);
   return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(data)));
 }
@@ -318,7 +306,7 @@ void Type<double>::encode(double value, ByteWriter& out) {
 }
 
 double Type<double>::decode(const ColumnType& column, Format format, Bytes data) {
-  if (format == Format::kText) return parse_float<double>("DOUBLE", as_chars(data));
+  if (format == Format::kText) return protocol::parse_float_text<double>("DOUBLE", as_chars(data));
   if (column.type == FieldType::kFloat) return Type<float>::decode(column, format, data);
   expect_size("DOUBLE", data, 8);
   return std::bit_cast<double>(load_le(data));

@@ -113,14 +113,7 @@ F parse_float(const char* name, std::string_view text) {
   if (text == "NaN") return std::numeric_limits<F>::quiet_NaN();
   if (text == "Infinity") return std::numeric_limits<F>::infinity();
   if (text == "-Infinity") return -std::numeric_limits<F>::infinity();
-  F v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed float text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
+  return protocol::parse_float_text<F>(name, text);
 }
 
 float decode_float4(Format format, Bytes data) {
