@@ -37,12 +37,8 @@ const bool kLimitIsParam = kGetSql.find("$2") != std::string::npos;
 
 // A pool of one connection for the ORM, on `loop`.
 void open_orm(tern::ring::Loop& loop) {
-  tern::DatabaseOptions pool;
-  pool.min_connections = 1;
-  pool.max_connections = 1;
-  g_db = std::make_unique<tern::PooledPostgresqlDatabase>(tern::pg::ConnectOptions::parse(pg_url()),
-                                                          pool);
-  tern::ring::sync_wait(loop, g_db->aio_connect());
+  orm_workload::open_pool_of_one<tern::PooledPostgresqlDatabase>(
+      loop, tern::pg::ConnectOptions::parse(pg_url()));
 }
 
 // The table: created by the ORM, filled once.
@@ -94,9 +90,10 @@ void BM_libpq_get(benchmark::State& state) {
 }
 
 // kGetSql's parameters for `key`.
-void set_get_params(tern::pg::Params& params, std::int64_t key) {
-  params = tern::pg::Params(key);
+tern::pg::Params get_params(std::int64_t key) {
+  tern::pg::Params params(key);
   if (kLimitIsParam) params.add(std::int64_t{1});
+  return params;
 }
 
 // ---- aio_create ----
@@ -147,7 +144,6 @@ int main(int argc, char** argv) {
   return orm_workload::run<open_orm>(
       argc, argv, {"PG", "libpq", "pg::Connection", kGetSql, kCreateSql}, BM_libpq_get,
       BM_libpq_create,
-      BM_tern_driver_get<tern_pg_connect, tern::pg::Params, set_get_params, &kGetSql,
-                         tern::pg::Timestamptz>,
+      BM_tern_driver_get<tern_pg_connect, get_params, &kGetSql, tern::pg::Timestamptz>,
       BM_tern_driver_create, create_table);
 }
