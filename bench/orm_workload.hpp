@@ -1,15 +1,19 @@
 // Workload 5 (the ORM's cost), what pg_orm.cpp and mysql_orm.cpp share: the keys, the ORM's
 // own benchmarks (BenchItem::aio_get by key and BenchItem::aio_create on a pool of one
-// connection, the same code on both backends), and the comparisons. The programs hold the
-// anchors, tern's driver running the ORM's SQL, and the table's set-up.
+// connection, the same code on both backends), tern's driver running the ORM's get SQL, and
+// the comparisons. The programs hold the anchors, tern's driver running the ORM's create SQL
+// (how each backend returns the new id differs), and the table's set-up.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common.hpp"
@@ -43,6 +47,15 @@ BenchItem item_of(const Row& row) {
 
 /// Opens g_db, a pool of one connection of the program's backend, on `loop`.
 using OpenOrm = void (*)(ring::Loop& loop);
+
+/// Opens g_db as a `Database` (the program's pooled database) of one connection with
+/// `connect_options`, on `loop`: what a program's OpenOrm does.
+template <class Database, class ConnectOptions>
+void open_pool_of_one(ring::Loop& loop, ConnectOptions connect_options) {
+  g_db = std::make_unique<Database>(std::move(connect_options),
+                                    DatabaseOptions{.min_connections = 1, .max_connections = 1});
+  ring::sync_wait(loop, g_db->aio_connect());
+}
 
 /// Creates bench_items through the ORM, so that its DDL is what is measured against.
 inline void create_table(OpenOrm open) {
@@ -80,6 +93,25 @@ void BM_tern_orm_create(benchmark::State& state) {
       benchmark::DoNotOptimize(created.id);
     }
   });
+}
+
+/// tern's driver running `*get_sql`, the ORM's aio_get SQL, by a random key on the connection
+/// `connect(loop)` makes: `params_of(key)` are its parameters (the key, and the LIMIT when the
+/// ORM binds it), new or refilled as the program chooses; `Timestamp` is the driver's type of
+/// the ts column.
+template <auto connect, auto params_of, const std::string* get_sql, class Timestamp>
+void BM_tern_driver_get(benchmark::State& state) {
+  std::minstd_rand rng(42);
+  measure_on_connection<connect>(
+      state, kWarmUp, [&](auto& conn, WarmedLoop& rounds) -> ring::Task<void> {
+        while (rounds.next()) {
+          const auto& params = params_of(random_key(rng));  // a value, or one reused
+          const auto r = co_await conn.execute(*get_sql, params);
+          if (r.size() != 1) throw std::runtime_error("no row");
+          const BenchItem item = item_of<Timestamp>(r.row(0));
+          benchmark::DoNotOptimize(item);
+        }
+      });
 }
 
 /// What a program brings: its server, its anchor, tern's driver and the SQL the ORM sends.

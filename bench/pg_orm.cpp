@@ -37,12 +37,8 @@ const bool kLimitIsParam = kGetSql.find("$2") != std::string::npos;
 
 // A pool of one connection for the ORM, on `loop`.
 void open_orm(tern::ring::Loop& loop) {
-  tern::DatabaseOptions pool;
-  pool.min_connections = 1;
-  pool.max_connections = 1;
-  g_db = std::make_unique<tern::PooledPostgresqlDatabase>(tern::pg::ConnectOptions::parse(pg_url()),
-                                                          pool);
-  tern::ring::sync_wait(loop, g_db->aio_connect());
+  orm_workload::open_pool_of_one<tern::PooledPostgresqlDatabase>(
+      loop, tern::pg::ConnectOptions::parse(pg_url()));
 }
 
 // The table: created by the ORM, filled once.
@@ -93,19 +89,11 @@ void BM_libpq_get(benchmark::State& state) {
   PQfinish(c);
 }
 
-void BM_tern_driver_get(benchmark::State& state) {
-  std::minstd_rand rng(42);
-  measure_on_connection<tern_pg_connect>(
-      state, kWarmUp, [&](tern::pg::Connection& conn, WarmedLoop& rounds) -> Task<void> {
-        while (rounds.next()) {
-          tern::pg::Params params(random_key(rng));
-          if (kLimitIsParam) params.add(std::int64_t{1});
-          const tern::pg::Result r = co_await conn.execute(kGetSql, params);
-          if (r.size() != 1) throw std::runtime_error("no row");
-          const BenchItem item = item_of<tern::pg::Timestamptz>(r.row(0));
-          benchmark::DoNotOptimize(item);
-        }
-      });
+// kGetSql's parameters for `key`.
+tern::pg::Params get_params(std::int64_t key) {
+  tern::pg::Params params(key);
+  if (kLimitIsParam) params.add(std::int64_t{1});
+  return params;
 }
 
 // ---- aio_create ----
@@ -155,5 +143,7 @@ void BM_tern_driver_create(benchmark::State& state) {
 int main(int argc, char** argv) {
   return orm_workload::run<open_orm>(
       argc, argv, {"PG", "libpq", "pg::Connection", kGetSql, kCreateSql}, BM_libpq_get,
-      BM_libpq_create, BM_tern_driver_get, BM_tern_driver_create, create_table);
+      BM_libpq_create,
+      BM_tern_driver_get<tern_pg_connect, get_params, &kGetSql, tern::pg::Timestamptz>,
+      BM_tern_driver_create, create_table);
 }

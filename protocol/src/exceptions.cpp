@@ -24,6 +24,14 @@ std::string describe(const ServerErrorInfo& info) {
 DatabaseError::DatabaseError(ServerErrorInfo info)
     : Error(describe(info)), info_(std::move(info)) {}
 
+void throw_type_error(const char* type_name, std::string_view why) {
+  std::string msg = "cannot decode ";
+  msg += type_name;
+  msg += " value: ";
+  msg += why;
+  throw TypeError(msg);
+}
+
 void throw_server_error(ServerErrorInfo info) {
   // The SQLSTATE class (first two characters) picks the exception, as psycopg2 does.
   const std::string_view cls = std::string_view(info.sqlstate).substr(0, 2);

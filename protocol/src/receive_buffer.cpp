@@ -1,5 +1,6 @@
 #include "tern/protocol/receive_buffer.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -86,5 +87,22 @@ void rethrow_io_error(bool sending, bool* broken) {
 }
 
 }  // namespace detail
+
+ring::Task<void> close_connection(Transport& transport, std::string_view goodbye, bool& broken) {
+  if (transport.is_open()) {
+    if (!broken) {
+      try {
+        co_await SendAwaiter(transport, goodbye, ring::deadline_after(std::chrono::seconds(1)),
+                             &broken);
+      } catch (...) {  // closing anyway
+      }
+    }
+    try {
+      co_await transport.close();
+    } catch (...) {  // a broken peer cannot stop us from letting go
+    }
+  }
+  broken = true;
+}
 
 }  // namespace tern::protocol

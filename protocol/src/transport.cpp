@@ -5,6 +5,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "tern/ring/error.hpp"
+
 namespace tern::protocol {
 
 ring::Task<void> Transport::start_tls(std::shared_ptr<const ring::TlsContext> context,
@@ -29,6 +32,26 @@ ring::Task<void> Transport::close() {
     tls_.reset();
   } else if (socket_.is_open()) {
     co_await socket_.close();
+  }
+}
+
+std::string startup_failure(std::exception_ptr e, const std::string& target,
+                            std::chrono::milliseconds connect_timeout,
+                            bool (*server_said_why)(const ConnectionLost&)) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ring::TimeoutError&) {
+    return absl::StrCat("connecting to ", target, " timed out after ", connect_timeout.count(),
+                        " ms");
+  } catch (const ring::TlsError& err) {
+    return absl::StrCat("TLS with ", target, " failed: ", err.what());
+  } catch (const ring::CancelledError&) {
+    throw;  // the caller asked for it: not a connection failure
+  } catch (const ring::IoError& err) {
+    return absl::StrCat("could not connect: ", err.what());
+  } catch (const ConnectionLost& err) {
+    if (server_said_why(err)) throw;
+    return absl::StrCat("connection to ", target, " lost during start-up: ", err.what());
   }
 }
 

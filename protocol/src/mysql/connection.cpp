@@ -162,21 +162,9 @@ void Connection::fail_with(ServerErrorInfo info) {
 }
 
 ring::Task<void> Connection::close() {
-  if (transport_.is_open()) {
-    if (!broken_) {
-      out_.clear();
-      write_com_quit(out_);
-      try {
-        co_await flush(ring::deadline_after(std::chrono::seconds(1)));
-      } catch (...) {  // closing anyway
-      }
-    }
-    try {
-      co_await transport_.close();
-    } catch (...) {  // a broken peer cannot stop us from letting go
-    }
-  }
-  broken_ = true;
+  out_.clear();
+  write_com_quit(out_);
+  co_await protocol::close_connection(transport_, out_, broken_);
 }
 
 ring::Task<void> Connection::cancel() {

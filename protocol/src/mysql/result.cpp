@@ -22,14 +22,6 @@ std::optional<Bytes> Row::raw(std::size_t i) const {
   return Bytes(reinterpret_cast<const std::byte*>(row + n * sizeof c + c.offset), c.length);
 }
 
-std::size_t Row::column_index(std::string_view name) const {
-  const auto& columns = result_->columns();
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (columns[i].name == name) return i;
-  }
-  throw InterfaceError("no column named \"" + std::string(name) + "\" in the result");
-}
-
 Row Result::row(std::size_t i) const {
   if (i >= rows_) throw InterfaceError(absl::StrCat("row ", i, " of ", rows_));
   return Row(this, i);

@@ -75,7 +75,6 @@ std::string Connection::auth_response(std::string_view plugin, std::string_view 
 ring::Task<void> Connection::open(ring::Deadline deadline) {
   const std::string target = describe_target(options_);
   deadline_ = deadline;
-  std::string failure;
   try {
     // (No co_await inside ?: — GCC 12 miscompiles it.)
     ring::Socket socket;
@@ -149,26 +148,11 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
                                      .attributes = kAttributes});
     co_await flush(deadline);
     co_await authenticate(std::move(plugin), std::move(scramble));
-  } catch (const ring::TimeoutError&) {
-    failure = absl::StrCat("connecting to ", target, " timed out after ",
-                           options_.connect_timeout.count(), " ms");
-  } catch (const ring::TlsError& e) {
-    failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
-  } catch (const ring::CancelledError&) {
-    broken_ = true;
-    throw;  // the caller asked for it: not a connection failure
-  } catch (const ring::IoError& e) {
-    failure = absl::StrCat("could not connect: ", e.what());
-  } catch (const ConnectionLost& e) {
-    if (e.info().code != 0) throw;  // the server said why
-    failure = absl::StrCat("connection to ", target, " lost during start-up: ", e.what());
   } catch (...) {
     broken_ = true;
-    throw;
-  }
-  if (!failure.empty()) {
-    broken_ = true;
-    throw ConnectionLost(failure);
+    throw ConnectionLost(
+        protocol::startup_failure(std::current_exception(), target, options_.connect_timeout,
+                                  [](const ConnectionLost& e) { return e.info().code != 0; }));
   }
 }
 

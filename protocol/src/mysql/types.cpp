@@ -36,14 +36,6 @@ std::string column_type_name(const ColumnType& column) {
   return name;
 }
 
-void throw_type_error(const char* type_name, std::string_view why) {
-  std::string msg = "cannot decode ";
-  msg += type_name;
-  msg += " value: ";
-  msg += why;
-  throw TypeError(msg);
-}
-
 void throw_null_value(const ColumnType& column) {
   throw TypeError("column of type " + column_type_name(column) +
                   " is NULL; read it as std::optional<T> to accept NULL");
@@ -123,18 +115,6 @@ struct Wide {
   std::uint64_t u = 0;  // valid when !negative
 };
 
-template <class I>
-I parse_whole(const char* name, std::string_view text) {
-  I v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed integer text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
-}
-
 Wide read_integer(const ColumnType& c, Format format, Bytes data) {
   const char* name = field_type_name(c.type);
   const bool decimal = c.type == FieldType::kDecimal || c.type == FieldType::kNewDecimal;
@@ -147,11 +127,11 @@ Wide read_integer(const ColumnType& c, Format format, Bytes data) {
       text = *whole;
     }
     if (!text.empty() && text[0] == '-') {
-      w.s = parse_whole<std::int64_t>(name, text);
+      w.s = protocol::parse_integer_text<std::int64_t>(name, text);
       w.negative = w.s < 0;
       if (!w.negative) w.u = static_cast<std::uint64_t>(w.s);  // "-0"
     } else {
-      w.u = parse_whole<std::uint64_t>(name, text);
+      w.u = protocol::parse_integer_text<std::uint64_t>(name, text);
     }
     return w;
   }
@@ -217,18 +197,6 @@ I narrow(const ColumnType& c, const Wide& w) {
     throw_type_error(field_type_name(c.type), std::to_string(w.u) + " is out of range");
   }
   return static_cast<I>(w.u);
-}
-
-template <class F>
-F parse_float(const char* name, std::string_view text) {
-  F v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed float text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
 }
 
 bool valid_decimal(std::string_view s) noexcept {
@@ -324,7 +292,7 @@ void Type<float>::encode(float value, ByteWriter& out) {
 }
 
 float Type<float>::decode(const ColumnType& /*column*/, Format format, Bytes data) {
-  if (format == Format::kText) return parse_float<float>("FLOAT", as_chars(data));
+  if (format == Format::kText) return protocol::parse_float_text<float>("FLOAT", as_chars(data));
   expect_size("FLOAT", data, 4);
   return std::bit_cast<float>(static_cast<std::uint32_t>(load_le(data)));
 }
@@ -338,7 +306,7 @@ void Type<double>::encode(double value, ByteWriter& out) {
 }
 
 double Type<double>::decode(const ColumnType& column, Format format, Bytes data) {
-  if (format == Format::kText) return parse_float<double>("DOUBLE", as_chars(data));
+  if (format == Format::kText) return protocol::parse_float_text<double>("DOUBLE", as_chars(data));
   if (column.type == FieldType::kFloat) return Type<float>::decode(column, format, data);
   expect_size("DOUBLE", data, 8);
   return std::bit_cast<double>(load_le(data));

@@ -7,12 +7,13 @@
 #include <string>
 #include <string_view>
 
+#include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/types.hpp"
 
 namespace tern::mysql::detail {
 
-/// Throws TypeError("cannot decode <type_name> value: <why>").
-[[noreturn]] void throw_type_error(const char* type_name, std::string_view why);
+/// Throws TypeError("cannot decode <type_name> value: <why>"): tern::throw_type_error.
+using tern::throw_type_error;
 /// "LONG UNSIGNED", "BLOB (binary)": a column type for error texts.
 std::string column_type_name(const ColumnType& column);
 /// True for the string, TEXT/BLOB, ENUM, SET and JSON types.

@@ -133,21 +133,9 @@ std::exception_ptr Connection::error_response(const backend::Message& m) {
 }
 
 ring::Task<void> Connection::close() {
-  if (transport_.is_open()) {
-    if (!broken_) {
-      out_.clear();
-      frontend::terminate(out_);
-      try {
-        co_await flush(ring::deadline_after(std::chrono::seconds(1)));
-      } catch (...) {  // closing anyway
-      }
-    }
-    try {
-      co_await transport_.close();
-    } catch (...) {  // a broken peer cannot stop us from letting go
-    }
-  }
-  broken_ = true;
+  out_.clear();
+  frontend::terminate(out_);
+  co_await protocol::close_connection(transport_, out_, broken_);
 }
 
 ring::Task<Notification> Connection::wait_for_notification(ring::Deadline deadline) {

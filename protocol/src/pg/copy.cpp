@@ -17,67 +17,64 @@ constexpr std::size_t kCopyFlushSize = 256 * 1024;
 ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
                                               const std::vector<std::string>& chunks,
                                               QueryOptions options) {
-  frontend::query(out_, sql);
-  std::uint64_t rows = 0;
-  auto receive = [&]() -> ring::Task<void> {
-    std::exception_ptr error;
-    for (;;) {
-      const backend::Message m = co_await read_message(options.deadline);
-      switch (m.type) {
-        case backend::kCopyInResponse:
-          backend::parse_copy_response(m.body);
-          for (const std::string& chunk : chunks) {
-            frontend::copy_data(out_, chunk);
-            if (out_.size() >= kCopyFlushSize) co_await flush(options.deadline);
-          }
-          frontend::copy_done(out_);
-          co_await flush(options.deadline);
-          break;
-        case backend::kCommandComplete:
-          rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
-          break;
-        default:
-          if (reply_tail(m, error, "COPY FROM STDIN")) co_return;
-          break;
-      }
-    }
-  };
-  co_await round_trip(options, receive());
-  co_return rows;
+  return copy(sql, &chunks, nullptr, options);
 }
 
 ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
                                                const std::function<void(std::string_view)>& sink,
                                                QueryOptions options) {
+  return copy(sql, nullptr, &sink, options);
+}
+
+ring::Task<std::uint64_t> Connection::copy(std::string_view sql,
+                                           const std::vector<std::string>* chunks,
+                                           const std::function<void(std::string_view)>* sink,
+                                           QueryOptions options) {
+  const char* const during = chunks != nullptr ? "COPY FROM STDIN" : "COPY TO STDOUT";
   frontend::query(out_, sql);
   std::uint64_t rows = 0;
   auto receive = [&]() -> ring::Task<void> {
     std::exception_ptr error;
     for (;;) {
       const backend::Message m = co_await read_message(options.deadline);
+      // Each case takes a message of this COPY and goes on; the rest, the other direction's
+      // messages included, is the reply's tail: ErrorResponse, ReadyForQuery or unexpected.
       switch (m.type) {
-        case backend::kCopyOutResponse:
+        case backend::kCopyInResponse:
+          if (chunks == nullptr) break;
           backend::parse_copy_response(m.body);
-          break;
+          for (const std::string& chunk : *chunks) {
+            frontend::copy_data(out_, chunk);
+            if (out_.size() >= kCopyFlushSize) co_await flush(options.deadline);
+          }
+          frontend::copy_done(out_);
+          co_await flush(options.deadline);
+          continue;
+        case backend::kCopyOutResponse:
+          if (sink == nullptr) break;
+          backend::parse_copy_response(m.body);
+          continue;
         case backend::kCopyData:
+          if (sink == nullptr) break;
           if (!error) {
             try {
-              sink(protocol::as_chars(m.body));
+              (*sink)(protocol::as_chars(m.body));
             } catch (...) {  // the rest of the data is still read, to stay in sync
               error = std::current_exception();
             }
           }
-          break;
+          continue;
         case backend::kCopyDone:
+          if (sink == nullptr) break;
           backend::expect_empty(m);
-          break;
+          continue;
         case backend::kCommandComplete:
           rows = backend::rows_in_tag(backend::parse_command_complete(m.body)).value_or(0);
-          break;
+          continue;
         default:
-          if (reply_tail(m, error, "COPY TO STDOUT")) co_return;
           break;
       }
+      if (reply_tail(m, error, during)) co_return;
     }
   };
   co_await round_trip(options, receive());

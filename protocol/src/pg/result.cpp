@@ -10,14 +10,6 @@ std::optional<Bytes> Row::raw(std::size_t i) const {
   return backend::DataRow::value_at(body_, i);  // validated by add_row()
 }
 
-std::size_t Row::column_index(std::string_view name) const {
-  const auto& columns = result_->columns();
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (columns[i].name == name) return i;
-  }
-  throw InterfaceError("no column named \"" + std::string(name) + "\" in the result");
-}
-
 Row Result::row(std::size_t i) const {
   if (i >= size()) throw InterfaceError(absl::StrCat("row ", i, " of ", size()));
   const std::size_t begin = i == 0 ? 0 : row_ends_[i - 1];

@@ -195,7 +195,6 @@ ring::Task<ring::Socket> Connection::connect_socket(ring::Deadline deadline) {
 
 ring::Task<void> Connection::open(ring::Deadline deadline) {
   const std::string target = describe_target(options_);
-  std::string failure;
   try {
     transport_ = protocol::Transport(co_await connect_socket(deadline));
     // libpq does not use TLS over Unix sockets either: the kernel is the only other party.
@@ -204,23 +203,11 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
     }
     write_startup();
     co_await authenticate(deadline);
-  } catch (const ring::TimeoutError&) {
-    failure = absl::StrCat("connecting to ", target, " timed out after ",
-                           options_.connect_timeout.count(), " ms");
-  } catch (const ring::TlsError& e) {
-    failure = absl::StrCat("TLS with ", target, " failed: ", e.what());
-  } catch (const ring::CancelledError&) {
+  } catch (...) {
     broken_ = true;
-    throw;  // the caller asked for it: not a connection failure
-  } catch (const ring::IoError& e) {
-    failure = absl::StrCat("could not connect: ", e.what());
-  } catch (const ConnectionLost& e) {
-    if (!e.info().sqlstate.empty()) throw;  // the server said why (FATAL)
-    failure = absl::StrCat("connection to ", target, " lost during start-up: ", e.what());
-  }
-  if (!failure.empty()) {
-    broken_ = true;
-    throw ConnectionLost(failure);
+    throw ConnectionLost(protocol::startup_failure(
+        std::current_exception(), target, options_.connect_timeout,
+        [](const ConnectionLost& e) { return !e.info().sqlstate.empty(); }));  // FATAL
   }
 }
 

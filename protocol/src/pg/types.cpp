@@ -33,14 +33,6 @@ std::string oid_name(Oid type) {
   return name;
 }
 
-void throw_type_error(const char* type_name, std::string_view why) {
-  std::string msg = "cannot decode ";
-  msg += type_name;
-  msg += " value: ";
-  msg += why;
-  throw TypeError(msg);
-}
-
 void throw_null_value(Oid type) {
   throw TypeError("column of type " + oid_name(type) +
                   " is NULL; read it as std::optional<T> to accept NULL");
@@ -78,19 +70,6 @@ U load_be(Bytes data) {
   return v;
 }
 
-/// Parses a whole decimal integer ("-123"); throws TypeError naming `name`.
-template <class I>
-I parse_int(const char* name, std::string_view text) {
-  I v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed integer text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
-}
-
 /// Reads an int2/int4/int8 column (either format) as int64; also a numeric one holding an
 /// integer (SUM of integers is numeric).
 std::int64_t decode_integer(Oid type, Format format, Bytes data) {
@@ -98,13 +77,14 @@ std::int64_t decode_integer(Oid type, Format format, Bytes data) {
     const Numeric n = Type<Numeric>::decode(type, format, data);
     const std::optional<std::string_view> whole = protocol::integral_decimal(n.value);
     if (!whole) throw_type_error("numeric", n.value.substr(0, 40) + " is not an integer");
-    return parse_int<std::int64_t>("numeric", *whole);
+    return protocol::parse_integer_text<std::int64_t>("numeric", *whole);
   }
   const char* name = type == oid::kInt2 ? "int2" : type == oid::kInt4 ? "int4" : "int8";
   if (type != oid::kInt2 && type != oid::kInt4 && type != oid::kInt8) {
     throw_type_error("integer", "column type " + detail::oid_name(type) + " is not an integer");
   }
-  if (format == Format::kText) return parse_int<std::int64_t>(name, as_chars(data));
+  if (format == Format::kText)
+    return protocol::parse_integer_text<std::int64_t>(name, as_chars(data));
   switch (type) {
     case oid::kInt2:
       expect_size(name, data, 2);
@@ -133,14 +113,7 @@ F parse_float(const char* name, std::string_view text) {
   if (text == "NaN") return std::numeric_limits<F>::quiet_NaN();
   if (text == "Infinity") return std::numeric_limits<F>::infinity();
   if (text == "-Infinity") return -std::numeric_limits<F>::infinity();
-  F v{};
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) throw_type_error(name, "out of range");
-  if (ec != std::errc() || ptr != end || text.empty()) {
-    throw_type_error(name, "malformed float text \"" + std::string(text.substr(0, 40)) + "\"");
-  }
-  return v;
+  return protocol::parse_float_text<F>(name, text);
 }
 
 float decode_float4(Format format, Bytes data) {
@@ -428,7 +401,8 @@ void Type<OidValue>::encode(OidValue value, ByteWriter& out) {
   out.u32(value.value);
 }
 OidValue Type<OidValue>::decode(Oid, Format format, Bytes data) {
-  if (format == Format::kText) return OidValue{parse_int<Oid>("oid", as_chars(data))};
+  if (format == Format::kText)
+    return OidValue{protocol::parse_integer_text<Oid>("oid", as_chars(data))};
   expect_size("oid", data, 4);
   return OidValue{load_be<std::uint32_t>(data)};
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "tern/ring/error.hpp"
@@ -126,6 +127,9 @@ class TypeError : public InterfaceError {
  public:
   using InterfaceError::InterfaceError;
 };
+
+/// Throws TypeError("cannot decode <type_name> value: <why>"), as both backends' decoders do.
+[[noreturn]] void throw_type_error(const char* type_name, std::string_view why);
 
 /// Throws the DatabaseError subclass that `info.sqlstate` calls for.
 [[noreturn]] void throw_server_error(ServerErrorInfo info);

@@ -157,4 +157,9 @@ inline SendAwaiter send(Transport& transport, std::string_view out, ring::Deadli
   return SendAwaiter(transport, out, deadline, broken);
 }
 
+/// Ends a connection the way both backends' close() do: unless `broken`, sends `goodbye`
+/// (Terminate, COM_QUIT) within a second, then closes `transport` (if open), and sets `broken`.
+/// Never throws.
+ring::Task<void> close_connection(Transport& transport, std::string_view goodbye, bool& broken);
+
 }  // namespace tern::protocol

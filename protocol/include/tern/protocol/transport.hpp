@@ -2,14 +2,17 @@
 // when the server agrees. Both database protocols negotiate TLS inside their own handshake.
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <new>
 #include <span>
 #include <string>
 #include <utility>
 
+#include "tern/protocol/exceptions.hpp"
 #include "tern/ring/socket.hpp"
 #include "tern/ring/task.hpp"
 #include "tern/ring/tls.hpp"
@@ -108,5 +111,16 @@ class Transport {
   ring::Socket socket_;
   std::unique_ptr<ring::TlsStream> tls_;
 };
+
+/// Sorts out why opening a connection to `target` threw `e` (socket, TLS, handshake,
+/// authentication), the same for both backends: returns the message of the ConnectionLost to
+/// throw instead for a failure to reach or keep the server (a timeout after
+/// `connect_timeout`, a TLS or I/O failure, the peer closing during start-up); rethrows `e`
+/// as it is otherwise: a stop request (ring::CancelledError), a ConnectionLost for which
+/// `server_said_why` is true (the server's own error), or any other error (e.g. a client-side
+/// refusal to authenticate).
+std::string startup_failure(std::exception_ptr e, const std::string& target,
+                            std::chrono::milliseconds connect_timeout,
+                            bool (*server_said_why)(const ConnectionLost&));
 
 }  // namespace tern::protocol

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/protocol/basic_row.hpp"
 #include "tern/protocol/mysql/column.hpp"
 #include "tern/protocol/mysql/response.hpp"
 #include "tern/protocol/mysql/rows.hpp"
@@ -21,27 +22,18 @@ namespace tern::mysql {
 class Result;
 
 /// One row of a Result: a view, valid while the Result lives.
-class Row {
+class Row : public protocol::BasicRow<Row, Result> {
  public:
-  /// Number of columns.
-  std::size_t size() const noexcept;
+  using BasicRow::get;
   /// The raw value of column i (nullopt for NULL): text form (text protocol) or binary layout.
   std::optional<Bytes> raw(std::size_t i) const;
   /// Column i decoded as T (std::optional<T> for nullable columns). Throws TypeError.
   template <class T>
   T get(std::size_t i) const;
-  /// The column named `name` decoded as T. Throws InterfaceError for an unknown name.
-  template <class T>
-  T get(std::string_view name) const {
-    return get<T>(column_index(name));
-  }
-  /// Index of the column named `name`; throws InterfaceError when there is none.
-  std::size_t column_index(std::string_view name) const;
 
  private:
   friend class Result;
-  Row(const Result* result, std::size_t index) noexcept : result_(result), index_(index) {}
-  const Result* result_;
+  Row(const Result* result, std::size_t index) noexcept : BasicRow(result), index_(index) {}
   std::size_t index_;
 };
 
@@ -154,10 +146,6 @@ class Result {
   std::uint16_t warnings_ = 0;
   std::string info_;
 };
-
-inline std::size_t Row::size() const noexcept {
-  return result_->columns().size();
-}
 
 template <class T>
 T Row::get(std::size_t i) const {

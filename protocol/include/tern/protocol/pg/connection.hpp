@@ -225,6 +225,10 @@ class Connection {
                                         ring::Deadline deadline);
   ring::Task<void> receive_results(std::span<Result> results, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
+  /// copy_in (`chunks` set) and copy_out (`sink` set): one reply loop for both directions.
+  ring::Task<std::uint64_t> copy(std::string_view sql, const std::vector<std::string>* chunks,
+                                 const std::function<void(std::string_view)>* sink,
+                                 QueryOptions options);
   void forget(const Statement& s);
   /// Sends out_, then runs `receive`; turns a passed deadline or a stop request into a
   /// cancel + drain (QueryTimeout / CancelledError).

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/protocol/basic_row.hpp"
 #include "tern/protocol/pg/backend.hpp"
 #include "tern/protocol/pg/types.hpp"
 #include "tern/protocol/row_iterator.hpp"
@@ -19,27 +20,18 @@ namespace tern::pg {
 class Result;
 
 /// One row of a Result: a view, valid while the Result lives.
-class Row {
+class Row : public protocol::BasicRow<Row, Result> {
  public:
-  /// Number of columns.
-  std::size_t size() const noexcept;
+  using BasicRow::get;
   /// The raw value of column i (nullopt for NULL), in the column's format.
   std::optional<Bytes> raw(std::size_t i) const;
   /// Column i decoded as T (use std::optional<T> for nullable columns). Throws TypeError.
   template <class T>
   T get(std::size_t i) const;
-  /// The column named `name` decoded as T. Throws InterfaceError for an unknown name.
-  template <class T>
-  T get(std::string_view name) const {
-    return get<T>(column_index(name));
-  }
-  /// Index of the column named `name`; throws InterfaceError when there is none.
-  std::size_t column_index(std::string_view name) const;
 
  private:
   friend class Result;
-  Row(const Result* result, Bytes body) noexcept : result_(result), body_(body) {}
-  const Result* result_;
+  Row(const Result* result, Bytes body) noexcept : BasicRow(result), body_(body) {}
   Bytes body_;
 };
 
@@ -90,10 +82,6 @@ class Result {
   Offsets row_ends_;  // end offset of each row in data_
   std::string tag_;
 };
-
-inline std::size_t Row::size() const noexcept {
-  return result_->columns().size();
-}
 
 template <class T>
 T Row::get(std::size_t i) const {

@@ -116,8 +116,8 @@ inline constexpr bool kIsOptional<std::optional<T>> = true;
 [[noreturn]] void throw_null_value(Oid type);
 /// Throws TypeError: a column of `type` cannot be read as `cxx_type` (a typeid name).
 [[noreturn]] void throw_type_mismatch(Oid type, const char* cxx_type);
-/// Throws TypeError("cannot decode <type_name> value: <why>").
-[[noreturn]] void throw_type_error(const char* type_name, std::string_view why);
+/// Throws TypeError("cannot decode <type_name> value: <why>"): tern::throw_type_error.
+using tern::throw_type_error;
 /// The SQL name of a built-in type OID ("int4", "text[]"), or "oid <n>" for others.
 std::string oid_name(Oid type);
 }  // namespace detail
