@@ -46,14 +46,20 @@ std::int32_t header_length(Bytes data) {
   return r.i32();
 }
 
+[[noreturn, gnu::cold, gnu::noinline]] void throw_bad_length(Bytes data, std::int32_t len) {
+  throw ProtocolError(ProtocolErrc::kBadLength,
+                      absl::StrCat("message '", std::string(1, static_cast<char>(data[0])),
+                                   "' has invalid length ", len));
+}
+
 // The full size (header included) of the message whose header starts `data` (5 bytes at
-// least). Throws for a length under 4 or over `max_message`.
-std::size_t checked_total(Bytes data, std::size_t max_message) {
+// least). Throws for a length under 4 or over `max_message`. Inline, with the throw out of
+// line: frame() runs it for every message (out of line it cost 80 instructions per point
+// select, 2% of the query).
+inline std::size_t checked_total(Bytes data, std::size_t max_message) {
   const std::int32_t len = header_length(data);
-  if (len < 4 || static_cast<std::size_t>(len) > max_message) {
-    throw ProtocolError(ProtocolErrc::kBadLength,
-                        absl::StrCat("message '", std::string(1, static_cast<char>(data[0])),
-                                     "' has invalid length ", len));
+  if (len < 4 || static_cast<std::size_t>(len) > max_message) [[unlikely]] {
+    throw_bad_length(data, len);
   }
   return static_cast<std::size_t>(len) + 1;
 }
