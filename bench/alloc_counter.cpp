@@ -1,8 +1,5 @@
-// A counting malloc shim, linked into the benchmark binaries only (never into the library):
-// the executable's malloc family interposes glibc's, counts the call and forwards to glibc's
-// own entry points (__libc_malloc...). libpq and libmariadb call malloc directly and
-// libstdc++'s operator new calls malloc through the PLT, so one shim counts tern and the
-// anchors alike. Also the measured-region marks (AllocCount, callgrind collection) and PeakRss.
+// The benchmarks' measured-region marks (AllocCount over the malloc shim of
+// malloc_counter.cpp, callgrind collection) and PeakRss.
 #include <malloc.h>
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -10,8 +7,6 @@
 #define CALLGRIND_TOGGLE_COLLECT  // no valgrind headers: no callgrind pass either
 #endif
 
-#include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -20,58 +15,7 @@
 
 #include "common.hpp"
 
-namespace {
-// Relaxed: a counter, not a synchronisation point; ~1 ns beside a ~30 us query.
-std::atomic<std::uint64_t> g_allocations{0};
-inline void count() noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t n, std::size_t size);
-void* __libc_realloc(void* p, std::size_t size);
-void* __libc_memalign(std::size_t alignment, std::size_t size);
-void __libc_free(void* p);
-
-void* malloc(std::size_t size) {
-  count();
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) {
-  count();
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  count();
-  return __libc_realloc(p, size);
-}
-void free(void* p) {
-  __libc_free(p);
-}
-void* memalign(std::size_t alignment, std::size_t size) {
-  count();
-  return __libc_memalign(alignment, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) {
-  count();
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-  count();
-  void* p = __libc_memalign(alignment, size);
-  if (p == nullptr) return ENOMEM;
-  *out = p;
-  return 0;
-}
-}
-
 namespace tern::bench {
-
-std::uint64_t allocations() noexcept {
-  return g_allocations.load(std::memory_order_relaxed);
-}
 
 namespace {
 bool g_collecting = false;  // callgrind has only a toggle: track its state

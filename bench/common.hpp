@@ -12,13 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "malloc_counter.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace tern::bench {
-
-/// Heap allocations (malloc, calloc, realloc, memalign...: operator new goes through malloc)
-/// made by the whole process so far. Counted by the malloc shim in alloc_counter.cpp.
-std::uint64_t allocations() noexcept;
 
 /// `name` from the environment, or the default; bench/run sets the URLs.
 inline std::string env(const char* name, std::string fallback = {}) {

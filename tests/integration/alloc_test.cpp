@@ -4,9 +4,10 @@
 // once — on the raw drivers (pg::Connection's prepared point select, mysql::Connection's
 // execute), on AioDatabase::aio_execute over either backend, and on Model::aio_get.
 //
-// The counting shim below replaces the malloc family in THIS executable only (never in the
-// library): libtern.so and libstdc++ (operator new calls malloc) reach it through the PLT, so
-// every heap allocation of the process is counted, on any thread. Only built without
+// The counting shim (bench/malloc_counter.cpp, shared with the benchmarks) replaces the malloc
+// family in THIS executable only (never in the library): libtern.so and libstdc++ (operator new
+// calls malloc) reach it through the PLT, so every heap allocation of the process is counted,
+// on any thread. Only built without
 // sanitizers: ASan has its own malloc, and turns the hot path's block recycling off.
 #include <gtest/gtest.h>
 
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "malloc_counter.hpp"
 #include "tern/db/database.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/protocol/mysql/connection.hpp"
@@ -29,59 +31,9 @@
 #include "test_database.hpp"
 
 namespace {
-// Relaxed: a counter read on the same thread that runs the queries; other threads' allocations
-// (there should be none) are counted all the same.
-std::atomic<std::uint64_t> g_allocations{0};
-inline void count() noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-}
-std::uint64_t allocations() noexcept {
-  return g_allocations.load(std::memory_order_relaxed);
-}
-}  // namespace
-
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t n, std::size_t size);
-void* __libc_realloc(void* p, std::size_t size);
-void* __libc_memalign(std::size_t alignment, std::size_t size);
-void __libc_free(void* p);
-
-void* malloc(std::size_t size) {
-  count();
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) {
-  count();
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  count();
-  return __libc_realloc(p, size);
-}
-void free(void* p) {
-  __libc_free(p);
-}
-void* memalign(std::size_t alignment, std::size_t size) {
-  count();
-  return __libc_memalign(alignment, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) {
-  count();
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-  count();
-  void* p = __libc_memalign(alignment, size);
-  if (p == nullptr) return ENOMEM;
-  *out = p;
-  return 0;
-}
-}
-
-namespace {
 
 using tern::Dialect;
+using tern::bench::allocations;
 using tern::ring::Task;
 
 constexpr int kRows = 100;
