@@ -7,7 +7,6 @@
 #include "tern/protocol/mysql/column.hpp"
 
 #include "field_types.hpp"
-#include "tern/protocol/protocol_error.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/protocol_error.hpp"

@@ -7,10 +7,10 @@
 //        https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html)
 #include "tern/protocol/mysql/rows.hpp"
 
-#include "tern/protocol/mysql/lenenc.hpp"
-#include "tern/protocol/protocol_error.hpp"
 #include "field_types.hpp"
+#include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/mysql/response.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

@@ -13,8 +13,8 @@
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/protocol/mysql/lenenc.hpp"
 #include "tern/protocol/mysql/packet.hpp"
-#include "tern/protocol/protocol_error.hpp"
 #include "tern/protocol/mysql/response.hpp"
+#include "tern/protocol/protocol_error.hpp"
 
 namespace tern::mysql {
 

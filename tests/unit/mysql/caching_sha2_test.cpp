@@ -29,9 +29,9 @@
 #include <thread>
 #include <utility>
 
-#include "tern/protocol/protocol_error.hpp"
 #include "tern/protocol/mysql/auth.hpp"
 #include "tern/protocol/mysql/connection.hpp"
+#include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_util.hpp"
 
