@@ -19,7 +19,8 @@ PoolOptions pool_options(const DatabaseOptions& o) {
           .max_connections = o.max_connections,
           .timeout = o.pool_params.timeout,
           .pool_recycle = o.pool_params.pool_recycle,
-          .health_check_after_idle = o.pool_params.health_check_after_idle};
+          .health_check_after_idle = o.pool_params.health_check_after_idle,
+          .pipeline_depth = o.pool_params.pipeline_depth};
 }
 
 }  // namespace

@@ -162,6 +162,8 @@ std::string take_pool_keys(std::string_view url, DatabaseOptions& options) {
       options.max_connections = count_value(value, key);
     } else if (key == "pool_timeout" || key == "timeout") {
       options.pool_params.timeout = seconds_value(value, key);
+    } else if (key == "pipeline_depth") {
+      options.pool_params.pipeline_depth = count_value(value, key);
     } else if (key == "pool_recycle") {
       options.pool_params.pool_recycle = seconds_value(value, key);
     } else if (!pair.empty()) {

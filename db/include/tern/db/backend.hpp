@@ -51,6 +51,10 @@ class BackendConnection {
   virtual bool in_transaction() const noexcept = 0;
   /// The backend.
   virtual Dialect dialect() const noexcept = 0;
+  /// True when execute() may be called by several tasks at once (implicit pipelining): each
+  /// call's statement is sent in call order and answered in that order, and a failing,
+  /// timed-out or cancelled call fails only itself. Everything else stays one at a time.
+  virtual bool pipelines() const noexcept { return false; }
 };
 
 }  // namespace tern
