@@ -819,17 +819,15 @@ TEST_F(MysqlPipelining, StopRequestOnAWaitingCallLeavesTheOthersAlone) {
 TEST_F(MysqlPipelining, ConnectionKilledFailsEveryCallInFlight) {
   ring::TaskGroup group(loop);
   int lost = 0;
+  const Params one = int_param(1);
   for (int i = 0; i < 4; ++i) {
-    group.spawn([](Connection& conn, int& n, bool block) -> Task<void> {
-      // (No temporaries in a co_await's ?: — GCC 12 miscompiles them.)
-      Params params;
-      if (!block) params.add(std::int64_t{1});
+    group.spawn([](Connection& conn, int& n, const char* sql, Params params) -> Task<void> {
       try {
-        co_await conn.execute(block ? kBlock : kSame, params);
+        co_await conn.execute(sql, params);
       } catch (const ConnectionLost&) {
         ++n;
       }
-    }(*c, lost, i == 0));
+    }(*c, lost, i == 0 ? kBlock : kSame, i == 0 ? Params() : one));
   }
   wait_until_blocked(4);
   run(observer->query("KILL CONNECTION " + std::to_string(c->connection_id())));
@@ -906,6 +904,33 @@ TEST_F(MysqlPipelining, AGivenUpPrepareIsPreparedAgainByItsWaiters) {
   EXPECT_EQ(c->in_flight(), 0u);
   EXPECT_TRUE(c->is_usable());
   EXPECT_EQ(open_statements(*c), c->cached_statements()) << "the given-up one stays open";
+}
+
+// Over TLS a request alone goes out on its own and the others through the pipeline's sender.
+TEST_F(MysqlPipelining, CallsOverTls) {
+  Connection tls = connect(tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyIdentity));
+  ASSERT_TRUE(tls.is_tls());
+  ring::TaskGroup group(loop);
+  std::vector<std::int64_t> sums(8);
+  std::size_t rows = 0;
+  group.spawn([](Connection& conn, std::size_t& out) -> Task<void> {
+    const Result r =
+        co_await conn.execute("SELECT seq FROM seq_1_to_50000 WHERE seq <= ?", int_param(50'000));
+    out = r.size();
+  }(tls, rows));
+  for (int t = 0; t < 8; ++t) {
+    group.spawn([](Connection& conn, int task, std::int64_t& out) -> Task<void> {
+      for (int i = 0; i < 3; ++i)
+        out += int_of(co_await conn.execute(kDouble, int_param(task + i)));
+      out += std::stoll(text_of((co_await conn.query("SELECT 1000")).at(0)));
+    }(tls, t, sums[t]));
+  }
+  run(group.join());
+  EXPECT_EQ(rows, 50'000u);
+  for (int t = 0; t < 8; ++t)
+    EXPECT_EQ(sums[t], 6 * t + 6 + 1000) << t;
+  EXPECT_EQ(tls.in_flight(), 0u);
+  EXPECT_TRUE(tls.is_usable());
 }
 
 // Row streams and reset() need the connection alone.

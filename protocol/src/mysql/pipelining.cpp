@@ -67,14 +67,13 @@ ring::Task<void> Connection::send_request(Ticket& t, bool& reading, Skip::Phase 
     co_return;
   }
   t = join();
-  reading = pipeline_->try_read(t);
+  reading = try_read(t, options);
   co_await wait_for_reply(t, reading, start, seq, options);
 }
 
 ring::Task<void> Connection::wait_for_reply(Ticket t, bool& reading, Skip::Phase start,
                                             std::uint8_t seq, const QueryOptions& options) {
   protocol::Pipeline& pipeline = *pipeline_;
-  if (reading) start_reading(t, options.deadline);
   // How the response starts, for whoever reads it should this call give it up.
   if (pipeline.size() > pending_.size()) {
     std::vector<Pending> bigger(std::max<std::size_t>(8, pending_.size() * 2));

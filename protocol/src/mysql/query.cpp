@@ -452,11 +452,13 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       hold(*s);
     } else {
       s = co_await statement_for(sql, options);
+      if (!is_usable()) {  // lost as the prepare ended
+        unhold(*s);
+        check_ready();
+      }
     }
     std::uint8_t seq = 0;
     try {
-      if (!is_usable()) [[unlikely]]
-        check_ready();  // lost while the statement was prepared
       seq = write_execute(*s, params);
     } catch (...) {
       unhold(*s);
@@ -478,7 +480,7 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
         }
       } else {
         t = join();
-        reading = pipeline_->try_read(t);
+        reading = try_read(t, options);
         co_await wait_for_reply(t, reading, Skip::kResponse, seq, options);
       }
       if (!read_buffered_response(result, *s)) {

@@ -259,6 +259,12 @@ class Connection {
     seq_ = seq;
     return true;
   }
+  /// Takes the read side for `t` when its turn has come (see Pipeline::try_read).
+  bool try_read(Ticket t, const QueryOptions& options) noexcept {
+    if (!pipeline_->try_read(t)) return false;
+    start_reading(t, options.deadline);
+    return true;
+  }
   /// Joins the queue (with the request just written) behind the lone call, if one is in flight.
   Ticket join() {
     if (lone_) enqueue_lone();
