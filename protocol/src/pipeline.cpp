@@ -11,15 +11,6 @@ namespace tern::protocol {
 
 // ---- the order of replies ----
 
-Pipeline::Ticket Pipeline::join() {
-  if (count_ == ring_.size()) grow();
-  const Ticket t = head_ + count_;
-  at(t) = Entry{};
-  ++count_;
-  ++live_;
-  return t;
-}
-
 void Pipeline::grow() {
   std::vector<Entry> bigger(ring_.empty() ? 8 : ring_.size() * 2);
   for (Ticket t = head_; t < head_ + count_; ++t)
@@ -31,12 +22,6 @@ bool Pipeline::all_before_abandoned(Ticket t) const noexcept {
   for (Ticket x = head_; x < t; ++x) {
     if (!at(x).abandoned) return false;
   }
-  return true;
-}
-
-bool Pipeline::try_read(Ticket t) noexcept {
-  if (reading_ || !all_before_abandoned(t)) return false;
-  reading_ = true;
   return true;
 }
 
@@ -99,12 +84,6 @@ ring::Task<bool> Pipeline::wait_turn(Ticket t, ring::Deadline deadline) {
   co_return woken;
 }
 
-void Pipeline::pop_front() noexcept {
-  if (!at(head_).abandoned) --live_;
-  ++head_;
-  --count_;
-}
-
 void Pipeline::abandon(Ticket t) noexcept {
   Entry& e = at(t);
   if (e.abandoned) return;
@@ -112,8 +91,7 @@ void Pipeline::abandon(Ticket t) noexcept {
   --live_;
 }
 
-void Pipeline::release_read() noexcept {
-  reading_ = false;
+void Pipeline::wake_next() noexcept {
   for (Ticket x = head_; x < head_ + count_; ++x) {
     Entry& e = at(x);
     if (e.abandoned) continue;

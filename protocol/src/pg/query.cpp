@@ -111,7 +111,11 @@ void Connection::hold(Statement& s) noexcept {
 }
 
 void Connection::unhold(Statement& s) noexcept {
-  if (--s.users > 0 || !s.retired) return;
+  if (--s.users == 0 && s.retired) [[unlikely]]
+    free_retired(s);
+}
+
+void Connection::free_retired(Statement& s) noexcept {
   retired_->remove_if([&s](const Statement& r) { return &r == &s; });
 }
 
@@ -344,11 +348,9 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
 
 // ---- operations ----
 
-void Connection::check_ready() const {
+void Connection::throw_not_ready() const {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  if (stream_) {
-    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
-  }
+  throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
 }
 
 void Connection::check_alone() const {
@@ -377,30 +379,37 @@ ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
   if (receive_error) std::rethrow_exception(receive_error);
 }
 
-ring::Task<void> Connection::send_alone(const QueryOptions& options, ring::Task<void> receive,
-                                        bool& in_receive) {
-  // The connection's own send; requests other calls write meanwhile go out once it is done.
-  pipeline_->begin_own_send();
-  struct OwnSendEnd {
-    Connection& c;
-    ~OwnSendEnd() { c.pipeline_->end_own_send(c.transport_, c.out_, c.broken_); }
-  };
-  if (out_.size() > kSendWhileReceivingAbove) {
-    const OwnSendEnd end{*this};
+ring::Task<void> Connection::receive_in_turn(const QueryOptions& options, ring::Task<void> receive,
+                                             protocol::Pipeline::Ticket ticket, bool& reading,
+                                             bool& in_receive) {
+  protocol::Pipeline& pipeline = *pipeline_;
+  if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+    // Alone, but too big for one write: sent while the reply is read (see
+    // kSendWhileReceivingAbove).
+    pipeline.begin_own_send();
+    awaiting_ready_ = true;
     in_receive = true;
-    co_await send_while_receiving(options.deadline, std::move(receive));
+    std::exception_ptr failed;
+    try {
+      co_await send_while_receiving(options.deadline, std::move(receive));
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    pipeline.end_own_send(transport_, out_, broken_);
+    if (failed) std::rethrow_exception(failed);
     co_return;
   }
-  {
-    const OwnSendEnd end{*this};
-    if (transport_.can_exchange()) {
-      // The send and the first read of the reply in one ring operation: one loop turn. The
-      // reply's first bytes are then in in_, where receive looks first.
-      co_await flush_and_fill(options.deadline);
-    } else {
-      co_await flush(options.deadline);
-    }
+  pipeline.send_soon(transport_, out_, broken_);
+  if (!reading) {
+    reading = co_await pipeline.wait_turn(ticket, options.deadline);
+    if (!reading) throw ring::TimeoutError("waiting for a pipelined reply");
   }
+  if (!is_usable()) {
+    broken_ = true;
+    throw ConnectionLost("the connection was lost with this query in flight");
+  }
+  co_await drop_abandoned(options.deadline);
+  awaiting_ready_ = true;
   in_receive = true;
   co_await std::move(receive);
 }
@@ -427,23 +436,28 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
   std::exception_ptr interrupted;
   bool timed_out = false;
   try {
-    if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+    if (reading && pipeline.size() == 1 && !pipeline.sending() &&
+        out_.size() <= kSendWhileReceivingAbove) {
+      // Alone on the connection: the send and the first read of the reply in one ring
+      // operation (one loop turn), the reply's first bytes then in in_, where receive looks
+      // first. Requests other calls write meanwhile go out once the send is done.
       awaiting_ready_ = true;
-      co_await send_alone(options, std::move(receive), in_receive);
-    } else {
-      pipeline.send_soon(transport_, out_, broken_);
-      if (!reading) {
-        reading = co_await pipeline.wait_turn(ticket, options.deadline);
-        if (!reading) throw ring::TimeoutError("waiting for a pipelined reply");
+      pipeline.begin_own_send();
+      try {
+        if (transport_.can_exchange()) {
+          co_await flush_and_fill(options.deadline);
+        } else {
+          co_await flush(options.deadline);
+        }
+      } catch (...) {
+        pipeline.end_own_send(transport_, out_, broken_);
+        throw;
       }
-      if (!is_usable()) {
-        broken_ = true;
-        throw ConnectionLost("the connection was lost with this query in flight");
-      }
-      co_await drop_abandoned(options.deadline);
-      awaiting_ready_ = true;
+      pipeline.end_own_send(transport_, out_, broken_);
       in_receive = true;
       co_await std::move(receive);
+    } else {
+      co_await receive_in_turn(options, std::move(receive), ticket, reading, in_receive);
     }
   } catch (const ring::TimeoutError&) {
     interrupted = std::current_exception();

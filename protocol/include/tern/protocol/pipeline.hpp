@@ -40,10 +40,22 @@ class Pipeline {
 
   /// Joins the queue: the reply to the request just written comes after every reply queued
   /// before. Returns the caller's ticket.
-  Ticket join();
+  Ticket join() {
+    if (count_ == ring_.size()) [[unlikely]]
+      grow();
+    const Ticket t = head_ + count_;
+    at(t) = Entry{};
+    ++count_;
+    ++live_;
+    return t;
+  }
   /// Takes the read side for `t` when nobody holds it and every reply before `t`'s was read or
   /// abandoned; returns false otherwise (then wait with wait_turn()).
-  bool try_read(Ticket t) noexcept;
+  bool try_read(Ticket t) noexcept {
+    if (reading_ || (t != head_ && !all_before_abandoned(t))) return false;
+    reading_ = true;
+    return true;
+  }
   /// Sleeps until the read side is handed to `t` (true), or `deadline` passed (false). A stop
   /// request throws ring::CancelledError. Either way, the caller that did not get its turn
   /// calls abandon(t).
@@ -51,10 +63,17 @@ class Pipeline {
   /// True when the reply at the front was abandoned: the reader reads and drops it first.
   bool front_abandoned() const noexcept { return count_ > 0 && at(head_).abandoned; }
   /// The reply at the front was read whole: it leaves the queue.
-  void pop_front() noexcept;
+  void pop_front() noexcept {
+    if (!at(head_).abandoned) --live_;
+    ++head_;
+    --count_;
+  }
   /// Gives the read side up (after pop_front() or abandon()) and wakes the next caller whose
   /// turn it now is, if one sleeps.
-  void release_read() noexcept;
+  void release_read() noexcept {
+    reading_ = false;
+    if (count_ > 0) wake_next();
+  }
   /// The caller of `t` gives up its reply; whoever reads it next drops it. A reader abandoning
   /// keeps the read side until it calls release_read().
   void abandon(Ticket t) noexcept;
@@ -98,6 +117,7 @@ class Pipeline {
   Entry& at(Ticket t) noexcept { return ring_[t & (ring_.size() - 1)]; }
   const Entry& at(Ticket t) const noexcept { return ring_[t & (ring_.size() - 1)]; }
   bool all_before_abandoned(Ticket t) const noexcept;
+  void wake_next() noexcept;
   void grow();
   ring::Task<void> send_all(Transport& transport, std::string& out, bool& broken);
 
