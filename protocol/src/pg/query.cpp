@@ -28,6 +28,8 @@ constexpr std::size_t kUnnamedDescriptions = 256;
 // on writing results (the client's receive buffer full) stops reading the rest of the batch,
 // and both sides wait for each other.
 constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
+// How long a drain after a cancel waits for the next reply before cancelling again.
+constexpr std::chrono::milliseconds kCancelRetryAfter{100};
 
 // Result types tern decodes in binary (the type table's `binary` column, arrays included);
 // everything else is fetched as text.
@@ -539,17 +541,27 @@ ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
   bool drained = false;
   try {
     while (replies > 0) {
-      const backend::Message m = co_await read_message(deadline);
-      if (m.type == backend::kReadyForQuery) {
-        on_ready(m);
-        // A cancel stops the statement running when it arrives, not those queued behind it;
-        // every one of them was given up too.
-        if (--replies > 0 && confirmed) co_await send_cancel_request();
+      // A cancel stops the statement running when it arrives, not the given-up ones queued
+      // behind it, and one arriving between two statements (or at a pooler not yet linked to
+      // a server) stops nothing: cancelled again while replies stay out.
+      const ring::Deadline retry = std::min(deadline, ring::deadline_after(kCancelRetryAfter));
+      std::optional<backend::Message> m;
+      try {
+        m = co_await read_message(retry);
+      } catch (const ring::TimeoutError&) {
+        if (retry == deadline || !confirmed) throw;
+      }
+      if (!m) {
+        co_await send_cancel_request();
         continue;
       }
-      if (m.type == backend::kErrorResponse)
-        error_response(m);  // throws (and breaks) only for FATAL
-      if (m.type == backend::kCopyInResponse) {
+      if (m->type == backend::kReadyForQuery) {
+        on_ready(*m);
+        --replies;
+        continue;
+      }
+      if (m->type == backend::kErrorResponse) error_response(*m);  // throws (and breaks) for FATAL
+      if (m->type == backend::kCopyInResponse) {
         frontend::copy_fail(out_, "cancelled by the client");
         co_await flush(deadline);
       }
