@@ -25,42 +25,9 @@ bool Pipeline::all_before_abandoned(Ticket t) const noexcept {
   return true;
 }
 
-// The wait without a deadline: no timer, no coroutine frame; the caller whose reply comes
-// next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
-// of replies that arrived together is read in one loop turn. A stop request abandons the place at
-// once (so that the next reader skips it) and resumes the waiter on a coming turn.
-class Pipeline::TurnAwaiter {
- public:
-  TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  void await_suspend(std::coroutine_handle<P> h) {
-    p_.at(t_).waiter = h;
-    const std::stop_token& stop = ring::detail::context_of(h).stop;
-    if (stop.stop_possible()) stop_.emplace(stop, OnStop{&p_, t_});
-  }
-  void await_resume() {
-    stop_.reset();
-    if (p_.at(t_).cancelled) throw ring::CancelledError("waiting for a pipelined reply");
-  }
-
- private:
-  struct OnStop {
-    Pipeline* p;
-    Ticket t;
-    void operator()() const noexcept {
-      Entry& e = p->at(t);
-      if (!e.waiter) return;  // already handed the read side: its reads see the stop
-      const std::coroutine_handle<> h = std::exchange(e.waiter, nullptr);
-      e.cancelled = true;
-      p->abandon(t);
-      p->loop_.schedule(h);
-    }
-  };
-  Pipeline& p_;
-  Ticket t_;
-  std::optional<std::stop_callback<OnStop>> stop_;
-};
+Pipeline::TurnAwaiter Pipeline::turn(Ticket t) noexcept {
+  return TurnAwaiter(*this, t);
+}
 
 ring::Task<bool> Pipeline::wait_turn(Ticket t, ring::Deadline deadline) {
   if (deadline == ring::kNoDeadline) {

@@ -381,39 +381,18 @@ ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
   if (receive_error) std::rethrow_exception(receive_error);
 }
 
-ring::Task<void> Connection::receive_in_turn(const QueryOptions& options, ring::Task<void> receive,
-                                             protocol::Pipeline::Ticket ticket, bool& reading,
-                                             bool& in_receive) {
-  protocol::Pipeline& pipeline = *pipeline_;
-  if (reading && pipeline.size() == 1 && !pipeline.sending()) {
-    // Alone, but too big for one write: sent while the reply is read (see
-    // kSendWhileReceivingAbove).
-    pipeline.begin_own_send();
-    awaiting_ready_ = true;
-    in_receive = true;
-    std::exception_ptr failed;
-    try {
-      co_await send_while_receiving(options.deadline, std::move(receive));
-    } catch (...) {
-      failed = std::current_exception();
-    }
-    pipeline.end_own_send(transport_, out_, broken_);
-    if (failed) std::rethrow_exception(failed);
-    co_return;
+ring::Task<void> Connection::send_large_alone(const QueryOptions& options,
+                                              ring::Task<void> receive) {
+  // Sent while the reply is read (see kSendWhileReceivingAbove).
+  pipeline_->begin_own_send();
+  std::exception_ptr failed;
+  try {
+    co_await send_while_receiving(options.deadline, std::move(receive));
+  } catch (...) {
+    failed = std::current_exception();
   }
-  pipeline.send_soon(transport_, out_, broken_);
-  if (!reading) {
-    reading = co_await pipeline.wait_turn(ticket, options.deadline);
-    if (!reading) throw ring::TimeoutError("waiting for a pipelined reply");
-  }
-  if (!is_usable()) {
-    broken_ = true;
-    throw ConnectionLost("the connection was lost with this query in flight");
-  }
-  co_await drop_abandoned(options.deadline);
-  awaiting_ready_ = true;
-  in_receive = true;
-  co_await std::move(receive);
+  pipeline_->end_own_send(transport_, out_, broken_);
+  if (failed) std::rethrow_exception(failed);
 }
 
 ring::Task<void> Connection::drop_abandoned(ring::Deadline deadline) {
@@ -458,8 +437,29 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
       pipeline.end_own_send(transport_, out_, broken_);
       in_receive = true;
       co_await std::move(receive);
+    } else if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+      awaiting_ready_ = true;
+      in_receive = true;
+      co_await send_large_alone(options, std::move(receive));
     } else {
-      co_await receive_in_turn(options, std::move(receive), ticket, reading, in_receive);
+      // Behind other requests: sent with the loop turn's others, read in turn.
+      pipeline.send_soon(transport_, out_, broken_);
+      if (!reading) {
+        if (options.deadline == ring::kNoDeadline) {
+          co_await pipeline.turn(ticket);  // no frame, no timer
+        } else if (!co_await pipeline.wait_turn(ticket, options.deadline)) {
+          throw ring::TimeoutError("waiting for a pipelined reply");
+        }
+        reading = true;
+      }
+      if (!is_usable()) {
+        broken_ = true;
+        throw ConnectionLost("the connection was lost with this query in flight");
+      }
+      if (pipeline.front_abandoned()) co_await drop_abandoned(options.deadline);
+      awaiting_ready_ = true;
+      in_receive = true;
+      co_await std::move(receive);
     }
   } catch (const ring::TimeoutError&) {
     interrupted = std::current_exception();

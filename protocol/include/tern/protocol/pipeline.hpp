@@ -13,10 +13,14 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tern/protocol/transport.hpp"
+#include "tern/ring/error.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/signal.hpp"
 #include "tern/ring/task.hpp"
@@ -56,6 +60,10 @@ class Pipeline {
     reading_ = true;
     return true;
   }
+  class TurnAwaiter;
+  /// wait_turn() without a deadline, as an awaiter (no coroutine frame, no timer):
+  /// `co_await pipeline.turn(t)`.
+  TurnAwaiter turn(Ticket t) noexcept;
   /// Sleeps until the read side is handed to `t` (true), or `deadline` passed (false). A stop
   /// request throws ring::CancelledError. Either way, the caller that did not get its turn
   /// calls abandon(t).
@@ -112,8 +120,6 @@ class Pipeline {
     bool abandoned = false;
     bool cancelled = false;  // a stop request woke the waiter (no deadline)
   };
-  class TurnAwaiter;
-
   Entry& at(Ticket t) noexcept { return ring_[t & (ring_.size() - 1)]; }
   const Entry& at(Ticket t) const noexcept { return ring_[t & (ring_.size() - 1)]; }
   bool all_before_abandoned(Ticket t) const noexcept;
@@ -131,6 +137,43 @@ class Pipeline {
   bool held_ = false;
   std::string wire_;  // the bytes of the pipeline's send in flight
   ring::TaskGroup senders_;
+};
+
+// The wait without a deadline: no timer, no coroutine frame; the caller whose reply comes
+// next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
+// of replies that arrived together is read in one loop turn. A stop request abandons the place at
+// once (so that the next reader skips it) and resumes the waiter on a coming turn.
+class Pipeline::TurnAwaiter {
+ public:
+  TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    p_.at(t_).waiter = h;
+    const std::stop_token& stop = ring::detail::context_of(h).stop;
+    if (stop.stop_possible()) stop_.emplace(stop, OnStop{&p_, t_});
+  }
+  void await_resume() {
+    stop_.reset();
+    if (p_.at(t_).cancelled) throw ring::CancelledError("waiting for a pipelined reply");
+  }
+
+ private:
+  struct OnStop {
+    Pipeline* p;
+    Ticket t;
+    void operator()() const noexcept {
+      Entry& e = p->at(t);
+      if (!e.waiter) return;  // already handed the read side: its reads see the stop
+      const std::coroutine_handle<> h = std::exchange(e.waiter, nullptr);
+      e.cancelled = true;
+      p->abandon(t);
+      p->loop_.schedule(h);
+    }
+  };
+  Pipeline& p_;
+  Ticket t_;
+  std::optional<std::stop_callback<OnStop>> stop_;
 };
 
 }  // namespace tern::protocol

@@ -271,13 +271,8 @@ class Connection {
   /// or a stop request into a cancel + drain or an abandoned reply (QueryTimeout /
   /// CancelledError).
   ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
-  /// round_trip() but for a request alone on the connection that fits one write: waits for
-  /// the call's turn (its request sent with the loop turn's others) or sends a large request
-  /// while reading; sets `reading` once the read side is the call's and `in_receive` once
-  /// `receive` runs.
-  ring::Task<void> receive_in_turn(const QueryOptions& options, ring::Task<void> receive,
-                                   protocol::Pipeline::Ticket ticket, bool& reading,
-                                   bool& in_receive);
+  /// round_trip()'s send of a request alone on the connection too large for one write.
+  ring::Task<void> send_large_alone(const QueryOptions& options, ring::Task<void> receive);
   ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
   /// Reads and drops the replies at the front of the queue whose callers gave up.
   ring::Task<void> drop_abandoned(ring::Deadline deadline);
