@@ -71,11 +71,10 @@ ring::Task<void> Connection::send_request(Ticket& t, bool& reading, Skip::Phase 
   co_await wait_for_reply(t, reading, start, seq, options);
 }
 
-ring::Task<void> Connection::wait_for_reply(Ticket t, bool& reading, Skip::Phase start,
-                                            std::uint8_t seq, const QueryOptions& options) {
+void Connection::queue_request(Ticket t, Skip::Phase start, std::uint8_t seq) {
   protocol::Pipeline& pipeline = *pipeline_;
   // How the response starts, for whoever reads it should this call give it up.
-  if (pipeline.size() > pending_.size()) {
+  if (pipeline.size() > pending_.size()) [[unlikely]] {
     std::vector<Pending> bigger(std::max<std::size_t>(8, pending_.size() * 2));
     while (bigger.size() < pipeline.size())
       bigger.resize(bigger.size() * 2);
@@ -89,17 +88,33 @@ ring::Task<void> Connection::wait_for_reply(Ticket t, bool& reading, Skip::Phase
   // Goes out at the end of this loop turn with the other requests written meanwhile (or once
   // the lone call's own send is done).
   if (!own_send_) pipeline.send_soon(transport_, out_, broken_);
+}
+
+void Connection::give_up_waiting(Ticket t) {
+  pipeline_->abandon(t);
+  throw QueryTimeout(
+      "the query ran past its deadline behind other queries pipelined on its connection; it "
+      "was not killed (that could hit theirs): its response is dropped when it comes");
+}
+
+void Connection::throw_lost_in_flight() const {
+  throw ConnectionLost("the connection was lost with this command in flight");
+}
+
+ring::Task<void> Connection::wait_for_reply(Ticket t, bool& reading, Skip::Phase start,
+                                            std::uint8_t seq, const QueryOptions& options) {
+  protocol::Pipeline& pipeline = *pipeline_;
+  queue_request(t, start, seq);
   if (!reading) {
-    reading = co_await pipeline.wait_turn(t, options.deadline);
-    if (!reading) {
-      pipeline.abandon(t);
-      throw QueryTimeout(
-          "the query ran past its deadline behind other queries pipelined on its connection; it "
-          "was not killed (that could hit theirs): its response is dropped when it comes");
+    if (options.deadline == ring::kNoDeadline) {
+      co_await pipeline.turn(t);
+    } else if (!co_await pipeline.wait_turn(t, options.deadline)) {
+      give_up_waiting(t);
     }
+    reading = true;
     start_reading(t, options.deadline);
   }
-  if (!is_usable()) throw ConnectionLost("the connection was lost with this command in flight");
+  if (!is_usable()) throw_lost_in_flight();
   // Responses before this one whose callers gave them up.
   while (pipeline.front_abandoned())
     co_await drop_front(false, ring::kNoDeadline);

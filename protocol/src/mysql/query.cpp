@@ -479,9 +479,24 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
           co_await send_alone();
         }
       } else {
+        // Behind other requests: sent with the loop turn's others, read in turn (as
+        // wait_for_reply(), without its frame).
         t = join();
         reading = try_read(t, options);
-        co_await wait_for_reply(t, reading, Skip::kResponse, seq, options);
+        queue_request(t, Skip::kResponse, seq);
+        if (!reading) {
+          if (options.deadline == ring::kNoDeadline) {
+            co_await pipeline_->turn(t);
+          } else if (!co_await pipeline_->wait_turn(t, options.deadline)) {
+            give_up_waiting(t);
+          }
+          reading = true;
+          start_reading(t, options.deadline);
+        }
+        if (!is_usable()) throw_lost_in_flight();
+        while (pipeline_->front_abandoned())
+          co_await drop_front(false, ring::kNoDeadline);
+        seq_ = seq;
       }
       if (!read_buffered_response(result, *s)) {
         co_await read_responses(nullptr, Format::kBinary, &result, s);

@@ -279,6 +279,13 @@ class Connection {
   /// response starts.
   ring::Task<void> send_request(Ticket& t, bool& reading, Skip::Phase start, std::uint8_t seq,
                                 const QueryOptions& options);
+  /// Records how the response to the request joined as `t` starts (should its caller give it
+  /// up) and sends the request with the loop turn's others.
+  void queue_request(Ticket t, Skip::Phase start, std::uint8_t seq);
+  /// The call of `t` ran past its deadline waiting for its turn: gives its response up, throws
+  /// QueryTimeout.
+  [[noreturn]] void give_up_waiting(Ticket t);
+  [[noreturn]] void throw_lost_in_flight() const;
   /// send_request() for a request joined as `t`, not alone on the connection.
   ring::Task<void> wait_for_reply(Ticket t, bool& reading, Skip::Phase start, std::uint8_t seq,
                                   const QueryOptions& options);
