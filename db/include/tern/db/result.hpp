@@ -32,6 +32,12 @@ template <class T>
 inline constexpr bool kIsArrayValue = false;
 template <class T>
 inline constexpr bool kIsArrayValue<std::vector<T>> = !std::is_same_v<T, std::byte>;
+/// T is read from a MySQL row by its own codec, not converted from another type (Row::get).
+template <class T>
+inline constexpr bool kMysqlDecodesAsIs =
+    mysql::MysqlValue<T> && !std::is_same_v<T, Instant> && !std::is_same_v<T, Uuid> &&
+    !std::is_same_v<T, Json> && !std::is_same_v<T, Jsonb> && !std::is_same_v<T, Interval> &&
+    !std::is_same_v<T, HStore> && !kIsArrayValue<T>;
 }  // namespace detail
 
 /// One row of a ResultSet; valid while the ResultSet lives.
@@ -58,8 +64,15 @@ class Row {
   template <class T>
   T get(std::size_t i) const {
     if constexpr (detail::kIsOptionalValue<T>) {
+      using V = typename T::value_type;
+      // A type the backend decodes as it is: its own optional read finds the column once.
+      if (const auto* p = std::get_if<pg::Row>(&row_)) {
+        if constexpr (pg::PgValue<V> || std::is_same_v<V, HStore>) return p->get<T>(i);
+      } else if constexpr (detail::kMysqlDecodesAsIs<V>) {
+        return std::get<mysql::Row>(row_).get<T>(i);
+      }
       if (is_null(i)) return std::nullopt;
-      return get<typename T::value_type>(i);
+      return get<V>(i);
     } else if (const auto* p = std::get_if<pg::Row>(&row_)) {
       if constexpr (pg::PgValue<T> || std::is_same_v<T, HStore>) {
         return p->get<T>(i);

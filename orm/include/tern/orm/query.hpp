@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +82,32 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
 using Keys = std::vector<std::int64_t, ring::RecyclingAllocator<std::int64_t>>;
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
                             std::size_t rows, bool rowcount);
+/// A model INSERT ready to send, made without its AST: the text of its shape (the model, the
+/// columns it sets, the number of rows, the dialect; compiled once per thread, and kept alive
+/// by this object while the insert runs) and its objects' values.
+struct InsertStatement {
+  std::shared_ptr<const std::string> sql;
+  BoundParams params;
+};
+/// The INSERT insert_objects() builds, for `count` objects (RETURNING the key unless
+/// `rowcount`), with the same text and parameters as compiling it.
+InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects, std::size_t count,
+                               Dialect dialect, bool rowcount);
+/// run_insert() of the plain INSERT of `count` objects (no ON CONFLICT, the default
+/// RETURNING), through prepare_insert().
+ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void* const* objects,
+                             std::size_t count, bool rowcount);
+/// The keys of an INSERT of `rows` objects that `r` answered, appended to `keys` (see
+/// run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
+/// read. `conflicts`: the insert had an ON CONFLICT clause.
+bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
+               Keys& keys, bool conflicts = false);
+/// The key a one-row INSERT generated, if any (Insert<M, false>::aio_execute()).
+std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect,
+                                          const ResultSet& result);
+/// After a one-row INSERT of `object` (Model::aio_create): its auto key, when it was unset, set
+/// from the generated one.
+void set_created_key(const ModelMeta& meta, void* object, Dialect dialect, const ResultSet& result);
 /// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
@@ -745,6 +772,11 @@ class Insert {
   /// Runs it and returns the number of rows inserted.
   ring::Task<std::uint64_t> aio_rowcount() const {
     AioDatabase& db = M::tern_database();
+    if (plain()) {
+      const detail::Keys n =
+          co_await detail::insert_rows(db, M::tern_meta(), erased(), objects_.size(), true);
+      co_return static_cast<std::uint64_t>(n.front());
+    }
     ast::Query q = build(db.dialect());
     const detail::Keys n =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
@@ -756,6 +788,19 @@ class Insert {
   /// as_rowcount()).
   ring::Task<Result> aio_execute() const {
     AioDatabase& db = M::tern_database();
+    if (plain()) {
+      if constexpr (kMany) {
+        const detail::Keys keys =
+            co_await detail::insert_rows(db, M::tern_meta(), erased(), objects_.size(), false);
+        co_return std::vector<std::int64_t>(keys.begin(), keys.end());
+      } else {
+        // One row: the statement awaited here, without a frame of insert_rows' too.
+        const detail::InsertStatement s =
+            detail::prepare_insert(M::tern_meta(), erased(), 1, db.dialect(), false);
+        const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
+        co_return detail::generated_key(M::tern_meta(), db.dialect(), r);
+      }
+    }
     ast::Query q = build(db.dialect());
     const detail::Keys keys =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
@@ -774,10 +819,13 @@ class Insert {
   }
 
  private:
+  // No ON CONFLICT and the default RETURNING: detail::prepare_insert's statement.
+  bool plain() const noexcept { return !conflict_ && returning_.empty(); }
+  const void* const* erased() const noexcept {
+    return reinterpret_cast<const void* const*>(objects_.data());
+  }
   ast::Query build(Dialect dialect) const {
-    ast::Query q = detail::insert_objects(M::tern_meta(),
-                                          reinterpret_cast<const void* const*>(objects_.data()),
-                                          objects_.size(), dialect);
+    ast::Query q = detail::insert_objects(M::tern_meta(), erased(), objects_.size(), dialect);
     q.on_conflict = conflict_;
     if (!returning_.empty()) q.returning = returning_;
     return q;
