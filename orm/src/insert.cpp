@@ -55,8 +55,32 @@ struct Cache {
   std::shared_ptr<const Shape> last;
 };
 
-// initial-exec: see statement_cache.cpp.
-__attribute__((tls_model("initial-exec"))) thread_local Cache cache;
+// The thread's cache, made on first use (as statement_cache.cpp's: one %fs-relative load).
+__attribute__((tls_model("initial-exec"))) constinit thread_local Cache* cache = nullptr;
+
+// Deletes the thread's cache when the thread exits; registered when the cache is made.
+struct CacheOwner {
+  CacheOwner() noexcept = default;
+  CacheOwner(const CacheOwner&) = delete;
+  CacheOwner& operator=(const CacheOwner&) = delete;
+  ~CacheOwner() {
+    delete cache;
+    cache = nullptr;
+  }
+};
+thread_local CacheOwner cache_owner;
+
+[[gnu::noinline]] Cache& make_cache() {
+  cache = new Cache();
+  [[maybe_unused]] CacheOwner* volatile owner = &cache_owner;  // odr-use: registers it
+  return *cache;
+}
+
+inline Cache& thread_cache() {
+  if (Cache* c = cache) [[likely]]
+    return *c;
+  return make_cache();
+}
 
 // True when field `f` is an auto key that every object leaves unset: the database makes it.
 bool generated(const FieldMeta& f, const void* const* objects, std::size_t count) {
@@ -98,7 +122,7 @@ std::shared_ptr<const Shape> find_shape(const ModelMeta& meta, const void* const
   for (std::size_t i = 0; i < meta.fields.size(); ++i) {
     if (generated(meta.fields[i], objects, count)) key.omitted |= std::uint64_t{1} << i;
   }
-  Cache& c = cache;
+  Cache& c = thread_cache();
   if (c.last != nullptr && c.last_key == key) return c.last;
   if (const auto it = c.shapes.find(key); it != c.shapes.end()) {
     c.last_key = key;
