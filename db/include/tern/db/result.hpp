@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 #include <typeinfo>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
 #include "tern/protocol/row_iterator.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern {
 
@@ -115,22 +117,43 @@ class Row {
 };
 
 /// The outcome of one statement: rows with named columns, or a row count.
+///
+/// The backend's result lives in a block of its own (from the per-thread recycling allocator),
+/// so that moving a ResultSet, as each coroutine between the backend and the caller does on the
+/// way up, moves a pointer rather than the result (a MySQL result is 248 bytes). Rows keep
+/// pointing at it when the ResultSet moves.
 class ResultSet {
  public:
-  ResultSet() = default;
+  /// No rows, no count (as an empty PostgreSQL result).
+  ResultSet() noexcept = default;
   /// Wraps a PostgreSQL result.
-  explicit ResultSet(pg::Result r) noexcept : r_(std::move(r)) {}
+  explicit ResultSet(pg::Result r) : r_(make(std::move(r))) {}
   /// Wraps a MySQL result.
-  explicit ResultSet(mysql::Result r) noexcept : r_(std::move(r)) {}
+  explicit ResultSet(mysql::Result r) : r_(make(std::move(r))) {}
+  ResultSet(ResultSet&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
+  ResultSet& operator=(ResultSet&& other) noexcept {
+    if (this != &other) {
+      reset();
+      r_ = std::exchange(other.r_, nullptr);
+    }
+    return *this;
+  }
+  ResultSet(const ResultSet& other) : r_(other.r_ != nullptr ? make(*other.r_) : nullptr) {}
+  ResultSet& operator=(const ResultSet& other) {
+    if (this != &other) *this = ResultSet(other);
+    return *this;
+  }
+  ~ResultSet() { reset(); }
 
   /// Number of rows.
   std::size_t size() const noexcept {
-    return std::visit([](const auto& r) { return r.size(); }, r_);
+    if (r_ == nullptr) return 0;
+    return std::visit([](const auto& r) { return r.size(); }, *r_);
   }
   bool empty() const noexcept { return size() == 0; }
   /// Row i (throws InterfaceError).
   Row row(std::size_t i) const {
-    return std::visit([i](const auto& r) { return Row(r.row(i)); }, r_);
+    return std::visit([i](const auto& r) { return Row(r.row(i)); }, storage());
   }
   Row operator[](std::size_t i) const { return row(i); }
   /// Column names, in order.
@@ -146,7 +169,29 @@ class ResultSet {
   Iterator end() const noexcept { return {this, size()}; }
 
  private:
-  std::variant<pg::Result, mysql::Result> r_;
+  using Storage = std::variant<pg::Result, mysql::Result>;
+
+  template <class R>
+  static Storage* make(R&& r) {
+    void* block = ring::recycled_allocate(sizeof(Storage));
+    try {
+      return ::new (block) Storage(std::forward<R>(r));
+    } catch (...) {
+      ring::recycled_deallocate(block, sizeof(Storage));
+      throw;
+    }
+  }
+  void reset() noexcept {
+    if (r_ == nullptr) return;
+    r_->~Storage();
+    ring::recycled_deallocate(r_, sizeof(Storage));
+    r_ = nullptr;
+  }
+  /// The result; an empty PostgreSQL result when there is none.
+  const Storage& storage() const noexcept { return r_ != nullptr ? *r_ : no_result(); }
+  static const Storage& no_result() noexcept;
+
+  Storage* r_ = nullptr;
 };
 
 }  // namespace tern
