@@ -46,6 +46,8 @@ struct Shape {
   std::string sql;
   /// The fields whose values are sent, in column order.
   absl::InlinedVector<const FieldMeta*, 16> fields;
+  /// The model's fields an insert may leave out (auto keys), by index.
+  absl::InlinedVector<std::uint8_t, 2> auto_fields;
 };
 
 struct Cache {
@@ -53,6 +55,8 @@ struct Cache {
   // The last shape found: a program inserting one model over and over skips the hash.
   ShapeKey last_key;
   std::shared_ptr<const Shape> last;
+  // The last shape of a model of more than 64 fields (never cached).
+  std::shared_ptr<const Shape> wide;
 };
 
 // The thread's cache, made on first use (as statement_cache.cpp's: one %fs-relative load).
@@ -97,6 +101,11 @@ bool generated(const FieldMeta& f, const void* const* objects, std::size_t count
 std::shared_ptr<const Shape> compile_shape(const ModelMeta& meta, const void* const* objects,
                                            std::size_t count, Dialect dialect, bool rowcount) {
   auto shape = std::make_shared<Shape>();
+  for (std::size_t i = 0; i < meta.fields.size() && i < 64; ++i) {
+    if (meta.fields[i].auto_increment && meta.fields[i].unset != nullptr) {
+      shape->auto_fields.push_back(static_cast<std::uint8_t>(i));
+    }
+  }
   ast::Query q;
   q.kind = ast::Query::Kind::kInsert;
   q.table = meta.table;
@@ -115,41 +124,61 @@ std::shared_ptr<const Shape> compile_shape(const ModelMeta& meta, const void* co
   return shape;
 }
 
-std::shared_ptr<const Shape> find_shape(const ModelMeta& meta, const void* const* objects,
-                                        std::size_t count, Dialect dialect, bool rowcount) {
-  if (meta.fields.size() > 64) return compile_shape(meta, objects, count, dialect, rowcount);
+// The shape of this insert: the thread's last one when the model, row count, dialect and
+// RETURNING match and the same auto keys are left out (checked over the model's auto fields
+// only), else from the cache, else compiled. The reference is good until the next call.
+const std::shared_ptr<const Shape>& find_shape(const ModelMeta& meta, const void* const* objects,
+                                               std::size_t count, Dialect dialect, bool rowcount) {
+  Cache& c = thread_cache();
+  if (c.last != nullptr && c.last_key.meta == &meta && c.last_key.rows == count &&
+      c.last_key.dialect == dialect && c.last_key.rowcount == rowcount) {
+    std::uint64_t omitted = 0;
+    for (const std::uint8_t i : c.last->auto_fields) {
+      if (generated(meta.fields[i], objects, count)) omitted |= std::uint64_t{1} << i;
+    }
+    if (omitted == c.last_key.omitted) return c.last;
+  }
+  if (meta.fields.size() > 64) {
+    c.wide = compile_shape(meta, objects, count, dialect, rowcount);
+    return c.wide;
+  }
   ShapeKey key{.meta = &meta, .rows = count, .dialect = dialect, .rowcount = rowcount};
   for (std::size_t i = 0; i < meta.fields.size(); ++i) {
     if (generated(meta.fields[i], objects, count)) key.omitted |= std::uint64_t{1} << i;
   }
-  Cache& c = thread_cache();
-  if (c.last != nullptr && c.last_key == key) return c.last;
   if (const auto it = c.shapes.find(key); it != c.shapes.end()) {
     c.last_key = key;
     c.last = it->second;
-    return it->second;
+    return c.last;
   }
   std::shared_ptr<const Shape> shape = compile_shape(meta, objects, count, dialect, rowcount);
   if (c.shapes.size() >= kMaxShapes) c.shapes.clear();  // statements in flight keep theirs
   c.shapes.emplace(key, shape);
   c.last_key = key;
-  c.last = shape;
-  return shape;
+  c.last = std::move(shape);
+  return c.last;
 }
+
+// A field's value, made in place where it is stored (the conversion's result initialises the
+// element directly: no Value temporary to move from and destroy).
+struct FieldValue {
+  const FieldMeta* field;
+  const void* object;
+  operator Value() const { return field->get(object); }  // NOLINT(google-explicit-constructor)
+};
 
 }  // namespace
 
 InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects, std::size_t count,
                                Dialect dialect, bool rowcount) {
-  std::shared_ptr<const Shape> shape = find_shape(meta, objects, count, dialect, rowcount);
+  const std::shared_ptr<const Shape>& shape = find_shape(meta, objects, count, dialect, rowcount);
   InsertStatement s;
   s.params.reserve(count * shape->fields.size());
   for (std::size_t i = 0; i < count; ++i) {
     for (const FieldMeta* f : shape->fields)
-      s.params.push_back(f->get(objects[i]));
+      s.params.emplace_back(FieldValue{f, objects[i]});
   }
-  const std::string* sql = &shape->sql;
-  s.sql = std::shared_ptr<const std::string>(std::move(shape), sql);
+  s.sql = std::shared_ptr<const std::string>(shape, &shape->sql);
   return s;
 }
 
@@ -172,8 +201,12 @@ void set_created_key(const ModelMeta& meta, void* object, Dialect dialect,
   if (meta.primary_key == ModelMeta::kNoPrimaryKey) return;
   const FieldMeta& pk = meta.fields[meta.primary_key];
   if (pk.unset == nullptr || pk.set_id == nullptr || !pk.unset(object)) return;
-  if (const std::optional<std::int64_t> id = generated_key(meta, dialect, result)) {
-    pk.set_id(object, *id);
+  // generated_key(), its checks made.
+  if (dialect == Dialect::kPostgres) {
+    if (result.empty()) return;  // a conflict ignored: no row
+    if (const auto id = result.row(0).get<std::optional<std::int64_t>>(0)) pk.set_id(object, *id);
+  } else if (pk.auto_increment && result.rows_affected() != 0) {
+    pk.set_id(object, static_cast<std::int64_t>(result.last_insert_id()));
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -119,6 +120,35 @@ TEST(OrmInsert, ManyRowsAsCompiled) {
   expect_same_everywhere(tags);
   std::vector<Log> logs(3, Log{.line = "x"});
   expect_same_everywhere(logs);
+}
+
+// The parameters' storage: inline up to kInline values, then a block of its own; moves keep
+// every value.
+TEST(OrmInsert, StatementParamsKeepTheirValues) {
+  using tern::orm::detail::StatementParams;
+  for (const std::size_t n : {std::size_t{0}, std::size_t{3}, StatementParams::kInline,
+                              StatementParams::kInline + 1, std::size_t{40}}) {
+    for (const bool reserve : {false, true}) {
+      StatementParams p;
+      if (reserve) p.reserve(n);
+      Params expected;
+      for (std::size_t i = 0; i < n; ++i) {
+        const Value v = i % 2 == 0
+                            ? Value(static_cast<std::int64_t>(i))
+                            : Value("a longer text than any inline buffer " + std::to_string(i));
+        p.push_back(v);
+        expected.push_back(v);
+      }
+      EXPECT_EQ(Params(p.begin(), p.end()), expected) << n;
+      StatementParams moved(std::move(p));
+      EXPECT_EQ(Params(moved.begin(), moved.end()), expected) << n;
+      StatementParams assigned;
+      assigned.push_back(Value(1.5));
+      assigned = std::move(moved);
+      const std::span<const Value> view = assigned;
+      EXPECT_EQ(Params(view.begin(), view.end()), expected) << n;
+    }
+  }
 }
 
 TEST(OrmInsert, NoRowsFailsAsCompiled) {

@@ -196,10 +196,11 @@ ring::Task<M> create(M object) {
   }
   // save()'s insert without its frames: the statement is awaited here.
   AioDatabase& db = M::tern_database();
+  const ModelMeta& meta = M::tern_meta();
   const void* const objects[1] = {&object};
-  const InsertStatement s = prepare_insert(M::tern_meta(), objects, 1, db.dialect(), false);
+  const InsertStatement s = prepare_insert(meta, objects, 1, db.dialect(), false);
   const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
-  set_created_key(M::tern_meta(), &object, db.dialect(), r);
+  set_created_key(meta, &object, db.dialect(), r);
   co_return object;
 }
 /// Model::aio_get_or_create; `lookup` are field indexes. Race-safe as peewee's: the insert runs

@@ -7,8 +7,11 @@
 //   co_await Item::update().set(Item::c.price, 12).where(Item::c.id == 3).aio_execute();
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,9 +88,89 @@ ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& 
 /// A model INSERT ready to send, made without its AST: the text of its shape (the model, the
 /// columns it sets, the number of rows, the dialect; compiled once per thread, and kept alive
 /// by this object while the insert runs) and its objects' values.
+/// Parameters of a statement the ORM sends, the first kInline held in the object itself (a
+/// one-row insert or a get by key allocates nothing for them), the others in a block from the
+/// recycling allocator. A contiguous range of Value: it converts to std::span<const Value>.
+class StatementParams {
+ public:
+  static constexpr std::size_t kInline = 8;
+
+  StatementParams() noexcept = default;
+  StatementParams(const StatementParams&) = delete;
+  StatementParams& operator=(const StatementParams&) = delete;
+  StatementParams(StatementParams&& other) noexcept { take(other); }
+  StatementParams& operator=(StatementParams&& other) noexcept {
+    if (this != &other) {
+      clear();
+      take(other);
+    }
+    return *this;
+  }
+  ~StatementParams() { clear(); }
+
+  /// Room for `n` values in all (call once, before the first emplace_back).
+  void reserve(std::size_t n) {
+    if (n > kInline) heap_.reserve(n);
+  }
+  /// Appends a Value made from `args`.
+  template <class... A>
+  Value& emplace_back(A&&... args) {
+    if (heap_.capacity() == 0 && size_ < kInline) {
+      Value* v = ::new (static_cast<void*>(inline_ + size_ * sizeof(Value)))
+          Value(std::forward<A>(args)...);
+      ++size_;
+      return *v;
+    }
+    if (heap_.empty()) spill();
+    return heap_.emplace_back(std::forward<A>(args)...);
+  }
+  void push_back(const Value& v) { emplace_back(v); }
+  void push_back(Value&& v) { emplace_back(std::move(v)); }
+
+  const Value* data() const noexcept {
+    return heap_.empty() ? std::launder(reinterpret_cast<const Value*>(inline_)) : heap_.data();
+  }
+  std::size_t size() const noexcept { return heap_.empty() ? size_ : heap_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  const Value* begin() const noexcept { return data(); }
+  const Value* end() const noexcept { return data() + size(); }
+  const Value& operator[](std::size_t i) const noexcept { return data()[i]; }
+
+ private:
+  Value* inline_values() noexcept { return std::launder(reinterpret_cast<Value*>(inline_)); }
+  // Moves the inline values to the heap (the first value past kInline, or a reserve() above it).
+  void spill() {
+    heap_.reserve(std::max<std::size_t>(2 * kInline, heap_.capacity()));
+    for (std::size_t i = 0; i < size_; ++i)
+      heap_.push_back(std::move(inline_values()[i]));
+    destroy_inline();
+  }
+  void destroy_inline() noexcept {
+    for (std::size_t i = 0; i < size_; ++i)
+      inline_values()[i].~Value();
+    size_ = 0;
+  }
+  void clear() noexcept {
+    destroy_inline();
+    heap_.clear();
+  }
+  void take(StatementParams& other) noexcept {
+    for (std::size_t i = 0; i < other.size_; ++i)
+      ::new (static_cast<void*>(inline_ + i * sizeof(Value)))
+          Value(std::move(other.inline_values()[i]));
+    size_ = other.size_;
+    other.destroy_inline();
+    heap_ = std::move(other.heap_);
+  }
+
+  alignas(Value) std::byte inline_[kInline * sizeof(Value)];
+  std::size_t size_ = 0;  // values in inline_ (none once they are on the heap)
+  BoundParams heap_;
+};
+
 struct InsertStatement {
   std::shared_ptr<const std::string> sql;
-  BoundParams params;
+  StatementParams params;
 };
 /// The INSERT insert_objects() builds, for `count` objects (RETURNING the key unless
 /// `rowcount`), with the same text and parameters as compiling it.
