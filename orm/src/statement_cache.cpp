@@ -229,7 +229,8 @@ CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
 
 namespace detail {
 
-CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect) {
+GetStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect) {
+  GetStatement out;  // the one object returned (constructed in place)
   Cache& c = thread_cache();
   SimpleGet key;
   const bool simple = simple_get(&meta, condition.get(), dialect, key);
@@ -238,8 +239,6 @@ CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition
     slot = &c.simple_gets[simple_slot(key)];
     if (slot->entry != nullptr && slot->key == key) {
       const Entry& entry = *slot->entry;
-      CachedStatement out;
-      out.params.reserve(entry.slots.size());
       for (const std::uint32_t s : entry.slots) {
         // Slot 0 is the value (the shape's only slot), kLimitOne the LIMIT.
         if (s == kLimitOne) {
@@ -256,7 +255,7 @@ CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition
   write_get_shape(&meta, condition, dialect, c.shape);
   std::optional<ast::Query> query;  // built on a miss only
   std::shared_ptr<const Entry> used;
-  CachedStatement out = find_or_compile(
+  CachedStatement found = find_or_compile(
       c, dialect,
       [&] {
         query.emplace(meta.select_all);
@@ -266,6 +265,11 @@ CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition
       },
       simple ? &used : nullptr);
   if (used != nullptr) *slot = SimpleGetEntry{.key = key, .entry = std::move(used)};
+  out.sql = std::move(found.sql);
+  out.params.reserve(found.params.size());
+  for (Value& v : found.params)
+    out.params.push_back(std::move(v));
+  out.read_only = found.read_only;
   return out;
 }
 

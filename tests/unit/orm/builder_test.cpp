@@ -193,7 +193,7 @@ TEST(OrmBuilder, ModelGetCompilesAsTheSelectItStandsFor) {
       const auto condition = Item::c.id == key && Item::c.name.startswith("a%");
       const orm::ast::Compiled expected =
           compile(Item::select().where(condition).limit(1).ast(), d);
-      const orm::CachedStatement got =
+      const orm::detail::GetStatement got =
           orm::detail::compile_get(Item::tern_meta(), condition.node(), d);
       EXPECT_EQ(*got.sql, expected.sql);
       EXPECT_EQ(tern::Params(got.params.begin(), got.params.end()), expected.params);
@@ -224,7 +224,7 @@ TEST(OrmBuilder, ModelGetCompilesAsTheSelectItStandsFor) {
       for (const orm::Expr<bool>& condition : conditions) {
         const orm::ast::Compiled expected =
             compile(Item::select().where(condition).limit(1).ast(), d);
-        const orm::CachedStatement got =
+        const orm::detail::GetStatement got =
             orm::detail::compile_get(Item::tern_meta(), condition.node(), d);
         EXPECT_EQ(*got.sql, expected.sql);
         EXPECT_EQ(tern::Params(got.params.begin(), got.params.end()), expected.params);

@@ -67,7 +67,8 @@ ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint
 /// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
 /// (Model::aio_get), whose shape is found without building the query. `meta` must live as
 /// long as the program, as TERN_MODEL's descriptions do.
-CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
+struct GetStatement;
+GetStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
@@ -166,6 +167,14 @@ class StatementParams {
   alignas(Value) std::byte inline_[kInline * sizeof(Value)];
   std::size_t size_ = 0;  // values in inline_ (none once they are on the heap)
   BoundParams heap_;
+};
+
+/// compile_get()'s statement: compile_cached()'s, its parameters (two for a get by key: the key
+/// and the LIMIT) held inline.
+struct GetStatement {
+  std::shared_ptr<const std::string> sql;
+  StatementParams params;
+  bool read_only = false;
 };
 
 struct InsertStatement {
@@ -696,7 +705,7 @@ class Select : public SelectClauses<Select<M>> {
   template <IfNone kIfNone>
   static ring::Task<std::conditional_t<kIfNone == IfNone::kThrow, M, std::optional<M>>> get_where(
       ast::ExprPtr condition) {
-    const CachedStatement c =
+    const detail::GetStatement c =
         detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
     const ResultSet rows = co_await M::tern_database().aio_execute_view(
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
