@@ -18,6 +18,11 @@ void throw_mysql_lacks(const char* what) {
 }
 }  // namespace detail
 
+const ResultSet::Storage& ResultSet::no_result() noexcept {
+  static const Storage kEmpty;
+  return kEmpty;
+}
+
 std::vector<std::string> ResultSet::column_names() const {
   std::vector<std::string> names;
   std::visit(
@@ -25,17 +30,20 @@ std::vector<std::string> ResultSet::column_names() const {
         for (const auto& c : r.columns())
           names.push_back(c.name);
       },
-      r_);
+      storage());
   return names;
 }
 
 std::uint64_t ResultSet::rows_affected() const noexcept {
-  if (const auto* p = std::get_if<pg::Result>(&r_)) return p->rows_affected();
-  return std::get<mysql::Result>(r_).affected_rows();
+  if (r_ == nullptr) return 0;  // an empty result's tag names no count
+  if (const auto* p = std::get_if<pg::Result>(r_)) return p->rows_affected();
+  if (const auto* m = std::get_if<mysql::Result>(r_)) return m->affected_rows();
+  return 0;
 }
 
 std::uint64_t ResultSet::last_insert_id() const noexcept {
-  if (const auto* m = std::get_if<mysql::Result>(&r_)) return m->last_insert_id();
+  if (r_ == nullptr) return 0;
+  if (const auto* m = std::get_if<mysql::Result>(r_)) return m->last_insert_id();
   return 0;
 }
 

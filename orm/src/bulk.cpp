@@ -38,8 +38,7 @@ ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
                             pk != nullptr && pk->auto_increment && pk->unset != nullptr;
                         for (std::size_t i = 0; generated && i < count; ++i)
                           generated = pk->unset(batch[i]);
-                        ast::Query q = insert_objects(meta, batch, count, db.dialect());
-                        const Keys keys = co_await run_insert(db, std::move(q), meta, count, false);
+                        const Keys keys = co_await insert_rows(db, meta, batch, count, false);
                         if (generated && keys.size() == count && pk->set_id != nullptr) {
                           for (std::size_t i = 0; i < count; ++i)
                             pk->set_id(batch[i], keys[i]);

@@ -21,9 +21,9 @@ ast::ExprPtr node(ast::Expr e) {
 }
 
 // binary() and param() fill their node in place: they run for every condition of every query.
-ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
+ast::ExprPtr binary(std::string_view op, ast::ExprPtr lhs, ast::ExprPtr rhs) {
   std::shared_ptr<ast::Expr> e = new_node(ast::Expr::Kind::kBinary);
-  e->op = std::move(op);
+  e->op.assign(op.data(), op.size());
   e->args.reserve(2);
   e->args.push_back(std::move(lhs));
   e->args.push_back(std::move(rhs));

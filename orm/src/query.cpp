@@ -187,32 +187,11 @@ ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& 
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  // Keys are integers here (a UUID or text key is the caller's own value anyway).
-  if (meta.primary_key == ModelMeta::kNoPrimaryKey || meta.pk().set_id == nullptr) co_return keys;
-  if (db.dialect() == Dialect::kPostgres) {
-    // RETURNING gives every inserted row's key, in order; ignored conflicts give none.
-    keys.reserve(r.size());
-    for (const Row row : r) {
-      if (!row.is_null(0)) keys.push_back(row.get<std::int64_t>(0));
-    }
-    co_return keys;
-  }
-  const std::uint64_t inserted = r.rows_affected();
-  if (inserted == 0 || !meta.pk().auto_increment) co_return keys;  // MySQL tells generated ones
-  const auto first = static_cast<std::int64_t>(r.last_insert_id());
-  if (rows == 1) {
-    keys.push_back(first);
-    co_return keys;
-  }
-  // An ON DUPLICATE KEY UPDATE counts 2 per updated row: only a plain all-rows insert maps.
-  if (inserted != rows || query.on_conflict) {
-    throw NotSupportedError(
-        "MySQL does not tell which keys a multi-row INSERT with ignored or updated conflicts "
-        "used: call as_rowcount() or insert the rows one by one");
-  }
+  if (read_keys(meta, db.dialect(), r, rows, keys, query.on_conflict.has_value())) co_return keys;
   const ResultSet step =
       co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);
+  const auto first = static_cast<std::int64_t>(r.last_insert_id());
   keys.reserve(rows);
   for (std::size_t i = 0; i < rows; ++i)
     keys.push_back(first + static_cast<std::int64_t>(i) * increment);

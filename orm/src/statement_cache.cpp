@@ -2,7 +2,9 @@
 // (`Item::aio_get(Item::c.id == k)`) has the same shape every time: its text is compiled once,
 // and each later call writes the shape signature, finds the text, and copies its values out of
 // the AST in the order the compiler placed them.
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,14 +35,63 @@ struct Entry {
   bool read_only = false;
 };
 
+// A model get whose condition is one comparison of a model's column with a value
+// (`Item::c.id == k`, the usual aio_get), known without writing its signature: the model, the
+// column node (interned: its address names it), the operator, the value's type and the
+// dialect are the whole of that signature.
+struct SimpleGet {
+  const void* meta = nullptr;
+  const ast::Expr* column = nullptr;
+  std::uint64_t op = 0;  // the operator's bytes (at most 8)
+  std::uint8_t op_size = 0;
+  std::uint8_t type = 0;
+  Dialect dialect = Dialect::kPostgres;
+  friend bool operator==(const SimpleGet&, const SimpleGet&) = default;
+};
+
+struct SimpleGetEntry {
+  SimpleGet key;
+  std::shared_ptr<const Entry> entry;  // reusable; keeps the column node alive
+};
+
+// Direct-mapped: a program's hot gets are few.
+constexpr std::size_t kSimpleGets = 64;
+
 struct Cache {
   absl::flat_hash_map<std::string, std::shared_ptr<const Entry>> shapes;
   Shape shape;  // reused for every lookup
+  std::array<SimpleGetEntry, kSimpleGets> simple_gets{};
 };
 
-// initial-exec: one %fs-relative access instead of a __tls_get_addr call after every call
-// this function makes (a few hundred bytes of static TLS, as ring/recycle.cpp's cache).
-__attribute__((tls_model("initial-exec"))) thread_local Cache cache;
+// The thread's cache, made on first use. Reached through a constant-initialised pointer in
+// initial-exec TLS: one %fs-relative load per lookup (a thread_local Cache itself would need
+// its initialisation guard, reached through __tls_get_addr on every access); a few bytes of
+// static TLS whoever loads the library.
+__attribute__((tls_model("initial-exec"))) constinit thread_local Cache* cache = nullptr;
+
+// Deletes the thread's cache when the thread exits; registered when the cache is made.
+struct CacheOwner {
+  CacheOwner() noexcept = default;
+  CacheOwner(const CacheOwner&) = delete;
+  CacheOwner& operator=(const CacheOwner&) = delete;
+  ~CacheOwner() {
+    delete cache;
+    cache = nullptr;
+  }
+};
+thread_local CacheOwner cache_owner;
+
+[[gnu::noinline]] Cache& make_cache() {
+  cache = new Cache();
+  [[maybe_unused]] CacheOwner* volatile owner = &cache_owner;  // odr-use: registers it
+  return *cache;
+}
+
+inline Cache& thread_cache() {
+  if (Cache* c = cache) [[likely]]
+    return *c;
+  return make_cache();
+}
 
 Value value_at(const ValueSlot& slot) {
   if (!slot.is_count) return *static_cast<const Value*>(slot.at);
@@ -52,6 +103,43 @@ Value value_at(const ValueSlot& slot) {
 
 // The slot index standing for the LIMIT 1 of a model get (compile_get), which has no slot.
 constexpr std::uint32_t kLimitOne = 0xffffffff;
+
+// A node with nothing but its kind set, as far as the signature sees (shape.cpp's expr()).
+bool bare(const ast::Expr& e) noexcept {
+  return !e.negated && !e.distinct && !e.descending && !e.has_operand && !e.has_else &&
+         !e.interned && e.nulls == ast::Expr::Nulls::kDefault && e.table.empty() &&
+         e.name.empty() && e.query == nullptr && e.partition.empty() && e.order.empty();
+}
+
+// True when `condition` is `<interned column> <op> <value>`, with `key` set to what its shape
+// signature would hold (so that equal keys mean equal shapes, as equal signatures do).
+bool simple_get(const void* meta, const ast::Expr* condition, Dialect dialect,
+                SimpleGet& key) noexcept {
+  if (condition == nullptr || condition->kind != ast::Expr::Kind::kBinary) return false;
+  const ast::Expr& e = *condition;
+  if (!bare(e) || e.op.empty() || e.op.size() > sizeof key.op || e.args.size() != 2) return false;
+  const ast::Expr* column = e.args[0].get();
+  const ast::Expr* value = e.args[1].get();
+  if (column == nullptr || !column->interned || value == nullptr) return false;
+  if (value->kind != ast::Expr::Kind::kParam || !bare(*value) || !value->op.empty() ||
+      !value->args.empty()) {
+    return false;
+  }
+  key.meta = meta;
+  key.column = column;
+  std::memcpy(&key.op, e.op.data(), e.op.size());
+  key.op_size = static_cast<std::uint8_t>(e.op.size());
+  key.type = static_cast<std::uint8_t>(value->value.storage().index());
+  key.dialect = dialect;
+  return true;
+}
+
+std::size_t simple_slot(const SimpleGet& key) noexcept {
+  const auto h = reinterpret_cast<std::uintptr_t>(key.column) >> 4 ^
+                 reinterpret_cast<std::uintptr_t>(key.meta) >> 6 ^ key.op * 0x9e3779b97f4a7c15 ^
+                 key.type ^ static_cast<std::uintptr_t>(key.dialect) << 5;
+  return (h ^ h >> 17) % kSimpleGets;
+}
 
 // The entry for a shape compiled just now, or null when it must not be cached: a value reached
 // from two places in this query (a node shared by two parts of it) cannot tell which place
@@ -90,13 +178,16 @@ std::shared_ptr<Entry> entry_for(const CompileRecord& record, std::string sql, c
 // The statement for the shape just written to c.shape: from the cache, or compiled from the
 // query `build()` returns (made only on a miss) and cached. `build` returns the query and the
 // address of its LIMIT when that is always 1 (else null).
+// `used`, when given, is set to the reusable entry the statement came from (null otherwise).
 template <class Build>
-CachedStatement find_or_compile(Cache& c, Dialect dialect, Build build) {
+CachedStatement find_or_compile(Cache& c, Dialect dialect, Build build,
+                                std::shared_ptr<const Entry>* used = nullptr) {
   const absl::string_view signature(c.shape.buffer.data(), c.shape.size);
   CachedStatement out;
   if (const auto it = c.shapes.find(signature); it != c.shapes.end()) {
     const std::shared_ptr<const Entry>& entry = it->second;
     if (entry->reusable) {
+      if (used != nullptr) *used = entry;
       out.params.reserve(entry->slots.size());
       for (const std::uint32_t slot : entry->slots)
         out.params.push_back(slot == kLimitOne ? Value(std::int64_t{1})
@@ -117,6 +208,7 @@ CachedStatement find_or_compile(Cache& c, Dialect dialect, Build build) {
       if (c.shapes.size() >= kMaxShapes) c.shapes.clear();  // in-flight statements keep theirs
       c.shapes.emplace(std::string(signature), entry);
       if (entry->reusable) {
+        if (used != nullptr) *used = entry;
         out.sql = std::shared_ptr<const std::string>(entry, &entry->sql);
         return out;
       }
@@ -129,7 +221,7 @@ CachedStatement find_or_compile(Cache& c, Dialect dialect, Build build) {
 }  // namespace
 
 CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
-  Cache& c = cache;
+  Cache& c = thread_cache();
   write_shape(query, dialect, c.shape);
   return find_or_compile(
       c, dialect, [&] { return std::pair<const ast::Query*, const void*>(&query, nullptr); });
@@ -137,16 +229,48 @@ CachedStatement compile_cached(const ast::Query& query, Dialect dialect) {
 
 namespace detail {
 
-CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect) {
-  Cache& c = cache;
+GetStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect) {
+  GetStatement out;  // the one object returned (constructed in place)
+  Cache& c = thread_cache();
+  SimpleGet key;
+  const bool simple = simple_get(&meta, condition.get(), dialect, key);
+  SimpleGetEntry* slot = nullptr;
+  if (simple) {
+    slot = &c.simple_gets[simple_slot(key)];
+    if (slot->entry != nullptr && slot->key == key) {
+      const Entry& entry = *slot->entry;
+      for (const std::uint32_t s : entry.slots) {
+        // Slot 0 is the value (the shape's only slot), kLimitOne the LIMIT.
+        if (s == kLimitOne) {
+          out.params.emplace_back(std::int64_t{1});
+        } else {
+          out.params.push_back(condition->args[1]->value);
+        }
+      }
+      out.sql = std::shared_ptr<const std::string>(slot->entry, &entry.sql);
+      out.read_only = entry.read_only;
+      return out;
+    }
+  }
   write_get_shape(&meta, condition, dialect, c.shape);
   std::optional<ast::Query> query;  // built on a miss only
-  return find_or_compile(c, dialect, [&] {
-    query.emplace(meta.select_all);
-    query->where = condition;
-    query->limit = 1;
-    return std::pair<const ast::Query*, const void*>(&*query, &query->limit);
-  });
+  std::shared_ptr<const Entry> used;
+  CachedStatement found = find_or_compile(
+      c, dialect,
+      [&] {
+        query.emplace(meta.select_all);
+        query->where = condition;
+        query->limit = 1;
+        return std::pair<const ast::Query*, const void*>(&*query, &query->limit);
+      },
+      simple ? &used : nullptr);
+  if (used != nullptr) *slot = SimpleGetEntry{.key = key, .entry = std::move(used)};
+  out.sql = std::move(found.sql);
+  out.params.reserve(found.params.size());
+  for (Value& v : found.params)
+    out.params.push_back(std::move(v));
+  out.read_only = found.read_only;
+  return out;
 }
 
 }  // namespace detail

@@ -2,7 +2,8 @@
 // benchmark figure: after a warm-up (statements prepared, buffers grown, the pool's connection
 // open, the recycling allocator's free lists filled), N more queries must not call malloc even
 // once — on the raw drivers (pg::Connection's prepared point select, mysql::Connection's
-// execute), on AioDatabase::aio_execute over either backend, and on Model::aio_get.
+// execute), on AioDatabase::aio_execute over either backend, on Model::aio_get and
+// Model::aio_create, and per row of Model::insert_many.
 //
 // The counting shim (bench/malloc_counter.cpp, shared with the benchmarks) replaces the malloc
 // family in THIS executable only (never in the library): libtern.so and libstdc++ (operator new
@@ -189,6 +190,82 @@ TEST_P(AllocDatabaseTest, ModelAioGet) {
   close(loop);
   EXPECT_EQ(wrong, 0);
   EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_get by key";
+}
+
+// Model::aio_create: the insert's text found by its shape (the model and the columns it sets),
+// the object's values bound, the generated key read back (PG: RETURNING; MySQL: the OK packet).
+TEST_P(AllocDatabaseTest, ModelAioCreate) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    AllocItem item;
+    item.n = i;
+    item.t = "c-" + std::to_string(i % 100);  // short: within the string's inline buffer
+    const AllocItem created = co_await AllocItem::aio_create(item);
+    co_return created.id > kRows ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_create";
+}
+
+// Model::insert_many of batches of kBatch rows: nothing allocated per row. What a batch may
+// allocate: the keys' std::vector it returns (by design; as_rowcount() returns a count), and on
+// MySQL the info string of the OK packet ("Records: 50  Duplicates: 0  Warnings: 0", longer than
+// a std::string's inline buffer) that mysql::Result keeps.
+constexpr int kBatch = 50;
+
+std::uint64_t per_statement(Dialect dialect) {
+  return dialect == Dialect::kMysql ? 1 : 0;
+}
+
+Task<std::uint64_t> insert_batches(bool rowcount, int& wrong) {
+  std::vector<AllocItem> batch(kBatch);
+  for (int i = 0; i < kBatch; ++i) {
+    batch[i].n = i;
+    batch[i].t = "b-" + std::to_string(i);
+  }
+  const auto run = [&]() -> Task<void> {
+    if (rowcount) {
+      const auto insert = AllocItem::insert_many(batch).as_rowcount();
+      wrong += co_await insert.aio_execute() == kBatch ? 0 : 1;
+    } else {
+      const auto insert = AllocItem::insert_many(batch);
+      const std::vector<std::int64_t> ids = co_await insert.aio_execute();
+      wrong += ids.size() == kBatch && ids.front() > kRows ? 0 : 1;
+    }
+  };
+  for (int i = 0; i < kWarmUp / 10; ++i)
+    co_await run();
+  const std::uint64_t before = allocations();
+  for (int i = 0; i < kMeasured / 10; ++i)
+    co_await run();
+  co_return allocations() - before;
+}
+
+TEST_P(AllocDatabaseTest, ModelInsertManyAllocatesOnlyTheKeysVector) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  int wrong = 0;
+  const std::uint64_t n = tern::ring::sync_wait(loop, insert_batches(false, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, (1 + per_statement(GetParam())) * (kMeasured / 10))
+      << "heap allocations in " << kMeasured / 10 << " insert_many of " << kBatch << " rows";
+}
+
+TEST_P(AllocDatabaseTest, ModelInsertManyAsRowcount) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  int wrong = 0;
+  const std::uint64_t n = tern::ring::sync_wait(loop, insert_batches(true, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, per_statement(GetParam()) * (kMeasured / 10))
+      << "heap allocations in " << kMeasured / 10 << " insert_many of " << kBatch
+      << " rows (as_rowcount)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AllocDatabaseTest,

@@ -193,11 +193,42 @@ TEST(OrmBuilder, ModelGetCompilesAsTheSelectItStandsFor) {
       const auto condition = Item::c.id == key && Item::c.name.startswith("a%");
       const orm::ast::Compiled expected =
           compile(Item::select().where(condition).limit(1).ast(), d);
-      const orm::CachedStatement got =
+      const orm::detail::GetStatement got =
           orm::detail::compile_get(Item::tern_meta(), condition.node(), d);
       EXPECT_EQ(*got.sql, expected.sql);
       EXPECT_EQ(tern::Params(got.params.begin(), got.params.end()), expected.params);
       EXPECT_TRUE(got.read_only);
+    }
+    // One comparison of a column with a value (the usual aio_get, whose shape is found
+    // without writing its signature): every operator, value type and side, twice each (the
+    // second time from the cache), and the IS keywords a NULL or boolean value picks.
+    std::vector<orm::Expr<bool>> conditions = {
+        Item::c.id == std::int64_t{3},
+        Item::c.id == std::int64_t{4},
+        Item::c.id != std::int64_t{4},
+        Item::c.price < 2.5,
+        Item::c.price >= 1.0,
+        Item::c.name == "x",
+        Item::c.name == "y",
+        std::int64_t{5} == Item::c.id,
+        Item::c.parent == std::int64_t{1},
+        orm::Expr<bool>(
+            orm::detail::binary("IS", Item::c.parent.node(), orm::detail::param(tern::Value()))),
+        orm::Expr<bool>(orm::detail::binary("IS", Item::c.parent.node(), orm::detail::param(true))),
+        orm::Expr<bool>(
+            orm::detail::binary("IS", Item::c.parent.node(), orm::detail::param(false))),
+        orm::Expr<bool>(
+            orm::detail::binary("IS", Item::c.parent.node(), orm::detail::param(std::int64_t{2}))),
+    };
+    for (int round = 0; round < 2; ++round) {
+      for (const orm::Expr<bool>& condition : conditions) {
+        const orm::ast::Compiled expected =
+            compile(Item::select().where(condition).limit(1).ast(), d);
+        const orm::detail::GetStatement got =
+            orm::detail::compile_get(Item::tern_meta(), condition.node(), d);
+        EXPECT_EQ(*got.sql, expected.sql);
+        EXPECT_EQ(tern::Params(got.params.begin(), got.params.end()), expected.params);
+      }
     }
     // IS NULL from a NULL value: a text that holds for that value only, never reused.
     const orm::Expr<bool> is_null(

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 #include <typeinfo>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
 #include "tern/protocol/row_iterator.hpp"
+#include "tern/ring/recycle.hpp"
 
 namespace tern {
 
@@ -32,6 +34,12 @@ template <class T>
 inline constexpr bool kIsArrayValue = false;
 template <class T>
 inline constexpr bool kIsArrayValue<std::vector<T>> = !std::is_same_v<T, std::byte>;
+/// T is read from a MySQL row by its own codec, not converted from another type (Row::get).
+template <class T>
+inline constexpr bool kMysqlDecodesAsIs =
+    mysql::MysqlValue<T> && !std::is_same_v<T, Instant> && !std::is_same_v<T, Uuid> &&
+    !std::is_same_v<T, Json> && !std::is_same_v<T, Jsonb> && !std::is_same_v<T, Interval> &&
+    !std::is_same_v<T, HStore> && !kIsArrayValue<T>;
 }  // namespace detail
 
 /// One row of a ResultSet; valid while the ResultSet lives.
@@ -58,8 +66,15 @@ class Row {
   template <class T>
   T get(std::size_t i) const {
     if constexpr (detail::kIsOptionalValue<T>) {
+      using V = typename T::value_type;
+      // A type the backend decodes as it is: its own optional read finds the column once.
+      if (const auto* p = std::get_if<pg::Row>(&row_)) {
+        if constexpr (pg::PgValue<V> || std::is_same_v<V, HStore>) return p->get<T>(i);
+      } else if constexpr (detail::kMysqlDecodesAsIs<V>) {
+        return std::get<mysql::Row>(row_).get<T>(i);
+      }
       if (is_null(i)) return std::nullopt;
-      return get<typename T::value_type>(i);
+      return get<V>(i);
     } else if (const auto* p = std::get_if<pg::Row>(&row_)) {
       if constexpr (pg::PgValue<T> || std::is_same_v<T, HStore>) {
         return p->get<T>(i);
@@ -102,22 +117,43 @@ class Row {
 };
 
 /// The outcome of one statement: rows with named columns, or a row count.
+///
+/// The backend's result lives in a block of its own (from the per-thread recycling allocator),
+/// so that moving a ResultSet, as each coroutine between the backend and the caller does on the
+/// way up, moves a pointer rather than the result (a MySQL result is 248 bytes). Rows keep
+/// pointing at it when the ResultSet moves.
 class ResultSet {
  public:
-  ResultSet() = default;
+  /// No rows, no count (as an empty PostgreSQL result).
+  ResultSet() noexcept = default;
   /// Wraps a PostgreSQL result.
-  explicit ResultSet(pg::Result r) noexcept : r_(std::move(r)) {}
+  explicit ResultSet(pg::Result r) : r_(make(std::move(r))) {}
   /// Wraps a MySQL result.
-  explicit ResultSet(mysql::Result r) noexcept : r_(std::move(r)) {}
+  explicit ResultSet(mysql::Result r) : r_(make(std::move(r))) {}
+  ResultSet(ResultSet&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
+  ResultSet& operator=(ResultSet&& other) noexcept {
+    if (this != &other) {
+      reset();
+      r_ = std::exchange(other.r_, nullptr);
+    }
+    return *this;
+  }
+  ResultSet(const ResultSet& other) : r_(other.r_ != nullptr ? make(*other.r_) : nullptr) {}
+  ResultSet& operator=(const ResultSet& other) {
+    if (this != &other) *this = ResultSet(other);
+    return *this;
+  }
+  ~ResultSet() { reset(); }
 
   /// Number of rows.
   std::size_t size() const noexcept {
-    return std::visit([](const auto& r) { return r.size(); }, r_);
+    if (r_ == nullptr) return 0;
+    return std::visit([](const auto& r) { return r.size(); }, *r_);
   }
   bool empty() const noexcept { return size() == 0; }
   /// Row i (throws InterfaceError).
   Row row(std::size_t i) const {
-    return std::visit([i](const auto& r) { return Row(r.row(i)); }, r_);
+    return std::visit([i](const auto& r) { return Row(r.row(i)); }, storage());
   }
   Row operator[](std::size_t i) const { return row(i); }
   /// Column names, in order.
@@ -133,7 +169,29 @@ class ResultSet {
   Iterator end() const noexcept { return {this, size()}; }
 
  private:
-  std::variant<pg::Result, mysql::Result> r_;
+  using Storage = std::variant<pg::Result, mysql::Result>;
+
+  template <class R>
+  static Storage* make(R&& r) {
+    void* block = ring::recycled_allocate(sizeof(Storage));
+    try {
+      return ::new (block) Storage(std::forward<R>(r));
+    } catch (...) {
+      ring::recycled_deallocate(block, sizeof(Storage));
+      throw;
+    }
+  }
+  void reset() noexcept {
+    if (r_ == nullptr) return;
+    r_->~Storage();
+    ring::recycled_deallocate(r_, sizeof(Storage));
+    r_ = nullptr;
+  }
+  /// The result; an empty PostgreSQL result when there is none.
+  const Storage& storage() const noexcept { return r_ != nullptr ? *r_ : no_result(); }
+  static const Storage& no_result() noexcept;
+
+  Storage* r_ = nullptr;
 };
 
 }  // namespace tern

@@ -52,7 +52,7 @@ class Expr;
 class Window;
 
 namespace detail {
-ast::ExprPtr binary(std::string op, ast::ExprPtr lhs, ast::ExprPtr rhs);
+ast::ExprPtr binary(std::string_view op, ast::ExprPtr lhs, ast::ExprPtr rhs);
 ast::ExprPtr param(Value value);
 ast::ExprPtr node(ast::Expr e);
 ast::ExprPtr subquery(const ast::Query& query);

@@ -190,7 +190,17 @@ ring::Task<std::uint64_t> save(M& self, bool force_insert, std::vector<std::size
 /// Model::aio_create: `object` inserted, with its generated key.
 template <class M>
 ring::Task<M> create(M object) {
-  co_await save(object, /*force_insert=*/true, {});
+  if (!aio_pre_save<M>().empty() || !aio_post_save<M>().empty()) {
+    co_await save(object, /*force_insert=*/true, {});
+    co_return object;
+  }
+  // save()'s insert without its frames: the statement is awaited here.
+  AioDatabase& db = M::tern_database();
+  const ModelMeta& meta = M::tern_meta();
+  const void* const objects[1] = {&object};
+  const InsertStatement s = prepare_insert(meta, objects, 1, db.dialect(), false);
+  const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
+  set_created_key(meta, &object, db.dialect(), r);
   co_return object;
 }
 /// Model::aio_get_or_create; `lookup` are field indexes. Race-safe as peewee's: the insert runs

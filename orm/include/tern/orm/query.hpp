@@ -7,7 +7,11 @@
 //   co_await Item::update().set(Item::c.price, 12).where(Item::c.id == 3).aio_execute();
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,7 +67,8 @@ ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint
 /// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
 /// (Model::aio_get), whose shape is found without building the query. `meta` must live as
 /// long as the program, as TERN_MODEL's descriptions do.
-CachedStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
+struct GetStatement;
+GetStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
@@ -81,6 +86,120 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
 using Keys = std::vector<std::int64_t, ring::RecyclingAllocator<std::int64_t>>;
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
                             std::size_t rows, bool rowcount);
+/// A model INSERT ready to send, made without its AST: the text of its shape (the model, the
+/// columns it sets, the number of rows, the dialect; compiled once per thread, and kept alive
+/// by this object while the insert runs) and its objects' values.
+/// Parameters of a statement the ORM sends, the first kInline held in the object itself (a
+/// one-row insert or a get by key allocates nothing for them), the others in a block from the
+/// recycling allocator. A contiguous range of Value: it converts to std::span<const Value>.
+class StatementParams {
+ public:
+  static constexpr std::size_t kInline = 8;
+
+  StatementParams() noexcept = default;
+  StatementParams(const StatementParams&) = delete;
+  StatementParams& operator=(const StatementParams&) = delete;
+  StatementParams(StatementParams&& other) noexcept { take(other); }
+  StatementParams& operator=(StatementParams&& other) noexcept {
+    if (this != &other) {
+      clear();
+      take(other);
+    }
+    return *this;
+  }
+  ~StatementParams() { clear(); }
+
+  /// Room for `n` values in all (call once, before the first emplace_back).
+  void reserve(std::size_t n) {
+    if (n > kInline) heap_.reserve(n);
+  }
+  /// Appends a Value made from `args`.
+  template <class... A>
+  Value& emplace_back(A&&... args) {
+    if (heap_.capacity() == 0 && size_ < kInline) {
+      Value* v = ::new (static_cast<void*>(inline_ + size_ * sizeof(Value)))
+          Value(std::forward<A>(args)...);
+      ++size_;
+      return *v;
+    }
+    if (heap_.empty()) spill();
+    return heap_.emplace_back(std::forward<A>(args)...);
+  }
+  void push_back(const Value& v) { emplace_back(v); }
+  void push_back(Value&& v) { emplace_back(std::move(v)); }
+
+  const Value* data() const noexcept {
+    return heap_.empty() ? std::launder(reinterpret_cast<const Value*>(inline_)) : heap_.data();
+  }
+  std::size_t size() const noexcept { return heap_.empty() ? size_ : heap_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  const Value* begin() const noexcept { return data(); }
+  const Value* end() const noexcept { return data() + size(); }
+  const Value& operator[](std::size_t i) const noexcept { return data()[i]; }
+
+ private:
+  Value* inline_values() noexcept { return std::launder(reinterpret_cast<Value*>(inline_)); }
+  // Moves the inline values to the heap (the first value past kInline, or a reserve() above it).
+  void spill() {
+    heap_.reserve(std::max<std::size_t>(2 * kInline, heap_.capacity()));
+    for (std::size_t i = 0; i < size_; ++i)
+      heap_.push_back(std::move(inline_values()[i]));
+    destroy_inline();
+  }
+  void destroy_inline() noexcept {
+    for (std::size_t i = 0; i < size_; ++i)
+      inline_values()[i].~Value();
+    size_ = 0;
+  }
+  void clear() noexcept {
+    destroy_inline();
+    heap_.clear();
+  }
+  void take(StatementParams& other) noexcept {
+    for (std::size_t i = 0; i < other.size_; ++i)
+      ::new (static_cast<void*>(inline_ + i * sizeof(Value)))
+          Value(std::move(other.inline_values()[i]));
+    size_ = other.size_;
+    other.destroy_inline();
+    heap_ = std::move(other.heap_);
+  }
+
+  alignas(Value) std::byte inline_[kInline * sizeof(Value)];
+  std::size_t size_ = 0;  // values in inline_ (none once they are on the heap)
+  BoundParams heap_;
+};
+
+/// compile_get()'s statement: compile_cached()'s, its parameters (two for a get by key: the key
+/// and the LIMIT) held inline.
+struct GetStatement {
+  std::shared_ptr<const std::string> sql;
+  StatementParams params;
+  bool read_only = false;
+};
+
+struct InsertStatement {
+  std::shared_ptr<const std::string> sql;
+  StatementParams params;
+};
+/// The INSERT insert_objects() builds, for `count` objects (RETURNING the key unless
+/// `rowcount`), with the same text and parameters as compiling it.
+InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects, std::size_t count,
+                               Dialect dialect, bool rowcount);
+/// run_insert() of the plain INSERT of `count` objects (no ON CONFLICT, the default
+/// RETURNING), through prepare_insert().
+ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void* const* objects,
+                             std::size_t count, bool rowcount);
+/// The keys of an INSERT of `rows` objects that `r` answered, appended to `keys` (see
+/// run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
+/// read. `conflicts`: the insert had an ON CONFLICT clause.
+bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
+               Keys& keys, bool conflicts = false);
+/// The key a one-row INSERT generated, if any (Insert<M, false>::aio_execute()).
+std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect,
+                                          const ResultSet& result);
+/// After a one-row INSERT of `object` (Model::aio_create): its auto key, when it was unset, set
+/// from the generated one.
+void set_created_key(const ModelMeta& meta, void* object, Dialect dialect, const ResultSet& result);
 /// The value the conflicting insert brought for `column` (EXCLUDED.column / VALUES(column)).
 ast::ExprPtr excluded(const std::string& column);
 /// SELECT COUNT(*) FROM (query) AS _wrapped.
@@ -586,7 +705,7 @@ class Select : public SelectClauses<Select<M>> {
   template <IfNone kIfNone>
   static ring::Task<std::conditional_t<kIfNone == IfNone::kThrow, M, std::optional<M>>> get_where(
       ast::ExprPtr condition) {
-    const CachedStatement c =
+    const detail::GetStatement c =
         detail::compile_get(M::tern_meta(), condition, M::tern_database().dialect());
     const ResultSet rows = co_await M::tern_database().aio_execute_view(
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
@@ -745,6 +864,11 @@ class Insert {
   /// Runs it and returns the number of rows inserted.
   ring::Task<std::uint64_t> aio_rowcount() const {
     AioDatabase& db = M::tern_database();
+    if (plain()) {
+      const detail::Keys n =
+          co_await detail::insert_rows(db, M::tern_meta(), erased(), objects_.size(), true);
+      co_return static_cast<std::uint64_t>(n.front());
+    }
     ast::Query q = build(db.dialect());
     const detail::Keys n =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
@@ -756,6 +880,19 @@ class Insert {
   /// as_rowcount()).
   ring::Task<Result> aio_execute() const {
     AioDatabase& db = M::tern_database();
+    if (plain()) {
+      if constexpr (kMany) {
+        const detail::Keys keys =
+            co_await detail::insert_rows(db, M::tern_meta(), erased(), objects_.size(), false);
+        co_return std::vector<std::int64_t>(keys.begin(), keys.end());
+      } else {
+        // One row: the statement awaited here, without a frame of insert_rows' too.
+        const detail::InsertStatement s =
+            detail::prepare_insert(M::tern_meta(), erased(), 1, db.dialect(), false);
+        const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
+        co_return detail::generated_key(M::tern_meta(), db.dialect(), r);
+      }
+    }
     ast::Query q = build(db.dialect());
     const detail::Keys keys =
         co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
@@ -774,10 +911,13 @@ class Insert {
   }
 
  private:
+  // No ON CONFLICT and the default RETURNING: detail::prepare_insert's statement.
+  bool plain() const noexcept { return !conflict_ && returning_.empty(); }
+  const void* const* erased() const noexcept {
+    return reinterpret_cast<const void* const*>(objects_.data());
+  }
   ast::Query build(Dialect dialect) const {
-    ast::Query q = detail::insert_objects(M::tern_meta(),
-                                          reinterpret_cast<const void* const*>(objects_.data()),
-                                          objects_.size(), dialect);
+    ast::Query q = detail::insert_objects(M::tern_meta(), erased(), objects_.size(), dialect);
     q.on_conflict = conflict_;
     if (!returning_.empty()) q.returning = returning_;
     return q;

@@ -61,30 +61,40 @@ class Signal {
   std::uint64_t last_id_ = 0;
 };
 
+namespace detail {
+// The signals themselves: variables rather than function-local statics, so that the check
+// aio_create and aio_save make on every call (empty()) reads them without an initialisation
+// guard. Constant-initialised (constinit), so they exist before any dynamic initialiser runs.
+template <class M>
+constinit inline Signal<M&, bool> pre_save_signal{};
+template <class M>
+constinit inline Signal<M&, bool> post_save_signal{};
+template <class M>
+constinit inline Signal<const M&> pre_delete_signal{};
+template <class M>
+constinit inline Signal<const M&> post_delete_signal{};
+}  // namespace detail
+
 /// Sent before M's aio_save() writes, with the instance and whether it will be inserted.
 template <class M>
 Signal<M&, bool>& aio_pre_save() {
-  static Signal<M&, bool> signal;
-  return signal;
+  return detail::pre_save_signal<M>;
 }
 /// Sent after M's aio_save() wrote, with the instance (its key filled in) and whether it was
 /// inserted.
 template <class M>
 Signal<M&, bool>& aio_post_save() {
-  static Signal<M&, bool> signal;
-  return signal;
+  return detail::post_save_signal<M>;
 }
 /// Sent before M's aio_delete_instance() deletes.
 template <class M>
 Signal<const M&>& aio_pre_delete() {
-  static Signal<const M&> signal;
-  return signal;
+  return detail::pre_delete_signal<M>;
 }
 /// Sent after M's aio_delete_instance() deleted.
 template <class M>
 Signal<const M&>& aio_post_delete() {
-  static Signal<const M&> signal;
-  return signal;
+  return detail::post_delete_signal<M>;
 }
 
 }  // namespace tern

@@ -72,8 +72,10 @@ class Params {
 
   /// Removes every parameter, keeping the storage for the next query.
   void clear() noexcept {
-    types_.clear();
-    formats_.clear();
+    // erase(), not clear(): absl::InlinedVector::clear() gives its heap storage back, which a
+    // statement of more than kInline parameters would allocate again every time.
+    types_.erase(types_.begin(), types_.end());
+    formats_.erase(formats_.begin(), formats_.end());
     values_.clear();
   }
 
