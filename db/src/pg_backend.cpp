@@ -80,6 +80,7 @@ class PgBackend final : public BackendConnection {
     return c_.transaction_status() != pg::backend::TransactionStatus::kIdle;
   }
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
+  bool pipelines() const noexcept override { return true; }
 
   /// Looks the hstore OID up (0 when the extension is not installed in the database).
   ring::Task<void> lookup_hstore(ring::Deadline deadline) {
@@ -90,8 +91,8 @@ class PgBackend final : public BackendConnection {
 
  private:
   // The parameters converted for the protocol, into storage kept from one statement to the
-  // next (no allocation per query). A backend connection runs one statement at a time: the
-  // pool lends it to one task, a scope's statements take turns.
+  // next (no allocation per query). Pipelined calls share it safely: pg::Connection::execute
+  // writes its request (or copies the parameters) before its first suspension.
   const pg::Params& bind_all(std::span<const Value> params) {
     bound_.clear();
     for (const Value& v : params)

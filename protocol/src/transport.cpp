@@ -17,6 +17,10 @@ ring::Task<void> Transport::start_tls(std::shared_ptr<const ring::TlsContext> co
   tls_ = std::make_unique<ring::TlsStream>(std::move(stream));
 }
 
+void Transport::shutdown() noexcept {
+  if (fd() >= 0) ::shutdown(fd(), SHUT_RDWR);
+}
+
 bool Transport::has_unexpected_input() const noexcept {
   if (fd() < 0) return true;
   char byte;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -476,6 +477,295 @@ TEST_F(PgConnection, CopyErrorKeepsConnectionUsable) {
   run(c.simple_query("DROP TABLE IF EXISTS c; CREATE TABLE c (id int)"));
   EXPECT_THROW(run(c.copy_in("COPY c FROM STDIN", {"1\n", "not a number\n"})), DataError);
   EXPECT_EQ(scalar(c, "SELECT count(*) FROM c"), "0");
+}
+
+// ---- implicit pipelining: several tasks' calls on one connection ----
+
+// Polls until `ready()` or about 10 s passed; false then.
+template <class Ready>
+Task<bool> eventually(ring::Loop& loop, Ready ready) {
+  for (int polls = 0; polls < 2000; ++polls) {
+    if (co_await ready()) co_return true;
+    co_await ring::sleep_for(loop, 5ms);
+  }
+  co_return false;
+}
+
+// How many sessions wait for advisory lock `key` (seen from `observer`).
+Task<int> lock_waiters(Connection& observer, int key) {
+  const Result r = co_await observer.execute(
+      "SELECT count(*)::int4 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
+      "objid = $1::int4",
+      [key] {
+        Params p;
+        p.add(static_cast<std::int32_t>(key));
+        return p;
+      }());
+  co_return r.row(0).get<std::int32_t>(0);
+}
+
+class PgPipelining : public PgConnection {
+ protected:
+  // Opens the connection under test and a second session that holds advisory lock `key` in
+  // an open transaction: a call taking the lock on the connection under test blocks (its
+  // reply, and every reply behind it, waits) until release().
+  // The statements the tests run are prepared first, so that exactly the calls made are in
+  // flight (a new statement's Parse is a request of its own, and its other callers wait).
+  void SetUp() override {
+    c = std::make_unique<Connection>(connect(main_options()));
+    locker = std::make_unique<Connection>(connect(main_options()));
+    observer = std::make_unique<Connection>(connect(main_options()));
+    run(c->simple_query("DROP TABLE IF EXISTS pipelined; CREATE TABLE pipelined (k int8)"));
+    run(c->execute(kBlock));
+    for (const char* sql : {"SELECT $1::int8 * 2", "SELECT $1::int8", kInsert, kDivide})
+      run(c->execute(sql, int_param(2)));
+    run(c->simple_query("TRUNCATE pipelined"));
+    run(locker->simple_query("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kKey) + ")"));
+  }
+  void release() { run(locker->simple_query("COMMIT")); }
+  // Waits until the blocking call runs on the server and `calls` replies are in flight.
+  void wait_until_blocked(std::size_t calls) {
+    const bool blocked = run(eventually(loop, [&]() -> Task<bool> {
+      co_return c->in_flight() == calls&& co_await lock_waiters(*observer, kKey) == 1;
+    }));
+    ASSERT_TRUE(blocked) << "in flight: " << c->in_flight();
+  }
+  int lock_waiters_now() { return run(lock_waiters(*observer, kKey)); }
+  static Params int_param(std::int64_t v) {
+    Params p;
+    p.add(v);
+    return p;
+  }
+
+  static constexpr int kKey = 4201;
+  static constexpr const char* kBlock = "SELECT 7::int4 FROM pg_advisory_xact_lock(4201)";
+  static constexpr const char* kInsert = "INSERT INTO pipelined VALUES ($1::int8)";
+  static constexpr const char* kDivide = "INSERT INTO pipelined VALUES (10 / ($1::int8 - 1))";
+  std::unique_ptr<Connection> c, locker, observer;
+};
+
+TEST_F(PgPipelining, CallsOfManyTasksShareOneConnectionInOrder) {
+  ring::TaskGroup group(loop);
+  std::int32_t blocked_result = 0;
+  group.spawn([](Connection& conn, std::int32_t& out) -> Task<void> {
+    out = (co_await conn.execute(kBlock)).row(0).get<std::int32_t>(0);
+  }(*c, blocked_result));
+  // Eight tasks, each running three statements one after the other: their first ones queue
+  // behind the blocked call; each task still sees its own statements in its own order.
+  std::vector<std::vector<std::int64_t>> seen(8);
+  for (int t = 0; t < 8; ++t) {
+    group.spawn([](Connection& conn, int task, std::vector<std::int64_t>& out) -> Task<void> {
+      for (int i = 0; i < 3; ++i) {
+        const Result r = co_await conn.execute("SELECT $1::int8 * 2", int_param(task * 10 + i));
+        out.push_back(r.row(0).get<std::int64_t>(0));
+      }
+    }(*c, t, seen[t]));
+  }
+  wait_until_blocked(9);
+  release();
+  run(group.join());
+  EXPECT_EQ(blocked_result, 7);
+  for (int t = 0; t < 8; ++t) {
+    EXPECT_EQ(seen[t], (std::vector<std::int64_t>{t * 20, t * 20 + 2, t * 20 + 4}));
+  }
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+TEST_F(PgPipelining, AFailingCallFailsOnlyItself) {
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::vector<std::string> outcome(3);
+  for (int i = 0; i < 3; ++i) {
+    // The middle one divides by zero; the two around it insert and commit.
+    group.spawn([](Connection& conn, int k, std::string& out) -> Task<void> {
+      try {
+        co_await conn.execute(kDivide, int_param(k == 1 ? 1 : k + 10));
+        out = "ok";
+      } catch (const DataError& e) {
+        out = e.sqlstate();
+      }
+    }(*c, i, outcome[i]));
+  }
+  wait_until_blocked(4);
+  release();
+  run(group.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "22012", "ok"}));
+  EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined"), "2");
+  EXPECT_TRUE(c->is_usable());
+}
+
+// A deadline passing while the call waits behind another: the call fails alone, the one ahead
+// is not cancelled (a CancelRequest would hit it), and the given-up statement still ran once.
+TEST_F(PgPipelining, DeadlineBehindAnotherCallFailsOnlyThatCall) {
+  ring::TaskGroup group(loop);
+  std::int32_t ahead = 0;
+  group.spawn([](Connection& conn, std::int32_t& out) -> Task<void> {
+    out = (co_await conn.execute(kBlock)).row(0).get<std::int32_t>(0);
+  }(*c, ahead));
+  bool timed_out = false;
+  group.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kInsert, int_param(5), {.deadline = ring::deadline_after(100ms)});
+    } catch (const QueryTimeout&) {
+      flag = true;
+    }
+  }(*c, timed_out));
+  std::int64_t behind = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = (co_await conn.execute("SELECT $1::int8 * 2", int_param(21))).row(0).get<std::int64_t>(0);
+  }(*c, behind));
+  wait_until_blocked(3);
+  ASSERT_TRUE(run(eventually(loop, [&]() -> Task<bool> { co_return timed_out; })));
+  release();
+  run(group.join());
+  EXPECT_EQ(ahead, 7);
+  EXPECT_EQ(behind, 42);
+  EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined WHERE k = 5"), "1");  // never twice
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// The reader's own deadline with others waiting behind it: it gives its reply up without a
+// cancel; the calls behind it get theirs.
+TEST_F(PgPipelining, DeadlineOfTheRunningCallLeavesTheOthersAlone) {
+  ring::TaskGroup group(loop);
+  bool timed_out = false;
+  group.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kBlock, {}, {.deadline = ring::deadline_after(150ms)});
+    } catch (const QueryTimeout&) {
+      flag = true;
+    }
+  }(*c, timed_out));
+  std::int64_t behind = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = (co_await conn.execute("SELECT $1::int8 * 2", int_param(4))).row(0).get<std::int64_t>(0);
+  }(*c, behind));
+  wait_until_blocked(2);
+  ASSERT_TRUE(run(eventually(loop, [&]() -> Task<bool> { co_return timed_out; })));
+  EXPECT_EQ(lock_waiters_now(), 1) << "the blocked statement was cancelled";
+  release();
+  run(group.join());
+  EXPECT_EQ(behind, 8);
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// When every caller in flight has given up, the running statement is cancelled as it is for a
+// lone call, and the connection stays usable.
+TEST_F(PgPipelining, WhenEveryCallerGaveUpTheQueryIsCancelled) {
+  ring::TaskGroup group(loop);
+  int timeouts = 0;
+  for (int i = 0; i < 3; ++i) {
+    group.spawn([](Connection& conn, int& n) -> Task<void> {
+      try {
+        co_await conn.execute(kBlock, {}, {.deadline = ring::deadline_after(200ms)});
+      } catch (const QueryTimeout&) {
+        ++n;
+      }
+    }(*c, timeouts));
+  }
+  run(group.join());  // no release(): only the cancel can end the blocked call
+  EXPECT_EQ(timeouts, 3);
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+  EXPECT_EQ(scalar(*c, "SELECT 5"), "5");
+}
+
+TEST_F(PgPipelining, StopRequestOnAWaitingCallLeavesTheOthersAlone) {
+  ring::TaskGroup blocked(loop);
+  ring::TaskGroup stopped(loop);
+  std::int32_t ahead = 0;
+  blocked.spawn([](Connection& conn, std::int32_t& out) -> Task<void> {
+    out = (co_await conn.execute(kBlock)).row(0).get<std::int32_t>(0);
+  }(*c, ahead));
+  bool cancelled = false;
+  stopped.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute("SELECT $1::int8", int_param(1));
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(*c, cancelled));
+  std::int64_t behind = 0;
+  blocked.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = (co_await conn.execute("SELECT $1::int8 * 2", int_param(8))).row(0).get<std::int64_t>(0);
+  }(*c, behind));
+  wait_until_blocked(3);
+  stopped.cancel();
+  run(stopped.join());
+  EXPECT_TRUE(cancelled);
+  release();
+  run(blocked.join());
+  EXPECT_EQ(ahead, 7);
+  EXPECT_EQ(behind, 16);
+  EXPECT_TRUE(c->is_usable());
+}
+
+TEST_F(PgPipelining, ConnectionLostFailsEveryCallInFlight) {
+  TERN_SKIP_THROUGH_PGBOUNCER("backend_pid() is PgBouncer's cancel key behind a pooler");
+  ring::TaskGroup group(loop);
+  int lost = 0;
+  for (int i = 0; i < 4; ++i) {
+    group.spawn([](Connection& conn, int& n, bool block) -> Task<void> {
+      try {
+        if (block) {
+          co_await conn.execute(kBlock);
+        } else {
+          co_await conn.execute("SELECT $1::int8", int_param(1));
+        }
+      } catch (const ConnectionLost&) {
+        ++n;
+      }
+    }(*c, lost, i == 0));
+  }
+  wait_until_blocked(4);
+  EXPECT_EQ(scalar(*observer,
+                   "SELECT pg_terminate_backend(" + std::to_string(c->backend_pid()) + ", 10000)"),
+            "t");
+  run(group.join());
+  EXPECT_EQ(lost, 4);
+  EXPECT_FALSE(c->is_usable());
+  release();
+}
+
+TEST_F(PgPipelining, LargeResultsBetweenSmallOnes) {
+  ring::TaskGroup group(loop);
+  std::vector<std::size_t> rows(6);
+  for (int i = 0; i < 6; ++i) {
+    group.spawn([](Connection& conn, int k, std::size_t& out) -> Task<void> {
+      const Result r = co_await conn.execute("SELECT g FROM generate_series(1, $1::int8) g",
+                                             int_param(k % 2 == 0 ? 1 : 200'000));
+      out = r.size();
+    }(*c, i, rows[i]));
+  }
+  run(group.join());
+  EXPECT_EQ(rows, (std::vector<std::size_t>{1, 200'000, 1, 200'000, 1, 200'000}));
+}
+
+// Tasks running a new statement at once: one prepares it, the others wait for that.
+TEST_F(PgPipelining, ManyTasksPrepareTheSameNewStatementOnce) {
+  for (const bool unnamed : {false, true}) {
+    ConnectOptions o = main_options();
+    if (unnamed) o.unnamed_statements_only = true;
+    o.statement_cache_size = 3;  // and evictions while calls are in flight
+    Connection conn = connect(o);
+    ring::TaskGroup group(loop);
+    int right = 0;
+    for (int t = 0; t < 16; ++t) {
+      group.spawn([](Connection& cn, int task, int& n) -> Task<void> {
+        for (int i = 0; i < 5; ++i) {
+          const std::string sql = "SELECT $1::int8 + " + std::to_string((task + i) % 6);
+          const Result r = co_await cn.execute(sql, int_param(100));
+          if (r.row(0).get<std::int64_t>(0) == 100 + (task + i) % 6) ++n;
+        }
+      }(conn, t, right));
+    }
+    run(group.join());
+    EXPECT_EQ(right, 16 * 5) << "unnamed: " << unnamed;
+    EXPECT_TRUE(conn.is_usable());
+  }
 }
 
 }  // namespace

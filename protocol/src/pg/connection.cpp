@@ -14,7 +14,11 @@
 namespace tern::pg {
 
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
-    : loop_(&loop), options_(std::move(options)), statements_(std::make_unique<StatementList>()) {}
+    : loop_(&loop),
+      options_(std::move(options)),
+      pipeline_(std::make_unique<protocol::Pipeline>(loop)),
+      statements_(std::make_unique<StatementList>()),
+      retired_(std::make_unique<StatementList>()) {}
 
 Connection::Connection(Connection&&) noexcept = default;
 Connection& Connection::operator=(Connection&&) noexcept = default;
@@ -79,9 +83,11 @@ ring::Task<backend::Message> Connection::read_message(ring::Deadline deadline) {
 
 protocol::SendAwaiter Connection::flush(ring::Deadline deadline) {
   if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
-  // A send cut short leaves an unknown prefix on the wire: the stream is out of sync (the
+  // Sent from wire_, so that other calls can go on writing requests into out_ meanwhile. A
+  // send cut short leaves an unknown prefix on the wire: the stream is out of sync (the
   // awaiter sets broken_ on any failure).
-  return protocol::SendAwaiter(transport_, out_, deadline, &broken_, &out_);
+  wire_.swap(out_);
+  return protocol::SendAwaiter(transport_, wire_, deadline, &broken_, &wire_);
 }
 
 ring::Task<void> Connection::flush_task(ring::Deadline deadline) {
@@ -90,7 +96,8 @@ ring::Task<void> Connection::flush_task(ring::Deadline deadline) {
 
 protocol::ReceiveBuffer::ExchangeAwaiter Connection::flush_and_fill(ring::Deadline deadline) {
   if (!out_.empty() && !is_usable()) throw ConnectionLost("the connection is closed or broken");
-  return in_.exchange(transport_, out_, frame_size(), deadline, &broken_);
+  wire_.swap(out_);
+  return in_.exchange(transport_, wire_, frame_size(), deadline, &broken_);
 }
 
 bool Connection::handle_async(const backend::Message& m) {
@@ -133,12 +140,14 @@ std::exception_ptr Connection::error_response(const backend::Message& m) {
 }
 
 ring::Task<void> Connection::close() {
+  if (pipeline_) co_await pipeline_->stop();
   out_.clear();
   frontend::terminate(out_);
   co_await protocol::close_connection(transport_, out_, broken_);
 }
 
 ring::Task<Notification> Connection::wait_for_notification(ring::Deadline deadline) {
+  check_alone();
   for (;;) {
     if (!notifications_.empty()) {
       Notification n = std::move(notifications_.front());

@@ -31,6 +31,8 @@ ring::Task<std::uint64_t> Connection::copy(std::string_view sql,
                                            const std::function<void(std::string_view)>* sink,
                                            QueryOptions options) {
   const char* const during = chunks != nullptr ? "COPY FROM STDIN" : "COPY TO STDOUT";
+  check_ready();
+  check_alone();
   frontend::query(out_, sql);
   std::uint64_t rows = 0;
   auto receive = [&]() -> ring::Task<void> {

@@ -83,19 +83,36 @@ Connection::Statement& Connection::lookup(std::string_view sql, const Params& pa
   const std::size_t capacity =
       options_.unnamed_statements_only ? kUnnamedDescriptions : options_.statement_cache_size;
   // Statements of the batch being built stay, even past the capacity, until the next batch.
-  while (cache_.size() > capacity && statements_->back().batch != batch_) {
+  while (cache_.size() > capacity && statements_->back().batch != batch_ &&
+         statements_->back().users == 0) {
     forget(statements_->back());
   }
   return s;
 }
 
-void Connection::forget(const Statement& s) {
-  // The Close goes out with the next batch; its CloseComplete is skipped when it comes back.
+void Connection::forget(Statement& s) {
+  if (s.retired) return;
+  // The Close goes out with the next request, after every request already written that uses
+  // the statement; its CloseComplete is skipped when it comes back.
   if (!s.name.empty() && s.described) frontend::close(out_, frontend::kStatement, s.name);
   const auto it = cache_.find(s.key);
   const StatementList::iterator node = it->second;
   cache_.erase(it);
-  statements_->erase(node);
+  if (s.users == 0) {
+    statements_->erase(node);
+  } else {  // calls in flight still read it: kept aside until the last is done
+    s.retired = true;
+    retired_->splice(retired_->begin(), *statements_, node);
+  }
+}
+
+void Connection::hold(Statement& s) noexcept {
+  ++s.users;
+}
+
+void Connection::unhold(Statement& s) noexcept {
+  if (--s.users > 0 || !s.retired) return;
+  retired_->remove_if([&s](const Statement& r) { return &r == &s; });
 }
 
 // ---- encoding ----
@@ -208,10 +225,11 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
   }
 }
 
-ring::Task<void> Connection::receive_results(std::span<Result> results, ring::Deadline deadline) {
+ring::Task<void> Connection::receive_results(std::span<Result> results,
+                                             std::span<Statement* const> statements,
+                                             ring::Deadline deadline) {
   std::size_t next = 0;
   std::exception_ptr error;
-  redescribed_.clear();
   for (;;) {
     // Buffered messages are taken without a coroutine; fill() is an awaiter: no frame.
     std::optional<backend::Message> buffered = next_message();
@@ -232,7 +250,7 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
         if (!same_shape(portal_columns_, results[next].columns())) {
           results[next].set_columns(
               std::make_shared<std::vector<backend::Column>>(portal_columns_));
-          redescribed_.push_back(next);
+          statements[next]->described = false;  // described again before its next use
         }
         break;
       }
@@ -241,7 +259,7 @@ ring::Task<void> Connection::receive_results(std::span<Result> results, ring::De
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         if (!results[next].columns().empty()) {
           results[next].set_columns(nullptr);
-          redescribed_.push_back(next);
+          statements[next]->described = false;
         }
         break;
       case backend::kDataRow:
@@ -326,6 +344,21 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
 
 // ---- operations ----
 
+void Connection::check_ready() const {
+  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  if (stream_) {
+    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
+  }
+}
+
+void Connection::check_alone() const {
+  if (!pipeline_->empty()) {
+    throw InterfaceError(
+        "statements of other tasks are in flight on this connection; row streams, COPY, "
+        "notifications and cancel() need it to themselves");
+  }
+}
+
 ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
                                                   ring::Task<void> receive) {
   ring::TaskGroup sender(*loop_);
@@ -344,71 +377,161 @@ ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
   if (receive_error) std::rethrow_exception(receive_error);
 }
 
-ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
-  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  if (stream_) {
-    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
+ring::Task<void> Connection::send_alone(const QueryOptions& options, ring::Task<void> receive,
+                                        bool& in_receive) {
+  // The connection's own send; requests other calls write meanwhile go out once it is done.
+  pipeline_->begin_own_send();
+  struct OwnSendEnd {
+    Connection& c;
+    ~OwnSendEnd() { c.pipeline_->end_own_send(c.transport_, c.out_, c.broken_); }
+  };
+  if (out_.size() > kSendWhileReceivingAbove) {
+    const OwnSendEnd end{*this};
+    in_receive = true;
+    co_await send_while_receiving(options.deadline, std::move(receive));
+    co_return;
   }
-  std::exception_ptr interrupted;
-  bool timed_out = false;
-  awaiting_ready_ = true;
-  try {
-    if (out_.size() > kSendWhileReceivingAbove) {
-      co_await send_while_receiving(options.deadline, std::move(receive));
-    } else if (transport_.can_exchange() && !out_.empty()) {
+  {
+    const OwnSendEnd end{*this};
+    if (transport_.can_exchange()) {
       // The send and the first read of the reply in one ring operation: one loop turn. The
       // reply's first bytes are then in in_, where receive looks first.
       co_await flush_and_fill(options.deadline);
-      co_await std::move(receive);
     } else {
       co_await flush(options.deadline);
+    }
+  }
+  in_receive = true;
+  co_await std::move(receive);
+}
+
+ring::Task<void> Connection::drop_abandoned(ring::Deadline deadline) {
+  while (pipeline_->front_abandoned()) {
+    for (;;) {
+      const backend::Message m = co_await read_message(deadline);
+      if (m.type == backend::kErrorResponse) error_response(m);  // throws only for FATAL
+      if (m.type == backend::kReadyForQuery) {
+        on_ready(m);
+        break;
+      }
+    }
+    pipeline_->pop_front();
+  }
+}
+
+ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
+  protocol::Pipeline& pipeline = *pipeline_;
+  const protocol::Pipeline::Ticket ticket = pipeline.join();
+  bool reading = pipeline.try_read(ticket);
+  bool in_receive = false;  // reading this call's own reply
+  std::exception_ptr interrupted;
+  bool timed_out = false;
+  try {
+    if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+      awaiting_ready_ = true;
+      co_await send_alone(options, std::move(receive), in_receive);
+    } else {
+      pipeline.send_soon(transport_, out_, broken_);
+      if (!reading) {
+        reading = co_await pipeline.wait_turn(ticket, options.deadline);
+        if (!reading) throw ring::TimeoutError("waiting for a pipelined reply");
+      }
+      if (!is_usable()) {
+        broken_ = true;
+        throw ConnectionLost("the connection was lost with this query in flight");
+      }
+      co_await drop_abandoned(options.deadline);
+      awaiting_ready_ = true;
+      in_receive = true;
       co_await std::move(receive);
     }
-    co_return;
   } catch (const ring::TimeoutError&) {
     interrupted = std::current_exception();
     timed_out = true;
   } catch (const ring::CancelledError&) {
     interrupted = std::current_exception();
   } catch (...) {
-    // Server errors come after ReadyForQuery; anything else (a protocol violation, a failing
-    // sink) left the stream mid-batch, out of sync.
-    if (awaiting_ready_) broken_ = true;
-    throw;
+    // Server errors come after ReadyForQuery: the reply was read whole. Anything else (a lost
+    // connection, a protocol violation, a failing sink) left the stream out of sync.
+    if (!in_receive || awaiting_ready_) broken_ = true;
+    interrupted = std::current_exception();
   }
-  // Still in sync (the send completed): cancel the query and read up to its ReadyForQuery
-  // with a task context of its own, as the caller's stop request must not stop the clean-up.
-  bool kept = false;
-  if (!broken_) {
+  if (!interrupted || (!broken_ && in_receive && !awaiting_ready_)) {
+    // Done: the reply was read up to its ReadyForQuery. The next caller's turn (it may run
+    // right here, its reply already buffered).
+    pipeline.pop_front();
+    pipeline.release_read();
+    if (interrupted) std::rethrow_exception(interrupted);
+    co_return;
+  }
+  bool kept = !broken_;
+  if (broken_) {
+    // Every caller in flight fails: each wakes in turn and finds the connection broken.
+    pipeline.abandon(ticket);
+    if (reading) pipeline.release_read();
+    std::rethrow_exception(interrupted);
+  }
+  if (reading) {
+    // Its own clean-up is not the caller's to stop: a task context of its own.
     ring::TaskContext cleanup;
-    kept = co_await ring::with_context(cleanup, cancel_and_drain());
+    kept = co_await ring::with_context(cleanup, give_up_reply(ticket));
+  } else {
+    pipeline.abandon(ticket);  // the reader drops the reply when it comes
   }
   if (timed_out) {
+    if (!reading) {
+      throw QueryTimeout(
+          "the query ran past its deadline behind other queries pipelined on its connection; "
+          "it was not cancelled (that could hit theirs): its result is discarded when it comes");
+    }
     throw QueryTimeout(kept ? "the query ran past its deadline and was cancelled"
                             : "the query ran past its deadline; the connection was discarded");
   }
   std::rethrow_exception(interrupted);
 }
 
-ring::Task<bool> Connection::cancel_and_drain() {
+ring::Task<bool> Connection::give_up_reply(protocol::Pipeline::Ticket ticket) {
+  protocol::Pipeline& pipeline = *pipeline_;
+  pipeline.abandon(ticket);
+  if (pipeline.live() > 0) {
+    // Others wait for replies behind this one: a CancelRequest could hit their statements.
+    // The next reader reads the rest of this reply and drops it.
+    pipeline.release_read();
+    co_return true;
+  }
+  // Nobody waits for any reply in flight: cancel, and read every reply up to the last one
+  // sent. Requests written meanwhile are held back until then, so the cancel cannot hit them.
+  pipeline.hold_sends();
+  const std::size_t in_flight = pipeline.size();
+  const bool kept = co_await cancel_and_drain(in_flight);
+  for (std::size_t i = 0; i < in_flight; ++i)
+    pipeline.pop_front();
+  pipeline.release_sends(transport_, out_, broken_);
+  pipeline.release_read();
+  co_return kept;
+}
+
+ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
   // The query may still end on its own within the drain budget. But a CancelRequest the
   // server did not confirm may still reach it later and cancel whatever this connection runs
   // then: such a connection is not kept, however the drain ends.
   bool confirmed = true;
   try {
-    co_await cancel();
+    co_await send_cancel_request();
   } catch (...) {
     confirmed = false;
   }
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
   bool drained = false;
   try {
-    for (;;) {
+    while (replies > 0) {
       const backend::Message m = co_await read_message(deadline);
       if (m.type == backend::kReadyForQuery) {
         on_ready(m);
-        drained = true;
-        break;
+        // A cancel stops the statement running when it arrives, not those queued behind it;
+        // every one of them was given up too.
+        if (--replies > 0 && confirmed) co_await send_cancel_request();
+        continue;
       }
       if (m.type == backend::kErrorResponse)
         error_response(m);  // throws (and breaks) only for FATAL
@@ -417,6 +540,7 @@ ring::Task<bool> Connection::cancel_and_drain() {
         co_await flush(deadline);
       }
     }
+    drained = true;
   } catch (...) {
     drained = false;
   }
@@ -425,6 +549,10 @@ ring::Task<bool> Connection::cancel_and_drain() {
 }
 
 ring::Task<void> Connection::cancel() {
+  co_await send_cancel_request();
+}
+
+ring::Task<void> Connection::send_cancel_request() {
   std::string request;
   frontend::cancel_request(request, key_.pid, key_.secret);
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
@@ -442,13 +570,54 @@ ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
   for (Statement* s : statements) {
     frontend::parse(out_, s->name, s->sql(), s->param_types);
     frontend::describe(out_, frontend::kStatement, s->name);
+    s->preparing = true;
   }
   frontend::sync(out_);
-  co_await round_trip(options, receive_descriptions(statements, options.deadline));
+  try {
+    co_await round_trip(options, receive_descriptions(statements, options.deadline));
+  } catch (...) {
+    for (Statement* s : statements)
+      s->preparing = false;
+    throw;
+  }
+  for (Statement* s : statements)
+    s->preparing = false;
+}
+
+namespace {
+
+// Resumes the awaiting task on a coming loop turn.
+struct NextTurn {
+  ring::Loop& loop;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
+  void await_resume() const noexcept {}
+};
+
+}  // namespace
+
+ring::Task<void> Connection::describe(Statement& s, const QueryOptions& options) {
+  // Another call's Parse + Describe of the same statement is in flight (a burst of tasks
+  // running a new query): its reply comes within a round trip; a second Parse of the name
+  // would fail. Rare enough to check once per loop turn.
+  while (s.preparing) {
+    co_await NextTurn{*loop_};
+    if (std::chrono::steady_clock::now() >= options.deadline) {
+      throw QueryTimeout("the query ran past its deadline");
+    }
+    if ((co_await ring::this_task::context()).stop.stop_requested()) {
+      throw ring::CancelledError("waiting for a statement to be prepared");
+    }
+  }
+  if (s.described) co_return;
+  check_ready();
+  const std::vector<Statement*> missing = {&s};
+  co_await prepare(missing, options);
 }
 
 ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
                                                          QueryOptions options) {
+  check_ready();
   frontend::query(out_, sql);
   std::vector<Result> results;
   co_await round_trip(options, receive_simple(results, options.deadline));
@@ -457,47 +626,73 @@ ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
                                        QueryOptions options) {
+  check_ready();
+  // Parameters that must outlive a suspension before the request is written (the caller's
+  // may be reused by another call meanwhile); only for a statement not described yet.
+  std::optional<Params> copied;
+  const Params* bound = &params;
   for (bool first = true;; first = false) {
+    Statement* used = nullptr;
     try {
       // The whole query in this coroutine (plus round_trip and receive_results): a cached
       // statement goes out as Bind/Execute/Sync in one write.
       ++batch_;
-      Statement& s = lookup(sql, params);
+      Statement& s = lookup(sql, *bound);
+      hold(s);
+      used = &s;
       if (!s.described) {
-        const std::vector<Statement*> missing = {&s};
-        co_await prepare(missing, options);
+        if (!copied) bound = &copied.emplace(params);
+        co_await describe(s, options);
       }
       Result result;
       start_result(result, s, options.result_format);
-      write_execute(s, params, options.result_format);
+      write_execute(s, *bound, options.result_format);
       frontend::sync(out_);
-      const std::span<Result> results(&result, 1);
-      co_await round_trip(options, receive_results(results, options.deadline));
-      if (!redescribed_.empty()) s.described = false;  // described again before its next use
+      Statement* const statements[] = {&s};
+      co_await round_trip(
+          options, receive_results(std::span<Result>(&result, 1), statements, options.deadline));
+      unhold(s);
       co_return std::move(result);
     } catch (const DatabaseError& e) {
+      if (used != nullptr) unhold(*used);
       if (!first || !is_stale_statement(e)) throw;
       // The cached statement is stale (DDL, DISCARD ALL): drop it. Outside a transaction the
       // query simply runs again; inside one, the error has aborted the transaction.
-      if (const auto it = cache_.find(make_key(sql, params)); it != cache_.end()) {
+      if (const auto it = cache_.find(make_key(sql, *bound)); it != cache_.end()) {
         forget(*it->second);
       }
       if (status_ != backend::TransactionStatus::kIdle) throw;
+    } catch (...) {
+      if (used != nullptr) unhold(*used);
+      throw;
     }
   }
 }
 
 ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQuery>& queries,
                                                      QueryOptions options) {
+  check_ready();
   ++batch_;
   std::vector<Statement*> statements;
   std::vector<Statement*> missing;
   statements.reserve(queries.size());
   for (const PipelineQuery& q : queries) {
     Statement& s = lookup(q.sql, q.params);
+    hold(s);
     statements.push_back(&s);
-    if (!s.described && std::find(missing.begin(), missing.end(), &s) == missing.end()) {
-      missing.push_back(&s);
+  }
+  struct Unhold {
+    Connection& c;
+    std::vector<Statement*>& statements;
+    ~Unhold() {
+      for (Statement* s : statements)
+        c.unhold(*s);
+    }
+  } unhold_all{*this, statements};
+  for (Statement* s : statements) {
+    if (s->preparing) co_await describe(*s, options);  // another call prepares it
+    if (!s->described && std::find(missing.begin(), missing.end(), s) == missing.end()) {
+      missing.push_back(s);
     }
   }
   if (!missing.empty()) co_await prepare(missing, options);
@@ -507,9 +702,7 @@ ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQ
     write_execute(*statements[i], queries[i].params, options.result_format);
   }
   frontend::sync(out_);
-  co_await round_trip(options, receive_results(results, options.deadline));
-  for (const std::size_t i : redescribed_)
-    statements[i]->described = false;  // described again before its next use
+  co_await round_trip(options, receive_results(results, statements, options.deadline));
   co_return results;
 }
 

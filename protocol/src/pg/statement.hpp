@@ -28,6 +28,12 @@ struct Connection::Statement {
   std::vector<Format> result_formats;
   /// True once Parse + Describe succeeded.
   bool described = false;
+  /// True while a call's Parse + Describe is in flight (others wait for it).
+  bool preparing = false;
+  /// True once forgotten while in use (it sits in the retired list until unused).
+  bool retired = false;
+  /// Calls in flight using it: it is neither evicted nor freed meanwhile.
+  std::uint32_t users = 0;
   /// The batch that last used it (never evicted while that batch is being built).
   std::uint64_t batch = 0;
 

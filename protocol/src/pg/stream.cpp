@@ -17,7 +17,8 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
     throw InterfaceError("a row stream needs a batch size of 1 to 2^31-1 rows");
   }
   if (stream_) throw InterfaceError("a row stream is already open on this connection");
-  if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
+  check_ready();
+  check_alone();
   ++batch_;
   Statement& s = lookup(sql, params);
   if (!s.described) {

@@ -92,6 +92,9 @@ class Transport {
                                  ring::Deadline deadline) noexcept {
     return socket_.send_recv(out, buf, deadline);
   }
+  /// Shuts both directions down at once (no close_notify): pending reads and writes end. For a
+  /// stream found out of sync.
+  void shutdown() noexcept;
   /// Closes (with a TLS close_notify when encrypted). Never throws for a broken peer.
   ring::Task<void> close();
 

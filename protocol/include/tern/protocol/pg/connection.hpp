@@ -21,6 +21,7 @@
 #include "tern/protocol/pg/conninfo.hpp"
 #include "tern/protocol/pg/params.hpp"
 #include "tern/protocol/pg/result.hpp"
+#include "tern/protocol/pipeline.hpp"
 #include "tern/protocol/receive_buffer.hpp"
 #include "tern/protocol/transport.hpp"
 #include "tern/ring/loop.hpp"
@@ -51,15 +52,26 @@ struct PipelineQuery {
   Params params;
 };
 
-/// A connection to one PostgreSQL backend. Move-only; not thread-safe; one operation at a time
-/// (cancel() excepted). After ConnectionLost or a ProtocolError it is not is_usable(): close it
-/// and open another.
+/// A connection to one PostgreSQL backend. Move-only (not while operations are pending); not
+/// thread-safe. After ConnectionLost or a ProtocolError it is not is_usable(): close it and
+/// open another.
+///
+/// Implicit pipelining: execute(), simple_query() and pipeline() may be called by several tasks
+/// at once. Each call's request (ending in its own Sync) is written when the call is made and
+/// the requests of one loop turn go out in one write; the server answers in order and each
+/// caller reads its own reply when its turn comes. A server error fails only its own call (its
+/// Sync ends the error; outside a transaction block every call is its own implicit
+/// transaction). Streams, COPY, cancel() and notifications need the connection to themselves:
+/// they throw InterfaceError while calls are in flight.
 ///
 /// Errors: server errors throw the DatabaseError subclass their SQLSTATE calls for (the
-/// connection stays usable); a broken stream throws ConnectionLost; bytes that break the
-/// protocol throw protocol::ProtocolError; a passed deadline throws QueryTimeout after the
-/// server confirmed the cancel (usable) or gave up on it (not usable); a stop request on the
-/// task throws ring::CancelledError after the same clean-up.
+/// connection stays usable); a broken stream throws ConnectionLost (to every call in flight);
+/// bytes that break the protocol throw protocol::ProtocolError; a passed deadline throws
+/// QueryTimeout and a stop request ring::CancelledError. When no other call waits for a reply
+/// on the connection, the server is first asked to cancel the query (CancelRequest) and the
+/// connection stays usable if it confirmed; otherwise the call gives up its reply without a
+/// cancel, which would hit whatever the backend runs — maybe another caller's statement — and
+/// the reply is read and dropped when it comes (the statement may still take effect).
 class Connection {
  public:
   /// Connects, negotiates TLS per options.ssl_mode, authenticates and waits until the server
@@ -110,10 +122,13 @@ class Connection {
   ring::Task<void> close_stream(ring::Deadline deadline = ring::kNoDeadline);
   /// True while a stream is open.
   bool streaming() const noexcept { return stream_.has_value(); }
+  /// Replies in flight (pipelined calls waiting or reading; given-up replies not read yet).
+  std::size_t in_flight() const noexcept { return pipeline_->size(); }
 
   /// Asks the server to cancel the running query of this connection (CancelRequest over a new
   /// socket) and waits until the server has acted on it. Safe to call from another task
-  /// while a query is pending.
+  /// while a query is pending; with several calls in flight it cancels whichever the backend
+  /// runs at that moment.
   ring::Task<void> cancel();
 
   /// Waits for the next NOTIFY (after LISTEN). Throws ring::TimeoutError at the deadline (the
@@ -223,18 +238,46 @@ class Connection {
   ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
   ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,
                                         ring::Deadline deadline);
-  ring::Task<void> receive_results(std::span<Result> results, ring::Deadline deadline);
+  /// Reads a batch's results; a statement whose portal turned out to differ from its cached
+  /// description (unnamed mode) is marked to be described again.
+  ring::Task<void> receive_results(std::span<Result> results,
+                                   std::span<Statement* const> statements, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
   /// copy_in (`chunks` set) and copy_out (`sink` set): one reply loop for both directions.
   ring::Task<std::uint64_t> copy(std::string_view sql, const std::vector<std::string>* chunks,
                                  const std::function<void(std::string_view)>* sink,
                                  QueryOptions options);
-  void forget(const Statement& s);
-  /// Sends out_, then runs `receive`; turns a passed deadline or a stop request into a
-  /// cancel + drain (QueryTimeout / CancelledError).
+  void forget(Statement& s);
+  /// Counts an operation in flight using `s` (never evicted or freed meanwhile) ...
+  static void hold(Statement& s) noexcept;
+  /// ... and its end.
+  void unhold(Statement& s) noexcept;
+  /// Waits until `s` is described, preparing it unless another call already does.
+  ring::Task<void> describe(Statement& s, const QueryOptions& options);
+  /// Throws unless the connection is usable and no stream is open (before writing a request).
+  void check_ready() const;
+  /// Throws InterfaceError while calls are in flight (for what needs the connection alone).
+  void check_alone() const;
+  /// Takes a place in the reply queue for the request just written to out_, sends it (with
+  /// the loop turn's other requests, or alone in one ring operation with the first read when
+  /// nothing else is in flight), waits for its turn and runs `receive`; turns a passed deadline
+  /// or a stop request into a cancel + drain or an abandoned reply (QueryTimeout /
+  /// CancelledError).
   ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
+  /// The send and first read of a request alone on the connection; sets `in_receive` once
+  /// `receive` runs.
+  ring::Task<void> send_alone(const QueryOptions& options, ring::Task<void> receive,
+                              bool& in_receive);
   ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
-  ring::Task<bool> cancel_and_drain();
+  /// Reads and drops the replies at the front of the queue whose callers gave up.
+  ring::Task<void> drop_abandoned(ring::Deadline deadline);
+  /// After the reader's deadline or stop request: gives the reply up (others wait behind it)
+  /// or cancels and drains every reply in flight (nobody else waits); returns whether the
+  /// connection stayed usable.
+  ring::Task<bool> give_up_reply(protocol::Pipeline::Ticket t);
+  ring::Task<bool> cancel_and_drain(std::size_t replies);
+  /// Sends a CancelRequest and waits until the server acted on it.
+  ring::Task<void> send_cancel_request();
   // Streams (stream.cpp).
   ring::Task<void> finish_stream(ring::Deadline deadline, bool keep_rows, Result* batch);
 
@@ -242,7 +285,9 @@ class Connection {
   ConnectOptions options_;
   protocol::Transport transport_;
   protocol::ReceiveBuffer in_;
-  std::string out_;
+  std::string out_;   // requests being written
+  std::string wire_;  // requests being sent by the connection's own sends (flush())
+  std::unique_ptr<protocol::Pipeline> pipeline_;
   bool broken_ = false;
   bool awaiting_ready_ = false;  // a batch went out and its ReadyForQuery has not come back
   std::string auth_method_;
@@ -257,10 +302,10 @@ class Connection {
   std::string key_buffer_;
   std::uint64_t next_statement_id_ = 0;
   std::uint64_t batch_ = 0;  // statements used by the current batch are never evicted
-  // Unnamed mode: the last portal RowDescription, and the results of the last batch whose
-  // portal differed from the cached description (their statements are described again).
+  // Statements forgotten while calls in flight still use them; freed when the last is done.
+  std::unique_ptr<StatementList> retired_;
+  // Unnamed mode: the last portal RowDescription.
   std::vector<backend::Column> portal_columns_;
-  std::vector<std::size_t> redescribed_;
   // The open row stream: its batch size and the result header (columns) each batch starts
   // from.
   struct Stream {

@@ -1,0 +1,116 @@
+// Implicit pipelining's book-keeping, the same for both protocols: the replies in flight on one
+// connection in the order their requests were written, which caller waits for which, who reads
+// next, and the sender that puts the requests of one loop turn on the wire in one write.
+//
+// A connection appends a request's bytes to its send buffer and joins the queue in the same
+// step (no suspension in between), so queue order is wire order, and the server answers in
+// that order. The caller whose turn it is reads its own reply (the codec knows how); every
+// other caller sleeps until every reply before its own was read. A caller that gives up (a
+// deadline, a stop request) abandons its place: whoever reads next reads that reply and drops
+// it, so no other caller's reply is ever touched and nothing is sent twice.
+#pragma once
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tern/protocol/transport.hpp"
+#include "tern/ring/loop.hpp"
+#include "tern/ring/signal.hpp"
+#include "tern/ring/task.hpp"
+#include "tern/ring/task_group.hpp"
+
+namespace tern::protocol {
+
+/// The replies in flight on one connection and the sender of its requests. Loop thread only;
+/// its connection must not move while requests are in flight.
+class Pipeline {
+ public:
+  /// A place in the queue: the request written just before join() was called.
+  using Ticket = std::uint64_t;
+
+  /// A pipeline whose callers sleep on `loop`.
+  explicit Pipeline(ring::Loop& loop) noexcept : loop_(loop), senders_(loop) {}
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // ---- the order of replies ----
+
+  /// Joins the queue: the reply to the request just written comes after every reply queued
+  /// before. Returns the caller's ticket.
+  Ticket join();
+  /// Takes the read side for `t` when nobody holds it and every reply before `t`'s was read or
+  /// abandoned; returns false otherwise (then wait with wait_turn()).
+  bool try_read(Ticket t) noexcept;
+  /// Sleeps until the read side is handed to `t` (true), or `deadline` passed (false). A stop
+  /// request throws ring::CancelledError. Either way, the caller that did not get its turn
+  /// calls abandon(t).
+  ring::Task<bool> wait_turn(Ticket t, ring::Deadline deadline);
+  /// True when the reply at the front was abandoned: the reader reads and drops it first.
+  bool front_abandoned() const noexcept { return count_ > 0 && at(head_).abandoned; }
+  /// The reply at the front was read whole: it leaves the queue.
+  void pop_front() noexcept;
+  /// Gives the read side up (after pop_front() or abandon()) and wakes the next caller whose
+  /// turn it now is, if one sleeps.
+  void release_read() noexcept;
+  /// The caller of `t` gives up its reply; whoever reads it next drops it. A reader abandoning
+  /// keeps the read side until it calls release_read().
+  void abandon(Ticket t) noexcept;
+  /// Replies in flight, abandoned ones included.
+  std::size_t size() const noexcept { return count_; }
+  /// True when no reply is in flight.
+  bool empty() const noexcept { return count_ == 0; }
+  /// Callers that still wait for (or read) their reply.
+  std::size_t live() const noexcept { return live_; }
+
+  // ---- sending ----
+
+  /// Sends `out` (the connection's send buffer; it may grow meanwhile) at the end of this loop
+  /// turn, together with whatever else is appended until then, unless a send is in flight:
+  /// then once it is done. A failed send sets `broken` and shuts the socket down, so that the
+  /// reader's pending read fails too (every caller then gets ConnectionLost).
+  void send_soon(Transport& transport, std::string& out, bool& broken);
+  /// True while a send is in flight (sending through the pipeline or by the caller itself).
+  bool sending() const noexcept { return sending_; }
+  /// Marks a send of the caller's own as started (the fast path of a request alone on the
+  /// connection, which sends and reads in one ring operation) ...
+  void begin_own_send() noexcept { sending_ = true; }
+  /// ... and as done: whatever was appended meanwhile goes out now.
+  void end_own_send(Transport& transport, std::string& out, bool& broken);
+  /// Holds sends back (a CancelRequest is on its way: it must not hit a later request) ...
+  void hold_sends() noexcept { held_ = true; }
+  /// ... and lets them go again.
+  void release_sends(Transport& transport, std::string& out, bool& broken);
+  /// Stops a send in flight (the connection is closing) and waits for the sender to end.
+  ring::Task<void> stop();
+
+ private:
+  struct Entry {
+    std::coroutine_handle<> waiter;  // sleeping without a deadline
+    ring::Signal* signal = nullptr;  // sleeping with one
+    bool abandoned = false;
+    bool cancelled = false;  // a stop request woke the waiter (no deadline)
+  };
+  class TurnAwaiter;
+
+  Entry& at(Ticket t) noexcept { return ring_[t & (ring_.size() - 1)]; }
+  const Entry& at(Ticket t) const noexcept { return ring_[t & (ring_.size() - 1)]; }
+  bool all_before_abandoned(Ticket t) const noexcept;
+  void grow();
+  ring::Task<void> send_all(Transport& transport, std::string& out, bool& broken);
+
+  ring::Loop& loop_;
+  std::vector<Entry> ring_;  // circular; its size a power of two
+  Ticket head_ = 0;          // the ticket at the front
+  std::size_t count_ = 0;
+  std::size_t live_ = 0;
+  bool reading_ = false;
+  bool sending_ = false;
+  bool held_ = false;
+  std::string wire_;  // the bytes of the pipeline's send in flight
+  ring::TaskGroup senders_;
+};
+
+}  // namespace tern::protocol
