@@ -87,6 +87,9 @@ class MariadbDriver {
   /// calls; complete rows go to `source`.
   template <class Source>
   void step(Source& source, ring::Deadline until = ring::kNoDeadline) {
+    if (in_flight_ == 0 && until == ring::kNoDeadline) {
+      throw std::logic_error("step() with nothing to wait for");
+    }
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       const Slot& s = *slots_[i];
       const bool waiting = s.phase != Phase::kIdle;

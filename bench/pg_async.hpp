@@ -91,6 +91,9 @@ class LibpqDriver {
   /// passed, and hands every complete result to `source`.
   template <class Source>
   void step(Source& source, ring::Deadline until = ring::kNoDeadline) {
+    if (in_flight_ == 0 && until == ring::kNoDeadline) {
+      throw std::logic_error("step() with nothing to wait for");
+    }
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       const Slot& s = slots_[i];
       const bool waiting = s.queries + s.syncs > 0;
