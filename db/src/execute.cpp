@@ -57,7 +57,7 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
   if (options.read_only) {
     lease = co_await acquire_read();
   } else {
-    lease = co_await pool().acquire();
+    lease = co_await pool().share();  // acquire() unless pipeline_depth > 1
   }
   co_return co_await run_statement(*lease, sql, params, options.deadline);
 }

@@ -16,14 +16,16 @@ using Clock = std::chrono::steady_clock;
 
 Lease::Lease(Lease&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
-      conn_(std::move(other.conn_)),
+      conn_(std::exchange(other.conn_, nullptr)),
+      owned_(std::move(other.owned_)),
       created_(other.created_) {}
 
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
     release();
     pool_ = std::exchange(other.pool_, nullptr);
-    conn_ = std::move(other.conn_);
+    conn_ = std::exchange(other.conn_, nullptr);
+    owned_ = std::move(other.owned_);
     created_ = other.created_;
   }
   return *this;
@@ -34,8 +36,15 @@ Lease::~Lease() {
 }
 
 void Lease::release() noexcept {
-  if (conn_ && pool_ != nullptr) pool_->give_back(std::move(conn_), created_);
+  if (pool_ != nullptr) {
+    if (owned_) {
+      pool_->give_back(std::move(owned_), created_);
+    } else if (conn_ != nullptr) {
+      pool_->unshare(conn_);
+    }
+  }
   pool_ = nullptr;
+  conn_ = nullptr;
 }
 
 // ---- Pool ----
@@ -43,7 +52,9 @@ void Lease::release() noexcept {
 Pool::Pool(ring::Loop& loop, ConnectionFactory factory, PoolOptions options)
     : loop_(loop), factory_(std::move(factory)), options_(options), background_(loop) {
   if (options_.max_connections == 0) options_.max_connections = 1;
+  if (options_.pipeline_depth == 0) options_.pipeline_depth = 1;
   options_.min_connections = std::min(options_.min_connections, options_.max_connections);
+  shared_.reserve(options_.max_connections);
 }
 
 Pool::~Pool() {
@@ -61,10 +72,12 @@ PoolStats Pool::stats() const noexcept {
   PoolStats s = counters_;
   s.min_connections = options_.min_connections;
   s.max_connections = options_.max_connections;
+  s.pipeline_depth = options_.pipeline_depth;
   s.size = total_;
   s.idle = idle_.size();
   s.in_use = in_use_;
   s.waiters = waiters_.size();
+  s.shared = shared_.size();
   return s;
 }
 
@@ -83,10 +96,11 @@ ring::Task<void> Pool::open() {
 }
 
 // The policy, top-down: reuse the warmest idle connection that passes its checks, else open
-// one in a free slot, else queue for the next connection returned or slot freed. Only the
-// awaits live here; each decision is a plain function, so a warm acquire costs this one frame
-// and no allocation.
-ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
+// one in a free slot, else (share() only) stack on the least loaded shared connection, else
+// queue for the next connection returned, slot freed or (share() only) share with room. Only
+// the awaits live here; each decision is a plain function, so a warm acquire costs this one
+// frame and no allocation.
+ring::Task<Lease> Pool::get(std::optional<ring::Deadline> requested, bool sharing) {
   const ring::Deadline deadline = requested ? *requested : ring::deadline_after(options_.timeout);
   admit();
   while (std::optional<Idle> idle = take_idle()) {
@@ -98,13 +112,19 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
         continue;
       }
     }
+    if (sharing) {
+      ++in_use_;
+      co_return lend_shared(std::move(idle->conn), idle->created);
+    }
     co_return lease_idle(std::move(*idle));
   }
   if (may_open()) {
     ++total_;  // the slot is ours before the first suspension
+  } else if (BackendConnection* conn = sharing ? stack() : nullptr) {
+    co_return Lease(this, conn);
   } else {
     // Everything is in use: wait in line for a returned connection or a freed slot.
-    Waiter w(loop_);
+    Waiter w(loop_, sharing);
     enqueue(w);
     bool woken = false;
     std::exception_ptr cancelled;
@@ -117,6 +137,10 @@ ring::Task<Lease> Pool::acquire(std::optional<ring::Deadline> requested) {
     // A slot was freed and counted for us (slot_freed()): open in it.
   }
   std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
+  if (sharing) {
+    ++in_use_;
+    co_return lend_shared(std::move(conn), options_.clock());
+  }
   co_return lease_new(std::move(conn));
 }
 
@@ -198,6 +222,67 @@ Lease Pool::lease_new(std::unique_ptr<BackendConnection> conn) noexcept {
   return Lease(this, std::move(conn), options_.clock());
 }
 
+namespace {
+
+// A shared connection may take another statement: it pipelines, is sound, and no statement
+// left a transaction open on it (a raw BEGIN through aio_execute), which others would join.
+bool takes_more(const BackendConnection& conn) noexcept {
+  return conn.pipelines() && conn.is_usable() && !conn.in_transaction();
+}
+
+}  // namespace
+
+BackendConnection* Pool::stack() noexcept {
+  if (!waiters_.empty()) return nullptr;
+  Shared* best = nullptr;
+  for (Shared& s : shared_) {
+    if (s.users < options_.pipeline_depth && takes_more(*s.conn) &&
+        (best == nullptr || s.users < best->users)) {
+      best = &s;
+    }
+  }
+  if (best == nullptr) return nullptr;
+  ++best->users;
+  ++counters_.acquired;
+  ++counters_.pipelined;
+  return best->conn.get();
+}
+
+Lease Pool::lend_shared(std::unique_ptr<BackendConnection> conn, Clock::time_point created) {
+  ++counters_.acquired;
+  BackendConnection* raw = conn.get();
+  Shared& s = shared_.emplace_back(Shared{std::move(conn), created, 1});
+  grant_shares(s);
+  return Lease(this, raw);
+}
+
+void Pool::grant_shares(Shared& s) noexcept {
+  while (!waiters_.empty() && waiters_.front()->sharing && s.users < options_.pipeline_depth &&
+         takes_more(*s.conn)) {
+    Waiter* w = waiters_.front();
+    waiters_.pop_front();
+    ++s.users;
+    ++counters_.pipelined;
+    w->share = s.conn.get();
+    w->signal.notify();
+  }
+}
+
+void Pool::unshare(BackendConnection* conn) noexcept {
+  const auto it = std::find_if(shared_.begin(), shared_.end(),
+                               [conn](const Shared& s) { return s.conn.get() == conn; });
+  if (--it->users > 0) {
+    grant_shares(*it);
+    return;
+  }
+  // The last statement is done: the connection goes back as a checked-out one would.
+  std::unique_ptr<BackendConnection> owned = std::move(it->conn);
+  const Clock::time_point created = it->created;
+  *it = std::move(shared_.back());
+  shared_.pop_back();
+  give_back(std::move(owned), created);
+}
+
 void Pool::enqueue(Waiter& w) {
   waiters_.push_back(&w);
   w.since = Clock::now();
@@ -209,11 +294,20 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
   if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
     waiters_.erase(it);
   }
+  if (w.share != nullptr) {
+    if (cancelled) {  // a share granted as we were cancelled: given up again
+      unshare(w.share);
+      std::rethrow_exception(cancelled);
+    }
+    ++counters_.acquired;
+    return Lease(this, w.share);
+  }
   if (w.granted) {
     if (cancelled) {  // handed over as we were cancelled: pass it on
       give_back(std::move(w.granted->conn), w.granted->created);
       std::rethrow_exception(cancelled);
     }
+    if (w.sharing) return lend_shared(std::move(w.granted->conn), w.granted->created);
     ++counters_.acquired;
     return Lease(this, std::move(w.granted->conn), w.granted->created);
   }

@@ -88,6 +88,60 @@ TEST_P(Database, PoolNeverExceedsMaxUnderAThousandTasks) {
   run(db->aio_close());
 }
 
+// Implicit pipelining: many tasks' statements ride two connections, each task still seeing
+// its own statements in order.
+TEST_P(Database, PipelinedStatementsOfManyTasksShareThePool) {
+  auto db =
+      make({.min_connections = 0, .max_connections = 2, .pool_params = {.pipeline_depth = 16}});
+  int right = 0;
+  ring::TaskGroup tasks(loop);
+  for (int i = 0; i < 300; ++i) {
+    tasks.spawn([](AioDatabase& d, std::string sql, int& n, int k) -> Task<void> {
+      for (int step = 0; step < 3; ++step) {
+        const ResultSet r = co_await d.aio_execute(sql, k, step);
+        if (r.row(0).get<std::int64_t>(0) == k * 10 + step) ++n;
+      }
+    }(*db, "SELECT " + p(1) + " * 10 + " + p(2), right, i));
+  }
+  run(tasks.join());
+  EXPECT_EQ(right, 900);
+  const PoolStats s = db->pool_stats();
+  EXPECT_LE(s.created, 2u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.shared, 0u);
+  EXPECT_EQ(s.acquired, 900u);
+  if (GetParam() == Dialect::kPostgres) {
+    EXPECT_GT(s.pipelined, 0u);
+  }
+  run(db->aio_close());
+}
+
+// A failing statement among pipelined ones fails only its own caller; the others commit.
+TEST_P(Database, PipelinedFailureFailsOnlyItsCaller) {
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 8}});
+  run(db->aio_execute("DROP TABLE IF EXISTS piped"));
+  run(db->aio_execute("CREATE TABLE piped (k INT PRIMARY KEY)"));
+  run(db->aio_execute("INSERT INTO piped VALUES (2)"));
+  std::vector<std::string> outcome(3);
+  ring::TaskGroup tasks(loop);
+  for (int i = 0; i < 3; ++i) {
+    tasks.spawn([](AioDatabase& d, std::string sql, std::string& out, int k) -> Task<void> {
+      try {
+        co_await d.aio_execute(sql, k + 1);  // 2 is taken
+        out = "ok";
+      } catch (const IntegrityError&) {
+        out = "duplicate";
+      }
+    }(*db, "INSERT INTO piped VALUES (" + p(1) + ")", outcome[i], i));
+  }
+  run(tasks.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "duplicate", "ok"}));
+  EXPECT_EQ(run(db->aio_execute("SELECT COUNT(*) FROM piped")).row(0).get<std::int64_t>(0), 3);
+  run(db->aio_execute("DROP TABLE piped"));
+  run(db->aio_close());
+}
+
 TEST_P(Database, AcquireTimeoutIsPoolTimeout) {
   auto db = make({.min_connections = 0, .max_connections = 1, .pool_params = {.timeout = 200ms}});
   ring::TaskGroup tasks(loop);

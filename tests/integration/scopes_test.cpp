@@ -569,7 +569,7 @@ TEST_P(Scopes, TwoXNamesAndUrlSchemes) {
   const std::string url = std::string(pg() ? "postgresql+pool+async://" : "mysql+pool+async://") +
                           "tern:tern_pw@" + host + ":" + port + "/" + name +
                           (pg() ? "?sslmode=disable&" : "?ssl-mode=DISABLED&") +
-                          "max_connections=3&pool_timeout=5";
+                          "max_connections=3&pool_timeout=5&pipeline_depth=4";
   std::unique_ptr<AioDatabase> db = connect(url);
   EXPECT_EQ(db->dialect(), GetParam());
   EXPECT_EQ(db->database(), name);
@@ -578,6 +578,7 @@ TEST_P(Scopes, TwoXNamesAndUrlSchemes) {
   }
   EXPECT_EQ(run(db->aio_execute("SELECT 5")).row(0).get<std::int64_t>(0), 5);
   EXPECT_EQ(db->pool_stats().max_connections, 3u);
+  EXPECT_EQ(db->pool_stats().pipeline_depth, 4u);
   run(db->aio_close());
 }
 

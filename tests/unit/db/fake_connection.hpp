@@ -28,6 +28,7 @@ struct FakeState {
   bool usable = true;                 ///< is_usable() (also false once closed)
   bool alive = true;                  ///< looks_alive()
   bool in_transaction = false;        ///< in_transaction(); reset() clears it unless reset_fails
+  bool pipelines = false;             ///< pipelines(): Pool::share() may stack statements on it
   bool reset_fails = false;           ///< reset() throws and leaves the transaction open
   bool ping_fails = false;            ///< ping() throws and breaks the connection
   ring::Signal* ping_gate = nullptr;  ///< when set, ping() waits for it before answering
@@ -90,6 +91,7 @@ class FakeConnection final : public BackendConnection {
   bool looks_alive() const noexcept override { return state_->alive; }
   bool in_transaction() const noexcept override { return state_->in_transaction; }
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
+  bool pipelines() const noexcept override { return state_->pipelines; }
 
  private:
   std::shared_ptr<FakeState> state_;
@@ -106,6 +108,8 @@ class FakeServer {
   int attempts = 0;
   /// How many of the coming connects fail with ConnectRefused.
   int refuse = 0;
+  /// Whether the connections it opens pipeline (FakeState::pipelines).
+  bool pipelining = true;
   /// Every connection opened, in order.
   std::vector<std::shared_ptr<FakeState>> opened;
 
@@ -121,6 +125,7 @@ class FakeServer {
     }
     auto state = std::make_shared<FakeState>();
     state->id = opened.size();
+    state->pipelines = pipelining;
     opened.push_back(state);
     co_return std::make_unique<FakeConnection>(std::move(state));
   }

@@ -704,5 +704,154 @@ TEST_F(PoolTest, ClosedPoolOpensAgainOnAcquire) {
   EXPECT_EQ(FakeServer::of(l).id, 1u);  // the old one was closed; a new one opened
 }
 
+// ---- share(): statements of several tasks on one connection (implicit pipelining) ----
+
+PoolOptions pipelining(std::size_t max, std::size_t depth) {
+  PoolOptions o = sized(0, max);
+  o.pipeline_depth = depth;
+  return o;
+}
+
+// The connection ids a set of leases holds, in order.
+std::vector<std::size_t> ids(const std::vector<Lease>& leases) {
+  std::vector<std::size_t> out;
+  for (const Lease& l : leases)
+    out.push_back(FakeServer::of(l).id);
+  return out;
+}
+
+TEST_F(PoolTest, ShareSpreadsABurstBeforeItStacks) {
+  auto pool = make_pool(pipelining(3, 2));
+  std::vector<Lease> leases;
+  for (int i = 0; i < 6; ++i)
+    leases.push_back(run(pool->share(generous())));
+  // Three connections opened first, then each took a second statement: least loaded first.
+  EXPECT_EQ(ids(leases), (std::vector<std::size_t>{0, 1, 2, 0, 1, 2}));
+  EXPECT_TRUE(leases[0].shared());
+  PoolStats s = pool->stats();
+  EXPECT_EQ(s.size, 3u);
+  EXPECT_EQ(s.in_use, 3u);
+  EXPECT_EQ(s.shared, 3u);
+  EXPECT_EQ(s.pipelined, 3u);
+  EXPECT_EQ(s.acquired, 6u);
+  // Full: the seventh waits until a statement is done, then rides that connection.
+  EXPECT_THROW(run(pool->share(already_passed())), PoolTimeout);
+  leases[4].release();
+  Lease seventh = run(pool->share(generous()));
+  EXPECT_EQ(FakeServer::of(seventh).id, 1u);
+  // Every share given back: the connections are idle again, nothing was closed.
+  seventh.release();
+  leases.clear();
+  s = pool->stats();
+  EXPECT_EQ(s.idle, 3u);
+  EXPECT_EQ(s.in_use, 0u);
+  EXPECT_EQ(s.shared, 0u);
+  EXPECT_EQ(s.discarded, 0u);
+}
+
+TEST_F(PoolTest, ShareTakesAnIdleConnectionBeforeOpeningOne) {
+  auto pool = make_pool(pipelining(4, 8));
+  run(pool->open());
+  Lease a = run(pool->share(generous()));
+  Lease b = run(pool->share(generous()));  // a new connection before stacking on the first
+  EXPECT_EQ(server.opened.size(), 2u);
+  EXPECT_NE(FakeServer::of(a).id, FakeServer::of(b).id);
+}
+
+TEST_F(PoolTest, ShareWithDepthOneIsAcquire) {
+  auto pool = make_pool(pipelining(1, 1));
+  Lease a = run(pool->share(generous()));
+  EXPECT_FALSE(a.shared());
+  EXPECT_THROW(run(pool->share(already_passed())), PoolTimeout);
+}
+
+TEST_F(PoolTest, ConnectionsThatDoNotPipelineAreNeverShared) {
+  server.pipelining = false;
+  auto pool = make_pool(pipelining(1, 4));
+  Lease a = run(pool->share(generous()));
+  EXPECT_THROW(run(pool->share(already_passed())), PoolTimeout);
+}
+
+TEST_F(PoolTest, NothingStacksOnABrokenConnectionOrAnOpenTransaction) {
+  auto pool = make_pool(pipelining(1, 4));
+  Lease a = run(pool->share(generous()));
+  FakeServer::of(a).in_transaction = true;  // a raw BEGIN through a shared statement
+  EXPECT_THROW(run(pool->share(already_passed())), PoolTimeout);
+  FakeServer::of(a).in_transaction = false;
+  FakeServer::of(a).usable = false;
+  EXPECT_THROW(run(pool->share(already_passed())), PoolTimeout);
+  a.release();  // the last share of a broken connection: discarded, its slot freed
+  settle([&] { return pool->stats().size == 0; });
+  Lease b = run(pool->share(generous()));
+  EXPECT_EQ(FakeServer::of(b).id, 1u);
+}
+
+// A caller of acquire() in line stops stacking: it needs a connection to itself, which it gets
+// when the statements on it are done; shares queued behind it come after.
+TEST_F(PoolTest, QueuedAcquireIsNotStarvedByShares) {
+  auto pool = make_pool(pipelining(1, 4));
+  Lease first = run(pool->share(generous()));
+  std::vector<std::string> order;
+  ring::TaskGroup group(loop);
+  group.spawn([](Pool& p, std::vector<std::string>& o) -> ring::Task<void> {
+    Lease l = co_await p.acquire(generous());
+    EXPECT_FALSE(l.shared());
+    o.push_back("acquire");
+  }(*pool, order));
+  settle([&] { return pool->stats().waiters == 1; });
+  group.spawn([](Pool& p, std::vector<std::string>& o) -> ring::Task<void> {
+    Lease l = co_await p.share(generous());
+    o.push_back("share");
+  }(*pool, order));
+  settle([&] { return pool->stats().waiters == 2; });
+  first.release();
+  run(group.join());
+  EXPECT_EQ(order, (std::vector<std::string>{"acquire", "share"}));
+}
+
+// Shares waiting in line ride the first connection that comes back, up to the depth.
+TEST_F(PoolTest, WaitingSharesRideTheConnectionHandedOver) {
+  auto pool = make_pool(pipelining(1, 3));
+  Lease held = run(pool->acquire(generous()));
+  std::vector<Lease> got(4);
+  std::vector<std::size_t> rode;
+  ring::TaskGroup group(loop);
+  for (int i = 0; i < 4; ++i) {
+    group.spawn([](Pool& p, Lease& out, std::vector<std::size_t>& id) -> ring::Task<void> {
+      out = co_await p.share(generous());
+      id.push_back(FakeServer::of(out).id);
+    }(*pool, got[i], rode));
+  }
+  settle([&] { return pool->stats().waiters == 4; });
+  held.release();
+  settle([&] { return pool->stats().waiters == 1; });  // three rode it; one waits for room
+  EXPECT_EQ(pool->stats().shared, 1u);
+  got[0].release();
+  run(group.join());
+  EXPECT_EQ(rode, (std::vector<std::size_t>{0, 0, 0, 0}));
+}
+
+TEST_F(PoolTest, ShareGrantedToACancelledWaiterIsGivenBack) {
+  auto pool = make_pool(pipelining(1, 2));
+  Lease a = run(pool->share(generous()));
+  Lease b = run(pool->share(generous()));
+  ring::TaskGroup group(loop);
+  bool cancelled = false;
+  group.spawn([](Pool& p, bool& flag) -> ring::Task<void> {
+    try {
+      Lease l = co_await p.share(generous());
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(*pool, cancelled));
+  settle([&] { return pool->stats().waiters == 1; });
+  b.release();     // granted to the waiter ...
+  group.cancel();  // ... as it is cancelled
+  run(group.join());
+  a.release();
+  EXPECT_EQ(pool->stats().in_use, 0u);
+  EXPECT_EQ(pool->stats().idle, 1u);
+}
+
 }  // namespace
 }  // namespace tern

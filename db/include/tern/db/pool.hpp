@@ -67,6 +67,7 @@ struct PoolOptions {
 struct PoolStats {
   std::size_t min_connections = 0;          ///< configured
   std::size_t max_connections = 0;          ///< configured
+  std::size_t pipeline_depth = 0;           ///< configured
   std::size_t size = 0;                     ///< connections open or being opened or cleaned
   std::size_t idle = 0;                     ///< ready for reuse
   std::size_t in_use = 0;                   ///< checked out
@@ -80,6 +81,8 @@ struct PoolStats {
   std::uint64_t queued = 0;           ///< acquires that had to wait for a connection
   std::chrono::nanoseconds wait_time{};  ///< spent waiting by queued acquires, in total
   std::uint64_t timeouts = 0;            ///< acquires that ended in PoolTimeout
+  std::size_t shared = 0;       ///< connections lent to several statements at once now (pipelining)
+  std::uint64_t pipelined = 0;  ///< statements sent on a connection already carrying another
 };
 
 /// Opens one connection on the given loop.
@@ -88,7 +91,8 @@ using ConnectionFactory =
 
 class Pool;
 
-/// A checked-out connection; returns it to the pool when destroyed.
+/// A checked-out connection, or one statement's share of a pipelining connection (share());
+/// returns it to the pool when destroyed.
 class Lease {
  public:
   Lease() noexcept = default;
@@ -100,9 +104,11 @@ class Lease {
 
   /// The connection.
   BackendConnection& operator*() const noexcept { return *conn_; }
-  BackendConnection* operator->() const noexcept { return conn_.get(); }
+  BackendConnection* operator->() const noexcept { return conn_; }
   /// True while holding a connection.
   explicit operator bool() const noexcept { return conn_ != nullptr; }
+  /// True for a share of a connection other statements may ride at the same time.
+  bool shared() const noexcept { return owned_ == nullptr && conn_ != nullptr; }
   /// Gives the connection back now.
   void release() noexcept;
 
@@ -110,9 +116,11 @@ class Lease {
   friend class Pool;
   Lease(Pool* pool, std::unique_ptr<BackendConnection> conn,
         std::chrono::steady_clock::time_point created) noexcept
-      : pool_(pool), conn_(std::move(conn)), created_(created) {}
+      : pool_(pool), conn_(conn.get()), owned_(std::move(conn)), created_(created) {}
+  Lease(Pool* pool, BackendConnection* shared) noexcept : pool_(pool), conn_(shared) {}
   Pool* pool_ = nullptr;
-  std::unique_ptr<BackendConnection> conn_;
+  BackendConnection* conn_ = nullptr;
+  std::unique_ptr<BackendConnection> owned_;  // null for a share
   std::chrono::steady_clock::time_point created_{};
 };
 
@@ -128,10 +136,21 @@ class Pool {
 
   /// Opens min_connections (in parallel).
   ring::Task<void> open();
-  /// A connection: an idle one (checked for liveness), a new one while under
+  /// A connection of one's own: an idle one (checked for liveness), a new one while under
   /// max_connections, or the next one returned, waiting until `deadline` at most (defaults to
   /// now + options.timeout). Throws PoolTimeout, the connect error, or CancelledError.
-  ring::Task<Lease> acquire(std::optional<ring::Deadline> deadline = std::nullopt);
+  ring::Task<Lease> acquire(std::optional<ring::Deadline> deadline = std::nullopt) {
+    return get(deadline, false);
+  }
+  /// A connection for one statement, which other statements may ride at the same time
+  /// (implicit pipelining, up to options.pipeline_depth per connection, on backends whose
+  /// connections pipeline). The policy spreads a burst before it stacks: an idle connection
+  /// first, then a new one while under max_connections, then the least loaded connection in
+  /// use with room; otherwise it waits in line like acquire(). Nothing stacks while callers
+  /// of acquire() wait (they need a connection to themselves). Same errors as acquire().
+  ring::Task<Lease> share(std::optional<ring::Deadline> deadline = std::nullopt) {
+    return get(deadline, options_.pipeline_depth > 1);
+  }
   /// Closes idle connections and refuses new acquires; waits for checked-out connections up to
   /// `deadline` (they are closed when returned after it).
   ring::Task<void> close(ring::Deadline deadline);
@@ -151,15 +170,27 @@ class Pool {
     std::chrono::steady_clock::time_point created;
     std::chrono::steady_clock::time_point returned;
   };
+  /// A connection lent to several statements at once; back to the idle list (or a waiter)
+  /// when the last is done.
+  struct Shared {
+    std::unique_ptr<BackendConnection> conn;
+    std::chrono::steady_clock::time_point created;
+    std::size_t users = 0;
+  };
   struct Waiter {
-    explicit Waiter(ring::Loop& loop) noexcept : signal(loop) {}
+    Waiter(ring::Loop& loop, bool share_will_do) noexcept : signal(loop), sharing(share_will_do) {}
     ring::Signal signal;
-    std::optional<Idle> granted;  // set with the signal: a connection handed over
-    bool slot = false;            // set with the signal: a freed slot counted for it
+    bool sharing;                        // share() waits: a share of a connection will do
+    std::optional<Idle> granted;         // set with the signal: a connection handed over
+    BackendConnection* share = nullptr;  // set with the signal: a share of this one
+    bool slot = false;                   // set with the signal: a freed slot counted for it
     std::chrono::steady_clock::time_point since{};  // queued at (PoolStats::wait_time)
   };
 
-  // The steps of acquire(), in the order it tries them.
+  /// acquire() (`sharing` false) and share().
+  ring::Task<Lease> get(std::optional<ring::Deadline> deadline, bool sharing);
+
+  // The steps of get(), in the order it tries them.
   /// Refuses a closing pool; reopens a closed one.
   void admit();
   /// Throws InterfaceError while close() runs (checked by admit() and after a health-check ping).
@@ -179,6 +210,18 @@ class Pool {
   ring::Task<std::unique_ptr<BackendConnection>> connect_in_slot();
   /// Checks out a connection just opened.
   Lease lease_new(std::unique_ptr<BackendConnection> conn) noexcept;
+  /// The least loaded shared connection with room, counted for one more statement; null when
+  /// none has room (or callers of acquire() wait).
+  BackendConnection* stack() noexcept;
+  /// Lends a connection already counted as in use (checked out, handed over or just opened)
+  /// as the first share of a new shared one; waiting share() callers get shares of it too.
+  Lease lend_shared(std::unique_ptr<BackendConnection> conn,
+                    std::chrono::steady_clock::time_point created);
+  /// Wakes waiting share() callers at the front of the line with shares of `s` while it has
+  /// room.
+  void grant_shares(Shared& s) noexcept;
+  /// A share ends (Lease::release).
+  void unshare(BackendConnection* conn) noexcept;
   /// Queues `w` last in line.
   void enqueue(Waiter& w);
   /// After the wait: the connection handed over, or nothing when a slot was freed and counted
@@ -206,6 +249,7 @@ class Pool {
   bool open_ = false;
   bool closing_ = false;
   std::vector<Idle> idle_;       // most recently returned last (reused first: warm)
+  std::vector<Shared> shared_;   // connections lent to statements (share()), not in idle_
   std::deque<Waiter*> waiters_;  // first come, first served
   std::size_t total_ = 0;        // open + opening + cleaning
   std::size_t in_use_ = 0;
