@@ -48,9 +48,23 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
   ring::TaskContext& ctx = co_await ring::this_task::context();
   if (detail::ScopeBinding* b = binding(ctx)) {
     refuse_own_stream(*b, ctx);
-    auto turn = co_await b->lock.scoped();
-    if (b->ended) throw_scope_ended();
-    co_await settle(*b->conn);
+    {
+      auto turn = co_await b->lock.scoped();
+      if (b->ended) throw_scope_ended();
+      co_await settle(*b->conn);
+      if (!b->conn->pipelines()) {
+        co_return co_await run_statement(*b->conn, sql, params, options.deadline);
+      }
+    }
+    // The turn only to start: the block's other tasks (spawn()) pipeline their statements on
+    // the connection meanwhile, each task's own in the order it issues them.
+    struct InFlight {
+      detail::ScopeBinding& b;
+      explicit InFlight(detail::ScopeBinding& binding) : b(binding) { ++b.in_flight; }
+      ~InFlight() {
+        if (--b.in_flight == 0 && b.all_done) b.all_done->notify();
+      }
+    } in_flight(*b);
     co_return co_await run_statement(*b->conn, sql, params, options.deadline);
   }
   Lease lease;
@@ -166,7 +180,7 @@ ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params param
     refuse_own_stream(*b, ctx);
     auto turn = co_await b->lock.scoped();
     if (b->ended) throw_scope_ended();
-    co_await settle(*b->conn);
+    co_await detail::quiesce(*b);
     co_await open_stream(*b->conn, sql, params, batch_rows, options.deadline);
     stream.binding_ = b->shared_from_this();
     stream.turn_.emplace(std::move(turn));

@@ -48,6 +48,16 @@ ring::Task<void> settle(BackendConnection& conn) {
   if (conn.streaming()) co_await conn.stream_close(ring::kNoDeadline);
 }
 
+ring::Task<void> quiesce(ScopeBinding& b) {
+  // Statements start only with the turn, which the caller holds: none starts meanwhile.
+  while (b.in_flight > 0) {
+    b.all_done.emplace(*b.loop);
+    co_await b.all_done->wait(ring::kNoDeadline);
+    b.all_done.reset();
+  }
+  co_await settle(*b.conn);
+}
+
 }  // namespace detail
 
 namespace {
@@ -102,7 +112,7 @@ ring::Task<void> AioDatabase::run_control(detail::ScopeBinding& b, std::string s
   auto turn = co_await b.lock.scoped();
   if (b.ended) throw_scope_ended();
   if (last) b.ended = true;
-  co_await settle(*b.conn);
+  co_await detail::quiesce(b);
   if (sql != "COMMIT") {
     co_await run_simple(*b.conn, sql);
     co_return;
@@ -199,6 +209,7 @@ ring::Task<void> AioDatabase::exit_scope(ScopePtr scope, bool commit) {
     {
       auto turn = co_await b.lock.scoped();
       b.ended = true;
+      co_await detail::quiesce(b);
     }
     scope.reset();
     co_return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "tern/db/backend.hpp"
+#include "tern/db/database.hpp"
 #include "tern/ring/task.hpp"
 
 namespace tern::detail {
@@ -14,5 +15,10 @@ namespace tern::detail {
 /// A RowStream dropped before its end left its stream open on the block's connection: closed
 /// before the connection runs anything else.
 ring::Task<void> settle(BackendConnection& conn);
+
+/// For the holder of the block's turn that needs the connection to itself (a control
+/// statement, a stream, the block's end): waits until the block's pipelined statements are
+/// done, then settles the connection.
+ring::Task<void> quiesce(ScopeBinding& b);
 
 }  // namespace tern::detail

@@ -41,9 +41,9 @@ bool Pipeline::try_read(Ticket t) noexcept {
 }
 
 // The wait without a deadline: no timer, no coroutine frame; the caller whose reply comes
-// next resumes it directly (release_read()), so a run of replies that arrived together is read
-// in one loop turn. A stop request abandons the place at once (so that the next reader skips
-// it) and resumes the waiter on a coming turn.
+// next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
+// of replies that arrived together is read in one loop turn. A stop request abandons the place at
+// once (so that the next reader skips it) and resumes the waiter on a coming turn.
 class Pipeline::TurnAwaiter {
  public:
   TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
@@ -121,7 +121,7 @@ void Pipeline::release_read() noexcept {
     // before its own). One that is not asleep yet takes the turn itself with try_read().
     if (e.waiter) {
       reading_ = true;
-      std::exchange(e.waiter, nullptr).resume();
+      loop_.resume_soon(std::exchange(e.waiter, nullptr));
     } else if (e.signal != nullptr) {
       reading_ = true;
       e.signal->notify();

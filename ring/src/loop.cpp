@@ -140,6 +140,13 @@ void Loop::schedule(std::coroutine_handle<> h) {
   ready_.push_back(h);
 }
 
+void Loop::run_soon() {
+  // By index: a resumed coroutine may queue more.
+  for (std::size_t i = 0; i < soon_.size(); ++i)
+    soon_[i].resume();
+  soon_.clear();
+}
+
 void Loop::post(std::function<void()> fn) {
   {
     std::lock_guard lock(post_mutex_);
@@ -177,8 +184,10 @@ void Loop::drain_posts() {
 void Loop::run_ready() {
   // Coroutines scheduled while this batch runs wait for the next turn, so I/O gets its turn too.
   running_.swap(ready_);
-  for (auto h : running_)
+  for (auto h : running_) {
     h.resume();
+    run_soon();
+  }
   running_.clear();
 }
 
@@ -204,7 +213,10 @@ void Loop::reap() {
     io_uring_cq_advance(&ring_, n);
     for (unsigned i = 0; i < n; ++i) {
       const Entry e = batch[i];
-      if (e.c != nullptr) e.c->on_complete(e.c, e.res, e.flags);
+      if (e.c != nullptr) {
+        e.c->on_complete(e.c, e.res, e.flags);
+        run_soon();
+      }
     }
   }
 }
@@ -226,6 +238,7 @@ void Loop::turn(bool block, const bool* done) {
     ~CurrentGuard() { current_loop = previous; }
   } current_guard(this);
   in_turn_ = true;
+  run_soon();  // queued outside any turn (a task started by hand)
   run_ready();
   // Block only for something that will produce a completion, and not once the caller is done.
   block = block && ready_.empty() && !(done != nullptr && *done) && has_work();

@@ -344,6 +344,59 @@ TEST_P(Database, ChildTasksShareTheBlocksConnectionInTurn) {
   run(db->aio_close());
 }
 
+// Children pipeline their statements on the block's connection, each child's in its own
+// order; a stream one of them opens waits until the statements in flight are done, and the
+// COMMIT until every child's are.
+TEST_P(Database, ChildTasksPipelineOnTheBlocksConnection) {
+  auto db = make({.min_connections = 0, .max_connections = 1});
+  create_table(*db, "tx_piped");
+  std::vector<std::int64_t> last_seen(8, -1);
+  std::size_t streamed = 0;
+  run(db->aio_atomic([&]() -> Task<void> {
+    ring::TaskGroup children(loop);
+    for (int c = 0; c < 8; ++c) {
+      co_await spawn(children,
+                     [](AioDatabase& d, std::string ins, std::string sel, int child,
+                        std::int64_t& seen) -> Task<void> {
+                       for (int i = 0; i < 5; ++i) {
+                         co_await d.aio_execute(ins, child * 10 + i, child);
+                         // Its own insert is visible at once: the child's statements keep their
+                         // order.
+                         const ResultSet r = co_await d.aio_execute(sel, child);
+                         seen = r.row(0).get<std::int64_t>(0);
+                         if (seen != i + 1) co_return;
+                       }
+                     }(*db, "INSERT INTO tx_piped VALUES (" + p(1) + ", " + p(2) + ")",
+                                            "SELECT COUNT(*) FROM tx_piped WHERE v = " + p(1), c,
+                                            last_seen[c]));
+    }
+    co_await spawn(children, [](AioDatabase& d, std::size_t& n) -> Task<void> {
+      RowStream stream = co_await d.aio_stream("SELECT id FROM tx_piped", {}, 10);
+      while (std::optional<ResultSet> batch = co_await stream.next())
+        n += batch->size();
+    }(*db, streamed));
+    co_await children.join();
+  }));
+  EXPECT_EQ(last_seen, std::vector<std::int64_t>(8, 5));
+  EXPECT_LE(streamed, 40u);
+  EXPECT_EQ(count(*db, "tx_piped"), 40);
+  // A child's failing statement aborts the block's transaction: nothing commits.
+  EXPECT_THROW(
+      run(db->aio_atomic([&]() -> Task<void> {
+        ring::TaskGroup children(loop);
+        for (int c = 0; c < 4; ++c) {
+          co_await spawn(children, [](AioDatabase& d, std::string ins, int id) -> Task<void> {
+            co_await d.aio_execute(ins, id, 0);
+          }(*db, "INSERT INTO tx_piped VALUES (" + p(1) + ", " + p(2) + ")", c == 2 ? 1 : 100 + c));
+        }
+        co_await children.join();
+      })),
+      IntegrityError);
+  EXPECT_EQ(count(*db, "tx_piped"), 40);
+  run(db->aio_execute("DROP TABLE tx_piped"));
+  run(db->aio_close());
+}
+
 TEST_P(Database, ConcurrentTransactionsAreIsolated) {
   auto db = make({.min_connections = 0, .max_connections = 4});
   create_table(*db, "tx_iso");

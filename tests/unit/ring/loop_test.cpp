@@ -5,8 +5,12 @@
 #include <poll.h>
 
 #include <atomic>
+#include <coroutine>
+#include <coroutine>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tern/ring/error.hpp"
 #include "tern/ring/socket.hpp"
@@ -66,6 +70,40 @@ TEST(Loop, SleepsWakeInDeadlineOrder) {
   }
   sync_wait(loop, group.join());
   EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
+}
+
+// resume_soon(): the handed-on task runs once the current one suspends (not nested in it)
+// and without waiting for the I/O the current one waits for.
+TEST(Loop, ResumeSoonRunsOnceTheCurrentTaskSuspendsNotInsideIt) {
+  Loop loop;
+  std::vector<std::string> log;
+  std::coroutine_handle<> parked;
+  struct Park {
+    std::coroutine_handle<>& slot;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { slot = h; }
+    void await_resume() const noexcept {}
+  };
+  TaskGroup group(loop);
+  group.spawn([](std::vector<std::string>& out, std::coroutine_handle<>& slot) -> Task<void> {
+    co_await Park{slot};
+    out.push_back("handed on");
+  }(log, parked));
+  group.spawn(
+      [](Loop& l, std::vector<std::string>& out, std::coroutine_handle<>& slot) -> Task<void> {
+        co_await sleep_for(l, 1ms);
+        l.resume_soon(slot);
+        out.push_back("hander continues");
+        co_await sleep_for(l, 200ms);  // the handed-on task must not wait for this
+        out.push_back("hander done");
+      }(loop, log, parked));
+  sync_wait(loop, [](Loop& l, std::vector<std::string>& out) -> Task<void> {
+    co_await sleep_for(l, 100ms);
+    out.push_back("100 ms");
+  }(loop, log));
+  sync_wait(loop, group.join());
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"hander continues", "handed on", "100 ms", "hander done"}));
 }
 
 TEST(Loop, PostFromAnotherThreadWakesTheLoop) {

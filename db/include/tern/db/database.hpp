@@ -35,6 +35,7 @@
 #include "tern/protocol/pg/conninfo.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/mutex.hpp"
+#include "tern/ring/signal.hpp"
 #include "tern/ring/task.hpp"
 #include "tern/ring/task_group.hpp"
 
@@ -137,10 +138,15 @@ class ReplicaSet;
 /// a task spawned inside a block (tern::spawn) keeps it alive, and learns from `ended` that the
 /// block is over instead of touching a connection that went back to the pool.
 struct ScopeBinding : std::enable_shared_from_this<ScopeBinding> {
-  explicit ScopeBinding(ring::Loop& loop) noexcept : lock(loop) {}
+  explicit ScopeBinding(ring::Loop& on) noexcept : loop(&on), lock(on) {}
+  ring::Loop* loop;
   AioDatabase* db = nullptr;
   BackendConnection* conn = nullptr;  // valid while !ended
-  ring::AsyncMutex lock;              // statements of concurrent tasks go one at a time
+  // Control statements and streams take the connection in turn; statements of concurrent
+  // tasks take a turn only to start, then run pipelined when the connection pipelines.
+  ring::AsyncMutex lock;
+  std::size_t in_flight = 0;             // pipelined statements running now
+  std::optional<ring::Signal> all_done;  // the turn's holder waits on it for them
   std::uint64_t savepoints = 0;
   bool in_transaction = false;  // a BEGIN sent on `conn` is open
   bool test_case = false;       // a transaction_test_case block: transactions are refused

@@ -91,6 +91,10 @@ class Loop {
 
   /// Resumes `h` on a coming loop turn. Loop thread only.
   void schedule(std::coroutine_handle<> h);
+  /// Resumes `h` once the coroutine the loop resumed last suspends, in this same turn: hands
+  /// work on to another task without a loop turn (and without nesting it in the caller's
+  /// stack, so the caller's own continuation runs first). Loop thread only.
+  void resume_soon(std::coroutine_handle<> h) { soon_.push_back(h); }
   /// Runs `fn` on the loop thread on a coming turn. Safe from any thread.
   void post(std::function<void()> fn);
   /// Declares that another thread will post() work later, so run() keeps waiting for it. Each
@@ -123,6 +127,8 @@ class Loop {
   void turn(bool block, const bool* done);
   void run_ready();
   void reap();
+  /// Resumes what resume_soon() queued, in order (and what those queue meanwhile).
+  void run_soon();
   void arm_wakeup();
   void drain_posts();
 
@@ -134,7 +140,7 @@ class Loop {
   io_uring ring_{};
   RingFeatures features_;
   std::thread::id owner_;
-  std::vector<std::coroutine_handle<>> ready_, running_;
+  std::vector<std::coroutine_handle<>> ready_, running_, soon_;
   long inflight_ = 0;
   bool in_turn_ = false;
 
