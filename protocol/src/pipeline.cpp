@@ -11,15 +11,6 @@ namespace tern::protocol {
 
 // ---- the order of replies ----
 
-Pipeline::Ticket Pipeline::join() {
-  if (count_ == ring_.size()) grow();
-  const Ticket t = head_ + count_;
-  at(t) = Entry{};
-  ++count_;
-  ++live_;
-  return t;
-}
-
 void Pipeline::grow() {
   std::vector<Entry> bigger(ring_.empty() ? 8 : ring_.size() * 2);
   for (Ticket t = head_; t < head_ + count_; ++t)
@@ -34,48 +25,9 @@ bool Pipeline::all_before_abandoned(Ticket t) const noexcept {
   return true;
 }
 
-bool Pipeline::try_read(Ticket t) noexcept {
-  if (reading_ || !all_before_abandoned(t)) return false;
-  reading_ = true;
-  return true;
+Pipeline::TurnAwaiter Pipeline::turn(Ticket t) noexcept {
+  return TurnAwaiter(*this, t);
 }
-
-// The wait without a deadline: no timer, no coroutine frame; the caller whose reply comes
-// next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
-// of replies that arrived together is read in one loop turn. A stop request abandons the place at
-// once (so that the next reader skips it) and resumes the waiter on a coming turn.
-class Pipeline::TurnAwaiter {
- public:
-  TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  void await_suspend(std::coroutine_handle<P> h) {
-    p_.at(t_).waiter = h;
-    const std::stop_token& stop = ring::detail::context_of(h).stop;
-    if (stop.stop_possible()) stop_.emplace(stop, OnStop{&p_, t_});
-  }
-  void await_resume() {
-    stop_.reset();
-    if (p_.at(t_).cancelled) throw ring::CancelledError("waiting for a pipelined reply");
-  }
-
- private:
-  struct OnStop {
-    Pipeline* p;
-    Ticket t;
-    void operator()() const noexcept {
-      Entry& e = p->at(t);
-      if (!e.waiter) return;  // already handed the read side: its reads see the stop
-      const std::coroutine_handle<> h = std::exchange(e.waiter, nullptr);
-      e.cancelled = true;
-      p->abandon(t);
-      p->loop_.schedule(h);
-    }
-  };
-  Pipeline& p_;
-  Ticket t_;
-  std::optional<std::stop_callback<OnStop>> stop_;
-};
 
 ring::Task<bool> Pipeline::wait_turn(Ticket t, ring::Deadline deadline) {
   if (deadline == ring::kNoDeadline) {
@@ -99,12 +51,6 @@ ring::Task<bool> Pipeline::wait_turn(Ticket t, ring::Deadline deadline) {
   co_return woken;
 }
 
-void Pipeline::pop_front() noexcept {
-  if (!at(head_).abandoned) --live_;
-  ++head_;
-  --count_;
-}
-
 void Pipeline::abandon(Ticket t) noexcept {
   Entry& e = at(t);
   if (e.abandoned) return;
@@ -112,8 +58,7 @@ void Pipeline::abandon(Ticket t) noexcept {
   --live_;
 }
 
-void Pipeline::release_read() noexcept {
-  reading_ = false;
+void Pipeline::wake_next() noexcept {
   for (Ticket x = head_; x < head_ + count_; ++x) {
     Entry& e = at(x);
     if (e.abandoned) continue;

@@ -140,7 +140,7 @@ void Loop::schedule(std::coroutine_handle<> h) {
   ready_.push_back(h);
 }
 
-void Loop::run_soon() {
+void Loop::run_queued_soon() {
   // By index: a resumed coroutine may queue more.
   for (std::size_t i = 0; i < soon_.size(); ++i)
     soon_[i].resume();

@@ -655,6 +655,11 @@ TEST_F(PgPipelining, DeadlineOfTheRunningCallLeavesTheOthersAlone) {
 // When every caller in flight has given up, the running statement is cancelled as it is for a
 // lone call, and the connection stays usable.
 TEST_F(PgPipelining, WhenEveryCallerGaveUpTheQueryIsCancelled) {
+  TERN_SKIP_THROUGH_PGBOUNCER(
+      "PgBouncer 1.18 does not pass on the CancelRequests for the given-up statements queued "
+      "behind the first (cancels of a client not linked to a server are dropped: pgbouncer "
+      "issues 1222, 1314); the drain then runs out of time and the connection is discarded, "
+      "which is safe but not what this test checks");
   ring::TaskGroup group(loop);
   int timeouts = 0;
   for (int i = 0; i < 3; ++i) {

@@ -28,6 +28,8 @@ constexpr std::size_t kUnnamedDescriptions = 256;
 // on writing results (the client's receive buffer full) stops reading the rest of the batch,
 // and both sides wait for each other.
 constexpr std::size_t kSendWhileReceivingAbove = 64 * 1024;
+// How long a drain after a cancel waits for the next reply before cancelling again.
+constexpr std::chrono::milliseconds kCancelRetryAfter{100};
 
 // Result types tern decodes in binary (the type table's `binary` column, arrays included);
 // everything else is fetched as text.
@@ -111,7 +113,11 @@ void Connection::hold(Statement& s) noexcept {
 }
 
 void Connection::unhold(Statement& s) noexcept {
-  if (--s.users > 0 || !s.retired) return;
+  if (--s.users == 0 && s.retired) [[unlikely]]
+    free_retired(s);
+}
+
+void Connection::free_retired(Statement& s) noexcept {
   retired_->remove_if([&s](const Statement& r) { return &r == &s; });
 }
 
@@ -344,11 +350,9 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
 
 // ---- operations ----
 
-void Connection::check_ready() const {
+void Connection::throw_not_ready() const {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
-  if (stream_) {
-    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
-  }
+  throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
 }
 
 void Connection::check_alone() const {
@@ -377,32 +381,18 @@ ring::Task<void> Connection::send_while_receiving(ring::Deadline deadline,
   if (receive_error) std::rethrow_exception(receive_error);
 }
 
-ring::Task<void> Connection::send_alone(const QueryOptions& options, ring::Task<void> receive,
-                                        bool& in_receive) {
-  // The connection's own send; requests other calls write meanwhile go out once it is done.
+ring::Task<void> Connection::send_large_alone(const QueryOptions& options,
+                                              ring::Task<void> receive) {
+  // Sent while the reply is read (see kSendWhileReceivingAbove).
   pipeline_->begin_own_send();
-  struct OwnSendEnd {
-    Connection& c;
-    ~OwnSendEnd() { c.pipeline_->end_own_send(c.transport_, c.out_, c.broken_); }
-  };
-  if (out_.size() > kSendWhileReceivingAbove) {
-    const OwnSendEnd end{*this};
-    in_receive = true;
+  std::exception_ptr failed;
+  try {
     co_await send_while_receiving(options.deadline, std::move(receive));
-    co_return;
+  } catch (...) {
+    failed = std::current_exception();
   }
-  {
-    const OwnSendEnd end{*this};
-    if (transport_.can_exchange()) {
-      // The send and the first read of the reply in one ring operation: one loop turn. The
-      // reply's first bytes are then in in_, where receive looks first.
-      co_await flush_and_fill(options.deadline);
-    } else {
-      co_await flush(options.deadline);
-    }
-  }
-  in_receive = true;
-  co_await std::move(receive);
+  pipeline_->end_own_send(transport_, out_, broken_);
+  if (failed) std::rethrow_exception(failed);
 }
 
 ring::Task<void> Connection::drop_abandoned(ring::Deadline deadline) {
@@ -427,20 +417,46 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
   std::exception_ptr interrupted;
   bool timed_out = false;
   try {
-    if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+    if (reading && pipeline.size() == 1 && !pipeline.sending() &&
+        out_.size() <= kSendWhileReceivingAbove) {
+      // Alone on the connection: the send and the first read of the reply in one ring
+      // operation (one loop turn), the reply's first bytes then in in_, where receive looks
+      // first. Requests other calls write meanwhile go out once the send is done.
       awaiting_ready_ = true;
-      co_await send_alone(options, std::move(receive), in_receive);
+      pipeline.begin_own_send();
+      try {
+        if (transport_.can_exchange()) {
+          co_await flush_and_fill(options.deadline);
+        } else {
+          co_await flush(options.deadline);
+        }
+      } catch (...) {
+        pipeline.end_own_send(transport_, out_, broken_);
+        throw;
+      }
+      pipeline.end_own_send(transport_, out_, broken_);
+      in_receive = true;
+      co_await std::move(receive);
+    } else if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+      awaiting_ready_ = true;
+      in_receive = true;
+      co_await send_large_alone(options, std::move(receive));
     } else {
+      // Behind other requests: sent with the loop turn's others, read in turn.
       pipeline.send_soon(transport_, out_, broken_);
       if (!reading) {
-        reading = co_await pipeline.wait_turn(ticket, options.deadline);
-        if (!reading) throw ring::TimeoutError("waiting for a pipelined reply");
+        if (options.deadline == ring::kNoDeadline) {
+          co_await pipeline.turn(ticket);  // no frame, no timer
+        } else if (!co_await pipeline.wait_turn(ticket, options.deadline)) {
+          throw ring::TimeoutError("waiting for a pipelined reply");
+        }
+        reading = true;
       }
       if (!is_usable()) {
         broken_ = true;
         throw ConnectionLost("the connection was lost with this query in flight");
       }
-      co_await drop_abandoned(options.deadline);
+      if (pipeline.front_abandoned()) co_await drop_abandoned(options.deadline);
       awaiting_ready_ = true;
       in_receive = true;
       co_await std::move(receive);
@@ -525,17 +541,27 @@ ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
   bool drained = false;
   try {
     while (replies > 0) {
-      const backend::Message m = co_await read_message(deadline);
-      if (m.type == backend::kReadyForQuery) {
-        on_ready(m);
-        // A cancel stops the statement running when it arrives, not those queued behind it;
-        // every one of them was given up too.
-        if (--replies > 0 && confirmed) co_await send_cancel_request();
+      // A cancel stops the statement running when it arrives, not the given-up ones queued
+      // behind it, and one arriving between two statements (or at a pooler not yet linked to
+      // a server) stops nothing: cancelled again while replies stay out.
+      const ring::Deadline retry = std::min(deadline, ring::deadline_after(kCancelRetryAfter));
+      std::optional<backend::Message> m;
+      try {
+        m = co_await read_message(retry);
+      } catch (const ring::TimeoutError&) {
+        if (retry == deadline || !confirmed) throw;
+      }
+      if (!m) {
+        co_await send_cancel_request();
         continue;
       }
-      if (m.type == backend::kErrorResponse)
-        error_response(m);  // throws (and breaks) only for FATAL
-      if (m.type == backend::kCopyInResponse) {
+      if (m->type == backend::kReadyForQuery) {
+        on_ready(*m);
+        --replies;
+        continue;
+      }
+      if (m->type == backend::kErrorResponse) error_response(*m);  // throws (and breaks) for FATAL
+      if (m->type == backend::kCopyInResponse) {
         frontend::copy_fail(out_, "cancelled by the client");
         co_await flush(deadline);
       }

@@ -11,7 +11,7 @@
 
 namespace tern::pg {
 
-inline bool Connection::reply_tail(const backend::Message& m, std::exception_ptr& error,
+[[gnu::always_inline]] inline bool Connection::reply_tail(const backend::Message& m, std::exception_ptr& error,
                                    const char* during) {
   switch (m.type) {
     case backend::kErrorResponse:

@@ -13,10 +13,14 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tern/protocol/transport.hpp"
+#include "tern/ring/error.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/signal.hpp"
 #include "tern/ring/task.hpp"
@@ -40,10 +44,26 @@ class Pipeline {
 
   /// Joins the queue: the reply to the request just written comes after every reply queued
   /// before. Returns the caller's ticket.
-  Ticket join();
+  Ticket join() {
+    if (count_ == ring_.size()) [[unlikely]]
+      grow();
+    const Ticket t = head_ + count_;
+    at(t) = Entry{};
+    ++count_;
+    ++live_;
+    return t;
+  }
   /// Takes the read side for `t` when nobody holds it and every reply before `t`'s was read or
   /// abandoned; returns false otherwise (then wait with wait_turn()).
-  bool try_read(Ticket t) noexcept;
+  bool try_read(Ticket t) noexcept {
+    if (reading_ || (t != head_ && !all_before_abandoned(t))) return false;
+    reading_ = true;
+    return true;
+  }
+  class TurnAwaiter;
+  /// wait_turn() without a deadline, as an awaiter (no coroutine frame, no timer):
+  /// `co_await pipeline.turn(t)`.
+  TurnAwaiter turn(Ticket t) noexcept;
   /// Sleeps until the read side is handed to `t` (true), or `deadline` passed (false). A stop
   /// request throws ring::CancelledError. Either way, the caller that did not get its turn
   /// calls abandon(t).
@@ -51,10 +71,17 @@ class Pipeline {
   /// True when the reply at the front was abandoned: the reader reads and drops it first.
   bool front_abandoned() const noexcept { return count_ > 0 && at(head_).abandoned; }
   /// The reply at the front was read whole: it leaves the queue.
-  void pop_front() noexcept;
+  void pop_front() noexcept {
+    if (!at(head_).abandoned) --live_;
+    ++head_;
+    --count_;
+  }
   /// Gives the read side up (after pop_front() or abandon()) and wakes the next caller whose
   /// turn it now is, if one sleeps.
-  void release_read() noexcept;
+  void release_read() noexcept {
+    reading_ = false;
+    if (count_ > 0) wake_next();
+  }
   /// The caller of `t` gives up its reply; whoever reads it next drops it. A reader abandoning
   /// keeps the read side until it calls release_read().
   void abandon(Ticket t) noexcept;
@@ -93,11 +120,10 @@ class Pipeline {
     bool abandoned = false;
     bool cancelled = false;  // a stop request woke the waiter (no deadline)
   };
-  class TurnAwaiter;
-
   Entry& at(Ticket t) noexcept { return ring_[t & (ring_.size() - 1)]; }
   const Entry& at(Ticket t) const noexcept { return ring_[t & (ring_.size() - 1)]; }
   bool all_before_abandoned(Ticket t) const noexcept;
+  void wake_next() noexcept;
   void grow();
   ring::Task<void> send_all(Transport& transport, std::string& out, bool& broken);
 
@@ -111,6 +137,43 @@ class Pipeline {
   bool held_ = false;
   std::string wire_;  // the bytes of the pipeline's send in flight
   ring::TaskGroup senders_;
+};
+
+// The wait without a deadline: no timer, no coroutine frame; the caller whose reply comes
+// next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
+// of replies that arrived together is read in one loop turn. A stop request abandons the place at
+// once (so that the next reader skips it) and resumes the waiter on a coming turn.
+class Pipeline::TurnAwaiter {
+ public:
+  TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  void await_suspend(std::coroutine_handle<P> h) {
+    p_.at(t_).waiter = h;
+    const std::stop_token& stop = ring::detail::context_of(h).stop;
+    if (stop.stop_possible()) stop_.emplace(stop, OnStop{&p_, t_});
+  }
+  void await_resume() {
+    stop_.reset();
+    if (p_.at(t_).cancelled) throw ring::CancelledError("waiting for a pipelined reply");
+  }
+
+ private:
+  struct OnStop {
+    Pipeline* p;
+    Ticket t;
+    void operator()() const noexcept {
+      Entry& e = p->at(t);
+      if (!e.waiter) return;  // already handed the read side: its reads see the stop
+      const std::coroutine_handle<> h = std::exchange(e.waiter, nullptr);
+      e.cancelled = true;
+      p->abandon(t);
+      p->loop_.schedule(h);
+    }
+  };
+  Pipeline& p_;
+  Ticket t_;
+  std::optional<std::stop_callback<OnStop>> stop_;
 };
 
 }  // namespace tern::protocol

@@ -128,7 +128,11 @@ class Loop {
   void run_ready();
   void reap();
   /// Resumes what resume_soon() queued, in order (and what those queue meanwhile).
-  void run_soon();
+  void run_soon() {
+    if (!soon_.empty()) [[unlikely]]
+      run_queued_soon();
+  }
+  void run_queued_soon();
   void arm_wakeup();
   void drain_posts();
 

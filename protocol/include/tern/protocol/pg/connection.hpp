@@ -252,10 +252,17 @@ class Connection {
   static void hold(Statement& s) noexcept;
   /// ... and its end.
   void unhold(Statement& s) noexcept;
+  void free_retired(Statement& s) noexcept;
   /// Waits until `s` is described, preparing it unless another call already does.
   ring::Task<void> describe(Statement& s, const QueryOptions& options);
   /// Throws unless the connection is usable and no stream is open (before writing a request).
-  void check_ready() const;
+  void check_ready() const {
+    if (!is_usable()) [[unlikely]]
+      throw_not_ready();
+    if (stream_) [[unlikely]]
+      throw_not_ready();
+  }
+  [[noreturn]] void throw_not_ready() const;
   /// Throws InterfaceError while calls are in flight (for what needs the connection alone).
   void check_alone() const;
   /// Takes a place in the reply queue for the request just written to out_, sends it (with
@@ -264,10 +271,8 @@ class Connection {
   /// or a stop request into a cancel + drain or an abandoned reply (QueryTimeout /
   /// CancelledError).
   ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
-  /// The send and first read of a request alone on the connection; sets `in_receive` once
-  /// `receive` runs.
-  ring::Task<void> send_alone(const QueryOptions& options, ring::Task<void> receive,
-                              bool& in_receive);
+  /// round_trip()'s send of a request alone on the connection too large for one write.
+  ring::Task<void> send_large_alone(const QueryOptions& options, ring::Task<void> receive);
   ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
   /// Reads and drops the replies at the front of the queue whose callers gave up.
   ring::Task<void> drop_abandoned(ring::Deadline deadline);
