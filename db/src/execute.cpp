@@ -30,6 +30,16 @@ namespace {
 using detail::settle;
 using detail::throw_scope_ended;
 
+// A statement on a shared connection that ended inside an open transaction (a raw BEGIN
+// through aio_execute, its own or another task's on the same connection): whatever it did is
+// rolled back when the connection goes back to the pool, so it must not look committed.
+[[noreturn]] void throw_ran_in_open_transaction() {
+  throw InterfaceError(
+      "a transaction was open on the pooled connection this statement shared with other "
+      "tasks' (a BEGIN run through aio_execute outside a transaction scope): it will be rolled "
+      "back; use aio_atomic / aio_transaction for transactions");
+}
+
 // A task's statement while its own RowStream holds the block's connection would wait for
 // itself forever: refused instead.
 void refuse_own_stream(const detail::ScopeBinding& b, const ring::TaskContext& ctx) {
@@ -73,7 +83,10 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
   } else {
     lease = co_await pool().share();  // acquire() unless pipeline_depth > 1
   }
-  co_return co_await run_statement(*lease, sql, params, options.deadline);
+  if (!lease.shared()) co_return co_await run_statement(*lease, sql, params, options.deadline);
+  ResultSet rows = co_await run_statement(*lease, sql, params, options.deadline);
+  if (lease->in_transaction()) throw_ran_in_open_transaction();
+  co_return rows;
 }
 
 ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,

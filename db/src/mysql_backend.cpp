@@ -53,7 +53,13 @@ class MysqlBackend final : public BackendConnection {
 
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
-    co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
+    if (!bound_in_use_) {
+      const Scratch scratch(*this);
+      co_return ResultSet(
+          co_await c_.execute(sql, bind_all(params, bound_), {.deadline = deadline}));
+    }
+    mysql::Params own;  // the scratch is another pipelined call's
+    co_return ResultSet(co_await c_.execute(sql, bind_all(params, own), {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.query(sql, {.deadline = deadline});
@@ -61,7 +67,13 @@ class MysqlBackend final : public BackendConnection {
   ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
                                std::uint32_t batch_rows, ring::Deadline deadline) override {
     batch_rows_ = batch_rows;
-    co_await c_.open_stream(sql, bind_all(params), {.deadline = deadline});
+    if (!bound_in_use_) {
+      const Scratch scratch(*this);
+      co_await c_.open_stream(sql, bind_all(params, bound_), {.deadline = deadline});
+      co_return;
+    }
+    mysql::Params own;  // (open_stream throws InterfaceError: calls are in flight)
+    co_await c_.open_stream(sql, bind_all(params, own), {.deadline = deadline});
   }
   ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
     mysql::Result rows;
@@ -87,20 +99,33 @@ class MysqlBackend final : public BackendConnection {
     return (c_.status_flags() & mysql::status::kInTrans) != 0;
   }
   Dialect dialect() const noexcept override { return Dialect::kMysql; }
+  bool pipelines() const noexcept override { return true; }
 
  private:
   // The parameters converted for the protocol, into storage kept from one statement to the
-  // next (no allocation per query); one statement runs at a time (see PgBackend).
-  const mysql::Params& bind_all(std::span<const Value> params) {
-    bound_.clear();
+  // next (no allocation per query). mysql::Connection reads a call's parameters until the call
+  // completes (a statement the server asks to prepare again is executed again with them), so
+  // pipelined calls cannot share it: the first call in flight takes it, the others bind into
+  // storage of their own.
+  static const mysql::Params& bind_all(std::span<const Value> params, mysql::Params& out) {
+    out.clear();
     for (const Value& v : params)
-      bind(v, bound_);
-    return bound_;
+      bind(v, out);
+    return out;
   }
+  // bound_ taken for the lifetime of one call.
+  struct Scratch {
+    explicit Scratch(MysqlBackend& b) noexcept : in_use(b.bound_in_use_) { in_use = true; }
+    ~Scratch() { in_use = false; }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    bool& in_use;
+  };
 
   mysql::Connection c_;
   std::uint32_t batch_rows_ = 1;
   mysql::Params bound_;
+  bool bound_in_use_ = false;
 };
 
 }  // namespace

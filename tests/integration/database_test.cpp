@@ -110,9 +110,7 @@ TEST_P(Database, PipelinedStatementsOfManyTasksShareThePool) {
   EXPECT_EQ(s.in_use, 0u);
   EXPECT_EQ(s.shared, 0u);
   EXPECT_EQ(s.acquired, 900u);
-  if (GetParam() == Dialect::kPostgres) {
-    EXPECT_GT(s.pipelined, 0u);
-  }
+  EXPECT_GT(s.pipelined, 0u);  // both backends pipeline
   run(db->aio_close());
 }
 
@@ -223,6 +221,54 @@ TEST_P(Database, KilledPooledBackendIsReplaced) {
   const auto now = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
   EXPECT_NE(now, victim);
   EXPECT_GE(db->pool_stats().discarded, 1u);
+  run(db->aio_close());
+  run(admin->aio_close());
+}
+
+// The connection is killed with statements of several tasks in flight on it: each of them
+// fails with ConnectionLost (none hangs, none is answered with another's reply), and the pool
+// replaces the connection.
+TEST_P(Database, KilledConnectionFailsEveryPipelinedStatement) {
+  if (GetParam() == Dialect::kPostgres) {
+    TERN_SKIP_THROUGH_PGBOUNCER("the pool's session is not a server process behind PgBouncer");
+  }
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 8}});
+  auto admin = make({.min_connections = 0, .max_connections = 1});
+  const auto victim = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  const std::string sleep =
+      GetParam() == Dialect::kPostgres ? "SELECT pg_sleep(30)::text" : "SELECT SLEEP(30)";
+  std::vector<std::string> outcome(6);
+  ring::TaskGroup tasks(loop);
+  for (int i = 0; i < 6; ++i) {
+    tasks.spawn([](AioDatabase& d, std::string sql, std::string& out) -> Task<void> {
+      try {
+        co_await d.aio_execute(sql);
+        out = "answered";
+      } catch (const ConnectionLost&) {
+        out = "lost";
+      }
+    }(*db, sleep, outcome[i]));
+  }
+  // Until the first sleep runs on the server and the others ride the same connection.
+  const std::string running =
+      GetParam() == Dialect::kPostgres
+          ? "SELECT COUNT(*)::int8 FROM pg_stat_activity WHERE pid = " + std::to_string(victim) +
+                " AND state = 'active'"
+          : "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " +
+                std::to_string(victim) + " AND INFO LIKE 'SELECT SLEEP%'";
+  int polls = 0;
+  while (run(admin->aio_execute(running)).row(0).get<std::int64_t>(0) != 1 ||
+         db->pool_stats().pipelined < 5) {
+    ASSERT_LT(++polls, 1000) << "the statements never got in flight";
+    pause(5ms);
+  }
+  run(admin->aio_execute(kill_sql(victim)));
+  run(tasks.join());
+  EXPECT_EQ(outcome, std::vector<std::string>(6, "lost"));
+  const auto now = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
+  EXPECT_NE(now, victim);
+  EXPECT_EQ(db->pool_stats().returned_broken, 1u);
   run(db->aio_close());
   run(admin->aio_close());
 }
@@ -397,6 +443,37 @@ TEST_P(Database, ChildTasksPipelineOnTheBlocksConnection) {
   run(db->aio_close());
 }
 
+// With pipelining, a raw BEGIN on a shared connection would put other tasks' statements in its
+// transaction, rolled back when the connection returns: those statements fail instead of
+// looking committed, and nothing of theirs remains.
+TEST_P(Database, StatementsCaughtInARawBeginOnASharedConnectionFail) {
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 8}});
+  create_table(*db, "tx_raw");
+  std::vector<std::string> outcome(4);
+  ring::TaskGroup tasks(loop);
+  for (int i = 0; i < 4; ++i) {
+    tasks.spawn(
+        [](AioDatabase& d, std::string sql,
+           std::string& out) -> Task<void> {
+          try {
+            co_await d.aio_execute(sql);
+            out = "ok";
+          } catch (const InterfaceError&) {
+            out = "refused";
+          }
+        }(*db,
+                             i == 0 ? std::string("BEGIN")
+                                    : "INSERT INTO tx_raw VALUES (" + std::to_string(i) + ", 0)",
+                             outcome[i]));
+  }
+  run(tasks.join());
+  EXPECT_EQ(outcome, std::vector<std::string>(4, "refused"));
+  EXPECT_EQ(count(*db, "tx_raw"), 0);
+  run(db->aio_execute("DROP TABLE tx_raw"));
+  run(db->aio_close());
+}
+
 TEST_P(Database, ConcurrentTransactionsAreIsolated) {
   auto db = make({.min_connections = 0, .max_connections = 4});
   create_table(*db, "tx_iso");
@@ -428,7 +505,8 @@ TEST_P(Database, ConcurrentTransactionsAreIsolated) {
 }
 
 TEST_P(Database, ConnectionLeftInATransactionIsRolledBackBeforeReuse) {
-  auto db = make({.min_connections = 0, .max_connections = 1});
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
   create_table(*db, "tx_left");
   run(db->aio_execute("BEGIN"));  // outside aio_atomic: the pool must not hand this on as is
   run(db->aio_execute("INSERT INTO tx_left VALUES (1, 1)"));  // autocommitted

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -461,6 +462,492 @@ TEST_F(MysqlConnection, PingResetAndStatementCacheEviction) {
   EXPECT_EQ(c.cached_statements(), 0u);
   EXPECT_EQ(scalar(c, "SELECT @x"), "NULL");
   EXPECT_EQ(run(c.execute("SELECT 7")).row(0).get<std::int64_t>(0), 7);
+}
+
+// ---- implicit pipelining: several tasks' calls on one connection ----
+
+// Polls until `ready()` or about 10 s passed; false then.
+template <class Ready>
+Task<bool> eventually(ring::Loop& loop, Ready ready) {
+  for (int polls = 0; polls < 2000; ++polls) {
+    if (co_await ready()) co_return true;
+    co_await ring::sleep_for(loop, 5ms);
+  }
+  co_return false;
+}
+
+Params int_param(std::int64_t v) {
+  Params p;
+  p.add(v);
+  return p;
+}
+
+class MysqlPipelining : public MysqlConnection {
+ protected:
+  // Opens the connection under test, a second session that holds the user lock kLock (a call
+  // taking it on the connection under test blocks — its response, and every response behind
+  // it, waits — until release()), and an observer.
+  // The statements the tests run are prepared first, so that exactly the calls made are in
+  // flight (a new statement's COM_STMT_PREPARE is a request of its own, and its other callers
+  // wait for it).
+  void SetUp() override { open(main_options()); }
+  void open(const ConnectOptions& o) {
+    c = std::make_unique<Connection>(connect(o));
+    locker = std::make_unique<Connection>(connect(main_options()));
+    observer = std::make_unique<Connection>(connect(main_options()));
+    run(c->query("CREATE TEMPORARY TABLE pipelined (k BIGINT PRIMARY KEY)"));
+    for (const char* sql : {kDouble, kSame, kInsert})
+      run(c->execute(sql, int_param(2)));
+    run(c->execute(kBlock));  // takes the lock: give it back
+    run(c->query("DO RELEASE_LOCK('tern_pipelined')"));
+    run(c->query("DELETE FROM pipelined"));
+    EXPECT_EQ(text_of(run(locker->query("SELECT GET_LOCK('tern_pipelined', 0)")).at(0)), "1");
+  }
+  void release() { run(locker->query("DO RELEASE_LOCK('tern_pipelined')")); }
+  // How many statements of the connection under test wait for the user lock.
+  int lock_waiters_now() { return std::stoi(scalar(*observer, waiting_query())); }
+  std::string waiting_query() const {
+    return "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " +
+           std::to_string(c->connection_id()) + " AND STATE = 'User lock'";
+  }
+  // Waits until the blocking call runs on the server and `calls` responses are in flight.
+  void wait_until_blocked(std::size_t calls) {
+    const std::string q = waiting_query();
+    const bool blocked = run(eventually(loop, [&]() -> Task<bool> {
+      if (c->in_flight() != calls) co_return false;
+      co_return text_of((co_await observer->query(q)).at(0)) == "1";
+    }));
+    ASSERT_TRUE(blocked) << "in flight: " << c->in_flight();
+  }
+  static std::int64_t int_of(const Result& r) { return r.row(0).get<std::int64_t>(0); }
+  // Statements prepared and not closed in the session of `conn` (closes go out with the next
+  // request: this query's).
+  std::size_t open_statements(Connection& conn) {
+    const auto counter = [&](const char* name) {
+      const Result r =
+          run(conn.query(std::string("SHOW SESSION STATUS LIKE '") + name + "'")).at(0);
+      return std::stoul(text_of(r, 0, 1));
+    };
+    const std::size_t closed = counter("Com_stmt_close");
+    return counter("Com_stmt_prepare") - closed;
+  }
+
+  static constexpr const char* kBlock = "SELECT GET_LOCK('tern_pipelined', 60)";
+  static constexpr const char* kDouble = "SELECT CAST(? AS SIGNED) * 2";
+  static constexpr const char* kSame = "SELECT CAST(? AS SIGNED)";
+  static constexpr const char* kInsert = "INSERT INTO pipelined VALUES (?)";
+  std::unique_ptr<Connection> c, locker, observer;
+};
+
+TEST_F(MysqlPipelining, CallsOfManyTasksShareOneConnectionInOrder) {
+  ring::TaskGroup group(loop);
+  std::int64_t blocked_result = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = int_of(co_await conn.execute(kBlock));
+  }(*c, blocked_result));
+  // Eight tasks, each running three statements one after the other: their first ones queue
+  // behind the blocked call; each task still sees its own statements in its own order.
+  std::vector<std::vector<std::int64_t>> seen(8);
+  for (int t = 0; t < 8; ++t) {
+    group.spawn([](Connection& conn, int task, std::vector<std::int64_t>& out) -> Task<void> {
+      for (int i = 0; i < 3; ++i)
+        out.push_back(int_of(co_await conn.execute(kDouble, int_param(task * 10 + i))));
+    }(*c, t, seen[t]));
+  }
+  wait_until_blocked(9);
+  release();
+  run(group.join());
+  EXPECT_EQ(blocked_result, 1);
+  for (int t = 0; t < 8; ++t) {
+    EXPECT_EQ(seen[t], (std::vector<std::int64_t>{t * 20, t * 20 + 2, t * 20 + 4}));
+  }
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// Text queries, pings and prepared statements interleave; each caller gets its own results.
+TEST_F(MysqlPipelining, QueriesPingsAndExecutesInterleave) {
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::vector<std::string> seen(12);
+  for (int i = 0; i < 12; ++i) {
+    group.spawn([](Connection& conn, int k, std::string& out) -> Task<void> {
+      switch (k % 3) {
+        case 0: {
+          // Two result sets of one COM_QUERY (multi-statements are off: a procedure-less
+          // UNION instead), then an OK.
+          const std::vector<Result> r =
+              co_await conn.query("SELECT " + std::to_string(k) + " UNION ALL SELECT 100");
+          out = text_of(r.at(0), 0) + "," + text_of(r.at(0), 1);
+          break;
+        }
+        case 1:
+          co_await conn.ping();
+          out = "pong";
+          break;
+        default:
+          out = std::to_string(int_of(co_await conn.execute(kSame, int_param(k))));
+      }
+    }(*c, i, seen[i]));
+  }
+  wait_until_blocked(13);
+  release();
+  run(group.join());
+  for (int i = 0; i < 12; ++i) {
+    const std::string want = i % 3 == 0   ? std::to_string(i) + ",100"
+                             : i % 3 == 1 ? "pong"
+                                          : std::to_string(i);
+    EXPECT_EQ(seen[i], want) << i;
+  }
+  EXPECT_EQ(c->in_flight(), 0u);
+}
+
+TEST_F(MysqlPipelining, AFailingCallFailsOnlyItself) {
+  run(c->execute(kInsert, int_param(1)));
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::vector<std::string> outcome(3);
+  for (int i = 0; i < 3; ++i) {
+    // The middle one repeats a key; the two around it insert and commit.
+    group.spawn([](Connection& conn, int k, std::string& out) -> Task<void> {
+      try {
+        co_await conn.execute(kInsert, int_param(k == 1 ? 1 : k + 10));
+        out = "ok";
+      } catch (const IntegrityError& e) {
+        out = e.sqlstate();
+      }
+    }(*c, i, outcome[i]));
+  }
+  wait_until_blocked(4);
+  release();
+  run(group.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "23000", "ok"}));
+  EXPECT_EQ(scalar(*c, "SELECT COUNT(*) FROM pipelined"), "3");
+  EXPECT_TRUE(c->is_usable());
+}
+
+// A deadline passing while the call waits behind another: the call fails alone, the one ahead
+// is not killed (KILL QUERY would hit it), and the given-up statement still ran once.
+TEST_F(MysqlPipelining, DeadlineBehindAnotherCallFailsOnlyThatCall) {
+  ring::TaskGroup group(loop);
+  std::int64_t ahead = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = int_of(co_await conn.execute(kBlock));
+  }(*c, ahead));
+  bool timed_out = false;
+  group.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kInsert, int_param(5), {.deadline = ring::deadline_after(100ms)});
+    } catch (const QueryTimeout&) {
+      flag = true;
+    }
+  }(*c, timed_out));
+  std::int64_t behind = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = int_of(co_await conn.execute(kDouble, int_param(21)));
+  }(*c, behind));
+  wait_until_blocked(3);
+  ASSERT_TRUE(run(eventually(loop, [&]() -> Task<bool> { co_return timed_out; })));
+  EXPECT_EQ(lock_waiters_now(), 1) << "the blocked statement was killed";
+  release();
+  run(group.join());
+  EXPECT_EQ(ahead, 1);
+  EXPECT_EQ(behind, 42);
+  EXPECT_EQ(scalar(*c, "SELECT COUNT(*) FROM pipelined WHERE k = 5"), "1");  // never twice
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// The reader's own deadline with others waiting behind it: it gives its response up without a
+// kill; the calls behind it get theirs.
+TEST_F(MysqlPipelining, DeadlineOfTheRunningCallLeavesTheOthersAlone) {
+  ring::TaskGroup group(loop);
+  bool timed_out = false;
+  group.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kBlock, {}, {.deadline = ring::deadline_after(150ms)});
+    } catch (const QueryTimeout&) {
+      flag = true;
+    }
+  }(*c, timed_out));
+  std::vector<std::int64_t> behind(3);
+  for (int i = 0; i < 3; ++i) {
+    group.spawn([](Connection& conn, int k, std::int64_t& out) -> Task<void> {
+      out = int_of(co_await conn.execute(kDouble, int_param(k)));
+    }(*c, i + 4, behind[i]));
+  }
+  wait_until_blocked(4);
+  ASSERT_TRUE(run(eventually(loop, [&]() -> Task<bool> { co_return timed_out; })));
+  EXPECT_EQ(lock_waiters_now(), 1) << "the blocked statement was killed";
+  release();
+  run(group.join());
+  EXPECT_EQ(behind, (std::vector<std::int64_t>{8, 10, 12}));
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// A reader giving up in the middle of a response (rows still coming) leaves where it stands to
+// the next reader, who reads the rest and drops it before its own response.
+TEST_F(MysqlPipelining, ReaderGivingUpMidResponseHandsTheRestOver) {
+  // Rows over the server's 16 KiB network buffer go out one by one, 50 ms apart.
+  const char* const slow = "SELECT REPEAT('x', 40000), SLEEP(0.05) FROM seq_1_to_30";
+  for (const bool others_wait : {true, false}) {
+    ring::TaskGroup group(loop);
+    bool timed_out = false;
+    group.spawn([](Connection& conn, const char* sql, bool& flag) -> Task<void> {
+      try {
+        co_await conn.query(sql, {.deadline = ring::deadline_after(400ms)});
+      } catch (const QueryTimeout&) {
+        flag = true;
+      }
+    }(*c, slow, timed_out));
+    std::int64_t behind = 0;
+    if (others_wait) {
+      group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+        out = int_of(co_await conn.execute(kDouble, int_param(50)));
+      }(*c, behind));
+    }
+    run(group.join());
+    EXPECT_TRUE(timed_out) << others_wait;
+    if (others_wait) {
+      EXPECT_EQ(behind, 100);
+    }
+    // Alone, the query was killed: the connection is usable at once.
+    EXPECT_EQ(c->in_flight(), 0u) << others_wait;
+    EXPECT_TRUE(c->is_usable()) << others_wait;
+    EXPECT_EQ(scalar(*c, "SELECT 6"), "6");
+  }
+}
+
+// When every caller in flight has given up, the running statement is killed as it is for a lone
+// call (and so is each given-up statement queued behind it), and the connection stays usable.
+// With deadlines one after the other, each reader gives the response up to the next (from where
+// it stands) until the last kills.
+TEST_F(MysqlPipelining, WhenEveryCallerGaveUpTheQueryIsKilled) {
+  for (const bool staggered : {false, true}) {
+    ring::TaskGroup group(loop);
+    int timeouts = 0;
+    for (int i = 0; i < 3; ++i) {
+      const auto deadline = ring::deadline_after(staggered ? 100ms * (i + 1) : 200ms);
+      group.spawn([](Connection& conn, ring::Deadline d, int& n) -> Task<void> {
+        try {
+          co_await conn.execute(kBlock, {}, {.deadline = d});
+        } catch (const QueryTimeout&) {
+          ++n;
+        }
+      }(*c, deadline, timeouts));
+    }
+    run(group.join());  // no release(): only kills can end the blocked calls
+    EXPECT_EQ(timeouts, 3) << staggered;
+    EXPECT_EQ(c->in_flight(), 0u) << staggered;
+    EXPECT_TRUE(c->is_usable()) << staggered;
+    EXPECT_EQ(lock_waiters_now(), 0) << staggered;
+    EXPECT_EQ(scalar(*c, "SELECT 5"), "5");
+  }
+}
+
+// A reader dropping a response given up before its own gives up too (its deadline): the next
+// reader goes on from where it stands; the last one, alone, kills.
+TEST_F(MysqlPipelining, ResponsesGivenUpTwiceMidWay) {
+  const char* const slow = "SELECT REPEAT('x', 40000), SLEEP(0.05) FROM seq_1_to_30";
+  for (const bool last_waits : {true, false}) {
+    ring::TaskGroup group(loop);
+    int timeouts = 0;
+    group.spawn([](Connection& conn, const char* sql, int& n) -> Task<void> {
+      try {
+        co_await conn.query(sql, {.deadline = ring::deadline_after(300ms)});
+      } catch (const QueryTimeout&) {
+        ++n;
+      }
+    }(*c, slow, timeouts));
+    group.spawn([](Connection& conn, int& n) -> Task<void> {
+      try {
+        co_await conn.execute(kDouble, int_param(1), {.deadline = ring::deadline_after(600ms)});
+      } catch (const QueryTimeout&) {
+        ++n;
+      }
+    }(*c, timeouts));
+    std::int64_t last = 0;
+    if (last_waits) {
+      group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+        out = int_of(co_await conn.execute(kDouble, int_param(30)));
+      }(*c, last));
+    }
+    run(group.join());
+    EXPECT_EQ(timeouts, 2) << last_waits;
+    if (last_waits) {
+      EXPECT_EQ(last, 60);
+    }
+    EXPECT_EQ(c->in_flight(), 0u) << last_waits;
+    EXPECT_TRUE(c->is_usable()) << last_waits;
+    EXPECT_EQ(scalar(*c, "SELECT 7"), "7");
+  }
+}
+
+TEST_F(MysqlPipelining, StopRequestOnAWaitingCallLeavesTheOthersAlone) {
+  ring::TaskGroup blocked(loop);
+  ring::TaskGroup stopped(loop);
+  std::int64_t ahead = 0;
+  blocked.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = int_of(co_await conn.execute(kBlock));
+  }(*c, ahead));
+  bool cancelled = false;
+  stopped.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kSame, int_param(1));
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(*c, cancelled));
+  std::int64_t behind = 0;
+  blocked.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = int_of(co_await conn.execute(kDouble, int_param(8)));
+  }(*c, behind));
+  wait_until_blocked(3);
+  stopped.cancel();
+  run(stopped.join());
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(lock_waiters_now(), 1) << "the blocked statement was killed";
+  release();
+  run(blocked.join());
+  EXPECT_EQ(ahead, 1);
+  EXPECT_EQ(behind, 16);
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+TEST_F(MysqlPipelining, ConnectionKilledFailsEveryCallInFlight) {
+  ring::TaskGroup group(loop);
+  int lost = 0;
+  const Params one = int_param(1);
+  for (int i = 0; i < 4; ++i) {
+    group.spawn([](Connection& conn, int& n, const char* sql, Params params) -> Task<void> {
+      try {
+        co_await conn.execute(sql, params);
+      } catch (const ConnectionLost&) {
+        ++n;
+      }
+    }(*c, lost, i == 0 ? kBlock : kSame, i == 0 ? Params() : one));
+  }
+  wait_until_blocked(4);
+  run(observer->query("KILL CONNECTION " + std::to_string(c->connection_id())));
+  run(group.join());
+  EXPECT_EQ(lost, 4);
+  EXPECT_FALSE(c->is_usable());
+  EXPECT_THROW(run(c->execute(kSame, int_param(1))), ConnectionLost);
+}
+
+TEST_F(MysqlPipelining, LargeResultsBetweenSmallOnes) {
+  ring::TaskGroup group(loop);
+  std::vector<std::size_t> rows(6);
+  for (int i = 0; i < 6; ++i) {
+    group.spawn([](Connection& conn, int k, std::size_t& out) -> Task<void> {
+      const Result r = co_await conn.execute("SELECT seq FROM seq_1_to_200000 WHERE seq <= ?",
+                                             int_param(k % 2 == 0 ? 1 : 200'000));
+      out = r.size();
+    }(*c, i, rows[i]));
+  }
+  run(group.join());
+  EXPECT_EQ(rows, (std::vector<std::size_t>{1, 200'000, 1, 200'000, 1, 200'000}));
+  EXPECT_EQ(c->in_flight(), 0u);
+}
+
+// Tasks running a new statement at once: one prepares it, the others wait for that; with a
+// small cache, statements are evicted while calls in flight use others.
+TEST_F(MysqlPipelining, ManyTasksPrepareTheSameNewStatementOnce) {
+  ConnectOptions o = main_options();
+  o.statement_cache_size = 3;
+  Connection conn = connect(o);
+  ring::TaskGroup group(loop);
+  int right = 0;
+  for (int t = 0; t < 16; ++t) {
+    group.spawn([](Connection& cn, int task, int& n) -> Task<void> {
+      for (int i = 0; i < 5; ++i) {
+        const std::string sql = "SELECT CAST(? AS SIGNED) + " + std::to_string((task + i) % 6);
+        if (int_of(co_await cn.execute(sql, int_param(100))) == 100 + (task + i) % 6) ++n;
+      }
+    }(conn, t, right));
+  }
+  run(group.join());
+  EXPECT_EQ(right, 16 * 5);
+  EXPECT_TRUE(conn.is_usable());
+  EXPECT_EQ(conn.in_flight(), 0u);
+  EXPECT_LE(conn.cached_statements(), 3u);
+  EXPECT_EQ(open_statements(conn), conn.cached_statements()) << "evicted ones stay open";
+}
+
+// A prepare given up behind a blocked call: its response is dropped (the statement closed), and
+// the callers waiting for it prepare the statement again.
+TEST_F(MysqlPipelining, AGivenUpPrepareIsPreparedAgainByItsWaiters) {
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  const char* const fresh = "SELECT CAST(? AS SIGNED) - 1";
+  bool timed_out = false;
+  group.spawn([](Connection& conn, const char* sql, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(sql, int_param(1), {.deadline = ring::deadline_after(100ms)});
+    } catch (const QueryTimeout&) {
+      flag = true;
+    }
+  }(*c, fresh, timed_out));
+  std::vector<std::int64_t> waiters(3);
+  for (int i = 0; i < 3; ++i) {
+    group.spawn([](Connection& conn, const char* sql, int k, std::int64_t& out) -> Task<void> {
+      out = int_of(co_await conn.execute(sql, int_param(k)));
+    }(*c, fresh, i + 10, waiters[i]));
+  }
+  wait_until_blocked(2);  // the blocked call and the prepare; the others wait for the prepare
+  ASSERT_TRUE(run(eventually(loop, [&]() -> Task<bool> { co_return timed_out; })));
+  release();
+  run(group.join());
+  EXPECT_EQ(waiters, (std::vector<std::int64_t>{9, 10, 11}));
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+  EXPECT_EQ(open_statements(*c), c->cached_statements()) << "the given-up one stays open";
+}
+
+// Over TLS a request alone goes out on its own and the others through the pipeline's sender.
+TEST_F(MysqlPipelining, CallsOverTls) {
+  Connection tls = connect(tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyIdentity));
+  ASSERT_TRUE(tls.is_tls());
+  ring::TaskGroup group(loop);
+  std::vector<std::int64_t> sums(8);
+  std::size_t rows = 0;
+  group.spawn([](Connection& conn, std::size_t& out) -> Task<void> {
+    const Result r =
+        co_await conn.execute("SELECT seq FROM seq_1_to_50000 WHERE seq <= ?", int_param(50'000));
+    out = r.size();
+  }(tls, rows));
+  for (int t = 0; t < 8; ++t) {
+    group.spawn([](Connection& conn, int task, std::int64_t& out) -> Task<void> {
+      for (int i = 0; i < 3; ++i)
+        out += int_of(co_await conn.execute(kDouble, int_param(task + i)));
+      out += std::stoll(text_of((co_await conn.query("SELECT 1000")).at(0)));
+    }(tls, t, sums[t]));
+  }
+  run(group.join());
+  EXPECT_EQ(rows, 50'000u);
+  for (int t = 0; t < 8; ++t)
+    EXPECT_EQ(sums[t], 6 * t + 6 + 1000) << t;
+  EXPECT_EQ(tls.in_flight(), 0u);
+  EXPECT_TRUE(tls.is_usable());
+}
+
+// Row streams and reset() need the connection alone.
+TEST_F(MysqlPipelining, StreamsAndResetRefuseWhileCallsAreInFlight) {
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  wait_until_blocked(1);
+  EXPECT_THROW(run(c->open_stream(kSame, int_param(1))), InterfaceError);
+  EXPECT_THROW(run(c->reset()), InterfaceError);
+  release();
+  run(group.join());
+  run(c->open_stream(kSame, int_param(3)));
+  EXPECT_THROW(run(c->execute(kSame, int_param(1))), InterfaceError);  // while streaming
+  Result batch;
+  while (run(c->next_batch(batch, 10))) {
+  }
+  EXPECT_EQ(int_of(run(c->execute(kSame, int_param(4)))), 4);
 }
 
 }  // namespace

@@ -450,7 +450,9 @@ TEST_P(Scopes, PoolClosedMidTransactionLeavesAllOrNothing) {
 // A coroutine cancelled while waiting for a connection, while connecting, or mid-query never
 // leaks a connection or poisons the pool.
 TEST_P(Scopes, CancellationNeverLeaksAConnection) {
-  auto db = make({.min_connections = 0, .max_connections = 1});
+  // One statement per connection: the second task must wait for the pool, not pipeline.
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
   const std::string sleep_sql = pg() ? "SELECT pg_sleep(10)" : "SELECT SLEEP(10)";
   int cancelled = 0;
   ring::TaskGroup group(loop);

@@ -13,6 +13,7 @@
 
 #include "tern/protocol/mysql/connection.hpp"
 #include "tern/protocol/mysql/packet.hpp"
+#include "tern/protocol/pipeline.hpp"
 #include "tern/protocol/receive_buffer.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/task.hpp"
@@ -88,13 +89,14 @@ class Connection::CommandFill {
   ring::Task<void> task_;
 };
 
-/// The awaitable of Connection::exchange_for_command(): the receive buffer's exchange awaiter,
-/// whose read's deadline or stop request is recorded (as CommandFill does) instead of thrown.
+/// The awaitable of Connection::exchange_for_command(): the receive buffer's exchange awaiter
+/// over the connection's own send (wire_), whose read's deadline or stop request is recorded
+/// (as CommandFill does) instead of thrown. Requests other calls wrote meanwhile go out once
+/// it is done.
 class Connection::CommandExchange {
  public:
-  CommandExchange(Connection& c)
-      : caught_(&c.caught_),
-        exchange_(c.in_.exchange(c.transport_, c.out_, c.fill_size(), c.deadline_, &c.broken_)) {}
+  CommandExchange(Connection& c, std::size_t need)
+      : c_(c), exchange_(c.in_.exchange(c.transport_, c.wire_, need, c.deadline_, &c.broken_)) {}
   CommandExchange(const CommandExchange&) = delete;
   CommandExchange& operator=(const CommandExchange&) = delete;
 
@@ -104,22 +106,38 @@ class Connection::CommandExchange {
     return exchange_.await_suspend(h);
   }
   void await_resume() {
+    c_.own_send_ = false;
+    if (!c_.out_.empty()) c_.pipeline_->send_soon(c_.transport_, c_.out_, c_.broken_);
     // A send cut short broke the stream: that throws. A read cut short left it intact: the
-    // next fill_for_command() kills the query and drains.
+    // next fill_for_command() gives the response up.
     try {
       exchange_.await_resume();
     } catch (const ring::TimeoutError&) {
       if (exchange_.send_failed()) throw;
-      *caught_ = Interruption::kTimeout;
+      c_.caught_ = Interruption::kTimeout;
     } catch (const ring::CancelledError&) {
       if (exchange_.send_failed()) throw;
-      *caught_ = Interruption::kCancelled;
+      c_.caught_ = Interruption::kCancelled;
     }
   }
 
  private:
-  Interruption* caught_;
+  Connection& c_;
   protocol::ReceiveBuffer::ExchangeAwaiter exchange_;
 };
+
+inline bool Connection::can_exchange_for_command() const noexcept {
+  return transport_.can_exchange() && caught_ == Interruption::kNone;
+}
+
+inline Connection::CommandExchange Connection::exchange_for_command() {
+  const std::size_t need = fill_size();
+  // Sent from wire_, so that other calls can go on writing requests into out_ meanwhile; they
+  // go out once it is done (own_send_ holds them back: one send at a time keeps them in
+  // order).
+  own_send_ = true;
+  wire_.swap(out_);
+  return CommandExchange(*this, need);
+}
 
 }  // namespace tern::mysql

@@ -2,6 +2,9 @@
 // (COM_STMT_PREPARE/EXECUTE/CLOSE) over a per-connection LRU cache, COM_PING and
 // COM_RESET_CONNECTION. https://mariadb.com/kb/en/com_query/,
 // https://mariadb.com/kb/en/com_stmt_execute/
+#include <chrono>
+#include <coroutine>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "command_io.hpp"
@@ -40,10 +43,14 @@ ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
   // the buffer (no coroutine per packet) and compare them with the statement's cached ones.
   std::shared_ptr<std::vector<Column>> columns;
   if (cached && cached->size() != count) cached.reset();
+  const bool eof = (capabilities_ & cap::kDeprecateEof) == 0;
   for (std::size_t i = 0; i < count; ++i) {
     std::optional<Payload> p = next_buffered();
     while (!p) {
-      co_await fill_for_command();
+      co_await fill_for_command(Skip{.phase = Skip::kDefinitions,
+                                     .eof = eof,
+                                     .rows = true,
+                                     .defs = static_cast<std::uint32_t>(count - i)});
       p = next_buffered();
     }
     const ColumnDefinition def = parse_column_definition(p->bytes, capabilities_);
@@ -57,8 +64,9 @@ ring::Task<std::shared_ptr<const std::vector<Column>>> Connection::read_columns(
     }
     columns->push_back(Column::from(def));
   }
-  if ((capabilities_ & cap::kDeprecateEof) == 0) {
-    parse_eof(co_await read_payload(), capabilities_);
+  if (eof) {
+    parse_eof(co_await read_payload(Skip{.phase = Skip::kDefinitions, .eof = true, .rows = true}),
+              capabilities_);
   }
   if (!columns) co_return cached;
   co_return columns;
@@ -97,7 +105,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
   for (bool more = true; more;) {
     std::optional<Payload> buffered = next_buffered();
     while (!buffered) {
-      co_await fill_for_command();
+      co_await fill_for_command(Skip{.phase = Skip::kResponse});
       buffered = next_buffered();
     }
     const Bytes p = buffered->bytes;
@@ -119,8 +127,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
         // tern never sends files: an empty transfer, then the server's answer to it.
         parse_local_infile_request(p);
         refused_infile = true;
-        seq_ = write_local_infile_refusal(out_, seq_);
-        co_await flush(deadline_);
+        co_await refuse_local_infile();
         continue;
       case ResponseKind::kResultSet: {
         const ColumnCount count = parse_column_count(p, capabilities_);
@@ -142,7 +149,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
           if (std::optional<Payload> next = next_buffered()) {
             row = next->bytes;
           } else {
-            row = co_await read_payload();
+            row = co_await read_payload(Skip{.phase = Skip::kRows});
           }
           switch (classify_row(row)) {
             case RowKind::kRow:
@@ -193,10 +200,7 @@ ring::Task<void> Connection::read_responses(std::vector<Result>* results, Format
 }
 
 bool Connection::read_buffered_response(Result& result, const Statement& s) {
-  if (reassembler_.in_progress() || interruption_ != Interruption::kNone ||
-      caught_ != Interruption::kNone) {
-    return false;
-  }
+  if (reassembler_.in_progress() || caught_ != Interruption::kNone) return false;
   // First pass: frame the buffered packets (whole, single, in sequence) without consuming them,
   // and check that they are the whole response in a shape handled here.
   const Bytes data = in_.unread();
@@ -267,37 +271,45 @@ bool Connection::read_buffered_response(Result& result, const Statement& s) {
 }
 
 ring::Task<std::vector<Result>> Connection::query(std::string_view sql, QueryOptions options) {
-  refuse_while_streaming();
-  begin_command(options);
+  check_ready();
+  const std::uint8_t seq = write_com_query(out_, sql);
+  Ticket t = kNoTicket;
+  bool reading = false;
+  std::vector<Result> results;
   try {
-    std::vector<Result> results;
-    seq_ = write_com_query(out_, sql);
-    if (can_exchange_for_command()) {
-      co_await exchange_for_command();  // the request and the first read in one loop turn
-    } else {
-      co_await flush(deadline_);
-    }
+    co_await send_request(t, reading, Skip::kResponse, seq, options);
     co_await read_responses(&results, Format::kText);
-    co_return results;
   } catch (...) {
-    abandon_command();
+    settle(t, reading);
     throw;
   }
-}
-
-void Connection::refuse_while_streaming() const {
-  if (stream_) {
-    throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
-  }
+  finish_reply();
+  co_return results;
 }
 
 void Connection::forget(Statement& s) {
-  // COM_STMT_CLOSE has no response; it goes out ahead of the next command.
-  write_com_stmt_close(out_, s.id);
+  if (s.retired) return;
   const auto it = cache_.find(s.sql);
   const StatementList::iterator node = it->second;
   cache_.erase(it);
-  statements_->erase(node);
+  if (s.users == 0) {
+    close_on_server(s);
+    statements_->erase(node);
+  } else {  // calls in flight still use it: kept aside until the last is done
+    s.retired = true;
+    retired_->splice(retired_->begin(), *statements_, node);
+  }
+}
+
+void Connection::close_on_server(const Statement& s) {
+  // COM_STMT_CLOSE has no response; it goes out ahead of the next command, after every request
+  // already written that uses the statement.
+  if (s.prepared) write_com_stmt_close(out_, s.id);
+}
+
+void Connection::free_retired(Statement& s) {
+  close_on_server(s);
+  retired_->remove_if([&s](const Statement& r) { return &r == &s; });
 }
 
 Connection::Statement* Connection::cached(std::string_view sql) {
@@ -309,138 +321,231 @@ Connection::Statement* Connection::cached(std::string_view sql) {
   return &*it->second;
 }
 
-ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql) {
-  if (Statement* s = cached(sql)) co_return s;
-  seq_ = write_com_stmt_prepare(out_, sql);
-  co_await flush(deadline_);
-  const Bytes first = co_await read_payload();
+namespace {
+
+// Resumes the awaiting task on a coming loop turn.
+struct NextTurn {
+  ring::Loop& loop;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
+  void await_resume() const noexcept {}
+};
+
+}  // namespace
+
+ring::Task<Connection::Statement*> Connection::statement_for(std::string_view sql,
+                                                             const QueryOptions& options) {
+  for (;;) {
+    check_ready();
+    Statement* s = cached(sql);
+    if (s == nullptr) co_return co_await prepare(sql, options);
+    hold(*s);
+    if (!s->preparing) co_return s;
+    // Another call's COM_STMT_PREPARE of the same SQL is in flight (a burst of tasks running a
+    // new query): its response comes within a round trip. Rare enough to check once per loop
+    // turn.
+    ++prepare_waiters_;
+    try {
+      while (s->preparing) {
+        co_await NextTurn{*loop_};
+        if (std::chrono::steady_clock::now() >= options.deadline) {
+          throw QueryTimeout(
+              "the query ran past its deadline waiting for its statement to be prepared");
+        }
+        if ((co_await ring::this_task::context()).stop.stop_requested()) {
+          throw ring::CancelledError("waiting for a statement to be prepared");
+        }
+      }
+    } catch (...) {
+      --prepare_waiters_;
+      unhold(*s);
+      throw;
+    }
+    --prepare_waiters_;
+    if (s->prepared && !s->retired) co_return s;
+    unhold(*s);  // that prepare failed or was given up: this call prepares it (or waits again)
+  }
+}
+
+ring::Task<Connection::Statement*> Connection::prepare(std::string_view sql,
+                                                       const QueryOptions& options) {
+  // In the cache while it is prepared, so that other callers of the same SQL wait for it.
+  Statement& s = statements_->emplace_front();
+  s.sql = sql;
+  s.preparing = true;
+  cache_.emplace(s.sql, statements_->begin());
+  hold(s);
+  const std::uint8_t seq = write_com_stmt_prepare(out_, sql);
+  Ticket t = kNoTicket;
+  bool reading = false;
+  bool got_id = false;
+  try {
+    co_await send_request(t, reading, Skip::kPrepare, seq, options);
+    co_await read_prepare_response(s, got_id);
+  } catch (...) {
+    // Not prepared: out of the cache (its waiters prepare it again). An id the server gave is
+    // closed after the request (whoever reads next drops the rest of the response).
+    if (got_id && !s.prepared) write_com_stmt_close(out_, s.id);
+    s.preparing = false;
+    forget(s);
+    unhold(s);
+    settle(t, reading);
+    throw;
+  }
+  s.preparing = false;
+  finish_reply();
+  co_return &s;
+}
+
+ring::Task<void> Connection::read_prepare_response(Statement& s, bool& got_id) {
+  const Bytes first = co_await read_payload(Skip{.phase = Skip::kPrepare});
   if (is_err_packet(first)) fail_with(parse_err(first));
   const PrepareOk ok = parse_prepare_ok(first);
+  s.id = ok.statement_id;
+  got_id = true;
   // Parameter definitions follow (not kept), then column definitions: kept, since under
   // MARIADB_CLIENT_CACHE_METADATA an execute does not send them again while they are unchanged.
-  if (ok.num_params > 0) {
-    for (std::uint16_t i = 0; i < ok.num_params; ++i)
-      co_await read_payload();
-    if ((capabilities_ & cap::kDeprecateEof) == 0) {
-      parse_eof(co_await read_payload(), capabilities_);
-    }
+  const bool eof = (capabilities_ & cap::kDeprecateEof) == 0;
+  for (std::uint16_t i = 0; i < ok.num_params; ++i) {
+    co_await read_payload(Skip{.phase = Skip::kDefinitions,
+                               .eof = eof,
+                               .next = ok.num_columns,
+                               .defs = static_cast<std::uint32_t>(ok.num_params - i)});
+  }
+  if (ok.num_params > 0 && eof) {
+    parse_eof(co_await read_payload(
+                  Skip{.phase = Skip::kDefinitions, .eof = true, .next = ok.num_columns}),
+              capabilities_);
   }
   std::shared_ptr<std::vector<Column>> columns;
   if (ok.num_columns > 0) {
     columns = std::make_shared<std::vector<Column>>();
     columns->reserve(ok.num_columns);
     for (std::uint16_t i = 0; i < ok.num_columns; ++i) {
-      columns->push_back(
-          Column::from(parse_column_definition(co_await read_payload(), capabilities_)));
+      const Bytes p =
+          co_await read_payload(Skip{.phase = Skip::kDefinitions,
+                                     .eof = eof,
+                                     .defs = static_cast<std::uint32_t>(ok.num_columns - i)});
+      columns->push_back(Column::from(parse_column_definition(p, capabilities_)));
     }
-    if ((capabilities_ & cap::kDeprecateEof) == 0) {
-      parse_eof(co_await read_payload(), capabilities_);
+    if (eof) {
+      parse_eof(co_await read_payload(Skip{.phase = Skip::kDefinitions, .eof = true}),
+                capabilities_);
     }
   }
-  Statement& s = statements_->emplace_front();
-  s.sql = sql;
-  s.id = ok.statement_id;
   s.num_params = ok.num_params;
   s.num_columns = ok.num_columns;
   s.columns = std::move(columns);
-  cache_.emplace(s.sql, statements_->begin());
-  co_return &s;
-}
-
-void Connection::write_execute(const Statement& s, const Params& params) {
-  if (params.size() != s.num_params) {
-    end_command();
-    throw ClientError(ClientErrc::kParamCountMismatch,
-                      absl::StrCat("the statement has ", s.num_params, " parameters, ",
-                                   params.size(), " were given"));
-  }
-  seq_ = write_com_stmt_execute(out_, s.id, s.num_params, params);
-}
-
-ring::Task<Connection::Statement*> Connection::send_execute(std::string_view sql,
-                                                            const Params& params) {
-  Statement* s = cached(sql);
-  if (s == nullptr) s = co_await prepare(sql);
-  write_execute(*s, params);
-  co_await flush(deadline_);
-  co_return s;
+  s.prepared = true;
+  end_command();
 }
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
                                        QueryOptions options) {
-  refuse_while_streaming();
   for (bool first = true;; first = false) {
-    begin_command(options);
+    check_ready();
+    // One coroutine for the whole command in the common case: a cached statement is found, the
+    // request written and sent, and the response read without further frames but
+    // read_responses.
+    Statement* s = cached(sql);
+    if (s != nullptr && !s->preparing) [[likely]] {
+      hold(*s);
+    } else {
+      s = co_await statement_for(sql, options);
+      if (!is_usable()) {  // lost as the prepare ended
+        unhold(*s);
+        check_ready();
+      }
+    }
+    std::uint8_t seq = 0;
     try {
-      // One coroutine for the whole command: a cached statement is found, the request
-      // written and sent, and the response read without further frames but read_responses.
-      Statement* s = cached(sql);
-      if (s == nullptr) s = co_await prepare(sql);
-      write_execute(*s, params);
-      // The first result set (a CALL's further ones are dropped), else the first OK. The whole
-      // response usually comes in the first read: taken then without a coroutine frame. On a
-      // plain socket the request and that read are one ring operation: one loop turn.
-      Result result;
-      if (can_exchange_for_command()) {
-        co_await exchange_for_command();
+      seq = write_execute(*s, params);
+    } catch (...) {
+      unhold(*s);
+      throw;
+    }
+    // The first result set (a CALL's further ones are dropped), else the first OK. The whole
+    // response usually comes in the first read: taken then without a coroutine frame. Alone
+    // on a plain socket, the request and that read are one ring operation: one loop turn.
+    Result result;
+    Ticket t = kNoTicket;
+    bool reading = false;
+    try {
+      if (begin_alone(options, seq)) [[likely]] {
+        reading = true;
+        if (can_exchange_for_command()) {
+          co_await exchange_for_command();
+        } else {
+          co_await send_alone();
+        }
       } else {
-        co_await flush(deadline_);
-        co_await fill_for_command();
+        t = join();
+        reading = try_read(t, options);
+        co_await wait_for_reply(t, reading, Skip::kResponse, seq, options);
       }
       if (!read_buffered_response(result, *s)) {
         co_await read_responses(nullptr, Format::kBinary, &result, s);
       }
-      // The statement just used stays; older ones go past the capacity (all, at capacity 0).
-      while (cache_.size() > options_.statement_cache_size)
-        forget(statements_->back());
-      co_return std::move(result);
     } catch (const DatabaseError& e) {
-      abandon_command();
-      if (!first || e.info().code != kNeedReprepare) throw;
-      if (const auto it = cache_.find(absl::string_view(sql.data(), sql.size()));
-          it != cache_.end()) {
-        forget(*it->second);
+      if (!first || e.info().code != kNeedReprepare || read_state_ != ReadState::kDone) {
+        unhold(*s);
+        settle(t, reading);
+        throw;
       }
+      // The server dropped the statement's plan: prepare it again (calls in flight that use
+      // the old one still read their responses).
+      forget(*s);
+      unhold(*s);
+      settle(t, reading);
+      continue;
     } catch (...) {
-      abandon_command();
+      unhold(*s);
+      settle(t, reading);
       throw;
     }
+    unhold(*s);
+    // The statement just used stays; older ones go past the capacity (all, at capacity 0),
+    // unless calls in flight use them.
+    while (cache_.size() > options_.statement_cache_size && statements_->back().users == 0)
+      forget(statements_->back());
+    finish_reply();
+    co_return std::move(result);
   }
 }
 
-ring::Task<void> Connection::simple_command(std::uint8_t command) {
-  seq_ = command == com::kPing ? write_com_ping(out_) : write_com_reset_connection(out_);
-  co_await flush(deadline_);
-  const Bytes p = co_await read_payload();
-  if (is_err_packet(p)) fail_with(parse_err(p));
-  status_flags_ = parse_ok(p, capabilities_).status_flags;
-  end_command();
+ring::Task<void> Connection::simple_command(std::uint8_t command, const QueryOptions& options) {
+  const std::uint8_t seq =
+      command == com::kPing ? write_com_ping(out_) : write_com_reset_connection(out_);
+  Ticket t = kNoTicket;
+  bool reading = false;
+  try {
+    co_await send_request(t, reading, Skip::kOk, seq, options);
+    const Bytes p = co_await read_payload(Skip{.phase = Skip::kOk});
+    if (is_err_packet(p)) fail_with(parse_err(p));
+    status_flags_ = parse_ok(p, capabilities_).status_flags;
+    end_command();
+  } catch (...) {
+    settle(t, reading);
+    throw;
+  }
+  finish_reply();
 }
 
 ring::Task<void> Connection::ping(QueryOptions options) {
-  refuse_while_streaming();
-  begin_command(options);
-  try {
-    co_await simple_command(com::kPing);
-  } catch (...) {
-    abandon_command();
-    throw;
-  }
+  check_ready();
+  co_await simple_command(com::kPing, options);
 }
 
 ring::Task<void> Connection::reset(QueryOptions options) {
-  refuse_while_streaming();
-  begin_command(options);
-  // Statements the reset drops must not be closed again, and the cache must forget them.
+  check_ready();
+  check_alone();
+  // Statements the reset drops must not be closed again, and the cache must forget them (no
+  // call uses one: none is in flight).
   out_.clear();
   cache_.clear();
   statements_->clear();
-  try {
-    co_await simple_command(com::kResetConnection);
-  } catch (...) {
-    abandon_command();
-    throw;
-  }
+  retired_->clear();
+  co_await simple_command(com::kResetConnection, options);
 }
 
 }  // namespace tern::mysql

@@ -12,12 +12,24 @@ namespace tern::mysql {
 
 ring::Task<void> Connection::open_stream(std::string_view sql, const Params& params,
                                          QueryOptions options) {
-  refuse_while_streaming();
-  begin_command(options);
+  check_ready();
+  check_alone();
+  Statement* const statement = co_await statement_for(sql, options);
+  std::uint8_t seq = 0;
   try {
-    Statement* const statement = co_await send_execute(sql, params);
-    const Bytes first = co_await read_payload();
-    Stream stream;
+    check_ready();
+    check_alone();  // other calls came in while the statement was prepared
+    seq = write_execute(*statement, params);
+  } catch (...) {
+    unhold(*statement);
+    throw;
+  }
+  Ticket t = kNoTicket;
+  bool reading = false;
+  Stream stream;
+  try {
+    co_await send_request(t, reading, Skip::kResponse, seq, options);
+    const Bytes first = co_await read_payload(Skip{.phase = Skip::kResponse});
     switch (classify_response(first, capabilities_)) {
       case ResponseKind::kErr:
         fail_with(parse_err(first));
@@ -50,11 +62,16 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
         throw ProtocolError(ProtocolErrc::kUnexpectedMessage,
                             "unexpected response to COM_STMT_EXECUTE");
     }
-    stream_ = std::move(stream);
   } catch (...) {
-    abandon_command();
+    unhold(*statement);
+    settle(t, reading);
     throw;
   }
+  unhold(*statement);
+  const bool ended = stream.ended;
+  stream_ = std::move(stream);
+  // Rows follow: the stream keeps the read side (no other call comes in while it is open).
+  if (ended) finish_reply();
 }
 
 ring::Task<bool> Connection::next_batch(Result& batch, std::size_t max_rows,
@@ -91,21 +108,18 @@ ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
   try {
     std::size_t rows = 0;
     for (;;) {
-      // After a KILL (deadline or stop request) the rest is drained, then end_command throws.
-      if (batch != nullptr && rows == max_rows && interruption_ == Interruption::kNone) {
-        co_return true;
-      }
+      if (batch != nullptr && rows == max_rows) co_return true;
       // Rows already buffered are taken without a coroutine: no frame per row, and no stack
       // growth where symmetric transfer is not a tail call (GCC with ASan).
       Bytes row;
       if (std::optional<Payload> buffered = next_buffered()) {
         row = buffered->bytes;
       } else {
-        row = co_await read_payload();
+        row = co_await read_payload(Skip{.phase = Skip::kRows});
       }
       switch (classify_row(row)) {
         case RowKind::kRow:
-          if (batch != nullptr && interruption_ == Interruption::kNone) {
+          if (batch != nullptr) {
             batch->add_row(row, row_scratch_);
             ++rows;
           }
@@ -129,6 +143,7 @@ ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
           } else {
             end_command();
           }
+          finish_reply();
           co_return false;
         }
         case RowKind::kErr:
@@ -137,8 +152,9 @@ ring::Task<bool> Connection::read_stream(Result* batch, std::size_t max_rows) {
       }
     }
   } catch (...) {
+    // A deadline or stop request killed the query and drained its rows (fill_interrupted).
     stream_.reset();
-    abandon_command();
+    settle(ticket_, true);
     throw;
   }
 }

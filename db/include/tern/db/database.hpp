@@ -50,8 +50,9 @@ struct PoolParams {
   /// Connections idle longer than this are pinged before reuse; zero = never.
   std::chrono::milliseconds health_check_after_idle{0};
   /// Statements of different tasks one connection carries in flight at once (implicit
-  /// pipelining, outside transaction scopes); 1 = one at a time. URL: pipeline_depth=N.
-  std::size_t pipeline_depth = 1;
+  /// pipelining, outside transaction scopes, once every connection is busy); 1 = one at a
+  /// time. URL: pipeline_depth=N.
+  std::size_t pipeline_depth = 4;
 };
 
 /// How to reach the server and size the pool (peewee's connect keywords).

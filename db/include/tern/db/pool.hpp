@@ -50,8 +50,8 @@ struct PoolOptions {
   std::chrono::milliseconds reset_timeout{5'000};
   /// Statements one pooled connection carries in flight at once for tasks outside any
   /// transaction scope (implicit pipelining; see Pool::share()). 1 = one statement per
-  /// connection at a time.
-  std::size_t pipeline_depth = 1;
+  /// connection at a time. Stacking starts only once every connection is busy.
+  std::size_t pipeline_depth = 4;
   /// Where connection ages (pool_recycle, health_check_after_idle) are read from: the monotonic
   /// clock. A plain function pointer, so reading it costs what steady_clock::now() costs; tests
   /// put a clock they advance by hand here instead of sleeping. Deadlines and the wait and
