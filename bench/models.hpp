@@ -1,4 +1,4 @@
-// The ORM models of workloads 4 and 5, and the SQL the ORM sends for them, so that the
+// The ORM models of workloads 2, 4 and 5, and the SQL the ORM sends for them, so that the
 // anchors can run exactly the same statements.
 #pragma once
 
@@ -74,6 +74,21 @@ struct BenchInsert {
   // clang-format on
 };
 
+/// The accounts table of workloads 1 and 2 (bench_accounts, made by the programs' SQL), its
+/// integer columns: workload 2's ORM point get by key.
+struct BenchAccount {
+  std::int32_t aid{};
+  std::int32_t bid{};
+  std::int32_t abalance{};
+  static constexpr std::string_view table_name = "bench_accounts";
+  // clang-format off
+  TERN_MODEL(BenchAccount, g_db,
+    (aid,      IntegerField{.primary_key = true}),
+    (bid,      IntegerField{}),
+    (abalance, IntegerField{}));
+  // clang-format on
+};
+
 /// Row i of the generated data (the same values as the large-result table).
 template <class M>
 M make_row(std::int64_t i) {
@@ -90,6 +105,12 @@ M make_row(std::int64_t i) {
 inline std::string get_sql(Dialect dialect) {
   const auto condition = BenchItem::c.id == std::int64_t{1};
   return orm::compile(BenchItem::select().where(condition).limit(1).ast(), dialect).sql;
+}
+
+/// The SQL of `BenchAccount::aio_get(BenchAccount::c.aid == k)` in `dialect`.
+inline std::string account_get_sql(Dialect dialect) {
+  const auto condition = BenchAccount::c.aid == std::int32_t{1};
+  return orm::compile(BenchAccount::select().where(condition).limit(1).ast(), dialect).sql;
 }
 
 /// The SQL of inserting `count` rows with `M::insert_many` (`M::aio_create` for one).

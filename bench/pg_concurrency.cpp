@@ -1,8 +1,13 @@
 // Workload 2 of the benchmark plan (PostgreSQL): the point select of workload 1 under
 // concurrency, on one client thread.
-//   - 32 tasks over tern's pool of 8 connections (PooledPostgresqlDatabase, aio_execute) against
-//     libpq's asynchronous API driving 8 connections from one poll() loop: 8 queries in flight
-//     on both sides.
+//   - 32 tasks over tern's pool of 8 connections, one statement per connection at a time
+//     (PooledPostgresqlDatabase, aio_execute, pipeline_depth 1), against libpq's asynchronous
+//     API driving 8 connections from one poll() loop: 8 queries in flight on both sides.
+//   - Implicit pipelining: 32 and 256 tasks over the pool of 8 with pipeline_depth 4 and 32
+//     (tasks / 8: every task has its statement in flight), running the raw point select
+//     (aio_execute) and the ORM's BenchAccount::aid point get (BenchAccount::aio_get), against
+//     libpq's pipeline mode on 8 connections with 4 or 32 queries in flight on each, running the
+//     same SQL (the ORM's, for the ORM).
 //   - Pipelining on one connection: tern's pg::Connection::pipeline against libpq's pipeline
 //     mode, batches of 64 queries with one Sync each.
 //
@@ -10,17 +15,20 @@
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <libpq-fe.h>
-#include <poll.h>
 
-#include <array>
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "common.hpp"
 #include "concurrency_workload.hpp"
+#include "models.hpp"
+#include "pg_async.hpp"
 #include "pg_common.hpp"
 #include "program.hpp"
 #include "tern/db/database.hpp"
@@ -33,82 +41,53 @@ using namespace tern::bench;
 using namespace tern::bench::concurrency_workload;
 using tern::ring::Task;
 
-constexpr int kPipelineBatch = 64;  // queries per Sync
+constexpr int kPipelineBatch = 64;  // queries per Sync on one connection
 
-// ---- 8 connections, 32 tasks ----
+const std::string kSelect = kPointSelect;
+const std::string kOrmSql = account_get_sql(tern::Dialect::kPostgres);
+// LIMIT may travel as a parameter; the anchor binds whatever the ORM binds.
+const bool kLimitIsParam = kOrmSql.find("$2") != std::string::npos;
 
-// One libpq connection of the poll() loop: at most one query in flight.
-struct AsyncSlot {
-  PGconn* conn = nullptr;
-  bool busy = false;
-};
+// ---- 8 connections: libpq's asynchronous API and pipeline mode ----
 
-void send_select(AsyncSlot& s, std::minstd_rand& rng) {
-  const std::uint32_t aid = htonl(static_cast<std::uint32_t>(random_aid(rng)));
-  const char* values[1] = {reinterpret_cast<const char*>(&aid)};
-  const int lengths[1] = {4};
-  const int formats[1] = {1};
-  if (PQsendQueryPrepared(s.conn, "sel", 1, values, lengths, formats, 1) != 1) {
-    throw std::runtime_error(PQerrorMessage(s.conn));
-  }
-  s.busy = true;
-}
-
-// Runs `queue`'s queries over the slots until it is empty and every slot is idle.
-void run_async(std::vector<AsyncSlot>& slots, WorkQueue& queue, std::minstd_rand& rng) {
-  std::array<pollfd, kConnections> fds{};
-  int in_flight = 0;
-  for (AsyncSlot& s : slots) {
-    if (!queue.take()) break;
-    send_select(s, rng);
-    ++in_flight;
-  }
-  while (in_flight > 0) {
-    for (std::size_t i = 0; i < slots.size(); ++i)
-      fds[i] = {.fd = PQsocket(slots[i].conn), .events = POLLIN, .revents = 0};
-    if (poll(fds.data(), slots.size(), -1) < 0) throw std::runtime_error("poll failed");
-    for (std::size_t i = 0; i < slots.size(); ++i) {
-      AsyncSlot& s = slots[i];
-      if (!s.busy || (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) == 0) continue;
-      if (PQconsumeInput(s.conn) != 1) throw std::runtime_error(PQerrorMessage(s.conn));
-      while (s.busy && PQisBusy(s.conn) == 0) {
-        PGresult* r = PQgetResult(s.conn);
-        if (r == nullptr) {  // the query is complete: the connection takes the next one
-          s.busy = false;
-          --in_flight;
-          if (queue.take()) {
-            send_select(s, rng);
-            ++in_flight;
-          }
-          break;
-        }
-        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-          throw std::runtime_error("unexpected result");
-        }
-        benchmark::DoNotOptimize(read_be32(PQgetvalue(r, 0, 0)));
-        PQclear(r);
-      }
-    }
-  }
-}
-
-void BM_libpq_async_8_connections(benchmark::State& state) {
-  std::vector<AsyncSlot> slots(kConnections);
-  for (AsyncSlot& s : slots) {
-    s.conn = libpq_connect();
-    PQclear(PQprepare(s.conn, "sel", kPointSelect, 1, nullptr));
-  }
+// libpq on 8 connections with `depth` queries in flight on each (1: the plain asynchronous
+// API; more: pipeline mode), running the point select or (`orm`) the ORM's SQL, the row
+// decoded into a BenchAccount as the ORM does.
+template <int depth, bool orm>
+void BM_libpq(benchmark::State& state) {
+  LibpqDriver driver(kConnections, depth, orm ? kOrmSql : kSelect, orm && kLimitIsParam ? 2 : 1);
   std::minstd_rand rng(42);
-  measure_queue(state, [&](WorkQueue& queue) { run_async(slots, queue, rng); });
-  for (AsyncSlot& s : slots)
-    PQfinish(s.conn);
+  const auto check = [](const std::int32_t* columns) {
+    if constexpr (orm) {
+      BenchAccount account;
+      account.aid = columns[0];
+      account.bid = columns[1];
+      account.abalance = columns[2];
+      benchmark::DoNotOptimize(account);
+    } else {
+      benchmark::DoNotOptimize(columns[0]);
+    }
+  };
+  measure_queue(state, std::int64_t{kWarmUpPerTask} * std::max(kTasks, kConnections * depth),
+                [&](WorkQueue& queue) {
+                  QueueSource source(queue, rng, check);
+                  driver.run(source);
+                });
 }
 
-void BM_tern_pool_32_tasks(benchmark::State& state) {
-  tern_pool_tasks(state, kPointSelect, [](const tern::DatabaseOptions& options) {
-    return std::make_unique<tern::PooledPostgresqlDatabase>(
-        tern::pg::ConnectOptions::parse(pg_url()), options);
-  });
+std::unique_ptr<tern::AioDatabase> open_pool(const tern::DatabaseOptions& options) {
+  return std::make_unique<tern::PooledPostgresqlDatabase>(tern::pg::ConnectOptions::parse(pg_url()),
+                                                          options);
+}
+
+template <int tasks, std::size_t depth>
+void BM_tern_execute(benchmark::State& state) {
+  tern_pool_tasks(state, execute_worker, tasks, depth, kSelect, open_pool);
+}
+
+template <int tasks, std::size_t depth>
+void BM_tern_orm_get(benchmark::State& state) {
+  tern_pool_tasks(state, orm_worker, tasks, depth, kSelect, open_pool);
 }
 
 // ---- pipelining on one connection ----
@@ -140,7 +119,7 @@ void BM_libpq_pipeline_64(benchmark::State& state) {
     if (PQresultStatus(sync) != PGRES_PIPELINE_SYNC) throw std::runtime_error("no sync");
     PQclear(sync);
   };
-  for (int i = 0; i < kWarmUp / kPipelineBatch; ++i)
+  for (int i = 0; i < kWarmUpPerTask * kTasks / kPipelineBatch; ++i)
     batch();
   const AllocCount allocs;
   while (state.KeepRunningBatch(kPipelineBatch))
@@ -165,18 +144,43 @@ void BM_tern_pipeline_64(benchmark::State& state) {
       }
     }
   };
-  measure_on_connection<tern_pg_connect>(state, kWarmUp / kPipelineBatch, batches, kPipelineBatch);
+  measure_on_connection<tern_pg_connect>(state, kWarmUpPerTask * kTasks / kPipelineBatch, batches,
+                                         kPipelineBatch);
+}
+
+// "<tern side> vs libpq pipeline mode, 8 connections x <depth> in flight".
+std::string pipelined_label(const char* what, int tasks, std::size_t depth, const char* sql) {
+  return std::string("PG ") + what + ": " + tern_side(tasks, depth, "PooledPostgresqlDatabase") +
+         " vs libpq pipeline mode, 8 connections x " + std::to_string(depth) + " in flight" + sql;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr std::size_t kDepth = depth_for(kTasks);          // 4
+  constexpr std::size_t kManyDepth = depth_for(kManyTasks);  // 32
   return run_cases(
       argc, argv, "2", "q", 0,
-      {{"PG: 32 tasks, PooledPostgresqlDatabase of 8 vs libpq async API, 8 connections, 1 thread",
-        "BM_libpq_async_8_connections", BM_libpq_async_8_connections, "BM_tern_pool_32_tasks",
-        BM_tern_pool_32_tasks},
+      {{"PG: " + tern_side(kTasks, 1, "PooledPostgresqlDatabase") +
+            " vs libpq async API, 8 connections, 1 thread",
+        "BM_libpq_async_8_connections", BM_libpq<1, false>, "BM_tern_pool_32_tasks",
+        BM_tern_execute<kTasks, 1>},
+       {pipelined_label("aio_execute", kTasks, kDepth, ""), "BM_libpq_pipeline_8x4",
+        BM_libpq<kDepth, false>, "BM_tern_execute_32_tasks_depth_4",
+        BM_tern_execute<kTasks, kDepth>},
+       {pipelined_label("aio_execute", kManyTasks, kManyDepth, ""), "BM_libpq_pipeline_8x32",
+        BM_libpq<kManyDepth, false>, "BM_tern_execute_256_tasks_depth_32",
+        BM_tern_execute<kManyTasks, kManyDepth>},
+       {pipelined_label("ORM aio_get", kTasks, kDepth, " (same SQL)"),
+        "BM_libpq_orm_sql_pipeline_8x4", BM_libpq<kDepth, true>, "BM_tern_orm_get_32_tasks_depth_4",
+        BM_tern_orm_get<kTasks, kDepth>},
+       {pipelined_label("ORM aio_get", kManyTasks, kManyDepth, " (same SQL)"),
+        "BM_libpq_orm_sql_pipeline_8x32", BM_libpq<kManyDepth, true>,
+        "BM_tern_orm_get_256_tasks_depth_32", BM_tern_orm_get<kManyTasks, kManyDepth>},
        {"PG: pg::Connection::pipeline vs libpq pipeline mode, batches of 64",
         "BM_libpq_pipeline_64", BM_libpq_pipeline_64, "BM_tern_pipeline_64", BM_tern_pipeline_64}},
-      pg_create_accounts);
+      [] {
+        pg_create_accounts();
+        std::printf("ORM aio_get SQL: %s\n\n", kOrmSql.c_str());
+      });
 }

@@ -25,6 +25,35 @@
 
 namespace tern::bench {
 
+/// Three significant digits, without exponent for the ranges that occur here.
+inline std::string format_number(double v) {
+  char buf[32];
+  const double a = std::fabs(v);
+  if (a == 0) return "0";
+  if (a >= 10'000) {  // 1,234,567 (appending: GCC 12 warns falsely on string::insert)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    std::string digits;
+    for (const char* p = buf; *p != '\0'; ++p) {
+      digits += *p;
+      const std::size_t left = std::strlen(p + 1);
+      if (*p != '-' && left > 0 && left % 3 == 0) digits += ',';
+    }
+    return digits;
+  }
+  if (a >= 100) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else if (a >= 10) {
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+  } else if (a >= 1) {
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+  } else if (a >= 0.01) {
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2g", v);
+  }
+  return buf;
+}
+
 /// One line of comparison: benchmark `ours` against benchmark `anchor` (function names).
 struct Comparison {
   std::string label;       ///< the table's case column, e.g. "PG: pg::Connection vs libpq"
@@ -166,34 +195,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
     }
     return m;
   }
-  // Three significant digits, without exponent for the ranges that occur here.
-  static std::string fmt(double v) {
-    char buf[32];
-    const double a = std::fabs(v);
-    if (a == 0) return "0";
-    if (a >= 10'000) {  // 1,234,567 (appending: GCC 12 warns falsely on string::insert)
-      std::snprintf(buf, sizeof buf, "%.0f", v);
-      std::string digits;
-      for (const char* p = buf; *p != '\0'; ++p) {
-        digits += *p;
-        const std::size_t left = std::strlen(p + 1);
-        if (*p != '-' && left > 0 && left % 3 == 0) digits += ',';
-      }
-      return digits;
-    }
-    if (a >= 100) {
-      std::snprintf(buf, sizeof buf, "%.0f", v);
-    } else if (a >= 10) {
-      std::snprintf(buf, sizeof buf, "%.1f", v);
-    } else if (a >= 1) {
-      std::snprintf(buf, sizeof buf, "%.2f", v);
-    } else if (a >= 0.01) {
-      std::snprintf(buf, sizeof buf, "%.3f", v);
-    } else {
-      std::snprintf(buf, sizeof buf, "%.2g", v);
-    }
-    return buf;
-  }
+  static std::string fmt(double v) { return format_number(v); }
 
   std::string workload_;
   std::vector<Comparison> comparisons_;
