@@ -79,7 +79,7 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
   }
   Lease lease;
   if (options.read_only) {
-    lease = co_await acquire_read();
+    lease = co_await acquire_read(/*share=*/true);
   } else {
     lease = co_await pool().share();  // acquire() unless pipeline_depth > 1
   }
@@ -100,8 +100,8 @@ ring::Task<ResultSet> AioDatabase::aio_execute_view(std::string_view sql,
   return execute_with(sql, params, options);
 }
 
-ring::Task<Lease> AioDatabase::acquire_read() {
-  return pool().acquire();
+ring::Task<Lease> AioDatabase::acquire_read(bool share) {
+  return share ? pool().share() : pool().acquire();
 }
 
 ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,
@@ -202,7 +202,7 @@ ring::Task<RowStream> AioDatabase::aio_stream(std::string_view sql, Params param
     co_return stream;
   }
   if (options.read_only) {
-    stream.lease_ = co_await acquire_read();
+    stream.lease_ = co_await acquire_read(/*share=*/false);
   } else {
     stream.lease_ = co_await pool().acquire();
   }

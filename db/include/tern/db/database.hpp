@@ -384,9 +384,10 @@ class AioDatabase {
               const DatabaseOptions& options);
 
   /// The connection for a statement declared read only (QueryOptions::read_only) that runs
-  /// outside any scope: by default one from this database's pool, like every other statement;
-  /// ReadReplicas overrides it to pick a replica.
-  virtual ring::Task<Lease> acquire_read();
+  /// outside any scope: by default one from this database's pool, like every other statement
+  /// (`share`: a pipelining share for one statement, Pool::share(); else a connection of its
+  /// own, for a stream); ReadReplicas overrides it to pick a replica.
+  virtual ring::Task<Lease> acquire_read(bool share);
 
  private:
   friend class detail::ReplicaSet;  // acquires on its replicas' pools and, as a fallback, ours

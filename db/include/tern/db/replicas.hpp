@@ -105,7 +105,7 @@ class ReadReplicas : public Primary {
  protected:
   /// A replica's connection (round robin, skipping replicas that cannot be reached), or the
   /// primary's when none can.
-  ring::Task<Lease> acquire_read() override { return replicas_.acquire(*this); }
+  ring::Task<Lease> acquire_read(bool) override { return replicas_.acquire(*this); }
 
  private:
   detail::ReplicaSet replicas_;
