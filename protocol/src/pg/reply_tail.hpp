@@ -11,8 +11,9 @@
 
 namespace tern::pg {
 
-[[gnu::always_inline]] inline bool Connection::reply_tail(const backend::Message& m, std::exception_ptr& error,
-                                   const char* during) {
+[[gnu::always_inline]] inline bool Connection::reply_tail(const backend::Message& m,
+                                                          std::exception_ptr& error,
+                                                          const char* during) {
   switch (m.type) {
     case backend::kErrorResponse:
       if (!error) error = error_response(m);

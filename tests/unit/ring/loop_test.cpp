@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <coroutine>
-#include <coroutine>
 #include <stdexcept>
 #include <string>
 #include <thread>
