@@ -24,18 +24,6 @@
 
 namespace tern::mysql {
 
-namespace {
-
-// Resumes the awaiting task on a coming loop turn.
-struct NextTurn {
-  ring::Loop& loop;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
-  void await_resume() const noexcept {}
-};
-
-}  // namespace
-
 void Connection::throw_not_ready() const {
   if (!is_usable()) throw ConnectionLost("the connection is closed or broken");
   throw InterfaceError("a row stream is open on this connection: read it to the end or close it");
@@ -325,7 +313,7 @@ ring::Task<bool> Connection::kill_and_drain() {
     // A send of the pipeline's under way ends with the bytes it has (sends are held); then
     // what was written before the hold but not sent yet goes out.
     while (pipeline.sending()) {
-      co_await NextTurn{*loop_};
+      co_await ring::NextTurn{*loop_};
       if (std::chrono::steady_clock::now() >= deadline) {
         throw ring::TimeoutError("sending the requests in flight");
       }

@@ -321,18 +321,6 @@ Connection::Statement* Connection::cached(std::string_view sql) {
   return &*it->second;
 }
 
-namespace {
-
-// Resumes the awaiting task on a coming loop turn.
-struct NextTurn {
-  ring::Loop& loop;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
-  void await_resume() const noexcept {}
-};
-
-}  // namespace
-
 ring::Task<Connection::Statement*> Connection::statement_for(std::string_view sql,
                                                              const QueryOptions& options) {
   for (;;) {
@@ -347,7 +335,7 @@ ring::Task<Connection::Statement*> Connection::statement_for(std::string_view sq
     ++prepare_waiters_;
     try {
       while (s->preparing) {
-        co_await NextTurn{*loop_};
+        co_await ring::NextTurn{*loop_};
         if (std::chrono::steady_clock::now() >= options.deadline) {
           throw QueryTimeout(
               "the query ran past its deadline waiting for its statement to be prepared");

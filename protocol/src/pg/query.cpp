@@ -610,24 +610,12 @@ ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
     s->preparing = false;
 }
 
-namespace {
-
-// Resumes the awaiting task on a coming loop turn.
-struct NextTurn {
-  ring::Loop& loop;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
-  void await_resume() const noexcept {}
-};
-
-}  // namespace
-
 ring::Task<void> Connection::describe(Statement& s, const QueryOptions& options) {
   // Another call's Parse + Describe of the same statement is in flight (a burst of tasks
   // running a new query): its reply comes within a round trip; a second Parse of the name
   // would fail. Rare enough to check once per loop turn.
   while (s.preparing) {
-    co_await NextTurn{*loop_};
+    co_await ring::NextTurn{*loop_};
     if (std::chrono::steady_clock::now() >= options.deadline) {
       throw QueryTimeout("the query ran past its deadline");
     }

@@ -131,21 +131,12 @@ class FakeServer {
   }
 };
 
-/// Resumes the awaiting coroutine on the loop's next turn: lets spawned tasks and background
-/// work run without sleeping.
-struct NextTurn {
-  ring::Loop& loop;
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
-  void await_resume() const noexcept {}
-};
-
 /// Yields loop turns until `done()` holds; false if it still does not after many turns (the
 /// test then fails instead of hanging).
 inline ring::Task<bool> turns_until(ring::Loop& loop, std::function<bool()> done) {
   for (int i = 0; i < 1000; ++i) {
     if (done()) co_return true;
-    co_await NextTurn{loop};
+    co_await ring::NextTurn{loop};
   }
   co_return done();
 }

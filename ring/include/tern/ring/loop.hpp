@@ -155,4 +155,13 @@ class Loop {
   long expected_posts_ = 0;  // guarded by post_mutex_
 };
 
+/// `co_await NextTurn{loop}` resumes the awaiting task on the loop's next turn
+/// (Loop::schedule): lets other ready tasks and pending I/O run first, without a timer.
+struct NextTurn {
+  Loop& loop;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
+  void await_resume() const noexcept {}
+};
+
 }  // namespace tern::ring
