@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "eventually.hpp"
 #include "expect_error.hpp"
 #include "server_env.hpp"
 #include "tern/protocol/exceptions.hpp"
@@ -466,15 +467,7 @@ TEST_F(MysqlConnection, PingResetAndStatementCacheEviction) {
 
 // ---- implicit pipelining: several tasks' calls on one connection ----
 
-// Polls until `ready()` or about 10 s passed; false then.
-template <class Ready>
-Task<bool> eventually(ring::Loop& loop, Ready ready) {
-  for (int polls = 0; polls < 2000; ++polls) {
-    if (co_await ready()) co_return true;
-    co_await ring::sleep_for(loop, 5ms);
-  }
-  co_return false;
-}
+using tern::testing::eventually;
 
 Params int_param(std::int64_t v) {
   Params p;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "eventually.hpp"
 #include "expect_error.hpp"
 #include "server_env.hpp"
 #include "tern/protocol/exceptions.hpp"
@@ -481,15 +482,7 @@ TEST_F(PgConnection, CopyErrorKeepsConnectionUsable) {
 
 // ---- implicit pipelining: several tasks' calls on one connection ----
 
-// Polls until `ready()` or about 10 s passed; false then.
-template <class Ready>
-Task<bool> eventually(ring::Loop& loop, Ready ready) {
-  for (int polls = 0; polls < 2000; ++polls) {
-    if (co_await ready()) co_return true;
-    co_await ring::sleep_for(loop, 5ms);
-  }
-  co_return false;
-}
+using tern::testing::eventually;
 
 // How many sessions wait for advisory lock `key` (seen from `observer`).
 Task<int> lock_waiters(Connection& observer, int key) {
