@@ -16,6 +16,7 @@
 #include "tern/orm/compiler.hpp"
 #include "tern/orm/query.hpp"
 #include "tern/protocol/exceptions.hpp"
+#include "thread_cache.hpp"
 
 namespace tern::orm::detail {
 
@@ -59,31 +60,8 @@ struct Cache {
   std::shared_ptr<const Shape> wide;
 };
 
-// The thread's cache, made on first use (as statement_cache.cpp's: one %fs-relative load).
-__attribute__((tls_model("initial-exec"))) constinit thread_local Cache* cache = nullptr;
-
-// Deletes the thread's cache when the thread exits; registered when the cache is made.
-struct CacheOwner {
-  CacheOwner() noexcept = default;
-  CacheOwner(const CacheOwner&) = delete;
-  CacheOwner& operator=(const CacheOwner&) = delete;
-  ~CacheOwner() {
-    delete cache;
-    cache = nullptr;
-  }
-};
-thread_local CacheOwner cache_owner;
-
-[[gnu::noinline]] Cache& make_cache() {
-  cache = new Cache();
-  [[maybe_unused]] CacheOwner* volatile owner = &cache_owner;  // odr-use: registers it
-  return *cache;
-}
-
 inline Cache& thread_cache() {
-  if (Cache* c = cache) [[likely]]
-    return *c;
-  return make_cache();
+  return detail::ThreadCache<Cache>::get();
 }
 
 // True when field `f` is an auto key that every object leaves unset: the database makes it.

@@ -18,6 +18,7 @@
 #include "tern/orm/meta.hpp"
 #include "tern/orm/query.hpp"
 #include "tern/protocol/exceptions.hpp"
+#include "thread_cache.hpp"
 
 namespace tern::orm {
 namespace {
@@ -63,34 +64,8 @@ struct Cache {
   std::array<SimpleGetEntry, kSimpleGets> simple_gets{};
 };
 
-// The thread's cache, made on first use. Reached through a constant-initialised pointer in
-// initial-exec TLS: one %fs-relative load per lookup (a thread_local Cache itself would need
-// its initialisation guard, reached through __tls_get_addr on every access); a few bytes of
-// static TLS whoever loads the library.
-__attribute__((tls_model("initial-exec"))) constinit thread_local Cache* cache = nullptr;
-
-// Deletes the thread's cache when the thread exits; registered when the cache is made.
-struct CacheOwner {
-  CacheOwner() noexcept = default;
-  CacheOwner(const CacheOwner&) = delete;
-  CacheOwner& operator=(const CacheOwner&) = delete;
-  ~CacheOwner() {
-    delete cache;
-    cache = nullptr;
-  }
-};
-thread_local CacheOwner cache_owner;
-
-[[gnu::noinline]] Cache& make_cache() {
-  cache = new Cache();
-  [[maybe_unused]] CacheOwner* volatile owner = &cache_owner;  // odr-use: registers it
-  return *cache;
-}
-
 inline Cache& thread_cache() {
-  if (Cache* c = cache) [[likely]]
-    return *c;
-  return make_cache();
+  return detail::ThreadCache<Cache>::get();
 }
 
 Value value_at(const ValueSlot& slot) {
