@@ -46,7 +46,15 @@ class PgBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
-    co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
+    if (c_.in_flight() == 0) {
+      co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
+    }
+    // Calls in flight: the first of them may still read the shared buffer (a stale
+    // statement's retry binds again after a suspension): this one binds into its own.
+    pg::Params own;
+    for (const Value& v : params)
+      bind(v, hstore_oid_, own);
+    co_return ResultSet(co_await c_.execute(sql, own, {.deadline = deadline}));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.simple_query(sql, {.deadline = deadline});
@@ -91,8 +99,8 @@ class PgBackend final : public BackendConnection {
 
  private:
   // The parameters converted for the protocol, into storage kept from one statement to the
-  // next (no allocation per query). Pipelined calls share it safely: pg::Connection::execute
-  // writes its request (or copies the parameters) before its first suspension.
+  // next (no allocation per query). Lent only to a call alone on the connection: a stale
+  // statement's retry reads the parameters again after a suspension.
   const pg::Params& bind_all(std::span<const Value> params) {
     bound_.clear();
     for (const Value& v : params)
