@@ -152,9 +152,11 @@ InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects
   const std::shared_ptr<const Shape>& shape = find_shape(meta, objects, count, dialect, rowcount);
   InsertStatement s;
   s.params.reserve(count * shape->fields.size());
+  const FieldMeta* const* const fields = shape->fields.data();
+  const std::size_t width = shape->fields.size();
   for (std::size_t i = 0; i < count; ++i) {
-    for (const FieldMeta* f : shape->fields)
-      s.params.emplace_back(FieldValue{f, objects[i]});
+    for (std::size_t f = 0; f < width; ++f)
+      s.params.emplace_back(FieldValue{fields[f], objects[i]});
   }
   s.sql = std::shared_ptr<const std::string>(shape, &shape->sql);
   return s;

@@ -73,8 +73,11 @@ class Value {
   template <class F>
   requires std::is_floating_point_v<F> Value(F f)
   noexcept : v_(static_cast<double>(f)) {}  // NOLINT(google-explicit-constructor)
+  /// Text (copied straight into place: a model's string member becomes a parameter with one
+  /// copy, not a copy and a move).
+  Value(const std::string& s) : v_(s) {}  // NOLINT(google-explicit-constructor)
   /// Text.
-  Value(std::string s) noexcept : v_(std::move(s)) {}  // NOLINT(google-explicit-constructor)
+  Value(std::string&& s) noexcept : v_(std::move(s)) {}  // NOLINT(google-explicit-constructor)
   /// Text.
   Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
   /// Text.
