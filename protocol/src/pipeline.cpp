@@ -90,6 +90,7 @@ void Pipeline::send_soon(Transport& transport, std::string& out, bool& broken) {
 ring::Task<void> Pipeline::send_all(Transport& transport, std::string& out, bool& broken) {
   try {
     while (!out.empty() && !held_ && !broken) {
+      if (sealer_ != nullptr) sealer_->seal(out);
       wire_.swap(out);  // `out` keeps taking requests while these bytes travel
       co_await transport.write(as_bytes(wire_), ring::kNoDeadline);
       wire_.clear();

@@ -766,5 +766,162 @@ TEST_F(PgPipelining, ManyTasksPrepareTheSameNewStatementOnce) {
   }
 }
 
+// ---- the shared Sync: statements sent together end with one Sync (sync_groups.hpp) ----
+
+// Statements written while another is in flight share one Sync: one implicit transaction.
+// A constraint checked at that commit fails the whole group; every member then runs again with
+// a Sync of its own, so only the statement at fault fails and the others commit once.
+TEST_F(PgPipelining, ACommitFailureOfASharedSyncRerunsEachStatementAlone) {
+  run(c->simple_query(
+      "DROP TABLE IF EXISTS deferred; CREATE TABLE deferred (k int8 UNIQUE DEFERRABLE "
+      "INITIALLY DEFERRED)"));
+  const char* insert = "INSERT INTO deferred VALUES ($1::int8)";
+  run(c->execute(insert, int_param(0)));
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::vector<std::string> outcome(3);
+  for (int i = 0; i < 3; ++i) {
+    // The middle one duplicates the key 0: only the commit finds it.
+    group.spawn([](Connection& conn, const char* sql, int k, std::string& out) -> Task<void> {
+      try {
+        co_await conn.execute(sql, int_param(k == 1 ? 0 : k + 10));
+        out = "ok";
+      } catch (const IntegrityError& e) {
+        out = e.sqlstate();
+      }
+    }(*c, insert, i, outcome[i]));
+  }
+  wait_until_blocked(4);
+  release();
+  run(group.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "23505", "ok"}));
+  EXPECT_EQ(scalar(*c, "SELECT string_agg(k::text, ',' ORDER BY k) FROM deferred"), "0,10,12");
+  EXPECT_TRUE(c->is_usable());
+}
+
+// A statement that cannot run inside a transaction block fails in a shared Sync's implicit
+// transaction (SQLSTATE 25001): it runs again alone, and succeeds like a lone call would.
+TEST_F(PgPipelining, AStatementThatNeedsItsOwnTransactionRunsAgainAlone) {
+  run(c->execute("VACUUM pipelined"));  // prepared (and run) alone first
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::vector<std::string> outcome(3);
+  const char* sqls[] = {kInsert, "VACUUM pipelined", kInsert};
+  for (int i = 0; i < 3; ++i) {
+    group.spawn([](Connection& conn, const char* sql, std::string& out) -> Task<void> {
+      Params p;
+      if (std::string_view(sql) == kInsert) p.add(std::int64_t{3});
+      co_await conn.execute(sql, p);
+      out = "ok";
+    }(*c, sqls[i], outcome[i]));
+  }
+  wait_until_blocked(4);
+  release();
+  run(group.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "ok", "ok"}));
+  EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined"), "2");
+}
+
+// The first member of a group is reading; the member after it is stopped while it waits: the
+// first one reads on to the group's ReadyForQuery itself (nobody else would) and gets its
+// result; the stopped one's statement still ran, once. (A statement with a deadline has a
+// Sync of its own: a member's reply comes only with its group's, see sync_groups.hpp.)
+TEST_F(PgPipelining, AMemberWhoseGroupGaveUpReadsTheGroupsEnd) {
+  ring::TaskGroup group(loop);
+  ring::TaskGroup stopped(loop);
+  group.spawn([](Connection& conn) -> Task<void> { co_await conn.execute(kBlock); }(*c));
+  std::int64_t first = 0;
+  group.spawn([](Connection& conn, std::int64_t& out) -> Task<void> {
+    out = (co_await conn.execute("SELECT $1::int8 * 2", int_param(9))).row(0).get<std::int64_t>(0);
+  }(*c, first));
+  bool cancelled = false;
+  stopped.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kInsert, int_param(6));
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(*c, cancelled));
+  wait_until_blocked(3);
+  stopped.cancel();
+  run(stopped.join());
+  EXPECT_TRUE(cancelled);
+  release();
+  run(group.join());
+  EXPECT_EQ(first, 18);
+  EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined WHERE k = 6"), "1");  // ran, once
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// A member's reply comes with its group's, at the Sync. One member is stopped while its own
+// statement, the group's last, blocks: nothing is cancelled (another caller of the group still
+// waits), and once the statement ends the other member gets its result.
+TEST_F(PgPipelining, AStopRequestInAGroupLeavesTheOtherMembersResults) {
+  const char* insert = "INSERT INTO pipelined VALUES ($1::int8) RETURNING k";
+  run(c->execute(insert, int_param(0)));  // prepared first
+  ring::TaskGroup group(loop);
+  ring::TaskGroup stopped(loop);
+  group.spawn([](Connection& conn) -> Task<void> {
+    co_await conn.execute("SELECT $1::int8", int_param(1));
+  }(*c));
+  std::int64_t first = 0;
+  group.spawn([](Connection& conn, const char* sql, std::int64_t& out) -> Task<void> {
+    out = (co_await conn.execute(sql, int_param(4))).row(0).get<std::int64_t>(0);
+  }(*c, insert, first));
+  bool cancelled = false;
+  stopped.spawn([](Connection& conn, bool& flag) -> Task<void> {
+    try {
+      co_await conn.execute(kBlock);
+    } catch (const ring::CancelledError&) {
+      flag = true;
+    }
+  }(*c, cancelled));
+  wait_until_blocked(2);
+  stopped.cancel();
+  run(stopped.join());
+  EXPECT_TRUE(cancelled);
+  EXPECT_EQ(lock_waiters_now(), 1) << "the group was cancelled under its waiting member";
+  release();
+  run(group.join());
+  EXPECT_EQ(first, 4);
+  EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined WHERE k = 4"), "1");  // once
+  EXPECT_EQ(c->in_flight(), 0u);
+  EXPECT_TRUE(c->is_usable());
+}
+
+// The connection lost before a group's Sync: whether its members' statements took effect is
+// unknown to their callers, and each says so (ConnectionLost); the server rolled them back.
+TEST_F(PgPipelining, ConnectionLostBeforeItsGroupCommittedFailsEveryMember) {
+  TERN_SKIP_THROUGH_PGBOUNCER("backend_pid() is PgBouncer's cancel key behind a pooler");
+  ring::TaskGroup group(loop);
+  group.spawn([](Connection& conn) -> Task<void> {
+    co_await conn.execute("SELECT $1::int8", int_param(1));
+  }(*c));
+  std::vector<std::string> outcome(2);
+  for (int i = 0; i < 2; ++i) {
+    group.spawn([](Connection& conn, bool block, std::string& out) -> Task<void> {
+      try {
+        if (block) {
+          co_await conn.execute(kBlock);
+        } else {
+          co_await conn.execute(kInsert, int_param(8));
+        }
+        out = "ok";
+      } catch (const ConnectionLost&) {
+        out = "lost";
+      }
+    }(*c, i == 1, outcome[i]));
+  }
+  wait_until_blocked(2);
+  EXPECT_EQ(scalar(*observer,
+                   "SELECT pg_terminate_backend(" + std::to_string(c->backend_pid()) + ", 10000)"),
+            "t");
+  run(group.join());
+  EXPECT_EQ(outcome, (std::vector<std::string>{"lost", "lost"}));
+  release();
+  EXPECT_EQ(scalar(*observer, "SELECT count(*) FROM pipelined WHERE k = 8"), "0");  // rolled back
+}
+
 }  // namespace
 }  // namespace tern::pg

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "statement.hpp"
+#include "sync_groups.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
@@ -16,7 +17,8 @@ namespace tern::pg {
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
     : loop_(&loop),
       options_(std::move(options)),
-      pipeline_(std::make_unique<protocol::Pipeline>(loop)),
+      groups_(std::make_unique<detail::SyncGroups>(loop)),
+      pipeline_(std::make_unique<protocol::Pipeline>(loop, groups_.get())),
       statements_(std::make_unique<StatementList>()),
       retired_(std::make_unique<StatementList>()) {}
 
@@ -141,6 +143,7 @@ std::exception_ptr Connection::error_response(const backend::Message& m) {
 
 ring::Task<void> Connection::close() {
   if (pipeline_) co_await pipeline_->stop();
+  if (groups_) groups_->lose_all();
   out_.clear();
   frontend::terminate(out_);
   co_await protocol::close_connection(transport_, out_, broken_);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "reply_tail.hpp"
 #include "statement.hpp"
+#include "sync_groups.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
@@ -18,6 +19,10 @@
 namespace tern::pg {
 
 namespace {
+
+using detail::group_of;
+using detail::index_of;
+using detail::SyncGroups;
 
 using protocol::ProtocolErrc;
 using protocol::ProtocolError;
@@ -233,7 +238,8 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
 
 ring::Task<void> Connection::receive_results(std::span<Result> results,
                                              std::span<Statement* const> statements,
-                                             ring::Deadline deadline) {
+                                             ring::Deadline deadline, std::uint64_t place) {
+  const detail::SyncGroups::Id group = group_of(place);
   std::size_t next = 0;
   std::exception_ptr error;
   for (;;) {
@@ -274,15 +280,31 @@ ring::Task<void> Connection::receive_results(std::span<Result> results,
         results[next].add_row(m.body);
         break;
       case backend::kCommandComplete:
-        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
-        results[next++].set_command_tag(backend::parse_command_complete(m.body));
-        break;
       case backend::kEmptyQueryResponse:
-        backend::expect_empty(m);
         if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (m.type == backend::kCommandComplete) {
+          results[next].set_command_tag(backend::parse_command_complete(m.body));
+        } else {
+          backend::expect_empty(m);
+        }
         ++next;
+        // A member of a shared Sync's group: its reply ends here, unless it is the last one
+        // (the group's ReadyForQuery follows).
+        if (group != 0 && !groups_->is_last(group, index_of(place))) {
+          awaiting_ready_ = false;
+          if (error) std::rethrow_exception(error);
+          co_return;
+        }
         break;
       default:
+        if (group != 0) {
+          if (m.type == backend::kErrorResponse) {
+            groups_->fail(group, next == results.size() ? detail::SyncGroups::kNotAStatement
+                                                        : index_of(place));
+          } else if (m.type == backend::kReadyForQuery) {
+            groups_->settle(group);
+          }
+        }
         if (!reply_tail(m, error, "Execute")) break;
         if (next != results.size()) {
           broken_ = true;
@@ -395,23 +417,66 @@ ring::Task<void> Connection::send_large_alone(const QueryOptions& options,
   if (failed) std::rethrow_exception(failed);
 }
 
-ring::Task<void> Connection::drop_abandoned(ring::Deadline deadline) {
-  while (pipeline_->front_abandoned()) {
-    for (;;) {
-      const backend::Message m = co_await read_message(deadline);
-      if (m.type == backend::kErrorResponse) error_response(m);  // throws only for FATAL
-      if (m.type == backend::kReadyForQuery) {
-        on_ready(m);
-        break;
+void Connection::pop_reply() noexcept {
+  const SyncGroups::Id group = group_of(pipeline_->tag(pipeline_->front()));
+  pipeline_->pop_front();
+  if (group != 0) groups_->unref(group);
+}
+
+bool Connection::has_reply(std::uint64_t place) const noexcept {
+  const SyncGroups::Id group = group_of(place);
+  return group == 0 || groups_->has_reply(group, index_of(place));
+}
+
+bool Connection::skip_message(const backend::Message& m, std::uint64_t place, bool& completed) {
+  const SyncGroups::Id group = group_of(place);
+  switch (m.type) {
+    case backend::kErrorResponse:
+      error_response(m);  // throws only for FATAL
+      if (group != 0) {
+        groups_->fail(group, completed ? SyncGroups::kNotAStatement : index_of(place));
       }
-    }
-    pipeline_->pop_front();
+      return false;
+    case backend::kReadyForQuery:
+      on_ready(m);
+      if (group != 0) groups_->settle(group);
+      return true;
+    case backend::kCommandComplete:
+    case backend::kEmptyQueryResponse:
+      if (group == 0) return false;
+      completed = true;
+      return !groups_->is_last(group, index_of(place));
+    default:
+      return false;
   }
 }
 
-ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive) {
+ring::Task<void> Connection::drop_abandoned(ring::Deadline deadline) {
+  while (pipeline_->front_abandoned()) {
+    const std::uint64_t place = pipeline_->tag(pipeline_->front());
+    if (has_reply(place)) {
+      bool completed = false;
+      while (!skip_message(co_await read_message(deadline), place, completed)) {
+      }
+    }
+    pop_reply();
+  }
+}
+
+bool Connection::group_rest_abandoned(protocol::Pipeline::Ticket after) const noexcept {
+  const SyncGroups::Id group = group_of(pipeline_->tag(after));
+  for (protocol::Pipeline::Ticket t = after + 1; t < pipeline_->front() + pipeline_->size(); ++t) {
+    if (group_of(pipeline_->tag(t)) != group) break;
+    if (!pipeline_->abandoned(t)) return false;
+  }
+  return true;
+}
+
+ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive,
+                                        std::uint64_t place) {
   protocol::Pipeline& pipeline = *pipeline_;
-  const protocol::Pipeline::Ticket ticket = pipeline.join();
+  const protocol::Pipeline::Ticket ticket = pipeline.join(place);
+  bool popped = false;
   bool reading = pipeline.try_read(ticket);
   bool in_receive = false;  // reading this call's own reply
   std::exception_ptr interrupted;
@@ -457,9 +522,24 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
         throw ConnectionLost("the connection was lost with this query in flight");
       }
       if (pipeline.front_abandoned()) co_await drop_abandoned(options.deadline);
+      if (!has_reply(place)) {
+        // The server skipped its statement: an earlier one of its shared Sync failed.
+        pop_reply();
+        pipeline.release_read();
+        co_return;
+      }
       awaiting_ready_ = true;
       in_receive = true;
       co_await std::move(receive);
+      const SyncGroups::Id group = group_of(place);
+      if (group != 0 && groups_->outcome(group) == SyncGroups::Outcome::kPending &&
+          group_rest_abandoned(ticket)) {
+        // The rest of its group gave up: nobody else reads up to the group's ReadyForQuery,
+        // which this caller's result waits for.
+        pop_reply();
+        popped = true;
+        co_await drop_abandoned(options.deadline);
+      }
     }
   } catch (const ring::TimeoutError&) {
     interrupted = std::current_exception();
@@ -473,18 +553,28 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
     interrupted = std::current_exception();
   }
   if (!interrupted || (!broken_ && in_receive && !awaiting_ready_)) {
-    // Done: the reply was read up to its ReadyForQuery. The next caller's turn (it may run
-    // right here, its reply already buffered).
-    pipeline.pop_front();
+    // Done: the reply was read up to its end. The next caller's turn (it may run right here,
+    // its reply already buffered).
+    if (!popped) pop_reply();
     pipeline.release_read();
     if (interrupted) std::rethrow_exception(interrupted);
     co_return;
   }
   bool kept = !broken_;
   if (broken_) {
-    // Every caller in flight fails: each wakes in turn and finds the connection broken.
+    // Every caller in flight fails: each wakes in turn and finds the connection broken, and
+    // those waiting for their shared Sync's outcome learn it is lost.
+    groups_->lose_all();
+    if (popped) {
+      if (reading) pipeline.release_read();
+      std::rethrow_exception(interrupted);
+    }
     pipeline.abandon(ticket);
     if (reading) pipeline.release_read();
+    std::rethrow_exception(interrupted);
+  }
+  if (popped) {  // its own reply was read whole; the group's rest was being dropped
+    pipeline.release_read();
     std::rethrow_exception(interrupted);
   }
   if (reading) {
@@ -518,16 +608,14 @@ ring::Task<bool> Connection::give_up_reply(protocol::Pipeline::Ticket ticket) {
   // Nobody waits for any reply in flight: cancel, and read every reply up to the last one
   // sent. Requests written meanwhile are held back until then, so the cancel cannot hit them.
   pipeline.hold_sends();
-  const std::size_t in_flight = pipeline.size();
-  const bool kept = co_await cancel_and_drain(in_flight);
-  for (std::size_t i = 0; i < in_flight; ++i)
-    pipeline.pop_front();
+  const bool kept = co_await cancel_and_drain(pipeline.front() + pipeline.size());
+  if (!kept) groups_->lose_all();
   pipeline.release_sends(transport_, out_, broken_);
   pipeline.release_read();
   co_return kept;
 }
 
-ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
+ring::Task<bool> Connection::cancel_and_drain(protocol::Pipeline::Ticket end) {
   // The query may still end on its own within the drain budget. But a CancelRequest the
   // server did not confirm may still reach it later and cancel whatever this connection runs
   // then: such a connection is not kept, however the drain ends.
@@ -540,7 +628,13 @@ ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
   const ring::Deadline deadline = ring::deadline_after(options_.cancel_timeout);
   bool drained = false;
   try {
-    while (replies > 0) {
+    bool completed = false;  // the front reply's statement completed (its group's commit follows)
+    while (!pipeline_->empty() && pipeline_->front() < end) {
+      const std::uint64_t place = pipeline_->tag(pipeline_->front());
+      if (!has_reply(place)) {
+        pop_reply();
+        continue;
+      }
       // A cancel stops the statement running when it arrives, not the given-up ones queued
       // behind it, and one arriving between two statements (or at a pooler not yet linked to
       // a server) stops nothing: cancelled again while replies stay out.
@@ -555,15 +649,14 @@ ring::Task<bool> Connection::cancel_and_drain(std::size_t replies) {
         co_await send_cancel_request();
         continue;
       }
-      if (m->type == backend::kReadyForQuery) {
-        on_ready(*m);
-        --replies;
-        continue;
-      }
-      if (m->type == backend::kErrorResponse) error_response(*m);  // throws (and breaks) for FATAL
       if (m->type == backend::kCopyInResponse) {
         frontend::copy_fail(out_, "cancelled by the client");
         co_await flush(deadline);
+        continue;
+      }
+      if (skip_message(*m, place, completed)) {  // throws (and breaks) for FATAL
+        pop_reply();
+        completed = false;
       }
     }
     drained = true;
@@ -593,6 +686,7 @@ ring::Task<void> Connection::send_cancel_request() {
 
 ring::Task<void> Connection::prepare(const std::vector<Statement*>& statements,
                                      const QueryOptions& options) {
+  groups_->seal(out_);
   for (Statement* s : statements) {
     frontend::parse(out_, s->name, s->sql(), s->param_types);
     frontend::describe(out_, frontend::kStatement, s->name);
@@ -632,6 +726,7 @@ ring::Task<void> Connection::describe(Statement& s, const QueryOptions& options)
 ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
                                                          QueryOptions options) {
   check_ready();
+  groups_->seal(out_);
   frontend::query(out_, sql);
   std::vector<Result> results;
   co_await round_trip(options, receive_simple(results, options.deadline));
@@ -645,11 +740,14 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
   // may be reused by another call meanwhile); only for a statement not described yet.
   std::optional<Params> copied;
   const Params* bound = &params;
-  for (bool first = true;; first = false) {
+  bool stale_retried = false;
+  bool alone = false;  // with a Sync of its own: its shared Sync's group failed
+  for (;;) {
     Statement* used = nullptr;
+    std::uint64_t place = 0;  // its place in a shared Sync's group (0: none)
     try {
       // The whole query in this coroutine (plus round_trip and receive_results): a cached
-      // statement goes out as Bind/Execute/Sync in one write.
+      // statement goes out as Bind/Execute(/Sync) in one write.
       ++batch_;
       Statement& s = lookup(sql, *bound);
       hold(s);
@@ -660,16 +758,64 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       }
       Result result;
       start_result(result, s, options.result_format);
+      // Behind other requests and outside a transaction: the Sync is shared with the other
+      // statements of this send (sync_groups.hpp). Not with a deadline: the server sends a
+      // group's replies at its Sync, so a member that timed out waiting for them could not tell
+      // whether a cancel would hit its own statement or another's.
+      const bool share = !alone && options.deadline == ring::kNoDeadline && !pipeline_->empty() &&
+                         status_ == backend::TransactionStatus::kIdle;
+      if (share) {
+        groups_->make_room(out_);
+      } else {
+        groups_->seal(out_);
+      }
       write_execute(s, *bound, options.result_format);
-      frontend::sync(out_);
+      if (share) {
+        place = groups_->join();
+      } else {
+        frontend::sync(out_);
+      }
       Statement* const statements[] = {&s};
       co_await round_trip(
-          options, receive_results(std::span<Result>(&result, 1), statements, options.deadline));
+          options,
+          receive_results(std::span<Result>(&result, 1), statements, options.deadline, place),
+          place);
+      if (place != 0) {
+        const SyncGroups::Id group = group_of(place);
+        SyncGroups::Outcome outcome = groups_->outcome(group);
+        if (outcome == SyncGroups::Outcome::kPending) outcome = co_await groups_->wait(group);
+        groups_->unref(group);
+        place = 0;
+        if (outcome == SyncGroups::Outcome::kLost) {
+          throw ConnectionLost(
+              "the connection was lost before the statements sent with this one committed: "
+              "whether it took effect is unknown");
+        }
+        if (outcome == SyncGroups::Outcome::kFailed) {  // rolled back or skipped: run alone
+          unhold(s);
+          alone = true;
+          continue;
+        }
+      }
       unhold(s);
       co_return std::move(result);
     } catch (const DatabaseError& e) {
       if (used != nullptr) unhold(*used);
-      if (!first || !is_stale_statement(e)) throw;
+      if (place != 0) {
+        const SyncGroups::Id group = group_of(place);
+        // A server error, not the caller's own deadline or a lost connection.
+        const bool server_error = dynamic_cast<const QueryTimeout*>(&e) == nullptr &&
+                                  dynamic_cast<const ConnectionLost*>(&e) == nullptr;
+        const bool rerun =
+            server_error && groups_->rerun_after_error(group, index_of(place), e.sqlstate());
+        groups_->unref(group);
+        if (rerun) {
+          alone = true;
+          continue;
+        }
+      }
+      if (stale_retried || !is_stale_statement(e)) throw;
+      stale_retried = true;
       // The cached statement is stale (DDL, DISCARD ALL): drop it. Outside a transaction the
       // query simply runs again; inside one, the error has aborted the transaction.
       if (const auto it = cache_.find(make_key(sql, *bound)); it != cache_.end()) {
@@ -678,6 +824,7 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       if (status_ != backend::TransactionStatus::kIdle) throw;
     } catch (...) {
       if (used != nullptr) unhold(*used);
+      if (place != 0) groups_->unref(group_of(place));
       throw;
     }
   }
@@ -711,6 +858,7 @@ ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQ
   }
   if (!missing.empty()) co_await prepare(missing, options);
   std::vector<Result> results(queries.size());
+  groups_->seal(out_);
   for (std::size_t i = 0; i < queries.size(); ++i) {
     start_result(results[i], *statements[i], options.result_format);
     write_execute(*statements[i], queries[i].params, options.result_format);

@@ -35,20 +35,35 @@ class Pipeline {
   /// A place in the queue: the request written just before join() was called.
   using Ticket = std::uint64_t;
 
-  /// A pipeline whose callers sleep on `loop`.
-  explicit Pipeline(ring::Loop& loop) noexcept : loop_(loop), senders_(loop) {}
+  /// What a protocol appends to the send buffer just before the sender takes it: PostgreSQL
+  /// ends the statements of one send with one shared Sync there.
+  class Sealer {
+   public:
+    /// Called with the send buffer about to go out (not empty).
+    virtual void seal(std::string& out) = 0;
+
+   protected:
+    ~Sealer() = default;
+  };
+
+  /// A pipeline whose callers sleep on `loop`; `sealer` (may be null; it must outlive the
+  /// pipeline) sees each send buffer before the sender takes it.
+  explicit Pipeline(ring::Loop& loop, Sealer* sealer = nullptr) noexcept
+      : loop_(loop), sealer_(sealer), senders_(loop) {}
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
   // ---- the order of replies ----
 
   /// Joins the queue: the reply to the request just written comes after every reply queued
-  /// before. Returns the caller's ticket.
-  Ticket join() {
+  /// before. `tag` is the protocol's own note on the request (see tag()). Returns the caller's
+  /// ticket.
+  Ticket join(std::uint64_t tag = 0) {
     if (count_ == ring_.size()) [[unlikely]]
       grow();
     const Ticket t = head_ + count_;
     at(t) = Entry{};
+    at(t).tag = tag;
     ++count_;
     ++live_;
     return t;
@@ -70,6 +85,12 @@ class Pipeline {
   ring::Task<bool> wait_turn(Ticket t, ring::Deadline deadline);
   /// True when the reply at the front was abandoned: the reader reads and drops it first.
   bool front_abandoned() const noexcept { return count_ > 0 && at(head_).abandoned; }
+  /// The ticket at the front (when not empty()).
+  Ticket front() const noexcept { return head_; }
+  /// The tag `t` joined with (t in the queue).
+  std::uint64_t tag(Ticket t) const noexcept { return at(t).tag; }
+  /// True when the caller of `t` (in the queue) gave its reply up.
+  bool abandoned(Ticket t) const noexcept { return at(t).abandoned; }
   /// The reply at the front was read whole: it leaves the queue.
   void pop_front() noexcept {
     if (!at(head_).abandoned) --live_;
@@ -115,6 +136,7 @@ class Pipeline {
 
  private:
   struct Entry {
+    std::uint64_t tag = 0;
     std::coroutine_handle<> waiter;  // sleeping without a deadline
     ring::Signal* signal = nullptr;  // sleeping with one
     bool abandoned = false;
@@ -128,6 +150,7 @@ class Pipeline {
   ring::Task<void> send_all(Transport& transport, std::string& out, bool& broken);
 
   ring::Loop& loop_;
+  Sealer* sealer_;
   std::vector<Entry> ring_;  // circular; its size a power of two
   Ticket head_ = 0;          // the ticket at the front
   std::size_t count_ = 0;

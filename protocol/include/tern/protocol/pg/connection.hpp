@@ -29,6 +29,10 @@
 
 namespace tern::pg {
 
+namespace detail {
+class SyncGroups;
+}
+
 /// Options of one query.
 struct QueryOptions {
   /// The query must finish by then; on expiry the server is asked to cancel it and the
@@ -240,8 +244,10 @@ class Connection {
                                         ring::Deadline deadline);
   /// Reads a batch's results; a statement whose portal turned out to differ from its cached
   /// description (unnamed mode) is marked to be described again.
+  /// `place`: a member of a shared Sync's group (its reply tag), or 0.
   ring::Task<void> receive_results(std::span<Result> results,
-                                   std::span<Statement* const> statements, ring::Deadline deadline);
+                                   std::span<Statement* const> statements, ring::Deadline deadline,
+                                   std::uint64_t place = 0);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
   /// copy_in (`chunks` set) and copy_out (`sink` set): one reply loop for both directions.
   ring::Task<std::uint64_t> copy(std::string_view sql, const std::vector<std::string>* chunks,
@@ -270,17 +276,29 @@ class Connection {
   /// nothing else is in flight), waits for its turn and runs `receive`; turns a passed deadline
   /// or a stop request into a cancel + drain or an abandoned reply (QueryTimeout /
   /// CancelledError).
-  ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive);
+  /// `place` is the reply's tag: a member of a shared Sync's group, or 0.
+  ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive,
+                              std::uint64_t place = 0);
   /// round_trip()'s send of a request alone on the connection too large for one write.
   ring::Task<void> send_large_alone(const QueryOptions& options, ring::Task<void> receive);
   ring::Task<void> send_while_receiving(ring::Deadline deadline, ring::Task<void> receive);
   /// Reads and drops the replies at the front of the queue whose callers gave up.
   ring::Task<void> drop_abandoned(ring::Deadline deadline);
+  /// The reply at the front of the queue leaves it (and its group reference).
+  void pop_reply() noexcept;
+  /// False when the server skips the request tagged `place` (its group failed before it).
+  bool has_reply(std::uint64_t place) const noexcept;
+  /// One message of a reply nobody reads (tagged `place`): true when the reply is over.
+  /// `completed`: its statement's CommandComplete came (a later error is its group's commit).
+  bool skip_message(const backend::Message& m, std::uint64_t place, bool& completed);
+  /// True when every reply after `after` in its group was given up.
+  bool group_rest_abandoned(protocol::Pipeline::Ticket after) const noexcept;
   /// After the reader's deadline or stop request: gives the reply up (others wait behind it)
   /// or cancels and drains every reply in flight (nobody else waits); returns whether the
   /// connection stayed usable.
   ring::Task<bool> give_up_reply(protocol::Pipeline::Ticket t);
-  ring::Task<bool> cancel_and_drain(std::size_t replies);
+  /// Cancels, then reads and drops every reply before ticket `end`.
+  ring::Task<bool> cancel_and_drain(protocol::Pipeline::Ticket end);
   /// Sends a CancelRequest and waits until the server acted on it.
   ring::Task<void> send_cancel_request();
   // Streams (stream.cpp).
@@ -292,6 +310,8 @@ class Connection {
   protocol::ReceiveBuffer in_;
   std::string out_;   // requests being written
   std::string wire_;  // requests being sent by the connection's own sends (flush())
+  // Statements of one send sharing one Sync (sync_groups.hpp); the pipeline's sealer.
+  std::unique_ptr<detail::SyncGroups> groups_;
   std::unique_ptr<protocol::Pipeline> pipeline_;
   bool broken_ = false;
   bool awaiting_ready_ = false;  // a batch went out and its ReadyForQuery has not come back
