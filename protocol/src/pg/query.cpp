@@ -482,7 +482,7 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
   std::exception_ptr interrupted;
   bool timed_out = false;
   try {
-    if (reading && pipeline.size() == 1 && !pipeline.sending() &&
+    if (reading && pipeline.size() == 1 && !pipeline.sending() && place == 0 &&
         out_.size() <= kSendWhileReceivingAbove) {
       // Alone on the connection: the send and the first read of the reply in one ring
       // operation (one loop turn), the reply's first bytes then in in_, where receive looks
@@ -502,7 +502,7 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
       pipeline.end_own_send(transport_, out_, broken_);
       in_receive = true;
       co_await std::move(receive);
-    } else if (reading && pipeline.size() == 1 && !pipeline.sending()) {
+    } else if (reading && pipeline.size() == 1 && !pipeline.sending() && place == 0) {
       awaiting_ready_ = true;
       in_receive = true;
       co_await send_large_alone(options, std::move(receive));
@@ -762,7 +762,8 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       // statements of this send (sync_groups.hpp). Not with a deadline: the server sends a
       // group's replies at its Sync, so a member that timed out waiting for them could not tell
       // whether a cancel would hit its own statement or another's.
-      const bool share = !alone && options.deadline == ring::kNoDeadline && !pipeline_->empty() &&
+      const bool share = !alone && options.deadline == ring::kNoDeadline &&
+                         (!pipeline_->empty() || groups_->busy()) &&
                          status_ == backend::TransactionStatus::kIdle;
       if (share) {
         groups_->make_room(out_);

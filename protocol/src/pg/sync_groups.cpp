@@ -4,9 +4,9 @@
 
 namespace tern::pg::detail {
 
-void SyncGroups::seal(std::string& out) {
-  if (open_ == 0) return;
+void SyncGroups::close(std::string& out) {
   frontend::sync(out);
+  last_members_ = at(open_).members;
   open_ = 0;
 }
 
