@@ -46,11 +46,14 @@ class PgBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
-    if (c_.in_flight() == 0) {
+    if (!bound_lent_) {
+      bound_lent_ = true;
+      const Unlend unlend{bound_lent_};
       co_return ResultSet(co_await c_.execute(sql, bind_all(params), {.deadline = deadline}));
     }
-    // Calls in flight: the first of them may still read the shared buffer (a stale
-    // statement's retry binds again after a suspension): this one binds into its own.
+    // The shared buffer is lent to a call still running: it may read it again after a
+    // suspension (a stale statement's retry, or a statement run again after its shared Sync
+    // failed). This one binds into its own.
     pg::Params own;
     for (const Value& v : params)
       bind(v, hstore_oid_, own);
@@ -98,9 +101,15 @@ class PgBackend final : public BackendConnection {
   }
 
  private:
+  // Gives bound_ back when the call it was lent to ends.
+  struct Unlend {
+    bool& lent;
+    ~Unlend() { lent = false; }
+  };
+
   // The parameters converted for the protocol, into storage kept from one statement to the
-  // next (no allocation per query). Lent only to a call alone on the connection: a stale
-  // statement's retry reads the parameters again after a suspension.
+  // next (no allocation per query). Lent to one call at a time (bound_lent_): a call may read
+  // its parameters again after a suspension.
   const pg::Params& bind_all(std::span<const Value> params) {
     bound_.clear();
     for (const Value& v : params)
@@ -127,6 +136,7 @@ class PgBackend final : public BackendConnection {
   bool register_hstore_;
   pg::Oid hstore_oid_ = 0;
   pg::Params bound_;
+  bool bound_lent_ = false;
 };
 
 }  // namespace

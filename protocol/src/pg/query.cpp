@@ -565,11 +565,7 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
     // Every caller in flight fails: each wakes in turn and finds the connection broken, and
     // those waiting for their shared Sync's outcome learn it is lost.
     groups_->lose_all();
-    if (popped) {
-      if (reading) pipeline.release_read();
-      std::rethrow_exception(interrupted);
-    }
-    pipeline.abandon(ticket);
+    if (!popped) pipeline.abandon(ticket);
     if (reading) pipeline.release_read();
     std::rethrow_exception(interrupted);
   }
