@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "type_table.hpp"
@@ -171,38 +172,73 @@ void append_array_element(std::string& out, std::string_view text) {
 
 void append_value(std::string& out, Oid type, Format format, Bytes value);
 
+// array_out: "[lb:ub]..." when a lower bound is not 1, then one brace level per dimension.
 void append_array(std::string& out, Oid type, Format format, Bytes value) {
   struct State {
-    std::string* out;
-    bool first = true;
-  } state{&out};
-  const detail::ArraySink sink{&state, [](void*, std::size_t) {},
-                               [](void* self, Oid elem, Format f, const Bytes* v) {
-                                 auto& s = *static_cast<State*>(self);
-                                 if (!s.first) *s.out += ',';
-                                 s.first = false;
-                                 if (v == nullptr) {
-                                   *s.out += "NULL";
-                                   return;
-                                 }
-                                 std::string element;
-                                 append_value(element, elem, f, *v);
-                                 append_array_element(*s.out, element);
-                               }};
-  out += '{';
-  detail::decode_array(
+    std::vector<std::string> elements;  // each already quoted, or NULL
+  } state;
+  const detail::ArraySink sink{
+      &state, [](void* self, std::size_t n) { static_cast<State*>(self)->elements.reserve(n); },
+      [](void* self, Oid elem, Format f, const Bytes* v) {
+        std::string& e = static_cast<State*>(self)->elements.emplace_back();
+        if (v == nullptr) {
+          e = "NULL";
+          return;
+        }
+        std::string text;
+        append_value(text, elem, f, *v);
+        append_array_element(e, text);
+      }};
+  const ArrayShape shape = detail::decode_array(
       type, format, value, [](Oid) { return true; }, sink);
-  out += '}';
+  if (state.elements.empty()) {
+    out += "{}";
+    return;
+  }
+  const auto dims = static_cast<std::size_t>(shape.ndim);
+  bool decorate = false;
+  for (std::size_t d = 0; d < dims; ++d)
+    decorate = decorate || shape.lower_bounds[d] != 1;
+  if (decorate) {
+    for (std::size_t d = 0; d < dims; ++d) {
+      out += '[';
+      append_int(out, shape.lower_bounds[d]);
+      out += ':';
+      append_int(out, std::int64_t{shape.lower_bounds[d]} + shape.lengths[d] - 1);
+      out += ']';
+    }
+    out += '=';
+  }
+  // Row-major: before element i, open a brace for each dimension whose index wraps to 0 there,
+  // and after it close one for each dimension that ends there.
+  for (std::size_t i = 0; i < state.elements.size(); ++i) {
+    std::size_t stride = 1, open = 0;
+    for (std::size_t d = dims; d-- > 0;) {
+      stride *= static_cast<std::size_t>(shape.lengths[d]);
+      if (i % stride != 0) break;
+      ++open;
+    }
+    if (i > 0) out += ',';
+    out.append(open, '{');
+    out += state.elements[i];
+    stride = 1;
+    for (std::size_t d = dims; d-- > 0;) {
+      stride *= static_cast<std::size_t>(shape.lengths[d]);
+      if ((i + 1) % stride != 0) break;
+      out += '}';
+    }
+  }
 }
 
 void append_value(std::string& out, Oid type, Format format, Bytes value) {
+  // Text format is the server's own rendering already.
+  if (format == Format::kText) {
+    out += protocol::as_chars(value);
+    return;
+  }
   const std::uint8_t slot = detail::type_slot(type);
   if ((slot & detail::kArraySlot) != 0) {
     append_array(out, type, format, value);
-    return;
-  }
-  if (format == Format::kText) {
-    out += protocol::as_chars(value);
     return;
   }
   switch (slot == 0 ? detail::TypeKind::kUnknown : detail::type_row(slot).kind) {

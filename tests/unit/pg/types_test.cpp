@@ -636,6 +636,96 @@ TEST(PgTypes, ArrayText) {
   }
 }
 
+/// Bytes from a hex string (array_send output recorded from PostgreSQL 15).
+std::string unhex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+ArrayShape shape_of(std::initializer_list<std::pair<std::int32_t, std::int32_t>> dims) {
+  ArrayShape s;
+  for (const auto& [length, lower] : dims) {
+    s.lengths[static_cast<std::size_t>(s.ndim)] = length;
+    s.lower_bounds[static_cast<std::size_t>(s.ndim++)] = lower;
+  }
+  return s;
+}
+
+// Issue 24 defects 1 and 2: multi-dimensional arrays and lower bounds, recorded from the server.
+TEST(PgTypes, MultiDimensionalArraysKeepTheirShape) {
+  using Ints = Array<std::int32_t>;
+  // SELECT array_send('{{1,2,3},{4,5,6}}'::int[])
+  const std::string two_by_three = unhex(
+      "00000002000000000000001700000002000000010000000300000001000000040000000100000004000000020"
+      "000000400000003000000040000000400000004000000050000000400000006");
+  const Ints expected{shape_of({{2, 1}, {3, 1}}), {1, 2, 3, 4, 5, 6}};
+  EXPECT_EQ(bin<Ints>(oid::kInt4Array, two_by_three), expected);
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{{1,2,3},{4,5,6}}"), expected);
+  EXPECT_EQ(enc(expected), two_by_three);
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(two_by_three)), "{{1,2,3},{4,5,6}}");
+  // std::vector reads one dimension only, and says what to use instead.
+  try {
+    bin<std::vector<std::int32_t>>(oid::kInt4Array, two_by_three);
+    FAIL();
+  } catch (const TypeError& e) {
+    EXPECT_NE(std::string(e.what()).find("pg::Array"), std::string::npos) << e.what();
+  }
+
+  // SELECT array_send('[0:1]={1.1,2.2}'::float8[])
+  const std::string from_zero = unhex(
+      "0000000100000000000002bd0000000200000000000000083ff199999999999a00000008400199999999"
+      "999a");
+  const Array<double> floats{shape_of({{2, 0}}), {1.1, 2.2}};
+  EXPECT_EQ(bin<Array<double>>(oid::kFloat8Array, from_zero), floats);
+  EXPECT_EQ(txt<Array<double>>(oid::kFloat8Array, "[0:1]={1.1,2.2}"), floats);
+  EXPECT_EQ(enc(floats), from_zero);
+  EXPECT_EQ(to_text(oid::kFloat8Array, Format::kBinary, as_bytes(from_zero)), "[0:1]={1.1,2.2}");
+  EXPECT_EQ(bin<std::vector<double>>(oid::kFloat8Array, from_zero),
+            (std::vector<double>{1.1, 2.2}));
+
+  // SELECT array_send('[-2:-1][3:3]={{NULL},{x}}'::text[]): NULLs, negative bounds.
+  const std::string text_nulls =
+      unhex("00000002000000010000001900000002fffffffe0000000100000003ffffffff0000000178");
+  using Strs = Array<std::optional<std::string>>;
+  const Strs strs{shape_of({{2, -2}, {1, 3}}), {std::nullopt, "x"}};
+  EXPECT_EQ(bin<Strs>(oid::kTextArray, text_nulls), strs);
+  EXPECT_EQ(txt<Strs>(oid::kTextArray, "[-2:-1][3:3]={{NULL},{x}}"), strs);
+  EXPECT_EQ(enc(strs), text_nulls);
+  EXPECT_EQ(to_text(oid::kTextArray, Format::kBinary, as_bytes(text_nulls)),
+            "[-2:-1][3:3]={{NULL},{x}}");
+  EXPECT_THROW(bin<Array<std::string>>(oid::kTextArray, text_nulls), TypeError);
+
+  // Three dimensions, empty arrays, and the one-dimensional common case.
+  const Ints cube{shape_of({{2, 1}, {1, 1}, {1, 1}}), {1, 2}};
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{{{1}},{{2}}}"), cube);
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(enc(cube))), "{{{1}},{{2}}}");
+  EXPECT_EQ(round_trip(cube), cube);
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{}"), Ints{});
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(enc(Ints{}))), "{}");
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{1,2}"), (Ints{shape_of({{2, 1}}), {1, 2}}));
+  EXPECT_EQ(enc(Ints{shape_of({{2, 1}}), {1, 2}}), enc(std::vector<std::int32_t>{1, 2}));
+
+  // Elements that do not fill the shape, and shapes the server refuses.
+  EXPECT_THROW(enc(Ints{shape_of({{2, 1}, {2, 1}}), {1, 2, 3}}), TypeError);
+  EXPECT_THROW(enc(Ints{shape_of({{2, 0x7fffffff}}), {1, 2}}), TypeError);
+  for (const char* bad : {"{{1,2},{3}}", "{{1},2}", "{1,{2}}", "{{1,2},{3,4}", "[1:2][1:1]={{1,2}}",
+                          "{{{{{{{1}}}}}}}", "[1:1][1:1][1:1][1:1][1:1][1:1][1:1]={{{{{{{1}}}}}}}",
+                          "[2:1]={}", "{{1}}}", "{{}}", "{{1},{}}"}) {
+    EXPECT_THROW(txt<Ints>(oid::kInt4Array, bad), TypeError) << bad;
+  }
+  // Binary: 7 dimensions; an upper bound past INT32_MAX; a count past the value size.
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array, bytes({0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 23})), TypeError);
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array,
+                         bytes({0,    0,    0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0x7f, 0xff,
+                                0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0,  0, 4, 0, 0, 0,    1})),
+               TypeError);
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array, bytes({0, 0, 0, 2, 0, 0, 0,    0, 0, 0, 0, 23, 0x10, 0,
+                                                 0, 0, 0, 0, 0, 1, 0x10, 0, 0, 0, 0, 0,  0,    1})),
+               TypeError);
+}
+
 // ---- decode_value: type checks and NULL ----
 
 TEST(PgTypes, DecodeValueMismatchAndNull) {
