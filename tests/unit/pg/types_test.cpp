@@ -848,6 +848,77 @@ TEST(PgTypes, ToTextOfDatesPastYear32767) {
             bin<Timestamp>(oid::kTimestamp, noon));
 }
 
+// Issue 24 defects 3-7 and 9: the outputs below are psql's (PostgreSQL 15,
+// extra_float_digits=3) for the same values.
+TEST(PgTypes, ToTextFollowsTheServersOutputFunctions) {
+  const auto f8 = [](double v) { return to_text(oid::kFloat8, Format::kBinary, as_bytes(enc(v))); };
+  const auto f4 = [](float v) { return to_text(oid::kFloat4, Format::kBinary, as_bytes(enc(v))); };
+  EXPECT_EQ(f8(0.0001), "0.0001");
+  EXPECT_EQ(f8(0.00001), "1e-05");
+  EXPECT_EQ(f8(100000), "100000");
+  EXPECT_EQ(f8(1e14), "100000000000000");
+  EXPECT_EQ(f8(1e15), "1e+15");
+  EXPECT_EQ(f8(4567890123456789.0), "4.567890123456789e+15");
+  EXPECT_EQ(f8(456789012345678.0), "456789012345678");
+  EXPECT_EQ(f8(-0.0), "-0");
+  EXPECT_EQ(f8(1e300), "1e+300");
+  EXPECT_EQ(f8(1.5e-300), "1.5e-300");
+  // A shortest candidate exactly halfway between two doubles is not taken (Ryu as PG has it).
+  EXPECT_EQ(f8(9.22337205e+18), "9.223372049999999e+18");
+  EXPECT_EQ(f8(3.6893489e+19), "3.6893488999999996e+19");
+  EXPECT_EQ(f4(1.2739586e+08f), "1.27395856e+08");
+  EXPECT_EQ(f4(100000), "100000");
+  EXPECT_EQ(f4(1000000), "1e+06");
+  EXPECT_EQ(f4(0.0001f), "0.0001");
+
+  // "char": a high byte as \ooo, NUL as nothing; the decoders agree.
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({0xff}))), "\\377");
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({0}))), "");
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({'a'}))), "a");
+  EXPECT_EQ(bin<std::string>(oid::kChar, bytes({0})), "");
+  EXPECT_EQ(txt<std::string>(oid::kChar, "\\377"), "\xff");
+  EXPECT_EQ(bin<std::string>(oid::kChar, bytes({0xff})), "\xff");
+
+  // The largest timestamp (past what the C++ time point holds) renders; the typed read says why
+  // it cannot hold it.
+  const std::string max_ts = enc(std::int64_t{9'223'371'331'199'999'999});
+  EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(max_ts)),
+            "294276-12-31 23:59:59.999999");
+  EXPECT_THROW(bin<Timestamp>(oid::kTimestamp, max_ts), TypeError);
+
+  // IntervalStyle, DateStyle and TimeZone as the session reports them.
+  TextSettings s;
+  s.set_interval_style("postgres");
+  const auto iv = [&](Interval v) {
+    return to_text(oid::kInterval, Format::kBinary, as_bytes(enc(v)), s);
+  };
+  EXPECT_EQ(iv({0, 0, 3'600'000'000}), "01:00:00");
+  EXPECT_EQ(iv({14, -3, -14'106'500'000}), "1 year 2 mons -3 days -03:55:06.5");
+  s.set_interval_style("sql_standard");
+  EXPECT_EQ(iv({0, 1, -3'000'000}), "+0-0 +1 -0:00:03");
+  EXPECT_EQ(iv({-14, 0, 0}), "-1-2");
+  s.set_interval_style("postgres_verbose");
+  EXPECT_EQ(iv({0, -1, -500'000}), "@ 1 day 0.5 secs ago");
+  s.set_interval_style("iso_8601");
+  EXPECT_EQ(iv({0, 0, -500'000}), "PT-0.5S");
+
+  s.set_date_style("Postgres, MDY");
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(enc(Date{days{-2'440'588}})), s),
+            "11-24-4714 BC");
+  const std::string ts =
+      enc(Timestamptz{sys_days{year{2001} / 12 / 26} + hours{20} + minutes{5} + seconds{6}});
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s),
+            "Wed Dec 26 20:05:06 2001 UTC");
+  ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &s.time_zone));
+  s.set_date_style("ISO");
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s), "2001-12-26 15:05:06-05");
+  s.set_date_style("SQL, DMY");
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s),
+            "26/12/2001 15:05:06 EST");
+  s.set_date_style("German");
+  EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(ts), s), "26.12.2001 20:05:06");
+}
+
 // ---- the type table (protocol/src/pg/type_table.hpp) ----
 
 // The lookups derived from the table give what the hand-kept switches they replaced gave:
