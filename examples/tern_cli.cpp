@@ -124,7 +124,8 @@ void print(const tern::mysql::Result& result) {
   print(result, [&](const tern::mysql::Row& row, std::size_t i) -> std::optional<std::string> {
     const std::optional<tern::protocol::Bytes> raw = row.raw(i);
     if (!raw) return std::nullopt;
-    return tern::mysql::to_text(result.columns()[i].type, result.format(), *raw);
+    const auto& column = result.columns()[i];
+    return tern::mysql::to_text(column.type, result.format(), *raw, column.column_length);
   });
 }
 
