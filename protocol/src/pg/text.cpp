@@ -294,6 +294,11 @@ void append_timestamp(std::string& out, Bytes value, bool with_zone, const TextS
     out += "-infinity";
     return;
   }
+  // PostgreSQL's range (4714-11-24 BC to 294276 AD): a value outside it is corrupt, and the
+  // arithmetic below stays far from int64's limits.
+  if (us < -211'813'488'000'000'000 || us >= 9'223'371'331'200'000'000) {
+    throw_type_error(name, "value out of range");
+  }
   int offset = 0;
   std::string_view abbreviation;
   absl::TimeZone::CivilInfo zone;

@@ -91,7 +91,9 @@ ArrayShape decode_binary(Oid array_type, Bytes data, bool (*accepts)(Oid), const
     sink.element(sink.self, elem, Format::kBinary, &value);
   }
   if (!r.done()) array_error(array_type, "trailing bytes after the last element");
-  return shape;
+  // A dimension of length 0 makes the array empty, which has no dimensions (as array_recv
+  // makes it).
+  return count == 0 ? ArrayShape{} : shape;
 }
 
 /// Parses the "[lb:ub][lb:ub]...=" prefix into `shape` (its lengths and lower bounds).

@@ -715,6 +715,12 @@ TEST(PgTypes, MultiDimensionalArraysKeepTheirShape) {
                           "[2:1]={}", "{{1}}}", "{{}}", "{{1},{}}"}) {
     EXPECT_THROW(txt<Ints>(oid::kInt4Array, bad), TypeError) << bad;
   }
+  // fuzz_pg_types: a dimension of length 0 makes an empty array (as array_recv does), so that
+  // its text "{}" reads back as the same value.
+  const std::string zero_length =
+      bytes({0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 0, 0, 0, 1});
+  EXPECT_EQ(bin<Ints>(oid::kInt4Array, zero_length), Ints{});
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(zero_length)), "{}");
   // Binary: 7 dimensions; an upper bound past INT32_MAX; a count past the value size.
   EXPECT_THROW(bin<Ints>(oid::kInt4Array, bytes({0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 23})), TypeError);
   EXPECT_THROW(bin<Ints>(oid::kInt4Array,
@@ -885,6 +891,14 @@ TEST(PgTypes, ToTextFollowsTheServersOutputFunctions) {
   EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(max_ts)),
             "294276-12-31 23:59:59.999999");
   EXPECT_THROW(bin<Timestamp>(oid::kTimestamp, max_ts), TypeError);
+  // fuzz_pg_types: a count outside PostgreSQL's range (here near INT64_MIN) is a TypeError,
+  // not an overflow.
+  EXPECT_THROW(
+      to_text(oid::kTimestamptz, Format::kBinary, as_bytes(bytes({0x80, 0, 0, 0, 0, 0, 0xff, 0}))),
+      TypeError);
+  EXPECT_THROW(to_text(oid::kTimestamp, Format::kBinary,
+                       as_bytes(enc(std::int64_t{9'223'371'331'200'000'000}))),
+               TypeError);
 
   // IntervalStyle, DateStyle and TimeZone as the session reports them.
   TextSettings s;
