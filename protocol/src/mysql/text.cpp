@@ -4,6 +4,7 @@
 #include "tern/protocol/mysql/text.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <string_view>
 
@@ -34,6 +35,10 @@ void append_fraction(std::string& out, std::uint32_t micros, std::uint8_t decima
 // notation unless the decimal exponent is below -15, or the value is an integer of more than
 // 16 digits; the exponent written as "e15", "e-20".
 void append_general(std::string& out, double v, bool single) {
+  if (!std::isfinite(v)) {  // not storable, but a binary row may carry one: "nan", "-inf"
+    append_number(out, v);
+    return;
+  }
   if (v == 0) {
     out += '0';
     return;
@@ -82,7 +87,7 @@ void append_general(std::string& out, double v, bool single) {
 // many (my_fcvt: the shortest digits that read back, zero-padded, or rounded when they have
 // more), else the general form.
 void append_real(std::string& out, double v, bool single, std::uint8_t decimals) {
-  if (decimals >= kNotFixedDecimals) return append_general(out, v, single);
+  if (decimals >= kNotFixedDecimals || !std::isfinite(v)) return append_general(out, v, single);
   char buf[400];
   const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
   const std::string_view shortest(buf, r.ptr);
@@ -171,8 +176,11 @@ std::string to_text(const ColumnType& column, Format format, Bytes value,
                     std::uint32_t column_length) {
   if (format == Format::kText) return std::string(protocol::as_chars(value));
   std::string out = to_text_unpadded(column, value, column_length);
-  // ZEROFILL: numbers are left-padded with zeros to the column's display width.
-  if ((column.flags & column_flag::kZerofill) != 0 && out.size() < column_length) {
+  // ZEROFILL (which implies UNSIGNED): numbers are left-padded with zeros to the column's
+  // display width, which is at most 255 for numbers (a larger one is not a number's: no
+  // padding, rather than a huge allocation).
+  if ((column.flags & column_flag::kZerofill) != 0 && out.size() < column_length &&
+      column_length <= 255 && !out.starts_with('-')) {
     out.insert(0, column_length - out.size(), '0');
   }
   return out;

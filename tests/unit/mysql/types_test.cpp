@@ -323,6 +323,10 @@ TEST(MysqlTypes, ToTextMatchesTheTextProtocol) {
   const ColumnType int6{.type = FieldType::kLong,
                         .flags = column_flag::kZerofill | column_flag::kUnsigned};
   EXPECT_EQ(render(int6, le(42, 4), 6), "000042");
+  // fuzz_mysql_rows: a display width no number has (here 4 GB) pads nothing, and a value the
+  // server cannot store renders without crashing.
+  EXPECT_EQ(render(int6, le(42, 4), 0xffffff00), "42");
+  EXPECT_EQ(render(two, binary_double(std::numeric_limits<double>::infinity())), "inf");
   // YEAR(2) has two digits, YEAR four.
   const ColumnType year{.type = FieldType::kYear, .flags = column_flag::kUnsigned};
   EXPECT_EQ(render(year, le(1999, 2), 2), "99");
