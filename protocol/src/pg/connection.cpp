@@ -49,6 +49,21 @@ std::optional<int> posix_fixed_offset(std::string_view tz) {
   return std::nullopt;
 }
 
+/// True for a name that can only mean a file under the zoneinfo directory ("Europe/Paris",
+/// "Etc/GMT+5"): the server's report is not trusted with a path ("/dev/stdin", "../x" or
+/// absl's "file:" prefix would be opened as given).
+bool is_zone_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
@@ -70,7 +85,7 @@ std::string_view Connection::parameter(std::string_view name) const {
 // The settings to_text renders by follow the server's reports. TimeZone names a zoneinfo file,
 // read here (the connection is the layer that does I/O; to_text only uses the loaded zone).
 // A zone absl cannot load ("<+05>-05", which SET TIME ZONE 5 reports, or a missing file) falls
-// back to its fixed POSIX offset, else to UTC.
+// back to its fixed POSIX offset, else to UTC; a value that is not a zone name is never opened.
 void Connection::apply_text_setting(std::string_view name, std::string_view value) {
   if (name == "DateStyle") {
     text_settings_.set_date_style(value);
@@ -79,7 +94,7 @@ void Connection::apply_text_setting(std::string_view name, std::string_view valu
   } else if (name == "TimeZone") {
     absl::TimeZone zone;
     text_settings_.zone_abbreviation.clear();
-    if (absl::LoadTimeZone(std::string(value), &zone)) {
+    if (is_zone_name(value) && absl::LoadTimeZone(std::string(value), &zone)) {
       text_settings_.time_zone = zone;
     } else {
       text_settings_.time_zone = absl::FixedTimeZone(posix_fixed_offset(value).value_or(0));
