@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "../float_text.hpp"
+
 namespace tern::mysql {
 
 namespace {
@@ -51,14 +53,7 @@ void append_general(std::string& out, double v, bool single) {
     out += '-';
     sci.remove_prefix(1);
   }
-  const std::size_t e = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e))
-    if (c != '.') digits += c;
-  while (digits.size() > 1 && digits.back() == '0')
-    digits.pop_back();
-  int exp = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp);
+  const auto [digits, exp] = protocol::split_scientific(sci);
   const auto len = static_cast<int>(digits.size());
   const int decpt = exp + 1;  // digits before the decimal point
   if (decpt < -14 || (decpt > 15 && decpt >= len)) {

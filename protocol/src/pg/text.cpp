@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "../float_text.hpp"
 #include "absl/strings/ascii.h"
 #include "text_datetime.hpp"
 #include "type_table.hpp"
@@ -44,18 +45,6 @@ void append_int(std::string& out, Int v) {
   out.append(buf, r.ptr);
 }
 
-// Splits "-d.ddde-XX" into its digits and decimal exponent.
-std::pair<std::string, int> split_scientific(std::string_view sci) {
-  if (sci.front() == '-') sci.remove_prefix(1);
-  const std::size_t e = sci.find('e');
-  std::string digits;
-  for (char c : sci.substr(0, e))
-    if (c != '.') digits += c;
-  int exp = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp);
-  return {std::move(digits), exp};
-}
-
 // True when the decimal `text` ("d.ddde+XX", as to_chars writes it) is exactly halfway between
 // `v` and a neighbour. The midpoint is exact in long double (64-bit mantissa) and glibc prints
 // it exactly, so the two decimals are compared digit by digit.
@@ -68,10 +57,10 @@ bool exactly_halfway(std::string_view text, F v) {
       v, w > v ? std::numeric_limits<F>::infinity() : -std::numeric_limits<F>::infinity());
   if (std::isinf(other)) return false;
   const long double mid = (static_cast<long double>(v) + static_cast<long double>(other)) / 2;
-  const auto [digits, exp] = split_scientific(text);
+  const auto [digits, exp] = protocol::split_scientific(text);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%.*Le", static_cast<int>(digits.size()) + 23, std::fabs(mid));
-  const auto [mid_digits, mid_exp] = split_scientific(buf);
+  const auto [mid_digits, mid_exp] = protocol::split_scientific(buf);
   return mid_exp == exp && mid_digits.starts_with(digits) &&
          mid_digits.find_first_not_of('0', digits.size()) == std::string::npos;
 }
@@ -96,8 +85,8 @@ void append_float(std::string& out, double v, bool single) {
   // PostgreSQL's Ryu does not accept a candidate lying exactly halfway between two floats
   // (strtod would round it to the even one): it takes more digits instead.
   if (single ? exactly_halfway(sci, static_cast<float>(v)) : exactly_halfway(sci, v)) {
-    for (auto precision = static_cast<int>(split_scientific(sci).first.size()); precision < 17;
-         ++precision) {
+    for (auto precision = static_cast<int>(protocol::split_scientific(sci).digits.size());
+         precision < 17; ++precision) {
       const auto longer = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v),
                                                  std::chars_format::scientific, precision)
                                  : std::to_chars(buf, buf + sizeof buf, v,
@@ -107,9 +96,7 @@ void append_float(std::string& out, double v, bool single) {
     }
   }
   const bool negative = sci.front() == '-';
-  auto [digits, exp] = split_scientific(sci);
-  while (digits.size() > 1 && digits.back() == '0')
-    digits.pop_back();
+  const auto [digits, exp] = protocol::split_scientific(sci);
   if (negative) out += '-';
   if (digits == "0") {
     out += '0';

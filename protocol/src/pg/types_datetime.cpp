@@ -193,8 +193,9 @@ std::int64_t read_timestamp_binary(const char* name, Bytes data) {
   // at 294247-01-10 04:00:54.775807 UTC. to_text renders the last 29 years; a typed read
   // cannot hold them.
   if (__builtin_add_overflow(v, kPgEpochUs, &unix_us) || unix_us == kI64Max) {
-    throw_type_error(name, "value past 294247-01-10 04:00:54.775806, the largest a "
-                           "std::chrono time point of int64 microseconds since 1970 holds");
+    throw_type_error(name,
+                     "value past 294247-01-10 04:00:54.775806, the largest a "
+                     "std::chrono time point of int64 microseconds since 1970 holds");
   }
   return unix_us;
 }
