@@ -110,12 +110,13 @@ void print(const Result& result, Render render) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-void print(const tern::pg::Result& result) {
+// Renders under the session's DateStyle, IntervalStyle and TimeZone, as psql shows them.
+void print(const tern::pg::Result& result, const tern::pg::TextSettings& settings) {
   print(result, [&](const tern::pg::Row& row, std::size_t i) -> std::optional<std::string> {
     const std::optional<tern::protocol::Bytes> raw = row.raw(i);
     if (!raw) return std::nullopt;
     const auto& column = result.columns()[i];
-    return tern::pg::to_text(column.type, column.format, *raw);
+    return tern::pg::to_text(column.type, column.format, *raw, settings);
   });
 }
 
@@ -123,7 +124,8 @@ void print(const tern::mysql::Result& result) {
   print(result, [&](const tern::mysql::Row& row, std::size_t i) -> std::optional<std::string> {
     const std::optional<tern::protocol::Bytes> raw = row.raw(i);
     if (!raw) return std::nullopt;
-    return tern::mysql::to_text(result.columns()[i].type, result.format(), *raw);
+    const auto& column = result.columns()[i];
+    return tern::mysql::to_text(column.type, result.format(), *raw, column.column_length);
   });
 }
 
@@ -136,12 +138,12 @@ tern::ring::Task<void> run_pg(tern::ring::Loop& loop, const Args& args, bool& co
   for (const std::string& sql : args.sql) {
     if (args.params.empty() && !args.binary) {
       for (const tern::pg::Result& r : co_await c.simple_query(sql, options))
-        print(r);
+        print(r, c.text_settings());
     } else {
       tern::pg::Params params;
       for (const std::string& p : args.params)
         params.add(std::string_view(p));
-      print(co_await c.execute(sql, params, options));
+      print(co_await c.execute(sql, params, options), c.text_settings());
     }
   }
   co_await c.close();

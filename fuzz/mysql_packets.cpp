@@ -9,6 +9,7 @@
 // https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,19 +55,37 @@ bool inside(Bytes part, Bytes whole) {
 struct State {
   std::uint64_t caps = 0;
   bool handshake_done = false;
+  int payloads = 0;  // seen so far
+  bool mismatch_tried = false;
   std::vector<my::ColumnType> columns;  // from the column definitions seen so far
   std::vector<my::FieldType> types;
 };
 
+// Decodes with the codecs that read the column's type: a mismatch throws before any byte is
+// read, and thrown exceptions are most of an input's cost under ASan, so the mismatch path
+// runs once per value (std::string below), not once per codec.
 template <class T>
 void try_decode(const my::ColumnType& c, my::Format f, const std::optional<Bytes>& v) {
+  if (!my::Type<T>::accepts(c)) return;
   try {
     (void)my::decode_value<std::optional<T>>(c, f, v);
   } catch (const tern::TypeError&) {
   }
 }
 
-void decode_all(const my::ColumnType& c, my::Format f, const std::optional<Bytes>& v) {
+// `mismatch_tried`: whether this input already ran a codec on a column it does not read (the
+// type-mismatch path, which throws: once per input is enough).
+void decode_all(const my::ColumnType& c, my::Format f, const std::optional<Bytes>& v,
+                bool& mismatch_tried) {
+  if (!mismatch_tried && v) {
+    mismatch_tried = true;
+    try {
+      (void)my::decode_value<std::optional<std::string>>(c, f, v);
+      (void)my::decode_value<std::optional<my::Date>>(c, f, v);
+    } catch (const tern::TypeError&) {
+    }
+  }
+  try_decode<std::string>(c, f, v);
   try_decode<std::int64_t>(c, f, v);
   try_decode<std::uint64_t>(c, f, v);
   try_decode<std::int8_t>(c, f, v);
@@ -74,7 +93,6 @@ void decode_all(const my::ColumnType& c, my::Format f, const std::optional<Bytes
   try_decode<double>(c, f, v);
   try_decode<float>(c, f, v);
   try_decode<my::Decimal>(c, f, v);
-  try_decode<std::string>(c, f, v);
   try_decode<my::ByteString>(c, f, v);
   try_decode<my::Date>(c, f, v);
   try_decode<my::DateTime>(c, f, v);
@@ -93,6 +111,17 @@ void attempt(F&& f) {
 }
 
 void payload(Bytes p, State& s) {
+  // The first payloads of an input go to every parser (their rejection paths); later ones only
+  // to the parsers a client would hand a packet with that header byte: parsers reject by
+  // throwing, and the throws were most of the harness's time.
+  const bool every = s.payloads++ < 4;
+  const int header = p.empty() ? -1 : std::to_integer<int>(p[0]);
+  const auto wants = [&](std::initializer_list<int> headers) {
+    if (every) return true;
+    for (int h : headers)
+      if (h == header) return true;
+    return false;
+  };
   if (!s.handshake_done) {
     s.handshake_done = true;
     attempt([&] {
@@ -103,64 +132,71 @@ void payload(Bytes p, State& s) {
       check(h.auth_plugin_data.size() <= p.size());
     });
   }
-  attempt([&] {
-    const my::OkPacket ok = my::parse_ok(p, s.caps);
-    check(inside(tern::protocol::as_bytes(ok.info), p) && inside(ok.session_state, p));
-    touch(ok.info);
-    touch(ok.session_state);
-  });
-  attempt([&] {
-    const tern::ServerErrorInfo e = my::parse_err(p);
-    check(e.sqlstate.empty() || e.sqlstate.size() == 5);
-  });
-  attempt([&] { (void)my::parse_eof(p, s.caps); });
-  attempt([&] { (void)my::end_of_rows_status(p, s.caps); });
+  if (wants({0x00, 0xFE}))
+    attempt([&] {
+      const my::OkPacket ok = my::parse_ok(p, s.caps);
+      check(inside(tern::protocol::as_bytes(ok.info), p) && inside(ok.session_state, p));
+      touch(ok.info);
+      touch(ok.session_state);
+    });
+  if (wants({0xFF}))
+    attempt([&] {
+      const tern::ServerErrorInfo e = my::parse_err(p);
+      check(e.sqlstate.empty() || e.sqlstate.size() == 5);
+    });
+  if (wants({0xFE})) attempt([&] { (void)my::parse_eof(p, s.caps); });
+  if (wants({0xFE})) attempt([&] { (void)my::end_of_rows_status(p, s.caps); });
   attempt([&] { (void)my::classify_response(p, s.caps); });
   attempt([&] { (void)my::classify_row(p); });
   attempt([&] { (void)my::classify_auth(p); });
-  attempt([&] {
-    const my::AuthSwitchRequest a = my::parse_auth_switch_request(p);
-    check(inside(a.data, p) && inside(a.scramble(), p));
-    touch(a.plugin);
-    touch(a.scramble());
-  });
-  attempt([&] { touch(my::parse_auth_more_data(p)); });
-  attempt([&] { touch(my::parse_local_infile_request(p)); });
-  attempt([&] {
-    const std::size_t n = my::parse_column_count(p);
-    check(n > 0 && n <= my::kMaxColumns);
-  });
-  attempt([&] { (void)my::parse_prepare_ok(p); });
-  attempt([&] {
-    const my::ColumnDefinition c = my::parse_column_definition(p, s.caps);
-    touch(c.catalog);
-    touch(c.schema);
-    touch(c.table);
-    touch(c.org_table);
-    touch(c.name);
-    touch(c.org_name);
-    if (s.columns.size() < 32) {
-      s.columns.push_back(c.type);
-      s.types.push_back(c.type.type);
-    }
-  });
+  if (wants({0xFE}))
+    attempt([&] {
+      const my::AuthSwitchRequest a = my::parse_auth_switch_request(p);
+      check(inside(a.data, p) && inside(a.scramble(), p));
+      touch(a.plugin);
+      touch(a.scramble());
+    });
+  if (wants({0x01})) attempt([&] { touch(my::parse_auth_more_data(p)); });
+  if (wants({0xFB})) attempt([&] { touch(my::parse_local_infile_request(p)); });
+  if (every || p.size() <= 9)
+    attempt([&] {  // a lone length-encoded integer
+      const std::size_t n = my::parse_column_count(p);
+      check(n > 0 && n <= my::kMaxColumns);
+    });
+  if (wants({0x00})) attempt([&] { (void)my::parse_prepare_ok(p); });
+  if (wants({0x03}))
+    attempt([&] {  // the catalog, "def"
+      const my::ColumnDefinition c = my::parse_column_definition(p, s.caps);
+      touch(c.catalog);
+      touch(c.schema);
+      touch(c.table);
+      touch(c.org_table);
+      touch(c.name);
+      touch(c.org_name);
+      if (s.columns.size() < 32) {
+        s.columns.push_back(c.type);
+        s.types.push_back(c.type.type);
+      }
+    });
   my::RowValues values;
-  attempt([&] {
-    my::parse_text_row(p, s.columns.size(), values);
-    check(values.size() == s.columns.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (values[i]) check(inside(*values[i], p));
-      decode_all(s.columns[i], my::Format::kText, values[i]);
-    }
-  });
-  attempt([&] {
-    my::parse_binary_row(p, s.types, values);
-    check(values.size() == s.types.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      if (values[i]) check(inside(*values[i], p));
-      decode_all(s.columns[i], my::Format::kBinary, values[i]);
-    }
-  });
+  if (every || !s.columns.empty())
+    attempt([&] {
+      my::parse_text_row(p, s.columns.size(), values);
+      check(values.size() == s.columns.size());
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (values[i]) check(inside(*values[i], p));
+        decode_all(s.columns[i], my::Format::kText, values[i], s.mismatch_tried);
+      }
+    });
+  if (wants({0x00}))
+    attempt([&] {
+      my::parse_binary_row(p, s.types, values);
+      check(values.size() == s.types.size());
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        if (values[i]) check(inside(*values[i], p));
+        decode_all(s.columns[i], my::Format::kBinary, values[i], s.mismatch_tried);
+      }
+    });
   // Re-framing the payload and reassembling it gives it back.
   if (p.size() < 4096) {
     std::string wire;

@@ -1,8 +1,9 @@
 // libFuzzer harness of the PostgreSQL type codecs (protocol/src/pg/types*.cpp) and of
 // pg::to_text. Input: byte 0 picks the column's type OID (scalars, their arrays and a few types
 // tern does not decode), byte 1 bit 0 the format (0 text, 1 binary); the rest is the value.
-// Every C++ type whose codec accepts the OID decodes it (scalar, std::vector<T> and
-// std::vector<std::optional<T>>), then to_text renders it.
+// Every C++ type whose codec accepts the OID decodes it (scalar, std::vector<T>,
+// std::vector<std::optional<T>> and the multi-dimensional pg::Array<T> /
+// pg::Array<std::optional<T>>), then to_text renders it.
 //
 // TypeError is the codecs' only way to reject a value; any other exception, a sanitizer report
 // or a broken invariant (trap) is a finding. Invariants checked on values that decode:
@@ -75,6 +76,10 @@ bool same(const std::vector<T>& a, const std::vector<T>& b) {
   }
   return true;
 }
+template <class T>
+bool same(const pg::Array<T>& a, const pg::Array<T>& b) {
+  return a.shape == b.shape && same(a.elements, b.elements);
+}
 
 template <class T>
 std::optional<T> try_decode(Oid type, Format format, Bytes data) {
@@ -108,6 +113,8 @@ template <class T>
 inline constexpr bool kKeepsText<std::vector<T>> = kKeepsText<T>;
 template <class T>
 inline constexpr bool kKeepsText<std::optional<T>> = kKeepsText<T>;
+template <class T>
+inline constexpr bool kKeepsText<pg::Array<T>> = kKeepsText<T>;
 
 template <class T>
 void fuzz_as(Oid type, Format format, Bytes data, const std::optional<std::string>& text) {
@@ -130,6 +137,8 @@ void fuzz_type(Oid type, Format format, Bytes data, const std::optional<std::str
   fuzz_as<T>(type, format, data, text);
   fuzz_as<std::vector<T>>(type, format, data, text);
   fuzz_as<std::vector<std::optional<T>>>(type, format, data, text);
+  fuzz_as<pg::Array<T>>(type, format, data, text);
+  fuzz_as<pg::Array<std::optional<T>>>(type, format, data, text);
 }
 
 }  // namespace

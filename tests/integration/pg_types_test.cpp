@@ -169,6 +169,39 @@ TEST_F(PgTypes, Arrays) {
   server_value("SELECT '{}'::text[]", std::vector<std::string>{});
 }
 
+// Issue 24 defects 1 and 2: multi-dimensional arrays and lower bounds decode, in both formats,
+// and a pg::Array parameter keeps them on the server.
+TEST_F(PgTypes, MultiDimensionalArraysAndLowerBounds) {
+  ArrayShape two_by_three;
+  two_by_three.ndim = 2;
+  two_by_three.lengths = {2, 3};
+  two_by_three.lower_bounds = {1, 1};
+  server_value("SELECT '{{1,2,3},{4,5,6}}'::int[]",
+               Array<std::int32_t>{two_by_three, {1, 2, 3, 4, 5, 6}});
+  ArrayShape from_zero;
+  from_zero.ndim = 1;
+  from_zero.lengths = {2};
+  from_zero.lower_bounds = {0};
+  server_value("SELECT '[0:1]={1.1,2.2}'::float8[]", Array<double>{from_zero, {1.1, 2.2}});
+  ArrayShape odd;
+  odd.ndim = 3;
+  odd.lengths = {1, 2, 1};
+  odd.lower_bounds = {-3, 5, 1};
+  round_trip(Array<std::optional<std::string>>{odd, {"a b", std::nullopt}}, "text[]");
+  round_trip(Array<std::int64_t>{}, "int8[]");
+  for (Format f : {Format::kBinary, Format::kText}) {
+    const Result r = query(
+        "SELECT array_dims($1::text[])",
+        [&] {
+          Params p;
+          p.add(Array<std::optional<std::string>>{odd, {"a b", std::nullopt}});
+          return p;
+        }(),
+        f);
+    EXPECT_EQ(r.row(0).get<std::string>(0), "[-3:-3][5:6][1:1]");
+  }
+}
+
 TEST_F(PgTypes, WrongTypeAndNullAreTypeErrors) {
   const Result r = query("SELECT 'x'::text, NULL::int4", {}, Format::kBinary);
   EXPECT_THROW(r.row(0).get<std::int32_t>(0), TypeError);
@@ -187,7 +220,8 @@ TEST_F(PgTypes, ToTextMatchesTheServersTextOutput) {
       " '13:14:15.5'::time, '2024-02-29 13:14:15.000001'::timestamp,"
       " '1 year 2 mons 3 days 04:05:06.5'::interval, '-1 day -00:00:03'::interval,"
       " ARRAY['a', NULL, 'b c', '', 'NULL', 'q\"']::text[], '{}'::int4[],"
-      " '{\"a\": 1}'::jsonb, 26::oid, '0044-03-15 BC'::date";
+      " '{\"a\": 1}'::jsonb, 26::oid, '0044-03-15 BC'::date, '{{1,2,3},{4,5,6}}'::int[],"
+      " '[0:1]={1.1,2.2}'::float8[], '[-2:-1][3:3]={{NULL},{\"x y\"}}'::text[]";
   const Result text = query(sql, {}, Format::kText);
   const Result binary = query(sql, {}, Format::kBinary);
   for (std::size_t i = 0; i < text.columns().size(); ++i) {

@@ -42,6 +42,11 @@ check params 0 "sum${tab}s${nl}42${tab}it's" -- --param 40 --param "it's" "$TERN
   'SELECT $1::int + 2 AS sum, $2::text AS s'
 check binary 0 "i${tab}f${tab}b${tab}t${tab}n${nl}-7${tab}1.5${tab}t${tab}héllo${tab}12.340" -- \
   --binary "$TERN_PG_URL" "SELECT -7::int8 AS i, 1.5::float8 AS f, true AS b, 'héllo' AS t, 12.340::numeric AS n"
+# Issue 24: binary values render as psql shows them, following the session's settings.
+check binary-as-psql 0 "i${tab}a${tab}f${tab}ts${nl}01:00:00${tab}[0:1][1:2]={{1,2},{3,4}}${tab}0.0001${tab}Wed Dec 26 15:05:06 2001 EST" -- \
+  --binary "$TERN_PG_URL" "SET IntervalStyle TO postgres" "SET DateStyle = 'Postgres, MDY'" \
+  "SET TimeZone = 'America/New_York'" \
+  "SELECT INTERVAL '01:00' AS i, '[0:1][1:2]={{1,2},{3,4}}'::int[] AS a, 0.0001::float8 AS f, '2001-12-26 20:05:06+00'::timestamptz AS ts"
 check server-error 1 "" -- "$TERN_PG_URL" "SELECT * FROM no_such_table"
 stderr_has server-error-sqlstate "42P01"
 check bad-password 2 "" -- "${TERN_PG_URL/tern_pw/wrong}" "SELECT 1"
@@ -58,6 +63,8 @@ check mysql-params 0 "s${tab}t${nl}42${tab}it's" -- --param 40 --param "it's" "$
 check mysql-binary 0 "i${tab}d${tab}dt${tab}tm${nl}-7${tab}12.340${tab}2024-02-29 13:14:15.500${tab}-01:02:03" -- \
   --binary "$TERN_MYSQL_URL" \
   "SELECT -7 AS i, CAST(12.34 AS DECIMAL(10,3)) AS d, CAST('2024-02-29 13:14:15.5' AS DATETIME(3)) AS dt, CAST('-01:02:03' AS TIME) AS tm"
+check mysql-binary-floats 0 "a${tab}b${nl}0.0001${tab}1e308" -- \
+  --binary "$TERN_MYSQL_URL" "SELECT 0.001e-1 AS a, 10e307 AS b"
 check mysql-server-error 1 "" -- "$TERN_MYSQL_URL" "SELECT * FROM no_such_table"
 stderr_has mysql-server-error-code "42S02"
 check mysql-bad-password 2 "" -- "${TERN_MYSQL_URL/tern_pw/wrong}" "SELECT 1"

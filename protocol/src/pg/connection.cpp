@@ -4,6 +4,8 @@
 #include "tern/protocol/pg/connection.hpp"
 
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "statement.hpp"
@@ -13,6 +15,57 @@
 #include "tern/ring/error.hpp"
 
 namespace tern::pg {
+
+namespace {
+
+/// The offset east of UTC, in seconds, of a POSIX zone without DST rules such as "<+05>-05" or
+/// "<-03:30>+03:30" (POSIX offsets count west), or nullopt.
+std::optional<int> posix_fixed_offset(std::string_view tz) {
+  if (tz.starts_with('<')) {
+    const std::size_t close = tz.find('>');
+    if (close == std::string_view::npos) return std::nullopt;
+    tz.remove_prefix(close + 1);
+  } else {
+    while (!tz.empty() && ((tz[0] >= 'A' && tz[0] <= 'Z') || (tz[0] >= 'a' && tz[0] <= 'z')))
+      tz.remove_prefix(1);
+  }
+  int sign = -1;
+  if (!tz.empty() && (tz[0] == '+' || tz[0] == '-')) {
+    sign = tz[0] == '-' ? 1 : -1;
+    tz.remove_prefix(1);
+  }
+  int seconds = 0;
+  for (int unit = 3600; unit >= 1; unit /= 60) {
+    int v = 0;
+    std::size_t n = 0;
+    for (; n < tz.size() && n < 2 && tz[n] >= '0' && tz[n] <= '9'; ++n)
+      v = v * 10 + (tz[n] - '0');
+    if (n == 0) return std::nullopt;
+    seconds += v * unit;
+    tz.remove_prefix(n);
+    if (tz.empty()) return sign * seconds;
+    if (tz[0] != ':' || unit == 1) return std::nullopt;
+    tz.remove_prefix(1);
+  }
+  return std::nullopt;
+}
+
+/// True for a name that can only mean a file under the zoneinfo directory ("Europe/Paris",
+/// "Etc/GMT+5"): the server's report is not trusted with a path ("/dev/stdin", "../x" or
+/// absl's "file:" prefix would be opened as given).
+bool is_zone_name(std::string_view name) {
+  if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Connection::Connection(ring::Loop& loop, ConnectOptions options)
     : loop_(&loop),
@@ -29,6 +82,29 @@ Connection::~Connection() = default;
 std::string_view Connection::parameter(std::string_view name) const {
   const auto it = parameters_.find(std::string(name));
   return it == parameters_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+// The settings to_text renders by follow the server's reports. TimeZone names a zoneinfo file,
+// read here (the connection is the layer that does I/O; to_text only uses the loaded zone).
+// A zone absl cannot load ("<+05>-05", which SET TIME ZONE 5 reports, or a missing file) falls
+// back to its fixed POSIX offset, else to UTC; a value that is not a zone name is never opened.
+void Connection::apply_text_setting(std::string_view name, std::string_view value) {
+  if (name == "DateStyle") {
+    text_settings_.set_date_style(value);
+  } else if (name == "IntervalStyle") {
+    text_settings_.set_interval_style(value);
+  } else if (name == "TimeZone") {
+    absl::TimeZone zone;
+    text_settings_.zone_abbreviation.clear();
+    if (is_zone_name(value) && absl::LoadTimeZone(std::string(value), &zone)) {
+      text_settings_.time_zone = zone;
+    } else {
+      text_settings_.time_zone = absl::FixedTimeZone(posix_fixed_offset(value).value_or(0));
+      if (value.starts_with('<') && value.find('>') != std::string_view::npos) {
+        text_settings_.zone_abbreviation = value.substr(1, value.find('>') - 1);
+      }
+    }
+  }
 }
 
 void Connection::break_connection(const std::string& why) {
@@ -115,6 +191,7 @@ bool Connection::handle_async(const backend::Message& m) {
     case backend::kParameterStatus: {
       const backend::ParameterStatus p = backend::parse_parameter_status(m.body);
       parameters_[std::string(p.name)] = std::string(p.value);
+      apply_text_setting(p.name, p.value);
       return true;
     }
     default:

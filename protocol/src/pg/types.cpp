@@ -150,6 +150,24 @@ std::string_view json_text(Oid type, Format format, Bytes data) {
   return text;
 }
 
+/// "char": one byte, NUL meaning empty. Binary sends the byte; text (charout) writes a byte
+/// with the high bit set as "\ooo", which is read back to the byte.
+std::string decode_char(Format format, Bytes data) {
+  const std::string_view text = as_chars(data);
+  if (format == Format::kText && text.size() == 4 && text[0] == '\\') {
+    int v = 0;
+    for (char c : text.substr(1)) {
+      if (c < '0' || c > '7') throw_type_error("char", "malformed octal escape");
+      v = v * 8 + (c - '0');
+    }
+    if (v > 255) throw_type_error("char", "malformed octal escape");
+    return std::string(1, static_cast<char>(v));
+  }
+  if (text.size() > 1) throw_type_error("char", "value has more than one byte");
+  if (text.size() == 1 && text[0] == '\0') return std::string();
+  return std::string(text);
+}
+
 }  // namespace
 
 // ---- bool ----
@@ -244,6 +262,7 @@ void Type<std::string>::encode(const std::string& value, ByteWriter& out) {
   out.raw(value);
 }
 std::string Type<std::string>::decode(Oid type, Format format, Bytes data) {
+  if (type == oid::kChar) return decode_char(format, data);
   return std::string(json_text(type, format, data));
 }
 

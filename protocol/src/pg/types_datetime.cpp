@@ -188,7 +188,16 @@ std::int64_t read_timestamp_text(const char* name, Bytes data, bool with_zone) {
 std::int64_t read_timestamp_binary(const char* name, Bytes data) {
   const std::int64_t v = read_i64(name, data);
   if (v == kI64Min || v == kI64Max) return v;
-  return checked_add(name, v, kPgEpochUs);
+  std::int64_t unix_us = 0;
+  // PostgreSQL's range ends at 294276-12-31; int64 microseconds since 1970 (the C++ type) end
+  // at 294247-01-10 04:00:54.775807 UTC. to_text renders the last 29 years; a typed read
+  // cannot hold them.
+  if (__builtin_add_overflow(v, kPgEpochUs, &unix_us) || unix_us == kI64Max) {
+    throw_type_error(name,
+                     "value past 294247-01-10 04:00:54.775806, the largest a "
+                     "std::chrono time point of int64 microseconds since 1970 holds");
+  }
+  return unix_us;
 }
 
 /// Writes Unix microseconds as binary timestamp(tz); INT64 min/max are the infinities.

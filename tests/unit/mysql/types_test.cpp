@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <chrono>
 #include <limits>
 #include <string>
@@ -271,6 +272,65 @@ TEST(MysqlTypes, MismatchMessageNamesBothTypes) {
     EXPECT_NE(what.find("LONG UNSIGNED"), std::string::npos) << what;
     EXPECT_NE(what.find("string"), std::string::npos) << what;
   }
+}
+
+}  // namespace
+}  // namespace tern::mysql
+
+namespace tern::mysql {
+namespace {
+
+std::string le(std::uint64_t v, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return out;
+}
+std::string binary_double(double v) {
+  return le(std::bit_cast<std::uint64_t>(v), 8);
+}
+std::string render(ColumnType c, const std::string& value, std::uint32_t length = 0) {
+  return to_text(c, Format::kBinary, protocol::as_bytes(value), length);
+}
+
+// Issue 24 defect 8: binary FLOAT/DOUBLE, declared decimals, ZEROFILL and YEAR(2) render as
+// MariaDB 10.11's text protocol sends them (the expected texts are the server's).
+TEST(MysqlTypes, ToTextMatchesTheTextProtocol) {
+  const ColumnType dbl{.type = FieldType::kDouble, .decimals = 31};
+  EXPECT_EQ(render(dbl, binary_double(0.0001)), "0.0001");
+  EXPECT_EQ(render(dbl, binary_double(1e308)), "1e308");
+  EXPECT_EQ(render(dbl, binary_double(1e15)), "1e15");
+  EXPECT_EQ(render(dbl, binary_double(1e14)), "100000000000000");
+  EXPECT_EQ(render(dbl, binary_double(1.5e-7)), "0.00000015");
+  EXPECT_EQ(render(dbl, binary_double(1e-20)), "1e-20");
+  EXPECT_EQ(render(dbl, binary_double(1.0 / 3)), "0.3333333333333333");
+  EXPECT_EQ(render(dbl, binary_double(1234567890123456.8)), "1234567890123456.8");
+  EXPECT_EQ(render(dbl, binary_double(4567890123456789.0)), "4.567890123456789e15");
+  EXPECT_EQ(render(dbl, binary_double(-0.0)), "0");
+  const ColumnType flt{.type = FieldType::kFloat, .decimals = 31};
+  EXPECT_EQ(render(flt, le(std::bit_cast<std::uint32_t>(1.0f / 3), 4)), "0.333333");
+  EXPECT_EQ(render(flt, le(std::bit_cast<std::uint32_t>(1234567890123456.8f), 4)), "1.23457e15");
+  // Declared decimals: sum() over a DOUBLE(8,2) column.
+  const ColumnType two{.type = FieldType::kDouble, .decimals = 2};
+  EXPECT_EQ(render(two, binary_double(100)), "100.00");
+  EXPECT_EQ(render(two, binary_double(3.0e-14)), "0.00");
+  EXPECT_EQ(render(two, binary_double(33.43)), "33.43");
+  // ZEROFILL pads to the display width.
+  const ColumnType zerofill{.type = FieldType::kDouble,
+                            .flags = column_flag::kZerofill | column_flag::kUnsigned,
+                            .decimals = 5};
+  EXPECT_EQ(render(zerofill, binary_double(3.14152), 22), "0000000000000003.14152");
+  const ColumnType int6{.type = FieldType::kLong,
+                        .flags = column_flag::kZerofill | column_flag::kUnsigned};
+  EXPECT_EQ(render(int6, le(42, 4), 6), "000042");
+  // fuzz_mysql_rows: a display width no number has (here 4 GB) pads nothing, and a value the
+  // server cannot store renders without crashing.
+  EXPECT_EQ(render(int6, le(42, 4), 0xffffff00), "42");
+  EXPECT_EQ(render(two, binary_double(std::numeric_limits<double>::infinity())), "inf");
+  // YEAR(2) has two digits, YEAR four.
+  const ColumnType year{.type = FieldType::kYear, .flags = column_flag::kUnsigned};
+  EXPECT_EQ(render(year, le(1999, 2), 2), "99");
+  EXPECT_EQ(render(year, le(0, 2), 4), "0000");
 }
 
 }  // namespace

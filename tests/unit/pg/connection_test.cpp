@@ -276,3 +276,47 @@ TEST_F(ScriptedServer, SilentServerTimesOutAndTheConnectionIsDiscarded) {
 
 }  // namespace
 }  // namespace tern::pg
+
+namespace tern::pg {
+namespace {
+
+std::string parameter_status(const std::string& name, const std::string& value) {
+  return msg('S', name + '\0' + value + '\0');
+}
+
+// Issue 24: to_text follows DateStyle, IntervalStyle and TimeZone as the server reports them;
+// a TimeZone that is not a zone name is never opened as a file.
+TEST_F(ScriptedServer, TextSettingsFollowParameterStatus) {
+  hello = msg('R', be32(0)) + parameter_status("DateStyle", "SQL, DMY") +
+          parameter_status("IntervalStyle", "postgres") +
+          parameter_status("TimeZone", "America/New_York") + msg('K', be32(1) + be32(2)) +
+          msg('Z', "I");
+  run({}, 1000, [](Connection& c) -> Task<void> {
+    const TextSettings& s = c.text_settings();
+    EXPECT_EQ(s.date_style, TextSettings::DateStyle::kSql);
+    EXPECT_EQ(s.date_order, TextSettings::DateOrder::kDmy);
+    EXPECT_EQ(s.interval_style, TextSettings::IntervalStyle::kPostgres);
+    EXPECT_EQ(s.time_zone.name(), "America/New_York");
+    co_return;
+  });
+  // Files absl would load if asked: the check, not the file, keeps them out.
+  for (const char* path : {"/usr/share/zoneinfo/Asia/Tokyo", "file:/usr/share/zoneinfo/Asia/Tokyo",
+                           "../zoneinfo/Asia/Tokyo"}) {
+    hello = msg('R', be32(0)) + parameter_status("TimeZone", path) + msg('K', be32(1) + be32(2)) +
+            msg('Z', "I");
+    run({}, 1000, [path](Connection& c) -> Task<void> {
+      EXPECT_EQ(c.text_settings().time_zone, absl::UTCTimeZone()) << path;
+      co_return;
+    });
+  }
+  hello = msg('R', be32(0)) + parameter_status("TimeZone", "<+05:30>-05:30") +
+          msg('K', be32(1) + be32(2)) + msg('Z', "I");
+  run({}, 1000, [](Connection& c) -> Task<void> {
+    EXPECT_EQ(c.text_settings().zone_abbreviation, "+05:30");
+    EXPECT_EQ(c.text_settings().time_zone, absl::FixedTimeZone(5 * 3600 + 30 * 60));
+    co_return;
+  });
+}
+
+}  // namespace
+}  // namespace tern::pg

@@ -636,6 +636,102 @@ TEST(PgTypes, ArrayText) {
   }
 }
 
+/// Bytes from a hex string (array_send output recorded from PostgreSQL 15).
+std::string unhex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+ArrayShape shape_of(std::initializer_list<std::pair<std::int32_t, std::int32_t>> dims) {
+  ArrayShape s;
+  for (const auto& [length, lower] : dims) {
+    s.lengths[static_cast<std::size_t>(s.ndim)] = length;
+    s.lower_bounds[static_cast<std::size_t>(s.ndim++)] = lower;
+  }
+  return s;
+}
+
+// Issue 24 defects 1 and 2: multi-dimensional arrays and lower bounds, recorded from the server.
+TEST(PgTypes, MultiDimensionalArraysKeepTheirShape) {
+  using Ints = Array<std::int32_t>;
+  // SELECT array_send('{{1,2,3},{4,5,6}}'::int[])
+  const std::string two_by_three = unhex(
+      "00000002000000000000001700000002000000010000000300000001000000040000000100000004000000020"
+      "000000400000003000000040000000400000004000000050000000400000006");
+  const Ints expected{shape_of({{2, 1}, {3, 1}}), {1, 2, 3, 4, 5, 6}};
+  EXPECT_EQ(bin<Ints>(oid::kInt4Array, two_by_three), expected);
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{{1,2,3},{4,5,6}}"), expected);
+  EXPECT_EQ(enc(expected), two_by_three);
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(two_by_three)), "{{1,2,3},{4,5,6}}");
+  // std::vector reads one dimension only, and says what to use instead.
+  try {
+    bin<std::vector<std::int32_t>>(oid::kInt4Array, two_by_three);
+    FAIL();
+  } catch (const TypeError& e) {
+    EXPECT_NE(std::string(e.what()).find("pg::Array"), std::string::npos) << e.what();
+  }
+
+  // SELECT array_send('[0:1]={1.1,2.2}'::float8[])
+  const std::string from_zero = unhex(
+      "0000000100000000000002bd0000000200000000000000083ff199999999999a00000008400199999999"
+      "999a");
+  const Array<double> floats{shape_of({{2, 0}}), {1.1, 2.2}};
+  EXPECT_EQ(bin<Array<double>>(oid::kFloat8Array, from_zero), floats);
+  EXPECT_EQ(txt<Array<double>>(oid::kFloat8Array, "[0:1]={1.1,2.2}"), floats);
+  EXPECT_EQ(enc(floats), from_zero);
+  EXPECT_EQ(to_text(oid::kFloat8Array, Format::kBinary, as_bytes(from_zero)), "[0:1]={1.1,2.2}");
+  EXPECT_EQ(bin<std::vector<double>>(oid::kFloat8Array, from_zero),
+            (std::vector<double>{1.1, 2.2}));
+
+  // SELECT array_send('[-2:-1][3:3]={{NULL},{x}}'::text[]): NULLs, negative bounds.
+  const std::string text_nulls =
+      unhex("00000002000000010000001900000002fffffffe0000000100000003ffffffff0000000178");
+  using Strs = Array<std::optional<std::string>>;
+  const Strs strs{shape_of({{2, -2}, {1, 3}}), {std::nullopt, "x"}};
+  EXPECT_EQ(bin<Strs>(oid::kTextArray, text_nulls), strs);
+  EXPECT_EQ(txt<Strs>(oid::kTextArray, "[-2:-1][3:3]={{NULL},{x}}"), strs);
+  EXPECT_EQ(enc(strs), text_nulls);
+  EXPECT_EQ(to_text(oid::kTextArray, Format::kBinary, as_bytes(text_nulls)),
+            "[-2:-1][3:3]={{NULL},{x}}");
+  EXPECT_THROW(bin<Array<std::string>>(oid::kTextArray, text_nulls), TypeError);
+
+  // Three dimensions, empty arrays, and the one-dimensional common case.
+  const Ints cube{shape_of({{2, 1}, {1, 1}, {1, 1}}), {1, 2}};
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{{{1}},{{2}}}"), cube);
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(enc(cube))), "{{{1}},{{2}}}");
+  EXPECT_EQ(round_trip(cube), cube);
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{}"), Ints{});
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(enc(Ints{}))), "{}");
+  EXPECT_EQ(txt<Ints>(oid::kInt4Array, "{1,2}"), (Ints{shape_of({{2, 1}}), {1, 2}}));
+  EXPECT_EQ(enc(Ints{shape_of({{2, 1}}), {1, 2}}), enc(std::vector<std::int32_t>{1, 2}));
+
+  // Elements that do not fill the shape, and shapes the server refuses.
+  EXPECT_THROW(enc(Ints{shape_of({{2, 1}, {2, 1}}), {1, 2, 3}}), TypeError);
+  EXPECT_THROW(enc(Ints{shape_of({{2, 0x7fffffff}}), {1, 2}}), TypeError);
+  for (const char* bad : {"{{1,2},{3}}", "{{1},2}", "{1,{2}}", "{{1,2},{3,4}", "[1:2][1:1]={{1,2}}",
+                          "{{{{{{{1}}}}}}}", "[1:1][1:1][1:1][1:1][1:1][1:1][1:1]={{{{{{{1}}}}}}}",
+                          "[2:1]={}", "{{1}}}", "{{}}", "{{1},{}}"}) {
+    EXPECT_THROW(txt<Ints>(oid::kInt4Array, bad), TypeError) << bad;
+  }
+  // fuzz_pg_types: a dimension of length 0 makes an empty array (as array_recv does), so that
+  // its text "{}" reads back as the same value.
+  const std::string zero_length =
+      bytes({0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 0, 0, 0, 1});
+  EXPECT_EQ(bin<Ints>(oid::kInt4Array, zero_length), Ints{});
+  EXPECT_EQ(to_text(oid::kInt4Array, Format::kBinary, as_bytes(zero_length)), "{}");
+  // Binary: 7 dimensions; an upper bound past INT32_MAX; a count past the value size.
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array, bytes({0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 23})), TypeError);
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array,
+                         bytes({0,    0,    0, 1, 0, 0, 0, 0, 0, 0, 0, 23, 0, 0, 0, 2, 0x7f, 0xff,
+                                0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0,  0, 4, 0, 0, 0,    1})),
+               TypeError);
+  EXPECT_THROW(bin<Ints>(oid::kInt4Array, bytes({0, 0, 0, 2, 0, 0, 0,    0, 0, 0, 0, 23, 0x10, 0,
+                                                 0, 0, 0, 0, 0, 1, 0x10, 0, 0, 0, 0, 0,  0,    1})),
+               TypeError);
+}
+
 // ---- decode_value: type checks and NULL ----
 
 TEST(PgTypes, DecodeValueMismatchAndNull) {
@@ -756,6 +852,85 @@ TEST(PgTypes, ToTextOfDatesPastYear32767) {
             "200000-02-29 12:00:00+00");
   EXPECT_EQ(txt<Timestamp>(oid::kTimestamp, "200000-02-29 12:00:00"),
             bin<Timestamp>(oid::kTimestamp, noon));
+}
+
+// Issue 24 defects 3-7 and 9: the outputs below are psql's (PostgreSQL 15,
+// extra_float_digits=3) for the same values.
+TEST(PgTypes, ToTextFollowsTheServersOutputFunctions) {
+  const auto f8 = [](double v) { return to_text(oid::kFloat8, Format::kBinary, as_bytes(enc(v))); };
+  const auto f4 = [](float v) { return to_text(oid::kFloat4, Format::kBinary, as_bytes(enc(v))); };
+  EXPECT_EQ(f8(0.0001), "0.0001");
+  EXPECT_EQ(f8(0.00001), "1e-05");
+  EXPECT_EQ(f8(100000), "100000");
+  EXPECT_EQ(f8(1e14), "100000000000000");
+  EXPECT_EQ(f8(1e15), "1e+15");
+  EXPECT_EQ(f8(4567890123456789.0), "4.567890123456789e+15");
+  EXPECT_EQ(f8(456789012345678.0), "456789012345678");
+  EXPECT_EQ(f8(-0.0), "-0");
+  EXPECT_EQ(f8(1e300), "1e+300");
+  EXPECT_EQ(f8(1.5e-300), "1.5e-300");
+  // A shortest candidate exactly halfway between two doubles is not taken (Ryu as PG has it).
+  EXPECT_EQ(f8(9.22337205e+18), "9.223372049999999e+18");
+  EXPECT_EQ(f8(3.6893489e+19), "3.6893488999999996e+19");
+  EXPECT_EQ(f4(1.2739586e+08f), "1.27395856e+08");
+  EXPECT_EQ(f4(100000), "100000");
+  EXPECT_EQ(f4(1000000), "1e+06");
+  EXPECT_EQ(f4(0.0001f), "0.0001");
+
+  // "char": a high byte as \ooo, NUL as nothing; the decoders agree.
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({0xff}))), "\\377");
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({0}))), "");
+  EXPECT_EQ(to_text(oid::kChar, Format::kBinary, as_bytes(bytes({'a'}))), "a");
+  EXPECT_EQ(bin<std::string>(oid::kChar, bytes({0})), "");
+  EXPECT_EQ(txt<std::string>(oid::kChar, "\\377"), "\xff");
+  EXPECT_EQ(bin<std::string>(oid::kChar, bytes({0xff})), "\xff");
+
+  // The largest timestamp (past what the C++ time point holds) renders; the typed read says why
+  // it cannot hold it.
+  const std::string max_ts = enc(std::int64_t{9'223'371'331'199'999'999});
+  EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(max_ts)),
+            "294276-12-31 23:59:59.999999");
+  EXPECT_THROW(bin<Timestamp>(oid::kTimestamp, max_ts), TypeError);
+  // fuzz_pg_types: a count outside PostgreSQL's range (here near INT64_MIN) is a TypeError,
+  // not an overflow.
+  EXPECT_THROW(
+      to_text(oid::kTimestamptz, Format::kBinary, as_bytes(bytes({0x80, 0, 0, 0, 0, 0, 0xff, 0}))),
+      TypeError);
+  EXPECT_THROW(to_text(oid::kTimestamp, Format::kBinary,
+                       as_bytes(enc(std::int64_t{9'223'371'331'200'000'000}))),
+               TypeError);
+
+  // IntervalStyle, DateStyle and TimeZone as the session reports them.
+  TextSettings s;
+  s.set_interval_style("postgres");
+  const auto iv = [&](Interval v) {
+    return to_text(oid::kInterval, Format::kBinary, as_bytes(enc(v)), s);
+  };
+  EXPECT_EQ(iv({0, 0, 3'600'000'000}), "01:00:00");
+  EXPECT_EQ(iv({14, -3, -14'106'500'000}), "1 year 2 mons -3 days -03:55:06.5");
+  s.set_interval_style("sql_standard");
+  EXPECT_EQ(iv({0, 1, -3'000'000}), "+0-0 +1 -0:00:03");
+  EXPECT_EQ(iv({-14, 0, 0}), "-1-2");
+  s.set_interval_style("postgres_verbose");
+  EXPECT_EQ(iv({0, -1, -500'000}), "@ 1 day 0.5 secs ago");
+  s.set_interval_style("iso_8601");
+  EXPECT_EQ(iv({0, 0, -500'000}), "PT-0.5S");
+
+  s.set_date_style("Postgres, MDY");
+  EXPECT_EQ(to_text(oid::kDate, Format::kBinary, as_bytes(enc(Date{days{-2'440'588}})), s),
+            "11-24-4714 BC");
+  const std::string ts =
+      enc(Timestamptz{sys_days{year{2001} / 12 / 26} + hours{20} + minutes{5} + seconds{6}});
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s),
+            "Wed Dec 26 20:05:06 2001 UTC");
+  ASSERT_TRUE(absl::LoadTimeZone("America/New_York", &s.time_zone));
+  s.set_date_style("ISO");
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s), "2001-12-26 15:05:06-05");
+  s.set_date_style("SQL, DMY");
+  EXPECT_EQ(to_text(oid::kTimestamptz, Format::kBinary, as_bytes(ts), s),
+            "26/12/2001 15:05:06 EST");
+  s.set_date_style("German");
+  EXPECT_EQ(to_text(oid::kTimestamp, Format::kBinary, as_bytes(ts), s), "26.12.2001 20:05:06");
 }
 
 // ---- the type table (protocol/src/pg/type_table.hpp) ----

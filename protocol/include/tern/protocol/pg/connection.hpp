@@ -21,6 +21,7 @@
 #include "tern/protocol/pg/conninfo.hpp"
 #include "tern/protocol/pg/params.hpp"
 #include "tern/protocol/pg/result.hpp"
+#include "tern/protocol/pg/text.hpp"
 #include "tern/protocol/pipeline.hpp"
 #include "tern/protocol/receive_buffer.hpp"
 #include "tern/protocol/transport.hpp"
@@ -158,6 +159,9 @@ class Connection {
   backend::TransactionStatus transaction_status() const noexcept { return status_; }
   /// A server parameter (server_version, TimeZone, ...) from ParameterStatus; "" if unknown.
   std::string_view parameter(std::string_view name) const;
+  /// The session's DateStyle, IntervalStyle and TimeZone as the server last reported them: what
+  /// to_text needs to render values as the server's text output would.
+  const TextSettings& text_settings() const noexcept { return text_settings_; }
   /// The backend's process id.
   std::int32_t backend_pid() const noexcept { return key_.pid; }
   /// For a pooled connection about to be reused: false when the server closed it or sent
@@ -229,6 +233,8 @@ class Connection {
   /// ProtocolError(kUnexpectedMessage).
   bool reply_tail(const backend::Message& m, std::exception_ptr& error, const char* during);
   [[noreturn]] void break_connection(const std::string& why);
+  /// Follows a ParameterStatus report in text_settings_ (DateStyle, IntervalStyle, TimeZone).
+  void apply_text_setting(std::string_view name, std::string_view value);
 
   // Queries (query.cpp).
   const std::string& make_key(std::string_view sql, const Params& params);
@@ -319,6 +325,8 @@ class Connection {
   backend::BackendKeyData key_;
   backend::TransactionStatus status_ = backend::TransactionStatus::kIdle;
   absl::flat_hash_map<std::string, std::string> parameters_;
+  /// Follows the ParameterStatus reports of DateStyle, IntervalStyle and TimeZone.
+  TextSettings text_settings_;
   std::deque<Notification> notifications_;
 
   // The statement cache: LRU list (front = most recent) indexed by SQL + parameter types.

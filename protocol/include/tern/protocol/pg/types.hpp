@@ -64,8 +64,9 @@ using Timestamptz = Instant;
 /// The codec of one C++ type. Specialised for: bool, std::int16_t, std::int32_t, std::int64_t,
 /// float, double, Numeric, std::string (text, varchar, bpchar, name, char; also decodes json),
 /// ByteString, Date, Time, Timestamp, Timestamptz, Interval, Uuid, Json, Jsonb, Oid (as the
-/// wrapper `OidValue`), and std::vector<T> / std::vector<std::optional<T>> of those
-/// (one-dimensional arrays; NULL elements need the optional form).
+/// wrapper `OidValue`), std::vector<T> / std::vector<std::optional<T>> of those
+/// (one-dimensional arrays; NULL elements need the optional form), and pg::Array<T> /
+/// pg::Array<std::optional<T>> (any dimensions, with their lower bounds).
 ///
 /// Each specialisation provides:
 ///   static constexpr Oid kOid;            // the OID a parameter of this type is sent as
@@ -402,6 +403,48 @@ struct Type<OidValue> {
 
 // ---- arrays: a thin template over non-template helpers (types_array.cpp) ----
 
+/// The dimensions of an array value, outermost first: each one's length and lower bound (what
+/// array_out prints as "[lb:ub]" when a bound is not 1). Held inline: PostgreSQL arrays have at
+/// most kMaxDims dimensions (MAXDIM). An empty array has no dimensions.
+struct ArrayShape {
+  static constexpr int kMaxDims = 6;  ///< PostgreSQL's MAXDIM
+  /// Number of dimensions, 0..kMaxDims.
+  std::int32_t ndim = 0;
+  /// Length of each dimension (the first `ndim` are used, the rest stay 0).
+  std::array<std::int32_t, kMaxDims> lengths{};
+  /// Lower bound of each dimension (the first `ndim` are used, the rest stay 0).
+  std::array<std::int32_t, kMaxDims> lower_bounds{};
+  /// A one-dimensional shape of `count` elements from index 1 (empty when count is 0).
+  static ArrayShape one_dimensional(std::size_t count) noexcept {
+    ArrayShape s;
+    if (count > 0)
+      s.ndim = 1, s.lengths[0] = static_cast<std::int32_t>(count), s.lower_bounds[0] = 1;
+    return s;
+  }
+  /// The number of elements: the product of the lengths (0 without dimensions).
+  std::size_t element_count() const noexcept {
+    if (ndim == 0) return 0;
+    std::size_t n = 1;
+    for (std::int32_t i = 0; i < ndim; ++i)
+      n *= static_cast<std::size_t>(lengths[static_cast<std::size_t>(i)]);
+    return n;
+  }
+  friend bool operator==(const ArrayShape&, const ArrayShape&) = default;
+};
+
+/// An array of any dimension count with its bounds, as the server sent it: `elements` in
+/// row-major order (the last dimension varies fastest), `shape` their dimensions. E is a scalar
+/// with a codec, or std::optional of one when elements may be NULL. std::vector<E> reads
+/// one-dimensional arrays (dropping a lower bound other than 1); pg::Array<E> reads them all.
+template <class E>
+struct Array {
+  /// The dimensions and lower bounds.
+  ArrayShape shape;
+  /// The elements, row-major.
+  std::vector<E> elements;
+  friend bool operator==(const Array&, const Array&) = default;
+};
+
 namespace detail {
 /// Receives the elements of an array being decoded.
 struct ArraySink {
@@ -409,88 +452,122 @@ struct ArraySink {
   void* self;
   /// Called once with the element count when it is known up front (binary format).
   void (*reserve)(void* self, std::size_t count);
-  /// Called per element in order; `value` is nullptr for NULL.
+  /// Called per element in row-major order; `value` is nullptr for NULL.
   void (*element)(void* self, Oid elem_type, Format format, const Bytes* value);
 };
-/// The element type of a one-dimensional array type tern knows, or nullopt.
+/// The element type of an array type tern knows, or nullopt.
 std::optional<Oid> array_element_oid(Oid array_type) noexcept;
-/// Walks an array value in `format` (binary: array_send layout; text: array_out layout) and
-/// feeds its elements to `sink`; `accepts` checks the element type. Throws TypeError.
-void decode_array(Oid array_type, Format format, Bytes data, bool (*accepts)(Oid),
-                  const ArraySink& sink);
-/// Writes the binary array header (ndim, has-null flag, element type, dimension and lower
-/// bound 1); the caller appends `count` length-prefixed elements.
-void encode_array_header(Oid elem_type, std::size_t count, bool has_null, ByteWriter& out);
+/// Walks an array value in `format` (binary: array_send layout; text: array_out layout, with
+/// nested braces and "[lb:ub]..." decorations), feeds its elements to `sink` and returns its
+/// shape; `accepts` checks the element type. Throws TypeError.
+ArrayShape decode_array(Oid array_type, Format format, Bytes data, bool (*accepts)(Oid),
+                        const ArraySink& sink);
+/// Writes the binary array header (ndim, has-null flag, element type, each dimension's length
+/// and lower bound); the caller appends `shape.element_count()` length-prefixed elements.
+/// Throws TypeError when `count` (the elements the caller has) does not fill the shape.
+void encode_array_header(Oid elem_type, const ArrayShape& shape, std::size_t count, bool has_null,
+                         ByteWriter& out);
 /// Throws TypeError: a NULL element read into std::vector<T> instead of
 /// std::vector<std::optional<T>>.
 [[noreturn]] void throw_null_element(Oid array_type);
+/// Throws TypeError: a multi-dimensional array read into std::vector (read it as pg::Array).
+[[noreturn]] void throw_multi_dimensional(Oid array_type, std::int32_t ndim);
 /// True when T is a scalar with an array type.
 template <class T>
 concept PgArrayElement = requires {
   Type<T>::kArrayOid;
 };
+/// The scalar of an array element type: T, or U for std::optional<U> (NULL allowed).
+template <class T>
+struct ArrayElementOf {
+  using Scalar = T;
+};
+template <class T>
+struct ArrayElementOf<std::optional<T>> {
+  using Scalar = T;
+};
+/// E is an element type of std::vector<E> / Array<E>: a scalar with an array type, or its
+/// optional.
+template <class E>
+concept PgArrayItem = PgArrayElement<typename ArrayElementOf<E>::Scalar>;
+
+/// Decodes the elements of an array into `out` (nullable when E is std::optional) and returns
+/// the shape; the one decoding loop under std::vector<E> and Array<E>.
+template <class E>
+ArrayShape decode_elements(Oid type, Format format, Bytes data, std::vector<E>& out) {
+  using T = typename ArrayElementOf<E>::Scalar;
+  using Vec = std::vector<E>;
+  const ArraySink sink{&out, [](void* self, std::size_t n) { static_cast<Vec*>(self)->reserve(n); },
+                       [](void* self, Oid elem, Format f, const Bytes* v) {
+                         if constexpr (kIsOptional<E>) {
+                           if (v == nullptr) {
+                             static_cast<Vec*>(self)->emplace_back();
+                             return;
+                           }
+                         } else {
+                           if (v == nullptr) throw_null_element(Type<T>::kArrayOid);
+                         }
+                         static_cast<Vec*>(self)->emplace_back(Type<T>::decode(elem, f, *v));
+                       }};
+  return decode_array(type, format, data, &Type<T>::accepts, sink);
+}
+
+/// Encodes an array of `shape` holding `values` (row-major).
+template <class E>
+void encode_elements(const ArrayShape& shape, const std::vector<E>& values, ByteWriter& out) {
+  bool has_null = false;
+  if constexpr (kIsOptional<E>) {
+    for (const auto& v : values)
+      has_null = has_null || !v;
+  }
+  encode_array_header(Type<typename ArrayElementOf<E>::Scalar>::kOid, shape, values.size(),
+                      has_null, out);
+  for (const E& v : values)
+    encode_param(v, out);
+}
 }  // namespace detail
 
-/// One-dimensional arrays without NULL elements (a NULL element throws TypeError).
-template <detail::PgArrayElement T>
-struct Type<std::vector<T>> {
-  static constexpr Oid kOid = Type<T>::kArrayOid;     ///< sent as T's array type
-  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
-  /// Reads arrays whose element type T reads.
+/// One-dimensional arrays (any lower bound, which is not kept). Without std::optional a NULL
+/// element throws TypeError; a multi-dimensional array throws TypeError (read pg::Array<E>).
+template <detail::PgArrayItem E>
+struct Type<std::vector<E>> {
+  using Scalar = typename detail::ArrayElementOf<E>::Scalar;
+  static constexpr Oid kOid = Type<Scalar>::kArrayOid;  ///< sent as the element's array type
+  static constexpr Format kFormat = Format::kBinary;    ///< sent in binary
+  /// Reads arrays whose element type the scalar's codec reads.
   static bool accepts(Oid type) noexcept {
     const std::optional<Oid> elem = detail::array_element_oid(type);
-    return elem && Type<T>::accepts(*elem);
+    return elem && Type<Scalar>::accepts(*elem);
   }
-  /// The binary array layout (an empty vector is a zero-dimensional array).
-  static void encode(const std::vector<T>& value, ByteWriter& out) {
-    detail::encode_array_header(Type<T>::kOid, value.size(), false, out);
-    for (const T& v : value)
-      encode_param(v, out);
+  /// The binary array layout (an empty vector is a zero-dimensional array); std::nullopt
+  /// elements are NULL.
+  static void encode(const std::vector<E>& value, ByteWriter& out) {
+    detail::encode_elements(ArrayShape::one_dimensional(value.size()), value, out);
   }
   /// Decodes an array in either format; throws TypeError.
-  static std::vector<T> decode(Oid type, Format format, Bytes data) {
-    std::vector<T> out;
-    const detail::ArraySink sink{
-        &out, [](void* self, std::size_t n) { static_cast<std::vector<T>*>(self)->reserve(n); },
-        [](void* self, Oid elem, Format f, const Bytes* v) {
-          if (v == nullptr) detail::throw_null_element(Type<std::vector<T>>::kOid);
-          static_cast<std::vector<T>*>(self)->push_back(Type<T>::decode(elem, f, *v));
-        }};
-    detail::decode_array(type, format, data, &Type<T>::accepts, sink);
+  static std::vector<E> decode(Oid type, Format format, Bytes data) {
+    std::vector<E> out;
+    const ArrayShape shape = detail::decode_elements(type, format, data, out);
+    if (shape.ndim > 1) detail::throw_multi_dimensional(type, shape.ndim);
     return out;
   }
 };
 
-/// One-dimensional arrays that may contain NULL elements.
-template <detail::PgArrayElement T>
-struct Type<std::vector<std::optional<T>>> {
-  static constexpr Oid kOid = Type<T>::kArrayOid;     ///< sent as T's array type
-  static constexpr Format kFormat = Format::kBinary;  ///< sent in binary
-  /// Reads arrays whose element type T reads.
-  static bool accepts(Oid type) noexcept { return Type<std::vector<T>>::accepts(type); }
-  /// The binary array layout; std::nullopt elements are NULL.
-  static void encode(const std::vector<std::optional<T>>& value, ByteWriter& out) {
-    bool has_null = false;
-    for (const auto& v : value)
-      has_null = has_null || !v;
-    detail::encode_array_header(Type<T>::kOid, value.size(), has_null, out);
-    for (const auto& v : value)
-      encode_param(v, out);
+/// Arrays of any dimension count, keeping their dimensions and lower bounds.
+template <detail::PgArrayItem E>
+struct Type<Array<E>> {
+  static constexpr Oid kOid = Type<std::vector<E>>::kOid;  ///< sent as the element's array type
+  static constexpr Format kFormat = Format::kBinary;       ///< sent in binary
+  /// Reads arrays whose element type the scalar's codec reads.
+  static bool accepts(Oid type) noexcept { return Type<std::vector<E>>::accepts(type); }
+  /// The binary array layout; throws TypeError when the elements do not fill the shape.
+  static void encode(const Array<E>& value, ByteWriter& out) {
+    detail::encode_elements(value.shape, value.elements, out);
   }
-  /// Decodes an array in either format; NULL elements become std::nullopt.
-  static std::vector<std::optional<T>> decode(Oid type, Format format, Bytes data) {
-    using Vec = std::vector<std::optional<T>>;
-    Vec out;
-    const detail::ArraySink sink{
-        &out, [](void* self, std::size_t n) { static_cast<Vec*>(self)->reserve(n); },
-        [](void* self, Oid elem, Format f, const Bytes* v) {
-          if (v == nullptr) {
-            static_cast<Vec*>(self)->emplace_back();
-          } else {
-            static_cast<Vec*>(self)->emplace_back(Type<T>::decode(elem, f, *v));
-          }
-        }};
-    detail::decode_array(type, format, data, &Type<T>::accepts, sink);
+  /// Decodes an array in either format with its shape; throws TypeError.
+  static Array<E> decode(Oid type, Format format, Bytes data) {
+    Array<E> out;
+    out.shape = detail::decode_elements(type, format, data, out.elements);
     return out;
   }
 };

@@ -1,0 +1,517 @@
+// Type fidelity, as a property against the real servers: for every type tern decodes, values
+// (random and edge: min/max, NaN/±Infinity, negative zero, precision limits, empty and NULL
+// elements, nested arrays with bounds, leap days and seconds, BC dates, the whole date range)
+// are produced by the server from text literals, and the server's own text (the text result
+// format, i.e. the type's output function) must equal tern's rendering of the value received in
+// binary (and in text).
+// PostgreSQL runs under several DateStyle / IntervalStyle / TimeZone settings, which tern follows
+// from ParameterStatus. Each type's count of values compared is printed; every mismatch is a
+// failure. The seed is printed (TERN_FIDELITY_SEED replays a run).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "server_env.hpp"
+#include "tern/protocol/mysql/connection.hpp"
+#include "tern/protocol/mysql/text.hpp"
+#include "tern/protocol/pg/connection.hpp"
+#include "tern/protocol/pg/text.hpp"
+#include "tern/ring/ring.hpp"
+
+namespace {
+
+namespace pg = tern::pg;
+namespace mysql = tern::mysql;
+using tern::ring::sync_wait;
+
+// Random values per type; arrays of each type are built from these.
+constexpr int kRandomPerType = 40;
+
+class Fidelity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* seed_text = std::getenv("TERN_FIDELITY_SEED");
+    seed_ = seed_text != nullptr ? std::strtoull(seed_text, nullptr, 10) : std::random_device{}();
+    std::printf("fidelity seed: %llu (TERN_FIDELITY_SEED replays it)\n",
+                static_cast<unsigned long long>(seed_));
+    rng_.seed(seed_);
+  }
+
+  std::int64_t uniform(std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng_);
+  }
+  template <class F>
+  std::string shortest(F v) {
+    char buf[64];
+    return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+  }
+  std::string padded(std::int64_t v, int width) {
+    std::string s = std::to_string(v);
+    return std::string(s.size() < static_cast<std::size_t>(width) ? width - s.size() : 0, '0') + s;
+  }
+  std::string clock(std::int64_t micros) {
+    return padded(micros / 3'600'000'000, 2) + ":" + padded(micros / 60'000'000 % 60, 2) + ":" +
+           padded(micros / 1'000'000 % 60, 2) + "." + padded(micros % 1'000'000, 6);
+  }
+  std::string random_text(std::size_t max_chars) {
+    static const char* const kPieces[] = {"a", "Z",  "0",  " ", "\"", "\\", "{",    "}",   ",",
+                                          "'", "\t", "\n", "é", "✓",  "😀",  "NULL", "x y", ";"};
+    std::string s;
+    const auto n = static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(max_chars)));
+    for (std::size_t i = 0; i < n; ++i)
+      s += kPieces[uniform(0, std::size(kPieces) - 1)];
+    return s;
+  }
+
+  /// Literals of a PostgreSQL type: edges first, then random ones.
+  std::vector<std::string> pg_literals(const std::string& type) {
+    std::vector<std::string> v;
+    const auto random = [&](auto make) {
+      for (int i = 0; i < kRandomPerType; ++i)
+        v.push_back(make());
+    };
+    if (type == "bool") {
+      v = {"t", "f"};
+    } else if (type == "int2" || type == "int4" || type == "int8" || type == "oid") {
+      const int bits = type == "int2" ? 16 : type == "int4" ? 32 : 64;
+      const std::int64_t max = bits == 64 ? INT64_MAX : (std::int64_t{1} << (bits - 1)) - 1;
+      const std::int64_t min = -max - 1;
+      if (type == "oid") {
+        v = {"0", "4294967295"};
+        random([&] { return std::to_string(uniform(0, 4294967295)); });
+      } else {
+        v = {std::to_string(min), std::to_string(max), "0", "-1"};
+        random([&] { return std::to_string(uniform(min, max)); });
+      }
+    } else if (type == "float4") {
+      v = {"0",      "-0",           "NaN",           "Infinity", "-Infinity", "1e-45",
+           "1e-44",  "0.0001",       "0.00001",       "100000",   "1000000",   "123456",
+           "999999", "3.4028234e38", "1.1754944e-38", "-1.5",     "0.1",       "33554432"};
+      random([&] {
+        float f = 0;
+        do {
+          f = std::bit_cast<float>(static_cast<std::uint32_t>(uniform(0, UINT32_MAX)));
+        } while (f != f);
+        return uniform(0, 1) == 0 ? shortest(f)
+                                  : shortest(static_cast<float>(uniform(-1e6, 1e6)) / 1000);
+      });
+    } else if (type == "float8") {
+      v = {"0",
+           "-0",
+           "NaN",
+           "Infinity",
+           "-Infinity",
+           "5e-324",
+           "2.2250738585072014e-308",
+           "1.7976931348623157e308",
+           "0.0001",
+           "0.00001",
+           "100000",
+           "1e15",
+           "1e14",
+           "123456789012345",
+           "4567890123456789",
+           "0.1",
+           "-1e300",
+           "9007199254740993"};
+      random([&] {
+        double d = 0;
+        do {
+          d = std::bit_cast<double>(static_cast<std::uint64_t>(uniform(INT64_MIN, INT64_MAX)));
+        } while (d != d);
+        return uniform(0, 1) == 0 ? shortest(d)
+                                  : shortest(static_cast<double>(uniform(-1e12, 1e12)) / 1e6);
+      });
+    } else if (type == "numeric") {
+      v = {"NaN",    "Infinity", "-Infinity", "0",
+           "-0.000", "1e-20",    "0.00001",   "123456789012345678901234567890.123456789",
+           "-1",     "10000",    "9999.9999"};
+      random([&] {
+        std::string s = uniform(0, 1) ? "-" : "";
+        s += std::to_string(uniform(0, INT64_MAX >> uniform(0, 62)));
+        if (uniform(0, 1)) s += "." + std::to_string(uniform(0, 1'000'000'000));
+        return s;
+      });
+    } else if (type == "text" || type == "varchar" || type == "name") {
+      v = {"", " ", "NULL", "null", "\"", "\\", "{}", "a,b"};
+      random([&] { return random_text(type == "name" ? 12 : 20); });
+    } else if (type == "bpchar(8)") {
+      v = {"", "a", "12345678"};
+      random([&] { return random_text(2).substr(0, 8); });
+    } else if (type == "\"char\"") {
+      v = {"", "a", "\\377", "\\200", "\\001", " ", "\\\\"};
+      random([&] {
+        const auto c = static_cast<int>(uniform(1, 255));
+        if (c < 128) return c == '\\' ? std::string("\\\\") : std::string(1, static_cast<char>(c));
+        return "\\" + std::to_string(c >> 6) + std::to_string((c >> 3) & 7) + std::to_string(c & 7);
+      });
+    } else if (type == "bytea") {
+      v = {"\\x", "\\x00", "\\xff5c22"};
+      random([&] {
+        std::string s = "\\x";
+        for (std::int64_t i = uniform(0, 12); i > 0; --i) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          s += kHex[uniform(0, 15)];
+          s += kHex[uniform(0, 15)];
+        }
+        return s;
+      });
+    } else if (type == "uuid") {
+      v = {"00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+      random([&] {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                      static_cast<unsigned long long>(uniform(0, UINT32_MAX)),
+                      static_cast<unsigned long long>(uniform(0, 0xffff)),
+                      static_cast<unsigned long long>(uniform(0, 0xffff)),
+                      static_cast<unsigned long long>(uniform(0, 0xffff)),
+                      static_cast<unsigned long long>(uniform(0, 0xffffffffffff)));
+        return std::string(buf);
+      });
+    } else if (type == "json" || type == "jsonb") {
+      v = {"{}",    "[]",    "null", "{\"b\": 1,   \"a\": [1.50, \"x\\\"y\", null]}",
+           "\"é\"", "1e400", "-0"};
+      random([&] { return "{\"k\": " + std::to_string(uniform(-1e9, 1e9)) + "}"; });
+    } else if (type == "date") {
+      v = {"infinity",   "-infinity",  "4714-11-24 BC", "5874897-12-31",
+           "2000-02-29", "0001-01-01", "0001-12-31 BC", "1900-02-28"};
+      random([&] { return "J" + std::to_string(uniform(0, 2'147'483'494)); });
+    } else if (type == "time") {
+      v = {"00:00:00", "24:00:00", "23:59:59.999999", "12:00:00.5"};
+      random([&] { return clock(uniform(0, 86'400'000'000 - 1)); });
+    } else if (type == "timestamp" || type == "timestamptz") {
+      const std::string zone = type == "timestamptz" ? "+00" : "";
+      v = {"infinity",
+           "-infinity",
+           "294276-12-31 23:59:59.999999" + zone,
+           "4714-11-24 00:00:00 BC" + zone,
+           "2016-12-31 23:59:60" + zone,
+           "1999-12-31 23:59:59.999999" + zone,
+           "2000-02-29 12:00:00" + zone,
+           "1883-11-18 12:03:57" + zone};
+      random([&] {
+        std::string s = "J" + std::to_string(uniform(1, 109'203'400)) + " " +
+                        clock(uniform(0, 86'400'000'000 - 1));
+        if (!zone.empty()) {
+          const std::int64_t minutes = uniform(-15 * 60, 15 * 60);
+          s += (minutes < 0 ? "-" : "+") + padded(std::abs(minutes) / 60, 2) + ":" +
+               padded(std::abs(minutes) % 60, 2);
+        }
+        return s;
+      });
+    } else if (type == "interval") {
+      v = {"PT0S",      "P178956970Y7M", "P-178956970Y-8M", "P2147483647D", "P-2147483648D",
+           "PT-0.5S",   "PT1H",          "P1DT-1S",         "P-1Y2M",       "PT-2562047H",
+           "P1M-1DT1S", "PT59.999999S"};
+      random([&] {
+        const auto field = [&](std::int64_t lim) { return std::to_string(uniform(-lim, lim)); };
+        std::string s = "P" + field(1000) + "Y" + field(11) + "M" + field(1000) + "DT" +
+                        field(10000) + "H" + field(59) + "M";
+        const std::int64_t us = uniform(-59'999'999, 59'999'999);
+        s += (us < 0 ? "-" : "") + std::to_string(std::abs(us) / 1'000'000) + "." +
+             padded(std::abs(us) % 1'000'000, 6) + "S";
+        return s;
+      });
+    }
+    return v;
+  }
+
+  static std::string quote_element(const std::string& e) {
+    std::string q = "\"";
+    for (char c : e) {
+      if (c == '"' || c == '\\') q += '\\';
+      q += c;
+    }
+    return q + "\"";
+  }
+
+  /// Array literals of elements of `scalars`: 1-D with NULLs, empty, 2-D, 3-D, lower bounds.
+  std::vector<std::string> pg_array_literals(const std::vector<std::string>& scalars) {
+    const auto element = [&] {
+      return uniform(0, 5) == 0 ? std::string("NULL")
+                                : quote_element(scalars[uniform(0, scalars.size() - 1)]);
+    };
+    const auto list = [&](std::int64_t n) {
+      std::string s = "{";
+      for (std::int64_t i = 0; i < n; ++i)
+        s += (i ? "," : "") + element();
+      return s + "}";
+    };
+    std::vector<std::string> v = {"{}", "{NULL}"};
+    for (int i = 0; i < 8; ++i)
+      v.push_back(list(uniform(1, 5)));
+    for (int i = 0; i < 4; ++i) {
+      const std::int64_t rows = uniform(1, 3), cols = uniform(1, 3);
+      std::string s = "{";
+      for (std::int64_t r = 0; r < rows; ++r)
+        s += (r ? "," : "") + list(cols);
+      s += "}";
+      v.push_back(s);
+      const std::int64_t lb = uniform(-5, 5);
+      v.push_back("[" + std::to_string(lb) + ":" + std::to_string(lb + rows - 1) +
+                  "][1:" + std::to_string(cols) + "]=" + s);
+    }
+    v.push_back("[0:1]=" + list(2));
+    v.push_back("{{" + list(2) + "},{" + list(2) + "}}");
+    return v;
+  }
+
+  std::uint64_t seed_ = 0;
+  std::mt19937_64 rng_;
+};
+
+// The session settings each PostgreSQL pass runs under; the first is the connection's default.
+constexpr const char* kPgSessions[][3] = {
+    {"ISO, MDY", "iso_8601", "UTC"},
+    {"Postgres, MDY", "postgres", "America/New_York"},
+    {"SQL, DMY", "sql_standard", "Asia/Kolkata"},
+    {"German, DMY", "postgres_verbose", "Australia/Lord_Howe"},
+    {"Postgres, DMY", "postgres", "<+05:30>-05:30"},
+};
+
+TEST_F(Fidelity, PostgresRendersAsTheServer) {
+  tern::ring::Loop loop;
+  pg::Connection c = sync_wait(
+      loop, pg::Connection::connect(
+                loop, pg::ConnectOptions::parse(tern::testing::server_env("TERN_PG_URL"))));
+  const std::vector<std::string> types = {
+      "bool",  "int2",    "int4", "int8",      "oid",         "float4",  "float8", "numeric",
+      "text",  "varchar", "name", "bpchar(8)", "\"char\"",    "bytea",   "uuid",   "json",
+      "jsonb", "date",    "time", "timestamp", "timestamptz", "interval"};
+  std::map<std::string, std::size_t> compared;
+  std::size_t mismatches = 0;
+  for (const auto& session : kPgSessions) {
+    sync_wait(loop, c.simple_query("SET DateStyle = '" + std::string(session[0]) +
+                                   "'; SET IntervalStyle = '" + session[1] + "'; SET TimeZone = '" +
+                                   session[2] + "'"));
+    for (const std::string& scalar : types) {
+      const std::vector<std::string> scalars = pg_literals(scalar);
+      for (const bool array : {false, true}) {
+        const std::string type = array ? scalar + "[]" : scalar;
+        pg::Params p;
+        p.add(array ? pg_array_literals(scalars) : scalars);
+        const std::string sql =
+            "SELECT x::" + type + " FROM unnest($1::text[]) WITH ORDINALITY AS u(x, i) ORDER BY i";
+        // The text format is the type's output function: the reference.
+        const pg::Result text =
+            sync_wait(loop, c.execute(sql, p, {.result_format = pg::Format::kText}));
+        for (const pg::Format format : {pg::Format::kBinary, pg::Format::kText}) {
+          const pg::Result r = sync_wait(loop, c.execute(sql, p, {.result_format = format}));
+          const auto& column = r.columns()[0];
+          ASSERT_EQ(r.size(), text.size());
+          for (std::size_t i = 0; i < r.size(); ++i) {
+            const auto raw = r.row(i).raw(0);
+            const auto reference = text.row(i).raw(0);
+            ASSERT_EQ(raw.has_value(), reference.has_value());
+            if (!raw) continue;
+            const std::string server(tern::protocol::as_chars(*reference));
+            const std::string ours =
+                pg::to_text(column.type, column.format, *raw, c.text_settings());
+            ++compared[type];
+            if (ours != server) {
+              ++mismatches;
+              ADD_FAILURE() << type << " under " << session[0] << " / " << session[1] << " / "
+                            << session[2] << (format == pg::Format::kBinary ? " binary" : " text")
+                            << ": server \"" << server << "\", tern \"" << ours << "\"";
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("PostgreSQL values compared per type (%zu sessions, both formats):\n",
+              std::size(kPgSessions));
+  for (const auto& [type, n] : compared)
+    std::printf("  %-16s %zu\n", type.c_str(), n);
+  std::printf("mismatches: %zu\n", mismatches);
+}
+
+// MariaDB column types and the literals stored in them (bound as strings, or as integers for
+// BIT), random and edge.
+struct MysqlCase {
+  std::string column;  // the column's SQL type
+  std::vector<std::string> values;
+  bool numeric = false;  // also compared through SUM() and a DOUBLE expression
+  bool bind_int = false;
+};
+
+TEST_F(Fidelity, MariadbRendersAsTheServer) {
+  tern::ring::Loop loop;
+  mysql::ConnectOptions o =
+      mysql::ConnectOptions::parse(tern::testing::server_env("TERN_MYSQL_URL"));
+  mysql::Connection c = sync_wait(loop, mysql::Connection::connect(loop, std::move(o)));
+  const auto ints = [&](std::int64_t lo, std::int64_t hi) {
+    std::vector<std::string> v = {std::to_string(lo), std::to_string(hi), "0"};
+    for (int i = 0; i < kRandomPerType; ++i)
+      v.push_back(std::to_string(uniform(lo, hi)));
+    return v;
+  };
+  const auto reals = [&](double scale, bool single) {
+    std::vector<std::string> v = {"0",       "-0",    "1e15",   "1e14",    "1e-15",
+                                  "1.5e-15", "1e-16", "0.0001", "0.00001", "123456",
+                                  "1234567", "0.1",   "-2.5"};
+    if (!single) {
+      v.insert(v.end(), {"1.7976931348623157e308", "2.2250738585072014e-308", "5e-324",
+                         "4567890123456789", "1234567890123456.8", "9.22337205e+18"});
+    } else {
+      v.insert(v.end(), {"3.4028234e38", "1.1754944e-38", "16777217", "1.2739586e+08"});
+    }
+    for (int i = 0; i < kRandomPerType; ++i) {
+      const double d = std::ldexp(static_cast<double>(uniform(-(1LL << 53), 1LL << 53)),
+                                  static_cast<int>(uniform(-100, 60)));
+      v.push_back(single ? shortest(static_cast<float>(d * scale)) : shortest(d * scale));
+    }
+    return v;
+  };
+  const auto decimals = [&](int precision, int scale) {
+    std::vector<std::string> v = {
+        "0", "-0", std::string(precision - scale, '9') + "." + std::string(scale, '9')};
+    for (int i = 0; i < kRandomPerType; ++i) {
+      std::string d = uniform(0, 1) ? "-" : "";
+      std::int64_t limit = 1;
+      for (int k = 0; k < std::min(precision - scale, 15); ++k)
+        limit *= 10;
+      d += std::to_string(uniform(0, limit - 1));
+      d += "." + padded(uniform(0, 999), std::min(scale, 3)).substr(0, std::min(scale, 3));
+      v.push_back(d);
+    }
+    return v;
+  };
+  const auto unsigned_only = [](std::vector<std::string> v) {
+    for (std::string& x : v)
+      if (!x.empty() && x[0] == '-') x.erase(0, 1);
+    return v;
+  };
+  const auto dates = [&](bool with_time, int fraction) {
+    std::vector<std::string> v = {"1000-01-01", "9999-12-31", "2000-02-29", "1970-01-01"};
+    for (int i = 0; i < kRandomPerType; ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", static_cast<int>(uniform(1000, 9999)),
+                    static_cast<int>(uniform(1, 12)), static_cast<int>(uniform(1, 28)));
+      v.push_back(buf);
+    }
+    if (with_time) {
+      for (std::string& d : v)
+        d += " " + clock(uniform(0, 86'400'000'000 - 1)).substr(0, fraction ? 9 + fraction : 8);
+    }
+    return v;
+  };
+  const auto times = [&](int fraction) {
+    std::vector<std::string> v = {"-838:59:59", "838:59:59", "00:00:00", "-00:00:01"};
+    for (int i = 0; i < kRandomPerType; ++i) {
+      const std::int64_t us = uniform(-838LL * 3'600'000'000, 838LL * 3'600'000'000);
+      const std::string t = clock(std::abs(us));
+      v.push_back((us < 0 ? "-" : "") +
+                  t.substr(0, fraction ? t.size() - 6 + fraction : t.size() - 7));
+    }
+    return v;
+  };
+  const auto strings = [&](std::size_t max) {
+    std::vector<std::string> v = {"", " ", "NULL", "\\", "'"};
+    for (int i = 0; i < kRandomPerType; ++i)
+      v.push_back(random_text(max));
+    return v;
+  };
+  std::vector<MysqlCase> cases = {
+      {"TINYINT", ints(-128, 127), true},
+      {"TINYINT UNSIGNED", ints(0, 255), true},
+      {"SMALLINT", ints(-32768, 32767), true},
+      {"SMALLINT UNSIGNED ZEROFILL", ints(0, 65535), true},
+      {"MEDIUMINT", ints(-8388608, 8388607), true},
+      {"INT", ints(INT32_MIN, INT32_MAX), true},
+      {"INT(6) ZEROFILL", ints(0, 999999), true},
+      {"INT UNSIGNED", ints(0, UINT32_MAX), true},
+      {"BIGINT", ints(INT64_MIN, INT64_MAX), true},
+      {"BIGINT UNSIGNED", {"18446744073709551615", "0", "9223372036854775808"}, true},
+      {"FLOAT", reals(1, true), true},
+      {"DOUBLE", reals(1, false), true},
+      {"FLOAT(7,3)", decimals(7, 3), true},
+      {"DOUBLE(8,2)", decimals(8, 2), true},
+      {"DOUBLE(22,5) ZEROFILL", unsigned_only(decimals(22, 5)), true},
+      {"DECIMAL(10,3)", decimals(10, 3), true},
+      {"DECIMAL(10,3) ZEROFILL", unsigned_only(decimals(10, 3)), true},
+      {"DECIMAL(65,30)", decimals(65, 30), true},
+      {"YEAR", {"0", "1901", "2155", "1999", "2024"}},
+      {"YEAR(2)", {"1999", "2000", "2069", "1970"}},
+      {"DATE", dates(false, 0)},
+      {"DATETIME", dates(true, 0)},
+      {"DATETIME(6)", dates(true, 6)},
+      {"TIMESTAMP(3)",
+       {"1970-01-02 00:00:00.000", "2038-01-19 03:14:07.499", "2001-12-26 20:05:06.5"}},
+      {"TIME", times(0)},
+      {"TIME(3)", times(3)},
+      {"CHAR(10)", strings(3)},
+      {"VARCHAR(50)", strings(12)},
+      {"TEXT", strings(20)},
+      {"VARBINARY(20)", strings(5)},
+      {"BLOB", strings(5)},
+      {"BIT(10)", {"0", "1", "1023", "512"}, false, true},
+      {"JSON", {"{}", "[1, 2.50, \"x\"]", "{\"a\": null}"}},
+      {"ENUM('a','b c')", {"a", "b c"}},
+      {"SET('x','y')", {"", "x", "x,y"}},
+  };
+  std::map<std::string, std::size_t> compared;
+  std::size_t mismatches = 0;
+  for (const MysqlCase& t : cases) {
+    sync_wait(loop,
+              c.query("CREATE OR REPLACE TABLE fidelity (i INT PRIMARY KEY, v " + t.column + ")"));
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      mysql::Params p;
+      p.add(static_cast<std::int64_t>(i));
+      if (t.bind_int) {
+        p.add(static_cast<std::int64_t>(std::stoll(t.values[i])));
+      } else {
+        p.add(std::string_view(t.values[i]));
+      }
+      try {
+        sync_wait(loop, c.execute("INSERT INTO fidelity (i, v) VALUES (?, ?)", p));
+      } catch (const std::exception& e) {
+        FAIL() << t.column << " value \"" << t.values[i] << "\": " << e.what();
+      }
+    }
+    std::vector<std::string> selects = {"SELECT v FROM fidelity ORDER BY i"};
+    if (t.numeric) {
+      selects.push_back("SELECT SUM(v) OVER (ORDER BY i) FROM fidelity ORDER BY i");
+      selects.push_back("SELECT v * 1e0 FROM fidelity ORDER BY i");
+    }
+    for (const std::string& sql : selects) {
+      const std::vector<mysql::Result> text = sync_wait(loop, c.query(sql));
+      const mysql::Result binary = sync_wait(loop, c.execute(sql));
+      ASSERT_EQ(text.at(0).size(), binary.size());
+      const mysql::Column& column = binary.columns()[0];
+      for (std::size_t i = 0; i < binary.size(); ++i) {
+        const auto raw = binary.row(i).raw(0);
+        const auto reference = text[0].row(i).raw(0);
+        ASSERT_EQ(raw.has_value(), reference.has_value());
+        if (!raw) continue;
+        const std::string server(tern::protocol::as_chars(*reference));
+        const std::string ours =
+            mysql::to_text(column.type, binary.format(), *raw, column.column_length);
+        ++compared[t.column];
+        if (ours != server) {
+          ++mismatches;
+          ADD_FAILURE() << t.column << ": " << sql << ": server \"" << server << "\", tern \""
+                        << ours << "\"";
+        }
+      }
+    }
+  }
+  sync_wait(loop, c.query("DROP TABLE fidelity"));
+  std::printf("MariaDB values compared per column type (binary protocol vs text):\n");
+  for (const auto& [type, n] : compared)
+    std::printf("  %-26s %zu\n", type.c_str(), n);
+  std::printf("mismatches: %zu\n", mismatches);
+}
+
+}  // namespace
