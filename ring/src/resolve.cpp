@@ -109,10 +109,7 @@ struct LookupAwaiter {
       default:
         break;
     }
-    if (lookup->gai_error != 0) {
-      throw IoError(EHOSTUNREACH,
-                    absl::StrCat("resolving ", host, ": ", gai_strerror(lookup->gai_error)));
-    }
+    if (lookup->gai_error != 0) throw ResolveError(lookup->gai_error, host);
   }
 };
 

@@ -26,7 +26,7 @@ struct Endpoint {
 /// Parses a numeric IPv4/IPv6 address; false if `host` is not one.
 bool parse_numeric_host(const std::string& host, std::uint16_t port, Endpoint& out);
 
-/// Resolves `host` for TCP. Throws IoError (EHOSTUNREACH with the resolver's message) when the
+/// Resolves `host` for TCP. Throws ResolveError (the resolver's own code and message) when the
 /// name does not resolve, TimeoutError past `deadline`, CancelledError on stop. A cancelled or
 /// timed-out lookup returns at once; its helper thread finishes in the background.
 Task<std::vector<Endpoint>> resolve(Loop& loop, std::string host, std::uint16_t port,
