@@ -156,7 +156,7 @@ TEST_F(PgConnection, VerifyFullRejectsWrongHostName) {
   try {
     connect(o);
     FAIL() << "verify-full accepted a certificate for another name";
-  } catch (const ConnectionLost& e) {
+  } catch (const ConnectionFailed& e) {
     EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
   }
   o.ssl_mode = SslMode::kVerifyCa;  // the chain alone is fine
@@ -166,7 +166,7 @@ TEST_F(PgConnection, VerifyFullRejectsWrongHostName) {
 TEST_F(PgConnection, VerifyCaRejectsUntrustedCa) {
   ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyCa);
   o.ssl_root_cert = server_env("TERN_TLS_OTHER_CA");
-  EXPECT_THROW(connect(o), ConnectionLost);
+  EXPECT_THROW(connect(o), ConnectionFailed);
 }
 
 TEST_F(PgConnection, UnknownDatabaseAndRefusedPort) {
@@ -183,7 +183,20 @@ TEST_F(PgConnection, UnknownDatabaseAndRefusedPort) {
   }
   o = main_options();
   o.port = 1;  // nothing listens there
-  EXPECT_THROW(connect(o), ConnectionLost);
+  // A connection never made is ConnectionFailed, not ConnectionLost (kept for one that was up).
+  const auto failed = tern::testing::thrown<ConnectionFailed>([&] { connect(o); });
+  ASSERT_TRUE(failed);
+  const std::string refused = failed->what();
+  EXPECT_TRUE(refused.starts_with("could not connect to server at " + o.host + ":1: ")) << refused;
+  EXPECT_NE(refused.find("Connection refused"), std::string::npos) << refused;
+  o.host = "no-such-host.invalid";
+  const auto unresolved = tern::testing::thrown<ConnectionFailed>([&] { connect(o); });
+  ASSERT_TRUE(unresolved);
+  const std::string unknown = unresolved->what();
+  EXPECT_NE(unknown.find("could not translate host name \"no-such-host.invalid\" to address: "),
+            std::string::npos)
+      << unknown;
+  EXPECT_EQ(unknown.find("No route to host"), std::string::npos) << unknown;
 }
 
 // ---- queries ----
@@ -228,6 +241,32 @@ TEST_F(PgConnection, ServerErrorKeepsConnectionUsable) {
     EXPECT_EQ(e.info().constraint, "u_pkey");
   }
   EXPECT_EQ(scalar(c, "SELECT count(*) FROM u"), "1");
+}
+
+// A syntax error carries its statement and shows where, as psql does (it said only
+// "42601: syntax error at or near ...").
+TEST_F(PgConnection, SyntaxErrorShowsTheStatementWithACaret) {
+  Connection c = connect(main_options());
+  for (const bool extended : {false, true}) {
+    try {
+      if (extended) {
+        run(c.execute("SELECT * FRM pg_class", Params{}));
+      } else {
+        run(c.simple_query("SELECT 1;\nSELECT * FRM pg_class"));
+      }
+      FAIL() << "no syntax error";
+    } catch (const ProgrammingError& e) {
+      EXPECT_EQ(e.sqlstate(), "42601");
+      const std::string what = e.what();
+      EXPECT_NE(what.find(extended ? "\nLINE 1: SELECT * FRM pg_class\n                 ^"
+                                   : "\nLINE 2: SELECT * FRM pg_class\n                 ^"),
+                std::string::npos)
+          << what;
+      EXPECT_EQ(e.info().statement,
+                extended ? "SELECT * FRM pg_class" : "SELECT 1;\nSELECT * FRM pg_class");
+    }
+  }
+  EXPECT_TRUE(c.is_usable());
 }
 
 TEST_F(PgConnection, ExtendedQueryWithTextParameters) {

@@ -634,7 +634,12 @@ ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
   check_ready();
   frontend::query(out_, sql);
   std::vector<Result> results;
-  co_await round_trip(options, receive_simple(results, options.deadline));
+  try {
+    co_await round_trip(options, receive_simple(results, options.deadline));
+  } catch (DatabaseError& e) {
+    e.set_statement(sql);  // a position becomes psql's LINE/caret lines
+    throw;
+  }
   co_return results;
 }
 
@@ -667,7 +672,8 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
           options, receive_results(std::span<Result>(&result, 1), statements, options.deadline));
       unhold(s);
       co_return std::move(result);
-    } catch (const DatabaseError& e) {
+    } catch (DatabaseError& e) {
+      e.set_statement(sql);  // a position becomes psql's LINE/caret lines
       if (used != nullptr) unhold(*used);
       if (!first || !is_stale_statement(e)) throw;
       // The cached statement is stale (DDL, DISCARD ALL): drop it. Outside a transaction the

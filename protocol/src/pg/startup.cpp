@@ -112,8 +112,9 @@ ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions opti
                       target_session_attrs_name(attrs));
     }
   }
-  throw ConnectionLost(absl::StrCat("no server is usable with target_session_attrs=",
-                                    target_session_attrs_name(wanted), " (", failures, ")"));
+  throw ConnectionFailed(
+      absl::StrCat("could not connect to server: none is usable with target_session_attrs=",
+                   target_session_attrs_name(wanted), " (", failures, ")"));
 }
 
 ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions options) {
@@ -205,9 +206,9 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
     co_await authenticate(deadline);
   } catch (...) {
     broken_ = true;
-    throw ConnectionLost(protocol::startup_failure(
+    protocol::throw_startup_failure(
         std::current_exception(), target, options_.connect_timeout,
-        [](const ConnectionLost& e) { return !e.info().sqlstate.empty(); }));  // FATAL
+        [](const ConnectionLost& e) { return !e.info().sqlstate.empty(); });  // FATAL
   }
 }
 
@@ -227,8 +228,10 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
   if (answer == backend::kSslRefused) {
     if (options_.ssl_mode >= SslMode::kRequire) {
       broken_ = true;
-      throw ConnectionLost(absl::StrCat("the server at ", describe_target(options_),
-                                        " does not support TLS, but sslmode requires it"));
+      throw ConnectionFailed(absl::StrCat("could not connect to server at ",
+                                          describe_target(options_),
+                                          ": the server does not support TLS, but sslmode "
+                                          "requires it"));
     }
     co_return;
   }
