@@ -3,7 +3,12 @@
 // cache, cancellation, a terminated backend, NOTIFY and COPY.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -141,6 +146,27 @@ TEST_F(PgConnection, WrongPasswordIsOperationalError28P01) {
       EXPECT_EQ(std::string(e.what()).find("wrong"), std::string::npos);  // no password echo
     }
   }
+}
+
+// The password from a password file (libpq's .pgpass), when none is given; a file others may
+// read is ignored, as libpq ignores it.
+TEST_F(PgConnection, PasswordFromAPasswordFile) {
+  const std::string path = ::testing::TempDir() + "tern-pgpass-" + std::to_string(::getpid());
+  ConnectOptions o = tcp_options("tern_scram", "");
+  std::ofstream(path) << "# tern's test\n"
+                      << "otherhost:*:*:*:wrong\n"
+                      << o.host << ":" << o.port << ":" << o.database << ":tern_scram:scram_pw\n";
+  ::chmod(path.c_str(), 0600);
+  o.passfile = path;
+  Connection c = connect(o);
+  EXPECT_EQ(scalar(c, "SELECT current_user"), "tern_scram");
+  run(c.close());
+  ::chmod(path.c_str(), 0644);
+  ::testing::internal::CaptureStderr();
+  EXPECT_ANY_THROW(connect(o));  // no password: the server's request cannot be answered
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("has group or world access"),
+            std::string::npos);
+  std::remove(path.c_str());
 }
 
 TEST_F(PgConnection, ChannelBindingRequiredWithoutTlsIsRefused) {

@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/pg/passfile.hpp"
 
 namespace tern::pg {
 
@@ -39,7 +40,9 @@ bool known_keyword(std::string_view key) {
                                                 "port",
                                                 "user",
                                                 "password",
+                                                "passfile",
                                                 "dbname",
+                                                "service",
                                                 "options",
                                                 "sslmode",
                                                 "sslrootcert",
@@ -261,6 +264,17 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
   }
   Settings s = url ? parse_url(conninfo) : parse_keywords(conninfo);
 
+  // A service's settings come after the string's and before the environment, as in libpq.
+  std::optional<std::string> service = s.contains("service") ? s["service"] : env("PGSERVICE");
+  if (service && !service->empty()) {
+    for (auto& [key, value] : find_service(*service)) {
+      if (!known_keyword(key)) {
+        bad(absl::StrCat("invalid connection option \"", key, "\" in service \"", *service, "\""));
+      }
+      s.try_emplace(std::move(key), std::move(value));
+    }
+  }
+
   // Unset keywords fall back to the environment, as in libpq.
   static constexpr std::pair<const char*, const char*> kEnvironment[] = {
       {"host", "PGHOST"},
@@ -268,6 +282,7 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       {"port", "PGPORT"},
       {"user", "PGUSER"},
       {"password", "PGPASSWORD"},
+      {"passfile", "PGPASSFILE"},
       {"dbname", "PGDATABASE"},
       {"sslmode", "PGSSLMODE"},
       {"sslrootcert", "PGSSLROOTCERT"},
@@ -318,6 +333,8 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       o.application_name = value;
     } else if (key == "fallback_application_name") {
       if (!s.contains("application_name")) o.application_name = value;
+    } else if (key == "passfile") {
+      o.passfile = value;
     } else if (key == "options") {
       o.options = value;
     } else if (key == "channel_binding") {
@@ -363,7 +380,7 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
         bad(absl::StrCat("bad pgbouncer \"", value, "\" (true, false or auto)"));
       }
     }
-    // known_keyword() let nothing else through.
+    // "service" was taken in above; known_keyword() let nothing else through.
   }
   set_hosts(o, host_list, hostaddr_list, port_list);
   if (o.pooler == PoolerMode::kOn) o.unnamed_statements_only = true;

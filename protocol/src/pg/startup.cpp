@@ -13,6 +13,7 @@
 #include "tern/protocol/pg/auth.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/frontend.hpp"
+#include "tern/protocol/pg/passfile.hpp"
 #include "tern/ring/error.hpp"
 
 namespace tern::pg {
@@ -121,6 +122,10 @@ ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions 
   const ring::Deadline deadline = options.connect_timeout.count() > 0
                                       ? ring::deadline_after(options.connect_timeout)
                                       : ring::kNoDeadline;
+  // As libpq: the password file, per server of a host list, when no password was given.
+  if (options.password.empty()) {
+    if (std::optional<std::string> p = password_from_file(options)) options.password = *p;
+  }
   Connection c(loop, std::move(options));
   co_await c.open(deadline);
   if (c.options_.pooler == PoolerMode::kAuto) co_await c.detect_pooler(deadline);

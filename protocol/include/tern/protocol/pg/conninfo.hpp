@@ -72,7 +72,12 @@ struct ConnectOptions {
   std::string hostaddr;
   std::uint16_t port = 5432;
   std::string user;
+  /// Empty: Connection::connect looks in the password file (see passfile).
   std::string password;
+  /// The password file (libpq's passfile, PGPASSFILE); empty means ~/.pgpass. Read when the
+  /// password is empty, and ignored unless only its owner may access it
+  /// (tern/protocol/pg/passfile.hpp).
+  std::string passfile;
   /// Empty means the same as user.
   std::string database;
   std::string application_name = "tern";
@@ -128,8 +133,9 @@ struct ConnectOptions {
   std::vector<std::pair<std::string, std::string>> parameters;
 
   /// Parses "postgresql://user:pass@host:port/db?sslmode=require&..." or
-  /// "host=... port=... user=..." (keywords), then fills what is still unset from PGHOST,
-  /// PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
+  /// "host=... port=... user=..." (keywords), then fills what is still unset from the service
+  /// named by `service=` or PGSERVICE (the service file, see passfile.hpp), then from PGHOST,
+  /// PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
   /// PGCONNECT_TIMEOUT... and finally the OS user name. Throws InterfaceError on bad input:
   /// a URL of another scheme, an unknown keyword (`invalid connection option "x"`) or URL
   /// parameter (`invalid URI query parameter: "x"`), as libpq words them.
