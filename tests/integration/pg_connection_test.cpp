@@ -169,6 +169,25 @@ TEST_F(PgConnection, PasswordFromAPasswordFile) {
   std::remove(path.c_str());
 }
 
+// A non-ASCII password that SASLprep rewrites: the server stored the SCRAM secret of its
+// prepared form, so it only works when the client prepares it too (it used to be sent raw and
+// refused, where libpq succeeds).
+TEST_F(PgConnection, NonAsciiPasswordIsPreparedWithSaslPrep) {
+  Connection admin = connect(main_options());
+  // "I", SOFT HYPHEN, "X", ROMAN NUMERAL NINE: SASLprep gives "IXIX".
+  const std::string password = "I\xc2\xadX\xe2\x85\xa8";
+  run(admin.simple_query("DROP ROLE IF EXISTS tern_saslprep"));
+  run(admin.simple_query("SET password_encryption = 'scram-sha-256'; CREATE ROLE tern_saslprep "
+                         "LOGIN PASSWORD '" + password + "'"));
+  Connection c = connect(tcp_options("tern_saslprep", password));
+  EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256");
+  EXPECT_EQ(scalar(c, "SELECT current_user"), "tern_saslprep");
+  run(c.close());
+  Connection prepared = connect(tcp_options("tern_saslprep", "IXIX"));
+  run(prepared.close());
+  run(admin.simple_query("DROP ROLE tern_saslprep"));
+}
+
 TEST_F(PgConnection, ChannelBindingRequiredWithoutTlsIsRefused) {
   ConnectOptions o = tcp_options("tern_scram", "scram_pw");
   o.channel_binding = ChannelBindingMode::kRequire;
