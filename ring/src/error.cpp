@@ -1,7 +1,5 @@
 #include "tern/ring/error.hpp"
 
-#include <netdb.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -36,29 +34,6 @@ const char* CancelledError::what() const noexcept {
 std::error_code CancelledError::code() const noexcept {
   return errno_code(ECANCELED);
 }
-
-namespace {
-
-class ResolverCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "resolver"; }
-  std::string message(int eai) const override {
-    // EAI_SYSTEM means the real cause is in errno, which is gone by now.
-    return eai == EAI_SYSTEM ? "system error" : gai_strerror(eai);
-  }
-};
-
-}  // namespace
-
-const std::error_category& resolver_category() noexcept {
-  static const ResolverCategory category;
-  return category;
-}
-
-ResolveError::ResolveError(int eai, const std::string& host)
-    : IoError(std::error_code(eai, resolver_category()),
-              "could not translate host name \"" + host +
-                  "\" to address: " + resolver_category().message(eai)) {}
 
 RingUnavailable::RingUnavailable(int err)
     : IoError(err,

@@ -51,16 +51,16 @@ class IoError : public Error {
   IoError(std::error_code code, const std::string& what) : Error(code, what) {}
 };
 
-/// A host name did not resolve. code() is the resolver's own error (getaddrinfo's EAI_*
-/// values, in resolver_category()), not an errno; what() is libpq's wording, `could not
-/// translate host name "<host>" to address: <the resolver's message>`.
+/// A host name did not resolve. code() is the resolver's own status (c-ares's ARES_* values,
+/// in resolver_category()), not an errno; what() is libpq's wording, `could not translate host
+/// name "<host>" to address: <the resolver's message>`.
 class ResolveError : public IoError {
  public:
-  /// `eai` is getaddrinfo's (negative) result for `host`.
-  ResolveError(int eai, const std::string& host);
+  /// `status` is c-ares's status for the lookup of `host`.
+  ResolveError(int status, const std::string& host);
 };
 
-/// The error category of getaddrinfo's results; message() is gai_strerror's text.
+/// The error category of the resolver's (c-ares's) statuses; message() is ares_strerror's.
 const std::error_category& resolver_category() noexcept;
 
 /// The operation's deadline passed before it completed (errno ETIMEDOUT).
