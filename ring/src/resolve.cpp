@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "tern/ring/error.hpp"

@@ -46,19 +46,22 @@ TEST(PasswordFile, NoMatch) {
 // Files on disk: PGPASSFILE, and the permission check.
 class Files : public ::testing::Test {
  protected:
+  static constexpr const char* kVariables[] = {"PGPASSFILE",   "PGSERVICE",  "PGSERVICEFILE",
+                                               "PGSYSCONFDIR", "PGPASSWORD", "PGUSER",
+                                               "PGHOST",       "PGPORT",     "PGDATABASE"};
+  // Every test starts without these, and gets the caller's values back after.
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
            ("tern-passfile-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    for (const char* name : {"PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR",
-                             "PGPASSWORD", "PGUSER", "PGHOST", "PGPORT", "PGDATABASE"}) {
+    for (const char* name : kVariables) {
       if (const char* v = std::getenv(name)) saved_.emplace_back(name, v);
       ::unsetenv(name);
     }
   }
   void TearDown() override {
     std::filesystem::remove_all(dir_);
-    for (const char* name : {"PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR"})
+    for (const char* name : kVariables)
       ::unsetenv(name);
     for (const auto& [name, value] : saved_)
       ::setenv(name.c_str(), value.c_str(), 1);
