@@ -9,10 +9,13 @@
 // as \N, with tab, newline, carriage return and backslash escaped as in COPY's text format.
 // --binary asks for binary results (MySQL: a prepared statement) and renders them as the
 // text format would.
-// Exit status: 0 on success, 1 on a server error (SQLSTATE and message on stderr), 2 on a
-// connection, TLS or authentication failure (reason on stderr), 64 on a usage error.
+// Exit status: 0 on success (and for --help / -h, which print the usage), 1 on a server error
+// (SQLSTATE and message on stderr), 2 on a connection, TLS or authentication failure (reason on
+// stderr), 64 on a usage error: a missing argument, an unknown option, a URL that does not
+// parse (sysexits.h's EX_USAGE).
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,13 +36,24 @@ struct Args {
   bool binary = false;
   std::string url;
   std::vector<std::string> sql;
+  // The URL parsed for one backend (parsed before connecting: a bad one is a usage error).
+  std::optional<tern::pg::ConnectOptions> pg;
+  std::optional<tern::mysql::ConnectOptions> mysql;
 };
 
-constexpr int kUsage = 64;
+constexpr int kUsage = 64;  // sysexits.h's EX_USAGE
 
-[[noreturn]] void usage(const char* why) {
-  std::cerr << "tern-cli: " << why
-            << "\nusage: tern-cli [--param VALUE]... [--binary] URL SQL...\n";
+constexpr const char* kUsageText =
+    "usage: tern-cli [--param VALUE]... [--binary] URL SQL...\n"
+    "  URL      postgresql://... (or libpq key=value keywords), mysql://... or mariadb://...\n"
+    "  SQL      statements to run, in order; each result is printed as TSV\n"
+    "  --param  a parameter of the statements ($1.. for PostgreSQL, ? for MySQL)\n"
+    "  --binary binary results (MySQL: a prepared statement)\n"
+    "  -h, --help  this text\n"
+    "exit status: 0 ok, 1 server error, 2 connection failure, 64 usage error\n";
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "tern-cli: " << why << '\n' << kUsageText;
   std::exit(kUsage);
 }
 
@@ -47,11 +61,16 @@ Args parse_args(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--param") {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsageText;
+      std::exit(0);
+    } else if (arg == "--param") {
       if (++i >= argc) usage("--param needs a value");
       a.params.emplace_back(argv[i]);
     } else if (arg == "--binary") {
       a.binary = true;
+    } else if (a.url.empty() && arg.starts_with("-")) {
+      usage("unknown option " + std::string(arg));
     } else if (a.url.empty()) {
       a.url = arg;
     } else {
@@ -60,6 +79,15 @@ Args parse_args(int argc, char** argv) {
   }
   if (a.url.empty()) usage("missing URL");
   if (a.sql.empty()) usage("missing SQL");
+  try {
+    if (tern::mysql::is_mysql_url(a.url)) {
+      a.mysql = tern::mysql::ConnectOptions::parse(a.url);
+    } else {
+      a.pg = tern::pg::ConnectOptions::parse(a.url);
+    }
+  } catch (const tern::InterfaceError& e) {
+    usage(e.what());
+  }
   return a;
 }
 
@@ -130,8 +158,7 @@ void print(const tern::mysql::Result& result) {
 }
 
 tern::ring::Task<void> run_pg(tern::ring::Loop& loop, const Args& args, bool& connected) {
-  tern::pg::Connection c =
-      co_await tern::pg::Connection::connect(loop, tern::pg::ConnectOptions::parse(args.url));
+  tern::pg::Connection c = co_await tern::pg::Connection::connect(loop, *args.pg);
   connected = true;
   const tern::pg::QueryOptions options{.result_format =
                                            args.binary ? Format::kBinary : Format::kText};
@@ -150,7 +177,7 @@ tern::ring::Task<void> run_pg(tern::ring::Loop& loop, const Args& args, bool& co
 }
 
 tern::ring::Task<void> run_mysql(tern::ring::Loop& loop, const Args& args, bool& connected) {
-  tern::mysql::ConnectOptions o = tern::mysql::ConnectOptions::parse(args.url);
+  tern::mysql::ConnectOptions o = *args.mysql;
   o.multi_statements = true;  // as the mysql client: "SELECT 1; SELECT 2" is two queries
   tern::mysql::Connection c = co_await tern::mysql::Connection::connect(loop, std::move(o));
   connected = true;
@@ -169,7 +196,7 @@ tern::ring::Task<void> run_mysql(tern::ring::Loop& loop, const Args& args, bool&
 }
 
 tern::ring::Task<void> run(tern::ring::Loop& loop, const Args& args, bool& connected) {
-  if (tern::mysql::is_mysql_url(args.url)) {
+  if (args.mysql) {
     co_await run_mysql(loop, args, connected);
   } else {
     co_await run_pg(loop, args, connected);
@@ -185,8 +212,11 @@ int main(int argc, char** argv) {
     tern::ring::Loop loop;
     tern::ring::sync_wait(loop, run(loop, args, connected));
     return 0;
+  } catch (const tern::ConnectionFailed& e) {  // "could not connect to server at ..."
+    std::cerr << "tern-cli: " << e.what() << '\n';
+    return 2;
   } catch (const tern::ConnectionLost& e) {
-    std::cerr << "tern-cli: connection " << (connected ? "lost: " : "failed: ") << e.what() << '\n';
+    std::cerr << "tern-cli: connection lost: " << e.what() << '\n';
     return 2;
   } catch (const std::exception& e) {
     // Before the connection is up, any error (authentication, unknown database, TLS) is a

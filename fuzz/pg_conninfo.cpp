@@ -22,9 +22,10 @@ void check(bool ok) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // The parser falls back to PG* variables: make runs independent of the caller's environment.
-  for (const char* name : {"PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE",
-                           "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGAPPNAME",
-                           "PGCONNECT_TIMEOUT", "PGOPTIONS", "PGCHANNELBINDING"}) {
+  for (const char* name :
+       {"PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE",
+        "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGAPPNAME", "PGCONNECT_TIMEOUT", "PGOPTIONS",
+        "PGCHANNELBINDING", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE", "PGSYSCONFDIR"}) {
     ::unsetenv(name);
   }
   return 0;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "scopes.hpp"
 #include "tern/db/database.hpp"
 #include "tern/ring/sync_wait.hpp"
@@ -159,6 +160,16 @@ void AioDatabase::report(std::string_view sql, std::span<const Value> params,
     hook_(event);
   } catch (...) {  // a tracing hook must not change the query's outcome
   }
+}
+
+std::string AioDatabase::describe_statement(std::string_view sql,
+                                            std::span<const Value> params) const {
+  if (hook_params_ || params.empty()) {
+    return absl::StrCat("SQL: ", std::string(sql), "\nParams: ", describe_values(params));
+  }
+  return absl::StrCat("SQL: ", std::string(sql), "\nParams: ", params.size(),
+                      params.size() == 1 ? " value" : " values",
+                      " (redacted: set_query_hook(hook, true) shows them)");
 }
 
 void AioDatabase::set_query_hook(QueryHook hook, bool with_params) {

@@ -36,6 +36,8 @@ ring::Task<Lease> ReplicaSet::acquire(AioDatabase& primary) {
     Lease lease;
     try {
       lease = co_await replicas_[i]->pool().acquire();
+    } catch (const ConnectionFailed&) {
+      reached = false;
     } catch (const ConnectionLost&) {
       reached = false;
     }

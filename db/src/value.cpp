@@ -1,5 +1,6 @@
 #include "tern/db/value.hpp"
 
+#include "absl/strings/str_cat.h"
 #include "tern/db/result.hpp"
 
 namespace tern {
@@ -45,6 +46,49 @@ std::uint64_t ResultSet::last_insert_id() const noexcept {
   if (r_ == nullptr) return 0;
   if (const auto* m = std::get_if<mysql::Result>(r_)) return m->last_insert_id();
   return 0;
+}
+
+std::string describe_values(std::span<const Value> values) {
+  std::string out = "[";
+  for (const Value& v : values) {
+    if (out.size() > 1) out += ", ";
+    std::visit(
+        [&out]<class T>(const T& x) {
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            out += "NULL";
+          } else if constexpr (std::is_same_v<T, bool>) {
+            out += x ? "true" : "false";
+          } else if constexpr (std::is_same_v<T, std::int64_t> || std::is_same_v<T, double>) {
+            absl::StrAppend(&out, x);
+          } else if constexpr (std::is_same_v<T, std::string>) {
+            absl::StrAppend(&out, "'", x, "'");
+          } else if constexpr (std::is_same_v<T, Decimal>) {
+            out += x.value;
+          } else if constexpr (std::is_same_v<T, Uuid>) {
+            out += x.to_string();
+          } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {
+            absl::StrAppend(&out, "'", x.text, "'");
+          } else if constexpr (std::is_same_v<T, ByteString>) {
+            absl::StrAppend(&out, "<", x.size(), " bytes>");
+          } else if constexpr (std::is_same_v<T, HStore>) {
+            out += "<hstore>";
+          } else if constexpr (std::is_same_v<T, Date>) {
+            out += "<date>";
+          } else if constexpr (std::is_same_v<T, DateTime>) {
+            out += "<datetime>";
+          } else if constexpr (std::is_same_v<T, TimeOfDay>) {
+            out += "<time>";
+          } else if constexpr (std::is_same_v<T, Instant>) {
+            out += "<timestamptz>";
+          } else if constexpr (std::is_same_v<T, Interval>) {
+            out += "<interval>";
+          } else {
+            absl::StrAppend(&out, "<array of ", x.size(), ">");
+          }
+        },
+        v.storage());
+  }
+  return out + "]";
 }
 
 }  // namespace tern

@@ -165,6 +165,18 @@ ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query) {
   co_return co_await db.aio_execute_view(*c.sql, c.params, options);
 }
 
+std::string does_not_exist_message(const ModelMeta& meta, const AioDatabase& db,
+                                   std::string_view sql, std::span<const Value> params) {
+  return meta.name + " instance matching query does not exist:\n" +
+         db.describe_statement(sql, params);
+}
+
+std::string does_not_exist_message(const ModelMeta& meta, const AioDatabase& db, ast::Query query) {
+  query.limit = 1;  // as aio_first() ran it
+  const CachedStatement c = compile_cached(query, db.dialect());
+  return does_not_exist_message(meta, db, *c.sql, c.params);
+}
+
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows) {
   const CachedStatement c = compile_cached(query, db.dialect());
   QueryOptions options;

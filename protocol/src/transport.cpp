@@ -39,23 +39,27 @@ ring::Task<void> Transport::close() {
   }
 }
 
-std::string startup_failure(std::exception_ptr e, const std::string& target,
-                            std::chrono::milliseconds connect_timeout,
-                            bool (*server_said_why)(const ConnectionLost&)) {
+void throw_startup_failure(std::exception_ptr e, const std::string& target,
+                           std::chrono::milliseconds connect_timeout,
+                           bool (*server_said_why)(const ConnectionLost&)) {
+  const std::string context = absl::StrCat("could not connect to server at ", target);
   try {
     std::rethrow_exception(e);
   } catch (const ring::TimeoutError&) {
-    return absl::StrCat("connecting to ", target, " timed out after ", connect_timeout.count(),
-                        " ms");
+    throw ConnectionFailed(
+        absl::StrCat(context, ": timed out after ", connect_timeout.count(), " ms"));
   } catch (const ring::TlsError& err) {
-    return absl::StrCat("TLS with ", target, " failed: ", err.what());
+    throw ConnectionFailed(absl::StrCat(context, ": TLS failed: ", err.what()));
   } catch (const ring::CancelledError&) {
     throw;  // the caller asked for it: not a connection failure
+  } catch (const ConnectionFailed&) {
+    throw;  // said already
   } catch (const ring::IoError& err) {
-    return absl::StrCat("could not connect: ", err.what());
+    throw ConnectionFailed(absl::StrCat(context, ": ", err.what()));
   } catch (const ConnectionLost& err) {
-    if (server_said_why(err)) throw;
-    return absl::StrCat("connection to ", target, " lost during start-up: ", err.what());
+    if (server_said_why(err)) throw ConnectionFailed(err.info(), context);
+    throw ConnectionFailed(
+        absl::StrCat(context, ": connection lost during start-up: ", err.what()));
   }
 }
 

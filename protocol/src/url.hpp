@@ -87,6 +87,46 @@ inline UrlParts split_url(std::string_view url, const char* error_prefix) {
   return u;
 }
 
+/// The scheme of a text that starts like a URL ("http" for "http://x", "mysql" for "mysql:/x"),
+/// as RFC 3986 spells one: a letter, then letters, digits, '+', '-' or '.', then ':'. Nullopt
+/// for anything else (a libpq keyword string's first word ends with '=' or a space instead).
+inline std::optional<std::string_view> url_scheme(std::string_view text) {
+  const auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (text.empty() || !alpha(text[0])) return std::nullopt;
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ':') return text.substr(0, i);
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') break;
+  }
+  return std::nullopt;
+}
+
+/// Why a text whose scheme is `scheme` is not a URL of `first` or `second` (scheme names
+/// without "://"): the scheme is named, or the missing "//" of a right one.
+inline std::string scheme_mismatch(std::string_view scheme, std::string_view first,
+                                   std::string_view second) {
+  std::string why;
+  if (scheme == first || scheme == second) {
+    why.append("a URL starts with \"").append(scheme).append("://\"");
+  } else {
+    why.append("unsupported URL scheme \"").append(scheme).append("\"");
+  }
+  why.append(" (expected ").append(first).append(":// or ").append(second).append("://");
+  return why;
+}
+
+/// The error text for unknown URL query parameter `key` of `query`, in libpq's words
+/// (`invalid URI query parameter: "key"`), but without the name when the query string holds an
+/// '@': the '?' was then most likely an unencoded one in the password, and the "name" a piece
+/// of it.
+inline std::string unknown_query_parameter(std::string_view query, std::string_view key) {
+  if (query.find('@') != std::string_view::npos) {
+    return "invalid URI query parameter (its name is not shown: the query string holds an '@', "
+           "as when a password has an unencoded '?')";
+  }
+  return std::string("invalid URI query parameter: \"").append(key).append("\"");
+}
+
 /// Calls `f(pair, key, value)` for each non-empty '&'-separated pair of a query string; `value`
 /// is nullopt when the pair has no '='. Nothing is decoded.
 template <class F>

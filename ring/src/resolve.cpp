@@ -1,19 +1,21 @@
 #include "tern/ring/resolve.hpp"
 
+#include <ares.h>
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
-#include <memory>
-#include <optional>
-#include <stop_token>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tern/ring/error.hpp"
+#include "tern/ring/op.hpp"
 
 namespace tern::ring {
 
@@ -60,119 +62,174 @@ bool parse_numeric_host(const std::string& host, std::uint16_t port, Endpoint& o
 
 namespace {
 
-// Shared between the awaiting coroutine, the helper thread and the deadline timer. Everything but
-// the helper's writes to `error`/`endpoints` (published by Loop::post's lock) runs on the loop.
-struct Lookup : detail::Completion, std::enable_shared_from_this<Lookup> {
-  Loop* loop = nullptr;
-  std::coroutine_handle<> waiter;
-  bool finished = false;  // the waiter was resumed
-  enum { kPending, kDone, kTimedOut, kCancelled } outcome = kPending;
-  int gai_error = 0;
-  std::vector<Endpoint> endpoints;
-  __kernel_timespec when{};
-  std::shared_ptr<Lookup> timer_keepalive;  // held while the deadline timer's CQE is due
-  std::optional<std::stop_callback<std::function<void()>>> on_stop;
-
-  void settle(decltype(outcome) how) {
-    if (finished) return;
-    finished = true;
-    outcome = how;
-    on_stop.reset();
-    if (timer_keepalive && how != kTimedOut) {
-      io_uring_sqe* sqe = loop->get_sqe();
-      io_uring_prep_timeout_remove(
-          sqe, reinterpret_cast<std::uintptr_t>(static_cast<detail::Completion*>(this)), 0);
-      io_uring_sqe_set_data(sqe, nullptr);
-    }
-    loop->schedule(waiter);
-  }
+class ResolverCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "c-ares"; }
+  std::string message(int status) const override { return ares_strerror(status); }
 };
 
-struct LookupAwaiter {
-  std::shared_ptr<Lookup> lookup;
-  std::string host;
-  std::uint16_t port;
-  Deadline deadline;
+// Waits until the epoll fd holding a lookup's sockets has one ready (IORING_OP_POLL_ADD): one
+// ring operation whatever the number of sockets, with the operations' deadline and
+// cancellation.
+class PollAwaiter : public detail::OpBase {
+ public:
+  PollAwaiter(Loop& loop, int fd, Deadline deadline) noexcept
+      : OpBase(loop, deadline, "resolve"), fd_(fd) {}
+  void await_resume() const { checked_result(); }
 
-  bool await_ready() const noexcept { return false; }
-  template <class P>
-  void await_suspend(std::coroutine_handle<P> h) {
-    start(h, detail::context_of(h).stop);
-  }
-  void start(std::coroutine_handle<> h, const std::stop_token& stop);
-  void await_resume() const {
-    switch (lookup->outcome) {
-      case Lookup::kTimedOut:
-        throw TimeoutError(absl::StrCat("resolving ", host));
-      case Lookup::kCancelled:
-        throw CancelledError(absl::StrCat("resolving ", host));
-      default:
-        break;
-    }
-    if (lookup->gai_error != 0) {
-      throw IoError(EHOSTUNREACH,
-                    absl::StrCat("resolving ", host, ": ", gai_strerror(lookup->gai_error)));
-    }
-  }
+ private:
+  void prep(io_uring_sqe* sqe) noexcept override { io_uring_prep_poll_add(sqe, fd_, POLLIN); }
+  int fd_;
 };
 
-void LookupAwaiter::start(std::coroutine_handle<> h, const std::stop_token& stop) {
-  Loop& loop = *lookup->loop;
-  lookup->waiter = h;
-  if (deadline != kNoDeadline) {
-    const auto ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-    lookup->when = {ns / 1'000'000'000, ns % 1'000'000'000};
-    lookup->on_complete = [](detail::Completion* c, int res, unsigned) noexcept {
-      auto* l = static_cast<Lookup*>(c);
-      if (res == -ETIME) l->settle(Lookup::kTimedOut);
-      l->loop->op_finished();
-      l->timer_keepalive.reset();  // may free *l: last statement
-    };
-    lookup->timer_keepalive = lookup;
-    io_uring_sqe* sqe = loop.get_sqe();
-    io_uring_prep_timeout(sqe, &lookup->when, 0, IORING_TIMEOUT_ABS);
-    io_uring_sqe_set_data(sqe, static_cast<detail::Completion*>(lookup.get()));
-    loop.op_started();
-  }
-  if (stop.stop_possible()) {
-    std::weak_ptr<Lookup> weak = lookup;
-    lookup->on_stop.emplace(stop, [weak] {
-      if (auto l = weak.lock()) l->settle(Lookup::kCancelled);
-    });
-  }
-  loop.expect_post();
-  std::thread([l = lookup, host = host, port = port] {
-    addrinfo hints{};
+// One lookup: a c-ares channel of its own, so that ending the lookup early (cancelled, timed
+// out) ends its queries and closes its sockets at once, and an epoll fd the channel's sockets
+// are registered in as c-ares opens, watches and closes them.
+class Lookup {
+ public:
+  Lookup(const std::string& host, std::uint16_t port, const std::string& servers) {
+    static const int library = ares_library_init(ARES_LIB_INIT_ALL);
+    if (library != ARES_SUCCESS) throw ResolveError(library, host);
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) throw IoError(errno, "epoll_create1");
+    ares_options options{};
+    options.sock_state_cb = &Lookup::socket_state;
+    options.sock_state_cb_data = this;
+    if (const int rc = ares_init_options(&channel_, &options, ARES_OPT_SOCK_STATE_CB);
+        rc != ARES_SUCCESS) {
+      ::close(epoll_);
+      throw ResolveError(rc, host);
+    }
+    if (!servers.empty()) {
+      if (const int rc = ares_set_servers_ports_csv(channel_, servers.c_str());
+          rc != ARES_SUCCESS) {
+        destroy();
+        throw ResolveError(rc, host);
+      }
+    }
+    ares_addrinfo_hints hints{};
+    hints.ai_flags = ARES_AI_NUMERICSERV;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG;
-    addrinfo* list = nullptr;
     const std::string service = std::to_string(port);
-    l->gai_error = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-    for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-      Endpoint e;
-      std::memcpy(&e.addr, ai->ai_addr, ai->ai_addrlen);
-      e.len = ai->ai_addrlen;
-      l->endpoints.push_back(e);
+    // May answer at once (a name from /etc/hosts): answered() runs before this returns.
+    ares_getaddrinfo(channel_, host.c_str(), service.c_str(), &hints, &Lookup::answered, this);
+  }
+  Lookup(const Lookup&) = delete;
+  Lookup& operator=(const Lookup&) = delete;
+  ~Lookup() { destroy(); }
+
+  bool done() const noexcept { return done_; }
+  int epoll_fd() const noexcept { return epoll_; }
+
+  // When c-ares next wants to retry or give up on a server (kNoDeadline: nothing pending).
+  Deadline next_timeout() {
+    timeval tv{};
+    if (ares_timeout(channel_, nullptr, &tv) == nullptr) return kNoDeadline;
+    return std::chrono::steady_clock::now() + std::chrono::seconds(tv.tv_sec) +
+           std::chrono::microseconds(tv.tv_usec);
+  }
+
+  // Lets c-ares read and write the sockets epoll reports ready, and handle its timeouts.
+  void process() {
+    epoll_event events[8];
+    const int n = ::epoll_wait(epoll_, events, 8, 0);
+    if (n <= 0) {
+      ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts only
+      return;
     }
-    if (list != nullptr) freeaddrinfo(list);
-    l->loop->post_expected([l] { l->settle(Lookup::kDone); });
-  }).detach();
-}
+    for (int i = 0; i < n && !done_; ++i) {
+      const int fd = events[i].data.fd;
+      const bool in = (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0;
+      const bool out = (events[i].events & EPOLLOUT) != 0;
+      ares_process_fd(channel_, in ? fd : ARES_SOCKET_BAD, out ? fd : ARES_SOCKET_BAD);
+    }
+  }
+
+  // The addresses, or ResolveError with c-ares's reason.
+  std::vector<Endpoint> take(const std::string& host) {
+    if (status_ != ARES_SUCCESS) throw ResolveError(status_, host);
+    return std::move(endpoints_);
+  }
+
+ private:
+  void destroy() noexcept {
+    if (channel_ != nullptr) {
+      ares_destroy(channel_);  // closes its sockets (socket_state) and ends its queries
+      channel_ = nullptr;
+    }
+    if (epoll_ >= 0) {
+      ::close(epoll_);
+      epoll_ = -1;
+    }
+  }
+
+  static void socket_state(void* self, ares_socket_t fd, int readable, int writable) {
+    auto* l = static_cast<Lookup*>(self);
+    if (!readable && !writable) {
+      ::epoll_ctl(l->epoll_, EPOLL_CTL_DEL, fd, nullptr);
+      return;
+    }
+    epoll_event ev{};
+    ev.events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    if (::epoll_ctl(l->epoll_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT) {
+      ::epoll_ctl(l->epoll_, EPOLL_CTL_ADD, fd, &ev);
+    }
+  }
+
+  static void answered(void* self, int status, int /*timeouts*/, ares_addrinfo* result) {
+    auto* l = static_cast<Lookup*>(self);
+    l->done_ = true;
+    l->status_ = status;
+    if (result == nullptr) return;
+    for (const ares_addrinfo_node* n = result->nodes; n != nullptr; n = n->ai_next) {
+      Endpoint e;
+      std::memcpy(&e.addr, n->ai_addr, n->ai_addrlen);
+      e.len = n->ai_addrlen;
+      l->endpoints_.push_back(e);
+    }
+    ares_freeaddrinfo(result);
+  }
+
+  ares_channel channel_ = nullptr;
+  int epoll_ = -1;
+  bool done_ = false;
+  int status_ = ARES_SUCCESS;
+  std::vector<Endpoint> endpoints_;
+};
 
 }  // namespace
 
+const std::error_category& resolver_category() noexcept {
+  static const ResolverCategory category;
+  return category;
+}
+
+ResolveError::ResolveError(int status, const std::string& host)
+    : IoError(std::error_code(status, resolver_category()),
+              "could not translate host name \"" + host +
+                  "\" to address: " + resolver_category().message(status)) {}
+
 Task<std::vector<Endpoint>> resolve(Loop& loop, std::string host, std::uint16_t port,
-                                    Deadline deadline) {
+                                    Deadline deadline, std::string servers) {
   Endpoint numeric;
   if (parse_numeric_host(host, port, numeric)) co_return std::vector<Endpoint>{numeric};
-  auto lookup = std::make_shared<Lookup>();
-  lookup->loop = &loop;
-  // A named awaiter: GCC 12 double-destroys brace-initialised temporaries inside co_await.
-  LookupAwaiter awaiter{lookup, host, port, deadline};
-  co_await awaiter;
-  co_return std::move(lookup->endpoints);
+  Lookup lookup(host, port, servers);
+  while (!lookup.done()) {
+    const Deadline wake = std::min(deadline, lookup.next_timeout());
+    try {
+      PollAwaiter ready(loop, lookup.epoll_fd(), wake);
+      co_await ready;
+    } catch (const TimeoutError&) {
+      // c-ares's own timeout (a server to retry) is not the caller's deadline.
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw TimeoutError(absl::StrCat("resolving ", host));
+      }
+    }
+    lookup.process();
+  }
+  co_return lookup.take(host);
 }
 
 }  // namespace tern::ring

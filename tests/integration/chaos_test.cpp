@@ -128,6 +128,9 @@ void classify(std::exception_ptr error, std::int64_t id, Tally& tally) {
   } catch (const ConnectionLost& e) {
     kind = "ConnectionLost";
     what = e.what();
+  } catch (const ConnectionFailed& e) {  // a replacement connection cut during its start-up
+    kind = "ConnectionFailed";
+    what = e.what();
   } catch (const QueryTimeout& e) {
     kind = "QueryTimeout";
     what = e.what();

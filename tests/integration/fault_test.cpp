@@ -174,18 +174,18 @@ TEST_P(Faults, CutMidResultIsConnectionLostAndTheConnectionIsReplaced) {
   run(db->aio_close());
 }
 
-TEST_P(Faults, CutDuringStartupAndAuthenticationIsConnectionLost) {
+TEST_P(Faults, CutDuringStartupAndAuthenticationIsConnectionFailed) {
   auto db = via_proxy({.min_connections = 0, .max_connections = 1});
   // Inside the server's first message (PostgreSQL's authentication request, MySQL's
   // handshake).
   proxy->arm({.direction = Direction::kToClient, .action = FaultAction::kCut, .after_bytes = 3});
-  EXPECT_THROW(run(db->aio_execute("SELECT 1")), ConnectionLost);
+  EXPECT_THROW(run(db->aio_execute("SELECT 1")), ConnectionFailed);
   // At the client's authentication answer (SCRAM's initial response, MySQL's handshake
   // response naming its plugin).
   proxy->arm({.direction = Direction::kToServer,
               .action = FaultAction::kCut,
               .contains = pg() ? "SCRAM-SHA-256" : "_password"});
-  EXPECT_THROW(run(db->aio_execute("SELECT 1")), ConnectionLost);
+  EXPECT_THROW(run(db->aio_execute("SELECT 1")), ConnectionFailed);
   EXPECT_EQ(proxy->armed(), 0u);
   EXPECT_EQ(scalar(*db, "SELECT 4"), 4);
   expect_settled(*db, 1);

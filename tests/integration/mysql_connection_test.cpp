@@ -104,11 +104,11 @@ TEST_F(MysqlConnection, VerifyIdentityRejectsWrongHostNameAndUntrustedCa) {
   ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyIdentity);
   o.hostaddr = o.host;
   o.host = "db.example.com";
-  EXPECT_THROW(connect(o), ConnectionLost);
+  EXPECT_THROW(connect(o), ConnectionFailed);
   o.ssl_mode = SslMode::kVerifyCa;  // the chain alone is fine
   EXPECT_TRUE(connect(o).is_tls());
   o.ssl_ca = server_env("TERN_TLS_OTHER_CA");
-  EXPECT_THROW(connect(o), ConnectionLost);
+  EXPECT_THROW(connect(o), ConnectionFailed);
 }
 
 TEST_F(MysqlConnection, WrongPasswordIsAccessDenied) {

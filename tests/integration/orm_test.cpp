@@ -623,6 +623,56 @@ TEST_P(Orm, AioModelSelectApi) {
                    .has_value());
 }
 
+// DoesNotExist says what was asked, as peewee's does: the model, the SQL and the parameters,
+// these redacted unless the query hook was installed with them (it said only "Item instance
+// matching query does not exist").
+TEST_P(Orm, DoesNotExistShowsTheStatementAndItsParameters) {
+  const auto message = [&](Task<Item> task) -> std::string {
+    try {
+      run(std::move(task));
+    } catch (const Item::DoesNotExist& e) {
+      return e.what();
+    }
+    ADD_FAILURE() << "no DoesNotExist";
+    return {};
+  };
+  std::string m = message(Item::aio_get(Item::c.name == "private-name"));
+  EXPECT_TRUE(m.starts_with("Item instance matching query does not exist:\nSQL: SELECT ")) << m;
+  EXPECT_NE(m.find(" WHERE "), std::string::npos) << m;
+  EXPECT_NE(m.find("\nParams: "), std::string::npos) << m;
+  EXPECT_NE(m.find(" (redacted: set_query_hook(hook, true) shows them)"), std::string::npos) << m;
+  EXPECT_EQ(m.find("private-name"), std::string::npos) << m;
+
+  db->set_query_hook([](const tern::QueryEvent&) {}, /*with_params=*/true);
+  m = message(Item::aio_get(Item::c.name == "private-name"));
+  EXPECT_NE(m.find("\nParams: ['private-name'"), std::string::npos) << m;
+  m = message(Item::select().where(Item::c.price > 9.5).aio_get());  // Select::aio_get
+  EXPECT_NE(m.find("LIMIT"), std::string::npos) << m;
+  EXPECT_NE(m.find("\nParams: [9.5"), std::string::npos) << m;
+  db->set_query_hook({});
+}
+
+// A connection that was never made reaches the ORM as ConnectionFailed, "could not connect to
+// server ...", not as ConnectionLost (which it was), kept for a connection that was up.
+TEST_P(Orm, UnreachableServerIsConnectionFailed) {
+  std::unique_ptr<tern::AioDatabase> reachable = std::move(db);
+  tern::testing::TestConnection how;
+  how.via_port = 1;  // nothing listens there
+  db = tern::testing::make_database(GetParam(), {}, how);
+  std::string what;
+  try {
+    run(Item::aio_get(Item::c.id == 1));
+    ADD_FAILURE() << "connected to port 1";
+  } catch (const tern::ConnectionLost& e) {
+    ADD_FAILURE() << "ConnectionLost: " << e.what();
+  } catch (const tern::ConnectionFailed& e) {
+    what = e.what();
+  }
+  EXPECT_TRUE(what.starts_with("could not connect to server at 127.0.0.1:1: ")) << what;
+  run(db->aio_close());
+  db = std::move(reachable);
+}
+
 TEST_P(Orm, SaveOnlyChosenFields) {
   const std::int64_t tools = add_category("tools");
   Item it;

@@ -3,7 +3,12 @@
 // cache, cancellation, a terminated backend, NOTIFY and COPY.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -143,6 +148,46 @@ TEST_F(PgConnection, WrongPasswordIsOperationalError28P01) {
   }
 }
 
+// The password from a password file (libpq's .pgpass), when none is given; a file others may
+// read is ignored, as libpq ignores it.
+TEST_F(PgConnection, PasswordFromAPasswordFile) {
+  const std::string path = ::testing::TempDir() + "tern-pgpass-" + std::to_string(::getpid());
+  ConnectOptions o = tcp_options("tern_scram", "");
+  std::ofstream(path) << "# tern's test\n"
+                      << "otherhost:*:*:*:wrong\n"
+                      << o.host << ":" << o.port << ":" << o.database << ":tern_scram:scram_pw\n";
+  ::chmod(path.c_str(), 0600);
+  o.passfile = path;
+  Connection c = connect(o);
+  EXPECT_EQ(scalar(c, "SELECT current_user"), "tern_scram");
+  run(c.close());
+  ::chmod(path.c_str(), 0644);
+  ::testing::internal::CaptureStderr();
+  EXPECT_ANY_THROW(connect(o));  // no password: the server's request cannot be answered
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("has group or world access"),
+            std::string::npos);
+  std::remove(path.c_str());
+}
+
+// A non-ASCII password that SASLprep rewrites: the server stored the SCRAM secret of its
+// prepared form, so it only works when the client prepares it too (it used to be sent raw and
+// refused, where libpq succeeds).
+TEST_F(PgConnection, NonAsciiPasswordIsPreparedWithSaslPrep) {
+  Connection admin = connect(main_options());
+  // "I", SOFT HYPHEN, "X", ROMAN NUMERAL NINE: SASLprep gives "IXIX".
+  const std::string password = "I\xc2\xadX\xe2\x85\xa8";
+  run(admin.simple_query("DROP ROLE IF EXISTS tern_saslprep"));
+  run(admin.simple_query("SET password_encryption = 'scram-sha-256'; CREATE ROLE tern_saslprep "
+                         "LOGIN PASSWORD '" + password + "'"));
+  Connection c = connect(tcp_options("tern_saslprep", password));
+  EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256");
+  EXPECT_EQ(scalar(c, "SELECT current_user"), "tern_saslprep");
+  run(c.close());
+  Connection prepared = connect(tcp_options("tern_saslprep", "IXIX"));
+  run(prepared.close());
+  run(admin.simple_query("DROP ROLE tern_saslprep"));
+}
+
 TEST_F(PgConnection, ChannelBindingRequiredWithoutTlsIsRefused) {
   ConnectOptions o = tcp_options("tern_scram", "scram_pw");
   o.channel_binding = ChannelBindingMode::kRequire;
@@ -156,7 +201,7 @@ TEST_F(PgConnection, VerifyFullRejectsWrongHostName) {
   try {
     connect(o);
     FAIL() << "verify-full accepted a certificate for another name";
-  } catch (const ConnectionLost& e) {
+  } catch (const ConnectionFailed& e) {
     EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos) << e.what();
   }
   o.ssl_mode = SslMode::kVerifyCa;  // the chain alone is fine
@@ -166,7 +211,7 @@ TEST_F(PgConnection, VerifyFullRejectsWrongHostName) {
 TEST_F(PgConnection, VerifyCaRejectsUntrustedCa) {
   ConnectOptions o = tcp_options("tern_ssl", "ssl_pw", SslMode::kVerifyCa);
   o.ssl_root_cert = server_env("TERN_TLS_OTHER_CA");
-  EXPECT_THROW(connect(o), ConnectionLost);
+  EXPECT_THROW(connect(o), ConnectionFailed);
 }
 
 TEST_F(PgConnection, UnknownDatabaseAndRefusedPort) {
@@ -183,7 +228,20 @@ TEST_F(PgConnection, UnknownDatabaseAndRefusedPort) {
   }
   o = main_options();
   o.port = 1;  // nothing listens there
-  EXPECT_THROW(connect(o), ConnectionLost);
+  // A connection never made is ConnectionFailed, not ConnectionLost (kept for one that was up).
+  const auto failed = tern::testing::thrown<ConnectionFailed>([&] { connect(o); });
+  ASSERT_TRUE(failed);
+  const std::string refused = failed->what();
+  EXPECT_TRUE(refused.starts_with("could not connect to server at " + o.host + ":1: ")) << refused;
+  EXPECT_NE(refused.find("Connection refused"), std::string::npos) << refused;
+  o.host = "no-such-host.invalid";
+  const auto unresolved = tern::testing::thrown<ConnectionFailed>([&] { connect(o); });
+  ASSERT_TRUE(unresolved);
+  const std::string unknown = unresolved->what();
+  EXPECT_NE(unknown.find("could not translate host name \"no-such-host.invalid\" to address: "),
+            std::string::npos)
+      << unknown;
+  EXPECT_EQ(unknown.find("No route to host"), std::string::npos) << unknown;
 }
 
 // ---- queries ----
@@ -228,6 +286,32 @@ TEST_F(PgConnection, ServerErrorKeepsConnectionUsable) {
     EXPECT_EQ(e.info().constraint, "u_pkey");
   }
   EXPECT_EQ(scalar(c, "SELECT count(*) FROM u"), "1");
+}
+
+// A syntax error carries its statement and shows where, as psql does (it said only
+// "42601: syntax error at or near ...").
+TEST_F(PgConnection, SyntaxErrorShowsTheStatementWithACaret) {
+  Connection c = connect(main_options());
+  for (const bool extended : {false, true}) {
+    try {
+      if (extended) {
+        run(c.execute("SELECT * FRM pg_class", Params{}));
+      } else {
+        run(c.simple_query("SELECT 1;\nSELECT * FRM pg_class"));
+      }
+      FAIL() << "no syntax error";
+    } catch (const ProgrammingError& e) {
+      EXPECT_EQ(e.sqlstate(), "42601");
+      const std::string what = e.what();
+      EXPECT_NE(what.find(extended ? "\nLINE 1: SELECT * FRM pg_class\n                 ^"
+                                   : "\nLINE 2: SELECT * FRM pg_class\n                 ^"),
+                std::string::npos)
+          << what;
+      EXPECT_EQ(e.info().statement,
+                extended ? "SELECT * FRM pg_class" : "SELECT 1;\nSELECT * FRM pg_class");
+    }
+  }
+  EXPECT_TRUE(c.is_usable());
 }
 
 TEST_F(PgConnection, ExtendedQueryWithTextParameters) {

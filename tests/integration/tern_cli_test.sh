@@ -52,7 +52,29 @@ stderr_has server-error-sqlstate "42P01"
 check bad-password 2 "" -- "${TERN_PG_URL/tern_pw/wrong}" "SELECT 1"
 stderr_has bad-password-reason "28P01"
 check refused 2 "" -- "postgresql://tern@127.0.0.1:1/x?connect_timeout=5" "SELECT 1"
+stderr_has refused-reason "could not connect to server at 127.0.0.1:1: "
 check usage 64 "" -- "$TERN_PG_URL"
+# Usage errors exit 64 and say why; --help and -h print the usage on stdout and exit 0.
+check help 0 "$("$cli" --help)" -- --help
+check help-text 0 "$("$cli" -h)" -- -h
+if ! "$cli" --help | grep -q '^usage: tern-cli '; then
+  echo "FAIL help-usage-line: $("$cli" --help)"
+  failures=$((failures + 1))
+fi
+check unknown-option 64 "" -- --bogus "$TERN_PG_URL" "SELECT 1"
+stderr_has unknown-option-reason "unknown option --bogus"
+check http-url 64 "" -- "http://example.com/db" "SELECT 1"
+stderr_has http-url-reason 'unsupported URL scheme "http"'
+check mysql-without-slashes 64 "" -- "mysql:/x" "SELECT 1"
+stderr_has mysql-without-slashes-reason 'unsupported URL scheme "mysql"'
+check not-a-url 64 "" -- "not a url" "SELECT 1"
+stderr_has not-a-url-reason "expected a postgresql:// URL or key=value keywords"
+sep='?'
+[[ $TERN_PG_URL == *\?* ]] && sep='&'
+check unknown-url-parameter 64 "" -- "${TERN_PG_URL}${sep}sslmod=require" "SELECT 1"
+stderr_has unknown-url-parameter-reason 'invalid URI query parameter: "sslmod"'
+check unknown-host 2 "" -- "postgresql://tern@no-such-host.invalid/x" "SELECT 1"
+stderr_has unknown-host-reason 'could not translate host name "no-such-host.invalid" to address: '
 
 : "${TERN_MYSQL_URL:?run through tests/servers exec}"
 check mysql-simple 0 "a${tab}b${nl}1${tab}x${nl}\\N${tab}t\\tab" -- "$TERN_MYSQL_URL" \

@@ -91,11 +91,11 @@ TEST_F(Topology, RefusedHostIsSkipped) {
   run(c.close());
 }
 
-TEST_F(Topology, NoSuitableHostIsConnectionLostNamingEach) {
+TEST_F(Topology, NoSuitableHostIsConnectionFailedNamingEach) {
   try {
     connect(conninfo("1," + primary(), "standby"));
     FAIL() << "connected without a standby";
-  } catch (const ConnectionLost& e) {
+  } catch (const ConnectionFailed& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("127.0.0.1:1: "), std::string::npos) << what;
     EXPECT_NE(what.find("127.0.0.1:" + primary() + ": not standby"), std::string::npos) << what;

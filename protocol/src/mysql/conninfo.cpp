@@ -44,7 +44,8 @@ const char* env(const char* name) {
   return v != nullptr && *v != '\0' ? v : nullptr;
 }
 
-void apply(ConnectOptions& o, const std::string& key, const std::string& value) {
+// Sets the option `key` names; false for an unknown key.
+bool apply(ConnectOptions& o, const std::string& key, const std::string& value) {
   if (key == "ssl-mode" || key == "sslmode") {
     o.ssl_mode = parse_ssl_mode(value);
   } else if (key == "ssl-ca") {
@@ -72,10 +73,9 @@ void apply(ConnectOptions& o, const std::string& key, const std::string& value) 
   } else if (key == "cleartext-password") {
     o.allow_cleartext_password = parse_bool(value, "cleartext-password");
   } else {
-    // Not echoed (see parse_number): the known ones are listed instead.
-    bad("unknown parameter (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, connect-timeout, socket, "
-        "hostaddr, statement-cache-size, multi-statements, local-infile, cleartext-password)");
+    return false;
   }
+  return true;
 }
 
 }  // namespace
@@ -98,7 +98,11 @@ SslMode parse_ssl_mode(std::string_view text) {
 }
 
 ConnectOptions ConnectOptions::parse(std::string_view url) {
-  if (!is_mysql_url(url)) bad("it must start with mysql:// or mariadb://");
+  if (!is_mysql_url(url)) {
+    const std::optional<std::string_view> scheme = protocol::url_scheme(url);
+    bad(scheme ? protocol::scheme_mismatch(*scheme, "mysql", "mariadb") + ")"
+               : std::string("not a URL (expected mysql:// or mariadb://)"));
+  }
   const protocol::UrlParts u =
       protocol::split_url(url.substr(url.find("://") + 3), "invalid MySQL URL: ");
   ConnectOptions o;
@@ -111,10 +115,17 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
   if (has_host) o.host = percent_decode(u.host, "host");
   const bool has_port = !u.port.empty();
   if (has_port) o.port = parse_number<std::uint16_t>(u.port, "port");
-  protocol::for_each_query_pair(u.query, [&o](std::string_view, std::string_view name,
-                                              std::optional<std::string_view> value) {
+  protocol::for_each_query_pair(u.query, [&o, &u](std::string_view, std::string_view name,
+                                                  std::optional<std::string_view> value) {
     if (!value) bad("parameter without value");
-    apply(o, percent_decode(name, "parameter name"), percent_decode(*value, "parameter value"));
+    const std::string key = percent_decode(name, "parameter name");
+    if (!apply(o, key, percent_decode(*value, "parameter value"))) {
+      // libpq's words; never the value (it may be a password's tail).
+      bad(protocol::unknown_query_parameter(u.query, key) +
+          " (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, connect-timeout, socket, hostaddr, "
+          "statement-cache-size, max-payload-size, max-result-rows, multi-statements, "
+          "local-infile, cleartext-password)");
+    }
   });
   // The environment fills what the URL left out, as the mysql client does.
   if (!has_host) {

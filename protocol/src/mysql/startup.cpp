@@ -150,9 +150,8 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
     co_await authenticate(std::move(plugin), std::move(scramble));
   } catch (...) {
     broken_ = true;
-    throw ConnectionLost(
-        protocol::startup_failure(std::current_exception(), target, options_.connect_timeout,
-                                  [](const ConnectionLost& e) { return e.info().code != 0; }));
+    protocol::throw_startup_failure(std::current_exception(), target, options_.connect_timeout,
+                                    [](const ConnectionLost& e) { return e.info().code != 0; });
   }
 }
 

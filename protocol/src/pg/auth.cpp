@@ -1,11 +1,15 @@
 #include "tern/protocol/pg/auth.hpp"
 
+#include <idn-free.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <stringprep.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -54,43 +58,15 @@ std::string base64(std::span<const unsigned char> bytes) {
   return base64(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
-// The value of one base64 character, or -1.
-int base64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Strict standard base64 (RFC 4648 section 4, padded, no whitespace). False on malformed input.
+// Strict standard base64 (RFC 4648 section 4) as RFC 5802 asks: abseil's decoder, which also
+// takes text without padding, skips whitespace and ignores stray low bits, and the canonical
+// form checked by encoding the result again. False on malformed input.
 bool base64_decode(std::string_view in, std::vector<std::uint8_t>& out) {
-  out.clear();
-  if (in.size() % 4 != 0) return false;
-  std::size_t padding = 0;
-  if (!in.empty() && in.back() == '=')
-    padding = (in.size() >= 2 && in[in.size() - 2] == '=') ? 2 : 1;
-  out.reserve(in.size() / 4 * 3);
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    const bool last = i + 4 == in.size();
-    std::uint32_t group = 0;
-    for (std::size_t j = 0; j < 4; ++j) {
-      const char c = in[i + j];
-      int v = 0;
-      if (last && j >= 4 - padding) {
-        if (c != '=') return false;
-      } else {
-        v = base64_value(c);
-        if (v < 0) return false;
-      }
-      group = (group << 6) | static_cast<std::uint32_t>(v);
-    }
-    const std::size_t bytes = last ? 3 - padding : 3;
-    for (std::size_t j = 0; j < bytes; ++j) {
-      out.push_back(static_cast<std::uint8_t>(group >> (16 - 8 * j)));
-    }
+  std::string bytes;
+  if (!absl::Base64Unescape(absl_sv(in), &bytes) || absl::Base64Escape(bytes) != absl_sv(in)) {
+    return false;
   }
+  out.assign(bytes.begin(), bytes.end());
   return true;
 }
 
@@ -208,16 +184,26 @@ std::string_view gs2_header(ChannelBinding binding) {
   return "n,,";
 }
 
-// SASLprep (RFC 4013) as far as tern implements it: ASCII passwords are returned unchanged
-// (exactly what SASLprep does to them). Non-ASCII passwords are also returned unchanged, as raw
-// UTF-8: libpq does the same when SASLprep fails, and for passwords already in NFKC with no
-// mapped or prohibited characters it is what SASLprep would produce. Passwords that SASLprep
-// would rewrite (non-NFKC text, non-ASCII spaces, zero-width characters) will not authenticate.
-std::string_view sasl_prep(std::string_view password) {
-  return password;
-}
-
 }  // namespace
+
+std::string sasl_prep(std::string_view password) {
+  if (std::none_of(password.begin(), password.end(), [](char c) { return (c & 0x80) != 0; })) {
+    return std::string(password);  // SASLprep leaves ASCII alone (libpq skips it too)
+  }
+  std::string in(password);  // NUL-terminated for libidn
+  char* out = nullptr;
+  // A stored string (no unassigned code points), as the server prepares the password it keeps.
+  const int rc = stringprep_profile(in.c_str(), &out, "SASLprep", STRINGPREP_NO_UNASSIGNED);
+  if (rc != STRINGPREP_OK || out == nullptr || *out == '\0') {
+    if (out != nullptr) idn_free(out);
+    return in;  // as libpq: the password as it is
+  }
+  wipe(in);
+  std::string prepared(out);
+  wipe(out, std::strlen(out));
+  idn_free(out);
+  return prepared;
+}
 
 std::string md5_password(std::string_view user, std::string_view password,
                          std::span<const std::uint8_t, 4> salt) {
@@ -307,13 +293,14 @@ std::string ScramClient::client_final(std::string_view server_first) {
                              {proof},  {server_key}, {server_signature}};
   static_cast<void>(wipers);
 
-  const std::string_view prepared = sasl_prep(password_);
-  if (PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()), salt.data(),
-                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
-                        static_cast<int>(salted.size()), salted.data()) != 1) {
-    fail("PBKDF2-HMAC-SHA-256 failed");
-  }
+  std::string prepared = sasl_prep(password_);
   wipe(password_);  // no longer needed
+  const int derived =
+      PKCS5_PBKDF2_HMAC(prepared.data(), static_cast<int>(prepared.size()), salt.data(),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
+                        static_cast<int>(salted.size()), salted.data());
+  wipe(prepared);
+  if (derived != 1) fail("PBKDF2-HMAC-SHA-256 failed");
 
   hmac_sha256(salted, "Client Key", client_key);
   sha256(client_key, stored_key);

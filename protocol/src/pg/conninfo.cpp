@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/pg/passfile.hpp"
 
 namespace tern::pg {
 
@@ -29,6 +30,36 @@ std::string percent_decode(std::string_view s, const char* what) {
 }
 
 using Settings = std::map<std::string, std::string, std::less<>>;
+
+// The keywords parse() knows: libpq's that tern implements, and tern's own. Anything else is
+// refused before connecting, as libpq does (a typo such as "sslmod" would otherwise reach the
+// server as a startup parameter and fail there, far from its cause).
+bool known_keyword(std::string_view key) {
+  static constexpr std::string_view kKnown[] = {"host",
+                                                "hostaddr",
+                                                "port",
+                                                "user",
+                                                "password",
+                                                "passfile",
+                                                "dbname",
+                                                "service",
+                                                "options",
+                                                "sslmode",
+                                                "sslrootcert",
+                                                "sslcert",
+                                                "sslkey",
+                                                "channel_binding",
+                                                "connect_timeout",
+                                                "application_name",
+                                                "fallback_application_name",
+                                                "target_session_attrs",
+                                                "load_balance_hosts",
+                                                "statement_cache_size",
+                                                "max_message_size",
+                                                "max_result_rows",
+                                                "pgbouncer"};
+  return std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown);
+}
 
 std::vector<std::string_view> split_commas(std::string_view text) {
   std::vector<std::string_view> parts;
@@ -87,6 +118,8 @@ Settings parse_url(std::string_view url) {
     if (!value) bad("a parameter has no value");
     std::string key = percent_decode(name, "parameter name");
     if (key.empty()) bad("a parameter has an empty name");
+    // libpq's words; never the value, which may be a password's tail.
+    if (!known_keyword(key)) bad(protocol::unknown_query_parameter(u.query, key));
     s[std::move(key)] = percent_decode(*value, "parameter value");
   });
   return s;
@@ -111,8 +144,10 @@ Settings parse_keywords(std::string_view text) {
     skip_space();
     // The word is not echoed: it may be the second half of an unquoted password with a space.
     if (i >= text.size() || text[i] != '=') {
-      bad(absl::StrCat("missing \"=\" after the word at offset ", key_start));
+      bad(absl::StrCat("missing \"=\" after the word at offset ", key_start,
+                       " (expected a postgresql:// URL or key=value keywords)"));
     }
+    if (!known_keyword(key)) bad(absl::StrCat("invalid connection option \"", key, "\""));
     ++i;
     skip_space();
     std::string value;
@@ -223,7 +258,22 @@ SslMode parse_ssl_mode(std::string_view text) {
 
 ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
   const bool url = conninfo.starts_with("postgresql://") || conninfo.starts_with("postgres://");
+  if (const std::optional<std::string_view> scheme = protocol::url_scheme(conninfo);
+      !url && scheme) {
+    bad(protocol::scheme_mismatch(*scheme, "postgresql", "postgres") + ", or key=value keywords)");
+  }
   Settings s = url ? parse_url(conninfo) : parse_keywords(conninfo);
+
+  // A service's settings come after the string's and before the environment, as in libpq.
+  std::optional<std::string> service = s.contains("service") ? s["service"] : env("PGSERVICE");
+  if (service && !service->empty()) {
+    for (auto& [key, value] : find_service(*service)) {
+      if (!known_keyword(key)) {
+        bad(absl::StrCat("invalid connection option \"", key, "\" in service \"", *service, "\""));
+      }
+      s.try_emplace(std::move(key), std::move(value));
+    }
+  }
 
   // Unset keywords fall back to the environment, as in libpq.
   static constexpr std::pair<const char*, const char*> kEnvironment[] = {
@@ -232,6 +282,7 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       {"port", "PGPORT"},
       {"user", "PGUSER"},
       {"password", "PGPASSWORD"},
+      {"passfile", "PGPASSFILE"},
       {"dbname", "PGDATABASE"},
       {"sslmode", "PGSSLMODE"},
       {"sslrootcert", "PGSSLROOTCERT"},
@@ -280,6 +331,10 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       o.database = value;
     } else if (key == "application_name") {
       o.application_name = value;
+    } else if (key == "fallback_application_name") {
+      if (!s.contains("application_name")) o.application_name = value;
+    } else if (key == "passfile") {
+      o.passfile = value;
     } else if (key == "options") {
       o.options = value;
     } else if (key == "channel_binding") {
@@ -324,11 +379,8 @@ ConnectOptions ConnectOptions::parse(std::string_view conninfo) {
       } else {
         bad(absl::StrCat("bad pgbouncer \"", value, "\" (true, false or auto)"));
       }
-    } else {
-      // Anything else is a server setting sent at startup, as libpq does with unknown
-      // keywords only for some; tern is explicit: it must be a GUC name.
-      o.parameters.emplace_back(key, value);
     }
+    // "service" was taken in above; known_keyword() let nothing else through.
   }
   set_hosts(o, host_list, hostaddr_list, port_list);
   if (o.pooler == PoolerMode::kOn) o.unnamed_statements_only = true;

@@ -725,7 +725,12 @@ ring::Task<std::vector<Result>> Connection::simple_query(std::string_view sql,
   groups_->seal(out_);
   frontend::query(out_, sql);
   std::vector<Result> results;
-  co_await round_trip(options, receive_simple(results, options.deadline));
+  try {
+    co_await round_trip(options, receive_simple(results, options.deadline));
+  } catch (DatabaseError& e) {
+    e.set_statement(sql);  // a position becomes psql's LINE/caret lines
+    throw;
+  }
   co_return results;
 }
 
@@ -796,7 +801,8 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
       }
       unhold(s);
       co_return std::move(result);
-    } catch (const DatabaseError& e) {
+    } catch (DatabaseError& e) {
+      e.set_statement(sql);  // a position becomes psql's LINE/caret lines
       if (used != nullptr) unhold(*used);
       if (place != 0) {
         const SyncGroups::Id group = group_of(place);

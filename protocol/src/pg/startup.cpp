@@ -13,6 +13,7 @@
 #include "tern/protocol/pg/auth.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/frontend.hpp"
+#include "tern/protocol/pg/passfile.hpp"
 #include "tern/ring/error.hpp"
 
 namespace tern::pg {
@@ -112,14 +113,19 @@ ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions opti
                       target_session_attrs_name(attrs));
     }
   }
-  throw ConnectionLost(absl::StrCat("no server is usable with target_session_attrs=",
-                                    target_session_attrs_name(wanted), " (", failures, ")"));
+  throw ConnectionFailed(
+      absl::StrCat("could not connect to server: none is usable with target_session_attrs=",
+                   target_session_attrs_name(wanted), " (", failures, ")"));
 }
 
 ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions options) {
   const ring::Deadline deadline = options.connect_timeout.count() > 0
                                       ? ring::deadline_after(options.connect_timeout)
                                       : ring::kNoDeadline;
+  // As libpq: the password file, per server of a host list, when no password was given.
+  if (options.password.empty()) {
+    if (std::optional<std::string> p = password_from_file(options)) options.password = *p;
+  }
   Connection c(loop, std::move(options));
   co_await c.open(deadline);
   if (c.options_.pooler == PoolerMode::kAuto) co_await c.detect_pooler(deadline);
@@ -205,9 +211,9 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
     co_await authenticate(deadline);
   } catch (...) {
     broken_ = true;
-    throw ConnectionLost(protocol::startup_failure(
+    protocol::throw_startup_failure(
         std::current_exception(), target, options_.connect_timeout,
-        [](const ConnectionLost& e) { return !e.info().sqlstate.empty(); }));  // FATAL
+        [](const ConnectionLost& e) { return !e.info().sqlstate.empty(); });  // FATAL
   }
 }
 
@@ -227,8 +233,10 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
   if (answer == backend::kSslRefused) {
     if (options_.ssl_mode >= SslMode::kRequire) {
       broken_ = true;
-      throw ConnectionLost(absl::StrCat("the server at ", describe_target(options_),
-                                        " does not support TLS, but sslmode requires it"));
+      throw ConnectionFailed(absl::StrCat("could not connect to server at ",
+                                          describe_target(options_),
+                                          ": the server does not support TLS, but sslmode "
+                                          "requires it"));
     }
     co_return;
   }

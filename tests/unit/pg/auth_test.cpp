@@ -114,6 +114,48 @@ TEST(ScramClient, NonAsciiPasswordPassesThroughAsUtf8) {
   EXPECT_NO_THROW(scram.verify_server_final("v=LYeG4e47SGQ/AXACfEdALpqEsxiJUVn3T1Oss+jYyqc="));
 }
 
+// RFC 4013 section 3's examples, and what libpq does where SASLprep fails.
+TEST(SaslPrep, Rfc4013Examples) {
+  EXPECT_EQ(sasl_prep("I\xc2\xadX"), "IX");    // SOFT HYPHEN mapped to nothing
+  EXPECT_EQ(sasl_prep("user"), "user");        // no transformation
+  EXPECT_EQ(sasl_prep("USER"), "USER");        // case preserved
+  EXPECT_EQ(sasl_prep("\xc2\xaa"), "a");       // U+00AA: NFKC
+  EXPECT_EQ(sasl_prep("\xe2\x85\xa8"), "IX");  // U+2168 ROMAN NUMERAL NINE: NFKC
+  // Prohibited (U+0007) and bad bidirectional text (U+0627 U+0031) are errors in the RFC;
+  // libpq then uses the password as it is, and so does tern.
+  EXPECT_EQ(sasl_prep("\x07"), "\x07");
+  EXPECT_EQ(sasl_prep("\xd8\xa7\x31"), "\xd8\xa7\x31");
+}
+
+TEST(SaslPrep, SpacesInvalidUtf8AndUnassigned) {
+  EXPECT_EQ(sasl_prep("a\xc2\xa0"
+                      "b"),
+            "a b");  // NO-BREAK SPACE: a non-ASCII space
+  // ZERO WIDTH JOINER: mapped to nothing (ZERO WIDTH SPACE is a non-ASCII space first).
+  const std::string joiner = "a\xe2\x80\x8d";
+  EXPECT_EQ(sasl_prep(joiner + "b"), "ab");
+  EXPECT_EQ(sasl_prep("a\xe2\x80\x8b" + std::string("b")), "a b");
+  EXPECT_EQ(sasl_prep("p\xc3\xa4ss"), "p\xc3\xa4ss");   // already NFKC: unchanged
+  EXPECT_EQ(sasl_prep("pa\xcc\x88ss"), "p\xc3\xa4ss");  // a + combining diaeresis: composed
+  EXPECT_EQ(sasl_prep("\xff\xfe"), "\xff\xfe");         // not UTF-8: as it is
+  EXPECT_EQ(sasl_prep("\xf0\x9f\x98\x80"), "\xf0\x9f\x98\x80");  // unassigned in Unicode 3.2
+}
+
+// A password SASLprep rewrites hashes as its prepared form (it used to be hashed as it was,
+// and the server, which prepares it, refused it).
+TEST(ScramClient, PasswordIsPreparedBeforeHashing) {
+  const auto final_message = [](std::string password) {
+    ScramClient scram(std::move(password), ChannelBinding::kNone, {}, "clientNonceS");
+    scram.client_first();
+    return scram.client_final("r=clientNonceSserverPartS,s=c2FsdA==,i=4096");
+  };
+  EXPECT_EQ(final_message("I\xc2\xadX\xe2\x85\xa8"), final_message("IXIX"));
+  EXPECT_NE(final_message("I\xc2\xad"
+                          "X"),
+            final_message("I\xc2\xad"
+                          "Y"));
+}
+
 TEST(ScramClient, TamperedServerSignatureRejected) {
   ScramClient scram = rfc_client();
   scram.client_first();

@@ -308,12 +308,43 @@ TEST_F(PgConninfo, BadHostLists) {
             std::string::npos);
 }
 
-TEST_F(PgConninfo, UnknownKeywordsAreServerParameters) {
-  const ConnectOptions o = ConnectOptions::parse(
-      "postgresql://h/d?search_path=app&statement_timeout=5s&TimeZone=Europe%2FParis");
-  EXPECT_EQ(o.parameters, (Parameters{{"TimeZone", "Europe/Paris"},
-                                      {"search_path", "app"},
-                                      {"statement_timeout", "5s"}}));
+// Refused locally, in libpq's words: a typo must not reach the server as a startup parameter
+// (it used to, and failed there with 42704 "unrecognized configuration parameter").
+TEST_F(PgConninfo, UnknownKeywordsAreRefused) {
+  EXPECT_NE(parse_error("postgresql://h/d?sslmod=require")
+                .find("invalid URI query parameter: \"sslmod\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("host=h x=1").find("invalid connection option \"x\""), std::string::npos);
+  EXPECT_NE(parse_error("postgresql://h/d?search_path=app").find("\"search_path\""),
+            std::string::npos);
+  // Not the name when an unencoded '?' in the password may have made it.
+  const std::string spilled = parse_error("postgresql://u:ab?hunter2=1@h/d");
+  EXPECT_NE(spilled.find("invalid URI query parameter (its name is not shown"), std::string::npos)
+      << spilled;
+  EXPECT_EQ(spilled.find("hunter2"), std::string::npos) << spilled;
+  // Server settings go through options, as with libpq.
+  const ConnectOptions o = ConnectOptions::parse("options='-c search_path=app'");
+  EXPECT_EQ(o.options, "-c search_path=app");
+  EXPECT_TRUE(o.parameters.empty());
+}
+
+TEST_F(PgConninfo, OtherSchemesAreNamed) {
+  EXPECT_NE(parse_error("http://example.com/db").find("unsupported URL scheme \"http\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("mysql:/x").find("unsupported URL scheme \"mysql\""), std::string::npos);
+  EXPECT_NE(parse_error("mysql://u@h/db").find("\"mysql\" (expected postgresql://"),
+            std::string::npos);
+  EXPECT_NE(parse_error("postgresql:/h/db").find("a URL starts with \"postgresql://\""),
+            std::string::npos);
+  EXPECT_NE(parse_error("not a url").find("expected a postgresql:// URL or key=value keywords"),
+            std::string::npos);
+}
+
+TEST_F(PgConninfo, FallbackApplicationName) {
+  EXPECT_EQ(ConnectOptions::parse("fallback_application_name=fb").application_name, "fb");
+  EXPECT_EQ(
+      ConnectOptions::parse("application_name=a fallback_application_name=fb").application_name,
+      "a");
 }
 
 TEST_F(PgConninfo, StatementCacheSizeZeroMeansUnnamed) {

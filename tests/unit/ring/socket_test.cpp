@@ -2,7 +2,10 @@
 // peer close, large partial sends, connection errors.
 #include "tern/ring/socket.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -207,9 +210,69 @@ TEST_F(SocketTest, UnresolvableHostIsAClearError) {
     FAIL();
   } catch (const TimeoutError&) {
     FAIL() << "resolution should fail, not time out";
-  } catch (const IoError& e) {
-    EXPECT_NE(std::string(e.what()).find("no-such-host.invalid"), std::string::npos);
+  } catch (const ResolveError& e) {
+    // The resolver's own code and words (EAI_NONAME, or EAI_AGAIN without a DNS server),
+    // never an errno made up for it (it said "No route to host").
+    EXPECT_EQ(&e.code().category(), &resolver_category());
+    EXPECT_EQ(
+        std::string(e.what()),
+        "could not translate host name \"no-such-host.invalid\" to address: " + e.code().message());
+    EXPECT_NE(e.code().message(), std::error_code(EHOSTUNREACH, std::generic_category()).message());
   }
+}
+
+// A lookup waits on the ring like any I/O (c-ares's sockets are polled by it; no thread): a
+// stop request ends it at once while its DNS server has not answered, and nothing is left.
+TEST_F(SocketTest, PendingLookupIsCancelled) {
+  // A "DNS server" that takes the query and never answers.
+  const int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(dns, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(dns, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(dns, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string server = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  TaskGroup lookups(loop);
+  bool cancelled = false;
+  spawn(lookups, [&]() -> Task<void> {
+    try {
+      co_await resolve(loop, "db.example.test", 5432, kNoDeadline, server);
+      ADD_FAILURE() << "resolved without an answer";
+    } catch (const CancelledError&) {
+      cancelled = true;
+    }
+  });
+  // Once the query has reached the server, the lookup is waiting for its answer: cancel it.
+  const auto cancel_when_asked = [](Loop& l, TaskGroup& g, int fd) -> Task<std::size_t> {
+    std::vector<std::byte> query(512);
+    RecvAwaiter asked(l, fd, query, kNoDeadline);  // named: see GCC 12's co_await temporaries
+    const std::size_t n = co_await asked;
+    g.cancel();
+    co_await g.join();
+    co_return n;
+  };
+  EXPECT_GT(sync_wait(loop, cancel_when_asked(loop, lookups, dns)), 12u);  // a DNS header
+  EXPECT_TRUE(cancelled);
+  ::close(dns);
+}
+
+TEST_F(SocketTest, LookupTimesOutAtItsDeadline) {
+  const int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(dns, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(dns, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::getsockname(dns, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string server = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  EXPECT_THROW(
+      sync_wait(loop, resolve(loop, "db.example.test", 5432, deadline_after(50ms), server)),
+      TimeoutError);
+  ::close(dns);
 }
 
 }  // namespace

@@ -344,6 +344,10 @@ class AioDatabase {
   /// BEGIN/COMMIT, sync queries) with its SQL, duration, row count and error; the bound values
   /// are passed only with `with_params`. An empty hook removes it. Costs nothing when unset.
   void set_query_hook(QueryHook hook, bool with_params = false);
+  /// A statement for an error message (DoesNotExist's, say): "SQL: <sql>\nParams: [...]",
+  /// the values redacted by the query hook's rule: shown only when set_query_hook was given
+  /// `with_params` (they may be passwords or personal data), their number otherwise.
+  std::string describe_statement(std::string_view sql, std::span<const Value> params) const;
 
   /// Allows or forbids synchronous queries (forbidden by default, as in peewee-async).
   void set_allow_sync(bool allowed) noexcept { allow_sync_ = allowed; }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -138,5 +139,10 @@ class Value {
 
 /// The parameters of one statement, in placeholder order ($1.. for PostgreSQL, ? for MySQL).
 using Params = std::vector<Value>;
+
+/// The values as a short list for messages, as peewee prints them: `[42, 'abc', NULL, true]`
+/// (text quoted, numbers, decimals, uuids and json as their text, other types by name, e.g.
+/// `<date>`).
+std::string describe_values(std::span<const Value> values);
 
 }  // namespace tern

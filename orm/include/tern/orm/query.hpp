@@ -36,7 +36,9 @@ using JoinType = ast::Join::Type;
 }  // namespace tern::orm
 
 namespace tern {
-/// No row matched a get(). Each model has its own subclass, `Model::DoesNotExist`.
+/// No row matched a get(). Each model has its own subclass, `Model::DoesNotExist`. what()
+/// names the model and shows the statement and its parameters (redacted unless the query hook
+/// was installed with them: AioDatabase::describe_statement).
 class DoesNotExist : public Error {
  public:
   using Error::Error;
@@ -69,6 +71,12 @@ ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint
 /// long as the program, as TERN_MODEL's descriptions do.
 struct GetStatement;
 GetStatement compile_get(const ModelMeta& meta, const ast::ExprPtr& condition, Dialect dialect);
+/// DoesNotExist's message, as peewee words it: "<Model> instance matching query does not
+/// exist:\nSQL: ...\nParams: [...]" (the values redacted as db.describe_statement() does).
+std::string does_not_exist_message(const ModelMeta& meta, const AioDatabase& db,
+                                   std::string_view sql, std::span<const Value> params);
+/// The same for `query` (compiled with LIMIT 1, as aio_get() ran it).
+std::string does_not_exist_message(const ModelMeta& meta, const AioDatabase& db, ast::Query query);
 /// "table"."column" of a field.
 ast::ExprPtr column_of(const ModelMeta& meta, const FieldMeta& field);
 /// `a.fk = b.pk` (or `b.fk = a.pk`) for the one foreign key linking the two models.
@@ -686,7 +694,10 @@ class Select : public SelectClauses<Select<M>> {
   /// The first matching model; throws M::DoesNotExist when there is none.
   ring::Task<M> aio_get() const {
     std::optional<M> found = co_await aio_first();
-    if (!found) throw_does_not_exist();
+    if (!found) {
+      throw DoesNotExistFor<M>(
+          detail::does_not_exist_message(M::tern_meta(), M::tern_database(), this->q_));
+    }
     co_return std::move(*found);
   }
   /// The first model (the query with LIMIT 1), or nullopt.
@@ -711,7 +722,8 @@ class Select : public SelectClauses<Select<M>> {
         *c.sql, c.params, QueryOptions{.read_only = c.read_only});
     if (rows.empty()) {
       if constexpr (kIfNone == IfNone::kThrow) {
-        throw_does_not_exist();
+        throw DoesNotExistFor<M>(
+            detail::does_not_exist_message(M::tern_meta(), M::tern_database(), *c.sql, c.params));
       } else {
         co_return std::nullopt;
       }
@@ -751,9 +763,6 @@ class Select : public SelectClauses<Select<M>> {
           "a select of chosen columns has no models: use aio_rows(), "
           "aio_tuples<...>() or aio_scalar<T>()");
     }
-  }
-  [[noreturn]] static void throw_does_not_exist() {
-    throw DoesNotExistFor<M>(M::tern_meta().name + " instance matching query does not exist");
   }
   static std::vector<M> hydrate(const ResultSet& rows) {
     std::vector<M> out;

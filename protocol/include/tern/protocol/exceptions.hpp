@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -40,6 +41,9 @@ struct ServerErrorInfo {
   std::string line;
   std::string routine;
   std::uint32_t code = 0;  ///< MySQL error number (0 for PostgreSQL)
+  /// The statement `position` points into, when the client knew it (pg::Connection's
+  /// simple_query and execute record it); empty otherwise.
+  std::string statement;
 };
 
 /// An error reported by the server, or a failure of a database operation.
@@ -47,6 +51,8 @@ class DatabaseError : public Error {
  public:
   /// An error with the server's fields; what() is "SQLSTATE: message" plus detail and hint.
   explicit DatabaseError(ServerErrorInfo info);
+  /// A server error met while doing `context`: what() is "<context>: " and the above.
+  DatabaseError(ServerErrorInfo info, std::string_view context);
   /// A client-detected failure with no server fields.
   explicit DatabaseError(const std::string& what) : Error(what) {}
   /// A client-detected failure with a code (e.g. a ProtocolErrc) and no server fields.
@@ -55,10 +61,25 @@ class DatabaseError : public Error {
   const ServerErrorInfo& info() const noexcept { return info_; }
   /// Shorthand for info().sqlstate.
   const std::string& sqlstate() const noexcept { return info_.sqlstate; }
+  /// Records `sql` as the statement of an error the server gave a position for (nothing
+  /// otherwise, or when one is recorded already): info().statement, and what() gains psql's
+  /// two lines showing where, "LINE 1: SELECT * FRM t" and a caret under FRM.
+  void set_statement(std::string_view sql);
+  /// The description, with the position's lines once set_statement() recorded a statement.
+  const char* what() const noexcept override;
 
  private:
   ServerErrorInfo info_;
+  // what() with the position's lines; shared, as copying an exception must not throw.
+  std::shared_ptr<const std::string> what_with_position_;
 };
+
+/// psql's rendering of an error position (libpq's reportErrorPosition): the line of `statement`
+/// holding character `position` (1-based, as the server counts), cut to about 60 characters
+/// around it, and a caret under it: "LINE 2: WHERE x = ...\n              ^" (no final newline).
+/// Every character counts as one column (libpq measures display widths). Empty when
+/// `position` is 0.
+std::string error_position_lines(std::string_view statement, std::size_t position);
 
 /// Bad data: division by zero, numeric out of range, invalid text representation (SQLSTATE 22).
 class DataError : public DatabaseError {
@@ -91,9 +112,18 @@ class NotSupportedError : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
-/// The connection broke (reset, closed by the server, terminated backend) or could not be made.
-/// The connection is unusable; nothing was lost silently: the operation failed.
+/// A connection that was up broke (reset, closed by the server, terminated backend). The
+/// connection is unusable; nothing was lost silently: the operation failed.
 class ConnectionLost : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+/// A connection could not be made: the host name did not resolve, nothing accepted the
+/// connection, TLS failed, the server refused the session (bad password, unknown database:
+/// its fields are in info()), or no server of a host list would do. No statement was sent.
+/// what() starts with "could not connect to server". Not a ConnectionLost, which is for a
+/// connection that was up.
+class ConnectionFailed : public OperationalError {
  public:
   using OperationalError::OperationalError;
 };

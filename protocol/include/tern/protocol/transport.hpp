@@ -115,15 +115,15 @@ class Transport {
   std::unique_ptr<ring::TlsStream> tls_;
 };
 
-/// Sorts out why opening a connection to `target` threw `e` (socket, TLS, handshake,
-/// authentication), the same for both backends: returns the message of the ConnectionLost to
-/// throw instead for a failure to reach or keep the server (a timeout after
-/// `connect_timeout`, a TLS or I/O failure, the peer closing during start-up); rethrows `e`
-/// as it is otherwise: a stop request (ring::CancelledError), a ConnectionLost for which
-/// `server_said_why` is true (the server's own error), or any other error (e.g. a client-side
-/// refusal to authenticate).
-std::string startup_failure(std::exception_ptr e, const std::string& target,
-                            std::chrono::milliseconds connect_timeout,
-                            bool (*server_said_why)(const ConnectionLost&));
+/// Sorts out why opening a connection to `target` threw `e` (name resolution, socket, TLS,
+/// handshake, authentication), the same for both backends: throws ConnectionFailed("could not
+/// connect to server at <target>: <why>") for a failure to reach or keep the server (a
+/// timeout after `connect_timeout`, a resolver, TLS or I/O failure, the peer closing during
+/// start-up) and for the server's own refusal (a ConnectionLost for which `server_said_why` is
+/// true, whose fields it keeps); rethrows `e` as it is otherwise: a stop request
+/// (ring::CancelledError) or any other error (e.g. a client-side refusal to authenticate).
+[[noreturn]] void throw_startup_failure(std::exception_ptr e, const std::string& target,
+                                        std::chrono::milliseconds connect_timeout,
+                                        bool (*server_said_why)(const ConnectionLost&));
 
 }  // namespace tern::protocol

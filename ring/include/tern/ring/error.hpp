@@ -45,7 +45,23 @@ class IoError : public Error {
  public:
   /// Builds the error from a positive errno value and a description of the operation.
   IoError(int err, const std::string& what);
+
+ protected:
+  /// For subclasses whose codes are not errno values: what() is `what` as given.
+  IoError(std::error_code code, const std::string& what) : Error(code, what) {}
 };
+
+/// A host name did not resolve. code() is the resolver's own status (c-ares's ARES_* values,
+/// in resolver_category()), not an errno; what() is libpq's wording, `could not translate host
+/// name "<host>" to address: <the resolver's message>`.
+class ResolveError : public IoError {
+ public:
+  /// `status` is c-ares's status for the lookup of `host`.
+  ResolveError(int status, const std::string& host);
+};
+
+/// The error category of the resolver's (c-ares's) statuses; message() is ares_strerror's.
+const std::error_category& resolver_category() noexcept;
 
 /// The operation's deadline passed before it completed (errno ETIMEDOUT).
 class TimeoutError : public IoError {

@@ -1,5 +1,5 @@
 // Host name resolution that never blocks the loop: numeric addresses are parsed in place, names
-// go to getaddrinfo on a helper thread whose answer is posted back to the loop.
+// are looked up by c-ares, its sockets watched by the ring (no thread per lookup).
 #pragma once
 
 #include <sys/socket.h>
@@ -26,10 +26,12 @@ struct Endpoint {
 /// Parses a numeric IPv4/IPv6 address; false if `host` is not one.
 bool parse_numeric_host(const std::string& host, std::uint16_t port, Endpoint& out);
 
-/// Resolves `host` for TCP. Throws IoError (EHOSTUNREACH with the resolver's message) when the
-/// name does not resolve, TimeoutError past `deadline`, CancelledError on stop. A cancelled or
-/// timed-out lookup returns at once; its helper thread finishes in the background.
+/// Resolves `host` for TCP with c-ares (/etc/hosts, then the DNS servers of /etc/resolv.conf,
+/// or `servers` when given: c-ares's "host:port,..." list, e.g. "127.0.0.1:5353"), waiting on
+/// the loop like any other I/O. Throws ResolveError (the resolver's own status and message)
+/// when the name does not resolve, TimeoutError past `deadline`, CancelledError on stop; a
+/// cancelled or timed-out lookup ends at once, its queries and sockets with it.
 Task<std::vector<Endpoint>> resolve(Loop& loop, std::string host, std::uint16_t port,
-                                    Deadline deadline = kNoDeadline);
+                                    Deadline deadline = kNoDeadline, std::string servers = {});
 
 }  // namespace tern::ring

@@ -1,10 +1,14 @@
 // TaskGroup: detached ("spawned") tasks with an owner that joins or cancels them.
 #pragma once
 
+#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <stop_token>
+#include <type_traits>
+#include <utility>
 
 #include "tern/ring/loop.hpp"
 #include "tern/ring/root.hpp"
@@ -29,6 +33,12 @@ class TaskGroup {
   ~TaskGroup();
 
   /// Starts `task` on a coming loop turn. `local` becomes its TaskContext::local.
+  ///
+  /// Beware `group.spawn([captures]() -> Task<void> {...}())`: the task's frame keeps only a
+  /// pointer to the lambda object, a temporary that dies at the end of the statement, before
+  /// the task runs; its captures are then read from freed memory. Pass a capture-less lambda
+  /// its state as arguments, or use the free spawn(group, callable, args...), which keeps the
+  /// lambda alive for the task.
   void spawn(Task<void> task, void* local = nullptr);
   /// Completes when every spawned task has finished; rethrows the first exception among them
   /// (other than CancelledError after cancel()).
@@ -50,5 +60,29 @@ class TaskGroup {
   std::exception_ptr first_error_;
   std::coroutine_handle<> joiner_;
 };
+
+namespace detail {
+
+// The child of spawn(group, callable, args...): the callable and the arguments are parameters
+// of this coroutine, so they live in its frame until the task they start has finished.
+template <class F, class... Args>
+Task<void> run_keeping(F callable, Args... args) {
+  co_await std::invoke(callable, std::move(args)...);
+}
+
+}  // namespace detail
+
+/// Starts `callable(args...)` on `group` (TaskGroup::spawn), keeping a copy (or the moved
+/// original) of the callable and of each argument alive in the child's frame until the child
+/// ends: a lambda's captures stay valid for the whole task, however short-lived the lambda
+/// passed was. `callable` returns Task<void>; arguments are passed to it as rvalues (a
+/// parameter taken by const& refers to the child's copy).
+template <class F, class... Args>
+requires std::same_as < std::invoke_result_t < std::decay_t<F>
+&, std::decay_t<Args>&&... >,
+    Task < void >> void spawn(TaskGroup& group, F&& callable, Args&&... args) {
+  group.spawn(detail::run_keeping<std::decay_t<F>, std::decay_t<Args>...>(
+      std::forward<F>(callable), std::forward<Args>(args)...));
+}
 
 }  // namespace tern::ring

@@ -16,6 +16,13 @@ namespace tern::pg {
 std::string md5_password(std::string_view user, std::string_view password,
                          std::span<const std::uint8_t, 4> salt);
 
+/// A password as SCRAM hashes it: SASLprep (RFC 4013, by GNU Libidn) applied as libpq applies
+/// it. ASCII passwords are used as they are; others are mapped (non-ASCII spaces to a space,
+/// soft hyphens and zero-width characters to nothing), NFKC-normalised and checked as stored
+/// strings; a password that is not UTF-8, or that SASLprep refuses (prohibited or unassigned
+/// code points, bad bidirectional text), is used as it is, as the server then stores it.
+std::string sasl_prep(std::string_view password);
+
 /// How the client uses channel binding (the GS2 header's first letter).
 enum class ChannelBinding {
   kNone,                 ///< "n": no TLS, or the client does not support binding
@@ -28,11 +35,7 @@ enum class ChannelBinding {
 /// Failures caused by the server's messages throw protocol::ProtocolError(kAuthentication) with
 /// a clear reason; calling the steps out of order throws InterfaceError.
 ///
-/// Password preparation: PostgreSQL runs the password through SASLprep (RFC 4013). ASCII
-/// passwords are unchanged by SASLprep and are used as is. Non-ASCII passwords are sent as their
-/// raw UTF-8 bytes without normalization; this matches libpq and the server whenever SASLprep
-/// would fail or leave the password unchanged (any password already in NFKC without mapped or
-/// prohibited characters), but differs for passwords that SASLprep would rewrite.
+/// Password preparation: sasl_prep(), as libpq and the server do it.
 ///
 /// The password and derived keys are wiped (OPENSSL_cleanse) as soon as they are no longer
 /// needed and on destruction. Not copyable; movable.

@@ -72,7 +72,12 @@ struct ConnectOptions {
   std::string hostaddr;
   std::uint16_t port = 5432;
   std::string user;
+  /// Empty: Connection::connect looks in the password file (see passfile).
   std::string password;
+  /// The password file (libpq's passfile, PGPASSFILE); empty means ~/.pgpass. Read when the
+  /// password is empty, and ignored unless only its owner may access it
+  /// (tern/protocol/pg/passfile.hpp).
+  std::string passfile;
   /// Empty means the same as user.
   std::string database;
   std::string application_name = "tern";
@@ -122,13 +127,18 @@ struct ConnectOptions {
   /// load_balance_hosts=random: try the hosts in a random order (libpq 16), so that
   /// connections spread over equivalent servers; disable (false): in the order given.
   bool load_balance_hosts = false;
-  /// Extra startup parameters (name, value), e.g. {"search_path", "app"}.
+  /// Extra startup parameters (name, value), e.g. {"search_path", "app"}, set in code: a
+  /// connection string sets server settings through `options=-c name=value`, as with libpq
+  /// (an unknown keyword in it is refused).
   std::vector<std::pair<std::string, std::string>> parameters;
 
   /// Parses "postgresql://user:pass@host:port/db?sslmode=require&..." or
-  /// "host=... port=... user=..." (keywords), then fills what is still unset from PGHOST,
-  /// PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
-  /// PGCONNECT_TIMEOUT and finally the OS user name. Throws InterfaceError on bad input.
+  /// "host=... port=... user=..." (keywords), then fills what is still unset from the service
+  /// named by `service=` or PGSERVICE (the service file, see passfile.hpp), then from PGHOST,
+  /// PGPORT, PGUSER, PGPASSWORD, PGPASSFILE, PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME,
+  /// PGCONNECT_TIMEOUT... and finally the OS user name. Throws InterfaceError on bad input:
+  /// a URL of another scheme, an unknown keyword (`invalid connection option "x"`) or URL
+  /// parameter (`invalid URI query parameter: "x"`), as libpq words them.
   static ConnectOptions parse(std::string_view conninfo);
 
   /// The servers to try, in the order given: `hosts`, or host/hostaddr/port alone.
