@@ -2,7 +2,6 @@
 // authentication method and TLS mode, simple and extended queries, pipelining, the statement
 // cache, cancellation, a terminated backend, NOTIFY and COPY.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,8 +176,10 @@ TEST_F(PgConnection, NonAsciiPasswordIsPreparedWithSaslPrep) {
   // "I", SOFT HYPHEN, "X", ROMAN NUMERAL NINE: SASLprep gives "IXIX".
   const std::string password = "I\xc2\xadX\xe2\x85\xa8";
   run(admin.simple_query("DROP ROLE IF EXISTS tern_saslprep"));
-  run(admin.simple_query("SET password_encryption = 'scram-sha-256'; CREATE ROLE tern_saslprep "
-                         "LOGIN PASSWORD '" + password + "'"));
+  run(
+      admin.simple_query("SET password_encryption = 'scram-sha-256'; CREATE ROLE tern_saslprep "
+                         "LOGIN PASSWORD '" +
+                         password + "'"));
   Connection c = connect(tcp_options("tern_saslprep", password));
   EXPECT_EQ(c.auth_method(), "SCRAM-SHA-256");
   EXPECT_EQ(scalar(c, "SELECT current_user"), "tern_saslprep");
@@ -904,6 +905,55 @@ TEST_F(PgPipelining, AStatementThatNeedsItsOwnTransactionRunsAgainAlone) {
   run(group.join());
   EXPECT_EQ(outcome, (std::vector<std::string>{"ok", "ok", "ok"}));
   EXPECT_EQ(scalar(*c, "SELECT count(*) FROM pipelined"), "2");
+}
+
+// Two groups on two connections take the same two row locks in opposite orders: holding them
+// until their Syncs deadlocks them, where statements committed one by one would not. The
+// group the server picks fails with 40P01; its statements run again alone and succeed.
+TEST_F(PgPipelining, ADeadlockBetweenGroupsRunsTheLosersAgainAlone) {
+  run(c->simple_query(
+      "DROP TABLE IF EXISTS crossed; CREATE TABLE crossed (k text PRIMARY KEY, v int8); "
+      "INSERT INTO crossed VALUES ('a', 0), ('b', 0)"));
+  Connection other = connect(main_options());
+  const char* bump = "UPDATE crossed SET v = v + 1 WHERE k = $1";
+  const char* pause = "SELECT pg_sleep(0.3)";
+  for (Connection* conn : {c.get(), &other}) {  // prepared first
+    Params a;
+    a.add(std::string_view("none"));
+    run(conn->execute(bump, a));
+    run(conn->execute(pause));
+    run(conn->execute("SELECT $1::int8", int_param(1)));
+  }
+  ring::TaskGroup group(loop);
+  std::vector<std::string> outcome;
+  for (Connection* conn : {c.get(), &other}) {
+    // A statement in flight first, so that the next three share one Sync.
+    group.spawn([](Connection& cn) -> Task<void> {
+      co_await cn.execute("SELECT $1::int8", int_param(1));
+    }(*conn));
+    const bool forward = conn == c.get();
+    for (int i = 0; i < 3; ++i) {
+      std::string key = i == 1 ? "" : ((i == 0) == forward ? "a" : "b");
+      group.spawn([](Connection& cn, const char* b, const char* p, std::string k,
+                     std::vector<std::string>& out) -> Task<void> {
+        try {
+          if (k.empty()) {
+            co_await cn.execute(p);
+          } else {
+            Params params;
+            params.add(std::string_view(k));
+            co_await cn.execute(b, params);
+          }
+          out.push_back("ok");
+        } catch (const DatabaseError& e) {
+          out.push_back(e.sqlstate());
+        }
+      }(*conn, bump, pause, std::move(key), outcome));
+    }
+  }
+  run(group.join());
+  EXPECT_EQ(outcome, std::vector<std::string>(6, "ok"));
+  EXPECT_EQ(scalar(*c, "SELECT string_agg(k || v, ',' ORDER BY k) FROM crossed"), "a2,b2");
 }
 
 // The first member of a group is reading; the member after it is stopped while it waits: the

@@ -32,7 +32,10 @@ void SyncGroups::lose_all() noexcept {
 bool SyncGroups::rerun_after_error(Id g, Index index, const std::string& sqlstate) const noexcept {
   const Group& x = at(g);
   if (x.outcome != Outcome::kFailed || x.members == 1) return false;  // 1: as a Sync of its own
-  return x.failed_at != index || sqlstate.starts_with("25");
+  // Class 25: the statement cannot run inside a transaction block. Class 40: a deadlock or
+  // serialization failure, which holding the group's locks until its Sync may have caused
+  // where statements committed one by one would not.
+  return x.failed_at != index || sqlstate.starts_with("25") || sqlstate.starts_with("40");
 }
 
 SyncGroups::OutcomeAwaiter SyncGroups::wait(Id g) noexcept {

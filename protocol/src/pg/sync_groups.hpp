@@ -123,7 +123,7 @@ class SyncGroups final : public protocol::Pipeline::Sealer {
   /// run its statement again alone instead of reporting the error: its group failed, and not
   /// at its statement (but at the group's commit, or a cancel), or at its statement because
   /// of the shared transaction (class 25, such as a statement that cannot run inside a
-  /// transaction block).
+  /// transaction block; class 40, a deadlock the group's held locks may have caused).
   bool rerun_after_error(Id g, Index index, const std::string& sqlstate) const noexcept;
   /// Waits until `g` is settled (or lost); a stop request throws ring::CancelledError.
   OutcomeAwaiter wait(Id g) noexcept;
