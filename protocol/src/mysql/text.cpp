@@ -165,6 +165,25 @@ std::string to_text_unpadded(const ColumnType& column, Bytes value, std::uint32_
   }
 }
 
+// The types ZEROFILL applies to.
+bool is_number(FieldType type) noexcept {
+  switch (type) {
+    case FieldType::kDecimal:
+    case FieldType::kNewDecimal:
+    case FieldType::kTiny:
+    case FieldType::kShort:
+    case FieldType::kInt24:
+    case FieldType::kLong:
+    case FieldType::kLongLong:
+    case FieldType::kFloat:
+    case FieldType::kDouble:
+    case FieldType::kYear:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 std::string to_text(const ColumnType& column, Format format, Bytes value,
@@ -173,9 +192,9 @@ std::string to_text(const ColumnType& column, Format format, Bytes value,
   std::string out = to_text_unpadded(column, value, column_length);
   // ZEROFILL (which implies UNSIGNED): numbers are left-padded with zeros to the column's
   // display width, which is at most 255 for numbers (a larger one is not a number's: no
-  // padding, rather than a huge allocation).
-  if ((column.flags & column_flag::kZerofill) != 0 && out.size() < column_length &&
-      column_length <= 255 && !out.starts_with('-')) {
+  // padding, rather than a huge allocation). Other types never carry the flag from a server.
+  if ((column.flags & column_flag::kZerofill) != 0 && is_number(column.type) &&
+      out.size() < column_length && column_length <= 255 && !out.starts_with('-')) {
     out.insert(0, column_length - out.size(), '0');
   }
   return out;

@@ -327,6 +327,9 @@ TEST(MysqlTypes, ToTextMatchesTheTextProtocol) {
   // server cannot store renders without crashing.
   EXPECT_EQ(render(int6, le(42, 4), 0xffffff00), "42");
   EXPECT_EQ(render(two, binary_double(std::numeric_limits<double>::infinity())), "inf");
+  // ... and ZEROFILL pads numbers only: a DATE with the flag set renders as a date.
+  const ColumnType date{.type = FieldType::kDate, .flags = column_flag::kZerofill};
+  EXPECT_EQ(render(date, std::string("\xe8\x07\x02\x1d", 4), 11), "2024-02-29");
   // YEAR(2) has two digits, YEAR four.
   const ColumnType year{.type = FieldType::kYear, .flags = column_flag::kUnsigned};
   EXPECT_EQ(render(year, le(1999, 2), 2), "99");
