@@ -31,13 +31,16 @@
 
 namespace tern::pg::detail {
 
+/// A reply's tag (its place) is its group's id above kIndexBits, its index in the group below.
+inline constexpr int kIndexBits = 16;
+
 /// The group of a reply's tag (0: a request with a Sync of its own).
 inline std::uint64_t group_of(std::uint64_t place) noexcept {
-  return place >> 16;
+  return place >> kIndexBits;
 }
 /// The member's place in its group.
 inline std::uint32_t index_of(std::uint64_t place) noexcept {
-  return static_cast<std::uint32_t>(place & 0xffff);
+  return static_cast<std::uint32_t>(place & ((std::uint64_t{1} << kIndexBits) - 1));
 }
 
 class SyncGroups final : public protocol::Pipeline::Sealer {
@@ -46,14 +49,14 @@ class SyncGroups final : public protocol::Pipeline::Sealer {
   using Id = std::uint64_t;
   /// A member's place in its group, from 0.
   using Index = std::uint32_t;
-  /// failed_at() when the group failed but not at a statement (its commit, a cancel).
+  /// The place of a group's failure when it was not at a statement (its commit, a cancel).
   static constexpr Index kNotAStatement = UINT32_MAX - 1;
-  /// failed_at() while nothing failed.
+  /// The place of a group's failure while nothing failed.
   static constexpr Index kNone = UINT32_MAX;
 
   /// Members of one group at most (the rest of a larger burst starts another).
   static constexpr Index kMaxMembers = 1024;
-  static constexpr int kIndexBits = 16;
+  static_assert(kMaxMembers < (Index{1} << kIndexBits));
 
   enum class Outcome : std::uint8_t { kPending, kCommitted, kFailed, kLost };
 
@@ -82,8 +85,6 @@ class SyncGroups final : public protocol::Pipeline::Sealer {
     g.refs += 2;
     return open_ << kIndexBits | g.members++;
   }
-  /// True while a group takes statements (its Sync is not written yet).
-  bool is_open() const noexcept { return open_ != 0; }
   /// True when the last group sent had several members: concurrent callers use the
   /// connection, and a statement sent to it while it is idle should open a group too (sent
   /// with the turn's others) rather than go out alone at once ahead of them.
@@ -95,7 +96,6 @@ class SyncGroups final : public protocol::Pipeline::Sealer {
       close(out);
   }
 
-  Index members(Id g) const noexcept { return at(g).members; }
   /// True when `index` is the last member of `g` and no other can join.
   bool is_last(Id g, Index index) const noexcept {
     const Group& x = at(g);
@@ -111,7 +111,6 @@ class SyncGroups final : public protocol::Pipeline::Sealer {
     Group& x = at(g);
     if (x.failed_at == kNone) x.failed_at = index;
   }
-  Index failed_at(Id g) const noexcept { return at(g).failed_at; }
   /// The group's ReadyForQuery came: it committed unless it failed. Wakes its waiters.
   void settle(Id g) noexcept {
     finish(g, at(g).failed_at == kNone ? Outcome::kCommitted : Outcome::kFailed);
