@@ -41,44 +41,15 @@ Format read_format(ByteReader& r, const char* what) {
   return static_cast<Format>(f);
 }
 
-std::int32_t header_length(Bytes data) {
-  ByteReader r(data.subspan(1, 4));
-  return r.i32();
-}
+}  // namespace
 
-[[noreturn, gnu::cold, gnu::noinline]] void throw_bad_length(Bytes data, std::int32_t len) {
+namespace detail {
+void throw_bad_length(Bytes data, std::int32_t len) {
   throw ProtocolError(ProtocolErrc::kBadLength,
                       absl::StrCat("message '", std::string(1, static_cast<char>(data[0])),
                                    "' has invalid length ", len));
 }
-
-// The full size (header included) of the message whose header starts `data` (5 bytes at
-// least). Throws for a length under 4 or over `max_message`. Inline, with the throw out of
-// line: frame() runs it for every message (out of line it cost 80 instructions per point
-// select, 2% of the query).
-inline std::size_t checked_total(Bytes data, std::size_t max_message) {
-  const std::int32_t len = header_length(data);
-  if (len < 4 || static_cast<std::size_t>(len) > max_message) [[unlikely]] {
-    throw_bad_length(data, len);
-  }
-  return static_cast<std::size_t>(len) + 1;
-}
-
-}  // namespace
-
-std::size_t frame_size(Bytes data, std::size_t max_message) {
-  if (data.size() < 5) return 5;
-  return checked_total(data, max_message);
-}
-
-std::optional<Message> frame(Bytes data, std::size_t& consumed, std::size_t max_message) {
-  consumed = 0;
-  if (data.size() < 5) return std::nullopt;
-  const std::size_t total = checked_total(data, max_message);
-  if (data.size() < total) return std::nullopt;
-  consumed = total;
-  return Message{static_cast<char>(data[0]), data.subspan(5, total - 5)};
-}
+}  // namespace detail
 
 Authentication parse_authentication(Bytes body) {
   ByteReader r(body, "Authentication");

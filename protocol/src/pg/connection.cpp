@@ -140,14 +140,18 @@ protocol::ReceiveBuffer::FillAwaiter Connection::fill(ring::Deadline deadline) {
 
 std::optional<backend::Message> Connection::next_message() {
   while (std::optional<backend::Message> m = next_buffered()) {
-    bool handled = false;
+    // The three asynchronous types, tested here: handle_async() is out of line, and nearly
+    // every message is a reply.
+    if (m->type != backend::kNotificationResponse && m->type != backend::kNoticeResponse &&
+        m->type != backend::kParameterStatus) {
+      return m;
+    }
     try {
-      handled = handle_async(*m);
+      handle_async(*m);
     } catch (...) {
       broken_ = true;
       throw;
     }
-    if (!handled) return m;
   }
   return std::nullopt;
 }

@@ -40,9 +40,8 @@ void check_param_count(std::size_t n) {
 }
 
 void empty(std::string& out, char type) {
-  ByteWriter w(out);
-  w.u8(static_cast<std::uint8_t>(type));
-  w.i32(4);
+  const char m[] = {type, 0, 0, 0, 4};
+  out.append(m, sizeof m);
 }
 
 }  // namespace
@@ -164,6 +163,14 @@ void describe(std::string& out, char kind, std::string_view name) {
 }
 
 void execute(std::string& out, std::string_view portal, std::int32_t max_rows) {
+  if (portal.empty()) {  // the usual one: a fixed size, written in one append
+    char m[] = {kExecute, 0, 0, 0, 9, 0, 0, 0, 0, 0};
+    const auto n = static_cast<std::uint32_t>(max_rows);
+    for (int i = 0; i < 4; ++i)
+      m[6 + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
+    out.append(m, sizeof m);
+    return;
+  }
   ByteWriter w(out);
   const std::size_t at = begin_message(w, kExecute);
   w.cstring(portal);

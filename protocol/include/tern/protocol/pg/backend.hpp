@@ -3,8 +3,10 @@
 // https://www.postgresql.org/docs/15/protocol-message-formats.html
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,17 +86,44 @@ struct Message {
 /// (ConnectOptions::max_message_size raises it).
 inline constexpr std::size_t kDefaultMaxMessage = std::size_t{64} << 20;
 
+namespace detail {
+[[noreturn, gnu::cold]] void throw_bad_length(Bytes data, std::int32_t len);
+
+// The full size (header included) of the message whose header starts `data` (5 bytes at
+// least). Inline, with the throw out of line: it runs for every message received.
+inline std::size_t checked_total(Bytes data, std::size_t max_message) {
+  std::uint32_t v = 0;
+  std::memcpy(&v, data.data() + 1, 4);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+  const auto len = static_cast<std::int32_t>(v);
+  if (len < 4 || static_cast<std::size_t>(len) > max_message) [[unlikely]] {
+    throw_bad_length(data, len);
+  }
+  return static_cast<std::size_t>(len) + 1;
+}
+}  // namespace detail
+
 /// Frames the next message at the front of `data`. Returns it and sets `consumed` to its full
 /// size when complete; returns nullopt (consumed = 0) when more bytes are needed. Throws
 /// ProtocolError(kBadLength) on a length under 4 or over `max_message`.
-std::optional<Message> frame(Bytes data, std::size_t& consumed,
-                             std::size_t max_message = kDefaultMaxMessage);
+inline std::optional<Message> frame(Bytes data, std::size_t& consumed,
+                                    std::size_t max_message = kDefaultMaxMessage) {
+  consumed = 0;
+  if (data.size() < 5) return std::nullopt;
+  const std::size_t total = detail::checked_total(data, max_message);
+  if (data.size() < total) return std::nullopt;
+  consumed = total;
+  return Message{static_cast<char>(data[0]), data.subspan(5, total - 5)};
+}
 
 /// How many bytes the message at the front of `data` needs in all (header included), or 5 when
 /// not even its header is there. Lets the reader grow its buffer once for a huge message.
 /// Throws as frame() does for a length it would reject: the buffer must never grow for one
 /// (a leftover header announcing 2 GiB made the reader allocate 2 GiB past the cap).
-std::size_t frame_size(Bytes data, std::size_t max_message = kDefaultMaxMessage);
+inline std::size_t frame_size(Bytes data, std::size_t max_message = kDefaultMaxMessage) {
+  if (data.size() < 5) return 5;
+  return detail::checked_total(data, max_message);
+}
 
 /// Authentication request codes (kAuthentication messages).
 enum class AuthCode : std::int32_t {
