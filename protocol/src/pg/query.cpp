@@ -136,7 +136,7 @@ void Connection::write_execute(const Statement& s, const Params& params, Format 
                  format == Format::kText ? kAllText : std::span<const Format>(s.result_formats));
   // An unnamed statement is planned again on every Parse, so DDL since it was described (or,
   // behind a pooler, a server whose table differs) changes its columns without an error:
-  // the portal's own RowDescription tells receive_results what the rows really are.
+  // the portal's own RowDescription tells read_results what the rows really are.
   if (s.name.empty()) frontend::describe(out_, frontend::kPortal, "");
   frontend::execute(out_, "", max_rows);
 }
@@ -236,19 +236,10 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
   }
 }
 
-ring::Task<void> Connection::receive_results(std::span<Result> results,
-                                             std::span<Statement* const> statements,
-                                             ring::Deadline deadline, std::uint64_t place) {
-  const detail::SyncGroups::Id group = group_of(place);
-  std::size_t next = 0;
-  std::exception_ptr error;
-  for (;;) {
-    // Buffered messages are taken without a coroutine; fill() is an awaiter: no frame.
-    std::optional<backend::Message> buffered = next_message();
-    while (!buffered) {
-      co_await fill(deadline);
-      buffered = next_message();
-    }
+bool Connection::read_results(ResultsReader& r) {
+  const detail::SyncGroups::Id group = group_of(r.place);
+  const std::span<Result> results = r.results;
+  while (std::optional<backend::Message> buffered = next_message()) {
     const backend::Message m = *buffered;
     switch (m.type) {
       case backend::kParseComplete:  // unnamed mode
@@ -257,64 +248,73 @@ ring::Task<void> Connection::receive_results(std::span<Result> results,
         backend::expect_empty(m);
         break;
       case backend::kRowDescription: {  // the portal's description (unnamed mode)
-        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (r.next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         backend::parse_row_description(m.body, portal_columns_);
-        if (!same_shape(portal_columns_, results[next].columns())) {
-          results[next].set_columns(
+        if (!same_shape(portal_columns_, results[r.next].columns())) {
+          results[r.next].set_columns(
               std::make_shared<std::vector<backend::Column>>(portal_columns_));
-          statements[next]->described = false;  // described again before its next use
+          r.statements[r.next]->described = false;  // described again before its next use
         }
         break;
       }
       case backend::kNoData:  // the portal returns no rows (unnamed mode)
         backend::expect_empty(m);
-        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
-        if (!results[next].columns().empty()) {
-          results[next].set_columns(nullptr);
-          statements[next]->described = false;
+        if (r.next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (!results[r.next].columns().empty()) {
+          results[r.next].set_columns(nullptr);
+          r.statements[r.next]->described = false;
         }
         break;
       case backend::kDataRow:
-        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
-        if (over_row_cap(results[next], error)) break;
-        results[next].add_row(m.body);
+        if (r.next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (over_row_cap(results[r.next], r.error)) break;
+        results[r.next].add_row(m.body);
         break;
       case backend::kCommandComplete:
       case backend::kEmptyQueryResponse:
-        if (next >= results.size()) backend::throw_unexpected(m.type, "Execute");
+        if (r.next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         if (m.type == backend::kCommandComplete) {
-          results[next].set_command_tag(backend::parse_command_complete(m.body));
+          results[r.next].set_command_tag(backend::parse_command_complete(m.body));
         } else {
           backend::expect_empty(m);
         }
-        ++next;
+        ++r.next;
         // A member of a shared Sync's group: its reply ends here, unless it is the last one
         // (the group's ReadyForQuery follows).
-        if (group != 0 && !groups_->is_last(group, index_of(place))) {
+        if (group != 0 && !groups_->is_last(group, index_of(r.place))) {
           awaiting_ready_ = false;
-          if (error) std::rethrow_exception(error);
-          co_return;
+          if (r.error) std::rethrow_exception(r.error);
+          return true;
         }
         break;
       default:
         if (group != 0) {
           if (m.type == backend::kErrorResponse) {
-            groups_->fail(group, next == results.size() ? detail::SyncGroups::kNotAStatement
-                                                        : index_of(place));
+            groups_->fail(group, r.next == results.size() ? detail::SyncGroups::kNotAStatement
+                                                          : index_of(r.place));
           } else if (m.type == backend::kReadyForQuery) {
             groups_->settle(group);
           }
         }
-        if (!reply_tail(m, error, "Execute")) break;
-        if (next != results.size()) {
+        if (!reply_tail(m, r.error, "Execute")) break;
+        if (r.next != results.size()) {
           broken_ = true;
           throw ProtocolError(
               ProtocolErrc::kUnexpectedMessage,
-              absl::StrCat("ReadyForQuery after ", next, " of ", results.size(), " results"));
+              absl::StrCat("ReadyForQuery after ", r.next, " of ", results.size(), " results"));
         }
-        co_return;
+        return true;
     }
   }
+  return false;
+}
+
+ring::Task<void> Connection::receive_task(Receive& receive, ring::Deadline deadline) {
+  if (receive.results == nullptr) return std::move(receive.task);
+  return [](Connection& c, ResultsReader& r, ring::Deadline d) -> ring::Task<void> {
+    while (!c.read_results(r))
+      co_await c.fill(d);
+  }(*this, *receive.results, deadline);
 }
 
 ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::Deadline deadline) {
@@ -472,7 +472,7 @@ bool Connection::group_rest_abandoned(protocol::Pipeline::Ticket after) const no
   return true;
 }
 
-ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<void> receive,
+ring::Task<void> Connection::round_trip(const QueryOptions& options, Receive receive,
                                         std::uint64_t place) {
   protocol::Pipeline& pipeline = *pipeline_;
   const protocol::Pipeline::Ticket ticket = pipeline.join(place);
@@ -501,11 +501,16 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
       }
       pipeline.end_own_send(transport_, out_, broken_);
       in_receive = true;
-      co_await std::move(receive);
+      if (receive.results == nullptr) {
+        co_await std::move(receive.task);
+      } else {
+        while (!read_results(*receive.results))
+          co_await fill(options.deadline);
+      }
     } else if (reading && pipeline.size() == 1 && !pipeline.sending() && place == 0) {
       awaiting_ready_ = true;
       in_receive = true;
-      co_await send_large_alone(options, std::move(receive));
+      co_await send_large_alone(options, receive_task(receive, options.deadline));
     } else {
       // Behind other requests: sent with the loop turn's others, read in turn.
       pipeline.send_soon(transport_, out_, broken_);
@@ -530,7 +535,12 @@ ring::Task<void> Connection::round_trip(const QueryOptions& options, ring::Task<
       }
       awaiting_ready_ = true;
       in_receive = true;
-      co_await std::move(receive);
+      if (receive.results == nullptr) {
+        co_await std::move(receive.task);
+      } else {
+        while (!read_results(*receive.results))
+          co_await fill(options.deadline);
+      }
       const SyncGroups::Id group = group_of(place);
       if (group != 0 && groups_->outcome(group) == SyncGroups::Outcome::kPending &&
           group_rest_abandoned(ticket)) {
@@ -747,7 +757,7 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
     Statement* used = nullptr;
     std::uint64_t place = 0;  // its place in a shared Sync's group (0: none)
     try {
-      // The whole query in this coroutine (plus round_trip and receive_results): a cached
+      // The whole query in this coroutine (plus round_trip, which reads the reply): a cached
       // statement goes out as Bind/Execute(/Sync) in one write.
       ++batch_;
       Statement& s = lookup(sql, *bound);
@@ -778,10 +788,12 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
         frontend::sync(out_);
       }
       Statement* const statements[] = {&s};
-      co_await round_trip(
-          options,
-          receive_results(std::span<Result>(&result, 1), statements, options.deadline, place),
-          place);
+      ResultsReader reader{.results = std::span<Result>(&result, 1),
+                           .statements = statements,
+                           .place = place,
+                           .next = 0,
+                           .error = nullptr};
+      co_await round_trip(options, reader, place);
       if (place != 0) {
         const SyncGroups::Id group = group_of(place);
         SyncGroups::Outcome outcome = groups_->outcome(group);
@@ -867,7 +879,9 @@ ring::Task<std::vector<Result>> Connection::pipeline(const std::vector<PipelineQ
     write_execute(*statements[i], queries[i].params, options.result_format);
   }
   frontend::sync(out_);
-  co_await round_trip(options, receive_results(results, statements, options.deadline));
+  ResultsReader reader{
+      .results = results, .statements = statements, .place = 0, .next = 0, .error = nullptr};
+  co_await round_trip(options, reader);
   co_return results;
 }
 

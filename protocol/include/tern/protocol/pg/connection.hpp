@@ -248,12 +248,29 @@ class Connection {
   ring::Task<void> prepare(const std::vector<Statement*>& statements, const QueryOptions& options);
   ring::Task<void> receive_descriptions(const std::vector<Statement*>& statements,
                                         ring::Deadline deadline);
-  /// Reads a batch's results; a statement whose portal turned out to differ from its cached
+  /// Where a batch's results are read to (execute, pipeline), taken by read_results() from
+  /// the buffered messages: no coroutine frame of its own.
+  struct ResultsReader {
+    std::span<Result> results;
+    std::span<Statement* const> statements;
+    std::uint64_t place = 0;  ///< a member of a shared Sync's group (its reply tag), or 0
+    std::size_t next = 0;     ///< the result being read
+    std::exception_ptr error;
+  };
+  /// Takes the buffered messages of `r`'s reply; true once the reply is over (its error, if
+  /// any, thrown then). A statement whose portal turned out to differ from its cached
   /// description (unnamed mode) is marked to be described again.
-  /// `place`: a member of a shared Sync's group (its reply tag), or 0.
-  ring::Task<void> receive_results(std::span<Result> results,
-                                   std::span<Statement* const> statements, ring::Deadline deadline,
-                                   std::uint64_t place = 0);
+  bool read_results(ResultsReader& r);
+  /// How round_trip() reads its reply: a task, or a ResultsReader (the common case, inline in
+  /// round_trip's own frame).
+  struct Receive {
+    Receive(ring::Task<void> t) noexcept : task(std::move(t)) {}  // NOLINT: either converts
+    Receive(ResultsReader& r) noexcept : results(&r) {}           // NOLINT
+    ring::Task<void> task;
+    ResultsReader* results = nullptr;
+  };
+  /// `receive` as a task of its own (a frame), for the rare paths that need one.
+  ring::Task<void> receive_task(Receive& receive, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
   /// copy_in (`chunks` set) and copy_out (`sink` set): one reply loop for both directions.
   ring::Task<std::uint64_t> copy(std::string_view sql, const std::vector<std::string>* chunks,
@@ -283,7 +300,7 @@ class Connection {
   /// or a stop request into a cancel + drain or an abandoned reply (QueryTimeout /
   /// CancelledError).
   /// `place` is the reply's tag: a member of a shared Sync's group, or 0.
-  ring::Task<void> round_trip(const QueryOptions& options, ring::Task<void> receive,
+  ring::Task<void> round_trip(const QueryOptions& options, Receive receive,
                               std::uint64_t place = 0);
   /// round_trip()'s send of a request alone on the connection too large for one write.
   ring::Task<void> send_large_alone(const QueryOptions& options, ring::Task<void> receive);
