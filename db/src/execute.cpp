@@ -79,7 +79,9 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
     co_return co_await run_statement(*b->conn, sql, params, options.deadline);
   }
   Lease lease;
-  if (options.read_only) {
+  if (std::optional<Lease> now = options.read_only ? try_share_read() : pool().try_share()) {
+    lease = std::move(*now);  // warm: no coroutine of the pool's
+  } else if (options.read_only) {
     lease = co_await acquire_read(/*share=*/true);
   } else {
     lease = co_await pool().share();  // acquire() unless pipeline_depth > 1
@@ -103,6 +105,10 @@ ring::Task<ResultSet> AioDatabase::aio_execute_view(std::string_view sql,
 
 ring::Task<Lease> AioDatabase::acquire_read(bool share) {
   return share ? pool().share() : pool().acquire();
+}
+
+std::optional<Lease> AioDatabase::try_share_read() {
+  return pool().try_share();
 }
 
 ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,

@@ -144,6 +144,25 @@ ring::Task<Lease> Pool::get(std::optional<ring::Deadline> requested, bool sharin
   co_return lease_new(std::move(conn));
 }
 
+std::optional<Lease> Pool::try_get(bool sharing) {
+  admit();
+  if (std::optional<Idle> idle = take_idle()) {
+    if (needs_ping(*idle)) {  // a round trip first: get()'s work
+      idle_.push_back(std::move(*idle));
+      return std::nullopt;
+    }
+    if (sharing) {
+      ++in_use_;
+      return lend_shared(std::move(idle->conn), idle->created);
+    }
+    return lease_idle(std::move(*idle));
+  }
+  if (sharing && !may_open()) {
+    if (BackendConnection* conn = stack()) return Lease(this, conn);
+  }
+  return std::nullopt;
+}
+
 void Pool::admit() {
   refuse_if_closing();
   open_ = true;  // a closed pool opens again on use: no need to connect and re-connect

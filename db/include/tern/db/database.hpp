@@ -392,6 +392,9 @@ class AioDatabase {
   /// (`share`: a pipelining share for one statement, Pool::share(); else a connection of its
   /// own, for a stream); ReadReplicas overrides it to pick a replica.
   virtual ring::Task<Lease> acquire_read(bool share);
+  /// acquire_read(true)'s warm path without a coroutine (Pool::try_share()), or nullopt when
+  /// acquire_read must run; ReadReplicas leaves the choice to acquire_read.
+  virtual std::optional<Lease> try_share_read();
 
  private:
   friend class detail::ReplicaSet;  // acquires on its replicas' pools and, as a fallback, ours

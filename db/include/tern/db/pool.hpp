@@ -151,6 +151,10 @@ class Pool {
   ring::Task<Lease> share(std::optional<ring::Deadline> deadline = std::nullopt) {
     return get(deadline, options_.pipeline_depth > 1);
   }
+  /// share()'s warm path without a coroutine: the lease when one is to be had at once (an
+  /// idle connection that needs no ping, or a share of one in use), else nullopt and share()
+  /// does the rest. Throws InterfaceError when the pool is closing.
+  std::optional<Lease> try_share() { return try_get(options_.pipeline_depth > 1); }
   /// Closes idle connections and refuses new acquires; waits for checked-out connections up to
   /// `deadline` (they are closed when returned after it).
   ring::Task<void> close(ring::Deadline deadline);
@@ -189,6 +193,8 @@ class Pool {
 
   /// acquire() (`sharing` false) and share().
   ring::Task<Lease> get(std::optional<ring::Deadline> deadline, bool sharing);
+  /// get()'s decisions that need no suspension (try_share()).
+  std::optional<Lease> try_get(bool sharing);
 
   // The steps of get(), in the order it tries them.
   /// Refuses a closing pool; reopens a closed one.

@@ -106,6 +106,8 @@ class ReadReplicas : public Primary {
   /// A replica's connection (round robin, skipping replicas that cannot be reached), or the
   /// primary's when none can.
   ring::Task<Lease> acquire_read(bool) override { return replicas_.acquire(*this); }
+  /// Always nullopt: acquire_read() picks the replica.
+  std::optional<Lease> try_share_read() override { return std::nullopt; }
 
  private:
   detail::ReplicaSet replicas_;
