@@ -222,7 +222,9 @@ void Loop::reap() {
 }
 
 namespace {
-thread_local Loop* current_loop = nullptr;
+// Initial-exec, as the recycler's cache (recycle.cpp): every loop turn sets and restores it,
+// and the default model in a shared library made each access a __tls_get_addr call.
+__attribute__((tls_model("initial-exec"))) constinit thread_local Loop* current_loop = nullptr;
 }  // namespace
 
 Loop* Loop::current() noexcept {
