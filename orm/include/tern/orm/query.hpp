@@ -481,10 +481,12 @@ class SelectClauses {
 
  protected:
   SelectClauses() = default;
+  /// Starts from an existing query tree.
   explicit SelectClauses(ast::Query q) : q_(std::move(q)) {}
+  /// The derived query (CRTP).
   Self& self() noexcept { return static_cast<Self&>(*this); }
 
-  ast::Query q_;
+  ast::Query q_;  ///< The query being built.
 
  private:
   template <class... T, std::size_t... I>
@@ -569,7 +571,9 @@ class ModelRows {
   using Iterator = protocol::RowIterator<ModelRows, M>;
   /// Wraps a result set of M's fields in order.
   explicit ModelRows(ResultSet rows) noexcept : rows_(std::move(rows)) {}
+  /// The first model.
   Iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last model.
   Iterator end() const noexcept { return {this, rows_.size()}; }
   /// The model of row `i`.
   M row(std::size_t i) const { return detail::model_at<M>(rows_, i); }
@@ -984,12 +988,13 @@ class WriteClauses {
   const ast::Query& ast() const noexcept { return q_; }
 
  protected:
+  /// A statement of `kind` on M's table.
   explicit WriteClauses(ast::Query::Kind kind) {
     q_.kind = kind;
     q_.table = M::tern_meta().table;
   }
 
-  ast::Query q_;
+  ast::Query q_;  ///< The statement being built.
 };
 
 /// UPDATE of model M's table.
