@@ -380,12 +380,12 @@ class SelectClauses {
   }
   /// FOR UPDATE (inside a transaction); `nowait`: fail at once on a locked row.
   Self& for_update(bool nowait = false) {
-    q_.lock = ast::Lock{.nowait = nowait};
+    q_.lock = Lock{.nowait = nowait};
     return self();
   }
   /// A locking clause in full: `.for_update({.skip_locked = true, .of = {"item"}})`, or
-  /// `{.strength = ast::Lock::Strength::kShare}` for FOR SHARE.
-  Self& for_update(ast::Lock lock) {
+  /// `{.strength = Lock::Strength::kShare}` for FOR SHARE (tern::orm::Lock).
+  Self& for_update(Lock lock) {
     q_.lock = std::move(lock);
     return self();
   }
