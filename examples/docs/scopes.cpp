@@ -1,5 +1,6 @@
 // Scopes and tasks (docs/scopes.md, docs/troubleshooting.md): aio_atomic, aio_transaction,
-// aio_connection with a manual transaction, child tasks with TaskGroup and spawn.
+// aio_connection with a manual transaction, transaction_test_case, the query hook, child tasks
+// with TaskGroup and spawn.
 //   build/examples/docs/scopes postgresql://tern:tern_pw@127.0.0.1:5432/tern_test
 #include <cstdio>
 #include <memory>
@@ -40,6 +41,22 @@ Task<void> manual_transaction() {
 }
 /// [connection]
 
+/// [transaction and hook]
+Task<void> read_only_report() {
+  std::size_t seen = 0;
+  // Called after every statement: e.sql, e.duration, e.rows, e.error (values only on request).
+  db->set_query_hook([&seen](const tern::QueryEvent& e) { seen += e.error ? 0 : 1; });
+  co_await db->aio_transaction({.read_only = true}, [&]() -> Task<void> {  // never nests
+    co_await db->aio_execute("SELECT sum(balance) FROM account");
+  });
+  co_await db->transaction_test_case([&]() -> Task<void> {  // always rolled back
+    co_await db->aio_execute("DELETE FROM account");
+  });
+  db->set_query_hook(nullptr);
+  std::printf("the hook saw %zu statements\n", seen);
+}
+/// [transaction and hook]
+
 /// [spawn in atomic]
 Task<void> add_interest(int id) {
   co_await db->aio_execute("UPDATE account SET balance = balance + 1 WHERE id = $1", id);
@@ -57,15 +74,19 @@ Task<void> interest_for_all(tern::ring::Loop& loop) {
 /// [spawn in atomic]
 
 /// [spawn lambda]
+Task<void> work(std::string name) {
+  co_await db->aio_execute("SELECT $1::text", name);
+}
+
 Task<void> log_each(tern::ring::Loop& loop, std::vector<std::string> names) {
   tern::ring::TaskGroup group(loop);
   for (const std::string& name : names) {
-    // The free ring::spawn keeps the lambda and its arguments alive in the child's frame.
+    // The free ring::spawn keeps the lambda (with its captures) and its arguments alive in
+    // the child's frame until the child ends; either form below is safe.
+    tern::ring::spawn(group, [name]() -> Task<void> { co_await work(name); });
     // `std::string label` by value: GCC 12 and const& parameters of coroutine lambdas.
     tern::ring::spawn(
-        group,
-        [](std::string label) -> Task<void> { co_await db->aio_execute("SELECT $1::text", label); },
-        name);
+        group, [](std::string label) -> Task<void> { co_await work(label); }, name);
   }
   co_await group.join();
 }
@@ -89,5 +110,7 @@ int main(int argc, char** argv) {
   tern::ring::sync_wait(loop, interest_for_all(loop));
   tern::ring::sync_wait(loop, log_each(loop, {"a", "b", "c"}));
   tern::ring::sync_wait(loop, check());
+  tern::ring::sync_wait(loop, read_only_report());
+  tern::ring::sync_wait(loop, check());  // the test case's DELETE was rolled back
   tern::ring::sync_wait(loop, db->aio_close());
 }
