@@ -42,7 +42,7 @@ struct ServerErrorInfo {
   std::string routine;            ///< server source routine
   std::uint32_t code = 0;         ///< MySQL error number (0 for PostgreSQL)
   /// The statement `position` points into, when the client knew it (pg::Connection's
-  /// simple_query and execute record it); empty otherwise.
+  /// simple_query, execute, pipeline and row streams record it); empty otherwise.
   std::string statement;
 };
 

@@ -346,6 +346,7 @@ class Connection {
   struct Stream {
     std::int32_t batch_rows = 0;
     Result header{};
+    std::string sql{};  // for a server error's position (DatabaseError::set_statement)
   };
   std::optional<Stream> stream_;
 };
