@@ -637,6 +637,28 @@ TEST_P(Database, StreamClosedOrDroppedEarlyLeavesThePoolHealthy) {
   run(db->aio_close());
 }
 
+// A syntax error says where through the database layer too: PostgreSQL's position becomes
+// psql's LINE/caret lines (statements and row streams), MySQL's message says "near ...".
+TEST_P(Database, SyntaxErrorsSayWhere) {
+  auto db = make();
+  const bool pg = GetParam() == Dialect::kPostgres;
+  const std::string where =
+      pg ? "\nLINE 1: SELECT * FRM numbers_x\n                 ^" : "near 'FRM numbers_x'";
+  try {
+    run(db->aio_execute("SELECT * FRM numbers_x"));
+    ADD_FAILURE() << "no error";
+  } catch (const ProgrammingError& e) {
+    EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
+  }
+  try {
+    run(db->aio_stream("SELECT * FRM numbers_x", {}, 10));
+    ADD_FAILURE() << "no error";
+  } catch (const ProgrammingError& e) {
+    EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
+  }
+  run(db->aio_close());
+}
+
 TEST_P(Database, StreamInsideAtomicBlock) {
   auto db = make({.min_connections = 0, .max_connections = 2});
   create_table(*db, "streamed");

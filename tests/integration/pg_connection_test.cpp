@@ -315,6 +315,70 @@ TEST_F(PgConnection, SyntaxErrorShowsTheStatementWithACaret) {
   EXPECT_TRUE(c.is_usable());
 }
 
+// pipeline() and row streams show where too, and name the statement of the batch that failed:
+// at Parse (a new statement) and, with unnamed statements (parsed again with each Execute), when
+// a cached description meets a dropped column.
+TEST_F(PgConnection, PipelineAndStreamErrorsShowTheStatementWithACaret) {
+  const auto expect_caret = [](const ProgrammingError& e, const std::string& sql,
+                               std::size_t column) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("\nLINE 1: " + sql + "\n" + std::string(column, ' ') + "^"),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(e.info().statement, sql);
+  };
+  for (const bool unnamed : {false, true}) {
+    SCOPED_TRACE(unnamed ? "unnamed statements" : "named statements");
+    ConnectOptions o = main_options();
+    o.unnamed_statements_only = unnamed;
+    Connection c = connect(o);
+    run(c.simple_query("DROP TABLE IF EXISTS caret; CREATE TABLE caret (a int, b int)"));
+    // A new statement's Parse fails: the second of the batch.
+    std::vector<PipelineQuery> batch;
+    batch.push_back({"SELECT 1", Params{}});
+    batch.push_back({"SELECT * FRM pg_class", Params{}});
+    try {
+      run(c.pipeline(batch));
+      ADD_FAILURE() << "no syntax error";
+    } catch (const ProgrammingError& e) {
+      EXPECT_EQ(e.sqlstate(), "42601");
+      expect_caret(e, "SELECT * FRM pg_class", 17);
+    }
+    try {
+      run(c.open_stream("SELECT * FRM pg_class", Params{}, 10));
+      ADD_FAILURE() << "no syntax error";
+    } catch (const ProgrammingError& e) {
+      expect_caret(e, "SELECT * FRM pg_class", 17);
+    }
+    // Described once, then the column goes away.
+    batch[1] = {"SELECT b FROM caret", Params{}};
+    run(c.pipeline(batch));
+    run(c.open_stream("SELECT b FROM caret", Params{}, 10));
+    Result rows;
+    while (run(c.next_batch(rows))) {
+    }
+    run(c.simple_query("ALTER TABLE caret DROP COLUMN b"));
+    try {
+      run(c.pipeline(batch));
+      ADD_FAILURE() << "no error";
+    } catch (const ProgrammingError& e) {
+      EXPECT_EQ(e.sqlstate(), "42703");  // undefined column; the caret under b
+      expect_caret(e, "SELECT b FROM caret", 15);
+    }
+    try {
+      run(c.open_stream("SELECT b FROM caret", Params{}, 10));
+      while (run(c.next_batch(rows))) {
+      }
+      ADD_FAILURE() << "no error";
+    } catch (const ProgrammingError& e) {
+      EXPECT_EQ(e.sqlstate(), "42703");
+      expect_caret(e, "SELECT b FROM caret", 15);
+    }
+    EXPECT_TRUE(c.is_usable());
+    run(c.simple_query("DROP TABLE caret"));
+  }
+}
+
 TEST_F(PgConnection, ExtendedQueryWithTextParameters) {
   Connection c = connect(main_options());
   Params p;

@@ -51,6 +51,20 @@ bool is_stale_statement(const DatabaseError& e) {
          (state == "0A000" && e.info().message.find("cached plan") != std::string::npos);
 }
 
+// The server's error for the statement `sql` of a batch, with its position (if any) shown in
+// what() as psql's LINE/caret lines. Only the replies know which statement of a pipeline() or
+// a Parse/Describe batch failed: the one whose reply was being read.
+[[gnu::cold, gnu::noinline]] std::exception_ptr with_statement(std::exception_ptr error,
+                                                               std::string_view sql) {
+  try {
+    std::rethrow_exception(error);  // the same object: set_statement() changes `error`'s
+  } catch (DatabaseError& e) {
+    e.set_statement(sql);
+  } catch (...) {
+  }
+  return error;
+}
+
 }  // namespace
 
 // ---- the statement cache ----
@@ -220,8 +234,13 @@ ring::Task<void> Connection::receive_descriptions(const std::vector<Statement*>&
         s.described = true;
         break;
       }
+      case backend::kErrorResponse:
+        if (!error && next < statements.size()) {
+          error = with_statement(error_response(m), statements[next]->sql());
+        }
+        [[fallthrough]];
       case backend::kReadyForQuery:
-        if (error) {
+        if (m.type == backend::kReadyForQuery && error) {
           // Parse failed for one statement; the server skipped the rest: none of the
           // undescribed ones exists on the server.
           for (Statement* s : statements) {
@@ -288,6 +307,9 @@ bool Connection::read_results(ResultsReader& r) {
         }
         break;
       default:
+        if (m.type == backend::kErrorResponse && !r.error && r.next < results.size()) [[unlikely]] {
+          r.error = with_statement(error_response(m), r.statements[r.next]->sql());
+        }
         if (group != 0) {
           if (m.type == backend::kErrorResponse) {
             groups_->fail(group, r.next == results.size() ? detail::SyncGroups::kNotAStatement

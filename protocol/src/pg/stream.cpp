@@ -1,6 +1,7 @@
 // Row streams: a portal executed a batch at a time (Execute with a row limit, Flush, and
 // PortalSuspended until CommandComplete), then one Sync. See "Extended Query" in
 // https://www.postgresql.org/docs/current/protocol-flow.html.
+#include <string>
 #include <utility>
 
 #include "reply_tail.hpp"
@@ -23,9 +24,14 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
   Statement& s = lookup(sql, params);
   if (!s.described) {
     const std::vector<Statement*> missing = {&s};
-    co_await prepare(missing, options);
+    try {
+      co_await prepare(missing, options);
+    } catch (DatabaseError& e) {
+      e.set_statement(sql);  // a position becomes psql's LINE/caret lines
+      throw;
+    }
   }
-  Stream stream{.batch_rows = static_cast<std::int32_t>(batch_rows)};
+  Stream stream{.batch_rows = static_cast<std::int32_t>(batch_rows), .sql = std::string(sql)};
   start_result(stream.header, s, options.result_format);
   write_execute(s, params, options.result_format, stream.batch_rows);
   frontend::flush(out_);  // no Sync: it would close the portal
@@ -83,8 +89,16 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
           co_return false;
         case backend::kErrorResponse: {
           const std::exception_ptr error = error_response(m);  // FATAL throws (broken)
+          // finish_stream ends the stream. Unnamed statements are parsed again with each
+          // Execute, so a Parse error with a position (a dropped column...) can arrive here.
+          const std::string sql = std::move(stream_->sql);
           co_await finish_stream(deadline, false, nullptr);
-          std::rethrow_exception(error);
+          try {
+            std::rethrow_exception(error);
+          } catch (DatabaseError& e) {
+            e.set_statement(sql);  // a position becomes psql's LINE/caret lines
+            throw;
+          }
         }
         default:
           backend::throw_unexpected(m.type, "a row stream");

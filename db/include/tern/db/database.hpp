@@ -71,11 +71,13 @@ struct DatabaseOptions {
   std::string ssl_mode{};
   /// CA file for verification.
   std::string ssl_ca{};
+  /// How long opening one connection may take.
   std::chrono::milliseconds connect_timeout{10'000};
   /// Connections aio_connect() opens and the pool keeps.
   std::size_t min_connections = 1;
   /// Connections open at most.
   std::size_t max_connections = 20;
+  /// The pool's timing and pipelining (peewee-async's pool_params).
   PoolParams pool_params{};
   /// How long aio_close() waits for checked-out connections.
   std::chrono::milliseconds close_timeout{5'000};
@@ -98,6 +100,7 @@ struct TransactionOptions {
 
 /// What the query hook (AioDatabase::set_query_hook) is told about one statement, after it ran.
 struct QueryEvent {
+  /// The statement as sent.
   std::string_view sql;
   /// The bound values when the hook was installed with `with_params`; empty otherwise
   /// (values are redacted by default: they may be passwords or personal data).
@@ -183,6 +186,7 @@ struct Unwrapped<ring::Task<T>> {
 ///   }
 class RowStream {
  public:
+  /// Movable (not assignable): the stream keeps its connection.
   RowStream(RowStream&&) noexcept = default;
   RowStream(const RowStream&) = delete;
   RowStream& operator=(const RowStream&) = delete;
@@ -214,8 +218,9 @@ class RowStream {
 /// an aio_connection() scope; end it with commit() or rollback() (once).
 class Transaction {
  public:
+  /// Movable; a moved-from Transaction ends nothing.
   Transaction(Transaction&&) noexcept = default;
-  Transaction& operator=(Transaction&&) noexcept = default;
+  Transaction& operator=(Transaction&&) noexcept = default;  ///< Move-assignable.
 
   /// COMMIT (a savepoint: RELEASE SAVEPOINT).
   ring::Task<void> commit();
@@ -262,7 +267,8 @@ class AioDatabase {
   ring::Task<ResultSet> aio_execute_view(std::string_view sql, std::span<const Value> params,
                                          QueryOptions options = {});
   /// The same with the parameters as arguments: `aio_execute(sql, 5, "x")`. (Also the form
-  /// to use with GCC 12, which miscompiles braced lists inside co_await: see the README.)
+  /// to use with GCC 12, which miscompiles braced lists inside co_await: see
+  /// docs/troubleshooting.md.)
   template <class... Args>
   requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args&&> &&
                                    ...)) ring::Task<ResultSet> aio_execute(std::string_view sql,
@@ -357,6 +363,7 @@ class AioDatabase {
   /// the synchronous connection if it opened one.
   class AllowSync {
    public:
+    /// Allows synchronous queries on `db` until destroyed.
     explicit AllowSync(AioDatabase& db) noexcept;
     AllowSync(const AllowSync&) = delete;
     AllowSync& operator=(const AllowSync&) = delete;
@@ -488,8 +495,9 @@ class PooledMySQLDatabase : public AioDatabase {
   PooledMySQLDatabase(mysql::ConnectOptions connect, DatabaseOptions pool);
 };
 
-/// peewee-async 2.x names.
+/// peewee-async 2.x name of PooledPostgresqlExtDatabase.
 using PostgresqlDatabase = PooledPostgresqlExtDatabase;
+/// peewee-async 2.x name of PooledMySQLDatabase.
 using MySQLDatabase = PooledMySQLDatabase;
 
 /// Starts `task` on `group` inside the calling task's aio_atomic blocks, as asyncio's

@@ -96,7 +96,9 @@ class Pool;
 class Lease {
  public:
   Lease() noexcept = default;
+  /// Takes over the connection; `other` holds none after.
   Lease(Lease&& other) noexcept;
+  /// Returns the held connection, then takes over the other one.
   Lease& operator=(Lease&& other) noexcept;
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
@@ -104,6 +106,7 @@ class Lease {
 
   /// The connection.
   BackendConnection& operator*() const noexcept { return *conn_; }
+  /// Member access to the connection.
   BackendConnection* operator->() const noexcept { return conn_; }
   /// True while holding a connection.
   explicit operator bool() const noexcept { return conn_ != nullptr; }

@@ -130,7 +130,9 @@ class ResultSet {
   explicit ResultSet(pg::Result r) : r_(make(std::move(r))) {}
   /// Wraps a MySQL result.
   explicit ResultSet(mysql::Result r) : r_(make(std::move(r))) {}
+  /// Takes the rows; `other` is left empty.
   ResultSet(ResultSet&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
+  /// Takes the rows; `other` is left empty.
   ResultSet& operator=(ResultSet&& other) noexcept {
     if (this != &other) {
       reset();
@@ -138,7 +140,9 @@ class ResultSet {
     }
     return *this;
   }
+  /// Copies the rows (a deep copy of the backend result).
   ResultSet(const ResultSet& other) : r_(other.r_ != nullptr ? make(*other.r_) : nullptr) {}
+  /// Copies the rows.
   ResultSet& operator=(const ResultSet& other) {
     if (this != &other) *this = ResultSet(other);
     return *this;
@@ -150,11 +154,13 @@ class ResultSet {
     if (r_ == nullptr) return 0;
     return std::visit([](const auto& r) { return r.size(); }, *r_);
   }
+  /// True when there are no rows.
   bool empty() const noexcept { return size() == 0; }
   /// Row i (throws InterfaceError).
   Row row(std::size_t i) const {
     return std::visit([i](const auto& r) { return Row(r.row(i)); }, storage());
   }
+  /// Row i, as row(i).
   Row operator[](std::size_t i) const { return row(i); }
   /// Column names, in order.
   std::vector<std::string> column_names() const;
@@ -165,7 +171,9 @@ class ResultSet {
 
   /// Iteration over rows.
   using Iterator = protocol::RowIterator<ResultSet, Row>;
+  /// The first row.
   Iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last row.
   Iterator end() const noexcept { return {this, size()}; }
 
  private:

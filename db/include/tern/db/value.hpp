@@ -48,6 +48,7 @@ concept ArrayElement =
 /// point, strings, and std::optional of them (empty = NULL).
 class Value {
  public:
+  /// What a Value can hold: NULL (monostate) or one of the types above.
   using Storage =
       std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString, Decimal,
                    Date, DateTime, TimeOfDay, Instant, Uuid, Json, Jsonb, Interval, HStore,
@@ -122,6 +123,7 @@ class Value {
   bool is_null() const noexcept { return v_.index() == 0; }
   /// The stored alternative.
   const Storage& storage() const noexcept { return v_; }
+  /// Same alternative and equal value.
   friend bool operator==(const Value&, const Value&) = default;
 
  private:

@@ -14,6 +14,33 @@
 #include "tern/db/value.hpp"
 #include "tern/ring/recycle.hpp"
 
+namespace tern::orm {
+
+/// The row-locking clause of a SELECT (peewee's for_update), passed to `for_update()`:
+/// FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE, OF some tables, NOWAIT or SKIP LOCKED.
+/// MySQL/MariaDB get FOR UPDATE or LOCK IN SHARE MODE (and NOWAIT / SKIP LOCKED as sent); the
+/// PostgreSQL-only strengths and `of` throw NotSupportedError there.
+struct Lock {
+  /// The lock's strength.
+  enum class Strength {
+    kUpdate,       ///< FOR UPDATE
+    kNoKeyUpdate,  ///< FOR NO KEY UPDATE (PostgreSQL)
+    kShare,        ///< FOR SHARE (MySQL/MariaDB: LOCK IN SHARE MODE)
+    kKeyShare,     ///< FOR KEY SHARE (PostgreSQL)
+  };
+  /// FOR UPDATE unless set.
+  Strength strength = Strength::kUpdate;
+  /// Fail at once (OperationalError, SQLSTATE 55P03) instead of waiting for a locked row.
+  bool nowait = false;
+  /// Leave locked rows out instead of waiting (a job queue's "claim the next free row"). Not
+  /// with `nowait` (InterfaceError).
+  bool skip_locked = false;
+  /// Lock rows of these tables (or aliases) only (PostgreSQL); empty = every table.
+  std::vector<std::string> of{};
+};
+
+}  // namespace tern::orm
+
 namespace tern::orm::ast {
 
 struct Expr;
@@ -128,18 +155,8 @@ struct OnConflict {
   std::vector<std::pair<std::string, ExprPtr>> updates{};
 };
 
-/// The row-locking clause of a SELECT (peewee's for_update): FOR UPDATE / NO KEY UPDATE / SHARE
-/// / KEY SHARE, OF some tables, NOWAIT or SKIP LOCKED.
-struct Lock {
-  enum class Strength { kUpdate, kNoKeyUpdate, kShare, kKeyShare };
-  Strength strength = Strength::kUpdate;
-  /// Fail at once (LockNotAvailable) instead of waiting for a locked row.
-  bool nowait = false;
-  /// Leave locked rows out instead of waiting (a job queue's "claim the next free row").
-  bool skip_locked = false;
-  /// Lock rows of these tables (or aliases) only (PostgreSQL); empty = every table.
-  std::vector<std::string> of{};
-};
+/// The row-locking clause (tern::orm::Lock, where the API reference shows it).
+using Lock = orm::Lock;
 
 /// SELECT, INSERT, UPDATE, DELETE, or a compound SELECT.
 struct Query {

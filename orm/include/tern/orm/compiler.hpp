@@ -26,8 +26,8 @@ using BoundParams = std::vector<Value, ring::RecyclingAllocator<Value>>;
 /// A query compiled through the statement cache: the SQL text (shared with the cache, and kept
 /// alive by this object while the query runs) and this query's parameters.
 struct CachedStatement {
-  std::shared_ptr<const std::string> sql;
-  BoundParams params;
+  std::shared_ptr<const std::string> sql;  ///< The SQL text, shared with the cache.
+  BoundParams params;                      ///< This query's values, in placeholder order.
   /// The query only reads (detail::is_read_only), decided once per shape too.
   bool read_only = false;
 };

@@ -110,8 +110,8 @@ ast::ExprPtr to_param(const U& u) {
 template <class V>
 class Expr {
  public:
-  using tern_expr_tag = void;
-  using value_type = V;
+  using tern_expr_tag = void;  ///< Marks expression types for the operators.
+  using value_type = V;        ///< The C++ type of the value.
 
   /// Wraps an AST node.
   explicit Expr(ast::ExprPtr node) noexcept : node_(std::move(node)) {}
@@ -120,9 +120,11 @@ class Expr {
 
   /// x IN (values...).
   Expr<bool> in_(std::initializer_list<V> values) const { return in_list("IN", values); }
+  /// x IN (values...), from a vector.
   Expr<bool> in_(const std::vector<V>& values) const { return in_list("IN", values); }
   /// x NOT IN (values...).
   Expr<bool> not_in(std::initializer_list<V> values) const { return in_list("NOT_IN", values); }
+  /// x NOT IN (values...), from a vector.
   Expr<bool> not_in(const std::vector<V>& values) const { return in_list("NOT_IN", values); }
   /// x IN (subquery): any query builder (it has .ast()).
   template <class Q>
@@ -212,6 +214,7 @@ class Expr {
   Expr<bool> contains(const D& doc) const requires(detail::kIsJson<V>&& detail::kIsJson<D>) {
     return json_op("json_contains", detail::param(Value(Jsonb{doc.text})));
   }
+  /// Arrays and hstore: contains `items` (`@>`).
   Expr<bool> contains(const V& items) const
       requires(detail::kIsArray<V> || std::same_as<V, HStore>) {
     return Expr<bool>(
@@ -224,6 +227,7 @@ class Expr {
   Expr<bool> contained_by(const D& doc) const requires(detail::kIsJson<V>&& detail::kIsJson<D>) {
     return json_op("json_contained_by", detail::param(Value(Jsonb{doc.text})));
   }
+  /// Arrays and hstore: contained in `items` (`<@`).
   Expr<bool> contained_by(const V& items) const
       requires(detail::kIsArray<V> || std::same_as<V, HStore>) {
     return Expr<bool>(

@@ -14,11 +14,12 @@ namespace tern::orm {
 
 /// The table of a model and its fields, in declaration order.
 struct ModelMeta {
+  /// primary_key of a model without a single-column key.
   static constexpr std::size_t kNoPrimaryKey = static_cast<std::size_t>(-1);
 
-  std::string name;   ///< the C++ class name
-  std::string table;  ///< the table name (snake_case of the class unless overridden)
-  std::vector<FieldMeta> fields;
+  std::string name;               ///< the C++ class name
+  std::string table;              ///< the table name (snake_case of the class unless overridden)
+  std::vector<FieldMeta> fields;  ///< the fields, in declaration order
   std::size_t primary_key = kNoPrimaryKey;  ///< a single-column key
   /// The key's fields: the single key, or the columns of a composite key.
   std::vector<std::size_t> key;

@@ -78,8 +78,8 @@ struct ManyToOne<std::optional<T>> : std::true_type {
 /// One subquery of aio_prefetch: the rows of `query`, attached to `member` of their owners.
 template <class Owner, class Member, class Target>
 struct PrefetchInto {
-  Member Owner::*member;
-  orm::Select<Target> query;
+  Member Owner::*member;      ///< where the rows go in each owner
+  orm::Select<Target> query;  ///< the rows to attach
 };
 
 /// `query`'s rows go into `member` of the objects that own them (see aio_prefetch).

@@ -380,12 +380,12 @@ class SelectClauses {
   }
   /// FOR UPDATE (inside a transaction); `nowait`: fail at once on a locked row.
   Self& for_update(bool nowait = false) {
-    q_.lock = ast::Lock{.nowait = nowait};
+    q_.lock = Lock{.nowait = nowait};
     return self();
   }
   /// A locking clause in full: `.for_update({.skip_locked = true, .of = {"item"}})`, or
-  /// `{.strength = ast::Lock::Strength::kShare}` for FOR SHARE.
-  Self& for_update(ast::Lock lock) {
+  /// `{.strength = Lock::Strength::kShare}` for FOR SHARE (tern::orm::Lock).
+  Self& for_update(Lock lock) {
     q_.lock = std::move(lock);
     return self();
   }
@@ -481,10 +481,12 @@ class SelectClauses {
 
  protected:
   SelectClauses() = default;
+  /// Starts from an existing query tree.
   explicit SelectClauses(ast::Query q) : q_(std::move(q)) {}
+  /// The derived query (CRTP).
   Self& self() noexcept { return static_cast<Self&>(*this); }
 
-  ast::Query q_;
+  ast::Query q_;  ///< The query being built.
 
  private:
   template <class... T, std::size_t... I>
@@ -569,7 +571,9 @@ class ModelRows {
   using Iterator = protocol::RowIterator<ModelRows, M>;
   /// Wraps a result set of M's fields in order.
   explicit ModelRows(ResultSet rows) noexcept : rows_(std::move(rows)) {}
+  /// The first model.
   Iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last model.
   Iterator end() const noexcept { return {this, rows_.size()}; }
   /// The model of row `i`.
   M row(std::size_t i) const { return detail::model_at<M>(rows_, i); }
@@ -984,12 +988,13 @@ class WriteClauses {
   const ast::Query& ast() const noexcept { return q_; }
 
  protected:
+  /// A statement of `kind` on M's table.
   explicit WriteClauses(ast::Query::Kind kind) {
     q_.kind = kind;
     q_.table = M::tern_meta().table;
   }
 
-  ast::Query q_;
+  ast::Query q_;  ///< The statement being built.
 };
 
 /// UPDATE of model M's table.

@@ -90,8 +90,8 @@ aio_fetch(const M& object, const Column<M, T>& fk) {
 }
 
 /// peewee-async 2.1's aio_fetch with its cache: the Target that `fk` references, kept in
-/// `object.*cache` (a std::shared_ptr<const Target> or std::optional<Target> member). A cached
-/// row whose key still matches is returned without a query. nullptr for a NULL key.
+/// the member `cache` of `object` (a `std::shared_ptr<const Target>` or `std::optional<Target>`). A
+/// cached row whose key still matches is returned without a query. nullptr for a NULL key.
 template <class M, class T, class Cache>
 ring::Task<const typename orm::detail::CachedTarget<Cache>::type*> aio_fetch(M& object,
                                                                              const Column<M, T>& fk,

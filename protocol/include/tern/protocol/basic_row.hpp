@@ -35,7 +35,7 @@ class BasicRow {
  protected:
   /// A row of `result`.
   explicit BasicRow(const Result* result) noexcept : result_(result) {}
-  const Result* result_;
+  const Result* result_;  ///< the result the row belongs to
 };
 
 }  // namespace tern::protocol

@@ -66,11 +66,17 @@ class ByteReader {
     if constexpr (std::endian::native == std::endian::big && sizeof(T) > 1) v = byteswap(v);
     return static_cast<T>(v);
   }
+  /// Reads an unsigned byte.
   std::uint8_t u8() { return read_be<std::uint8_t>(); }
+  /// Reads a big-endian Int16.
   std::int16_t i16() { return read_be<std::int16_t>(); }
+  /// Reads a big-endian UInt16.
   std::uint16_t u16() { return read_be<std::uint16_t>(); }
+  /// Reads a big-endian Int32.
   std::int32_t i32() { return read_be<std::int32_t>(); }
+  /// Reads a big-endian UInt32.
   std::uint32_t u32() { return read_be<std::uint32_t>(); }
+  /// Reads a big-endian Int64.
   std::int64_t i64() { return read_be<std::int64_t>(); }
 
   /// Reads `n` bytes as a view.
@@ -138,13 +144,19 @@ class ByteWriter {
       b[i] = static_cast<char>(u & 0xff);
     out_.append(b, width < sizeof b ? width : sizeof b);
   }
+  /// Appends a byte.
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  /// Appends a big-endian Int16.
   void i16(std::int16_t v) { be(v); }
+  /// Appends a big-endian Int32.
   void i32(std::int32_t v) { be(v); }
+  /// Appends a big-endian UInt32.
   void u32(std::uint32_t v) { be(v); }
+  /// Appends a big-endian Int64.
   void i64(std::int64_t v) { be(v); }
   /// Appends raw bytes.
   void raw(std::string_view s) { out_.append(s); }
+  /// Appends raw bytes.
   void raw(Bytes b) { out_.append(as_chars(b)); }
   /// Appends a string and its terminating NUL.
   void cstring(std::string_view s) {

@@ -25,24 +25,24 @@ class InterfaceError : public Error {
 struct ServerErrorInfo {
   std::string severity;  ///< ERROR, FATAL, PANIC, WARNING, NOTICE... (non-localised when sent)
   std::string sqlstate;  ///< five characters, e.g. "23505"
-  std::string message;
-  std::string detail;
-  std::string hint;
+  std::string message;   ///< the primary message
+  std::string detail;    ///< more detail
+  std::string hint;      ///< a suggestion what to do
   std::string position;  ///< 1-based character offset into the query, as text
-  std::string internal_position;
-  std::string internal_query;
-  std::string where;
-  std::string schema;
-  std::string table;
-  std::string column;
-  std::string data_type;
-  std::string constraint;
-  std::string file;
-  std::string line;
-  std::string routine;
-  std::uint32_t code = 0;  ///< MySQL error number (0 for PostgreSQL)
+  std::string internal_position;  ///< position into internal_query
+  std::string internal_query;     ///< an internally generated command that failed
+  std::string where;              ///< the context: call stack, PL/pgSQL line
+  std::string schema;             ///< schema of the object concerned
+  std::string table;              ///< table concerned
+  std::string column;             ///< column concerned
+  std::string data_type;          ///< data type concerned
+  std::string constraint;         ///< constraint violated
+  std::string file;               ///< server source file
+  std::string line;               ///< server source line
+  std::string routine;            ///< server source routine
+  std::uint32_t code = 0;         ///< MySQL error number (0 for PostgreSQL)
   /// The statement `position` points into, when the client knew it (pg::Connection's
-  /// simple_query and execute record it); empty otherwise.
+  /// simple_query, execute, pipeline and row streams record it); empty otherwise.
   std::string statement;
 };
 

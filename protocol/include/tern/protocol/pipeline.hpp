@@ -166,16 +166,21 @@ class Pipeline {
 // next resumes it as soon as it suspends itself (release_read(), Loop::resume_soon), so a run
 // of replies that arrived together is read in one loop turn. A stop request abandons the place at
 // once (so that the next reader skips it) and resumes the waiter on a coming turn.
+/// Waits for the caller's turn to read its reply (Pipeline::turn()).
 class Pipeline::TurnAwaiter {
  public:
+  /// The turn of ticket `t` on `p`.
   TurnAwaiter(Pipeline& p, Ticket t) noexcept : p_(p), t_(t) {}
+  /// Coroutine protocol: never ready at once.
   bool await_ready() const noexcept { return false; }
   template <class P>
+  /// Parks the caller until its turn comes (or its stop request).
   void await_suspend(std::coroutine_handle<P> h) {
     p_.at(t_).waiter = h;
     const std::stop_token& stop = ring::detail::context_of(h).stop;
     if (stop.stop_possible()) stop_.emplace(stop, OnStop{&p_, t_});
   }
+  /// Throws ring::CancelledError when the place was given up.
   void await_resume() {
     stop_.reset();
     if (p_.at(t_).cancelled) throw ring::CancelledError("waiting for a pipelined reply");

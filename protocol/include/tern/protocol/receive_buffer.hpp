@@ -66,16 +66,22 @@ namespace detail {
 [[noreturn]] void rethrow_io_error(bool sending, bool* broken);
 }  // namespace detail
 
+/// The awaiter of ReceiveBuffer::fill().
 class ReceiveBuffer::FillAwaiter {
  public:
+  /// A fill() of `buffer` from `transport`.
   FillAwaiter(ReceiveBuffer& buffer, Transport& transport, std::size_t need,
               ring::Deadline deadline, bool* broken)
       : buffer_(buffer), broken_(broken), read_(transport.read(buffer.prepare(need), deadline)) {}
+  /// Coroutine protocol: as the read.
   bool await_ready() const noexcept { return read_.await_ready(); }
   template <class P>
+  /// Coroutine protocol: starts the read.
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
     return read_.await_suspend(h);
   }
+  /// Commits the bytes read; a failure is thrown as ConnectionLost (timeouts and cancellation as
+  /// they are).
   void await_resume();
 
  private:
@@ -89,8 +95,10 @@ inline ReceiveBuffer::FillAwaiter ReceiveBuffer::fill(Transport& transport, std:
   return FillAwaiter(*this, transport, need, deadline, broken);
 }
 
+/// The awaiter of ReceiveBuffer::exchange().
 class ReceiveBuffer::ExchangeAwaiter {
  public:
+  /// An exchange(): sends `out`, then reads into `buffer`, as one round trip.
   ExchangeAwaiter(ReceiveBuffer& buffer, Transport& transport, std::string& out, std::size_t need,
                   ring::Deadline deadline, bool* broken)
       : buffer_(buffer),
@@ -99,11 +107,15 @@ class ReceiveBuffer::ExchangeAwaiter {
         op_(transport.exchange(as_bytes(out), buffer.prepare(need), deadline)) {}
   ExchangeAwaiter(const ExchangeAwaiter&) = delete;
   ExchangeAwaiter& operator=(const ExchangeAwaiter&) = delete;
+  /// Coroutine protocol: never ready at once.
   bool await_ready() const noexcept { return false; }
   template <class P>
+  /// Coroutine protocol: submits the round trip.
   bool await_suspend(std::coroutine_handle<P> h) {
     return op_.await_suspend(h);
   }
+  /// Commits the bytes read; a failure is thrown as ConnectionLost (timeouts and cancellation as
+  /// they are).
   void await_resume();
   /// After a failure: true when the send failed (the stream is out of sync).
   bool send_failed() const noexcept { return op_.send_failed(); }
@@ -129,11 +141,15 @@ class SendAwaiter {
   SendAwaiter(Transport& transport, std::string_view out, ring::Deadline deadline, bool* broken,
               std::string* sent = nullptr)
       : broken_(broken), sent_(sent), write_(transport.write(as_bytes(out), deadline)) {}
+  /// Coroutine protocol: as the write.
   bool await_ready() const noexcept { return write_.await_ready(); }
   template <class P>
+  /// Coroutine protocol: starts the write.
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
     return write_.await_suspend(h);
   }
+  /// Returns once all was sent; a failure is thrown as ConnectionLost (timeouts and cancellation as
+  /// they are).
   void await_resume() {
     try {
       write_.await_resume();

@@ -38,13 +38,16 @@ class TransportAwaiter {
     if (is_op_) op().~Op();
   }
 
+  /// Coroutine protocol: as the operation or task.
   bool await_ready() const noexcept { return is_op_ && op().await_ready(); }
   template <class P>
+  /// Coroutine protocol: starts the operation or task.
   std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
     if (!is_op_) return task_.operator co_await().await_suspend(h);
     if (op().await_suspend(h)) return std::noop_coroutine();
     return h;  // not submitted (stop already requested): await_resume reports it
   }
+  /// Its result, or its exception.
   T await_resume() {
     if (!is_op_) return task_.operator co_await().await_resume();
     return op().await_resume();
@@ -71,8 +74,8 @@ class Transport {
   ring::Task<void> start_tls(std::shared_ptr<const ring::TlsContext> context, std::string host,
                              ring::Deadline deadline);
 
-  using ReadAwaiter = TransportAwaiter<ring::RecvAwaiter, std::size_t>;
-  using WriteAwaiter = TransportAwaiter<ring::SendAllAwaiter, void>;
+  using ReadAwaiter = TransportAwaiter<ring::RecvAwaiter, std::size_t>;  ///< What read() returns.
+  using WriteAwaiter = TransportAwaiter<ring::SendAllAwaiter, void>;     ///< What write() returns.
 
   /// Reads at most buf.size() bytes; 0 means the peer closed the stream.
   ReadAwaiter read(std::span<std::byte> buf, ring::Deadline deadline) {

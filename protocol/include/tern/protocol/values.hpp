@@ -20,13 +20,15 @@ namespace tern {
 /// "Infinity", "-Infinity"): PostgreSQL numeric, MySQL DECIMAL. Text keeps every digit and the
 /// scale the server sent.
 struct Decimal {
-  std::string value;
+  std::string value;  ///< the number as text
+  /// Same text (not numeric equality: "1.0" != "1.00").
   friend bool operator==(const Decimal&, const Decimal&) = default;
 };
 
 /// json: the document's text as stored (PostgreSQL json, MySQL JSON).
 struct Json {
-  std::string text;
+  std::string text;  ///< the document
+  /// Same text (json::equal compares documents).
   friend bool operator==(const Json&, const Json&) = default;
 };
 
@@ -34,7 +36,8 @@ struct Json {
 /// is a version byte and the text). A type apart from Json because PostgreSQL types a
 /// parameter by it: jsonb and json compare and index differently.
 struct Jsonb {
-  std::string text;
+  std::string text;  ///< the document
+  /// Same text (json::equal compares documents).
   friend bool operator==(const Jsonb&, const Jsonb&) = default;
 };
 
@@ -43,21 +46,22 @@ using ByteString = std::vector<std::byte>;
 
 /// uuid, as its 16 bytes (PostgreSQL uuid; MySQL has no such type and stores the text).
 struct Uuid {
-  std::array<std::uint8_t, 16> bytes{};
+  std::array<std::uint8_t, 16> bytes{};  ///< in network order
   /// Parses "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" (hyphens optional, braces allowed); throws
   /// tern::TypeError (defined with the PostgreSQL codecs, in protocol/src/pg/types.cpp).
   static Uuid parse(std::string_view text);
   /// The canonical lower-case hyphenated form.
   std::string to_string() const;
-  friend bool operator==(const Uuid&, const Uuid&) = default;
+  friend bool operator==(const Uuid&, const Uuid&) = default;  ///< Member-wise equality.
 };
 
 /// interval (PostgreSQL): months, days and microseconds, kept apart as the server does (a month
 /// is not a fixed number of days, nor a day of microseconds across a DST change).
 struct Interval {
-  std::int32_t months = 0;
-  std::int32_t days = 0;
-  std::int64_t microseconds = 0;
+  std::int32_t months = 0;        ///< months (and years: 12 each)
+  std::int32_t days = 0;          ///< days
+  std::int64_t microseconds = 0;  ///< the time part
+  /// Field-wise: 1 month is not 30 days here, although PostgreSQL's `=` says they are equal.
   friend bool operator==(const Interval&, const Interval&) = default;
 };
 

@@ -43,16 +43,16 @@ struct LoopOptions {
 /// What the kernel offered when the ring was set up (from io_uring_get_probe_ring and the flags
 /// io_uring_setup accepted).
 struct RingFeatures {
-  bool single_issuer_defer_taskrun = false;
-  bool op_send_zc = false;
-  bool op_msg_ring = false;
-  bool op_socket = false;
-  bool recv_multishot = false;
-  bool buf_ring = false;
+  bool single_issuer_defer_taskrun = false;  ///< IORING_SETUP_SINGLE_ISSUER + DEFER_TASKRUN (6.1)
+  bool op_send_zc = false;                   ///< IORING_OP_SEND_ZC (6.0)
+  bool op_msg_ring = false;                  ///< IORING_OP_MSG_RING (5.18)
+  bool op_socket = false;                    ///< IORING_OP_SOCKET (5.19)
+  bool recv_multishot = false;               ///< multishot recv (6.0)
+  bool buf_ring = false;                     ///< provided buffer rings (5.19)
   /// IORING_FEAT_CQE_SKIP (5.17): IOSQE_CQE_SKIP_SUCCESS is honoured, so a send can be linked
   /// ahead of its recv and a round trip costs one io_uring_enter (SendRecvAwaiter).
   bool cqe_skip = false;
-  unsigned last_op = 0;
+  unsigned last_op = 0;  ///< the highest opcode the kernel knows
   /// One line per feature for logs and the demo.
   std::string describe() const;
 };
@@ -121,7 +121,7 @@ class Loop {
   void submit_pending() noexcept;
   /// Book-keeping of in-flight operations, for run()'s termination.
   void op_started() noexcept { ++inflight_; }
-  void op_finished() noexcept { --inflight_; }
+  void op_finished() noexcept { --inflight_; }  ///< An operation completed.
 
  private:
   void turn(bool block, const bool* done);
@@ -158,10 +158,11 @@ class Loop {
 /// `co_await NextTurn{loop}` resumes the awaiting task on the loop's next turn
 /// (Loop::schedule): lets other ready tasks and pending I/O run first, without a timer.
 struct NextTurn {
-  Loop& loop;
-  bool await_ready() const noexcept { return false; }
+  Loop& loop;                                          ///< the loop to resume on
+  bool await_ready() const noexcept { return false; }  ///< Always suspends.
+  /// Queues the task for the next turn.
   void await_suspend(std::coroutine_handle<> h) const { loop.schedule(h); }
-  void await_resume() const noexcept {}
+  void await_resume() const noexcept {}  ///< Nothing to return.
 };
 
 }  // namespace tern::ring

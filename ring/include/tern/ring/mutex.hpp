@@ -30,7 +30,9 @@ class AsyncMutex {
   /// Holds the lock for a scope: `auto guard = co_await mutex.scoped();`.
   class Guard {
    public:
+    /// Takes over a lock already held (scoped() makes it).
     explicit Guard(AsyncMutex* m) noexcept : m_(m) {}
+    /// Takes over the lock; `o` holds none after.
     Guard(Guard&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;

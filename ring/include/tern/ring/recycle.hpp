@@ -28,16 +28,20 @@ void recycled_deallocate(void* p, std::size_t n) noexcept;
 /// A standard allocator over recycled_allocate, for containers on the hot path.
 template <class T>
 struct RecyclingAllocator {
-  using value_type = T;
+  using value_type = T;  ///< The element type.
   RecyclingAllocator() noexcept = default;
   template <class U>
+  /// Converts from another element type (stateless).
   RecyclingAllocator(const RecyclingAllocator<U>&) noexcept {}  // NOLINT: converting, as std's
+  /// Room for n elements; throws std::bad_array_new_length when n is too large.
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
     return static_cast<T*>(recycled_allocate(n * sizeof(T)));
   }
+  /// Gives back what allocate(n) returned.
   void deallocate(T* p, std::size_t n) noexcept { recycled_deallocate(p, n * sizeof(T)); }
   template <class U>
+  /// Always equal: all share the per-thread pools.
   bool operator==(const RecyclingAllocator<U>&) const noexcept {
     return true;
   }

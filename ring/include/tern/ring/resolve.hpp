@@ -15,8 +15,8 @@ namespace tern::ring {
 
 /// One socket address (IPv4, IPv6 or Unix).
 struct Endpoint {
-  sockaddr_storage addr{};
-  socklen_t len = 0;
+  sockaddr_storage addr{};  ///< the address
+  socklen_t len = 0;        ///< its length
   /// "1.2.3.4:5432", "[::1]:5432" or the Unix path.
   std::string to_string() const;
   /// The address family (AF_INET, AF_INET6, AF_UNIX).

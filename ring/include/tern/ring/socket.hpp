@@ -24,6 +24,7 @@ class Socket;
 /// Awaitable recv into a caller's buffer; yields the byte count, 0 at end of stream.
 class RecvAwaiter : public detail::OpBase {
  public:
+  /// A recv on `fd` into `buf`, bounded by `deadline`.
   RecvAwaiter(Loop& loop, int fd, std::span<std::byte> buf, Deadline deadline) noexcept
       : OpBase(loop, deadline, "recv"), fd_(fd), buf_(buf) {}
   /// The number of bytes received (0 means the peer closed its side).
@@ -39,9 +40,10 @@ class RecvAwaiter : public detail::OpBase {
 /// coroutine in between (no allocation, one awaiter for the whole buffer).
 class SendAllAwaiter : public detail::OpBase {
  public:
+  /// Sends all of `buf` on `fd` before `deadline`.
   SendAllAwaiter(Loop& loop, int fd, std::span<const std::byte> buf, Deadline deadline) noexcept
       : OpBase(loop, deadline, "send"), fd_(fd), rest_(buf) {}
-  bool await_ready() const noexcept { return rest_.empty(); }
+  bool await_ready() const noexcept { return rest_.empty(); }  ///< Nothing to send: done at once.
   /// Returns when every byte was handed to the kernel.
   void await_resume() const { checked_result(); }
 
@@ -68,6 +70,7 @@ class SendAllAwaiter : public detail::OpBase {
 /// unknown prefix on the wire, a failed recv leaves the stream intact (the request was sent).
 class SendRecvAwaiter : public detail::OpBase {
  public:
+  /// Sends all of `out` on `fd`, then receives into `in`, before `deadline`.
   SendRecvAwaiter(Loop& loop, int fd, std::span<const std::byte> out, std::span<std::byte> in,
                   Deadline deadline) noexcept;
   /// The number of bytes received (0 means the peer closed its side).
@@ -96,7 +99,9 @@ class Socket {
   Socket() noexcept = default;
   /// Adopts a connected descriptor.
   Socket(Loop& loop, int fd) noexcept : loop_(&loop), fd_(fd) {}
+  /// Takes over the descriptor; `other` is left closed.
   Socket(Socket&& other) noexcept;
+  /// Closes this socket, then takes over the other.
   Socket& operator=(Socket&& other) noexcept;
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;

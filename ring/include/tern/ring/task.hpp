@@ -77,12 +77,15 @@ struct Promise;
 template <class T = void>
 class [[nodiscard]] Task {
  public:
-  using promise_type = detail::Promise<T>;
-  using handle_type = std::coroutine_handle<promise_type>;
+  using promise_type = detail::Promise<T>;                  ///< The coroutine promise.
+  using handle_type = std::coroutine_handle<promise_type>;  ///< The coroutine handle.
 
   Task() noexcept = default;
+  /// Owns the coroutine `h` (made by the promise).
   explicit Task(handle_type h) noexcept : h_(h) {}
+  /// Takes over the coroutine; `other` is left empty.
   Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  /// Destroys the coroutine held, then takes over the other.
   Task& operator=(Task&& other) noexcept {
     if (this != &other) {
       if (h_) h_.destroy();

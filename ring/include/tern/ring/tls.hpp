@@ -27,12 +27,12 @@ enum class TlsVerify {
 
 /// Client TLS settings. The same TlsContext can serve every connection of a pool.
 struct TlsConfig {
-  TlsVerify verify = TlsVerify::kFull;
+  TlsVerify verify = TlsVerify::kFull;  ///< how much of the peer to check
   /// PEM file of trusted CAs; empty means the system's default trust store.
   std::string ca_file{};
   /// Optional client certificate and key (PEM).
   std::string cert_file{};
-  std::string key_file{};
+  std::string key_file{};  ///< the client certificate's key
 };
 
 /// An OpenSSL client context built from a TlsConfig (TLS 1.2 minimum). Thread-safe to share.
@@ -65,7 +65,9 @@ class TlsStream {
   static Task<TlsStream> handshake(Socket socket, std::shared_ptr<const TlsContext> context,
                                    std::string host, Deadline deadline = kNoDeadline);
 
+  /// Takes over the session; `other` is left empty.
   TlsStream(TlsStream&& other) noexcept;
+  /// Frees this session, then takes over the other.
   TlsStream& operator=(TlsStream&& other) noexcept;
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;

@@ -58,10 +58,21 @@ const char* field_type_name(FieldType type) noexcept;
 
 /// Column definition flags.
 namespace column_flag {
-inline constexpr std::uint16_t kNotNull = 1, kPrimaryKey = 2, kUniqueKey = 4, kMultipleKey = 8,
-                               kBlob = 16, kUnsigned = 32, kZerofill = 64, kBinary = 128,
-                               kEnum = 256, kAutoIncrement = 512, kTimestamp = 1024, kSet = 2048,
-                               kNoDefaultValue = 4096, kOnUpdateNow = 8192, kNum = 32768;
+inline constexpr std::uint16_t kNotNull = 1,  ///< NOT NULL
+    kPrimaryKey = 2,                          ///< part of the primary key
+    kUniqueKey = 4,                           ///< part of a unique key
+    kMultipleKey = 8,                         ///< part of a non-unique key
+    kBlob = 16,                               ///< a BLOB or TEXT column
+    kUnsigned = 32,                           ///< UNSIGNED
+    kZerofill = 64,                           ///< ZEROFILL
+    kBinary = 128,                            ///< binary collation (bytes, not text)
+    kEnum = 256,                              ///< an ENUM
+    kAutoIncrement = 512,                     ///< AUTO_INCREMENT
+    kTimestamp = 1024,                        ///< a TIMESTAMP
+    kSet = 2048,                              ///< a SET
+    kNoDefaultValue = 4096,                   ///< has no default value
+    kOnUpdateNow = 8192,                      ///< ON UPDATE CURRENT_TIMESTAMP
+    kNum = 32768;                             ///< a numeric type
 }  // namespace column_flag
 
 /// The collation id of binary strings: a column with it holds bytes, not text.
@@ -69,10 +80,10 @@ inline constexpr std::uint16_t kBinaryCollation = 63;
 
 /// What a value decoder needs to know about its column.
 struct ColumnType {
-  FieldType type = FieldType::kNull;
-  std::uint16_t flags = 0;    ///< column_flag::
-  std::uint16_t charset = 0;  ///< collation id (63 = binary)
-  std::uint8_t decimals = 0;  ///< fractional digits (DECIMAL scale, fractional seconds)
+  FieldType type = FieldType::kNull;  ///< the wire type (MYSQL_TYPE_*)
+  std::uint16_t flags = 0;            ///< column_flag::
+  std::uint16_t charset = 0;          ///< collation id (63 = binary)
+  std::uint8_t decimals = 0;          ///< fractional digits (DECIMAL scale, fractional seconds)
   /// True for UNSIGNED integer columns.
   bool is_unsigned() const noexcept { return (flags & column_flag::kUnsigned) != 0; }
   /// True for binary strings (BINARY, VARBINARY, BLOB...).
@@ -81,14 +92,14 @@ struct ColumnType {
 
 /// A ColumnDefinition41, with views into the packet.
 struct ColumnDefinition {
-  std::string_view catalog;  ///< always "def"
-  std::string_view schema;
+  std::string_view catalog;         ///< always "def"
+  std::string_view schema;          ///< database
   std::string_view table;           ///< alias
   std::string_view org_table;       ///< physical table
   std::string_view name;            ///< alias
   std::string_view org_name;        ///< physical column
   std::uint32_t column_length = 0;  ///< maximum display length
-  ColumnType type;
+  ColumnType type;                  ///< type, flags, collation and decimals
   /// MariaDB extended type info (MARIADB_CLIENT_EXTENDED_TYPE_INFO): raw (type, lenenc value)
   /// pairs, e.g. the "json" format of a LONGTEXT; empty otherwise.
   Bytes extended_type_info;
@@ -100,13 +111,13 @@ ColumnDefinition parse_column_definition(Bytes payload, std::uint64_t capabiliti
 
 /// An owned copy of a column definition, for caching (prepared statements).
 struct Column {
-  std::string schema;
-  std::string table;
-  std::string org_table;
-  std::string name;
-  std::string org_name;
-  std::uint32_t column_length = 0;
-  ColumnType type;
+  std::string schema;               ///< database
+  std::string table;                ///< alias
+  std::string org_table;            ///< physical table
+  std::string name;                 ///< alias
+  std::string org_name;             ///< physical column
+  std::uint32_t column_length = 0;  ///< maximum display length
+  ColumnType type;                  ///< type, flags, collation and decimals
   /// Copies the views of `def` (catalog and extended type info are dropped).
   static Column from(const ColumnDefinition& def);
 };
@@ -120,7 +131,7 @@ std::size_t parse_column_count(Bytes payload);
 
 /// A column count packet as negotiated.
 struct ColumnCount {
-  std::size_t count = 0;
+  std::size_t count = 0;  ///< number of columns
   /// False when the server skipped the column definitions because the client has them cached
   /// (MARIADB_CLIENT_CACHE_METADATA: a prepared statement's metadata is sent again only when it
   /// changed since the server last sent it, in the prepare reply or an execute's result).

@@ -18,10 +18,18 @@ namespace tern::mysql {
 
 /// Command bytes.
 namespace com {
-inline constexpr std::uint8_t kQuit = 0x01, kInitDb = 0x02, kQuery = 0x03, kPing = 0x0e,
-                              kStmtPrepare = 0x16, kStmtExecute = 0x17, kStmtSendLongData = 0x18,
-                              kStmtClose = 0x19, kStmtReset = 0x1a, kSetOption = 0x1b,
-                              kStmtFetch = 0x1c, kResetConnection = 0x1f;
+inline constexpr std::uint8_t kQuit = 0x01,  ///< COM_QUIT: close the session
+    kInitDb = 0x02,                          ///< COM_INIT_DB: change the default database
+    kQuery = 0x03,                           ///< COM_QUERY: run SQL text (text protocol)
+    kPing = 0x0e,                            ///< COM_PING
+    kStmtPrepare = 0x16,                     ///< COM_STMT_PREPARE
+    kStmtExecute = 0x17,                     ///< COM_STMT_EXECUTE (binary protocol)
+    kStmtSendLongData = 0x18,                ///< COM_STMT_SEND_LONG_DATA
+    kStmtClose = 0x19,                       ///< COM_STMT_CLOSE
+    kStmtReset = 0x1a,                       ///< COM_STMT_RESET
+    kSetOption = 0x1b,                       ///< COM_SET_OPTION
+    kStmtFetch = 0x1c,                       ///< COM_STMT_FETCH (rows of a cursor)
+    kResetConnection = 0x1f;                 ///< COM_RESET_CONNECTION
 }  // namespace com
 
 /// COM_QUERY: runs `sql` (several statements only with CLIENT_MULTI_STATEMENTS). Replies: OK,

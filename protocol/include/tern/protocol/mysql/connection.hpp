@@ -70,7 +70,9 @@ class Connection {
   /// offered, a cleartext password without TLS).
   static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
 
+  /// Movable; a moved-from connection is closed.
   Connection(Connection&&) noexcept;
+  /// Closes this connection, then takes over the other.
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 

@@ -27,19 +27,19 @@ struct ConnectOptions {
   /// A numeric address to connect to instead of resolving `host`; `host` is still the name TLS
   /// verifies and sends as SNI.
   std::string hostaddr;
-  std::uint16_t port = 3306;
+  std::uint16_t port = 3306;  ///< TCP port
   /// Path of the server's Unix socket; when set, TCP is not used.
   std::string unix_socket;
-  std::string user;
-  std::string password;
+  std::string user;      ///< user name
+  std::string password;  ///< password; empty for none
   /// The default database; empty for none.
   std::string database;
-  SslMode ssl_mode = SslMode::kPreferred;
+  SslMode ssl_mode = SslMode::kPreferred;  ///< ssl-mode (PREFERRED by default, as the mysql client)
   /// PEM file of CAs for VERIFY_CA / VERIFY_IDENTITY; empty = the system trust store.
   std::string ssl_ca;
   /// Client certificate and key (PEM), optional.
   std::string ssl_cert;
-  std::string ssl_key;
+  std::string ssl_key;  ///< the client key
   /// A TLS context to share between the connections of a pool; built from the ssl_* settings
   /// when empty.
   std::shared_ptr<const ring::TlsContext> tls_context;

@@ -22,18 +22,18 @@ using protocol::Bytes;
 
 /// Names of the authentication plugins tern implements.
 namespace plugin {
-inline constexpr std::string_view kNativePassword = "mysql_native_password",
-                                  kCachingSha2Password = "caching_sha2_password",
-                                  kSha256Password = "sha256_password",
-                                  kClearPassword = "mysql_clear_password",
-                                  kEd25519 = "client_ed25519";
+inline constexpr std::string_view kNativePassword = "mysql_native_password",  ///< SHA-1 scramble
+    kCachingSha2Password = "caching_sha2_password",  ///< MySQL 8's default (SHA-256)
+    kSha256Password = "sha256_password",             ///< the older SHA-256 plugin
+    kClearPassword = "mysql_clear_password",         ///< the password in clear (TLS, Unix socket)
+    kEd25519 = "client_ed25519";                     ///< MariaDB's Ed25519 signature
 }  // namespace plugin
 
 /// The server's Initial Handshake (protocol version 10). Views point into the payload.
 struct InitialHandshake {
-  std::uint8_t protocol_version = 10;
-  std::string_view server_version;  ///< e.g. "8.0.36" or "5.5.5-10.11.6-MariaDB-0+deb12u1"
-  std::uint32_t connection_id = 0;  ///< the thread id (KILL takes it)
+  std::uint8_t protocol_version = 10;  ///< always 10
+  std::string_view server_version;     ///< e.g. "8.0.36" or "5.5.5-10.11.6-MariaDB-0+deb12u1"
+  std::uint32_t connection_id = 0;     ///< the thread id (KILL takes it)
   /// auth-plugin-data parts 1 and 2 joined, without part 2's trailing NUL: the 20-byte scramble
   /// of mysql_native_password and caching_sha2_password.
   std::string auth_plugin_data;
@@ -60,7 +60,7 @@ struct HandshakeResponse {
   std::uint64_t capabilities = 0;                     ///< from choose_capabilities()
   std::uint32_t max_packet_size = 1u << 24;           ///< the largest packet the client will send
   std::uint8_t charset = charset::kUtf8mb4GeneralCi;  ///< the connection's collation
-  std::string_view user;
+  std::string_view user;                              ///< user name
   std::string_view auth_response;  ///< the plugin's answer to the scramble (bytes)
   std::string_view database;       ///< sent when capabilities has CONNECT_WITH_DB
   std::string_view auth_plugin;    ///< sent when capabilities has PLUGIN_AUTH

@@ -38,10 +38,10 @@ inline constexpr std::uint8_t kErr = 0xFF;
 
 /// An OK packet. Views point into the payload.
 struct OkPacket {
-  std::uint64_t affected_rows = 0;
-  std::uint64_t last_insert_id = 0;
-  std::uint16_t status_flags = 0;  ///< SERVER_* status flags (status::)
-  std::uint16_t warnings = 0;
+  std::uint64_t affected_rows = 0;   ///< rows changed (or matched, with CLIENT_FOUND_ROWS)
+  std::uint64_t last_insert_id = 0;  ///< the AUTO_INCREMENT value generated, 0 if none
+  std::uint16_t status_flags = 0;    ///< SERVER_* status flags (status::)
+  std::uint16_t warnings = 0;        ///< number of warnings
   std::string_view info;  ///< human-readable information ("Rows matched: 1  Changed: 1 ...")
   /// Session state changes (CLIENT_SESSION_TRACK with SERVER_SESSION_STATE_CHANGED): raw,
   /// a sequence of (type, lenenc data) entries, left for the connection to interpret.
@@ -54,8 +54,8 @@ OkPacket parse_ok(Bytes payload, std::uint64_t capabilities);
 
 /// An EOF packet (without CLIENT_DEPRECATE_EOF it ends column definitions and rows).
 struct EofPacket {
-  std::uint16_t warnings = 0;
-  std::uint16_t status_flags = 0;
+  std::uint16_t warnings = 0;      ///< number of warnings
+  std::uint16_t status_flags = 0;  ///< SERVER_* status flags (status::)
 };
 /// Parses an EOF packet (0xFE, under 9 bytes). Throws ProtocolError.
 EofPacket parse_eof(Bytes payload, std::uint64_t capabilities);

@@ -50,9 +50,11 @@ class Result {
   Format format() const noexcept { return format_; }
   /// Number of rows.
   std::size_t size() const noexcept { return rows_; }
+  /// True when there are no rows.
   bool empty() const noexcept { return rows_ == 0; }
   /// Row i (bounds-checked: throws InterfaceError).
   Row row(std::size_t i) const;
+  /// Row i, as row(i).
   Row operator[](std::size_t i) const { return row(i); }
   /// Rows changed by INSERT/UPDATE/DELETE (CLIENT_FOUND_ROWS off: changed, not matched).
   std::uint64_t affected_rows() const noexcept { return affected_rows_; }
@@ -65,7 +67,9 @@ class Result {
 
   /// Iteration over rows.
   using Iterator = protocol::RowIterator<Result, Row>;
+  /// The first row.
   Iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last row.
   Iterator end() const noexcept { return {this, size()}; }
 
   // Building (used by the connection).

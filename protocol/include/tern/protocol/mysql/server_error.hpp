@@ -16,18 +16,37 @@ namespace tern::mysql {
 
 /// Server error numbers tern treats specially (ER_* in mysqld_error.h).
 namespace er {
-inline constexpr std::uint32_t kDupKey = 1022, kConnectionCountError = 1040, kDbAccessDenied = 1044,
-                               kAccessDenied = 1045, kNoDb = 1046, kBadNull = 1048, kBadDb = 1049,
-                               kTableExists = 1050, kBadTable = 1051, kServerShutdown = 1053,
-                               kBadField = 1054, kDupEntry = 1062, kParseError = 1064,
-                               kEmptyQuery = 1065, kNoSuchTable = 1146, kLockWaitTimeout = 1205,
-                               kDeadlock = 1213, kRowIsReferenced = 1451, kNoReferencedRow = 1452,
-                               kQueryInterrupted = 1317, kNoDefaultForField = 1364,
-                               kTruncatedWrongValue = 1292, kWarnDataOutOfRange = 1264,
-                               kDataTooLong = 1406, kNotSupportedYet = 1235,
-                               kCheckConstraintViolated = 3819, kConnectionKilled = 1927,
-                               kStatementTimeout = 1969, kQueryTimeout = 3024,
-                               kClientInteractionTimeout = 4031, kConstraintFailed = 4025;
+inline constexpr std::uint32_t kDupKey = 1022,  ///< ER_DUP_KEY
+    kConnectionCountError = 1040,               ///< ER_CON_COUNT_ERROR: too many connections
+    kDbAccessDenied = 1044,                     ///< ER_DBACCESS_DENIED_ERROR
+    kAccessDenied = 1045,                       ///< ER_ACCESS_DENIED_ERROR
+    kNoDb = 1046,                               ///< ER_NO_DB_ERROR: no database selected
+    kBadNull = 1048,                            ///< ER_BAD_NULL_ERROR: NULL in a NOT NULL column
+    kBadDb = 1049,                              ///< ER_BAD_DB_ERROR: unknown database
+    kTableExists = 1050,                        ///< ER_TABLE_EXISTS_ERROR
+    kBadTable = 1051,                           ///< ER_BAD_TABLE_ERROR: unknown table
+    kServerShutdown = 1053,                     ///< ER_SERVER_SHUTDOWN
+    kBadField = 1054,                           ///< ER_BAD_FIELD_ERROR: unknown column
+    kDupEntry = 1062,                           ///< ER_DUP_ENTRY: duplicate key value
+    kParseError = 1064,                         ///< ER_PARSE_ERROR: SQL syntax
+    kEmptyQuery = 1065,                         ///< ER_EMPTY_QUERY
+    kNoSuchTable = 1146,                        ///< ER_NO_SUCH_TABLE
+    kLockWaitTimeout = 1205,                    ///< ER_LOCK_WAIT_TIMEOUT
+    kDeadlock = 1213,                           ///< ER_LOCK_DEADLOCK
+    kRowIsReferenced = 1451,    ///< ER_ROW_IS_REFERENCED_2: a foreign key refers to the row
+    kNoReferencedRow = 1452,    ///< ER_NO_REFERENCED_ROW_2: the foreign key's target does not exist
+    kQueryInterrupted = 1317,   ///< ER_QUERY_INTERRUPTED (KILL QUERY)
+    kNoDefaultForField = 1364,  ///< ER_NO_DEFAULT_FOR_FIELD
+    kTruncatedWrongValue = 1292,       ///< ER_TRUNCATED_WRONG_VALUE
+    kWarnDataOutOfRange = 1264,        ///< ER_WARN_DATA_OUT_OF_RANGE
+    kDataTooLong = 1406,               ///< ER_DATA_TOO_LONG
+    kNotSupportedYet = 1235,           ///< ER_NOT_SUPPORTED_YET
+    kCheckConstraintViolated = 3819,   ///< ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
+    kConnectionKilled = 1927,          ///< ER_CONNECTION_KILLED (MariaDB)
+    kStatementTimeout = 1969,          ///< ER_STATEMENT_TIMEOUT (MariaDB max_statement_time)
+    kQueryTimeout = 3024,              ///< ER_QUERY_TIMEOUT (MySQL max_execution_time)
+    kClientInteractionTimeout = 4031,  ///< ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24+)
+    kConstraintFailed = 4025;          ///< ER_CONSTRAINT_FAILED: a CHECK constraint (MariaDB)
 }  // namespace er
 
 /// The exception class an ERR packet maps to, for tests and logging.

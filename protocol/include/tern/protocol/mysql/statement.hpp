@@ -28,10 +28,10 @@ using protocol::ByteWriter;
 /// COM_STMT_PREPARE_OK. num_params parameter definitions follow, then num_columns column
 /// definitions (each group ended by an EOF packet unless CLIENT_DEPRECATE_EOF).
 struct PrepareOk {
-  std::uint32_t statement_id = 0;
-  std::uint16_t num_columns = 0;
-  std::uint16_t num_params = 0;
-  std::uint16_t warnings = 0;
+  std::uint32_t statement_id = 0;  ///< the server's id of the statement
+  std::uint16_t num_columns = 0;   ///< columns of its result (0: no result set)
+  std::uint16_t num_params = 0;    ///< its ? placeholders
+  std::uint16_t warnings = 0;      ///< warnings of the prepare
 };
 /// Parses a COM_STMT_PREPARE_OK payload (0x00, id, columns, params, filler[, warnings]).
 /// Throws ProtocolError.
@@ -39,7 +39,10 @@ PrepareOk parse_prepare_ok(Bytes payload);
 
 /// COM_STMT_EXECUTE cursor flags.
 namespace cursor {
-inline constexpr std::uint8_t kNoCursor = 0, kReadOnly = 1, kForUpdate = 2, kScrollable = 4;
+inline constexpr std::uint8_t kNoCursor = 0,  ///< CURSOR_TYPE_NO_CURSOR: rows follow the execute
+    kReadOnly = 1,                            ///< CURSOR_TYPE_READ_ONLY
+    kForUpdate = 2,                           ///< CURSOR_TYPE_FOR_UPDATE
+    kScrollable = 4;                          ///< CURSOR_TYPE_SCROLLABLE
 }  // namespace cursor
 
 /// The parameters of one COM_STMT_EXECUTE, encoded as they are added (binary protocol).

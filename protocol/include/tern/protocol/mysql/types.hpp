@@ -47,28 +47,29 @@ using Time = TimeOfDay;
 
 /// YEAR (0 or 1901..2155).
 struct Year {
-  std::uint16_t value = 0;
-  friend bool operator==(const Year&, const Year&) = default;
+  std::uint16_t value = 0;                                     ///< the year; 0 for the zero year
+  friend bool operator==(const Year&, const Year&) = default;  ///< Member-wise equality.
 };
 
 /// BIT(n), n ≤ 64, as an unsigned integer.
 struct Bit {
-  std::uint64_t value = 0;
-  friend bool operator==(const Bit&, const Bit&) = default;
+  std::uint64_t value = 0;                                   ///< the bits, as an unsigned integer
+  friend bool operator==(const Bit&, const Bit&) = default;  ///< Member-wise equality.
 };
 
 /// DATE / DATETIME / TIMESTAMP fields as sent, unvalidated beyond their ranges: the way to read
 /// zero dates ('0000-00-00 00:00:00') and dates with a zero month or day.
 struct RawDateTime {
-  std::uint16_t year = 0;
-  std::uint8_t month = 0;   ///< 0..12
-  std::uint8_t day = 0;     ///< 0..31
-  std::uint8_t hour = 0;    ///< 0..23
-  std::uint8_t minute = 0;  ///< 0..59
-  std::uint8_t second = 0;  ///< 0..59
-  std::uint32_t microsecond = 0;
+  std::uint16_t year = 0;         ///< 0..9999
+  std::uint8_t month = 0;         ///< 0..12
+  std::uint8_t day = 0;           ///< 0..31
+  std::uint8_t hour = 0;          ///< 0..23
+  std::uint8_t minute = 0;        ///< 0..59
+  std::uint8_t second = 0;        ///< 0..59
+  std::uint32_t microsecond = 0;  ///< 0..999999
   /// True for '0000-00-00 00:00:00'.
   bool is_zero() const noexcept;
+  /// Member-wise equality.
   friend bool operator==(const RawDateTime&, const RawDateTime&) = default;
 };
 

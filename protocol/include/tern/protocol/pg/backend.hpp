@@ -21,64 +21,64 @@ namespace tern::pg::backend {
 // Message tags: the type byte that starts every backend message, named as the protocol
 // documentation's "Message Formats" section names the messages.
 // https://www.postgresql.org/docs/15/protocol-message-formats.html
-inline constexpr char kAuthentication = 'R';  ///< AuthenticationOk, ...SASL, ...MD5Password etc.
-inline constexpr char kBackendKeyData = 'K';
-inline constexpr char kBindComplete = '2';
-inline constexpr char kCloseComplete = '3';
-inline constexpr char kCommandComplete = 'C';
-inline constexpr char kCopyBothResponse = 'W';
-inline constexpr char kCopyData = 'd';
-inline constexpr char kCopyDone = 'c';
-inline constexpr char kCopyInResponse = 'G';
-inline constexpr char kCopyOutResponse = 'H';
-inline constexpr char kDataRow = 'D';
-inline constexpr char kEmptyQueryResponse = 'I';
-inline constexpr char kErrorResponse = 'E';
-inline constexpr char kFunctionCallResponse = 'V';
-inline constexpr char kNegotiateProtocolVersion = 'v';
-inline constexpr char kNoData = 'n';
-inline constexpr char kNoticeResponse = 'N';
-inline constexpr char kNotificationResponse = 'A';
-inline constexpr char kParameterDescription = 't';
-inline constexpr char kParameterStatus = 'S';
-inline constexpr char kParseComplete = '1';
-inline constexpr char kPortalSuspended = 's';
-inline constexpr char kReadyForQuery = 'Z';
-inline constexpr char kRowDescription = 'T';
+inline constexpr char kAuthentication = 'R';    ///< AuthenticationOk, ...SASL, ...MD5Password etc.
+inline constexpr char kBackendKeyData = 'K';    ///< BackendKeyData
+inline constexpr char kBindComplete = '2';      ///< BindComplete
+inline constexpr char kCloseComplete = '3';     ///< CloseComplete
+inline constexpr char kCommandComplete = 'C';   ///< CommandComplete
+inline constexpr char kCopyBothResponse = 'W';  ///< CopyBothResponse
+inline constexpr char kCopyData = 'd';          ///< CopyData
+inline constexpr char kCopyDone = 'c';          ///< CopyDone
+inline constexpr char kCopyInResponse = 'G';    ///< CopyInResponse
+inline constexpr char kCopyOutResponse = 'H';   ///< CopyOutResponse
+inline constexpr char kDataRow = 'D';           ///< DataRow
+inline constexpr char kEmptyQueryResponse = 'I';        ///< EmptyQueryResponse
+inline constexpr char kErrorResponse = 'E';             ///< ErrorResponse
+inline constexpr char kFunctionCallResponse = 'V';      ///< FunctionCallResponse
+inline constexpr char kNegotiateProtocolVersion = 'v';  ///< NegotiateProtocolVersion
+inline constexpr char kNoData = 'n';                    ///< NoData
+inline constexpr char kNoticeResponse = 'N';            ///< NoticeResponse
+inline constexpr char kNotificationResponse = 'A';      ///< NotificationResponse
+inline constexpr char kParameterDescription = 't';      ///< ParameterDescription
+inline constexpr char kParameterStatus = 'S';           ///< ParameterStatus
+inline constexpr char kParseComplete = '1';             ///< ParseComplete
+inline constexpr char kPortalSuspended = 's';           ///< PortalSuspended
+inline constexpr char kReadyForQuery = 'Z';             ///< ReadyForQuery
+inline constexpr char kRowDescription = 'T';            ///< RowDescription
 
 // The one-byte answers to SSLRequest, which are not framed messages.
 // https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-SSL
-inline constexpr char kSslAccepted = 'S';
-inline constexpr char kSslRefused = 'N';
+inline constexpr char kSslAccepted = 'S';  ///< the server goes on with a TLS handshake
+inline constexpr char kSslRefused = 'N';   ///< the server goes on without TLS
 
 /// Field codes of ErrorResponse and NoticeResponse bodies.
 /// https://www.postgresql.org/docs/15/protocol-error-fields.html
 namespace error_field {
-inline constexpr char kSeverityLocalized = 'S';
-inline constexpr char kSeverity = 'V';
-inline constexpr char kSqlstate = 'C';
-inline constexpr char kMessage = 'M';
-inline constexpr char kDetail = 'D';
-inline constexpr char kHint = 'H';
-inline constexpr char kPosition = 'P';
-inline constexpr char kInternalPosition = 'p';
-inline constexpr char kInternalQuery = 'q';
-inline constexpr char kWhere = 'W';
-inline constexpr char kSchema = 's';
-inline constexpr char kTable = 't';
-inline constexpr char kColumn = 'c';
-inline constexpr char kDataType = 'd';
-inline constexpr char kConstraint = 'n';
-inline constexpr char kFile = 'F';
-inline constexpr char kLine = 'L';
-inline constexpr char kRoutine = 'R';
+inline constexpr char kSeverityLocalized = 'S';  ///< Severity, localised
+inline constexpr char kSeverity = 'V';           ///< Severity, never localised (9.6+)
+inline constexpr char kSqlstate = 'C';           ///< SQLSTATE code
+inline constexpr char kMessage = 'M';            ///< Message: the primary human-readable text
+inline constexpr char kDetail = 'D';             ///< Detail
+inline constexpr char kHint = 'H';               ///< Hint
+inline constexpr char kPosition = 'P';           ///< Position: 1-based, in characters
+inline constexpr char kInternalPosition = 'p';   ///< Internal position: into internal_query
+inline constexpr char kInternalQuery = 'q';      ///< Internal query: a generated command's text
+inline constexpr char kWhere = 'W';              ///< Where: the context (call stack) of the error
+inline constexpr char kSchema = 's';             ///< Schema name
+inline constexpr char kTable = 't';              ///< Table name
+inline constexpr char kColumn = 'c';             ///< Column name
+inline constexpr char kDataType = 'd';           ///< Data type name
+inline constexpr char kConstraint = 'n';         ///< Constraint name
+inline constexpr char kFile = 'F';               ///< File: the server source file
+inline constexpr char kLine = 'L';               ///< Line: in that source file
+inline constexpr char kRoutine = 'R';            ///< Routine: the server source routine
 }  // namespace error_field
 
 /// One framed message: its type byte (one of the tags above) and its body (without type and
 /// length).
 struct Message {
-  char type = 0;
-  Bytes body;
+  char type = 0;  ///< the tag
+  Bytes body;     ///< the body, a view into the receive buffer
 };
 
 /// Default cap on one message's length (DataRow of a huge bytea, say): 64 MiB, well under the
@@ -141,8 +141,8 @@ enum class AuthCode : std::int32_t {
 
 /// An Authentication message: the request code and what follows it.
 struct Authentication {
-  AuthCode code = AuthCode::kOk;
-  Bytes data;
+  AuthCode code = AuthCode::kOk;  ///< what the server asks for
+  Bytes data;                     ///< the rest of the message (salt, SASL data...)
 };
 /// Parses an Authentication message.
 Authentication parse_authentication(Bytes body);
@@ -153,20 +153,23 @@ const char* auth_code_name(AuthCode code);
 
 /// ParameterStatus.
 struct ParameterStatus {
-  std::string_view name;
-  std::string_view value;
+  std::string_view name;   ///< the parameter, e.g. "TimeZone"
+  std::string_view value;  ///< its current value
 };
+/// Parses a ParameterStatus; throws ProtocolError.
 ParameterStatus parse_parameter_status(Bytes body);
 
 /// BackendKeyData: what a CancelRequest needs.
 struct BackendKeyData {
-  std::int32_t pid = 0;
-  std::int32_t secret = 0;
+  std::int32_t pid = 0;     ///< the backend process id
+  std::int32_t secret = 0;  ///< the cancel key
 };
+/// Parses a BackendKeyData; throws ProtocolError.
 BackendKeyData parse_backend_key_data(Bytes body);
 
 /// Transaction status reported by ReadyForQuery.
 enum class TransactionStatus : char { kIdle = 'I', kInTransaction = 'T', kFailed = 'E' };
+/// Parses a ReadyForQuery; throws ProtocolError.
 TransactionStatus parse_ready_for_query(Bytes body);
 
 /// ErrorResponse / NoticeResponse as an owned ServerErrorInfo (it outlives the
@@ -175,13 +178,13 @@ ServerErrorInfo parse_error_fields(Bytes body);
 
 /// One column of a RowDescription.
 struct Column {
-  std::string name;
-  Oid table_oid = 0;
-  std::int16_t table_column = 0;
-  Oid type = 0;
-  std::int16_t type_size = 0;
-  std::int32_t type_modifier = 0;
-  Format format = Format::kText;
+  std::string name;                ///< the column label
+  Oid table_oid = 0;               ///< the table, or 0 for an expression
+  std::int16_t table_column = 0;   ///< the column's attribute number, or 0
+  Oid type = 0;                    ///< the data type's OID
+  std::int16_t type_size = 0;      ///< pg_type.typlen (negative: variable width)
+  std::int32_t type_modifier = 0;  ///< pg_attribute.atttypmod (e.g. a varchar length)
+  Format format = Format::kText;   ///< the format of its values
 };
 /// Parses a RowDescription into `out` (cleared first; kept by the statement cache).
 void parse_row_description(Bytes body, std::vector<Column>& out);
@@ -213,24 +216,27 @@ void parse_parameter_description(Bytes body, std::vector<Oid>& out);
 
 /// NotificationResponse.
 struct Notification {
-  std::int32_t pid = 0;
-  std::string_view channel;
-  std::string_view payload;
+  std::int32_t pid = 0;      ///< the notifying backend
+  std::string_view channel;  ///< the channel
+  std::string_view payload;  ///< the payload ("" when none)
 };
+/// Parses a NotificationResponse; throws ProtocolError.
 Notification parse_notification(Bytes body);
 
 /// CopyInResponse, CopyOutResponse and CopyBothResponse.
 struct CopyResponse {
-  Format format = Format::kText;
-  std::vector<Format> column_formats;
+  Format format = Format::kText;       ///< the overall format
+  std::vector<Format> column_formats;  ///< one per column
 };
+/// Parses a Copy{In,Out,Both}Response; throws ProtocolError.
 CopyResponse parse_copy_response(Bytes body);
 
 /// NegotiateProtocolVersion.
 struct NegotiateProtocolVersion {
-  std::int32_t newest_minor = 0;
-  std::vector<std::string_view> unrecognized_options;
+  std::int32_t newest_minor = 0;  ///< the newest minor protocol version the server supports
+  std::vector<std::string_view> unrecognized_options;  ///< startup options it did not recognise
 };
+/// Parses a NegotiateProtocolVersion; throws ProtocolError.
 NegotiateProtocolVersion parse_negotiate_protocol_version(Bytes body);
 
 /// Throws ProtocolError(kUnexpectedMessage): a message of `type` cannot come `during` this

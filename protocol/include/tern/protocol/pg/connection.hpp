@@ -46,15 +46,15 @@ struct QueryOptions {
 
 /// An asynchronous NOTIFY received on a channel this connection LISTENs to.
 struct Notification {
-  std::int32_t pid = 0;
-  std::string channel;
-  std::string payload;
+  std::int32_t pid = 0;  ///< the notifying backend
+  std::string channel;   ///< the channel
+  std::string payload;   ///< the payload ("" when none)
 };
 
 /// One query of a pipeline batch.
 struct PipelineQuery {
-  std::string sql;
-  Params params;
+  std::string sql;  ///< one statement, $n placeholders
+  Params params;    ///< its values
 };
 
 /// A connection to one PostgreSQL backend. Move-only (not while operations are pending); not
@@ -88,7 +88,9 @@ class Connection {
   /// will do; options() then hold the host connected to.
   static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
 
+  /// Movable; a moved-from connection is closed.
   Connection(Connection&&) noexcept;
+  /// Closes this connection, then takes over the other.
   Connection& operator=(Connection&&) noexcept;
   ~Connection();
 
@@ -361,6 +363,7 @@ class Connection {
   struct Stream {
     std::int32_t batch_rows = 0;
     Result header{};
+    std::string sql{};  // for a server error's position (DatabaseError::set_statement)
   };
   std::optional<Stream> stream_;
 };

@@ -42,7 +42,7 @@ struct HostAddress {
   std::string host{};
   /// As ConnectOptions::hostaddr.
   std::string hostaddr{};
-  std::uint16_t port = 5432;
+  std::uint16_t port = 5432;  ///< As ConnectOptions::port.
 };
 
 /// The `pgbouncer` connection option: whether a transaction-pooling proxy (PgBouncer, Odyssey,
@@ -70,8 +70,8 @@ struct ConnectOptions {
   /// A numeric address to connect to instead of resolving `host`; `host` is still the name
   /// TLS verifies and sends as SNI (libpq's hostaddr).
   std::string hostaddr;
-  std::uint16_t port = 5432;
-  std::string user;
+  std::uint16_t port = 5432;  ///< TCP port (or the Unix socket file .s.PGSQL.port)
+  std::string user;           ///< user name
   /// Empty: Connection::connect looks in the password file (see passfile).
   std::string password;
   /// The password file (libpq's passfile, PGPASSFILE); empty means ~/.pgpass. Read when the
@@ -80,15 +80,15 @@ struct ConnectOptions {
   std::string passfile;
   /// Empty means the same as user.
   std::string database;
-  std::string application_name = "tern";
+  std::string application_name = "tern";  ///< reported to the server (pg_stat_activity)
   /// Command-line options for the backend, e.g. "-c search_path=app".
   std::string options;
-  SslMode ssl_mode = SslMode::kPrefer;
+  SslMode ssl_mode = SslMode::kPrefer;  ///< sslmode (prefer by default, as libpq)
   /// PEM file of CAs for verify-ca / verify-full; empty = the system trust store.
   std::string ssl_root_cert;
   /// Client certificate and key (PEM), optional.
   std::string ssl_cert;
-  std::string ssl_key;
+  std::string ssl_key;  ///< the client key
   /// A TLS context to share between the connections of a pool; built from the ssl_* settings
   /// when empty.
   std::shared_ptr<const ring::TlsContext> tls_context;

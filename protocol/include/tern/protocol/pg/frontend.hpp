@@ -18,29 +18,29 @@ inline constexpr std::int32_t kProtocolVersion = 3 << 16;
 /// The codes that take the protocol version's place in SSLRequest and CancelRequest (which,
 /// like StartupMessage, have no tag byte).
 inline constexpr std::int32_t kSslRequestCode = (1234 << 16) | 5679;
-inline constexpr std::int32_t kCancelRequestCode = (1234 << 16) | 5678;
+inline constexpr std::int32_t kCancelRequestCode = (1234 << 16) | 5678;  ///< CancelRequest's code
 
 // Message tags: the type byte that starts every frontend message after start-up, named as the
 // protocol documentation's "Message Formats" section names the messages.
-inline constexpr char kBind = 'B';
-inline constexpr char kClose = 'C';
-inline constexpr char kCopyData = 'd';
-inline constexpr char kCopyDone = 'c';
-inline constexpr char kCopyFail = 'f';
-inline constexpr char kDescribe = 'D';
-inline constexpr char kExecute = 'E';
-inline constexpr char kFlush = 'H';
-inline constexpr char kFunctionCall = 'F';
-inline constexpr char kParse = 'P';
+inline constexpr char kBind = 'B';          ///< Bind
+inline constexpr char kClose = 'C';         ///< Close
+inline constexpr char kCopyData = 'd';      ///< CopyData
+inline constexpr char kCopyDone = 'c';      ///< CopyDone
+inline constexpr char kCopyFail = 'f';      ///< CopyFail
+inline constexpr char kDescribe = 'D';      ///< Describe
+inline constexpr char kExecute = 'E';       ///< Execute
+inline constexpr char kFlush = 'H';         ///< Flush
+inline constexpr char kFunctionCall = 'F';  ///< FunctionCall
+inline constexpr char kParse = 'P';         ///< Parse
 /// PasswordMessage, SASLInitialResponse, SASLResponse and GSSResponse share it.
 inline constexpr char kPasswordMessage = 'p';
-inline constexpr char kQuery = 'Q';
-inline constexpr char kSync = 'S';
-inline constexpr char kTerminate = 'X';
+inline constexpr char kQuery = 'Q';      ///< Query
+inline constexpr char kSync = 'S';       ///< Sync
+inline constexpr char kTerminate = 'X';  ///< Terminate
 
 // What a Describe or Close names.
-inline constexpr char kStatement = 'S';
-inline constexpr char kPortal = 'P';
+inline constexpr char kStatement = 'S';  ///< a prepared statement
+inline constexpr char kPortal = 'P';     ///< a portal
 
 /// StartupMessage with name/value parameters (user, database, application_name, options, ...).
 void startup(std::string& out,

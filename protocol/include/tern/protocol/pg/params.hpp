@@ -55,6 +55,7 @@ class Params {
   }
   /// String literals are text parameters of unknown type, as std::string.
   void add(const char* value) { add(std::string_view(value)); }
+  /// A string view, as a text parameter of unknown type (as std::string).
   void add(std::string_view value) {
     types_.push_back(oid::kUnknown);
     formats_.push_back(Format::kText);

@@ -46,9 +46,11 @@ class Result {
   }
   /// Number of rows.
   std::size_t size() const noexcept { return row_ends_.size(); }
+  /// True when there are no rows.
   bool empty() const noexcept { return row_ends_.empty(); }
   /// Row i (bounds-checked: throws InterfaceError).
   Row row(std::size_t i) const;
+  /// Row i, as row(i).
   Row operator[](std::size_t i) const { return row(i); }
   /// The command tag, e.g. "UPDATE 3".
   const std::string& command_tag() const noexcept { return tag_; }
@@ -57,7 +59,9 @@ class Result {
 
   /// Iteration over rows.
   using Iterator = protocol::RowIterator<Result, Row>;
+  /// The first row.
   Iterator begin() const noexcept { return {this, 0}; }
+  /// Past the last row.
   Iterator end() const noexcept { return {this, size()}; }
 
   // Building (used by the connection).

@@ -27,19 +27,52 @@ using Oid = std::uint32_t;
 
 /// OIDs of the built-in types tern maps (pg_type.dat).
 namespace oid {
-inline constexpr Oid kUnknown = 0, kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20,
-                     kInt2 = 21, kInt4 = 23, kText = 25, kOid = 26, kJson = 114, kFloat4 = 700,
-                     kFloat8 = 701, kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTime = 1083,
-                     kTimestamp = 1114, kTimestamptz = 1184, kInterval = 1186, kNumeric = 1700,
-                     kUuid = 2950, kJsonb = 3802;
+inline constexpr Oid kUnknown = 0,  ///< unknown: the server infers the type
+    kBool = 16,                     ///< boolean
+    kBytea = 17,                    ///< bytea
+    kChar = 18,                     ///< "char" (one byte)
+    kName = 19,                     ///< name
+    kInt8 = 20,                     ///< bigint (int8)
+    kInt2 = 21,                     ///< smallint (int2)
+    kInt4 = 23,                     ///< integer (int4)
+    kText = 25,                     ///< text
+    kOid = 26,                      ///< oid
+    kJson = 114,                    ///< json
+    kFloat4 = 700,                  ///< real (float4)
+    kFloat8 = 701,                  ///< double precision (float8)
+    kBpchar = 1042,                 ///< character(n) (bpchar)
+    kVarchar = 1043,                ///< character varying (varchar)
+    kDate = 1082,                   ///< date
+    kTime = 1083,                   ///< time without time zone
+    kTimestamp = 1114,              ///< timestamp without time zone
+    kTimestamptz = 1184,            ///< timestamp with time zone
+    kInterval = 1186,               ///< interval
+    kNumeric = 1700,                ///< numeric
+    kUuid = 2950,                   ///< uuid
+    kJsonb = 3802;                  ///< jsonb
 // Their one-dimensional array types.
-inline constexpr Oid kBoolArray = 1000, kByteaArray = 1001, kCharArray = 1002, kNameArray = 1003,
-                     kInt2Array = 1005, kInt4Array = 1007, kTextArray = 1009, kOidArray = 1028,
-                     kBpcharArray = 1014, kVarcharArray = 1015, kInt8Array = 1016,
-                     kFloat4Array = 1021, kFloat8Array = 1022, kJsonArray = 199, kDateArray = 1182,
-                     kTimeArray = 1183, kTimestampArray = 1115, kTimestamptzArray = 1185,
-                     kIntervalArray = 1187, kNumericArray = 1231, kUuidArray = 2951,
-                     kJsonbArray = 3807;
+inline constexpr Oid kBoolArray = 1000,  ///< boolean[]
+    kByteaArray = 1001,                  ///< bytea[]
+    kCharArray = 1002,                   ///< "char"[]
+    kNameArray = 1003,                   ///< name[]
+    kInt2Array = 1005,                   ///< smallint[]
+    kInt4Array = 1007,                   ///< integer[]
+    kTextArray = 1009,                   ///< text[]
+    kOidArray = 1028,                    ///< oid[]
+    kBpcharArray = 1014,                 ///< character(n) (bpchar)[]
+    kVarcharArray = 1015,                ///< character varying[]
+    kInt8Array = 1016,                   ///< bigint[]
+    kFloat4Array = 1021,                 ///< real[]
+    kFloat8Array = 1022,                 ///< double precision[]
+    kJsonArray = 199,                    ///< json[]
+    kDateArray = 1182,                   ///< date[]
+    kTimeArray = 1183,                   ///< time without time zone[]
+    kTimestampArray = 1115,              ///< timestamp without time zone[]
+    kTimestamptzArray = 1185,            ///< timestamp with time zone[]
+    kIntervalArray = 1187,               ///< interval[]
+    kNumericArray = 1231,                ///< numeric[]
+    kUuidArray = 2951,                   ///< uuid[]
+    kJsonbArray = 3807;                  ///< jsonb[]
 }  // namespace oid
 
 /// Wire format of a parameter or result column.
@@ -81,8 +114,8 @@ struct Type;
 
 /// oid values, kept apart from std::uint32_t so that an integer is never sent as an oid.
 struct OidValue {
-  Oid value = 0;
-  friend bool operator==(const OidValue&, const OidValue&) = default;
+  Oid value = 0;                                                       ///< the oid
+  friend bool operator==(const OidValue&, const OidValue&) = default;  ///< Member-wise equality.
 };
 
 /// True when T has a codec.
@@ -100,6 +133,7 @@ void encode_param(const T& value, ByteWriter& out) {
   out.patch_be32(at, static_cast<std::uint32_t>(out.size() - at - 4));
 }
 template <class T>
+/// As above; an empty optional is NULL (length -1).
 void encode_param(const std::optional<T>& value, ByteWriter& out) {
   if (value) {
     encode_param(*value, out);
@@ -429,6 +463,7 @@ struct ArrayShape {
       n *= static_cast<std::size_t>(lengths[static_cast<std::size_t>(i)]);
     return n;
   }
+  /// Member-wise equality.
   friend bool operator==(const ArrayShape&, const ArrayShape&) = default;
 };
 
@@ -442,7 +477,7 @@ struct Array {
   ArrayShape shape;
   /// The elements, row-major.
   std::vector<E> elements;
-  friend bool operator==(const Array&, const Array&) = default;
+  friend bool operator==(const Array&, const Array&) = default;  ///< Member-wise equality.
 };
 
 namespace detail {
@@ -531,9 +566,9 @@ void encode_elements(const ArrayShape& shape, const std::vector<E>& values, Byte
 /// element throws TypeError; a multi-dimensional array throws TypeError (read pg::Array<E>).
 template <detail::PgArrayItem E>
 struct Type<std::vector<E>> {
-  using Scalar = typename detail::ArrayElementOf<E>::Scalar;
-  static constexpr Oid kOid = Type<Scalar>::kArrayOid;  ///< sent as the element's array type
-  static constexpr Format kFormat = Format::kBinary;    ///< sent in binary
+  using Scalar = typename detail::ArrayElementOf<E>::Scalar;  ///< E without std::optional
+  static constexpr Oid kOid = Type<Scalar>::kArrayOid;        ///< sent as the element's array type
+  static constexpr Format kFormat = Format::kBinary;          ///< sent in binary
   /// Reads arrays whose element type the scalar's codec reads.
   static bool accepts(Oid type) noexcept {
     const std::optional<Oid> elem = detail::array_element_oid(type);
