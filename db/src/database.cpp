@@ -59,7 +59,10 @@ bool AioDatabase::is_connected() const noexcept {
 }
 
 ring::Task<void> AioDatabase::aio_close() {
-  if (pool_) co_await pool_->close(ring::deadline_after(close_timeout_));
+  // A database closed before its first query has its pool made here, so that it is refused
+  // until aio_connect() like any other.
+  co_await pool().close(ring::deadline_after(close_timeout_));
+  close_sync();
 }
 
 PoolStats AioDatabase::pool_stats() const noexcept {

@@ -82,6 +82,8 @@ PoolStats Pool::stats() const noexcept {
 }
 
 ring::Task<void> Pool::open() {
+  if (closing_) throw InterfaceError("the connection pool is closing");
+  closed_ = false;
   open_ = true;
   ring::TaskGroup openers(loop_);
   while (total_ < options_.min_connections) {
@@ -106,9 +108,9 @@ ring::Task<Lease> Pool::get(std::optional<ring::Deadline> requested, bool sharin
   while (std::optional<Idle> idle = take_idle()) {
     if (needs_ping(*idle)) {
       const bool alive = co_await answers_ping(*idle->conn, deadline);
-      if (!alive || closing_) {  // close() may have begun during the round trip
+      if (!alive || closing_ || closed_) {  // close() may have run during the round trip
         discard(std::move(idle->conn));
-        refuse_if_closing();
+        refuse_if_closed();
         continue;
       }
     }
@@ -164,12 +166,15 @@ std::optional<Lease> Pool::try_get(bool sharing) {
 }
 
 void Pool::admit() {
-  refuse_if_closing();
-  open_ = true;  // a closed pool opens again on use: no need to connect and re-connect
+  refuse_if_closed();
+  open_ = true;  // a pool never opened opens on first use: no need to connect
 }
 
-void Pool::refuse_if_closing() const {
+// A closed pool stays closed until open(), so a service that closed its database at shutdown
+// takes no more queries.
+void Pool::refuse_if_closed() const {
   if (closing_) throw InterfaceError("the connection pool is closing");
+  if (closed_) throw InterfaceError("database closed; call aio_connect() to open it again");
 }
 
 std::optional<Pool::Idle> Pool::take_idle() noexcept {
@@ -433,6 +438,7 @@ ring::Task<void> Pool::close(ring::Deadline deadline) {
   }
   open_ = false;
   closing_ = false;
+  closed_ = true;
   co_await background_.join();
 }
 

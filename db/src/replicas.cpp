@@ -24,6 +24,22 @@ ReplicaSet::ReplicaSet(Dialect dialect, std::vector<std::unique_ptr<AioDatabase>
   }
 }
 
+ring::Task<void> ReplicaSet::connect() {
+  for (std::size_t i = 0; i < replicas_.size(); ++i) {
+    // The pool counts as open again as soon as its open() starts, so one that cannot be
+    // reached now is tried by a later read, after retry_after.
+    bool reached = true;
+    try {
+      co_await replicas_[i]->aio_connect();
+    } catch (const ConnectionFailed&) {
+      reached = false;
+    } catch (const ConnectionLost&) {
+      reached = false;
+    }
+    if (!reached) down_until_[i] = Clock::now() + options_.retry_after;
+  }
+}
+
 ring::Task<Lease> ReplicaSet::acquire(AioDatabase& primary) {
   const std::size_t n = replicas_.size();
   const std::size_t first = n == 0 ? 0 : next_++ % n;

@@ -12,9 +12,12 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "database_fixture.hpp"
+#include "expect_error.hpp"
+#include "tern/db/replicas.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/ring/ring.hpp"
 
@@ -42,8 +45,117 @@ TEST_P(Database, QueriesWithoutConnectingFirst) {
             42);
   run(db->aio_close());
   EXPECT_FALSE(db->is_connected());
-  // After close, the next query opens the pool again.
-  EXPECT_EQ(run(db->aio_execute("SELECT 7")).row(0).get<std::int64_t>(0), 7);
+}
+
+// Runs `f` and checks that it throws the InterfaceError of a database closed by aio_close().
+template <class F>
+void expect_closed(F&& f) {
+  const auto e = testing::thrown<InterfaceError>(std::forward<F>(f));
+  if (e) {
+    EXPECT_NE(std::string(e->what()).find("database closed; call aio_connect()"), std::string::npos)
+        << e->what();
+  }
+}
+
+// peewee-async: "Terminate pool backend. The pool is closed until you run aio_connect
+// manually." Every way to a pooled connection is refused until then; aio_connect() reopens.
+TEST_P(Database, ClosedUntilAioConnect) {
+  auto db = make({.min_connections = 1, .max_connections = 2});
+  EXPECT_EQ(run(db->aio_execute("SELECT 1")).row(0).get<std::int64_t>(0), 1);
+  run(db->aio_close());
+  EXPECT_FALSE(db->is_connected());
+  expect_closed([&] { run(db->aio_execute("SELECT 2")); });
+  expect_closed([&] { run(db->aio_execute("SELECT " + p(1), 3)); });
+  expect_closed([&] { run(db->aio_stream("SELECT 4")); });
+  expect_closed(
+      [&] { run(db->aio_atomic([&]() -> Task<void> { co_await db->aio_execute("SELECT 5"); })); });
+  expect_closed([&] {
+    run(db->aio_connection([&]() -> Task<void> { co_await db->aio_execute("SELECT 6"); }));
+  });
+  EXPECT_FALSE(db->is_connected());
+  EXPECT_EQ(db->pool_stats().size, 0u);  // nothing was opened by the refused queries
+  run(db->aio_close());                  // twice: nothing more to close
+  expect_closed([&] { run(db->aio_execute("SELECT 7")); });
+  run(db->aio_connect());
+  EXPECT_TRUE(db->is_connected());
+  EXPECT_EQ(db->pool_stats().size, 1u);  // min_connections, opened again
+  EXPECT_EQ(run(db->aio_execute("SELECT 8")).row(0).get<std::int64_t>(0), 8);
+  // Closed and reopened again: the cycle repeats.
+  run(db->aio_close());
+  expect_closed([&] { run(db->aio_execute("SELECT 9")); });
+  run(db->aio_connect());
+  EXPECT_EQ(run(db->aio_execute("SELECT 10")).row(0).get<std::int64_t>(0), 10);
+  run(db->aio_close());
+}
+
+// "No need to connect" holds for a database never opened; one closed before its first query
+// is closed all the same.
+TEST_P(Database, ClosedBeforeFirstUseStaysClosed) {
+  auto fresh = make();
+  EXPECT_EQ(run(fresh->aio_execute("SELECT 1")).row(0).get<std::int64_t>(0), 1);
+  run(fresh->aio_close());
+  auto db = make();
+  run(db->aio_close());
+  expect_closed([&] { run(db->aio_execute("SELECT 1")); });
+  run(db->aio_connect());
+  EXPECT_EQ(run(db->aio_execute("SELECT 2")).row(0).get<std::int64_t>(0), 2);
+  run(db->aio_close());
+}
+
+// The sync path is closed with the database: aio_close() closes its connection too, and
+// execute_sql is refused until aio_connect().
+TEST_P(Database, SyncQueriesRefusedAfterClose) {
+  auto db = make();
+  db->set_allow_sync(true);
+  const std::string id_sql = session_id_sql();
+  const std::int64_t sync_session = db->execute_sql(id_sql).row(0).get<std::int64_t>(0);
+  auto admin = make();
+  const auto alive = [&] {
+    const std::string sql =
+        GetParam() == Dialect::kPostgres
+            ? "SELECT count(*) FROM pg_stat_activity WHERE pid = " + p(1)
+            : "SELECT count(*) FROM information_schema.processlist WHERE id = " + p(1);
+    return run(admin->aio_execute(sql, sync_session)).row(0).get<std::int64_t>(0);
+  };
+  EXPECT_EQ(alive(), 1);
+  run(db->aio_close());
+  expect_closed([&] { db->execute_sql("SELECT 1"); });
+  for (int polls = 0; alive() != 0 && polls < 200; ++polls)
+    pause(10ms);  // the server notices the closed socket on its own time
+  EXPECT_EQ(alive(), 0) << "aio_close() left the sync connection open";
+  run(db->aio_connect());
+  EXPECT_EQ(db->execute_sql("SELECT 3").row(0).get<std::int64_t>(0), 3);
+  run(db->aio_close());
+  run(admin->aio_close());
+}
+
+// ReadReplicas: the replicas are closed with the primary (reads refused, not routed to the
+// primary), and aio_connect() reopens them. The "replica" here is a second pool on the same
+// server: what is checked is the routing, not replication (the replicas suite does that).
+TEST_P(Database, ReadReplicasClosedUntilAioConnect) {
+  std::vector<std::unique_ptr<AioDatabase>> replicas;
+  replicas.push_back(make());
+  AioDatabase* replica = replicas.back().get();
+  std::unique_ptr<AioDatabase> db;
+  if (GetParam() == Dialect::kPostgres) {
+    db = std::make_unique<ReadReplicas<PooledPostgresqlDatabase>>(
+        std::move(replicas), ReplicaOptions{}, testing::pg_url_options(), DatabaseOptions{});
+  } else {
+    db = std::make_unique<ReadReplicas<PooledMySQLDatabase>>(
+        std::move(replicas), ReplicaOptions{}, testing::mysql_url_options(), DatabaseOptions{});
+  }
+  QueryOptions read;
+  read.read_only = true;
+  EXPECT_EQ(run(db->aio_execute("SELECT 1", {}, read)).row(0).get<std::int64_t>(0), 1);
+  EXPECT_EQ(replica->pool_stats().acquired, 1u);
+  run(db->aio_close());
+  EXPECT_FALSE(replica->is_connected());
+  expect_closed([&] { run(db->aio_execute("SELECT 2", {}, read)); });
+  expect_closed([&] { run(db->aio_execute("SELECT 3")); });
+  run(db->aio_connect());
+  EXPECT_EQ(run(db->aio_execute("SELECT 4", {}, read)).row(0).get<std::int64_t>(0), 4);
+  EXPECT_EQ(replica->pool_stats().acquired, 2u);  // the read went to the reopened replica
+  EXPECT_EQ(run(db->aio_execute("SELECT 5")).row(0).get<std::int64_t>(0), 5);
   run(db->aio_close());
 }
 

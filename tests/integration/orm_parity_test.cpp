@@ -141,6 +141,31 @@ TEST_P(OrmParity, InsertResults) {
   }
 }
 
+// aio_close() closes the models' database too: every query is refused with InterfaceError
+// until aio_connect() (peewee-async: "The pool is closed until you run aio_connect manually").
+TEST_P(OrmParity, ModelQueriesRefusedAfterAioCloseUntilAioConnect) {
+  author("a");
+  run(db->aio_close());
+  const auto closed = [](const tern::InterfaceError& e) {
+    return std::string(e.what()).find("database closed") != std::string::npos;
+  };
+  const auto refused = [&](auto task) {
+    try {
+      run(std::move(task));
+    } catch (const tern::InterfaceError& e) {
+      return closed(e);
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused(Author::select().aio_count()));
+  EXPECT_TRUE(refused(Author::aio_get(Author::c.name == "a")));
+  EXPECT_TRUE(refused(Author::aio_create({.name = "b"})));
+  EXPECT_TRUE(refused(Author::update().set(Author::c.name, std::string("c")).aio_execute()));
+  run(db->aio_connect());
+  EXPECT_EQ(run(Author::select().aio_count()), 1);  // nothing above reached the server
+  EXPECT_EQ(run(Author::aio_get(Author::c.name == "a")).name, "a");
+}
+
 TEST_P(OrmParity, CompoundOperators) {
   for (const char* n : {"a1", "a2", "b1", "b2"})
     author(n);

@@ -694,14 +694,34 @@ TEST_F(PoolTest, ConnectionReturnedAfterCloseDeadlineIsClosed) {
   EXPECT_EQ(pool->stats().size, 0u);
 }
 
-TEST_F(PoolTest, ClosedPoolOpensAgainOnAcquire) {
+// peewee-async: "The pool is closed until you run aio_connect manually." A pool never opened
+// opens on first use; one closed refuses every acquire until open().
+TEST_F(PoolTest, ClosedPoolRefusesAcquiresUntilOpenedAgain) {
   auto pool = make_pool(sized(1, 1));
-  run(pool->open());
+  Lease first = run(pool->acquire(generous()));  // never opened: opens on use
+  EXPECT_TRUE(pool->is_open());
+  first.release();
   run(pool->close(generous()));
   EXPECT_FALSE(pool->is_open());
-  Lease l = run(pool->acquire(generous()));
+  const auto refused = [&](auto&& acquire) {
+    try {
+      acquire();
+    } catch (const InterfaceError& e) {
+      return std::string(e.what()).find("database closed") != std::string::npos;
+    }
+    return false;
+  };
+  EXPECT_TRUE(refused([&] { run(pool->acquire(generous())); }));
+  EXPECT_TRUE(refused([&] { run(pool->share(generous())); }));
+  EXPECT_TRUE(refused([&] { (void)pool->try_share(); }));
+  EXPECT_FALSE(pool->is_open());
+  EXPECT_EQ(pool->stats().size, 0u);
+  run(pool->close(generous()));  // twice: nothing to do
+  run(pool->open());
   EXPECT_TRUE(pool->is_open());
-  EXPECT_EQ(FakeServer::of(l).id, 1u);  // the old one was closed; a new one opened
+  Lease l = run(pool->acquire(generous()));
+  EXPECT_TRUE(l);
+  EXPECT_EQ(pool->stats().created, 2u);  // the first was closed; open() made a new one
 }
 
 // ---- share(): statements of several tasks on one connection (implicit pipelining) ----

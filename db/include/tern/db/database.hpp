@@ -8,10 +8,11 @@
 //     co_await db.aio_execute("UPDATE account SET balance = balance + $1 WHERE id = $2", 5, 2);
 //   });
 //
-// There is no need to connect first: the pool opens on first use, on the loop that runs it
-// (and opens again after aio_close()). Inside aio_atomic() every query of that coroutine and of
-// the tasks it awaits uses the transaction's connection — no connection is passed around: it
-// travels in the task context, as peewee-async binds it to the asyncio task.
+// There is no need to connect first: the pool opens on first use, on the loop that runs it.
+// After aio_close() it stays closed (queries throw InterfaceError) until aio_connect(). Inside
+// aio_atomic() every query of that coroutine and of the tasks it awaits uses the transaction's
+// connection — no connection is passed around: it travels in the task context, as peewee-async
+// binds it to the asyncio task.
 #pragma once
 
 #include <chrono>
@@ -249,13 +250,15 @@ class AioDatabase {
   AioDatabase& operator=(const AioDatabase&) = delete;
   virtual ~AioDatabase();
 
-  /// Creates the connection pool and opens min_connections. Optional: the first query does it.
-  ring::Task<void> aio_connect();
+  /// Creates the connection pool and opens min_connections. Optional the first time: the first
+  /// query does it. Required after aio_close(). (ReadReplicas opens its replicas' pools too.)
+  virtual ring::Task<void> aio_connect();
   /// True while the pool is open.
   bool is_connected() const noexcept;
   /// Terminates the pool: fails waiting queries, closes idle connections, waits up to
-  /// close_timeout for checked-out ones (closed when returned). Queries afterwards open it
-  /// again. (ReadReplicas closes its replicas' pools too.)
+  /// close_timeout for checked-out ones (closed when returned), and closes the synchronous
+  /// connection. The database then stays closed: queries (sync ones too) throw InterfaceError
+  /// until aio_connect(). (ReadReplicas closes its replicas' pools too.)
   virtual ring::Task<void> aio_close();
 
   /// Runs `sql` with `params` bound ($1.. for PostgreSQL, ? for MySQL) on the task's bound
@@ -377,7 +380,8 @@ class AioDatabase {
   /// `auto sync = db.allow_sync();` — see AllowSync.
   [[nodiscard]] AllowSync allow_sync() noexcept { return AllowSync(*this); }
   /// Runs a query synchronously on the database's own connection and loop (never the pool's).
-  /// Throws InterfaceError when synchronous queries are not allowed.
+  /// Throws InterfaceError when synchronous queries are not allowed or the database was closed
+  /// by aio_close() (until aio_connect()).
   ResultSet execute_sql(std::string_view sql, Params params = {}, QueryOptions options = {});
   /// Closes the synchronous connection, if open.
   void close_sync() noexcept;

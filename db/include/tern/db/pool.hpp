@@ -137,7 +137,7 @@ class Pool {
   /// Closes whatever is still open (driving the loop if called from outside it).
   ~Pool();
 
-  /// Opens min_connections (in parallel).
+  /// Opens min_connections (in parallel); also what reopens a pool after close().
   ring::Task<void> open();
   /// A connection of one's own: an idle one (checked for liveness), a new one while under
   /// max_connections, or the next one returned, waiting until `deadline` at most (defaults to
@@ -156,13 +156,17 @@ class Pool {
   }
   /// share()'s warm path without a coroutine: the lease when one is to be had at once (an
   /// idle connection that needs no ping, or a share of one in use), else nullopt and share()
-  /// does the rest. Throws InterfaceError when the pool is closing.
+  /// does the rest. Throws InterfaceError when the pool is closing or closed.
   std::optional<Lease> try_share() { return try_get(options_.pipeline_depth > 1); }
   /// Closes idle connections and refuses new acquires; waits for checked-out connections up to
-  /// `deadline` (they are closed when returned after it).
+  /// `deadline` (they are closed when returned after it). The pool then stays closed: acquires
+  /// throw InterfaceError until open() runs again. (A pool never opened opens on first use.)
   ring::Task<void> close(ring::Deadline deadline);
   /// False before open() and after close().
   bool is_open() const noexcept { return open_; }
+  /// Throws InterfaceError while close() runs and after it until open(): what acquires check
+  /// first (and after a health-check ping, which close() may overtake).
+  void refuse_if_closed() const;
   /// Current statistics.
   PoolStats stats() const noexcept;
   /// The loop it lives on.
@@ -200,10 +204,8 @@ class Pool {
   std::optional<Lease> try_get(bool sharing);
 
   // The steps of get(), in the order it tries them.
-  /// Refuses a closing pool; reopens a closed one.
+  /// Refuses a closing or closed pool; opens one never opened.
   void admit();
-  /// Throws InterfaceError while close() runs (checked by admit() and after a health-check ping).
-  void refuse_if_closing() const;
   /// The most recently returned idle connection that is young enough and looks alive, those
   /// that fail on the way discarded; none when the pool has none or others queue first.
   std::optional<Idle> take_idle() noexcept;
@@ -257,6 +259,7 @@ class Pool {
   PoolOptions options_;
   bool open_ = false;
   bool closing_ = false;
+  bool closed_ = false;          // by close(), until open()
   std::vector<Idle> idle_;       // most recently returned last (reused first: warm)
   std::vector<Shared> shared_;   // connections lent to statements (share()), not in idle_
   std::deque<Waiter*> waiters_;  // first come, first served

@@ -61,6 +61,9 @@ class ReplicaSet {
   /// A connection for a read: from the next replica in turn that can be reached, else from
   /// `primary`'s pool.
   ring::Task<Lease> acquire(AioDatabase& primary);
+  /// Opens every replica's pool (after a close: reads are refused until then); a replica that
+  /// cannot be reached is left out for a while as a read would leave it, not an error.
+  ring::Task<void> connect();
   /// Closes every replica's pool.
   ring::Task<void> close();
   /// How many replicas there are.
@@ -90,6 +93,13 @@ class ReadReplicas : public Primary {
                         PrimaryArgs&&... primary)
       : Primary(std::forward<PrimaryArgs>(primary)...),
         replicas_(this->dialect(), std::move(replicas), options) {}
+
+  /// Opens the primary's pool, then each replica's (one that cannot be reached is skipped, as
+  /// by a read).
+  ring::Task<void> aio_connect() override {
+    co_await Primary::aio_connect();
+    co_await replicas_.connect();
+  }
 
   /// Closes the primary's pool, then each replica's.
   ring::Task<void> aio_close() override {
