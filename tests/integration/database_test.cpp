@@ -120,9 +120,13 @@ TEST_P(Database, SyncQueriesRefusedAfterClose) {
   EXPECT_EQ(alive(), 1);
   run(db->aio_close());
   expect_closed([&] { db->execute_sql("SELECT 1"); });
-  for (int polls = 0; alive() != 0 && polls < 200; ++polls)
-    pause(10ms);  // the server notices the closed socket on its own time
-  EXPECT_EQ(alive(), 0) << "aio_close() left the sync connection open";
+  // PgBouncer keeps its server connection when a client leaves: the session is seen gone
+  // only on a direct connection.
+  if (!testing::via_pgbouncer()) {
+    for (int polls = 0; alive() != 0 && polls < 200; ++polls)
+      pause(10ms);  // the server notices the closed socket on its own time
+    EXPECT_EQ(alive(), 0) << "aio_close() left the sync connection open";
+  }
   run(db->aio_connect());
   EXPECT_EQ(db->execute_sql("SELECT 3").row(0).get<std::int64_t>(0), 3);
   run(db->aio_close());

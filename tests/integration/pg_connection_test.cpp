@@ -328,6 +328,9 @@ TEST_F(PgConnection, PipelineAndStreamErrorsShowTheStatementWithACaret) {
     EXPECT_EQ(e.info().statement, sql);
   };
   for (const bool unnamed : {false, true}) {
+    // Behind PgBouncer's transaction pooling, named statements stay on the server connection
+    // for whichever client comes next (UnnamedStatementsForPoolers counts them): unnamed only.
+    if (!unnamed && tern::testing::via_pgbouncer()) continue;
     SCOPED_TRACE(unnamed ? "unnamed statements" : "named statements");
     ConnectOptions o = main_options();
     o.unnamed_statements_only = unnamed;
