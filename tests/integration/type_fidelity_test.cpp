@@ -609,6 +609,44 @@ TEST_F(Fidelity, PostgresHstoreAndUnknown) {
   std::printf("mismatches: %zu\n", mismatches);
 }
 
+/// Decodes every row of a MariaDB column as T from the text and the binary protocol; the two
+/// must agree (a value T refuses must be refused by both, with TypeError). Returns mismatches.
+template <class T>
+std::size_t mysql_typed(const mysql::Result& text, const mysql::Result& binary,
+                        const std::string& column, std::size_t& compared) {
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < binary.size(); ++i) {
+    std::optional<std::optional<T>> t, b;
+    std::string t_error, b_error;
+    try {
+      t = text.row(i).get<std::optional<T>>(0);
+    } catch (const tern::TypeError& e) {
+      t_error = e.what();
+    }
+    try {
+      b = binary.row(i).get<std::optional<T>>(0);
+    } catch (const tern::TypeError& e) {
+      b_error = e.what();
+    }
+    ++compared;
+    const bool agree =
+        t.has_value() == b.has_value() &&
+        (!t || (t->has_value() == b->has_value() && (!t->has_value() || same_value(**t, **b))));
+    if (!agree) {
+      ++mismatches;
+      ADD_FAILURE() << column << " typed as " << typeid(T).name() << ": text protocol \""
+                    << tern::protocol::as_chars(
+                           text.row(i).raw(0).value_or(tern::protocol::Bytes()))
+                    << "\" " << (t_error.empty() ? "decodes" : t_error) << ", binary "
+                    << (b_error.empty() ? "decodes" : b_error) << (t && b ? " differently" : "");
+    }
+  }
+  return mismatches;
+}
+
+using MysqlTypedCheck = std::size_t (*)(const mysql::Result&, const mysql::Result&,
+                                        const std::string&, std::size_t&);
+
 // MariaDB column types and the literals stored in them (bound as strings, or as integers for
 // BIT), random and edge.
 struct MysqlCase {
@@ -616,6 +654,9 @@ struct MysqlCase {
   std::vector<std::string> values;
   bool numeric = false;  // also compared through SUM() and a DOUBLE expression
   bool bind_int = false;
+  MysqlTypedCheck typed = nullptr;  // the C++ type its codec reads the column as
+  std::string setup = {};           // session settings for this column (reset after)
+  std::string insert = "?";         // the inserted expression of the bound value
 };
 
 TEST_F(Fidelity, MariadbRendersAsTheServer) {
@@ -695,47 +736,124 @@ TEST_F(Fidelity, MariadbRendersAsTheServer) {
       v.push_back(random_text(max));
     return v;
   };
+  using mysql::Bit;
+  using mysql::RawDateTime;
+  using mysql::Year;
+  const auto timestamps = [&] {
+    std::vector<std::string> v = {"1970-01-01 05:30:01", "2038-01-18 08:44:07",
+                                  "2001-12-26 20:05:06"};
+    for (int i = 0; i < kRandomPerType / 4; ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d",
+                    static_cast<int>(uniform(1971, 2037)), static_cast<int>(uniform(1, 12)),
+                    static_cast<int>(uniform(1, 28)), static_cast<int>(uniform(0, 23)),
+                    static_cast<int>(uniform(0, 59)), static_cast<int>(uniform(0, 59)));
+      v.push_back(buf);
+    }
+    return v;
+  };
+  // Zero dates and dates with a zero month or day need a sql_mode without NO_ZERO_DATE,
+  // NO_ZERO_IN_DATE and strictness.
+  const std::string zero_dates = "SET SESSION sql_mode = ''";
+  // A geometry's text and binary protocol forms are the same bytes: a 4-byte SRID and WKB.
+  const std::vector<std::string> geometries = {
+      "POINT(1 2)", "POINT(-0.5 1e300)", "LINESTRING(0 0, 1 1, 2 5)",
+      "POLYGON((0 0, 4 0, 4 4, 0 0))", "GEOMETRYCOLLECTION(POINT(1 1))"};
   std::vector<MysqlCase> cases = {
-      {"TINYINT", ints(-128, 127), true},
-      {"TINYINT UNSIGNED", ints(0, 255), true},
-      {"SMALLINT", ints(-32768, 32767), true},
-      {"SMALLINT UNSIGNED ZEROFILL", ints(0, 65535), true},
-      {"MEDIUMINT", ints(-8388608, 8388607), true},
-      {"INT", ints(INT32_MIN, INT32_MAX), true},
-      {"INT(6) ZEROFILL", ints(0, 999999), true},
-      {"INT UNSIGNED", ints(0, UINT32_MAX), true},
-      {"BIGINT", ints(INT64_MIN, INT64_MAX), true},
-      {"BIGINT UNSIGNED", {"18446744073709551615", "0", "9223372036854775808"}, true},
+      {"TINYINT", ints(-128, 127), true, false, &mysql_typed<std::int8_t>},
+      {"TINYINT UNSIGNED", ints(0, 255), true, false, &mysql_typed<std::uint8_t>},
+      {"BOOLEAN", {"0", "1", "127", "-128", "2"}, true, false, &mysql_typed<std::int8_t>},
+      {"TINYINT(1)", {"0", "1", "-1"}, true, false, &mysql_typed<bool>},
+      {"SMALLINT", ints(-32768, 32767), true, false, &mysql_typed<std::int16_t>},
+      {"SMALLINT UNSIGNED ZEROFILL", ints(0, 65535), true, false, &mysql_typed<std::uint16_t>},
+      {"MEDIUMINT", ints(-8388608, 8388607), true, false, &mysql_typed<std::int32_t>},
+      {"MEDIUMINT UNSIGNED", ints(0, 16777215), true, false, &mysql_typed<std::uint32_t>},
+      {"MEDIUMINT UNSIGNED ZEROFILL", ints(0, 16777215), true, false, &mysql_typed<std::uint32_t>},
+      {"INT", ints(INT32_MIN, INT32_MAX), true, false, &mysql_typed<std::int32_t>},
+      {"INT(6) ZEROFILL", ints(0, 999999), true, false, &mysql_typed<std::uint32_t>},
+      {"INT UNSIGNED", ints(0, UINT32_MAX), true, false, &mysql_typed<std::uint32_t>},
+      {"BIGINT", ints(INT64_MIN, INT64_MAX), true, false, &mysql_typed<std::int64_t>},
+      {"BIGINT UNSIGNED",
+       {"18446744073709551615", "0", "9223372036854775808"},
+       true,
+       false,
+       &mysql_typed<std::uint64_t>},
+      // No typed agreement for FLOAT: the text protocol prints 6 significant digits.
       {"FLOAT", reals(1, true), true},
-      {"DOUBLE", reals(1, false), true},
-      {"FLOAT(7,3)", decimals(7, 3), true},
-      {"DOUBLE(8,2)", decimals(8, 2), true},
-      {"DOUBLE(22,5) ZEROFILL", unsigned_only(decimals(22, 5)), true},
-      {"DECIMAL(10,3)", decimals(10, 3), true},
-      {"DECIMAL(10,3) ZEROFILL", unsigned_only(decimals(10, 3)), true},
-      {"DECIMAL(65,30)", decimals(65, 30), true},
-      {"YEAR", {"0", "1901", "2155", "1999", "2024"}},
-      {"YEAR(2)", {"1999", "2000", "2069", "1970"}},
-      {"DATE", dates(false, 0)},
-      {"DATETIME", dates(true, 0)},
-      {"DATETIME(6)", dates(true, 6)},
+      {"DOUBLE", reals(1, false), true, false, &mysql_typed<double>},
+      {"FLOAT(7,3)", decimals(7, 3), true, false, &mysql_typed<float>},
+      {"DOUBLE(8,2)", decimals(8, 2), true, false, &mysql_typed<double>},
+      {"DOUBLE(22,5) ZEROFILL", unsigned_only(decimals(22, 5)), true, false, &mysql_typed<double>},
+      {"DECIMAL(10,3)", decimals(10, 3), true, false, &mysql_typed<tern::Decimal>},
+      {"DECIMAL(10,3) ZEROFILL", unsigned_only(decimals(10, 3)), true, false,
+       &mysql_typed<tern::Decimal>},
+      {"DECIMAL(65,30)", decimals(65, 30), true, false, &mysql_typed<tern::Decimal>},
+      {"YEAR", {"0", "1901", "2155", "1999", "2024"}, false, false, &mysql_typed<Year>},
+      {"YEAR(2)", {"1999", "2000", "2069", "1970"}, false, false, &mysql_typed<Year>},
+      {"DATE", dates(false, 0), false, false, &mysql_typed<mysql::Date>},
+      {"DATETIME", dates(true, 0), false, false, &mysql_typed<mysql::DateTime>},
+      {"DATETIME(6)", dates(true, 6), false, false, &mysql_typed<mysql::DateTime>},
       {"TIMESTAMP(3)",
-       {"1970-01-02 00:00:00.000", "2038-01-19 03:14:07.499", "2001-12-26 20:05:06.5"}},
-      {"TIME", times(0)},
-      {"TIME(3)", times(3)},
-      {"CHAR(10)", strings(2)},  // pieces of up to 4 characters ("NULL"): at most 8
-      {"VARCHAR(50)", strings(12)},
-      {"TEXT", strings(20)},
-      {"VARBINARY(20)", strings(5)},
-      {"BLOB", strings(5)},
-      {"BIT(10)", {"0", "1", "1023", "512"}, false, true},
-      {"JSON", {"{}", "[1, 2.50, \"x\"]", "{\"a\": null}"}},
-      {"ENUM('a','b c')", {"a", "b c"}},
-      {"SET('x','y')", {"", "x", "x,y"}},
+       {"1970-01-02 00:00:00.000", "2038-01-19 03:14:07.499", "2001-12-26 20:05:06.5"},
+       false,
+       false,
+       &mysql_typed<mysql::DateTime>},
+      {"TIMESTAMP", timestamps(), false, false, &mysql_typed<mysql::DateTime>,
+       "SET SESSION time_zone = '+05:30'"},
+      {"TIMESTAMP(6)", timestamps(), false, false, &mysql_typed<mysql::DateTime>,
+       "SET SESSION time_zone = '-09:45'"},
+      // Zero dates: Date/DateTime refuse them (TypeError in both protocols, checked below);
+      // RawDateTime keeps them.
+      {"DATE",
+       {"0000-00-00", "2024-00-00", "2024-05-00", "0000-01-01", "2024-02-29"},
+       false,
+       false,
+       &mysql_typed<RawDateTime>,
+       zero_dates},
+      {"DATETIME",
+       {"0000-00-00 00:00:00", "2024-00-00 12:00:00", "2024-05-00 00:00:01", "0000-00-00 23:59:59"},
+       false,
+       false,
+       &mysql_typed<RawDateTime>,
+       zero_dates},
+      {"DATETIME(6)",
+       {"0000-00-00 00:00:00.000000", "2024-00-15 01:02:03.000004"},
+       false,
+       false,
+       &mysql_typed<RawDateTime>,
+       zero_dates},
+      {"TIMESTAMP",
+       {"0000-00-00 00:00:00", "2001-12-26 20:05:06"},
+       false,
+       false,
+       &mysql_typed<RawDateTime>,
+       zero_dates},
+      {"TIME", times(0), false, false, &mysql_typed<mysql::Time>},
+      {"TIME(3)", times(3), false, false, &mysql_typed<mysql::Time>},
+      // pieces of up to 4 characters ("NULL"): at most 8
+      {"CHAR(10)", strings(2), false, false, &mysql_typed<std::string>},
+      {"VARCHAR(50)", strings(12), false, false, &mysql_typed<std::string>},
+      {"TEXT", strings(20), false, false, &mysql_typed<std::string>},
+      {"VARBINARY(20)", strings(5), false, false, &mysql_typed<tern::ByteString>},
+      {"BLOB", strings(5), false, false, &mysql_typed<tern::ByteString>},
+      {"BIT(10)", {"0", "1", "1023", "512"}, false, true, &mysql_typed<Bit>},
+      {"JSON", {"{}", "[1, 2.50, \"x\"]", "{\"a\": null}"}, false, false, &mysql_typed<tern::Json>},
+      {"ENUM('a','b c')", {"a", "b c"}, false, false, &mysql_typed<std::string>},
+      {"SET('x','y')", {"", "x", "x,y"}, false, false, &mysql_typed<std::string>},
+      {"GEOMETRY", geometries, false, false, &mysql_typed<tern::ByteString>, "",
+       "ST_GeomFromText(?)"},
+      {"POINT",
+       {"POINT(0 0)", "POINT(1.5 -2.25)", "POINT(1e-300 3)"},
+       false,
+       false,
+       &mysql_typed<tern::ByteString>,
+       "",
+       "ST_GeomFromText(?)"},
   };
   std::map<std::string, std::size_t> compared;
   std::size_t mismatches = 0;
   for (const MysqlCase& t : cases) {
+    if (!t.setup.empty()) sync_wait(loop, c.query(t.setup));
     sync_wait(loop,
               c.query("CREATE OR REPLACE TABLE fidelity (i INT PRIMARY KEY, v " + t.column + ")"));
     for (std::size_t i = 0; i < t.values.size(); ++i) {
@@ -747,7 +865,7 @@ TEST_F(Fidelity, MariadbRendersAsTheServer) {
         p.add(std::string_view(t.values[i]));
       }
       try {
-        sync_wait(loop, c.execute("INSERT INTO fidelity (i, v) VALUES (?, ?)", p));
+        sync_wait(loop, c.execute("INSERT INTO fidelity (i, v) VALUES (?, " + t.insert + ")", p));
       } catch (const std::exception& e) {
         FAIL() << t.column << " value \"" << t.values[i] << "\": " << e.what();
       }
@@ -761,6 +879,24 @@ TEST_F(Fidelity, MariadbRendersAsTheServer) {
       const std::vector<mysql::Result> text = sync_wait(loop, c.query(sql));
       const mysql::Result binary = sync_wait(loop, c.execute(sql));
       ASSERT_EQ(text.at(0).size(), binary.size());
+      const std::string label = t.column + (t.setup.empty() ? "" : " [" + t.setup.substr(12) + "]");
+      if (sql == selects[0] && t.typed != nullptr) {
+        mismatches += t.typed(text[0], binary, label, compared[label + " typed"]);
+      }
+      if (t.typed == &mysql_typed<RawDateTime>) {  // Date/DateTime refuse zero dates: both ways
+        for (std::size_t i = 0; i < binary.size(); ++i) {
+          const RawDateTime raw = binary.row(i).get<RawDateTime>(0);
+          if (raw.month != 0 && raw.day != 0) continue;
+          for (const mysql::Result* r : {&text[0], &binary}) {
+            ++compared[label + " zero date refused"];
+            if (t.column.starts_with("DATE") && !t.column.starts_with("DATETIME")) {
+              EXPECT_THROW(r->row(i).get<mysql::Date>(0), tern::TypeError);
+            } else {
+              EXPECT_THROW(r->row(i).get<mysql::DateTime>(0), tern::TypeError);
+            }
+          }
+        }
+      }
       const mysql::Column& column = binary.columns()[0];
       for (std::size_t i = 0; i < binary.size(); ++i) {
         const auto raw = binary.row(i).raw(0);
@@ -770,13 +906,16 @@ TEST_F(Fidelity, MariadbRendersAsTheServer) {
         const std::string server(tern::protocol::as_chars(*reference));
         const std::string ours =
             mysql::to_text(column.type, binary.format(), *raw, column.column_length);
-        ++compared[t.column];
+        ++compared[label];
         if (ours != server) {
           ++mismatches;
-          ADD_FAILURE() << t.column << ": " << sql << ": server \"" << server << "\", tern \""
-                        << ours << "\"";
+          ADD_FAILURE() << label << ": " << sql << ": server \"" << server << "\", tern \"" << ours
+                        << "\"";
         }
       }
+    }
+    if (!t.setup.empty()) {
+      sync_wait(loop, c.query("SET SESSION sql_mode = DEFAULT, time_zone = DEFAULT"));
     }
   }
   sync_wait(loop, c.query("DROP TABLE fidelity"));
