@@ -55,18 +55,11 @@ std::int64_t read_i64(const char* name, Bytes data) {
   return protocol::ByteReader(data).i64();
 }
 
-const char* date_style_name(const TextSettings& s) noexcept {
-  switch (s.date_style) {
-    case TextSettings::DateStyle::kIso:
-      return s.date_order == TextSettings::DateOrder::kDmy ? "ISO, DMY" : "ISO";
-    case TextSettings::DateStyle::kSql:
-      return s.date_order == TextSettings::DateOrder::kDmy ? "SQL, DMY" : "SQL, MDY";
-    case TextSettings::DateStyle::kPostgres:
-      return s.date_order == TextSettings::DateOrder::kDmy ? "Postgres, DMY" : "Postgres, MDY";
-    case TextSettings::DateStyle::kGerman:
-      return "German";
-  }
-  return "?";
+std::string date_style_name(const TextSettings& s) {
+  static constexpr const char* kStyles[] = {"ISO", "SQL", "Postgres", "German"};
+  static constexpr const char* kOrders[] = {"MDY", "DMY", "YMD"};
+  return std::string(kStyles[static_cast<int>(s.date_style)]) + ", " +
+         kOrders[static_cast<int>(s.date_order)];
 }
 
 const char* interval_style_name(TextSettings::IntervalStyle s) noexcept {
@@ -105,6 +98,10 @@ class Text {
     pos_ += word.size();
     return true;
   }
+  /// The whole text.
+  std::string_view text() const noexcept { return s_; }
+  /// The text not read yet.
+  std::string_view rest() const noexcept { return s_.substr(pos_); }
   /// Accepts the whole remaining text.
   bool rest_is(std::string_view word) noexcept { return s_.substr(pos_) == word && accept(word); }
   void expect(char c) {
@@ -167,37 +164,66 @@ std::int64_t read_year(Text& t) {
   return t.digits(4, 9);
 }
 
-/// Reads the date of a date, or of a timestamp in a style other than Postgres, in the
-/// session's DateStyle: ISO "YYYY-MM-DD", SQL "MM/DD/YYYY", German "DD.MM.YYYY", Postgres
-/// "MM-DD-YYYY" (DMY swaps day and month in SQL and Postgres).
-WrittenDate read_date_fields(Text& t, const TextSettings& s) {
+using DateStyle = TextSettings::DateStyle;
+
+/// The DateStyle a date or timestamp text is written in, from its own shape: a weekday name
+/// (Postgres timestamps), '/' (SQL), '.' (German), two digits then '-' (Postgres dates), else
+/// ISO. The text carries its style because a SET DateStyle is reported (ParameterStatus) only
+/// at the end of the batch that ran it: the settings can be stale for that batch's rows.
+DateStyle style_of(std::string_view text) noexcept {
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') return DateStyle::kPostgres;
+  const std::string_view date = text.substr(0, text.find(' '));
+  if (date.find('/') != std::string_view::npos) return DateStyle::kSql;
+  if (date.find('.') != std::string_view::npos) return DateStyle::kGerman;
+  if (date.size() > 2 && date[2] == '-') return DateStyle::kPostgres;
+  return DateStyle::kIso;
+}
+
+/// Whether the first of two day/month fields `a`, `b` written in `style` is the day: the
+/// session's DateStyle order when the text is in the session's style; otherwise (the settings
+/// are stale, see style_of) what the values allow, and a TypeError when both orders fit.
+bool day_first(Text& t, DateStyle style, std::int64_t a, std::int64_t b, const TextSettings& s) {
+  if (style == s.date_style) return s.date_order == TextSettings::DateOrder::kDmy;
+  if (a > 12 || a == b) return true;
+  if (b > 12) return false;
+  throw_type_error(t.name(),
+                   "ambiguous day and month in \"" + std::string(t.text().substr(0, 40)) +
+                       "\": it is not in DateStyle " + date_style_name(s) +
+                       " (the session's as last reported; a SET DateStyle is reported at the "
+                       "end of its batch)");
+}
+
+/// Reads the date of a date, or of a timestamp in a style other than Postgres: ISO
+/// "YYYY-MM-DD", SQL "MM/DD/YYYY", German "DD.MM.YYYY", Postgres "MM-DD-YYYY" (DMY swaps day
+/// and month in SQL and Postgres), in the style `style_of` finds.
+WrittenDate read_date_fields(Text& t, DateStyle style, const TextSettings& s) {
   WrittenDate d;
-  const bool dmy = s.date_order == TextSettings::DateOrder::kDmy;
-  const auto day_month_year = [&](char sep, bool day_first) {
+  const auto day_month_year = [&](char sep) {
     const std::int64_t a = t.digits(2, 2);
     t.expect(sep);
     const std::int64_t b = t.digits(2, 2);
     t.expect(sep);
     d.year = read_year(t);
-    d.day = day_first ? a : b;
-    d.month = day_first ? b : a;
+    const bool day_is_first = style == DateStyle::kGerman || day_first(t, style, a, b, s);
+    d.day = day_is_first ? a : b;
+    d.month = day_is_first ? b : a;
   };
-  switch (s.date_style) {
-    case TextSettings::DateStyle::kIso:
+  switch (style) {
+    case DateStyle::kIso:
       d.year = read_year(t);
       t.expect('-');
       d.month = t.digits(2, 2);
       t.expect('-');
       d.day = t.digits(2, 2);
       break;
-    case TextSettings::DateStyle::kSql:
-      day_month_year('/', dmy);
+    case DateStyle::kSql:
+      day_month_year('/');
       break;
-    case TextSettings::DateStyle::kGerman:
-      day_month_year('.', true);
+    case DateStyle::kGerman:
+      day_month_year('.');
       break;
-    case TextSettings::DateStyle::kPostgres:
-      day_month_year('-', dmy);
+    case DateStyle::kPostgres:
+      day_month_year('-');
       break;
   }
   if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31) t.fail();
@@ -263,7 +289,9 @@ std::int64_t zone_offset(Text& t, std::string_view zone, const detail::CivilDate
     return *offset;
   }
   throw_type_error(t.name(), "zone \"" + std::string(zone) +
-                                 "\" is not the session TimeZone's name for that time");
+                                 "\" is not the session TimeZone's name for that time (the "
+                                 "TimeZone as last reported; a SET TimeZone is reported at the "
+                                 "end of its batch)");
 }
 
 /// Reads a timestamp's text in the session's DateStyle as microseconds since 2000-01-01
@@ -276,8 +304,9 @@ std::int64_t read_timestamp_text(const char* name, Bytes data, bool with_zone,
   if (t.rest_is("-infinity")) return kI64Min;
   WrittenDate d;
   std::int64_t tod = 0;
-  if (s.date_style == TextSettings::DateStyle::kPostgres) {
-    // "Wed Dec 26 20:05:06.5 2001" ("Wed 26 Dec ..." with DMY).
+  const DateStyle style = style_of(t.rest());
+  if (style == DateStyle::kPostgres && !t.rest().empty() && !t.peek_digit()) {
+    // "Wed Dec 26 20:05:06.5 2001" ("Wed 26 Dec ..." with DMY: the fields tell).
     if (t.word().size() != 3) t.fail();
     t.expect(' ');
     const auto month = [&] {
@@ -286,7 +315,7 @@ std::int64_t read_timestamp_text(const char* name, Bytes data, bool with_zone,
         if (w == kMonthNames[i]) return static_cast<std::int64_t>(i + 1);
       t.fail();
     };
-    if (s.date_order == TextSettings::DateOrder::kDmy) {
+    if (t.peek_digit()) {
       d.day = t.digits(2, 2);
       t.expect(' ');
       d.month = month();
@@ -301,14 +330,14 @@ std::int64_t read_timestamp_text(const char* name, Bytes data, bool with_zone,
     d.year = read_year(t);
     if (d.day < 1 || d.day > 31) t.fail();
   } else {
-    d = read_date_fields(t, s);
+    d = read_date_fields(t, style, s);
     t.expect(' ');
     tod = read_time_of_day(t);
   }
   std::optional<std::int64_t> offset;
   std::string_view zone;
   if (with_zone) {
-    if (s.date_style == TextSettings::DateStyle::kIso) {
+    if (style == DateStyle::kIso) {
       offset = read_offset(t);
       if (!offset) t.fail();
     } else {
@@ -506,20 +535,19 @@ Interval read_interval_text(Bytes data, const TextSettings& s) {
   Text t(name, data, std::string("IntervalStyle ") + interval_style_name(s.interval_style));
   if (t.rest_is("infinity")) return {kI32Max, kI32Max, kI64Max};
   if (t.rest_is("-infinity")) return {kI32Min, kI32Min, kI64Min};
+  // The text shows its style (a SET IntervalStyle is reported only at the end of its batch):
+  // ISO 8601 starts with P, postgres_verbose with @, postgres has unit words, sql_standard
+  // none (a bare clock reads the same in both).
+  const std::string_view chars = as_chars(data);
   IntervalSum v;
-  switch (s.interval_style) {
-    case TextSettings::IntervalStyle::kIso8601:
-      read_iso8601_interval(t, v);
-      break;
-    case TextSettings::IntervalStyle::kPostgres:
-      read_postgres_interval(t, v);
-      break;
-    case TextSettings::IntervalStyle::kPostgresVerbose:
-      read_postgres_verbose_interval(t, v);
-      break;
-    case TextSettings::IntervalStyle::kSqlStandard:
-      read_sql_standard_interval(t, v, as_chars(data));
-      break;
+  if (chars.starts_with('P')) {
+    read_iso8601_interval(t, v);
+  } else if (chars.starts_with('@')) {
+    read_postgres_verbose_interval(t, v);
+  } else if (chars.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos) {
+    read_postgres_interval(t, v);
+  } else {
+    read_sql_standard_interval(t, v, chars);
   }
   if (v.months < kI32Min || v.months > kI32Max || v.days < kI32Min || v.days > kI32Max) {
     throw_type_error(name, "months or days out of range");
@@ -554,7 +582,7 @@ Date Type<Date>::decode(Oid, Format format, Bytes data, const TextSettings& sett
     Text t = date_text("date", data, settings);
     if (t.rest_is("infinity")) return Date::max();
     if (t.rest_is("-infinity")) return Date::min();
-    const WrittenDate d = read_date_fields(t, settings);
+    const WrittenDate d = read_date_fields(t, style_of(t.rest()), settings);
     return Date(std::chrono::days(finish_date(t, d) + kPgEpochDays));
   }
   if (data.size() != 4) {
