@@ -76,12 +76,16 @@ const char* interval_style_name(TextSettings::IntervalStyle s) noexcept {
   return "?";
 }
 
+/// What a text value is read as, for failure messages (built only on failure: decoding is a
+/// hot path).
+enum class ReadAs : std::uint8_t { kDateStyle, kIntervalStyle, kTimeOfDay, kZoneOffset };
+
 /// A cursor over a text value, with the small parsers the output formats need. A failure
 /// names the session style the text was read by.
 class Text {
  public:
-  Text(const char* name, Bytes data, std::string style)
-      : name_(name), s_(as_chars(data)), style_(std::move(style)) {}
+  Text(const char* name, Bytes data, ReadAs read_as, const TextSettings& settings)
+      : name_(name), s_(as_chars(data)), read_as_(read_as), settings_(&settings) {}
 
   bool done() const noexcept { return pos_ == s_.size(); }
   bool peek(char c) const noexcept { return pos_ < s_.size() && s_[pos_] == c; }
@@ -135,20 +139,36 @@ class Text {
     return s_.substr(start, pos_ - start);
   }
   [[noreturn]] void fail() const {
+    std::string style;
+    switch (read_as_) {
+      case ReadAs::kDateStyle:
+        style = "DateStyle " + date_style_name(*settings_);
+        break;
+      case ReadAs::kIntervalStyle:
+        style = std::string("IntervalStyle ") + interval_style_name(settings_->interval_style);
+        break;
+      case ReadAs::kTimeOfDay:
+        style = "HH:MM:SS";
+        break;
+      case ReadAs::kZoneOffset:
+        style = "a zone offset";
+        break;
+    }
     throw_type_error(
-        name_, "malformed text \"" + std::string(s_.substr(0, 64)) + "\" (read as " + style_ + ")");
+        name_, "malformed text \"" + std::string(s_.substr(0, 64)) + "\" (read as " + style + ")");
   }
   const char* name() const noexcept { return name_; }
 
  private:
   const char* name_;
   std::string_view s_;
-  std::string style_;
+  ReadAs read_as_;
+  const TextSettings* settings_;
   std::size_t pos_ = 0;
 };
 
 Text date_text(const char* name, Bytes data, const TextSettings& s) {
-  return Text(name, data, std::string("DateStyle ") + date_style_name(s));
+  return Text(name, data, ReadAs::kDateStyle, s);
 }
 
 constexpr std::string_view kMonthNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -284,7 +304,7 @@ std::int64_t zone_offset(Text& t, std::string_view zone, const detail::CivilDate
     const absl::TimeZone::CivilInfo at = s.time_zone.At(candidate);
     if (at.zone_abbr == zone) return at.offset;
   }
-  Text numeric(t.name(), protocol::as_bytes(zone), "a zone offset");
+  Text numeric(t.name(), protocol::as_bytes(zone), ReadAs::kZoneOffset, s);
   if (const std::optional<std::int64_t> offset = read_offset(numeric); offset && numeric.done()) {
     return *offset;
   }
@@ -532,7 +552,7 @@ void read_sql_standard_interval(Text& t, IntervalSum& v, std::string_view text) 
 
 Interval read_interval_text(Bytes data, const TextSettings& s) {
   const char* name = "interval";
-  Text t(name, data, std::string("IntervalStyle ") + interval_style_name(s.interval_style));
+  Text t(name, data, ReadAs::kIntervalStyle, s);
   if (t.rest_is("infinity")) return {kI32Max, kI32Max, kI64Max};
   if (t.rest_is("-infinity")) return {kI32Min, kI32Min, kI64Min};
   // The text shows its style (a SET IntervalStyle is reported only at the end of its batch):
@@ -610,7 +630,7 @@ void Type<Time>::encode(const Time& value, ByteWriter& out) {
 
 Time Type<Time>::decode(Oid, Format format, Bytes data) {
   if (format == Format::kText) {
-    Text t("time", data, "HH:MM:SS");
+    Text t("time", data, ReadAs::kTimeOfDay, kDefaultSettings);
     const std::int64_t us = read_time_of_day(t);
     if (!t.done()) t.fail();
     return Time(us);
