@@ -1,7 +1,8 @@
 // PostgreSQL type codecs: C++ value <-> wire bytes, in text and binary format.
 // Binary layouts follow the server's *send/*recv functions (src/backend/utils/adt/*.c);
-// text layouts assume the session settings the connection sets at startup: DateStyle=ISO,
-// IntervalStyle=iso_8601, client_encoding=UTF8, extra_float_digits=3.
+// text layouts are the output functions' with client_encoding=UTF8; dates, times and intervals
+// follow the session's DateStyle, TimeZone and IntervalStyle (TextSettings), which a Result
+// passes to the decoders.
 #pragma once
 
 #include <array>
@@ -102,9 +103,9 @@ using Timestamptz = Instant;
 
 /// The codec of one C++ type. Specialised for: bool, std::int16_t, std::int32_t, std::int64_t,
 /// float, double, Numeric, std::string (text, varchar, bpchar, name, char; also decodes json),
-/// ByteString, Date, Time, Timestamp, Timestamptz, Interval, Uuid, Json, Jsonb, Oid (as the
-/// wrapper `OidValue`), std::vector<T> / std::vector<std::optional<T>> of those
-/// (one-dimensional arrays; NULL elements need the optional form), and pg::Array<T> /
+/// ByteString, Date, Time, Timestamp, Timestamptz, WideTimestamp, WideTimestamptz, Interval, Uuid,
+/// Json, Jsonb, Oid (as the wrapper `OidValue`), std::vector<T> / std::vector<std::optional<T>> of
+/// those (one-dimensional arrays; NULL elements need the optional form), and pg::Array<T> /
 /// pg::Array<std::optional<T>> (any dimensions, with their lower bounds).
 ///
 /// Each specialisation provides:
@@ -118,7 +119,7 @@ using Timestamptz = Instant;
 /// interval and their arrays) also have
 ///   static T decode(Oid, Format, Bytes, const TextSettings&);   // text in those settings
 /// which decode_value calls when it is given the settings (a Result carries its connection's);
-/// the three-argument form reads text in the defaults (DateStyle=ISO, IntervalStyle=iso_8601).
+/// the three-argument form reads text with the defaults (DateStyle=ISO, MDY; TimeZone=UTC).
 ///   static constexpr Oid kArrayOid;       // scalars only: the OID of T's array type
 template <class T>
 struct Type;
@@ -166,9 +167,7 @@ inline constexpr bool kIsOptional<std::optional<T>> = true;
 using tern::throw_type_error;
 /// The SQL name of a built-in type OID ("int4", "text[]"), or "oid <n>" for others.
 std::string oid_name(Oid type);
-}  // namespace detail
 
-namespace detail {
 /// T's codec reads text by the session's settings (see Type).
 template <class T>
 concept DecodesBySettings = requires(Oid o, Format f, Bytes b, const TextSettings& s) {
@@ -352,7 +351,8 @@ struct Type<Date> {
   /// Binary int32 days, or ISO text ("2024-01-02", "0044-03-15 BC", "infinity").
   static Date decode(Oid type, Format format, Bytes data);
   /// Binary, or text in the session's DateStyle ("12/26/2001", "26.12.2001", "12-26-2001");
-  /// throws TypeError naming the DateStyle when the text is not in it.
+  /// text in another style is read by its shape, and a day/month pair that fits both orders
+  /// throws TypeError naming the DateStyle.
   static Date decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
@@ -382,8 +382,8 @@ struct Type<WideTimestamp> {
   static void encode(const WideTimestamp& value, ByteWriter& out);
   /// Binary int64 microseconds, or ISO text ("2024-01-02 03:04:05.5", " BC" suffix, infinity).
   static WideTimestamp decode(Oid type, Format format, Bytes data);
-  /// Binary, or text in the session's DateStyle ("Wed Dec 26 20:05:06.5 2001"); throws
-  /// TypeError naming the DateStyle when the text is not in it.
+  /// Binary, or text in the session's DateStyle ("Wed Dec 26 20:05:06.5 2001"), as
+  /// Type<Date>.
   static WideTimestamp decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
@@ -400,8 +400,8 @@ struct Type<WideTimestamptz> {
   /// Binary int64 microseconds (UTC), or ISO text with a zone offset, converted to UTC.
   static WideTimestamptz decode(Oid type, Format format, Bytes data);
   /// Binary, or text in the session's DateStyle: an offset (ISO) or the session TimeZone's
-  /// abbreviation ("Wed Dec 26 20:05:06 2001 EST"), resolved with that TimeZone; throws
-  /// TypeError naming the DateStyle when the text is not in it.
+  /// abbreviation ("Wed Dec 26 20:05:06 2001 EST"), resolved with that TimeZone (TypeError
+  /// when it does not use that name then), as Type<Date>.
   static WideTimestamptz decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
@@ -453,7 +453,8 @@ struct Type<Interval> {
   /// Binary, or ISO 8601 text (IntervalStyle=iso_8601: "P1Y2M3DT4H5M6.5S", "PT0S").
   static Interval decode(Oid type, Format format, Bytes data);
   /// Binary, or text in the session's IntervalStyle ("1 year 2 mons 03:00:00", "@ 1 hour ago",
-  /// "+1-2 -3 +4:05:06"); throws TypeError naming the IntervalStyle when it is not in it.
+  /// "+1-2 -3 +4:05:06"): each style reads by its shape; throws TypeError naming the
+  /// IntervalStyle on malformed text.
   static Interval decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
