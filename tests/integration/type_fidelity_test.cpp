@@ -5,8 +5,13 @@
 // format, i.e. the type's output function) must equal tern's rendering of the value received in
 // binary (and in text).
 // PostgreSQL runs under several DateStyle / IntervalStyle / TimeZone settings, which tern follows
-// from ParameterStatus. Each type's count of values compared is printed; every mismatch is a
-// failure. The seed is printed (TERN_FIDELITY_SEED replays a run).
+// from ParameterStatus, and under several extra_float_digits (which it follows from the
+// connection's start-up); hstore and untyped literals have a pass of their own.
+// Values are also checked typed: decoded as the codec's C++ type from both formats (or both
+// MariaDB protocols), which must agree, and (PostgreSQL scalars) sent back as parameters, which
+// must render as the server's text of the original.
+// Each type's count of values compared is printed; every mismatch is a failure. The seed is
+// printed (TERN_FIDELITY_SEED replays a run).
 #include <gtest/gtest.h>
 
 #include <algorithm>
