@@ -1,6 +1,8 @@
 // libFuzzer harness of the PostgreSQL type codecs (protocol/src/pg/types*.cpp) and of
 // pg::to_text. Input: byte 0 picks the column's type OID (scalars, their arrays and a few types
-// tern does not decode), byte 1 bit 0 the format (0 text, 1 binary); the rest is the value.
+// tern does not decode), byte 1 bit 0 the format (0 text, 1 binary) and bits 1-7 the session
+// settings (DateStyle, its order, IntervalStyle, TimeZone; all zero: the connection's
+// defaults), which text decoding and to_text follow; the rest is the value.
 // Every C++ type whose codec accepts the OID decodes it (scalar, std::vector<T>,
 // std::vector<std::optional<T>> and the multi-dimensional pg::Array<T> /
 // pg::Array<std::optional<T>>), then to_text renders it.
@@ -81,10 +83,40 @@ bool same(const pg::Array<T>& a, const pg::Array<T>& b) {
   return a.shape == b.shape && same(a.elements, b.elements);
 }
 
+// The session settings of this input (see the header).
+pg::TextSettings g_settings;
+
+pg::TextSettings settings_of(std::uint8_t bits) {
+  static const absl::TimeZone kNewYork = [] {
+    absl::TimeZone z;
+    return absl::LoadTimeZone("America/New_York", &z) ? z : absl::UTCTimeZone();
+  }();
+  pg::TextSettings s;
+  s.date_style = static_cast<pg::TextSettings::DateStyle>((bits >> 1) & 3);
+  s.date_order =
+      (bits & 8) != 0 ? pg::TextSettings::DateOrder::kDmy : pg::TextSettings::DateOrder::kMdy;
+  s.interval_style = static_cast<pg::TextSettings::IntervalStyle>(3 - ((bits >> 4) & 3));
+  switch (bits >> 6) {
+    case 1:
+      s.time_zone = kNewYork;
+      break;
+    case 2:
+      s.time_zone = absl::FixedTimeZone(19'800);
+      break;
+    case 3:  // a POSIX zone ("SET TIME ZONE -3.5"), printed by its name
+      s.time_zone = absl::FixedTimeZone(-12'600);
+      s.zone_abbreviation = "-03:30";
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
 template <class T>
 std::optional<T> try_decode(Oid type, Format format, Bytes data) {
   try {
-    return pg::decode_value<T>(type, format, data);
+    return pg::decode_value<T>(type, format, data, &g_settings);
   } catch (const tern::TypeError&) {
     return std::nullopt;
   }
@@ -148,11 +180,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Oid type = kOids[data[0] % std::size(kOids)];
   const Format format = (data[1] & 1) != 0 ? Format::kBinary : Format::kText;
   const Bytes value(reinterpret_cast<const std::byte*>(data + 2), size - 2);
+  g_settings = settings_of(data[1]);
 
   std::optional<std::string> text;
   try {
-    text = pg::to_text(type, format, value);
+    text = pg::to_text(type, format, value, g_settings);
   } catch (const tern::TypeError&) {
+  }
+  // Floats under extra_float_digits <= 0 round (no invariant: the text is lossy).
+  if (type == pg::oid::kFloat4 || type == pg::oid::kFloat8) {
+    pg::TextSettings rounded = g_settings;
+    rounded.extra_float_digits = -static_cast<int>(data[1] % 16);
+    try {
+      pg::to_text(type, format, value, rounded);
+    } catch (const tern::TypeError&) {
+    }
   }
 
   fuzz_type<bool>(type, format, value, text);
@@ -168,6 +210,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz_type<pg::Time>(type, format, value, text);
   fuzz_type<pg::Timestamp>(type, format, value, text);
   fuzz_type<pg::Timestamptz>(type, format, value, text);
+  fuzz_type<pg::WideTimestamp>(type, format, value, text);
+  fuzz_type<pg::WideTimestamptz>(type, format, value, text);
   fuzz_type<pg::Interval>(type, format, value, text);
   fuzz_type<pg::Uuid>(type, format, value, text);
   fuzz_type<pg::Json>(type, format, value, text);

@@ -32,6 +32,10 @@ void bind(const Value& value, mysql::Params& out) {
           out.add(std::string_view(v.to_string()));  // CHAR(36)
         } else if constexpr (std::is_same_v<V, Instant>) {
           out.add(DateTime(v.time_since_epoch()));  // MySQL has no zone: UTC
+        } else if constexpr (std::is_same_v<V, WideTimestamp>) {
+          out.add(v.to_datetime());  // throws TypeError past DateTime's range
+        } else if constexpr (std::is_same_v<V, WideTimestamptz>) {
+          out.add(DateTime(v.to_instant().time_since_epoch()));
         } else if constexpr (std::is_same_v<V, Json> || std::is_same_v<V, Jsonb>) {
           out.add(std::string_view(v.text));  // JSON travels as its text
         } else if constexpr (std::is_same_v<V, Interval>) {

@@ -80,6 +80,10 @@ std::string describe_values(std::span<const Value> values) {
             out += "<time>";
           } else if constexpr (std::is_same_v<T, Instant>) {
             out += "<timestamptz>";
+          } else if constexpr (std::is_same_v<T, WideTimestamp>) {
+            out += "<timestamp>";
+          } else if constexpr (std::is_same_v<T, WideTimestamptz>) {
+            out += "<timestamptz>";
           } else if constexpr (std::is_same_v<T, Interval>) {
             out += "<interval>";
           } else {

@@ -164,6 +164,11 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           append_datetime(out,
                           std::chrono::sys_time<std::chrono::microseconds>(v.time_since_epoch()));
           out += '\'';
+        } else if constexpr (std::is_same_v<T, WideTimestamp>) {
+          // A default past 294247 AD (where DateTime ends) throws TypeError here.
+          append_literal(out, Value(v.to_datetime()), dialect);
+        } else if constexpr (std::is_same_v<T, WideTimestamptz>) {
+          append_literal(out, Value(v.to_instant()), dialect);
         } else if constexpr (std::is_same_v<T, TimeOfDay>) {
           out += '\'';
           append_time(out, v);

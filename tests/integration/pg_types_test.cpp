@@ -202,6 +202,62 @@ TEST_F(PgTypes, MultiDimensionalArraysAndLowerBounds) {
   }
 }
 
+TEST_F(PgTypes, TimestampsOverTheWholeRange) {
+  // PostgreSQL's last timestamp is past what DateTime (µs since 1970) holds: WideTimestamp
+  // reads it in both formats and sends it back; DateTime refuses it with a TypeError.
+  const CivilDateTime last{294276, 12, 31, 23, 59, 59, 999'999};
+  server_value("SELECT '294276-12-31 23:59:59.999999'::timestamp", WideTimestamp::from_civil(last));
+  server_value("SELECT '294276-12-31 23:59:59.999999+00'::timestamptz",
+               WideTimestamptz::from_civil_utc(last));
+  server_value("SELECT '4714-11-24 00:00:00 BC'::timestamp",
+               WideTimestamp::from_civil({-4713, 11, 24}));
+  server_value("SELECT 'infinity'::timestamp", WideTimestamp::infinity());
+  round_trip(WideTimestamp::from_civil(last), "timestamp");
+  round_trip(WideTimestamptz::minus_infinity(), "timestamptz");
+  for (Format f : {Format::kBinary, Format::kText}) {
+    const Result r = query("SELECT '294276-12-31 23:59:59'::timestamp", {}, f);
+    EXPECT_THROW(r.row(0).get<Timestamp>(0), TypeError);
+  }
+}
+
+TEST_F(PgTypes, TextResultsFollowTheSessionsDateStyle) {
+  // simple_query results are text: each Result reads them by the settings they came under. The
+  // server reports a SET at the end of its batch, so the first batch's rows read by their own
+  // shape (unambiguous here), the second's by the reported settings.
+  ring::sync_wait(loop_, conn_->simple_query("SET TimeZone = 'America/New_York'"));
+  const std::vector<Result> first = ring::sync_wait(
+      loop_, conn_->simple_query("SET DateStyle = 'German'; SELECT date '2001-12-26'"));
+  EXPECT_EQ(tern::protocol::as_chars(*first.at(1).row(0).raw(0)), "26.12.2001");
+  EXPECT_EQ(first.at(1).row(0).get<Date>(0), sys_days(2001y / 12 / 26));
+  const std::vector<Result> rs = ring::sync_wait(
+      loop_, conn_->simple_query(
+                 "SET DateStyle = 'Postgres, DMY'; SET IntervalStyle = 'postgres_verbose'; "
+                 "SELECT 1; "
+                 "SELECT date '2001-12-26', timestamptz '2001-12-27 01:05:06+00', "
+                 "interval '-1 day +02:03:00', ARRAY[date '2024-02-29'], date '2001-02-01'; "
+                 "SET DateStyle = 'German'; SELECT date '2001-12-26'"));
+  ring::sync_wait(loop_, conn_->simple_query("SELECT 1"));
+  const Result& postgres = rs.at(3);
+  EXPECT_EQ(tern::protocol::as_chars(*postgres.row(0).raw(1)), "Wed 26 Dec 20:05:06 2001 EST");
+  EXPECT_EQ(postgres.row(0).get<Date>(0), sys_days(2001y / 12 / 26));
+  EXPECT_EQ(postgres.row(0).get<Timestamptz>(1), sys_days(2001y / 12 / 27) + 1h + 5min + 6s);
+  EXPECT_EQ(postgres.row(0).get<Interval>(2), (Interval{0, -1, 7'380'000'000}));
+  EXPECT_EQ(postgres.row(0).get<std::vector<Date>>(3), std::vector<Date>{sys_days(2024y / 2 / 29)});
+  // '01-02-2001' under Postgres, DMY, while the connection still knew German: either order fits.
+  EXPECT_EQ(tern::protocol::as_chars(*postgres.row(0).raw(4)), "01-02-2001");
+  EXPECT_THROW(postgres.row(0).get<Date>(4), TypeError);
+  EXPECT_EQ(tern::protocol::as_chars(*rs.at(5).row(0).raw(0)), "26.12.2001");
+  EXPECT_EQ(rs.at(5).row(0).get<Date>(0), sys_days(2001y / 12 / 26));
+  // Once reported, the settings decide: the same text reads as 1 February.
+  const std::vector<Result> again =
+      ring::sync_wait(loop_, conn_->simple_query("SET DateStyle = 'Postgres, DMY'"));
+  EXPECT_EQ(ring::sync_wait(loop_, conn_->simple_query("SELECT date '2001-02-01'"))
+                .at(0)
+                .row(0)
+                .get<Date>(0),
+            sys_days(2001y / 2 / 1));
+}
+
 TEST_F(PgTypes, WrongTypeAndNullAreTypeErrors) {
   const Result r = query("SELECT 'x'::text, NULL::int4", {}, Format::kBinary);
   EXPECT_THROW(r.row(0).get<std::int32_t>(0), TypeError);

@@ -164,6 +164,24 @@ TEST_P(Values, RawQueriesStreamsAndTheSyncPathKeepEveryByte) {
             text);
 }
 
+TEST_P(Values, WideTimestampsTravelOnBothBackends) {
+  // PostgreSQL holds timestamps to 294276 AD, past DateTime; MySQL takes them as DATETIME.
+  const tern::WideTimestamp ts =
+      pg() ? tern::WideTimestamp::from_civil({294276, 12, 31, 23, 59, 59, 999'999})
+           : tern::WideTimestamp::from_civil({2024, 2, 29, 12, 0, 0, 5});
+  const tern::WideTimestamptz tz = tern::WideTimestamptz::from_civil_utc({2001, 12, 27, 1, 5, 6});
+  const tern::ResultSet r =
+      run(db->aio_execute(pg() ? "SELECT $1::timestamp, $2::timestamptz" : "SELECT ?, ?", ts, tz));
+  EXPECT_EQ(r.row(0).get<tern::WideTimestamp>(0), ts);
+  EXPECT_EQ(r.row(0).get<tern::WideTimestamptz>(1), tz);
+  EXPECT_EQ(r.row(0).get<tern::Instant>(1), tz.to_instant());
+  if (pg()) {
+    EXPECT_THROW(r.row(0).get<tern::DateTime>(0), tern::TypeError);
+  } else {
+    EXPECT_EQ(r.row(0).get<tern::DateTime>(0), ts.to_datetime());
+  }
+}
+
 TEST_P(Values, TheOrmBindsEveryValue) {
   std::vector<Echo> created;
   for (int round = 0; round < kRounds; ++round) {

@@ -72,6 +72,7 @@ Connection::Connection(ring::Loop& loop, ConnectOptions options)
       options_(std::move(options)),
       groups_(std::make_unique<detail::SyncGroups>(loop)),
       pipeline_(std::make_unique<protocol::Pipeline>(loop, groups_.get())),
+      text_settings_(std::make_shared<const TextSettings>()),
       statements_(std::make_unique<StatementList>()),
       retired_(std::make_unique<StatementList>()) {}
 
@@ -89,22 +90,26 @@ std::string_view Connection::parameter(std::string_view name) const {
 // A zone absl cannot load ("<+05>-05", which SET TIME ZONE 5 reports, or a missing file) falls
 // back to its fixed POSIX offset, else to UTC; a value that is not a zone name is never opened.
 void Connection::apply_text_setting(std::string_view name, std::string_view value) {
+  if (name != "DateStyle" && name != "IntervalStyle" && name != "TimeZone") return;
+  // Results keep the settings their rows came under: a change makes a new copy.
+  auto settings = std::make_shared<TextSettings>(*text_settings_);
   if (name == "DateStyle") {
-    text_settings_.set_date_style(value);
+    settings->set_date_style(value);
   } else if (name == "IntervalStyle") {
-    text_settings_.set_interval_style(value);
-  } else if (name == "TimeZone") {
+    settings->set_interval_style(value);
+  } else {
     absl::TimeZone zone;
-    text_settings_.zone_abbreviation.clear();
+    settings->zone_abbreviation.clear();
     if (is_zone_name(value) && absl::LoadTimeZone(std::string(value), &zone)) {
-      text_settings_.time_zone = zone;
+      settings->time_zone = zone;
     } else {
-      text_settings_.time_zone = absl::FixedTimeZone(posix_fixed_offset(value).value_or(0));
+      settings->time_zone = absl::FixedTimeZone(posix_fixed_offset(value).value_or(0));
       if (value.starts_with('<') && value.find('>') != std::string_view::npos) {
-        text_settings_.zone_abbreviation = value.substr(1, value.find('>') - 1);
+        settings->zone_abbreviation = value.substr(1, value.find('>') - 1);
       }
     }
   }
+  text_settings_ = std::move(settings);
 }
 
 void Connection::break_connection(const std::string& why) {

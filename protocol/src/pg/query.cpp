@@ -294,6 +294,7 @@ bool Connection::read_results(ResultsReader& r) {
         if (r.next >= results.size()) backend::throw_unexpected(m.type, "Execute");
         if (m.type == backend::kCommandComplete) {
           results[r.next].set_command_tag(backend::parse_command_complete(m.body));
+          results[r.next].set_text_settings(text_settings_);
         } else {
           backend::expect_empty(m);
         }
@@ -360,6 +361,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
       case backend::kCommandComplete:
         if (!open) results.emplace_back();
         results.back().set_command_tag(backend::parse_command_complete(m.body));
+        results.back().set_text_settings(text_settings_);
         open = false;
         break;
       case backend::kEmptyQueryResponse:

@@ -2,10 +2,15 @@
 // (trust, cleartext, MD5, SCRAM-SHA-256 and -PLUS) and the wait for the first ReadyForQuery.
 // https://www.postgresql.org/docs/15/protocol-flow.html#id-1.10.6.7.3
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <random>
+#include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "statement.hpp"
@@ -22,6 +27,50 @@ namespace {
 
 using protocol::ProtocolErrc;
 using protocol::ProtocolError;
+
+/// The extra_float_digits a user asks for: the last startup parameter of that name, else the
+/// last `-c extra_float_digits=N` / `--extra_float_digits=N` in the options string (dashes
+/// may stand for underscores, as the server allows). The server clamps it to -15..3.
+std::optional<int> requested_extra_float_digits(const ConnectOptions& o) {
+  const auto number = [](std::string_view v) -> std::optional<int> {
+    int n = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
+    return std::clamp(n, -15, 3);
+  };
+  const auto is_name = [](std::string_view name) {
+    std::string n(name);
+    std::replace(n.begin(), n.end(), '-', '_');
+    return absl::AsciiStrToLower(n) == "extra_float_digits";
+  };
+  std::optional<int> found;
+  for (const auto& [name, value] : o.parameters)
+    if (is_name(name)) found = number(value);
+  if (found) return found;
+  std::vector<std::string_view> words;
+  for (std::string_view rest = o.options; !rest.empty();) {
+    const std::size_t end = std::min(rest.find_first_of(" \t\n"), rest.size());
+    if (end > 0) words.push_back(rest.substr(0, end));
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    std::string_view setting = words[i];
+    if (setting == "-c" && i + 1 < words.size()) {
+      setting = words[++i];
+    } else if (setting.starts_with("--")) {
+      setting.remove_prefix(2);
+    } else if (setting.starts_with("-c")) {
+      setting.remove_prefix(2);
+    } else {
+      continue;
+    }
+    const std::size_t eq = setting.find('=');
+    if (eq != std::string_view::npos && is_name(setting.substr(0, eq))) {
+      found = number(setting.substr(eq + 1));
+    }
+  }
+  return found;
+}
 
 std::string describe_target(const ConnectOptions& o) {
   return o.is_unix_socket() ? o.socket_path() : absl::StrCat(o.host, ":", o.port);
@@ -256,6 +305,13 @@ ring::Task<void> Connection::negotiate_tls(ring::Deadline deadline) {
 }
 
 void Connection::write_startup() {
+  // The server reports no extra_float_digits: to_text follows the one the connection starts
+  // with. A user's own (a parameter, or -c in options) is sent alone, since startup parameters
+  // override options' -c settings.
+  const std::optional<int> float_digits = requested_extra_float_digits(options_);
+  auto settings = std::make_shared<TextSettings>(*text_settings_);
+  settings->extra_float_digits = float_digits.value_or(options_.pooler != PoolerMode::kOn ? 3 : 1);
+  text_settings_ = std::move(settings);
   std::vector<std::pair<std::string_view, std::string_view>> params = {
       {"user", options_.user},
       {"database", options_.database},
@@ -269,7 +325,7 @@ void Connection::write_startup() {
   // (ALTER DATABASE ... SET IntervalStyle = iso_8601, or PgBouncer's connect_query).
   if (options_.pooler != PoolerMode::kOn) {
     params.emplace_back("IntervalStyle", "iso_8601");
-    params.emplace_back("extra_float_digits", "3");
+    if (!float_digits) params.emplace_back("extra_float_digits", "3");
   }
   if (!options_.options.empty()) params.emplace_back("options", options_.options);
   for (const auto& [name, value] : options_.parameters)

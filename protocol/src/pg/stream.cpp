@@ -49,6 +49,7 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
 ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) {
   if (!stream_) throw InterfaceError("no row stream is open on this connection");
   batch = stream_->header;
+  batch.set_text_settings(text_settings_);  // one statement's rows: no setting changes midway
   try {
     for (;;) {
       std::optional<backend::Message> buffered = next_message();  // no frame per buffered row

@@ -65,16 +65,26 @@ bool exactly_halfway(std::string_view text, F v) {
          mid_digits.find_first_not_of('0', digits.size()) == std::string::npos;
 }
 
-// float4out/float8out with extra_float_digits > 0 (src/common/d2s.c, f2s.c): the shortest
-// digits that read back exactly, in fixed notation for decimal exponents -4 up to 14 (float8)
-// or 5 (float4) and as "d.ddde+XX" otherwise; "-0", "NaN", "Infinity", "-Infinity".
-void append_float(std::string& out, double v, bool single) {
+// float4out/float8out (src/backend/utils/adt/float.c). With extra_float_digits > 0
+// (src/common/d2s.c, f2s.c): the shortest digits that read back exactly, in fixed notation for
+// decimal exponents -4 up to 14 (float8) or 5 (float4) and as "d.ddde+XX" otherwise. With
+// extra_float_digits <= 0: printf's %g with DBL_DIG (15) or FLT_DIG (6) plus
+// extra_float_digits significant digits, at least one. Both: "-0", "NaN", "Infinity",
+// "-Infinity".
+void append_float(std::string& out, double v, bool single, int extra_float_digits) {
   if (std::isnan(v)) {
     out += "NaN";
     return;
   }
   if (std::isinf(v)) {
     out += v > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  if (extra_float_digits <= 0) {
+    const int digits = std::max((single ? 6 : 15) + extra_float_digits, 1);
+    char buf[48];
+    const int n = std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    out.append(buf, static_cast<std::size_t>(n));
     return;
   }
   char buf[48];
@@ -254,7 +264,8 @@ void append_value(std::string& out, Oid type, Format format, Bytes value,
       append_int(out, Type<OidValue>::decode(type, format, value).value);
       return;
     case detail::TypeKind::kFloat:
-      append_float(out, Type<double>::decode(type, format, value), type == oid::kFloat4);
+      append_float(out, Type<double>::decode(type, format, value), type == oid::kFloat4,
+                   settings.extra_float_digits);
       return;
     case detail::TypeKind::kNumeric:
       out += Type<Numeric>::decode(type, format, value).value;

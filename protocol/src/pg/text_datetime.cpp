@@ -8,34 +8,13 @@
 #include <limits>
 #include <string_view>
 
+#include "civil.hpp"
 #include "tern/protocol/bytes.hpp"
+#include "tern/protocol/pg/timestamp.hpp"
 
 namespace tern::pg::detail {
 
 namespace {
-
-// The proleptic Gregorian year, month and day of a day count since 1970-01-01, in 64-bit
-// arithmetic: std::chrono::year stops at 32767, and PostgreSQL dates reach 5874897 AD
-// (timestamps 294276 AD). Counts days from 0000-03-01 in 400-year eras, so that the leap day
-// ends each year.
-struct CivilDate {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-  unsigned weekday;  // 0 = Sunday
-};
-CivilDate civil_from_days(std::int64_t days) {
-  const std::int64_t z = days + 719'468;  // 1970-01-01 - 0000-03-01
-  const std::int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
-  const std::int64_t doe = z - era * 146'097;                                         // 0..146096
-  const std::int64_t yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;  // 0..399
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   // 0..365
-  const std::int64_t mp = (5 * doy + 2) / 153;  // 0 = March .. 11 = February
-  const auto month = static_cast<unsigned>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (month <= 2 ? 1 : 0), month,
-          static_cast<unsigned>(doy - (153 * mp + 2) / 5 + 1),
-          static_cast<unsigned>(((days % 7) + 7 + 4) % 7)};  // 1970-01-01 was a Thursday
-}
 
 constexpr const char* kDayNames[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr const char* kMonthNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -116,9 +95,6 @@ void append_offset(std::string& out, int offset_seconds) {
   }
 }
 
-constexpr std::int64_t kUsPerDay = 86'400'000'000;
-constexpr std::int64_t kPgEpochDays = 10'957;  // 2000-01-01 - 1970-01-01
-
 }  // namespace
 
 void append_date(std::string& out, std::int64_t unix_days, const TextSettings& settings) {
@@ -158,9 +134,7 @@ void append_timestamp(std::string& out, Bytes value, bool with_zone, const TextS
   }
   // PostgreSQL's range (4714-11-24 BC to 294276 AD): a value outside it is corrupt, and the
   // arithmetic below stays far from int64's limits.
-  if (us < -211'813'488'000'000'000 || us >= 9'223'371'331'200'000'000) {
-    throw_type_error(name, "value out of range");
-  }
+  PgMicros::check(name, us);
   int offset = 0;
   std::string_view abbreviation;
   absl::TimeZone::CivilInfo zone;

@@ -1,7 +1,10 @@
 // hstore codec: the binary layout of hstore_send/hstore_recv and the text layout of
 // hstore_out/hstore_in (contrib/hstore/hstore_io.c).
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "tern/protocol/pg/hstore.hpp"
 
@@ -179,8 +182,19 @@ Hstore parse_text(std::string_view text) {
 }
 
 std::string to_text(const Hstore& value) {
+  // hstore_out prints the pairs in the order hstore keeps them: shorter keys first, then by
+  // their bytes (hstoreUniquePairs' comparison), not std::map's lexicographic order.
+  std::vector<const Hstore::value_type*> pairs;
+  pairs.reserve(value.size());
+  for (const auto& pair : value)
+    pairs.push_back(&pair);
+  std::sort(pairs.begin(), pairs.end(), [](const auto* a, const auto* b) {
+    return a->first.size() != b->first.size() ? a->first.size() < b->first.size()
+                                              : a->first < b->first;
+  });
   std::string out;
-  for (const auto& [key, val] : value) {
+  for (const auto* pair : pairs) {
+    const auto& [key, val] = *pair;
     if (!out.empty()) out += ", ";
     append_quoted(out, key);
     out += "=>";

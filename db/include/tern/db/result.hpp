@@ -37,9 +37,10 @@ inline constexpr bool kIsArrayValue<std::vector<T>> = !std::is_same_v<T, std::by
 /// T is read from a MySQL row by its own codec, not converted from another type (Row::get).
 template <class T>
 inline constexpr bool kMysqlDecodesAsIs =
-    mysql::MysqlValue<T> && !std::is_same_v<T, Instant> && !std::is_same_v<T, Uuid> &&
-    !std::is_same_v<T, Json> && !std::is_same_v<T, Jsonb> && !std::is_same_v<T, Interval> &&
-    !std::is_same_v<T, HStore> && !kIsArrayValue<T>;
+    mysql::MysqlValue<T> && !std::is_same_v<T, Instant> && !std::is_same_v<T, WideTimestamp> &&
+    !std::is_same_v<T, WideTimestamptz> && !std::is_same_v<T, Uuid> && !std::is_same_v<T, Json> &&
+    !std::is_same_v<T, Jsonb> && !std::is_same_v<T, Interval> && !std::is_same_v<T, HStore> &&
+    !kIsArrayValue<T>;
 }  // namespace detail
 
 /// One row of a ResultSet; valid while the ResultSet lives.
@@ -60,7 +61,8 @@ class Row {
   }
   /// Column i decoded as T (std::optional<T> for nullable columns): bool, integers, float,
   /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant, Uuid, Json,
-  /// Jsonb, and on PostgreSQL also Interval, HStore and std::vector<E> /
+  /// Jsonb, WideTimestamp, WideTimestamptz, and on PostgreSQL also Interval, HStore and
+  /// std::vector<E> /
   /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has.
   /// Throws TypeError, or InterfaceError for a type the backend lacks.
   template <class T>
@@ -85,6 +87,10 @@ class Row {
       const auto& m = std::get<mysql::Row>(row_);
       if constexpr (std::is_same_v<T, Instant>) {
         return Instant(m.get<mysql::DateTime>(i).time_since_epoch());
+      } else if constexpr (std::is_same_v<T, WideTimestamp>) {
+        return WideTimestamp(m.get<mysql::DateTime>(i));
+      } else if constexpr (std::is_same_v<T, WideTimestamptz>) {
+        return WideTimestamptz(Instant(m.get<mysql::DateTime>(i).time_since_epoch()));
       } else if constexpr (std::is_same_v<T, Uuid>) {
         return Uuid::parse(m.get<std::string>(i));
       } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {

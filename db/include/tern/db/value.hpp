@@ -28,6 +28,11 @@ namespace tern {
 // and write as they are.
 /// hstore (PostgreSQL only, with register_hstore): key → value, std::nullopt for NULL.
 using HStore = pg::Hstore;
+/// PostgreSQL timestamp / timestamptz over the server's whole range (to 294276 AD), where
+/// DateTime / Instant end at 294247 (tern/protocol/pg/timestamp.hpp). MySQL takes them as its
+/// DATETIME, converted with to_datetime() / to_instant().
+using pg::WideTimestamp;
+using pg::WideTimestamptz;
 /// A one-dimensional array parameter (PostgreSQL only): std::nullopt elements are NULL.
 template <class T>
 using Array = std::vector<std::optional<T>>;
@@ -51,10 +56,10 @@ class Value {
   /// What a Value can hold: NULL (monostate) or one of the types above.
   using Storage =
       std::variant<std::monostate, bool, std::int64_t, double, std::string, ByteString, Decimal,
-                   Date, DateTime, TimeOfDay, Instant, Uuid, Json, Jsonb, Interval, HStore,
-                   Array<bool>, Array<std::int16_t>, Array<std::int32_t>, Array<std::int64_t>,
-                   Array<float>, Array<double>, Array<std::string>, Array<Date>, Array<DateTime>,
-                   Array<TimeOfDay>, Array<Instant>, Array<Uuid>>;
+                   Date, DateTime, TimeOfDay, Instant, WideTimestamp, WideTimestamptz, Uuid, Json,
+                   Jsonb, Interval, HStore, Array<bool>, Array<std::int16_t>, Array<std::int32_t>,
+                   Array<std::int64_t>, Array<float>, Array<double>, Array<std::string>,
+                   Array<Date>, Array<DateTime>, Array<TimeOfDay>, Array<Instant>, Array<Uuid>>;
 
   /// NULL.
   Value() noexcept = default;
@@ -96,6 +101,10 @@ class Value {
   Value(TimeOfDay t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
   /// Instant.
   Value(Instant t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
+  /// timestamp over PostgreSQL's whole range.
+  Value(WideTimestamp t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
+  /// timestamptz over PostgreSQL's whole range.
+  Value(WideTimestamptz t) noexcept : v_(t) {}  // NOLINT(google-explicit-constructor)
   /// UUID.
   Value(const Uuid& u) noexcept : v_(u) {}  // NOLINT(google-explicit-constructor)
   /// json.

@@ -161,9 +161,11 @@ class Connection {
   backend::TransactionStatus transaction_status() const noexcept { return status_; }
   /// A server parameter (server_version, TimeZone, ...) from ParameterStatus; "" if unknown.
   std::string_view parameter(std::string_view name) const;
-  /// The session's DateStyle, IntervalStyle and TimeZone as the server last reported them: what
-  /// to_text needs to render values as the server's text output would.
-  const TextSettings& text_settings() const noexcept { return text_settings_; }
+  /// The session's DateStyle, IntervalStyle and TimeZone as the server last reported them, and
+  /// the extra_float_digits the connection started with: what to_text needs to render values
+  /// as the server's text output would. Each Result keeps the settings its rows came under,
+  /// for its typed text decoders.
+  const TextSettings& text_settings() const noexcept { return *text_settings_; }
   /// The backend's process id.
   std::int32_t backend_pid() const noexcept { return key_.pid; }
   /// For a pooled connection about to be reused: false when the server closed it or sent
@@ -344,8 +346,9 @@ class Connection {
   backend::BackendKeyData key_;
   backend::TransactionStatus status_ = backend::TransactionStatus::kIdle;
   absl::flat_hash_map<std::string, std::string> parameters_;
-  /// Follows the ParameterStatus reports of DateStyle, IntervalStyle and TimeZone.
-  TextSettings text_settings_;
+  /// Follows the ParameterStatus reports of DateStyle, IntervalStyle and TimeZone; copied on
+  /// change, since Results share it.
+  std::shared_ptr<const TextSettings> text_settings_;
   std::deque<Notification> notifications_;
 
   // The statement cache: LRU list (front = most recent) indexed by SQL + parameter types.

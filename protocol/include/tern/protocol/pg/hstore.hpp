@@ -30,7 +30,7 @@ Hstore decode_binary(Bytes data);
 /// Parses the text form (`"a"=>"1", b=>NULL`, as hstore_in accepts it); throws TypeError.
 Hstore parse_text(std::string_view text);
 /// The text form hstore_out writes: `"a"=>"1", "b"=>NULL` (keys and values quoted, `"` and
-/// `\` escaped with a backslash).
+/// `\` escaped with a backslash), pairs in hstore's order: shorter keys first, then by bytes.
 std::string to_text(const Hstore& value);
 }  // namespace hstore
 

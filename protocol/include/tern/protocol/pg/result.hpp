@@ -73,6 +73,14 @@ class Result {
   void add_row(Bytes body);
   /// Sets the command tag.
   void set_command_tag(std::string_view tag) { tag_ = tag; }
+  /// Sets the session settings the rows came under (their text dates and intervals follow
+  /// them); shared with the connection.
+  void set_text_settings(std::shared_ptr<const TextSettings> settings) noexcept {
+    settings_ = std::move(settings);
+  }
+  /// The session settings the rows came under; nullptr for a Result built by hand (its text
+  /// is then read in the connection's defaults).
+  const TextSettings* text_settings() const noexcept { return settings_.get(); }
 
  private:
   friend class Row;
@@ -85,12 +93,13 @@ class Result {
   RowBytes data_;     // DataRow bodies back to back
   Offsets row_ends_;  // end offset of each row in data_
   std::string tag_;
+  std::shared_ptr<const TextSettings> settings_;
 };
 
 template <class T>
 T Row::get(std::size_t i) const {
   const backend::Column& c = result_->columns().at(i);
-  return decode_value<T>(c.type, c.format, raw(i));
+  return decode_value<T>(c.type, c.format, raw(i), result_->settings_.get());
 }
 
 }  // namespace tern::pg

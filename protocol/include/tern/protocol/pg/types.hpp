@@ -1,7 +1,8 @@
 // PostgreSQL type codecs: C++ value <-> wire bytes, in text and binary format.
 // Binary layouts follow the server's *send/*recv functions (src/backend/utils/adt/*.c);
-// text layouts assume the session settings the connection sets at startup: DateStyle=ISO,
-// IntervalStyle=iso_8601, client_encoding=UTF8, extra_float_digits=3.
+// text layouts are the output functions' with client_encoding=UTF8; dates, times and intervals
+// follow the session's DateStyle, TimeZone and IntervalStyle (TextSettings), which a Result
+// passes to the decoders.
 #pragma once
 
 #include <array>
@@ -15,6 +16,7 @@
 
 #include "tern/protocol/bytes.hpp"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/protocol/pg/timestamp.hpp"
 #include "tern/protocol/values.hpp"
 
 namespace tern::pg {
@@ -75,6 +77,9 @@ inline constexpr Oid kBoolArray = 1000,  ///< boolean[]
     kJsonbArray = 3807;                  ///< jsonb[]
 }  // namespace oid
 
+/// The session settings text output follows (text_settings.hpp).
+struct TextSettings;
+
 /// Wire format of a parameter or result column.
 enum class Format : std::int16_t { kText = 0, kBinary = 1 };
 
@@ -90,15 +95,17 @@ using Numeric = Decimal;
 /// time (without time zone): time of day since midnight, microsecond precision.
 using Time = TimeOfDay;
 /// timestamp (without time zone): a local date-time, microseconds. Infinities map to max()/min().
+/// Ends at 294247-01-10: read later values as WideTimestamp (timestamp.hpp).
 using Timestamp = DateTime;
-/// timestamptz: an instant in UTC, microseconds. Infinities map to max()/min().
+/// timestamptz: an instant in UTC, microseconds. Infinities map to max()/min(). Ends at
+/// 294247-01-10: read later values as WideTimestamptz (timestamp.hpp).
 using Timestamptz = Instant;
 
 /// The codec of one C++ type. Specialised for: bool, std::int16_t, std::int32_t, std::int64_t,
 /// float, double, Numeric, std::string (text, varchar, bpchar, name, char; also decodes json),
-/// ByteString, Date, Time, Timestamp, Timestamptz, Interval, Uuid, Json, Jsonb, Oid (as the
-/// wrapper `OidValue`), std::vector<T> / std::vector<std::optional<T>> of those
-/// (one-dimensional arrays; NULL elements need the optional form), and pg::Array<T> /
+/// ByteString, Date, Time, Timestamp, Timestamptz, WideTimestamp, WideTimestamptz, Interval, Uuid,
+/// Json, Jsonb, Oid (as the wrapper `OidValue`), std::vector<T> / std::vector<std::optional<T>> of
+/// those (one-dimensional arrays; NULL elements need the optional form), and pg::Array<T> /
 /// pg::Array<std::optional<T>> (any dimensions, with their lower bounds).
 ///
 /// Each specialisation provides:
@@ -108,6 +115,11 @@ using Timestamptz = Instant;
 ///   static void encode(const T&, ByteWriter&);    // parameter body, in kFormat, no length
 ///                                                 // (small scalars take T by value)
 ///   static T decode(Oid, Format, Bytes);          // a non-NULL column value; throws TypeError
+/// Types whose text form depends on the session's settings (date, timestamp, timestamptz,
+/// interval and their arrays) also have
+///   static T decode(Oid, Format, Bytes, const TextSettings&);   // text in those settings
+/// which decode_value calls when it is given the settings (a Result carries its connection's);
+/// the three-argument form reads text with the defaults (DateStyle=ISO, MDY; TimeZone=UTC).
 ///   static constexpr Oid kArrayOid;       // scalars only: the OID of T's array type
 template <class T>
 struct Type;
@@ -155,18 +167,36 @@ inline constexpr bool kIsOptional<std::optional<T>> = true;
 using tern::throw_type_error;
 /// The SQL name of a built-in type OID ("int4", "text[]"), or "oid <n>" for others.
 std::string oid_name(Oid type);
+
+/// T's codec reads text by the session's settings (see Type).
+template <class T>
+concept DecodesBySettings = requires(Oid o, Format f, Bytes b, const TextSettings& s) {
+  Type<T>::decode(o, f, b, s);
+};
+/// Decodes a non-NULL value by T's codec, with the session's settings when T's text depends
+/// on them and they are known.
+template <class T>
+T decode_with(Oid type, Format format, Bytes value, const TextSettings* settings) {
+  if constexpr (DecodesBySettings<T>) {
+    if (settings != nullptr) return Type<T>::decode(type, format, value, *settings);
+  }
+  return Type<T>::decode(type, format, value);
+}
 }  // namespace detail
 
 /// Decodes a column value; `value` is empty for SQL NULL, which only std::optional accepts.
+/// `settings` are the session's (DateStyle, IntervalStyle, TimeZone) for text-format dates,
+/// timestamps and intervals; without them such text is read in the connection's defaults.
 template <class T>
-T decode_value(Oid type, Format format, std::optional<Bytes> value) {
+T decode_value(Oid type, Format format, std::optional<Bytes> value,
+               const TextSettings* settings = nullptr) {
   if constexpr (detail::kIsOptional<T>) {
     if (!value) return std::nullopt;
-    return decode_value<typename T::value_type>(type, format, value);
+    return decode_value<typename T::value_type>(type, format, value, settings);
   } else {
     if (!value) detail::throw_null_value(type);
     if (!Type<T>::accepts(type)) detail::throw_type_mismatch(type, typeid(T).name());
-    return Type<T>::decode(type, format, *value);
+    return detail::decode_with<T>(type, format, *value, settings);
   }
 }
 
@@ -320,6 +350,10 @@ struct Type<Date> {
   static void encode(const Date& value, ByteWriter& out);
   /// Binary int32 days, or ISO text ("2024-01-02", "0044-03-15 BC", "infinity").
   static Date decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's DateStyle ("12/26/2001", "26.12.2001", "12-26-2001");
+  /// text in another style is read by its shape, and a day/month pair that fits both orders
+  /// throws TypeError naming the DateStyle.
+  static Date decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
 /// time (without time zone).
@@ -336,7 +370,43 @@ struct Type<Time> {
   static Time decode(Oid type, Format format, Bytes data);
 };
 
-/// timestamp (without time zone). Infinities map to Timestamp::min()/max().
+/// timestamp (without time zone) over PostgreSQL's whole range, as its own count.
+template <>
+struct Type<WideTimestamp> {
+  static constexpr Oid kOid = oid::kTimestamp;            ///< sent as timestamp
+  static constexpr Oid kArrayOid = oid::kTimestampArray;  ///< timestamp[]
+  static constexpr Format kFormat = Format::kBinary;      ///< sent in binary
+  /// Reads timestamp.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds since 2000-01-01 00:00; throws TypeError outside PostgreSQL's range.
+  static void encode(const WideTimestamp& value, ByteWriter& out);
+  /// Binary int64 microseconds, or ISO text ("2024-01-02 03:04:05.5", " BC" suffix, infinity).
+  static WideTimestamp decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's DateStyle ("Wed Dec 26 20:05:06.5 2001"), as
+  /// Type<Date>.
+  static WideTimestamp decode(Oid type, Format format, Bytes data, const TextSettings& settings);
+};
+
+/// timestamptz over PostgreSQL's whole range, as its own count (UTC).
+template <>
+struct Type<WideTimestamptz> {
+  static constexpr Oid kOid = oid::kTimestamptz;            ///< sent as timestamptz
+  static constexpr Oid kArrayOid = oid::kTimestamptzArray;  ///< timestamptz[]
+  static constexpr Format kFormat = Format::kBinary;        ///< sent in binary
+  /// Reads timestamptz.
+  static bool accepts(Oid type) noexcept;
+  /// int64 microseconds since 2000-01-01 00:00 UTC; throws TypeError outside the range.
+  static void encode(const WideTimestamptz& value, ByteWriter& out);
+  /// Binary int64 microseconds (UTC), or ISO text with a zone offset, converted to UTC.
+  static WideTimestamptz decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's DateStyle: an offset (ISO) or the session TimeZone's
+  /// abbreviation ("Wed Dec 26 20:05:06 2001 EST"), resolved with that TimeZone (TypeError
+  /// when it does not use that name then), as Type<Date>.
+  static WideTimestamptz decode(Oid type, Format format, Bytes data, const TextSettings& settings);
+};
+
+/// timestamp (without time zone). Infinities map to Timestamp::min()/max(); a value after
+/// 294247-01-10 throws TypeError (read it as WideTimestamp).
 template <>
 struct Type<Timestamp> {
   static constexpr Oid kOid = oid::kTimestamp;            ///< sent as timestamp
@@ -348,9 +418,12 @@ struct Type<Timestamp> {
   static void encode(const Timestamp& value, ByteWriter& out);
   /// Binary int64 microseconds, or ISO text ("2024-01-02 03:04:05.5", " BC" suffix, infinity).
   static Timestamp decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's DateStyle (as Type<WideTimestamp>).
+  static Timestamp decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
-/// timestamptz: an instant. Infinities map to Timestamptz::min()/max().
+/// timestamptz: an instant. Infinities map to Timestamptz::min()/max(); a value after
+/// 294247-01-10 throws TypeError (read it as WideTimestamptz).
 template <>
 struct Type<Timestamptz> {
   static constexpr Oid kOid = oid::kTimestamptz;            ///< sent as timestamptz
@@ -363,6 +436,8 @@ struct Type<Timestamptz> {
   /// Binary int64 microseconds (UTC), or ISO text with a zone offset ("...+05:30"), converted
   /// to UTC.
   static Timestamptz decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's DateStyle and TimeZone (as Type<WideTimestamptz>).
+  static Timestamptz decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
 /// interval.
@@ -377,6 +452,10 @@ struct Type<Interval> {
   static void encode(const Interval& value, ByteWriter& out);
   /// Binary, or ISO 8601 text (IntervalStyle=iso_8601: "P1Y2M3DT4H5M6.5S", "PT0S").
   static Interval decode(Oid type, Format format, Bytes data);
+  /// Binary, or text in the session's IntervalStyle ("1 year 2 mons 03:00:00", "@ 1 hour ago",
+  /// "+1-2 -3 +4:05:06"): each style reads by its shape; throws TypeError naming the
+  /// IntervalStyle on malformed text.
+  static Interval decode(Oid type, Format format, Bytes data, const TextSettings& settings);
 };
 
 /// uuid.
@@ -527,23 +606,30 @@ template <class E>
 concept PgArrayItem = PgArrayElement<typename ArrayElementOf<E>::Scalar>;
 
 /// Decodes the elements of an array into `out` (nullable when E is std::optional) and returns
-/// the shape; the one decoding loop under std::vector<E> and Array<E>.
+/// the shape; the one decoding loop under std::vector<E> and Array<E>. `settings`: as for
+/// decode_value.
 template <class E>
-ArrayShape decode_elements(Oid type, Format format, Bytes data, std::vector<E>& out) {
+ArrayShape decode_elements(Oid type, Format format, Bytes data, std::vector<E>& out,
+                           const TextSettings* settings) {
   using T = typename ArrayElementOf<E>::Scalar;
-  using Vec = std::vector<E>;
-  const ArraySink sink{&out, [](void* self, std::size_t n) { static_cast<Vec*>(self)->reserve(n); },
-                       [](void* self, Oid elem, Format f, const Bytes* v) {
-                         if constexpr (kIsOptional<E>) {
-                           if (v == nullptr) {
-                             static_cast<Vec*>(self)->emplace_back();
-                             return;
-                           }
-                         } else {
-                           if (v == nullptr) throw_null_element(Type<T>::kArrayOid);
-                         }
-                         static_cast<Vec*>(self)->emplace_back(Type<T>::decode(elem, f, *v));
-                       }};
+  struct Target {
+    std::vector<E>* out;
+    const TextSettings* settings;
+  } target{&out, settings};
+  const ArraySink sink{
+      &target, [](void* self, std::size_t n) { static_cast<Target*>(self)->out->reserve(n); },
+      [](void* self, Oid elem, Format f, const Bytes* v) {
+        auto* t = static_cast<Target*>(self);
+        if constexpr (kIsOptional<E>) {
+          if (v == nullptr) {
+            t->out->emplace_back();
+            return;
+          }
+        } else {
+          if (v == nullptr) throw_null_element(Type<T>::kArrayOid);
+        }
+        t->out->emplace_back(decode_with<T>(elem, f, *v, t->settings));
+      }};
   return decode_array(type, format, data, &Type<T>::accepts, sink);
 }
 
@@ -581,8 +667,19 @@ struct Type<std::vector<E>> {
   }
   /// Decodes an array in either format; throws TypeError.
   static std::vector<E> decode(Oid type, Format format, Bytes data) {
+    return decode(type, format, data, nullptr);
+  }
+  /// Decodes an array whose elements' text follows the session's `settings`.
+  static std::vector<E> decode(
+      Oid type, Format format, Bytes data,
+      const TextSettings& settings) requires detail::DecodesBySettings<Scalar> {
+    return decode(type, format, data, &settings);
+  }
+
+ private:
+  static std::vector<E> decode(Oid type, Format format, Bytes data, const TextSettings* settings) {
     std::vector<E> out;
-    const ArrayShape shape = detail::decode_elements(type, format, data, out);
+    const ArrayShape shape = detail::decode_elements(type, format, data, out, settings);
     if (shape.ndim > 1) detail::throw_multi_dimensional(type, shape.ndim);
     return out;
   }
@@ -601,8 +698,18 @@ struct Type<Array<E>> {
   }
   /// Decodes an array in either format with its shape; throws TypeError.
   static Array<E> decode(Oid type, Format format, Bytes data) {
+    return decode(type, format, data, nullptr);
+  }
+  /// Decodes an array whose elements' text follows the session's `settings`.
+  static Array<E> decode(Oid type, Format format, Bytes data, const TextSettings& settings) requires
+      detail::DecodesBySettings<typename detail::ArrayElementOf<E>::Scalar> {
+    return decode(type, format, data, &settings);
+  }
+
+ private:
+  static Array<E> decode(Oid type, Format format, Bytes data, const TextSettings* settings) {
     Array<E> out;
-    out.shape = detail::decode_elements(type, format, data, out.elements);
+    out.shape = detail::decode_elements(type, format, data, out.elements, settings);
     return out;
   }
 };
