@@ -24,12 +24,20 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
   Statement& s = lookup(sql, params);
   if (!s.described) {
     const std::vector<Statement*> missing = {&s};
+    // Held while prepared: a failed Parse forgets the statement, and prepare() still reads
+    // it after (as execute and pipeline hold theirs).
+    hold(s);
     try {
       co_await prepare(missing, options);
     } catch (DatabaseError& e) {
+      unhold(s);
       e.set_statement(sql);  // a position becomes psql's LINE/caret lines
       throw;
+    } catch (...) {
+      unhold(s);
+      throw;
     }
+    unhold(s);
   }
   Stream stream{.batch_rows = static_cast<std::int32_t>(batch_rows), .sql = std::string(sql)};
   start_result(stream.header, s, options.result_format);
