@@ -23,6 +23,7 @@ struct CivilDateTime {
   int minute = 0;       ///< 0..59
   int second = 0;       ///< 0..59
   int microsecond = 0;  ///< 0..999999
+  /// Field-by-field equality.
   friend bool operator==(const CivilDateTime&, const CivilDateTime&) = default;
 };
 
@@ -101,6 +102,7 @@ struct WideTimestamp {
     return DateTime(
         std::chrono::microseconds(detail::PgMicros::to_unix("timestamp", microseconds)));
   }
+  /// Orders by time; -infinity first, infinity last.
   friend constexpr auto operator<=>(const WideTimestamp&, const WideTimestamp&) = default;
 };
 
@@ -154,6 +156,7 @@ struct WideTimestamptz {
     return Instant(
         std::chrono::microseconds(detail::PgMicros::to_unix("timestamptz", microseconds)));
   }
+  /// Orders by instant; -infinity first, infinity last.
   friend constexpr auto operator<=>(const WideTimestamptz&, const WideTimestamptz&) = default;
 };
 
