@@ -10,6 +10,7 @@
 #include "tern/orm/relations.hpp"
 #include "tern/orm/schema.hpp"
 #include "tern/orm/signals.hpp"
+#include "tern/ring/log.hpp"
 #include "tern/ring/ring.hpp"
 
 /// \namespace tern
