@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "observer.hpp"
 #include "tern/ring/sync_wait.hpp"
 
 namespace tern {
@@ -31,7 +32,8 @@ AioDatabase::AioDatabase(Dialect dialect, std::string database, ConnectionFactor
       database_(std::move(database)),
       connect_(std::move(connect)),
       pool_options_(pool_options(options)),
-      close_timeout_(options.close_timeout) {}
+      close_timeout_(options.close_timeout),
+      observer_(std::make_unique<detail::Observer>(dialect_, database_)) {}
 
 AioDatabase::~AioDatabase() {
   close_sync();
@@ -44,6 +46,7 @@ Pool& AioDatabase::pool() {
       throw InterfaceError("AioDatabase used outside a running tern loop (use the sync path)");
     }
     pool_ = std::make_unique<Pool>(*loop, connect_, pool_options_);
+    pool_->set_observer(observer_.get());
   } else if (loop != nullptr && loop != &pool_->loop()) {
     throw InterfaceError("an AioDatabase's pool lives on the loop that first used it");
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "observer.hpp"
 #include "scopes.hpp"
 #include "tern/db/database.hpp"
 #include "tern/ring/sync_wait.hpp"
@@ -114,15 +115,16 @@ std::optional<Lease> AioDatabase::try_share_read() {
 ring::Task<ResultSet> AioDatabase::run_statement(BackendConnection& conn, std::string_view sql,
                                                  std::span<const Value> params,
                                                  ring::Deadline deadline) {
-  // Without a hook, the connection's own task: no extra coroutine frame per query.
-  if (!hook_) return conn.execute(sql, params, deadline);
+  // Unobserved, the connection's own task: no extra coroutine frame per query.
+  if (!observed_) return conn.execute(sql, params, deadline);
   return run_logged(conn, sql, params, deadline);
 }
 
 ring::Task<ResultSet> AioDatabase::run_logged(BackendConnection& conn, std::string_view sql,
                                               std::span<const Value> params,
                                               ring::Deadline deadline) {
-  const auto start = std::chrono::steady_clock::now();
+  detail::Observer::Span span(*observer_, SpanKind::kQuery, sql, params, conn.server_address(),
+                              conn.server_port());
   std::exception_ptr error;
   ResultSet rows;
   try {
@@ -130,47 +132,32 @@ ring::Task<ResultSet> AioDatabase::run_logged(BackendConnection& conn, std::stri
   } catch (...) {
     error = std::current_exception();
   }
-  report(sql, params, start, rows.empty() ? rows.rows_affected() : rows.size(), error);
+  span.end(rows.empty() ? rows.rows_affected() : rows.size(), error);
   if (error) std::rethrow_exception(error);
   co_return rows;
 }
 
 ring::Task<void> AioDatabase::run_simple(BackendConnection& conn, std::string_view sql) {
   // The simple query protocol: one round trip, nothing prepared or cached on the server.
-  if (!hook_) {
+  if (!observed_) {
     co_await conn.run(sql, ring::kNoDeadline);
     co_return;
   }
-  const auto start = std::chrono::steady_clock::now();
+  detail::Observer::Span span(*observer_, SpanKind::kTransaction, sql, {}, conn.server_address(),
+                              conn.server_port());
   std::exception_ptr error;
   try {
     co_await conn.run(sql, ring::kNoDeadline);
   } catch (...) {
     error = std::current_exception();
   }
-  report(sql, {}, start, 0, error);
+  span.end(0, error);
   if (error) std::rethrow_exception(error);
-}
-
-void AioDatabase::report(std::string_view sql, std::span<const Value> params,
-                         std::chrono::steady_clock::time_point start, std::uint64_t rows,
-                         std::exception_ptr error) const noexcept {
-  if (!hook_) return;
-  QueryEvent event{.sql = sql,
-                   .params = hook_params_ ? params : std::span<const Value>(),
-                   .param_count = params.size(),
-                   .duration = std::chrono::steady_clock::now() - start,
-                   .rows = rows,
-                   .error = std::move(error)};
-  try {
-    hook_(event);
-  } catch (...) {  // a tracing hook must not change the query's outcome
-  }
 }
 
 std::string AioDatabase::describe_statement(std::string_view sql,
                                             std::span<const Value> params) const {
-  if (hook_params_ || params.empty()) {
+  if (observer_->hook_shows_params() || params.empty()) {
     return absl::StrCat("SQL: ", std::string(sql), "\nParams: ", describe_values(params));
   }
   return absl::StrCat("SQL: ", std::string(sql), "\nParams: ", params.size(),
@@ -179,25 +166,40 @@ std::string AioDatabase::describe_statement(std::string_view sql,
 }
 
 void AioDatabase::set_query_hook(QueryHook hook, bool with_params) {
-  hook_ = std::move(hook);
-  hook_params_ = with_params;
+  observer_->set_hook(std::move(hook), with_params);
+  observed_ = observer_->active();
+}
+
+void AioDatabase::set_tracer(std::shared_ptr<Tracer> tracer, bool with_params) {
+  observer_->set_tracer(std::move(tracer), with_params);
+  observed_ = observer_->active();
+}
+
+void AioDatabase::enable_metrics(bool on) noexcept {
+  observer_->enable_metrics(on);
+  observed_ = observer_->active();
+}
+
+DatabaseMetrics AioDatabase::metrics() const {
+  return observer_->metrics(pool_stats());
 }
 
 ring::Task<void> AioDatabase::open_stream(BackendConnection& conn, std::string_view sql,
                                           std::span<const Value> params, std::uint32_t batch_rows,
                                           ring::Deadline deadline) {
-  if (!hook_) {
+  if (!observed_) {
     co_await conn.stream_open(sql, params, batch_rows, deadline);
     co_return;
   }
-  const auto start = std::chrono::steady_clock::now();
+  detail::Observer::Span span(*observer_, SpanKind::kStream, sql, params, conn.server_address(),
+                              conn.server_port());
   std::exception_ptr error;
   try {
     co_await conn.stream_open(sql, params, batch_rows, deadline);
   } catch (...) {
     error = std::current_exception();
   }
-  report(sql, params, start, 0, error);
+  span.end(0, error);
   if (error) std::rethrow_exception(error);
 }
 

@@ -1,10 +1,14 @@
 // BackendConnection over the MySQL protocol connection.
+#include <string>
+#include <string_view>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "backends.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
 #include "tern/protocol/mysql/connection.hpp"
+#include "tern/ring/log.hpp"
 
 namespace tern {
 
@@ -51,19 +55,32 @@ void bind(const Value& value, mysql::Params& out) {
       value.storage());
 }
 
+// MySQL keeps a statement's warnings on the server (SHOW WARNINGS); the count is what the
+// reply carries, and what is logged.
+void log_warnings(std::string_view sql, std::uint16_t count) {
+  if (!log_enabled(LogLevel::warning)) return;
+  log(LogLevel::warning, "mysql",
+      absl::StrCat(count, count == 1 ? " warning" : " warnings", " (SHOW WARNINGS lists ",
+                   count == 1 ? "it" : "them", ") from: ", std::string(sql.substr(0, 200))));
+}
+
 class MysqlBackend final : public BackendConnection {
  public:
   explicit MysqlBackend(mysql::Connection c) noexcept : c_(std::move(c)) {}
 
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
+    mysql::Result rows;
     if (!bound_in_use_) {
       const Scratch scratch(*this);
-      co_return ResultSet(
-          co_await c_.execute(sql, bind_all(params, bound_), {.deadline = deadline}));
+      rows = co_await c_.execute(sql, bind_all(params, bound_), {.deadline = deadline});
+    } else {
+      mysql::Params own;  // the scratch is another pipelined call's
+      rows = co_await c_.execute(sql, bind_all(params, own), {.deadline = deadline});
     }
-    mysql::Params own;  // the scratch is another pipelined call's
-    co_return ResultSet(co_await c_.execute(sql, bind_all(params, own), {.deadline = deadline}));
+    if (rows.warnings() != 0) [[unlikely]]
+      log_warnings(sql, rows.warnings());
+    co_return ResultSet(std::move(rows));
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.query(sql, {.deadline = deadline});
@@ -104,6 +121,11 @@ class MysqlBackend final : public BackendConnection {
   }
   Dialect dialect() const noexcept override { return Dialect::kMysql; }
   bool pipelines() const noexcept override { return true; }
+  std::string_view server_address() const noexcept override {
+    const auto& o = c_.options();
+    return o.host.empty() ? std::string_view(o.hostaddr) : std::string_view(o.host);
+  }
+  std::uint16_t server_port() const noexcept override { return c_.options().port; }
 
  private:
   // The parameters converted for the protocol, into storage kept from one statement to the

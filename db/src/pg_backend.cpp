@@ -92,6 +92,11 @@ class PgBackend final : public BackendConnection {
   }
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
   bool pipelines() const noexcept override { return true; }
+  std::string_view server_address() const noexcept override {
+    const auto& o = c_.options();
+    return o.host.empty() ? std::string_view(o.hostaddr) : std::string_view(o.host);
+  }
+  std::uint16_t server_port() const noexcept override { return c_.options().port; }
 
   /// Looks the hstore OID up (0 when the extension is not installed in the database).
   ring::Task<void> lookup_hstore(ring::Deadline deadline) {

@@ -1,10 +1,14 @@
 #include "tern/db/pool.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "observer.hpp"
 #include "tern/ring/error.hpp"
+#include "tern/ring/log.hpp"
 
 namespace tern {
 
@@ -55,6 +59,10 @@ Pool::Pool(ring::Loop& loop, ConnectionFactory factory, PoolOptions options)
   if (options_.pipeline_depth == 0) options_.pipeline_depth = 1;
   options_.min_connections = std::min(options_.min_connections, options_.max_connections);
   shared_.reserve(options_.max_connections);
+}
+
+bool Pool::observed() const noexcept {
+  return observer_ != nullptr && observer_->active();
 }
 
 Pool::~Pool() {
@@ -108,6 +116,9 @@ ring::Task<Lease> Pool::get(std::optional<ring::Deadline> requested, bool sharin
   while (std::optional<Idle> idle = take_idle()) {
     if (needs_ping(*idle)) {
       const bool alive = co_await answers_ping(*idle->conn, deadline);
+      if (!alive && log_enabled(LogLevel::info)) {
+        log(LogLevel::info, "pool", "an idle connection failed its health check: discarded");
+      }
       if (!alive || closing_ || closed_) {  // close() may have run during the round trip
         discard(std::move(idle->conn));
         refuse_if_closed();
@@ -130,12 +141,23 @@ ring::Task<Lease> Pool::get(std::optional<ring::Deadline> requested, bool sharin
     enqueue(w);
     bool woken = false;
     std::exception_ptr cancelled;
+    std::optional<detail::Observer::Span> span;
+    if (observed())
+      span.emplace(*observer_, SpanKind::kAcquireWait, "", std::span<const Value>(), "", 0);
     try {
       woken = co_await w.signal.wait(deadline);
     } catch (...) {
       cancelled = std::current_exception();
     }
-    if (std::optional<Lease> granted = end_wait(w, woken, cancelled)) co_return std::move(*granted);
+    std::optional<Lease> granted;
+    try {
+      granted = end_wait(w, woken, cancelled);
+    } catch (...) {
+      if (span) span->end(0, std::current_exception());
+      throw;
+    }
+    if (span) span->end(0, nullptr);
+    if (granted) co_return std::move(*granted);
     // A slot was freed and counted for us (slot_freed()): open in it.
   }
   std::unique_ptr<BackendConnection> conn = co_await connect_in_slot();
@@ -181,7 +203,17 @@ std::optional<Pool::Idle> Pool::take_idle() noexcept {
   while (!idle_.empty() && waiters_.empty()) {
     Idle e = std::move(idle_.back());
     idle_.pop_back();
-    if (expired(e.created) || !e.conn->looks_alive()) {
+    if (expired(e.created)) {
+      discard(std::move(e.conn));
+      continue;
+    }
+    if (!e.conn->looks_alive()) [[unlikely]] {
+      if (log_enabled(LogLevel::info)) {
+        log(LogLevel::info, "pool",
+            absl::StrCat("an idle connection to ", std::string(e.conn->server_address()), ":",
+                         e.conn->server_port(),
+                         " was closed by the server or spoke out of turn: discarded"));
+      }
       discard(std::move(e.conn));
       continue;
     }
@@ -222,6 +254,8 @@ bool Pool::may_open() const noexcept {
 // counted; a failure frees the slot (for the next waiter) and propagates.
 ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_in_slot() {
   const Clock::time_point start = Clock::now();
+  std::optional<detail::Observer::Span> span;
+  if (observed()) span.emplace(*observer_, SpanKind::kConnect, "", std::span<const Value>(), "", 0);
   std::unique_ptr<BackendConnection> conn;
   std::exception_ptr failed;
   try {
@@ -230,8 +264,20 @@ ring::Task<std::unique_ptr<BackendConnection>> Pool::connect_in_slot() {
     failed = std::current_exception();
   }
   counters_.connect_time += Clock::now() - start;
+  if (span) {
+    if (conn) span->set_server(conn->server_address(), conn->server_port());
+    span->end(0, failed);
+  }
   if (failed) {
     ++counters_.connect_errors;
+    if (log_enabled(LogLevel::warning)) {
+      try {
+        std::rethrow_exception(failed);
+      } catch (const std::exception& e) {
+        log(LogLevel::warning, "pool", absl::StrCat("could not open a connection: ", e.what()));
+      } catch (...) {
+      }
+    }
     --total_;
     slot_freed();
     std::rethrow_exception(failed);
@@ -355,7 +401,16 @@ void Pool::checked_in() noexcept {
 
 void Pool::give_back(std::unique_ptr<BackendConnection> conn, Clock::time_point created) noexcept {
   checked_in();  // before hand_over(), which counts the connection out again for a waiter
-  if (!conn->is_usable()) ++counters_.returned_broken;
+  if (!conn->is_usable()) {
+    ++counters_.returned_broken;
+    if (log_enabled(LogLevel::warning)) {
+      log(LogLevel::warning, "pool",
+          absl::StrCat("a connection to ", std::string(conn->server_address()), ":",
+                       conn->server_port(),
+                       " came back broken (lost, killed or out of sync): closed; the next "
+                       "acquire opens another"));
+    }
+  }
   if (!open_ || closing_ || !conn->is_usable() || expired(created)) {
     discard(std::move(conn));
   } else if (conn->in_transaction() || conn->streaming()) {

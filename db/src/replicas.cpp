@@ -3,9 +3,13 @@
 #include "tern/db/replicas.hpp"
 
 #include <exception>
+#include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "observer.hpp"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/ring/log.hpp"
 
 namespace tern::detail {
 
@@ -28,15 +32,15 @@ ring::Task<void> ReplicaSet::connect() {
   for (std::size_t i = 0; i < replicas_.size(); ++i) {
     // The pool counts as open again as soon as its open() starts, so one that cannot be
     // reached now is tried by a later read, after retry_after.
-    bool reached = true;
+    std::exception_ptr unreachable;
     try {
       co_await replicas_[i]->aio_connect();
     } catch (const ConnectionFailed&) {
-      reached = false;
+      unreachable = std::current_exception();
     } catch (const ConnectionLost&) {
-      reached = false;
+      unreachable = std::current_exception();
     }
-    if (!reached) down_until_[i] = Clock::now() + options_.retry_after;
+    if (unreachable) skip(i, unreachable, nullptr);
   }
 }
 
@@ -48,19 +52,40 @@ ring::Task<Lease> ReplicaSet::acquire(AioDatabase& primary) {
     if (Clock::now() < down_until_[i]) continue;
     // Only a failure to reach the replica moves on: a failed authentication or an exhausted
     // pool (PoolTimeout) is a problem to see, not to route around.
-    bool reached = true;
     Lease lease;
+    std::exception_ptr unreachable;
     try {
       lease = co_await replicas_[i]->pool().acquire();
     } catch (const ConnectionFailed&) {
-      reached = false;
+      unreachable = std::current_exception();
     } catch (const ConnectionLost&) {
-      reached = false;
+      unreachable = std::current_exception();
     }
-    if (reached) co_return lease;
-    down_until_[i] = Clock::now() + options_.retry_after;
+    if (!unreachable) co_return lease;
+    skip(i, unreachable, &primary);
   }
   co_return co_await primary.pool().acquire();
+}
+
+void ReplicaSet::skip(std::size_t i, const std::exception_ptr& error,
+                      const AioDatabase* primary) noexcept {
+  down_until_[i] = Clock::now() + options_.retry_after;
+  std::string what = "unknown error";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  if (log_enabled(LogLevel::warning)) {
+    log(LogLevel::warning, "replicas",
+        absl::StrCat("read replica ", i, " cannot be reached; skipped for ",
+                     options_.retry_after.count(), " ms: ", what));
+  }
+  if (primary != nullptr && primary->observed_) {  // a read moved on: a failover span
+    Observer::Span span(*primary->observer_, SpanKind::kFailover, "", {}, "", 0);
+    span.end(0, error);
+  }
 }
 
 ring::Task<void> ReplicaSet::close() {

@@ -48,6 +48,18 @@ std::uint64_t ResultSet::last_insert_id() const noexcept {
   return 0;
 }
 
+std::span<const ServerErrorInfo> ResultSet::notices() const noexcept {
+  if (r_ == nullptr) return {};
+  if (const auto* p = std::get_if<pg::Result>(r_)) return p->notices();
+  return {};
+}
+
+std::uint16_t ResultSet::warning_count() const noexcept {
+  if (r_ == nullptr) return 0;
+  if (const auto* m = std::get_if<mysql::Result>(r_)) return m->warnings();
+  return 0;
+}
+
 std::string describe_values(std::span<const Value> values) {
   std::string out = "[";
   for (const Value& v : values) {

@@ -2,11 +2,11 @@
 # Runs the documentation's samples (examples/docs/) against the servers of tests/servers and
 # checks what they print, so that a page never shows code that does not work.
 #   docs_samples_test.sh QUICKSTART RUNTIME SCOPES POOL ORM_GUIDE ORM_EXT ORM_PEEWEE DRIVERS \
-#                        REPLICAS README TERN_CLI
+#                        REPLICAS README TERN_CLI OBSERVABILITY
 set -uo pipefail
 : "${TERN_PG_URL:?run through tests/servers exec}" "${TERN_MYSQL_URL:?}"
 quickstart=$1 runtime=$2 scopes=$3 pool=$4 orm_guide=$5 orm_ext=$6 orm_peewee=$7 drivers=$8
-replicas=$9 readme=${10} tern_cli=${11}
+replicas=$9 readme=${10} tern_cli=${11} observability=${12}
 failures=0
 
 check() {  # check NAME EXPECTED-STDOUT -- COMMAND...
@@ -61,5 +61,20 @@ copied out: 1	one
 copied out: 2	two
 2 in, 2 out
 TERN 42' -- "$drivers" "$TERN_PG_URL" "$TERN_MYSQL_URL"
+# Each operation as the tracer sees it end, the notice through the logger, then two lines
+# of the Prometheus text.
+pg_db=${TERN_PG_URL##*/}
+pg_db=${pg_db%%\?*}
+pg_labels="db_system_name=\"postgresql\",db_namespace=\"$pg_db\",kind=\"query\""
+check observability "connect rows=0
+query CREATE rows=0
+transaction BEGIN rows=0
+query INSERT rows=1
+transaction COMMIT rows=0
+query INSERT rows=0 error=23505
+[info pg] NOTICE:  pages: 1
+query DO rows=0
+tern_db_operations_total{$pg_labels} 4
+tern_db_operation_errors_total{$pg_labels} 1" -- "$observability" "$TERN_PG_URL"
 
 [[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }

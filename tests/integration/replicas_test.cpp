@@ -19,6 +19,7 @@
 
 #include "server_env.hpp"
 #include "tern/orm/model.hpp"
+#include "tern/ring/log.hpp"
 #include "tern/ring/ring.hpp"
 
 namespace {
@@ -282,6 +283,34 @@ TEST_P(Replicas, UnreachableReplicaIsSkippedWithoutAnError) {
   // Each read did try both replicas first.
   EXPECT_EQ(dead.at(0)->pool_stats().connect_errors, 2u);
   EXPECT_EQ(dead.at(1)->pool_stats().connect_errors, 2u);
+}
+
+// A skipped replica is logged (component "replicas") and traced as a failover span that
+// carries the connect error.
+TEST_P(Replicas, SkippedReplicaIsLoggedAndTraced) {
+  struct Failovers : tern::Tracer {
+    void* start(const tern::SpanStart&) noexcept override { return nullptr; }
+    void end(void*, const tern::SpanStart& s, const tern::SpanEnd& e) noexcept override {
+      if (s.kind == tern::SpanKind::kFailover && e.error) ++failed;
+    }
+    int failed = 0;
+  };
+  std::vector<std::string> warnings;
+  tern::set_logger(
+      [&](tern::LogLevel, std::string_view component, std::string_view message) {
+        if (component == "replicas") warnings.emplace_back(message);
+      },
+      tern::LogLevel::warning);
+  db = replicated({1, replica_port()});
+  auto tracer = std::make_shared<Failovers>();
+  db->set_tracer(tracer);
+  EXPECT_EQ(port_of(*db, read_only()), replica_port());
+  EXPECT_EQ(port_of(*db, read_only()), replica_port());
+  tern::set_logger(nullptr);
+  EXPECT_EQ(tracer->failed, 1);  // then left out for retry_after
+  ASSERT_FALSE(warnings.empty());
+  EXPECT_NE(warnings.back().find("read replica 0 cannot be reached"), std::string::npos)
+      << warnings.back();
 }
 
 // Destructive: stops the replica. meson runs it in a process of its own, with servers of its

@@ -8,11 +8,13 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "statement.hpp"
 #include "sync_groups.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/frontend.hpp"
 #include "tern/ring/error.hpp"
+#include "tern/ring/log.hpp"
 
 namespace tern::pg {
 
@@ -195,7 +197,7 @@ bool Connection::handle_async(const backend::Message& m) {
       return true;
     }
     case backend::kNoticeResponse:
-      backend::parse_error_fields(m.body);  // validated; notices are not surfaced yet
+      on_notice(backend::parse_error_fields(m.body));
       return true;
     case backend::kParameterStatus: {
       const backend::ParameterStatus p = backend::parse_parameter_status(m.body);
@@ -211,6 +213,21 @@ bool Connection::handle_async(const backend::Message& m) {
 void Connection::on_ready(const backend::Message& m) {
   status_ = backend::parse_ready_for_query(m.body);
   awaiting_ready_ = false;
+  pending_notices_.clear();  // a failed statement's: no result of theirs follows
+}
+
+void Connection::on_notice(ServerErrorInfo notice) {
+  const std::string_view severity = notice.severity;
+  const LogLevel level = severity == "WARNING"           ? LogLevel::warning
+                         : severity.starts_with("DEBUG") ? LogLevel::debug
+                                                         : LogLevel::info;
+  if (log_enabled(level)) {
+    std::string line = absl::StrCat(notice.severity, ":  ", notice.message);
+    if (!notice.detail.empty()) absl::StrAppend(&line, "\nDETAIL:  ", notice.detail);
+    if (!notice.hint.empty()) absl::StrAppend(&line, "\nHINT:  ", notice.hint);
+    log(level, "pg", line);
+  }
+  if (pending_notices_.size() < kMaxPendingNotices) pending_notices_.push_back(std::move(notice));
 }
 
 std::exception_ptr Connection::error_response(const backend::Message& m) {

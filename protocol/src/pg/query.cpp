@@ -295,6 +295,7 @@ bool Connection::read_results(ResultsReader& r) {
         if (m.type == backend::kCommandComplete) {
           results[r.next].set_command_tag(backend::parse_command_complete(m.body));
           results[r.next].set_text_settings(text_settings_);
+          attach_notices(results[r.next]);
         } else {
           backend::expect_empty(m);
         }
@@ -362,6 +363,7 @@ ring::Task<void> Connection::receive_simple(std::vector<Result>& results, ring::
         if (!open) results.emplace_back();
         results.back().set_command_tag(backend::parse_command_complete(m.body));
         results.back().set_text_settings(text_settings_);
+        attach_notices(results.back());
         open = false;
         break;
       case backend::kEmptyQueryResponse:

@@ -3,6 +3,7 @@
 // implement it over their protocol connections (pg_backend.cpp, mysql_backend.cpp).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -51,6 +52,11 @@ class BackendConnection {
   virtual bool in_transaction() const noexcept = 0;
   /// The backend.
   virtual Dialect dialect() const noexcept = 0;
+  /// The host (or Unix socket directory) this connection reached, for tracing
+  /// (server.address); empty when unknown.
+  virtual std::string_view server_address() const noexcept { return {}; }
+  /// The port this connection reached (server.port); 0 when unknown.
+  virtual std::uint16_t server_port() const noexcept { return 0; }
   /// True when execute() may be called by several tasks at once (implicit pipelining): each
   /// call's statement is sent in call order and answered in that order, and a failing,
   /// timed-out or cancelled call fails only itself. Everything else stays one at a time.

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "tern/db/backend.hpp"
+#include "tern/db/observe.hpp"
 #include "tern/db/pool.hpp"
 #include "tern/db/result.hpp"
 #include "tern/db/value.hpp"
@@ -99,26 +100,6 @@ struct TransactionOptions {
   bool deferrable = false;
 };
 
-/// What the query hook (AioDatabase::set_query_hook) is told about one statement, after it ran.
-struct QueryEvent {
-  /// The statement as sent.
-  std::string_view sql;
-  /// The bound values when the hook was installed with `with_params`; empty otherwise
-  /// (values are redacted by default: they may be passwords or personal data).
-  std::span<const Value> params{};
-  /// How many values were bound.
-  std::size_t param_count = 0;
-  /// From sending the statement to its last row (the wait for a connection excluded).
-  std::chrono::nanoseconds duration{};
-  /// Rows returned, or affected when it returned none.
-  std::uint64_t rows = 0;
-  /// The statement's failure; null when it succeeded.
-  std::exception_ptr error{};
-};
-
-/// Called after each statement; it must not throw (an exception from it is swallowed).
-using QueryHook = std::function<void(const QueryEvent&)>;
-
 /// Per-query options.
 struct QueryOptions {
   /// The query is cancelled on the server and QueryTimeout thrown at this point.
@@ -138,6 +119,7 @@ class AioDatabase;
 
 namespace detail {
 class ReplicaSet;
+class Observer;
 /// The connection a task tree is bound to for one database (an aio_atomic block); bindings of
 /// several databases chain through `next`. TaskContext::local points at the innermost. Shared:
 /// a task spawned inside a block (tern::spawn) keeps it alive, and learns from `ended` that the
@@ -353,6 +335,18 @@ class AioDatabase {
   /// BEGIN/COMMIT, sync queries) with its SQL, duration, row count and error; the bound values
   /// are passed only with `with_params`. An empty hook removes it. Costs nothing when unset.
   void set_query_hook(QueryHook hook, bool with_params = false);
+  /// Installs `tracer` (shared: several databases may report to one), told when each operation
+  /// of this database starts and ends — statements, streams, transaction control, connects of
+  /// its pool, waits for a pooled connection, a read replica skipped — with OpenTelemetry's
+  /// attribute names (SpanStart, SpanEnd). The bound values are passed only with
+  /// `with_params`. Null removes it. Costs nothing when unset.
+  void set_tracer(std::shared_ptr<Tracer> tracer, bool with_params = false);
+  /// Starts (or with false stops) counting metrics per operation kind: counts, errors and a
+  /// latency histogram (metrics(); metrics().to_prometheus() for a scrape endpoint).
+  void enable_metrics(bool on = true) noexcept;
+  /// The metrics counted since enable_metrics(), with the pool's statistics. Read on the
+  /// database's loop thread.
+  DatabaseMetrics metrics() const;
   /// A statement for an error message (DoesNotExist's, say): "SQL: <sql>\nParams: [...]",
   /// the values redacted by the query hook's rule: shown only when set_query_hook was given
   /// `with_params` (they may be passwords or personal data), their number otherwise.
@@ -441,9 +435,6 @@ class AioDatabase {
                                ring::Deadline deadline);
   ring::Task<ResultSet> run_logged(BackendConnection& conn, std::string_view sql,
                                    std::span<const Value> params, ring::Deadline deadline);
-  void report(std::string_view sql, std::span<const Value> params,
-              std::chrono::steady_clock::time_point start, std::uint64_t rows,
-              std::exception_ptr error) const noexcept;
 
   Dialect dialect_;
   std::string database_;
@@ -454,8 +445,10 @@ class AioDatabase {
   bool allow_sync_ = false;
   std::unique_ptr<ring::Loop> sync_loop_;
   std::unique_ptr<BackendConnection> sync_conn_;
-  QueryHook hook_;
-  bool hook_params_ = false;
+  // The query hook, tracer and metrics; its pools point at it (see observed()).
+  std::unique_ptr<detail::Observer> observer_;
+  // Mirrors observer_->active(): the one branch an unobserved statement pays.
+  bool observed_ = false;
 };
 
 /// PostgreSQL with a connection pool.

@@ -24,6 +24,10 @@
 
 namespace tern {
 
+namespace detail {
+class Observer;
+}  // namespace detail
+
 /// No connection became free before the acquire timeout.
 class PoolTimeout : public OperationalError {
  public:
@@ -173,9 +177,12 @@ class Pool {
   ring::Loop& loop() const noexcept { return loop_; }
   /// The options it was made with.
   const PoolOptions& options() const noexcept { return options_; }
+  /// Reports connects and waits for a connection to `observer` (its database's; null: none).
+  void set_observer(const detail::Observer* observer) noexcept { observer_ = observer; }
 
  private:
   friend class Lease;
+  bool observed() const noexcept;
   struct Idle {
     std::unique_ptr<BackendConnection> conn;
     std::chrono::steady_clock::time_point created;
@@ -268,6 +275,8 @@ class Pool {
   PoolStats counters_;
   ring::TaskGroup background_;           // closes and resets that outlive the call that caused them
   std::optional<ring::Signal> drained_;  // close() waits on it for checked-out connections
+  // Its database's observers, told of connects and waits.
+  const detail::Observer* observer_ = nullptr;
 };
 
 }  // namespace tern

@@ -36,6 +36,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -72,6 +73,10 @@ class ReplicaSet {
   AioDatabase& at(std::size_t i) const { return *replicas_.at(i); }
 
  private:
+  // Leaves replica `i` out for retry_after after `error`: logged, and reported to `primary`'s
+  // tracer as a failover when a read moved on.
+  void skip(std::size_t i, const std::exception_ptr& error, const AioDatabase* primary) noexcept;
+
   std::vector<std::unique_ptr<AioDatabase>> replicas_;
   std::vector<std::chrono::steady_clock::time_point> down_until_;
   ReplicaOptions options_;

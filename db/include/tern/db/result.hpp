@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -174,6 +175,12 @@ class ResultSet {
   std::uint64_t rows_affected() const noexcept;
   /// MySQL: the AUTO_INCREMENT id generated; PostgreSQL: 0 (use RETURNING).
   std::uint64_t last_insert_id() const noexcept;
+  /// PostgreSQL: the notices the statement raised (NOTICE, WARNING...), also logged through
+  /// tern::log; MySQL: none (see warning_count()).
+  std::span<const ServerErrorInfo> notices() const noexcept;
+  /// MySQL: how many warnings the statement left (SHOW WARNINGS lists them; tern::log reports
+  /// the count at warning level); PostgreSQL: 0 (see notices()).
+  std::uint16_t warning_count() const noexcept;
 
   /// Iteration over rows.
   using Iterator = protocol::RowIterator<ResultSet, Row>;

@@ -227,6 +227,10 @@ class Connection {
   bool handle_async(const backend::Message& m);
   /// Takes a ReadyForQuery: the server is idle again and the stream is in sync.
   void on_ready(const backend::Message& m);
+  /// A NoticeResponse: logged (tern::log, component "pg") and kept for the statement's result.
+  void on_notice(ServerErrorInfo notice);
+  /// How many notices one statement's result keeps.
+  static constexpr std::size_t kMaxPendingNotices = 100;
   std::exception_ptr error_response(const backend::Message& m);
   /// The tail every reply loop shares, for a message the loop's own cases did not take.
   /// ErrorResponse: kept in `error` when it is the first (a later one is skipped, unparsed; the
@@ -350,6 +354,15 @@ class Connection {
   /// change, since Results share it.
   std::shared_ptr<const TextSettings> text_settings_;
   std::deque<Notification> notifications_;
+  // Notices since the last result completed: handed to the next result that completes (the
+  // statement that raised them), dropped at ReadyForQuery. Capped: a loop of RAISE NOTICE
+  // must not grow it without bound (all are logged).
+  std::vector<ServerErrorInfo> pending_notices_;
+  /// Hands the pending notices to `result` (the statement that just completed).
+  void attach_notices(Result& result) {
+    if (!pending_notices_.empty()) [[unlikely]]
+      result.set_notices(std::exchange(pending_notices_, {}));
+  }
 
   // The statement cache: LRU list (front = most recent) indexed by SQL + parameter types.
   std::unique_ptr<StatementList> statements_;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,16 @@ class Result {
   /// The session settings the rows came under; nullptr for a Result built by hand (its text
   /// is then read in the connection's defaults).
   const TextSettings* text_settings() const noexcept { return settings_.get(); }
+  /// Sets the notices (NoticeResponse: NOTICE, WARNING, INFO...) the statement raised.
+  void set_notices(std::vector<ServerErrorInfo> notices) {
+    notices_ = std::make_shared<const std::vector<ServerErrorInfo>>(std::move(notices));
+  }
+  /// The notices the statement raised, in order (RAISE NOTICE, "table exists, skipping"...);
+  /// tern::log reports them too. Empty for row streams' batches.
+  std::span<const ServerErrorInfo> notices() const noexcept {
+    if (!notices_) return {};
+    return *notices_;
+  }
 
  private:
   friend class Row;
@@ -94,6 +105,9 @@ class Result {
   Offsets row_ends_;  // end offset of each row in data_
   std::string tag_;
   std::shared_ptr<const TextSettings> settings_;
+  // Shared, not a vector of its own: nearly every result has none, and a null pointer is
+  // cheaper to move than an empty vector (a Result moves several times per query).
+  std::shared_ptr<const std::vector<ServerErrorInfo>> notices_;
 };
 
 template <class T>
