@@ -199,12 +199,15 @@ bool CompressedPackets::buffered() const noexcept {
 }
 
 std::size_t CompressedPackets::decode(std::span<std::byte> out) {
-  while (plain_begin_ == plain_end_) {
-    if (!decode_frame()) return 0;
+  // As many buffered compressed packets as fit: the reader parses them in one go.
+  std::size_t n = 0;
+  while (n < out.size()) {
+    if (plain_begin_ == plain_end_ && !decode_frame()) break;
+    const std::size_t k = std::min(out.size() - n, plain_end_ - plain_begin_);
+    if (k > 0) std::memcpy(out.data() + n, plain_.data() + plain_begin_, k);
+    plain_begin_ += k;
+    n += k;
   }
-  const std::size_t n = std::min(out.size(), plain_end_ - plain_begin_);
-  std::memcpy(out.data(), plain_.data() + plain_begin_, n);
-  plain_begin_ += n;
   return n;
 }
 
