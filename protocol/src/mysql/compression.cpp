@@ -45,27 +45,29 @@ Bytef* zin(const std::byte* p) noexcept {
 
 }  // namespace
 
-// One deflate and one inflate stream, reset for each compressed packet (no allocation per
-// packet once they exist).
-struct CompressedPackets::Zlib {
-  z_stream deflate{};
-  z_stream inflate{};
-  Zlib() {
-    if (deflateInit(&deflate, Z_DEFAULT_COMPRESSION) != Z_OK) throw std::bad_alloc();
-    if (inflateInit(&inflate) != Z_OK) {
-      deflateEnd(&deflate);
-      throw std::bad_alloc();
-    }
+// A deflate and an inflate stream, each made on first use (a connection that only ever sends
+// small packets never pays deflate's ~256 KiB) and reset for each compressed packet.
+struct CompressedPackets::Deflater {
+  z_stream z{};
+  Deflater() {
+    if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) throw std::bad_alloc();
   }
-  ~Zlib() {
-    deflateEnd(&deflate);
-    inflateEnd(&inflate);
-  }
-  Zlib(const Zlib&) = delete;
-  Zlib& operator=(const Zlib&) = delete;
+  ~Deflater() { deflateEnd(&z); }
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
 };
 
-CompressedPackets::CompressedPackets() : zlib_(std::make_unique<Zlib>()) {}
+struct CompressedPackets::Inflater {
+  z_stream z{};
+  Inflater() {
+    if (inflateInit(&z) != Z_OK) throw std::bad_alloc();
+  }
+  ~Inflater() { inflateEnd(&z); }
+  Inflater(const Inflater&) = delete;
+  Inflater& operator=(const Inflater&) = delete;
+};
+
+CompressedPackets::CompressedPackets() = default;
 CompressedPackets::~CompressedPackets() = default;
 
 void CompressedPackets::PacketCursor::advance(Bytes bytes) noexcept {
@@ -125,7 +127,8 @@ void CompressedPackets::write_frames(Bytes segment, std::string& wire) {
     std::size_t stored_length = piece.size();  // on the wire
     std::size_t original_length = 0;           // 0: stored as it is
     if (piece.size() >= kMinCompressLength) {
-      z_stream& z = zlib_->deflate;
+      if (!deflater_) deflater_ = std::make_unique<Deflater>();
+      z_stream& z = deflater_->z;
       deflateReset(&z);
       const std::size_t bound = deflateBound(&z, static_cast<uLong>(piece.size()));
       wire.resize(header_at + kCompressedHeaderSize + bound);
@@ -252,7 +255,8 @@ bool CompressedPackets::decode_frame() {
 void CompressedPackets::inflate_into(Bytes payload, std::size_t original) {
   // Never more than the header claims (at most 16 MiB): a payload that would inflate past it
   // is rejected, not followed.
-  z_stream& z = zlib_->inflate;
+  if (!inflater_) inflater_ = std::make_unique<Inflater>();
+  z_stream& z = inflater_->z;
   inflateReset(&z);
   z.next_in = zin(payload.data());
   z.avail_in = static_cast<uInt>(payload.size());

@@ -99,7 +99,8 @@ class CompressedPackets final : public protocol::StreamFilter {
     /// Advances over `bytes`.
     void advance(protocol::Bytes bytes) noexcept;
   };
-  struct Zlib;
+  struct Deflater;
+  struct Inflater;
 
   /// Decodes the compressed packet at the front of the received bytes into plain_; false when
   /// it is not whole yet.
@@ -109,7 +110,8 @@ class CompressedPackets final : public protocol::StreamFilter {
   /// Appends `segment` (part of one request or reply) as compressed packets.
   void write_frames(protocol::Bytes segment, std::string& wire);
 
-  std::unique_ptr<Zlib> zlib_;
+  std::unique_ptr<Deflater> deflater_;  // made on first use
+  std::unique_ptr<Inflater> inflater_;
   // Received: wire bytes [in_begin_, in_end_) of in_, and decoded bytes
   // [plain_begin_, plain_end_) of plain_ not handed out yet.
   std::vector<std::byte> in_;
