@@ -20,13 +20,15 @@ inline mysql::ConnectOptions mysql_options() {
   return mysql::ConnectOptions::parse(mysql_url());
 }
 
-/// A libmariadb connection (plain TCP, as tern's); `nonblocking` enables the _start/_cont API.
-inline MYSQL* anchor_connect(bool nonblocking = false) {
+/// A libmariadb connection (plain TCP, as tern's); `nonblocking` enables the _start/_cont API,
+/// `compress` the compressed protocol.
+inline MYSQL* anchor_connect(bool nonblocking = false, bool compress = false) {
   const mysql::ConnectOptions o = mysql_options();
   MYSQL* c = mysql_init(nullptr);
   const unsigned ssl_off = 0;
   mysql_optionsv(c, MYSQL_OPT_SSL_ENFORCE, &ssl_off);
   if (nonblocking) mysql_options(c, MYSQL_OPT_NONBLOCK, nullptr);
+  if (compress) mysql_options(c, MYSQL_OPT_COMPRESS, nullptr);
   if (mysql_real_connect(c, o.host.c_str(), o.user.c_str(), o.password.c_str(), o.database.c_str(),
                          o.port, nullptr, 0) == nullptr) {
     const std::string why = mysql_error(c);
@@ -62,10 +64,13 @@ inline MYSQL_STMT* anchor_prepare(MYSQL* c, const std::string& sql) {
   return s;
 }
 
-/// A tern connection to the same server with the same settings.
-inline mysql::Connection tern_mysql_connect(ring::Loop& loop) {
-  auto c = ring::sync_wait(loop, mysql::Connection::connect(loop, mysql_options()));
+/// A tern connection to the same server with the same settings (`compress`: compress=true).
+inline mysql::Connection tern_mysql_connect(ring::Loop& loop, bool compress = false) {
+  mysql::ConnectOptions o = mysql_options();
+  o.compress = compress;
+  auto c = ring::sync_wait(loop, mysql::Connection::connect(loop, std::move(o)));
   if (c.is_tls()) throw std::runtime_error("tern negotiated TLS");
+  if (c.is_compressed() != compress) throw std::runtime_error("compression not as asked");
   return c;
 }
 

@@ -4,8 +4,11 @@
 //     mysql_store_result + mysql_fetch_row (values parsed from their text);
 //   - binary protocol: tern's mysql::Connection::execute (prepared) against a libmariadb
 //     prepared statement with bound result buffers and mysql_stmt_store_result.
-// Both drivers hold the whole result in memory; reports rows/s, client CPU per row and the
-// peak RSS of each run over its starting RSS.
+// and both again over the compressed protocol (tern's compress=true against libmariadb's
+// MYSQL_OPT_COMPRESS), text protocol.
+// Both drivers hold the whole result in memory; reports rows/s, client CPU per row, the peak
+// RSS of each run over its starting RSS, and the bytes on the wire per row (wire_B/row: the
+// server's Bytes_sent for the session, which counts compressed packets as sent).
 //
 //   TERN_MYSQL_URL=mysql://... bench/mysql-large-result
 //   BENCH_LARGE_ROWS=100000 for a quicker run (the table is rebuilt when the count differs).
@@ -49,8 +52,25 @@ void create_table() {
   mysql_close(c);
 }
 
-void BM_libmariadb_text(benchmark::State& state) {
-  MYSQL* c = anchor_connect();
+// What the server sent on this session so far (compressed bytes when compressed).
+double anchor_bytes_sent(MYSQL* c) {
+  if (mysql_query(c, "SHOW SESSION STATUS LIKE 'Bytes_sent'") != 0) {
+    throw std::runtime_error(mysql_error(c));
+  }
+  MYSQL_RES* r = mysql_store_result(c);
+  MYSQL_ROW row = mysql_fetch_row(r);
+  const double v = std::stod(row[1]);
+  mysql_free_result(r);
+  return v;
+}
+
+void wire_counter(benchmark::State& state, double bytes) {
+  state.counters["wire_B/row"] = bytes / static_cast<double>(state.iterations() * kRows);
+}
+
+void libmariadb_text(benchmark::State& state, bool compress) {
+  MYSQL* c = anchor_connect(false, compress);
+  const double sent_before = anchor_bytes_sent(c);
   std::int64_t sum = 0;
   Runs runs(state);
   for (auto _ : state) {
@@ -73,11 +93,20 @@ void BM_libmariadb_text(benchmark::State& state) {
     mysql_free_result(res);
   }
   runs.report(sum);
+  wire_counter(state, anchor_bytes_sent(c) - sent_before);
   mysql_close(c);
+}
+
+void BM_libmariadb_text(benchmark::State& state) {
+  libmariadb_text(state, false);
+}
+void BM_libmariadb_text_compressed(benchmark::State& state) {
+  libmariadb_text(state, true);
 }
 
 void BM_libmariadb_binary(benchmark::State& state) {
   MYSQL* c = anchor_connect();
+  const double sent_before = anchor_bytes_sent(c);
   MYSQL_STMT* stmt = anchor_prepare(c, kSelect);
   DecodedRow d;
   char text[64];
@@ -115,6 +144,7 @@ void BM_libmariadb_binary(benchmark::State& state) {
   }
   runs.report(sum);
   mysql_stmt_close(stmt);
+  wire_counter(state, anchor_bytes_sent(c) - sent_before);
   mysql_close(c);
 }
 
@@ -133,11 +163,18 @@ std::int64_t decode(const tern::mysql::Result& r, std::int64_t& rows) {
   return sum;
 }
 
-void tern_large(benchmark::State& state, bool binary) {
+void tern_large(benchmark::State& state, bool binary, bool compress = false) {
   tern::ring::Loop loop;
-  auto conn = tern_mysql_connect(loop);
+  auto conn = tern_mysql_connect(loop, compress);
   std::int64_t sum = 0;
+  double sent = 0;
+  auto bytes_sent = [&]() -> tern::ring::Task<double> {
+    const std::vector<tern::mysql::Result> r =
+        co_await conn.query("SHOW SESSION STATUS LIKE 'Bytes_sent'");
+    co_return std::stod(r.at(0).row(0).get<std::string>(1));
+  };
   auto body = [&]() -> tern::ring::Task<void> {
+    sent -= co_await bytes_sent();
     const tern::mysql::Params none;
     Runs runs(state);
     for (auto _ : state) {
@@ -155,8 +192,10 @@ void tern_large(benchmark::State& state, bool binary) {
       benchmark::DoNotOptimize(sum);
     }
     runs.report(sum);
+    sent += co_await bytes_sent();
   };
   tern::ring::sync_wait(loop, body());
+  wire_counter(state, sent);
   tern::ring::sync_wait(loop, conn.close());
 }
 
@@ -165,6 +204,9 @@ void BM_tern_text(benchmark::State& state) {
 }
 void BM_tern_binary(benchmark::State& state) {
   tern_large(state, true);
+}
+void BM_tern_text_compressed(benchmark::State& state) {
+  tern_large(state, false, true);
 }
 
 }  // namespace
@@ -177,6 +219,9 @@ int main(int argc, char** argv) {
       {{rows + "text protocol: query() vs mysql_store_result", "BM_libmariadb_text",
         BM_libmariadb_text, "BM_tern_text", BM_tern_text},
        {rows + "binary protocol: execute() vs prepared mysql_stmt_store_result",
-        "BM_libmariadb_binary", BM_libmariadb_binary, "BM_tern_binary", BM_tern_binary}},
+        "BM_libmariadb_binary", BM_libmariadb_binary, "BM_tern_binary", BM_tern_binary},
+       {rows + "text protocol, compressed: compress=true vs MYSQL_OPT_COMPRESS",
+        "BM_libmariadb_text_compressed", BM_libmariadb_text_compressed, "BM_tern_text_compressed",
+        BM_tern_text_compressed}},
       create_table);
 }

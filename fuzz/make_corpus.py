@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import pathlib
 import struct
+import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -810,6 +811,33 @@ MYSQL_CONNINFO = {
 }
 
 
+def compressed(seq: int, plain: bytes, store: bool = False) -> bytes:
+    """A compressed packet (CLIENT_COMPRESS) holding `plain`, zlib-compressed or stored."""
+    if store:
+        return struct.pack("<I", len(plain))[:3] + bytes([seq]) + b"\0\0\0" + plain
+    z = zlib.compress(plain)
+    return struct.pack("<I", len(z))[:3] + bytes([seq]) + struct.pack("<I", len(plain))[:3] + z
+
+
+# The first byte picks the feed and decode sizes (see fuzz/mysql_compression.cpp).
+_BIG_ROW = packet(3, lstr("row " * 300))
+MYSQL_COMPRESSION = {
+    # The example of MySQL's protocol documentation (a COM_QUERY).
+    "documented": b"\x00" + bytes.fromhex(
+        "22000000320000789cd363606060 2e4ecd494d2e5150323034323631 3533b7b0c4cd5202000cd10a6c"
+        .replace(" ", "")),
+    "stored_ok": b"\x09" + compressed(1, ok(1), store=True),
+    "result_set": b"\x12" + compressed(1, packet(1, lenenc(1)) + packet(2, coldef("a", 253))
+                                        + _BIG_ROW + ok(4, header=0xFE)),
+    # One packet over three compressed packets, then a pipelined response restarting at 1.
+    "split": b"\x3f" + compressed(1, _BIG_ROW[:100]) + compressed(2, _BIG_ROW[100:110], True)
+    + compressed(3, _BIG_ROW[110:]) + compressed(1, ok(1), store=True),
+    "bad_zlib": b"\x01" + b"\x08\x00\x00\x00\x64\x00\x00garbage!",
+    "claims_more": b"\x02" + compressed(0, b"x" * 200)[:4] + b"\xff\xff\xff"
+    + compressed(0, b"x" * 200)[7:],
+}
+
+
 def write(directory: pathlib.Path, files: dict, suffix: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -827,6 +855,7 @@ def main() -> None:
     write(HERE / "corpus" / "mysql_rows", MYSQL_ROWS, ".bin")
     write(HERE / "corpus" / "mysql_handshake", MYSQL_HANDSHAKE, ".bin")
     write(HERE / "corpus" / "mysql_conninfo", MYSQL_CONNINFO, ".txt")
+    write(HERE / "corpus" / "mysql_compression", MYSQL_COMPRESSION, ".bin")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,36 @@ void Transport::shutdown() noexcept {
   if (fd() >= 0) ::shutdown(fd(), SHUT_RDWR);
 }
 
+ring::Task<std::size_t> Transport::read_filtered(std::span<std::byte> buf,
+                                                 ring::Deadline deadline) {
+  // Everything read is kept by the filter: a read cut short by the deadline loses nothing.
+  for (;;) {
+    if (const std::size_t n = filter_->decode(buf)) co_return n;
+    const std::span<std::byte> space = filter_->wire_space();
+    std::size_t got = 0;
+    if (tls_) {
+      got = co_await tls_->read(space, deadline);
+    } else {
+      got = co_await socket_.recv(space, deadline);
+    }
+    if (got == 0) co_return 0;
+    filter_->wire_received(got);
+  }
+}
+
+ring::Task<void> Transport::write_filtered(std::span<const std::byte> buf,
+                                           ring::Deadline deadline) {
+  encoded_.clear();
+  filter_->encode(buf, encoded_);
+  if (tls_) {
+    co_await tls_->write_all(as_bytes(encoded_), deadline);
+  } else {
+    co_await socket_.send_all(as_bytes(encoded_), deadline);
+  }
+}
+
 bool Transport::has_unexpected_input() const noexcept {
+  if (filter_ && filter_->buffered()) return true;
   if (fd() < 0) return true;
   char byte;
   const ssize_t n = ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);

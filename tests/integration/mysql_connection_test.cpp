@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <string>
@@ -29,9 +30,16 @@ using ring::sync_wait;
 using ring::Task;
 using tern::testing::server_env;
 
+// TERN_MYSQL_COMPRESS=1 (the mysql-connection-compressed test) runs the suite over the
+// compressed protocol.
+bool compressed() {
+  return std::getenv("TERN_MYSQL_COMPRESS") != nullptr;
+}
+
 ConnectOptions tcp_options(const std::string& user, const std::string& password,
                            SslMode ssl = SslMode::kDisabled) {
   ConnectOptions o;
+  o.compress = compressed();
   o.host = server_env("TERN_MYSQL_HOST");
   o.port = tern::testing::server_port("TERN_MYSQL_PORT");
   o.user = user;
@@ -44,7 +52,9 @@ ConnectOptions tcp_options(const std::string& user, const std::string& password,
 }
 
 ConnectOptions main_options() {
-  return ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
+  ConnectOptions o = ConnectOptions::parse(server_env("TERN_MYSQL_URL"));
+  o.compress = compressed();
+  return o;
 }
 
 std::string text_of(const Result& r, std::size_t row = 0, std::size_t column = 0) {
@@ -71,6 +81,7 @@ class MysqlConnection : public ::testing::Test {
 TEST_F(MysqlConnection, NativePassword) {
   Connection c = connect(tcp_options("tern_native", "native_pw"));
   EXPECT_EQ(c.auth_plugin(), "mysql_native_password");
+  EXPECT_EQ(c.is_compressed(), compressed());
   EXPECT_TRUE(c.is_mariadb());
   EXPECT_NE(c.server_version().find("10.11"), std::string::npos) << c.server_version();
   EXPECT_EQ(scalar(c, "SELECT CURRENT_USER()"), "tern_native@%");

@@ -26,6 +26,7 @@ std::uint64_t choose_capabilities(std::uint64_t server, const CapabilityOptions&
   if (options.connect_attrs) want |= cap::kConnectAttrs;
   if (options.found_rows) want |= cap::kFoundRows;
   if (options.session_track) want |= cap::kSessionTrack;
+  if (options.compress) want |= cap::kCompress;
   if (options.cache_metadata) want |= cap::kMariadbCacheMetadata;
   want |= options.extra;
   return want & server;

@@ -72,6 +72,8 @@ bool apply(ConnectOptions& o, const std::string& key, const std::string& value) 
     o.allow_local_infile = parse_bool(value, "local-infile");
   } else if (key == "cleartext-password") {
     o.allow_cleartext_password = parse_bool(value, "cleartext-password");
+  } else if (key == "compress") {
+    o.compress = parse_bool(value, "compress");
   } else {
     return false;
   }
@@ -124,7 +126,7 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
       bad(protocol::unknown_query_parameter(u.query, key) +
           " (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, connect-timeout, socket, hostaddr, "
           "statement-cache-size, max-payload-size, max-result-rows, multi-statements, "
-          "local-infile, cleartext-password)");
+          "local-infile, cleartext-password, compress)");
     }
   });
   // The environment fills what the URL left out, as the mysql client does.

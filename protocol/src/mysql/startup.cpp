@@ -7,6 +7,7 @@
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/auth.hpp"
 #include "tern/protocol/mysql/capabilities.hpp"
+#include "tern/protocol/mysql/compression.hpp"
 #include "tern/protocol/mysql/error.hpp"
 #include "tern/protocol/mysql/handshake.hpp"
 #include "tern/protocol/mysql/server_error.hpp"
@@ -111,6 +112,7 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
                                                 .with_database = !options_.database.empty(),
                                                 .multi_statements = options_.multi_statements,
                                                 .local_files = options_.allow_local_infile,
+                                                .compress = options_.compress,
                                                 .cache_metadata = true});
       if (want_tls && (capabilities_ & cap::kSsl) == 0 && options_.ssl_mode >= SslMode::kRequired) {
         broken_ = true;
@@ -148,6 +150,10 @@ ring::Task<void> Connection::open(ring::Deadline deadline) {
                                      .attributes = kAttributes});
     co_await flush(deadline);
     co_await authenticate(std::move(plugin), std::move(scramble));
+    // Compression starts after the OK that ends authentication, in both directions.
+    if ((capabilities_ & cap::kCompress) != 0) {
+      transport_.set_filter(std::make_unique<CompressedPackets>());
+    }
   } catch (...) {
     broken_ = true;
     protocol::throw_startup_failure(std::current_exception(), target, options_.connect_timeout,

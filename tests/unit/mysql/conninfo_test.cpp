@@ -1,5 +1,5 @@
 // Unit tests of mysql::ConnectOptions::parse's errors: the scheme is named, an unknown URL
-// parameter is refused in libpq's words.
+// parameter is refused in libpq's words; compress= takes a boolean.
 #include "tern/protocol/mysql/conninfo.hpp"
 
 #include <gtest/gtest.h>
@@ -38,6 +38,13 @@ TEST(MysqlConninfo, UnknownParameterIsNamed) {
   EXPECT_NE(e.find("invalid URI query parameter: \"ssl_mode\""), std::string::npos) << e;
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
   EXPECT_EQ(ConnectOptions::parse("mysql://u@h/db?ssl-mode=REQUIRED").ssl_mode, SslMode::kRequired);
+}
+
+TEST(MysqlConninfo, CompressIsABoolean) {
+  EXPECT_FALSE(ConnectOptions::parse("mysql://u@h/db").compress);
+  EXPECT_TRUE(ConnectOptions::parse("mysql://u@h/db?compress=true").compress);
+  EXPECT_FALSE(ConnectOptions::parse("mariadb://u@h/db?compress=0").compress);
+  EXPECT_NE(parse_error("mysql://u@h/db?compress=zstd").find("bad compress"), std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "tern/protocol/bytes.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/ring/socket.hpp"
 #include "tern/ring/task.hpp"
@@ -62,6 +63,25 @@ class TransportAwaiter {
   ring::Task<T> task_;
 };
 
+/// A transform of a connection's byte stream that its protocol switches on during start-up
+/// (MySQL's compressed protocol: mysql::CompressedPackets). Sans-I/O: the Transport moves the
+/// bytes; every write goes out encoded, and reads see the decoded stream.
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  /// Appends the wire form of `plain` to `wire`.
+  virtual void encode(Bytes plain, std::string& wire) = 0;
+  /// Free space (at least 1 byte) to read wire bytes into.
+  virtual std::span<std::byte> wire_space() = 0;
+  /// `n` wire bytes were read into wire_space().
+  virtual void wire_received(std::size_t n) = 0;
+  /// Moves up to out.size() decoded bytes into `out`; returns how many, 0 when more wire bytes
+  /// are needed. Throws ProtocolError for wire bytes the filter cannot decode.
+  virtual std::size_t decode(std::span<std::byte> out) = 0;
+  /// True while bytes are held (decoded and not taken, or an incomplete unit of the wire form).
+  virtual bool buffered() const noexcept = 0;
+};
+
 /// A connected socket, plain or TLS. Move-only. One read and one write may be pending at once.
 class Transport {
  public:
@@ -77,18 +97,27 @@ class Transport {
   using ReadAwaiter = TransportAwaiter<ring::RecvAwaiter, std::size_t>;  ///< What read() returns.
   using WriteAwaiter = TransportAwaiter<ring::SendAllAwaiter, void>;     ///< What write() returns.
 
+  /// From now on, filters everything written and read through `filter` (after the protocol's
+  /// handshake agreed on it, with nothing unread in flight).
+  void set_filter(std::unique_ptr<StreamFilter> filter) noexcept { filter_ = std::move(filter); }
+  /// The filter in use, or null.
+  const StreamFilter* filter() const noexcept { return filter_.get(); }
+
   /// Reads at most buf.size() bytes; 0 means the peer closed the stream.
   ReadAwaiter read(std::span<std::byte> buf, ring::Deadline deadline) {
+    if (filter_) return ReadAwaiter(read_filtered(buf, deadline));
     if (tls_) return ReadAwaiter(tls_->read(buf, deadline));
     return ReadAwaiter(std::in_place, [&] { return socket_.recv(buf, deadline); });
   }
   /// Writes all of buf.
   WriteAwaiter write(std::span<const std::byte> buf, ring::Deadline deadline) {
+    if (filter_) return WriteAwaiter(write_filtered(buf, deadline));
     if (tls_) return WriteAwaiter(tls_->write_all(buf, deadline));
     return WriteAwaiter(std::in_place, [&] { return socket_.send_all(buf, deadline); });
   }
-  /// True when exchange() may be used: a plain socket (TLS keeps separate writes and reads).
-  bool can_exchange() const noexcept { return !tls_; }
+  /// True when exchange() may be used: a plain socket without a filter (TLS and filters keep
+  /// separate writes and reads).
+  bool can_exchange() const noexcept { return !tls_ && !filter_; }
   /// Writes all of `out`, then reads at most buf.size() bytes, as one ring operation: one loop
   /// turn per round trip where the kernel allows (ring::SendRecvAwaiter). Plain sockets only.
   ring::SendRecvAwaiter exchange(std::span<const std::byte> out, std::span<std::byte> buf,
@@ -105,8 +134,9 @@ class Transport {
   bool is_open() const noexcept { return tls_ ? true : socket_.is_open(); }
   /// The socket's descriptor (-1 when closed).
   int fd() const noexcept { return tls_ ? tls_->socket().fd() : socket_.fd(); }
-  /// True when the peer has closed the stream or sent bytes nobody asked for: checked without
-  /// blocking (MSG_PEEK), for a connection that should be idle.
+  /// True when the peer has closed the stream or sent bytes nobody asked for (the filter holds
+  /// some, or they wait in the socket): checked without blocking (MSG_PEEK), for a connection
+  /// that should be idle.
   bool has_unexpected_input() const noexcept;
   /// True once start_tls() succeeded.
   bool is_tls() const noexcept { return tls_ != nullptr; }
@@ -114,8 +144,13 @@ class Transport {
   const ring::TlsStream& tls() const noexcept { return *tls_; }
 
  private:
+  ring::Task<std::size_t> read_filtered(std::span<std::byte> buf, ring::Deadline deadline);
+  ring::Task<void> write_filtered(std::span<const std::byte> buf, ring::Deadline deadline);
+
   ring::Socket socket_;
   std::unique_ptr<ring::TlsStream> tls_;
+  std::unique_ptr<StreamFilter> filter_;
+  std::string encoded_;  // the filtered form of the write in flight
 };
 
 /// Sorts out why opening a connection to `target` threw `e` (name resolution, socket, TLS,

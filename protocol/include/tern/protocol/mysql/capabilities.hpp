@@ -22,7 +22,7 @@ inline constexpr std::uint64_t
     kLongFlag = 1 << 2,   ///< all column flags
     kConnectWithDb = 1 << 3,                    ///< a database name in the handshake response
     kNoSchema = 1 << 4,                         ///< db.table.column not allowed
-    kCompress = 1 << 5,                         ///< compressed protocol (not supported by tern)
+    kCompress = 1 << 5,                         ///< compressed protocol (zlib)
     kOdbc = 1 << 6,                             ///< unused
     kLocalFiles = 1 << 7,                       ///< LOAD DATA LOCAL INFILE allowed
     kIgnoreSpace = 1 << 8,                      ///< spaces before '(' in function calls
@@ -43,7 +43,7 @@ inline constexpr std::uint64_t
     kSessionTrack = 1 << 23,                    ///< session state changes in OK packets
     kDeprecateEof = 1 << 24,                    ///< OK packets instead of EOF packets
     kOptionalResultsetMetadata = 1 << 25,       ///< MySQL 8: metadata may be omitted
-    kZstdCompression = 1 << 26,                 ///< MySQL 8: zstd compression
+    kZstdCompression = 1 << 26,                 ///< MySQL 8: zstd compression (not in tern)
     kQueryAttributes = 1 << 27,                 ///< MySQL 8: query attributes in COM_QUERY/EXECUTE
     kMultiFactorAuth = 1 << 28,                 ///< MySQL 8: multi-factor authentication
     kCapabilityExtension = 1 << 29,             ///< reserved
@@ -92,6 +92,7 @@ struct CapabilityOptions {
   bool connect_attrs = true;      ///< send connection attributes (program name, ...)
   bool found_rows = false;        ///< UPDATE reports matched rows instead of changed rows
   bool session_track = false;     ///< ask for session state changes in OK packets
+  bool compress = false;          ///< ask for the compressed protocol (CLIENT_COMPRESS, zlib)
   std::uint64_t extra = 0;        ///< more flags to ask for (still intersected with the server's)
   /// Ask MariaDB to skip a prepared statement's unchanged column definitions
   /// (MARIADB_CLIENT_CACHE_METADATA): only for a client that parses the column count with
@@ -101,9 +102,9 @@ struct CapabilityOptions {
 
 /// The capabilities to send: CLIENT_LONG_PASSWORD, LONG_FLAG, PROTOCOL_41, SECURE_CONNECTION,
 /// TRANSACTIONS, PLUGIN_AUTH, PLUGIN_AUTH_LENENC_CLIENT_DATA, DEPRECATE_EOF, MULTI_RESULTS,
-/// PS_MULTI_RESULTS, plus what `options` asks for, intersected with `server`. MULTI_STATEMENTS
-/// and LOCAL_FILES are only set when asked. The caller checks `result & cap::kSsl` when TLS is
-/// required. Throws ClientError(kServerTooOld) when the server lacks PROTOCOL_41 or
+/// PS_MULTI_RESULTS, plus what `options` asks for, intersected with `server`. MULTI_STATEMENTS,
+/// LOCAL_FILES and COMPRESS are only set when asked. The caller checks `result & cap::kSsl` when
+/// TLS is required. Throws ClientError(kServerTooOld) when the server lacks PROTOCOL_41 or
 /// SECURE_CONNECTION.
 std::uint64_t choose_capabilities(std::uint64_t server, const CapabilityOptions& options);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "tern/protocol/mysql/compression.hpp"
 #include "tern/protocol/mysql/conninfo.hpp"
 #include "tern/protocol/mysql/packet.hpp"
 #include "tern/protocol/mysql/result.hpp"
@@ -139,6 +140,15 @@ class Connection {
   }
   /// True when the stream is TLS-encrypted.
   bool is_tls() const noexcept { return transport_.is_tls(); }
+  /// True when the session uses the compressed protocol (options().compress and the server
+  /// agreed).
+  bool is_compressed() const noexcept { return transport_.filter() != nullptr; }
+  /// Byte counts of the compressed protocol (all zero when not is_compressed()).
+  CompressionStats compression_stats() const noexcept {
+    // The only filter a MySQL connection sets.
+    const auto* c = static_cast<const CompressedPackets*>(transport_.filter());
+    return c != nullptr ? c->stats() : CompressionStats{};
+  }
   /// The authentication plugin that logged the session in.
   const std::string& auth_plugin() const noexcept { return auth_plugin_; }
   /// The negotiated capability flags (cap::).
