@@ -47,6 +47,8 @@ class EpollBackend {
       submit();
     return &staged_[staged_count_++];
   }
+  /// True when entries are staged or completions queued: work no descriptor will announce.
+  bool has_queued() const noexcept { return staged_count_ != 0 || !cq_.empty(); }
   /// Submits the staged entries first unless `n` more fit.
   void reserve(unsigned n) noexcept {
     if (staged_.size() - staged_count_ < n) submit();

@@ -114,13 +114,14 @@ std::atomic<int> g_refused{0};
 void report_fallback(int err) {
   static std::atomic<bool> reported{false};
   if (reported.exchange(true)) return;
+  const std::string why = err == EOPNOTSUPP
+                              ? std::string("the kernel lacks io_uring operations tern uses")
+                              : absl::StrCat("io_uring_setup: ", std::strerror(err));
   log(LogLevel::warning, "ring",
-      absl::StrCat(
-          "io_uring is unavailable (", err == ENOSYS ? "" : "io_uring_setup: ",
-          err == ENOSYS ? "the kernel lacks an io_uring operation tern needs" : std::strerror(err),
-          "): a container seccomp profile, kernel.io_uring_disabled or an old kernel; "
-          "running on the epoll fallback backend, which costs more CPU per operation "
-          "(TERN_RING=epoll selects it without probing)"));
+      absl::StrCat("io_uring is unavailable (", why,
+                   "; the usual causes: a container's seccomp profile, kernel.io_uring_disabled, "
+                   "an old kernel): running on the epoll fallback backend, which costs more CPU "
+                   "per operation (TERN_RING=epoll selects it without trying io_uring)"));
 }
 
 void report_forced_epoll() {
@@ -136,7 +137,7 @@ int Loop::setup_uring(const LoopOptions& options) {
   if (int rc = setup_ring(ring_, options, deferred); rc < 0) return -rc;
   if (!has_needed_ops(ring_)) {
     io_uring_queue_exit(&ring_);
-    return ENOSYS;
+    return EOPNOTSUPP;
   }
   features_ = probe(ring_, deferred);
   fd_ = ring_.ring_fd;
@@ -150,7 +151,7 @@ Loop::Loop(LoopOptions options) : owner_(std::this_thread::get_id()) {
     const int refused = wanted == Backend::automatic ? g_refused.load() : 0;
     const int err = refused != 0 ? refused : setup_uring(options);
     if (err != 0 && wanted == Backend::uring) throw RingUnavailable(err);
-    if (err == EPERM || err == EACCES || err == ENOSYS) g_refused.store(err);
+    if (err == EPERM || err == EACCES || err == ENOSYS || err == EOPNOTSUPP) g_refused.store(err);
     if (err != 0) report_fallback(err);
     use_epoll = err != 0;
   } else {
@@ -414,6 +415,12 @@ void Loop::run_until(const bool& done) {
 bool Loop::poll() {
   if (in_turn_) throw std::logic_error("tern::ring::Loop::poll called from inside the loop");
   turn(false, nullptr);
+  if (epoll_ != nullptr && epoll_->has_queued()) [[unlikely]] {
+    // Requests queued by the completions just dispatched run (and may complete) only on the
+    // next turn, which nothing in epoll would announce: the eventfd makes fd() readable.
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
+  }
   return has_work();
 }
 

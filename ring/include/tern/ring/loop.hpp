@@ -161,7 +161,8 @@ class Loop {
   void run_queued_soon();
   void arm_wakeup();
   void drain_posts();
-  /// Sets up io_uring; 0, or the errno that makes it unusable here.
+  /// Sets up io_uring; 0, or the errno that makes it unusable here (EOPNOTSUPP: the kernel
+  /// lacks an operation the awaitables use).
   int setup_uring(const LoopOptions& options);
   /// The epoll backend's half of a turn: submit, wait, dispatch.
   void turn_epoll(bool block);
