@@ -91,7 +91,6 @@ EpollBackend::EpollBackend(unsigned sq_entries)
   taken_.reserve(256);
   dirty_.reserve(64);
   heap_.reserve(256);
-  pending_.reserve(256);
 }
 
 EpollBackend::~EpollBackend() {
@@ -178,7 +177,7 @@ void EpollBackend::start(Req* r) noexcept {
     timer_push(r->guard);
   }
   if (r->user_data != 0) {
-    pending_[r->user_data] = r;
+    pending_.insert(r->user_data, r);
     r->in_pending = true;
   }
 }
@@ -335,11 +334,59 @@ int EpollBackend::cancelled_result(const Req& r) const noexcept {
 }
 
 int EpollBackend::cancel(std::uint64_t user_data) noexcept {
-  const auto it = pending_.find(user_data);
-  if (it == pending_.end()) return -ENOENT;
-  Req* r = it->second;
+  Req* r = pending_.find(user_data);
+  if (r == nullptr) return -ENOENT;
   finish(r, cancelled_result(*r));
   return 0;
+}
+
+EpollBackend::PendingTable::PendingTable() : slots_(512), shift_(64 - 9) {}
+
+void EpollBackend::PendingTable::insert(std::uint64_t key, Req* r) {
+  if (2 * (size_ + 1) > slots_.size()) {  // at most half full: probes stay short
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    --shift_;
+    size_ = 0;
+    for (const Slot& s : old) {
+      if (s.key != 0) insert(s.key, s.req);
+    }
+  }
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = home(key);
+  while (slots_[i].key != 0 && slots_[i].key != key)
+    i = (i + 1) & mask;
+  if (slots_[i].key == 0) ++size_;
+  slots_[i] = {key, r};
+}
+
+EpollBackend::Req* EpollBackend::PendingTable::find(std::uint64_t key) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = home(key); slots_[i].key != 0; i = (i + 1) & mask) {
+    if (slots_[i].key == key) return slots_[i].req;
+  }
+  return nullptr;
+}
+
+void EpollBackend::PendingTable::erase(std::uint64_t key) noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = home(key);
+  while (slots_[hole].key != key) {
+    if (slots_[hole].key == 0) return;
+    hole = (hole + 1) & mask;
+  }
+  --size_;
+  // Backward shift: an entry after the hole moves into it unless its home lies cyclically in
+  // (hole, j], where it would no longer be found.
+  for (std::size_t j = (hole + 1) & mask; slots_[j].key != 0; j = (j + 1) & mask) {
+    const std::size_t h = home(slots_[j].key);
+    const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+    if (!stays) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{};
 }
 
 EpollBackend::FdState& EpollBackend::state(int fd) {

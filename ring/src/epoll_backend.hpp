@@ -20,8 +20,6 @@
 #include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-
 namespace tern::ring::detail {
 
 /// A completion of the emulation: what a CQE would carry.
@@ -107,8 +105,29 @@ class EpollBackend {
   std::vector<FdState> fds_;
   std::vector<int> dirty_;
   std::vector<Req*> heap_;  // timers, a binary min-heap on Req::when
-  // Waiting requests by user_data, for ASYNC_CANCEL.
-  absl::flat_hash_map<std::uint64_t, Req*> pending_;
+  // Waiting requests by user_data, for ASYNC_CANCEL: open addressing on the pointer's
+  // Fibonacci hash, linear probing, deletion by backward shift (no tombstones). Every waiting
+  // request goes in and out, so it must cost little: absl's map cost ~100 instructions a query.
+  class PendingTable {
+   public:
+    PendingTable();
+    void insert(std::uint64_t key, Req* r);
+    Req* find(std::uint64_t key) const noexcept;
+    void erase(std::uint64_t key) noexcept;
+
+   private:
+    struct Slot {
+      std::uint64_t key = 0;  // 0: empty (a null user_data is never pending)
+      Req* req = nullptr;
+    };
+    std::size_t home(std::uint64_t key) const noexcept {
+      return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_);
+    }
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+    unsigned shift_;
+  };
+  PendingTable pending_;
   std::vector<std::unique_ptr<Req[]>> chunks_;
   Req* free_ = nullptr;
 };
