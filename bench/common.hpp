@@ -259,11 +259,12 @@ void measure_rounds(ring::Loop& loop, benchmark::State& state, std::int64_t warm
 
 /// measure_rounds on a ring and connection of its own: `connect(loop)` makes the connection,
 /// `rounds_of(conn, rounds)` is the coroutine running the rounds, and the connection is closed
-/// after them.
+/// after them. The loop runs on `backend` (the epoll rows force the fallback).
 template <auto connect, class Rounds>
 void measure_on_connection(benchmark::State& state, std::int64_t warm_up, Rounds&& rounds_of,
-                           std::int64_t batch = 1) {
-  ring::Loop loop;
+                           std::int64_t batch = 1,
+                           ring::Backend backend = ring::Backend::automatic) {
+  ring::Loop loop(ring::LoopOptions{.backend = backend});
   auto conn = connect(loop);
   measure_rounds(
       loop, state, warm_up, [&](WarmedLoop& rounds) { return rounds_of(conn, rounds); }, batch);

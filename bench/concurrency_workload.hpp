@@ -111,11 +111,13 @@ inline DatabaseOptions pool_options(std::size_t depth) {
 
 /// tern's side: `tasks` tasks running `worker` (execute_worker with `select`, the point select
 /// with one parameter, or orm_worker) on the database `open(options)` makes: a pool of
-/// kConnections with pipeline_depth `depth`, held in g_db so that the ORM's models use it.
+/// kConnections with pipeline_depth `depth`, held in g_db so that the ORM's models use it; the
+/// loop runs on `backend` (the epoll rows force the fallback).
 template <class Open>
 void tern_pool_tasks(benchmark::State& state, Worker worker, int tasks, std::size_t depth,
-                     std::string_view select, Open&& open) {
-  ring::Loop loop;
+                     std::string_view select, Open&& open,
+                     ring::Backend backend = ring::Backend::automatic) {
+  ring::Loop loop(ring::LoopOptions{.backend = backend});
   const CloseDbAtExit close(loop);
   g_db = open(pool_options(depth));
   std::minstd_rand rng(42);

@@ -71,6 +71,13 @@ void BM_tern_execute(benchmark::State& state) {
   tern_pool_tasks(state, execute_worker, tasks, depth, kSelect, open_pool);
 }
 
+// BM_tern_execute on the epoll fallback backend.
+template <int tasks, std::size_t depth>
+void BM_tern_execute_epoll(benchmark::State& state) {
+  tern_pool_tasks(state, execute_worker, tasks, depth, kSelect, open_pool,
+                  tern::ring::Backend::epoll);
+}
+
 template <int tasks, std::size_t depth>
 void BM_tern_orm_get(benchmark::State& state) {
   tern_pool_tasks(state, orm_worker, tasks, depth, kSelect, open_pool);
@@ -93,6 +100,10 @@ int main(int argc, char** argv) {
             " vs libmariadb non-blocking API, 8 connections, 1 thread",
         "BM_libmariadb_async_8_connections", BM_libmariadb<false>, "BM_tern_pool_32_tasks",
         BM_tern_execute<kTasks, 1>},
+       {"MariaDB: " + tern_side(kTasks, 1, "PooledMySQLDatabase") +
+            " on the epoll fallback vs libmariadb non-blocking API, 8 connections, 1 thread",
+        "BM_libmariadb_async_8_connections", BM_libmariadb<false>, "BM_tern_pool_32_tasks_epoll",
+        BM_tern_execute_epoll<kTasks, 1>},
        {label("aio_execute", kTasks, kDepth, ""), "BM_libmariadb_async_8_connections",
         BM_libmariadb<false>, "BM_tern_execute_32_tasks_depth_4", BM_tern_execute<kTasks, kDepth>},
        {label("aio_execute", kManyTasks, kManyDepth, ""), "BM_libmariadb_async_8_connections",

@@ -85,6 +85,13 @@ void BM_tern_execute(benchmark::State& state) {
   tern_pool_tasks(state, execute_worker, tasks, depth, kSelect, open_pool);
 }
 
+// BM_tern_execute on the epoll fallback backend.
+template <int tasks, std::size_t depth>
+void BM_tern_execute_epoll(benchmark::State& state) {
+  tern_pool_tasks(state, execute_worker, tasks, depth, kSelect, open_pool,
+                  tern::ring::Backend::epoll);
+}
+
 template <int tasks, std::size_t depth>
 void BM_tern_orm_get(benchmark::State& state) {
   tern_pool_tasks(state, orm_worker, tasks, depth, kSelect, open_pool);
@@ -165,6 +172,10 @@ int main(int argc, char** argv) {
             " vs libpq async API, 8 connections, 1 thread",
         "BM_libpq_async_8_connections", BM_libpq<1, false>, "BM_tern_pool_32_tasks",
         BM_tern_execute<kTasks, 1>},
+       {"PG: " + tern_side(kTasks, 1, "PooledPostgresqlDatabase") +
+            " on the epoll fallback vs libpq async API, 8 connections, 1 thread",
+        "BM_libpq_async_8_connections", BM_libpq<1, false>, "BM_tern_pool_32_tasks_epoll",
+        BM_tern_execute_epoll<kTasks, 1>},
        {pipelined_label("aio_execute", kTasks, kDepth, ""), "BM_libpq_pipeline_8x4",
         BM_libpq<kDepth, false>, "BM_tern_execute_32_tasks_depth_4",
         BM_tern_execute<kTasks, kDepth>},

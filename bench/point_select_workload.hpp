@@ -18,29 +18,33 @@ inline constexpr int kWarmUp = 100;  // queries before the measured loop: statem
                                      // buffers grown
 
 /// tern's point select: `select` with the parameters `params_of(aid)` on the connection
-/// `connect(loop)` makes.
-template <auto connect, auto params_of, const char* select>
+/// `connect(loop)` makes, on a loop running on `backend`.
+template <auto connect, auto params_of, const char* select,
+          ring::Backend backend = ring::Backend::automatic>
 void BM_tern_point_select(benchmark::State& state) {
   std::minstd_rand rng(42);
-  measure_on_connection<connect>(
-      state, kWarmUp, [&](auto& conn, WarmedLoop& rounds) -> ring::Task<void> {
-        while (rounds.next()) {
-          const auto params = params_of(random_aid(rng));
-          const auto r = co_await conn.execute(select, params);
-          if (r.size() != 1) state.SkipWithError("no row");
-          benchmark::DoNotOptimize(r.row(0).template get<std::int32_t>(0));
-        }
-      });
+  auto rounds_of = [&](auto& conn, WarmedLoop& rounds) -> ring::Task<void> {
+    while (rounds.next()) {
+      const auto params = params_of(random_aid(rng));
+      const auto r = co_await conn.execute(select, params);
+      if (r.size() != 1) state.SkipWithError("no row");
+      benchmark::DoNotOptimize(r.row(0).template get<std::int32_t>(0));
+    }
+  };
+  measure_on_connection<connect>(state, kWarmUp, rounds_of, 1, backend);
 }
 
 /// main(): the anchor's benchmark `anchor` against tern's, BM_tern_point_select, under
-/// `label`, after `setup` (the accounts table).
+/// `label`, and against tern on the epoll fallback backend, after `setup` (the accounts table).
 template <auto connect, auto params_of, const char* select>
 int run(int argc, char** argv, const char* label, const char* anchor, BenchmarkFunction anchor_fn,
         void (*setup)()) {
   return run_cases(argc, argv, "1", "q", 0,
                    {{label, anchor, anchor_fn, "BM_tern_point_select",
-                     BM_tern_point_select<connect, params_of, select>}},
+                     BM_tern_point_select<connect, params_of, select>},
+                    {std::string(label) + ", tern on the epoll fallback", anchor, anchor_fn,
+                     "BM_tern_point_select_epoll",
+                     BM_tern_point_select<connect, params_of, select, ring::Backend::epoll>}},
                    setup);
 }
 

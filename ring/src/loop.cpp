@@ -4,12 +4,18 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "epoll_backend.hpp"
 #include "tern/ring/error.hpp"
+#include "tern/ring/log.hpp"
 
 namespace tern::ring {
 
@@ -21,6 +27,15 @@ Deadline deadline_after(std::chrono::nanoseconds timeout) {
 
 std::string RingFeatures::describe() const {
   auto yn = [](bool b) { return b ? "yes" : "no"; };
+  if (backend == Backend::epoll) {
+    return absl::StrCat(
+        "epoll fallback (io_uring operations emulated with non-blocking syscalls): links, linked "
+        "timeouts and cancellation emulated; SEND_ZC no; MSG_RING no; SOCKET ",
+        yn(op_socket),
+        "; multishot recv no; provided-buffer rings no; CQE_SKIP (one-turn round "
+        "trips) ",
+        yn(cqe_skip));
+  }
   return absl::StrCat("io_uring: last opcode ", last_op, "; SINGLE_ISSUER+DEFER_TASKRUN ",
                       yn(single_issuer_defer_taskrun), "; SEND_ZC ", yn(op_send_zc), "; MSG_RING ",
                       yn(op_msg_ring), "; SOCKET ", yn(op_socket), "; multishot recv ",
@@ -65,17 +80,97 @@ RingFeatures probe(io_uring& ring, bool deferred) {
   return f;
 }
 
+// The opcodes the awaitables use: a kernel without one of them cannot run tern on io_uring.
+constexpr int kNeededOps[] = {IORING_OP_SEND,        IORING_OP_RECV,    IORING_OP_CONNECT,
+                              IORING_OP_ACCEPT,      IORING_OP_READ,    IORING_OP_CLOSE,
+                              IORING_OP_POLL_ADD,    IORING_OP_TIMEOUT, IORING_OP_LINK_TIMEOUT,
+                              IORING_OP_ASYNC_CANCEL};
+
+bool has_needed_ops(io_uring& ring) {
+  io_uring_probe* p = io_uring_get_probe_ring(&ring);
+  if (p == nullptr) return false;  // before 5.6: no probe, and no SEND/RECV either
+  bool all = true;
+  for (int op : kNeededOps)
+    all = all && io_uring_opcode_supported(p, op) != 0;
+  io_uring_free_probe(p);
+  return all;
+}
+
+// The backend asked for: the options', else TERN_RING's, else automatic.
+Backend requested_backend(const LoopOptions& options) {
+  if (options.backend != Backend::automatic) return options.backend;
+  const char* env = std::getenv("TERN_RING");
+  const std::string_view v = env != nullptr ? env : "";
+  if (v.empty() || v == "auto") return Backend::automatic;
+  if (v == "uring" || v == "io_uring") return Backend::uring;
+  if (v == "epoll") return Backend::epoll;
+  throw Error(absl::StrCat("TERN_RING=", std::string(v), ": expected uring, epoll or auto"));
+}
+
+// An io_uring_setup refusal that holds for the whole process (seccomp, the sysctl, no syscall):
+// later loops go to epoll without asking again. 0 until one is seen.
+std::atomic<int> g_refused{0};
+
+void report_fallback(int err) {
+  static std::atomic<bool> reported{false};
+  if (reported.exchange(true)) return;
+  const std::string why = err == EOPNOTSUPP
+                              ? std::string("the kernel lacks io_uring operations tern uses")
+                              : absl::StrCat("io_uring_setup: ", std::strerror(err));
+  log(LogLevel::warning, "ring",
+      absl::StrCat("io_uring is unavailable (", why,
+                   "; the usual causes: a container's seccomp profile, kernel.io_uring_disabled, "
+                   "an old kernel): running on the epoll fallback backend, which costs more CPU "
+                   "per operation (TERN_RING=epoll selects it without trying io_uring)"));
+}
+
+void report_forced_epoll() {
+  static std::atomic<bool> reported{false};
+  if (reported.exchange(true)) return;
+  log(LogLevel::info, "ring", "running on the epoll backend, as asked (LoopOptions or TERN_RING)");
+}
+
 }  // namespace
 
-Loop::Loop(LoopOptions options) : owner_(std::this_thread::get_id()) {
+int Loop::setup_uring(const LoopOptions& options) {
   bool deferred = false;
-  if (int rc = setup_ring(ring_, options, deferred); rc < 0) throw RingUnavailable(-rc);
+  if (int rc = setup_ring(ring_, options, deferred); rc < 0) return -rc;
+  if (!has_needed_ops(ring_)) {
+    io_uring_queue_exit(&ring_);
+    return EOPNOTSUPP;
+  }
   features_ = probe(ring_, deferred);
+  fd_ = ring_.ring_fd;
+  return 0;
+}
+
+Loop::Loop(LoopOptions options) : owner_(std::this_thread::get_id()) {
+  const Backend wanted = requested_backend(options);
+  bool use_epoll = wanted == Backend::epoll;
+  if (!use_epoll) {
+    const int refused = wanted == Backend::automatic ? g_refused.load() : 0;
+    const int err = refused != 0 ? refused : setup_uring(options);
+    if (err != 0 && wanted == Backend::uring) throw RingUnavailable(err);
+    if (err == EPERM || err == EACCES || err == ENOSYS || err == EOPNOTSUPP) g_refused.store(err);
+    if (err != 0) report_fallback(err);
+    use_epoll = err != 0;
+  } else {
+    report_forced_epoll();
+  }
+  if (use_epoll) {
+    epoll_ = std::make_unique<detail::EpollBackend>(options.sq_entries);
+    fd_ = epoll_->fd();
+    features_ = RingFeatures{};
+    features_.backend = Backend::epoll;
+    features_.op_socket = true;  // emulated (socket(2))
+    features_.cqe_skip = true;   // honoured by the emulation's links
+  }
   features_.cqe_skip = features_.cqe_skip && options.link_send_recv;
-  event_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  // The epoll backend reads the eventfd with read(2) when epoll reports it readable.
+  event_fd_ = ::eventfd(0, EFD_CLOEXEC | (use_epoll ? EFD_NONBLOCK : 0));
   if (event_fd_ < 0) {
     const int err = errno;
-    io_uring_queue_exit(&ring_);
+    if (!use_epoll) io_uring_queue_exit(&ring_);
     throw IoError(err, "eventfd");
   }
   wakeup_.loop = this;
@@ -89,6 +184,12 @@ Loop::Loop(LoopOptions options) : owner_(std::this_thread::get_id()) {
 }
 
 Loop::~Loop() {
+  if (epoll_ != nullptr) {
+    // The emulation writes into wakeup_.value only inside a turn: nothing to wait for.
+    epoll_.reset();
+    ::close(event_fd_);
+    return;
+  }
   // The armed eventfd read writes into wakeup_.value: cancel it and wait for its CQE so the kernel
   // is done with that buffer before the loop's memory goes away.
   io_uring_sqe* sqe = get_sqe();
@@ -113,6 +214,8 @@ void Loop::arm_wakeup() {
 }
 
 io_uring_sqe* Loop::get_sqe() {
+  if (epoll_ != nullptr) [[unlikely]]
+    return epoll_->get_sqe();
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (sqe == nullptr) {
     io_uring_submit(&ring_);
@@ -122,10 +225,18 @@ io_uring_sqe* Loop::get_sqe() {
 }
 
 void Loop::reserve_sqes(unsigned n) {
+  if (epoll_ != nullptr) [[unlikely]] {
+    epoll_->reserve(n);
+    return;
+  }
   if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
 }
 
 void Loop::submit_pending() noexcept {
+  if (epoll_ != nullptr) [[unlikely]] {
+    epoll_->submit();
+    return;
+  }
   // GETEVENTS without waiting: with DEFER_TASKRUN the kernel runs its task work only then.
   io_uring_submit_and_get_events(&ring_);
 }
@@ -244,6 +355,10 @@ void Loop::turn(bool block, const bool* done) {
   run_ready();
   // Block only for something that will produce a completion, and not once the caller is done.
   block = block && ready_.empty() && !(done != nullptr && *done) && has_work();
+  if (epoll_ != nullptr) [[unlikely]] {
+    turn_epoll(block);
+    return;
+  }
   int rc;
   if (block) {
     rc = io_uring_submit_and_wait(&ring_, 1);
@@ -255,6 +370,23 @@ void Loop::turn(bool block, const bool* done) {
     throw IoError(-rc, "io_uring_enter");
   }
   reap();
+  in_turn_ = false;
+}
+
+void Loop::turn_epoll(bool block) {
+  epoll_->submit();
+  if (const int err = epoll_->wait(block); err != 0) {
+    in_turn_ = false;
+    throw IoError(err, "epoll_wait");
+  }
+  // As reap(): completions that dispatching queues (a submit_pending) are dispatched too.
+  while (const auto* batch = epoll_->take_completions()) {
+    for (const detail::EmulatedCqe& e : *batch) {
+      auto* c = reinterpret_cast<detail::Completion*>(static_cast<std::uintptr_t>(e.user_data));
+      c->on_complete(c, e.res, e.flags);
+      run_soon();
+    }
+  }
   in_turn_ = false;
 }
 
@@ -283,6 +415,12 @@ void Loop::run_until(const bool& done) {
 bool Loop::poll() {
   if (in_turn_) throw std::logic_error("tern::ring::Loop::poll called from inside the loop");
   turn(false, nullptr);
+  if (epoll_ != nullptr && epoll_->has_queued()) [[unlikely]] {
+    // Requests queued by the completions just dispatched run (and may complete) only on the
+    // next turn, which nothing in epoll would announce: the eventfd makes fd() readable.
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
+  }
   return has_work();
 }
 

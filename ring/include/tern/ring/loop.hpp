@@ -4,6 +4,10 @@
 // io_uring_enter, and dispatches the completions it reaps. The loop is single-threaded (the ring
 // is set up SINGLE_ISSUER | DEFER_TASKRUN when the kernel allows); other threads reach it only
 // through post(), which wakes it via an eventfd read kept armed on the ring.
+//
+// Where io_uring is refused (a container's seccomp profile, kernel.io_uring_disabled, an old
+// kernel) the loop runs the same SQEs on an epoll backend instead (Backend::epoll): the
+// awaitables do not change, the loop interprets what they prepared with non-blocking syscalls.
 #pragma once
 
 #include <liburing.h>
@@ -12,6 +16,7 @@
 #include <coroutine>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,8 +32,21 @@ inline constexpr Deadline kNoDeadline = Deadline::max();
 /// Returns the deadline `timeout` from now (saturating to kNoDeadline).
 Deadline deadline_after(std::chrono::nanoseconds timeout);
 
+/// The I/O backend a Loop runs on.
+enum class Backend {
+  /// io_uring where the kernel allows it, else epoll (logged once as a warning); the TERN_RING
+  /// environment variable (`uring`, `epoll` or `auto`) decides instead when set.
+  automatic,
+  /// io_uring only: the Loop throws RingUnavailable where it cannot be set up.
+  uring,
+  /// The epoll fallback: the same operations emulated with non-blocking syscalls and epoll.
+  epoll,
+};
+
 /// Ring sizes and set-up flags.
 struct LoopOptions {
+  /// Which backend to run on; automatic: io_uring, else epoll (see Backend).
+  Backend backend = Backend::automatic;
   /// Submission queue entries.
   unsigned sq_entries = 256;
   /// Completion queue entries: large, so that the CQ never overflows under load.
@@ -43,6 +61,10 @@ struct LoopOptions {
 /// What the kernel offered when the ring was set up (from io_uring_get_probe_ring and the flags
 /// io_uring_setup accepted).
 struct RingFeatures {
+  /// The backend the loop runs on (uring or epoll, never automatic). On epoll the operations
+  /// are emulated: links, linked timeouts and CQE_SKIP are; SEND_ZC, MSG_RING, multishot recv
+  /// and buffer rings are not (false below).
+  Backend backend = Backend::uring;
   bool single_issuer_defer_taskrun = false;  ///< IORING_SETUP_SINGLE_ISSUER + DEFER_TASKRUN (6.1)
   bool op_send_zc = false;                   ///< IORING_OP_SEND_ZC (6.0)
   bool op_msg_ring = false;                  ///< IORING_OP_MSG_RING (5.18)
@@ -58,6 +80,7 @@ struct RingFeatures {
 };
 
 namespace detail {
+class EpollBackend;
 /// The target of a CQE: its user_data points at one of these. A null user_data means "ignore"
 /// (linked timeouts and cancel requests).
 struct Completion {
@@ -68,7 +91,8 @@ struct Completion {
 /// The io_uring event loop. Create one per thread; all tern I/O of that thread goes through it.
 class Loop {
  public:
-  /// Sets up the ring; throws RingUnavailable if io_uring cannot be used here.
+  /// Sets up the ring, or the epoll backend where io_uring is unavailable (options.backend,
+  /// TERN_RING); throws RingUnavailable if io_uring is required and cannot be used here.
   explicit Loop(LoopOptions options = {});
   ~Loop();
   Loop(const Loop&) = delete;
@@ -83,9 +107,11 @@ class Loop {
   /// submits, dispatches available completions. Returns true if work remains (call again when
   /// fd() is readable, or right away if ready coroutines remain).
   bool poll();
-  /// A file descriptor that becomes readable when completions are waiting (the ring's fd), for
-  /// epoll/poll/libuv-style embedding together with poll().
-  int fd() const noexcept { return ring_.ring_fd; }
+  /// A file descriptor that becomes readable when completions are waiting (the ring's fd, or the
+  /// epoll backend's epoll fd), for epoll/poll/libuv-style embedding together with poll().
+  int fd() const noexcept { return fd_; }
+  /// The backend this loop runs on (uring or epoll).
+  Backend backend() const noexcept { return features_.backend; }
   /// True while any coroutine is ready or any operation is in flight.
   bool has_work() const noexcept;
 
@@ -135,6 +161,11 @@ class Loop {
   void run_queued_soon();
   void arm_wakeup();
   void drain_posts();
+  /// Sets up io_uring; 0, or the errno that makes it unusable here (EOPNOTSUPP: the kernel
+  /// lacks an operation the awaitables use).
+  int setup_uring(const LoopOptions& options);
+  /// The epoll backend's half of a turn: submit, wait, dispatch.
+  void turn_epoll(bool block);
 
   struct Wakeup : detail::Completion {
     Loop* loop = nullptr;
@@ -142,6 +173,10 @@ class Loop {
   };
 
   io_uring ring_{};
+  // Set on the epoll backend only: every ring entry point tests it once (a branch the CPU
+  // predicts), so io_uring pays no indirect call per operation.
+  std::unique_ptr<detail::EpollBackend> epoll_;
+  int fd_ = -1;
   RingFeatures features_;
   std::thread::id owner_;
   std::vector<std::coroutine_handle<>> ready_, running_, soon_;
