@@ -65,13 +65,17 @@ inline MYSQL_STMT* anchor_prepare(MYSQL* c, const std::string& sql) {
 }
 
 /// A tern connection to the same server with the same settings (`compress`: compress=true).
-inline mysql::Connection tern_mysql_connect(ring::Loop& loop, bool compress = false) {
+inline mysql::Connection tern_mysql_connect_with(ring::Loop& loop, bool compress) {
   mysql::ConnectOptions o = mysql_options();
   o.compress = compress;
   auto c = ring::sync_wait(loop, mysql::Connection::connect(loop, std::move(o)));
   if (c.is_tls()) throw std::runtime_error("tern negotiated TLS");
   if (c.is_compressed() != compress) throw std::runtime_error("compression not as asked");
   return c;
+}
+/// tern_mysql_connect_with(loop, false): the form the workloads take as a template argument.
+inline mysql::Connection tern_mysql_connect(ring::Loop& loop) {
+  return tern_mysql_connect_with(loop, false);
 }
 
 /// Microseconds since the Unix epoch of a DATETIME in libmariadb's bound result buffer.

@@ -165,7 +165,7 @@ std::int64_t decode(const tern::mysql::Result& r, std::int64_t& rows) {
 
 void tern_large(benchmark::State& state, bool binary, bool compress = false) {
   tern::ring::Loop loop;
-  auto conn = tern_mysql_connect(loop, compress);
+  auto conn = tern_mysql_connect_with(loop, compress);
   std::int64_t sum = 0;
   double sent = 0;
   auto bytes_sent = [&]() -> tern::ring::Task<double> {
