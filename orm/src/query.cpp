@@ -109,10 +109,11 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
     ast::ExprList& row = q.rows.emplace_back();
     row.reserve(fields.size());
     for (const FieldMeta* f : fields)
-      row.push_back(param(f->get(objects[i])));
+      row.push_back(param(insert_value(*f, objects[i])));
   }
-  if (dialect == Dialect::kPostgres && meta.primary_key != ModelMeta::kNoPrimaryKey) {
-    q.returning.push_back(column_of(meta, meta.pk()));
+  if (dialect == Dialect::kPostgres) {
+    for (const std::size_t k : meta.key)
+      q.returning.push_back(column_of(meta, meta.fields[k]));
   }
   return q;
 }
@@ -191,7 +192,7 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
 }
 
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
-                            std::size_t rows, bool rowcount) {
+                            const void* const* objects, std::size_t rows, bool rowcount) {
   if (rowcount) query.returning.clear();
   const ResultSet r = co_await run(db, query);
   Keys keys;
@@ -199,7 +200,9 @@ ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& 
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  if (read_keys(meta, db.dialect(), r, rows, keys, query.on_conflict.has_value())) co_return keys;
+  if (read_keys(meta, db.dialect(), r, rows, keys, query.on_conflict.has_value(), objects)) {
+    co_return keys;
+  }
   const ResultSet step =
       co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);

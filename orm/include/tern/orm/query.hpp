@@ -8,16 +8,20 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "tern/db/database.hpp"
@@ -85,15 +89,31 @@ ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b);
 void append_columns(ast::Query& query, const ModelMeta& meta);
 /// AND of `current` (may be null) and `more`.
 ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more);
-/// INSERT of `count` objects read through `get_object(i)`; returns the query.
+/// INSERT of `count` objects (RETURNING the key columns on PostgreSQL); returns the query.
 ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std::size_t count,
                           Dialect dialect);
-/// Runs an INSERT of `rows` objects and returns the generated keys in row order (empty when
+/// The value `field` of `object` is inserted with: default_factory's when the field has one and
+/// the member is unset, else the member's.
+Value insert_value(const FieldMeta& field, const void* object);
+/// Sets each field of `object` that has a generated default and is unset (before an insert
+/// that stores keys in the object: aio_create, aio_save, aio_bulk_create).
+void fill_defaults(const ModelMeta& meta, void* object);
+/// Runs an INSERT of `rows` objects and returns the integer keys in row order (empty when
 /// none), or `{rows inserted}` when `rowcount`.
 /// Generated keys, from the recycling allocator (an insert of one row allocates nothing).
 using Keys = std::vector<std::int64_t, ring::RecyclingAllocator<std::int64_t>>;
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
-                            std::size_t rows, bool rowcount);
+                            const void* const* objects, std::size_t rows, bool rowcount);
+/// One inserted row's key: a value per key field, in the key's order.
+using KeyValues = std::vector<Value>;
+/// Runs the INSERT of `count` objects (with `conflict`, when given) and returns the key of each
+/// row it inserted (PostgreSQL: or updated on a conflict), in order, whatever the key's type:
+/// PostgreSQL RETURNING the key columns; MySQL the values sent (generated defaults included)
+/// and LAST_INSERT_ID() for an auto key. MySQL refuses (NotSupportedError) what it cannot tell:
+/// ON DUPLICATE KEY UPDATE, and a multi-row insert with rows ignored.
+ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta& meta,
+                                               const void* const* objects, std::size_t count,
+                                               std::optional<ast::OnConflict> conflict);
 /// A model INSERT ready to send, made without its AST: the text of its shape (the model, the
 /// columns it sets, the number of rows, the dialect; compiled once per thread, and kept alive
 /// by this object while the insert runs) and its objects' values.
@@ -197,14 +217,17 @@ InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects
 /// RETURNING), through prepare_insert().
 ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void* const* objects,
                              std::size_t count, bool rowcount);
-/// The keys of an INSERT of `rows` objects that `r` answered, appended to `keys` (see
-/// run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
-/// read. `conflicts`: the insert had an ON CONFLICT clause.
+/// The integer keys of an INSERT of `rows` `objects` that `r` answered, appended to `keys`
+/// (see run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
+/// read. `conflicts`: the insert had an ON CONFLICT clause. MySQL: a key that is not
+/// auto-increment is the one each object was inserted with.
 bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
-               Keys& keys, bool conflicts = false);
-/// The key a one-row INSERT generated, if any (Insert<M, false>::aio_execute()).
+               Keys& keys, bool conflicts, const void* const* objects);
+/// The integer key of a one-row INSERT of `object` (Insert<M, false>::aio_execute()): the
+/// generated one, or on MySQL the object's own when it is not auto-increment; nullopt when a
+/// conflict was ignored or the key is not an integer.
 std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect,
-                                          const ResultSet& result);
+                                          const ResultSet& result, const void* object);
 /// After a one-row INSERT of `object` (Model::aio_create): its auto key, when it was unset, set
 /// from the generated one.
 void set_created_key(const ModelMeta& meta, void* object, Dialect dialect, const ResultSet& result);
@@ -231,6 +254,86 @@ inline constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows);
 /// Runs a statement and returns the rows it affected.
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
+}  // namespace detail
+
+namespace detail {
+/// A field's member type and field spec, as TERN_MODEL lists them for Model::tern_auto_key.
+template <class T, class Spec>
+struct FieldDecl {};
+/// The value type of the auto field (AutoField, BigAutoField) among `Decls`, or void.
+template <class... Decls>
+struct AutoKeyOf {
+  using type = void;
+};
+template <class T, class Spec, class... Rest>
+struct AutoKeyOf<FieldDecl<T, Spec>, Rest...> {
+  using type = std::conditional_t<Spec::kType == ast::ColumnType::kAuto ||
+                                      Spec::kType == ast::ColumnType::kBigAuto,
+                                  value_type_of<T>, typename AutoKeyOf<Rest...>::type>;
+};
+/// AutoKeyOf over TERN_MODEL's list (which starts with a `void` that is skipped).
+template <class Void, class... Decls>
+using AutoKey = typename AutoKeyOf<Decls...>::type;
+
+/// A key's C++ type: the types named (one: that type; several: a std::tuple of them, in the
+/// order of the key's columns), or with none the model's auto key.
+template <class M, class... K>
+struct KeyTypeOf {
+  using type = std::tuple<K...>;
+};
+template <class M>
+struct KeyTypeOf<M> {
+  static_assert(!std::is_void_v<typename M::tern_auto_key>,
+                "the model's key is not an auto field: name its type, get_id<tern::Uuid>() / "
+                "aio_execute_key<std::string>(), or its types for a composite key, "
+                "get_id<std::int64_t, std::string>()");
+  using type = typename M::tern_auto_key;
+};
+template <class M, class K>
+struct KeyTypeOf<M, K> {
+  using type = K;
+};
+/// The C++ type of model M's key (see KeyTypeOf).
+template <class M, class... K>
+using KeyOf = typename KeyTypeOf<M, K...>::type;
+
+/// The typeid of each key column's value type, for check_key_types.
+template <class M, class... K>
+std::array<const std::type_info*, std::max<std::size_t>(sizeof...(K), 1)> key_types() {
+  if constexpr (sizeof...(K) == 0) {
+    return {&typeid(KeyOf<M>)};
+  } else {
+    return {&typeid(K)...};
+  }
+}
+/// Throws InterfaceError unless `meta`'s key is fields whose value types are `types`, in order
+/// (`what` names the call in the message).
+void check_key_types(const ModelMeta& meta, std::span<const std::type_info* const> types,
+                     std::string_view what);
+/// A key column's value as K (an integer key's Value holds an int64, a float's a double).
+template <class K>
+K key_value(const ModelMeta& meta, const Value& v) {
+  if (v.is_null()) throw InterfaceError("model " + meta.name + ": its key is NULL");
+  if constexpr (std::is_integral_v<K>) {
+    return static_cast<K>(std::get<std::int64_t>(v.storage()));
+  } else if constexpr (std::is_floating_point_v<K>) {
+    return static_cast<K>(std::get<double>(v.storage()));
+  } else {
+    return std::get<K>(v.storage());
+  }
+}
+/// One row's key (insert_keys()) as KeyOf<M, K...>; the types were checked.
+template <class M, class... K>
+KeyOf<M, K...> typed_key(const ModelMeta& meta, const KeyValues& key) {
+  if constexpr (sizeof...(K) <= 1) {
+    return key_value<KeyOf<M, K...>>(meta, key.at(0));
+  } else {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<K...>(key_value<K>(meta, key.at(I))...);
+    }
+    (std::index_sequence_for<K...>{});
+  }
+}
 }  // namespace detail
 
 /// A query builder: anything with `.ast()` returning the query's AST (usable as a subquery).
@@ -883,8 +986,8 @@ class Insert {
       co_return static_cast<std::uint64_t>(n.front());
     }
     ast::Query q = build(db.dialect());
-    const detail::Keys n =
-        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
+    const detail::Keys n = co_await detail::run_insert(db, std::move(q), M::tern_meta(), erased(),
+                                                       objects_.size(), true);
     co_return static_cast<std::uint64_t>(n.front());
   }
   /// Runs it: see Result. Several rows on MySQL: the keys are LAST_INSERT_ID() onwards by
@@ -903,17 +1006,47 @@ class Insert {
         const detail::InsertStatement s =
             detail::prepare_insert(M::tern_meta(), erased(), 1, db.dialect(), false);
         const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
-        co_return detail::generated_key(M::tern_meta(), db.dialect(), r);
+        co_return detail::generated_key(M::tern_meta(), db.dialect(), r, objects_[0]);
       }
     }
     ast::Query q = build(db.dialect());
-    const detail::Keys keys =
-        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
+    const detail::Keys keys = co_await detail::run_insert(db, std::move(q), M::tern_meta(),
+                                                          erased(), objects_.size(), false);
     if constexpr (kMany) {
       co_return std::vector<std::int64_t>(keys.begin(), keys.end());
     } else {
       if (keys.empty()) co_return std::nullopt;
       co_return keys.front();
+    }
+  }
+  /// The key type of aio_execute_key<K...>() (see detail::KeyOf).
+  template <class... K>
+  using KeyResult = std::conditional_t<kMany, std::vector<detail::KeyOf<M, K...>>,
+                                       std::optional<detail::KeyOf<M, K...>>>;
+  /// Runs it and returns the keys typed as the model's key, whatever it is: one row's key
+  /// (nullopt when a conflict was ignored), many rows' keys in order. The key's type is the
+  /// auto field's without template arguments; else name it, `aio_execute_key<tern::Uuid>()`,
+  /// `aio_execute_key<std::string>()`, or a composite key's types in its column order,
+  /// `aio_execute_key<std::int64_t, std::string>()` (a std::tuple each); InterfaceError when
+  /// they are not the key members' types. Keys from default_factory are the values sent.
+  /// PostgreSQL reads them with RETURNING (a conflict updated returns that row's key);
+  /// MySQL/MariaDB from the values sent and LAST_INSERT_ID(), and refuse (NotSupportedError)
+  /// ON DUPLICATE KEY UPDATE and multi-row inserts with rows ignored. returning() is not used.
+  template <class... K>
+  ring::Task<KeyResult<K...>> aio_execute_key() const {
+    const ModelMeta& meta = M::tern_meta();
+    detail::check_key_types(meta, detail::key_types<M, K...>(), "aio_execute_key");
+    const std::vector<detail::KeyValues> keys = co_await detail::insert_keys(
+        M::tern_database(), meta, erased(), objects_.size(), conflict_);
+    if constexpr (kMany) {
+      std::vector<detail::KeyOf<M, K...>> out;
+      out.reserve(keys.size());
+      for (const detail::KeyValues& key : keys)
+        out.push_back(detail::typed_key<M, K...>(meta, key));
+      co_return out;
+    } else {
+      if (keys.empty()) co_return std::nullopt;
+      co_return detail::typed_key<M, K...>(meta, keys.front());
     }
   }
   /// Runs it and returns the RETURNING rows.
