@@ -230,6 +230,25 @@ ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query, bo
   co_return r.row(0).get<std::int64_t>(0);
 }
 
+std::vector<Dict> dicts(const ResultSet& rows, std::span<const ColumnReader> readers) {
+  std::vector<Dict> out;
+  if (rows.empty()) return out;
+  const std::vector<std::string> names = rows.column_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i >= readers.size() || readers[i] == nullptr) {
+      throw InterfaceError("aio_dicts: no type known for column \"" + names[i] +
+                           "\": read it with aio_tuples<...>() or aio_rows()");
+    }
+  }
+  out.reserve(rows.size());
+  for (const Row row : rows) {
+    Dict& d = out.emplace_back();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      d.emplace(names[i], readers[i](row, i));
+  }
+  return out;
+}
+
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows) {
   const std::vector<std::string> names = rows.column_names();
   std::vector<std::size_t> map(meta.fields.size(), kNoColumn);

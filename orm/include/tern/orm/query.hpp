@@ -11,6 +11,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <new>
 #include <optional>
@@ -663,7 +665,100 @@ Model model_at(const ResultSet& rows, std::size_t i) {
   fill_model(m, rows.row(i), at);
   return m;
 }
+/// Each row of `rows` as a Model, its fields matched by column name (fields not returned keep
+/// their defaults): Raw and the RETURNING of writes.
+template <class Model>
+std::vector<Model> models_by_name(const ResultSet& rows) {
+  const ModelMeta& meta = Model::tern_meta();
+  const std::vector<std::size_t> map = fields_by_name(meta, rows);
+  std::vector<Model> out;
+  out.reserve(rows.size());
+  for (const Row row : rows) {
+    Model& m = out.emplace_back();
+    for (std::size_t f = 0; f < map.size(); ++f) {
+      if (map[f] != kNoColumn) meta.fields[f].set(&m, row, map[f]);
+    }
+  }
+  return out;
+}
+/// Reads column `i` of a row as a Value of the type of the expression it came from.
+using ColumnReader = Value (*)(const Row& row, std::size_t i);
+/// The ColumnReader of an Expr<V> (nullptr when a Value cannot hold a V).
+template <class V>
+constexpr ColumnReader reader_for() {
+  if constexpr (std::is_constructible_v<Value, std::optional<V>>) {
+    return [](const Row& row, std::size_t i) { return Value(row.get<std::optional<V>>(i)); };
+  } else {
+    return nullptr;
+  }
+}
+/// Each row of `rows` as a tuple of the given types, by position.
+template <class... T>
+std::vector<std::tuple<T...>> tuples(const ResultSet& rows) {
+  std::vector<std::tuple<T...>> out;
+  out.reserve(rows.size());
+  for (const Row row : rows) {
+    out.push_back([&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<T...>(row.get<T>(I)...);
+    }(std::index_sequence_for<T...>{}));
+  }
+  return out;
+}
 }  // namespace detail
+
+/// A row as column name → value (peewee's `.dicts()`).
+using Dict = std::map<std::string, Value, std::less<>>;
+
+namespace detail {
+/// Each row of `rows` as a Dict, column `i` read by `readers[i]`; InterfaceError when a column
+/// has no reader.
+std::vector<Dict> dicts(const ResultSet& rows, std::span<const ColumnReader> readers);
+}  // namespace detail
+
+/// The RETURNING of an INSERT, UPDATE or DELETE of model M, read as models, tuples or name →
+/// value maps; `Self` (the statement) keeps the returned expressions' readers and runs it with
+/// aio_rows().
+template <class Self, class M>
+class ReturningReaders {
+ public:
+  /// Runs it and returns each RETURNING row as an M, its fields matched by column name (the
+  /// fields not returned keep their defaults), as peewee's `returning(...)` gives models.
+  ring::Task<std::vector<M>> aio_models() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::models_by_name<M>(rows);
+  }
+  /// Runs it and returns each RETURNING row as a tuple of the given types, by position.
+  template <class... T>
+  ring::Task<std::vector<std::tuple<T...>>> aio_tuples() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::tuples<T...>(rows);
+  }
+  /// Runs it and returns each RETURNING row as column name → value (peewee's `.dicts()`), each
+  /// value read as the type of its expression (a field: its member's).
+  ring::Task<std::vector<Dict>> aio_dicts() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::dicts(rows, readers_);
+  }
+
+ protected:
+  ReturningReaders() = default;
+  /// Notes the reader of one more returned expression, of type V.
+  template <class V>
+  void read_as() {
+    readers_.push_back(detail::reader_for<V>());
+  }
+  /// The columns of every field of M (`returning(M::c)`), noting their readers.
+  ast::ExprList every_field() {
+    const ModelMeta& meta = M::tern_meta();
+    for (const FieldMeta& f : meta.fields)
+      readers_.push_back(f.read);
+    return meta.select_all.columns;
+  }
+
+ private:
+  const Self& self() const noexcept { return static_cast<const Self&>(*this); }
+  std::vector<detail::ColumnReader> readers_;
+};
 
 /// The rows of a model select, each turned into an M only when the iterator reaches it (the
 /// result set is held once; no vector of models is built).
@@ -893,17 +988,7 @@ class Raw {
   /// Runs it and returns the models.
   ring::Task<std::vector<M>> aio_execute() const {
     const ResultSet rows = co_await M::tern_database().aio_execute(sql_, params_);
-    const ModelMeta& meta = M::tern_meta();
-    const std::vector<std::size_t> map = detail::fields_by_name(meta, rows);
-    std::vector<M> out;
-    out.reserve(rows.size());
-    for (const Row row : rows) {
-      M& m = out.emplace_back();
-      for (std::size_t f = 0; f < map.size(); ++f) {
-        if (map[f] != detail::kNoColumn) meta.fields[f].set(&m, row, map[f]);
-      }
-    }
-    co_return out;
+    co_return detail::models_by_name<M>(rows);
   }
 
  private:
@@ -935,7 +1020,7 @@ class RowCount {
 
 /// INSERT of model instances: one (`M::insert`, kMany false) or several (`M::insert_many`).
 template <class M, bool kMany>
-class Insert {
+class Insert : public ReturningReaders<Insert<M, kMany>, M> {
  public:
   /// What aio_execute() returns (peewee 4): the new key of one row (nullopt when a conflict was
   /// ignored or the model has no generated key), the keys of many rows in order.
@@ -968,10 +1053,19 @@ class Insert {
      ...);
     return *this;
   }
-  /// RETURNING these expressions instead of the key (PostgreSQL); read them with aio_rows().
+  /// RETURNING these expressions instead of the key (PostgreSQL, MariaDB 10.5+); read them
+  /// with aio_models(), aio_tuples<...>(), aio_dicts() or aio_rows().
   template <class... V>
   Insert& returning(const Expr<V>&... columns) {
     (returning_.push_back(columns.node()), ...);
+    (this->template read_as<V>(), ...);
+    return *this;
+  }
+  /// RETURNING every field (peewee's `returning(Model)`): `.returning(Item::c)`.
+  template <class C>
+  requires std::is_same_v<C, typename M::Columns> Insert& returning(const C&) {
+    for (ast::ExprPtr& column : this->every_field())
+      returning_.push_back(std::move(column));
     return *this;
   }
   /// peewee's as_rowcount(): the same insert, whose aio_execute() returns the number of rows
@@ -1097,18 +1191,27 @@ class InsertFrom {
 /// What UPDATE and DELETE of model M's table share: WHERE, RETURNING and running; `Self` is
 /// the statement, which every call returns.
 template <class Self, class M>
-class WriteClauses {
+class WriteClauses : public ReturningReaders<Self, M> {
  public:
   /// WHERE (several calls AND together).
   Self& where(const Expr<bool>& condition) {
     q_.where = detail::and_(std::move(q_.where), condition.node());
     return static_cast<Self&>(*this);
   }
-  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
-  /// aio_rows().
+  /// RETURNING these expressions: PostgreSQL; MariaDB 10.5+ on DELETE (on UPDATE MySQL and
+  /// MariaDB have none: NotSupportedError). Read them with aio_models(), aio_tuples<...>(),
+  /// aio_dicts() or aio_rows().
   template <class... V>
   Self& returning(const Expr<V>&... columns) {
     (q_.returning.push_back(columns.node()), ...);
+    (this->template read_as<V>(), ...);
+    return static_cast<Self&>(*this);
+  }
+  /// RETURNING every field (peewee's `returning(Model)`): `.returning(Item::c)`.
+  template <class C>
+  requires std::is_same_v<C, typename M::Columns> Self& returning(const C&) {
+    for (ast::ExprPtr& column : this->every_field())
+      q_.returning.push_back(std::move(column));
     return static_cast<Self&>(*this);
   }
   /// Runs it: the rows it changed.
