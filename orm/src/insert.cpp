@@ -76,15 +76,18 @@ inline Cache& thread_cache() {
       "used: call as_rowcount() or insert the rows one by one");
 }
 
-// The key an object was inserted with (MySQL: a key that is not auto-increment); `affected`
-// is the statement's rows affected per row: 2 when ON DUPLICATE KEY UPDATE updated a row, whose
-// key may be another one.
-std::int64_t given_key(const FieldMeta& pk, const void* object, std::uint64_t affected) {
-  if (affected != 1) {
-    throw NotSupportedError(
-        "MySQL does not tell which row INSERT ... ON DUPLICATE KEY UPDATE updated: read the "
-        "key back with a select");
-  }
+[[noreturn]] void throw_unknown_update() {
+  throw NotSupportedError(
+      "MySQL does not tell which rows of a multi-row INSERT ... ON DUPLICATE KEY UPDATE were "
+      "inserted: insert the rows one by one");
+}
+
+bool updates(const ast::OnConflict* conflict) {
+  return conflict != nullptr && conflict->action == ast::OnConflict::Action::kUpdate;
+}
+
+// The integer key `object` was inserted with (MySQL, a key that is not auto-increment).
+std::int64_t given_key(const FieldMeta& pk, const void* object) {
   return std::get<std::int64_t>(pk.get(object).storage());
 }
 
@@ -199,10 +202,10 @@ void check_key_types(const ModelMeta& meta, std::span<const std::type_info* cons
   for (std::size_t i = 0; same && i < types.size(); ++i)
     same = *types[i] == *meta.fields[meta.key[i]].value_type;
   if (same) return;
+  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
   std::string columns;
   for (const std::size_t k : meta.key)
     columns += (columns.empty() ? "" : ", ") + meta.fields[k].member;
-  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
   throw InterfaceError(std::string(what) + ": the key of " + meta.name + " is (" + columns +
                        "); name the value type of each of those members, in that order");
 }
@@ -232,7 +235,7 @@ std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect
   const std::uint64_t inserted = result.rows_affected();
   if (inserted == 0) return std::nullopt;  // a conflict ignored
   if (pk.auto_increment) return static_cast<std::int64_t>(result.last_insert_id());
-  return given_key(pk, object, inserted);
+  return given_key(pk, object);  // a plain insert: its row was inserted
 }
 
 void set_created_key(const ModelMeta& meta, void* object, Dialect dialect,
@@ -259,7 +262,7 @@ ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void*
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  if (read_keys(meta, dialect, r, count, keys, false, objects)) co_return keys;
+  if (read_keys(meta, dialect, r, count, keys, nullptr, objects)) co_return keys;
   const ResultSet step =
       co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);
@@ -271,7 +274,7 @@ ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void*
 }
 
 bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
-               Keys& keys, bool conflicts, const void* const* objects) {
+               Keys& keys, const ast::OnConflict* conflict, const void* const* objects) {
   // Keys are integers here (a UUID or text key is the caller's own value anyway).
   if (meta.primary_key == ModelMeta::kNoPrimaryKey || meta.pk().set_id == nullptr) return true;
   if (dialect == Dialect::kPostgres) {
@@ -286,10 +289,15 @@ bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::
   if (inserted == 0) return true;  // every row's conflict ignored
   if (!meta.pk().auto_increment) {
     // The keys the rows were inserted with, when it is known that they all were.
-    if (rows > 1 && (inserted != rows || conflicts)) throw_unknown_rows();
+    if (rows == 1) {
+      // 2 (or 0, unchanged): ON DUPLICATE KEY UPDATE updated a row instead of inserting.
+      if (inserted == 1) keys.push_back(given_key(meta.pk(), objects[0]));
+      return true;
+    }
+    if (inserted != rows || conflict != nullptr) throw_unknown_rows();
     keys.reserve(rows);
     for (std::size_t i = 0; i < rows; ++i)
-      keys.push_back(given_key(meta.pk(), objects[i], inserted / rows));
+      keys.push_back(given_key(meta.pk(), objects[i]));
     return true;
   }
   if (rows == 1) {
@@ -297,7 +305,7 @@ bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::
     return true;
   }
   // An ON DUPLICATE KEY UPDATE counts 2 per updated row: only a plain all-rows insert maps.
-  if (inserted != rows || conflicts) throw_unknown_rows();
+  if (inserted != rows || conflict != nullptr) throw_unknown_rows();
   return false;  // LAST_INSERT_ID() onwards by @@auto_increment_increment
 }
 
@@ -309,18 +317,16 @@ ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta&
   }
   const Dialect dialect = db.dialect();
   const bool mysql = dialect == Dialect::kMysql;
-  if (mysql && conflict && conflict->action == ast::OnConflict::Action::kUpdate) {
-    throw NotSupportedError(
-        "MySQL does not tell whether INSERT ... ON DUPLICATE KEY UPDATE inserted its row or "
-        "which row it updated: read the key back with a select");
-  }
+  // Several rows' affected counts add up: 2 + 0 (one updated, one unchanged) looks like two
+  // inserted.
+  if (mysql && count > 1 && updates(conflict ? &*conflict : nullptr)) throw_unknown_update();
   // The fields sent, in order: the same for the cached statement and the AST.
   absl::InlinedVector<std::size_t, 16> position(meta.fields.size(), kNoColumn);
   std::size_t width = 0;
-  bool generated_key = false;
+  bool any_generated = false;
   for (std::size_t f = 0; f < meta.fields.size(); ++f) {
     if (generated(meta.fields[f], objects, count)) {
-      generated_key = true;
+      any_generated = true;
       continue;
     }
     position[f] = width++;
@@ -338,7 +344,7 @@ ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta&
     r = co_await run(db, q);
   }
   std::int64_t increment = 1;
-  if (mysql && generated_key && count > 1 && r.rows_affected() == count) {
+  if (mysql && any_generated && count > 1 && r.rows_affected() == count) {
     const ResultSet step =
         co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
     increment = step.row(0).get<std::int64_t>(0);
@@ -355,6 +361,8 @@ ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta&
     co_return keys;
   }
   if (r.rows_affected() == 0) co_return keys;  // every conflict ignored
+  // One row: 2 when ON DUPLICATE KEY UPDATE updated a row instead (nothing inserted).
+  if (count == 1 && r.rows_affected() != 1) co_return keys;
   if (r.rows_affected() != count) throw_unknown_rows();
   keys.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {

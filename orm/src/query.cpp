@@ -200,7 +200,8 @@ ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& 
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  if (read_keys(meta, db.dialect(), r, rows, keys, query.on_conflict.has_value(), objects)) {
+  const ast::OnConflict* conflict = query.on_conflict ? &*query.on_conflict : nullptr;
+  if (read_keys(meta, db.dialect(), r, rows, keys, conflict, objects)) {
     co_return keys;
   }
   const ResultSet step =

@@ -172,16 +172,24 @@ TEST_P(OrmWrites, InsertResultsAreTypedByTheKey) {
   using LineKey = std::tuple<std::int64_t, std::string>;
   EXPECT_EQ(run(OrderLine::insert_many(lines).aio_execute_key<std::int64_t, std::string>()),
             (std::vector<LineKey>{{6, "a"}, {6, "b"}}));
-  // An upsert: PostgreSQL returns the key of the row it updated; MySQL cannot say which row
-  // ON DUPLICATE KEY UPDATE changed.
+  // An upsert that updated a row: PostgreSQL returns that row's key; on MySQL nothing was
+  // inserted (2 rows affected) and which row was updated is not said: no key.
   const Sku more{.code = "boots", .stock = 5};  // the insert points at it: a named object
   auto upsert = Sku::insert(more);
   upsert.on_conflict_target(Sku::c.code).on_conflict_update(Sku::c.stock);
+  EXPECT_EQ(run(upsert.aio_execute_key<std::string>()),
+            pg() ? std::optional<std::string>("boots") : std::nullopt);
+  EXPECT_EQ(run(Sku::aio_get(Sku::c.code == "boots")).stock, 5);
+  // Several rows: MySQL's affected count cannot tell inserted from updated ones.
+  const std::vector<Sku> both{{.code = "boots", .stock = 6}, {.code = "socks", .stock = 1}};
+  auto upsert_many = Sku::insert_many(both);
+  upsert_many.on_conflict_target(Sku::c.code).on_conflict_update(Sku::c.stock);
   if (pg()) {
-    EXPECT_EQ(run(upsert.aio_execute_key<std::string>()), "boots");
-    EXPECT_EQ(run(Sku::aio_get(Sku::c.code == "boots")).stock, 5);
+    EXPECT_EQ(run(upsert_many.aio_execute_key<std::string>()),
+              (std::vector<std::string>{"boots", "socks"}));
   } else {
-    EXPECT_THROW(run(upsert.aio_execute_key<std::string>()), tern::NotSupportedError);
+    EXPECT_THROW(run(upsert_many.aio_execute_key<std::string>()), tern::NotSupportedError);
+    EXPECT_FALSE(run(Sku::aio_get_or_none(Sku::c.code == "socks")).has_value());  // not run
   }
   // Types that are not the key's: refused before anything is sent.
   EXPECT_THROW(run(Sku::insert({.code = "x"}).aio_execute_key<std::int64_t>()),
@@ -200,6 +208,13 @@ TEST_P(OrmWrites, IntegerKeysThatAreNotGeneratedAreReturned) {
   // A conflict ignored: nullopt, as for an auto key.
   EXPECT_EQ(run(Ticket::insert({.number = 42}).on_conflict_ignore().aio_execute()), std::nullopt);
   EXPECT_EQ(run(Ticket::select().aio_count()), 4);
+  // An upsert that updated a row: PostgreSQL returns that row's key; on MySQL nothing was
+  // inserted (2 rows affected), and which row it updated is not said: no key.
+  const Ticket again{.number = 42, .subject = "again"};
+  auto upsert = Ticket::insert(again);
+  upsert.on_conflict_target(Ticket::c.number).on_conflict_update(Ticket::c.subject);
+  EXPECT_EQ(run(upsert.aio_execute()), pg() ? std::optional<std::int64_t>(42) : std::nullopt);
+  EXPECT_EQ(run(Ticket::aio_get(Ticket::c.number == 42)).subject, "again");
 }
 
 // RETURNING read as models, tuples and name -> value maps: INSERT and DELETE on both servers

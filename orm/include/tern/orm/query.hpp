@@ -221,10 +221,11 @@ ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void*
                              std::size_t count, bool rowcount);
 /// The integer keys of an INSERT of `rows` `objects` that `r` answered, appended to `keys`
 /// (see run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
-/// read. `conflicts`: the insert had an ON CONFLICT clause. MySQL: a key that is not
-/// auto-increment is the one each object was inserted with.
+/// read. `conflict`: the insert's ON CONFLICT clause, if any. MySQL: a key that is not
+/// auto-increment is the one each object was inserted with; a row ON DUPLICATE KEY UPDATE
+/// updated instead (2 rows affected, or 0 when unchanged) inserted nothing: no key.
 bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
-               Keys& keys, bool conflicts, const void* const* objects);
+               Keys& keys, const ast::OnConflict* conflict, const void* const* objects);
 /// The integer key of a one-row INSERT of `object` (Insert<M, false>::aio_execute()): the
 /// generated one, or on MySQL the object's own when it is not auto-increment; nullopt when a
 /// conflict was ignored or the key is not an integer.
