@@ -277,6 +277,23 @@ TEST_P(OrmWrites, ReturningAsModelsTuplesAndDicts) {
   }
 }
 
+// Selects as name -> value maps too (peewee's .dicts()): a model select's fields typed as
+// their members, chosen columns as their expressions.
+TEST_P(OrmWrites, SelectsAsDicts) {
+  const Author ann{.name = "ann"};
+  const std::int64_t id = *run(Author::insert(ann).aio_execute());
+  const std::vector<tern::orm::Dict> rows = run(Author::select().aio_dicts());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (tern::orm::Dict{{"id", tern::Value(id)}, {"name", tern::Value("ann")}}));
+  const auto counted =
+      run(Author::select(Author::c.name, tern::orm::fn::count(Author::c.id).as("n"))
+              .group_by(Author::c.name)
+              .aio_dicts());
+  ASSERT_EQ(counted.size(), 1u);
+  EXPECT_EQ(counted[0].at("n"), tern::Value(std::int64_t{1}));
+  EXPECT_EQ(counted[0].at("name"), tern::Value("ann"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, OrmWrites,
                          ::testing::Values(tern::Dialect::kPostgres, tern::Dialect::kMysql),
                          [](const auto& param_info) {

@@ -166,8 +166,9 @@ Pointers pointers_to(Objects& objects) {
     pointers.push_back(&o);
   return pointers;
 }
-/// Model::aio_save: INSERT when the auto key is unset (or `force_insert`), else UPDATE by
-/// primary key of every other field or of the fields in `only`; sends the save signals.
+/// Model::aio_save: INSERT when the auto key (or a default_factory key) is unset, or with
+/// `force_insert`, else UPDATE by primary key of every other field or of the fields in `only`;
+/// sends the save signals.
 template <class M>
 ring::Task<std::uint64_t> save(M& self, bool force_insert, std::vector<std::size_t> only) {
   const ModelMeta& meta = M::tern_meta();
@@ -332,7 +333,8 @@ orm::Select<Child> backref(const Parent& parent) {
   template <class... V>                                                                            \
   requires(sizeof...(V) > 0) static ::tern::orm::Select<Type> select(                              \
       const ::tern::orm::Expr<V>&... columns) {                                                    \
-    return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...});               \
+    return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...},                \
+                                     {::tern::orm::detail::reader_for<V>()...});                   \
   }                                                                                                \
   /** INSERT one instance (its auto key is skipped while unset). */                                \
   static ::tern::orm::Insert<Type, false> insert(const Type& object) {                             \
@@ -410,7 +412,8 @@ orm::Select<Child> backref(const Parent& parent) {
         ::tern::orm::detail::pointers_to<std::vector<const void*>>(objects), batch_size,           \
         {fields.field_index()...});                                                                \
   }                                                                                                \
-  /** Saves this instance: INSERT when its auto key is unset (or `force_insert`), else UPDATE */   \
+  /** Saves this instance: INSERT when its auto key, or a key with a default_factory, is unset */  \
+  /** (or with `force_insert`), else UPDATE */                                                     \
   /** by primary key of every other field, or only of the `only` columns. Returns the rows */      \
   /** affected. */                                                                                 \
   template <class... T>                                                                            \

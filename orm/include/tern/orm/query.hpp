@@ -339,6 +339,26 @@ KeyOf<M, K...> typed_key(const ModelMeta& meta, const KeyValues& key) {
 }
 }  // namespace detail
 
+namespace detail {
+/// The columns of `row` as a tuple of the given types, by position.
+template <class... T>
+std::tuple<T...> row_as_tuple(const Row& row) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::tuple<T...>(row.get<T>(I)...);
+  }
+  (std::index_sequence_for<T...>{});
+}
+/// Each row of `rows` as a tuple of the given types, by position.
+template <class... T>
+std::vector<std::tuple<T...>> tuples(const ResultSet& rows) {
+  std::vector<std::tuple<T...>> out;
+  out.reserve(rows.size());
+  for (const Row row : rows)
+    out.push_back(row_as_tuple<T...>(row));
+  return out;
+}
+}  // namespace detail
+
 /// A query builder: anything with `.ast()` returning the query's AST (usable as a subquery).
 template <class Q>
 concept QueryLike = requires(const Q& q) {
@@ -548,11 +568,7 @@ class SelectClauses {
   template <class... T>
   ring::Task<std::vector<std::tuple<T...>>> aio_tuples(AioDatabase& db) const {
     const ResultSet rows = co_await detail::run(db, q_);
-    std::vector<std::tuple<T...>> out;
-    out.reserve(rows.size());
-    for (const Row row : rows)
-      out.push_back(as_tuple<T...>(row, std::index_sequence_for<T...>{}));
-    co_return out;
+    co_return detail::tuples<T...>(rows);
   }
   /// The first column of the first row (nullopt when there is no row or it is NULL).
   template <class T>
@@ -567,7 +583,7 @@ class SelectClauses {
   ring::Task<std::optional<std::tuple<T1, T2, Rest...>>> aio_scalar(AioDatabase& db) const {
     const ResultSet rows = co_await detail::run(db, q_);
     if (rows.empty()) co_return std::nullopt;
-    co_return as_tuple<T1, T2, Rest...>(rows.row(0), std::index_sequence_for<T1, T2, Rest...>{});
+    co_return detail::row_as_tuple<T1, T2, Rest...>(rows.row(0));
   }
   /// COUNT of the rows the query returns: LIMIT/OFFSET respected unless `clear_limit`.
   ring::Task<std::int64_t> aio_count(AioDatabase& db, bool clear_limit = false) const {
@@ -595,10 +611,6 @@ class SelectClauses {
   ast::Query q_;  ///< The query being built.
 
  private:
-  template <class... T, std::size_t... I>
-  static std::tuple<T...> as_tuple(const Row& row, std::index_sequence<I...>) {
-    return std::tuple<T...>(row.get<T>(I)...);
-  }
   Self& join_ref(ast::TableRef table, ast::ExprPtr on, JoinType type) {
     q_.joins.push_back({.type = type, .table = std::move(table), .on = std::move(on)});
     return self();
@@ -692,18 +704,6 @@ constexpr ColumnReader reader_for() {
   } else {
     return nullptr;
   }
-}
-/// Each row of `rows` as a tuple of the given types, by position.
-template <class... T>
-std::vector<std::tuple<T...>> tuples(const ResultSet& rows) {
-  std::vector<std::tuple<T...>> out;
-  out.reserve(rows.size());
-  for (const Row row : rows) {
-    out.push_back([&]<std::size_t... I>(std::index_sequence<I...>) {
-      return std::tuple<T...>(row.get<T>(I)...);
-    }(std::index_sequence_for<T...>{}));
-  }
-  return out;
 }
 }  // namespace detail
 
@@ -823,9 +823,12 @@ class Select : public SelectClauses<Select<M>> {
   /// Every field of M, from M's table.
   Select() : Base(M::tern_meta().select_all) {}
   /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
-  /// aio_tuples<...>() or aio_scalar<T>().
-  explicit Select(ast::ExprList columns) : Select() {
+  /// aio_tuples<...>(), aio_scalar<T>() or, when `readers` gives each column's type,
+  /// aio_dicts().
+  explicit Select(ast::ExprList columns, std::vector<detail::ColumnReader> readers = {})
+      : Select() {
     this->q_.columns = std::move(columns);
+    readers_ = std::move(readers);
     models_ = false;
   }
 
@@ -839,6 +842,16 @@ class Select : public SelectClauses<Select<M>> {
   std::vector<M> execute() const {
     require_models();
     return hydrate(detail::run_sync(M::tern_database(), this->q_));
+  }
+  /// Runs the query and returns each row as column name → value (peewee's `.dicts()`): a model
+  /// select's fields typed as their members, chosen columns as their expressions.
+  ring::Task<std::vector<Dict>> aio_dicts() const {
+    const ResultSet rows = co_await detail::run(M::tern_database(), this->q_);
+    if (!models_) co_return detail::dicts(rows, readers_);
+    std::vector<detail::ColumnReader> fields;
+    for (const FieldMeta& f : M::tern_meta().fields)
+      fields.push_back(f.read);
+    co_return detail::dicts(rows, fields);
   }
   /// Runs the query and returns the rows, turned into models one at a time as they are
   /// iterated (for results too large to hold twice).
@@ -976,6 +989,7 @@ class Select : public SelectClauses<Select<M>> {
   }
 
   bool models_ = true;
+  std::vector<detail::ColumnReader> readers_;  // chosen columns' types, for aio_dicts()
 };
 
 /// Raw SQL whose rows become models of M, matched by column name (fields the SQL does not
