@@ -111,8 +111,9 @@ using KeyValues = std::vector<Value>;
 /// Runs the INSERT of `count` objects (with `conflict`, when given) and returns the key of each
 /// row it inserted (PostgreSQL: or updated on a conflict), in order, whatever the key's type:
 /// PostgreSQL RETURNING the key columns; MySQL the values sent (generated defaults included)
-/// and LAST_INSERT_ID() for an auto key. MySQL refuses (NotSupportedError) what it cannot tell:
-/// ON DUPLICATE KEY UPDATE, and a multi-row insert with rows ignored.
+/// and LAST_INSERT_ID() for an auto key; a row ON DUPLICATE KEY UPDATE updated has none there.
+/// MySQL refuses (NotSupportedError) what it cannot tell: a multi-row ON DUPLICATE KEY UPDATE,
+/// and a multi-row insert with rows ignored.
 ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta& meta,
                                                const void* const* objects, std::size_t count,
                                                std::optional<ast::OnConflict> conflict);
@@ -1139,8 +1140,9 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
   /// `aio_execute_key<std::int64_t, std::string>()` (a std::tuple each); InterfaceError when
   /// they are not the key members' types. Keys from default_factory are the values sent.
   /// PostgreSQL reads them with RETURNING (a conflict updated returns that row's key);
-  /// MySQL/MariaDB from the values sent and LAST_INSERT_ID(), and refuse (NotSupportedError)
-  /// ON DUPLICATE KEY UPDATE and multi-row inserts with rows ignored. returning() is not used.
+  /// MySQL/MariaDB from the values sent and LAST_INSERT_ID(): a row ON DUPLICATE KEY UPDATE
+  /// updated gives nullopt there, and a multi-row upsert or insert with rows ignored is
+  /// NotSupportedError. returning() is not used.
   template <class... K>
   ring::Task<KeyResult<K...>> aio_execute_key() const {
     const ModelMeta& meta = M::tern_meta();
