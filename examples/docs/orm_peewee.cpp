@@ -1,10 +1,12 @@
-// peewee-async 2.x and peewee 4 in the ORM (docs/orm.md): insert results, compound selects,
-// row locks, tables in foreign-key order, bulk writes, aio_fetch, signals, many-to-many.
+// peewee-async 2.x and peewee 4 in the ORM (docs/orm.md): insert results, keys of any type,
+// RETURNING, compound selects, row locks, tables in foreign-key order, bulk writes, aio_fetch,
+// signals, many-to-many.
 //   build/examples/docs/orm_peewee postgresql://tern:tern_pw@127.0.0.1:5432/tern_test
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <tern/tern.hpp>
+#include <tuple>
 
 using tern::ring::Task;
 
@@ -54,6 +56,22 @@ struct StudentCourse {  // the through model: two foreign keys
              (course_id, tern::ForeignKeyField<Course>{}));
 };
 
+struct Memo {  // a UUID key, made by tern::uuid4 when left unset
+  tern::Uuid id{};
+  std::string text;
+  TERN_MODEL(Memo, db, (id, tern::UUIDField{.primary_key = true, .default_factory = tern::uuid4}),
+             (text, tern::TextField{}));
+};
+
+struct OrderLine {  // a composite key
+  std::int64_t order_id{};
+  std::string sku;
+  std::int32_t qty{};
+  static inline const std::vector<std::string> composite_key = {"order_id", "sku"};
+  TERN_MODEL(OrderLine, db, (order_id, tern::BigIntegerField{}),
+             (sku, tern::CharField{.max_length = 20}), (qty, tern::IntegerField{}));
+};
+
 /// [tables]
 Task<void> tables() {
   co_await tern::aio_drop_tables<Book, Author, Job, StudentCourse, Student, Course>(
@@ -78,6 +96,39 @@ Task<void> inserts() {
               none ? "no" : "yes", keys.size(), static_cast<unsigned long long>(n));
 }
 /// [inserts]
+
+Task<void> key_tables() {
+  co_await tern::aio_drop_tables<Memo, OrderLine>();
+  co_await tern::aio_create_tables<Memo, OrderLine>();
+}
+
+/// [keys]
+Task<void> keys() {
+  Memo memo{.text = "hello"};
+  memo = co_await Memo::aio_create(memo);  // memo.id made by tern::uuid4
+  const Memo draft{.text = "draft"};
+  std::optional<tern::Uuid> id = co_await Memo::insert(draft).aio_execute_key<tern::Uuid>();
+  OrderLine line{.order_id = 5, .sku = "boots", .qty = 1};
+  co_await line.aio_save(/*force_insert=*/true);
+  std::tuple<std::int64_t, std::string> key = line.get_id<std::int64_t, std::string>();
+  std::printf("memo %s, draft %s, line (%lld, %s)\n",
+              memo.get_id<tern::Uuid>() != tern::Uuid{} ? "keyed" : "?",
+              id && *id != memo.id ? "keyed" : "?", static_cast<long long>(std::get<0>(key)),
+              std::get<1>(key).c_str());
+}
+/// [keys]
+
+/// [returning]
+Task<void> returning() {
+  // DELETE ... RETURNING as models (MariaDB 10.5+ too; UPDATE ... RETURNING: PostgreSQL only).
+  auto drop_drafts = Memo::delete_().where(Memo::c.text == "draft").returning(Memo::c);
+  std::vector<Memo> gone = co_await drop_drafts.aio_models();
+  auto shout = Memo::update().set(Memo::c.text, std::string("HELLO")).returning(Memo::c.text);
+  std::vector<tern::orm::Dict> rows = co_await shout.aio_dicts();  // column name -> Value
+  std::printf("%zu deleted (%s), %zu now %s\n", gone.size(), gone.at(0).text.c_str(), rows.size(),
+              std::get<std::string>(rows.at(0).at("text").storage()).c_str());
+}
+/// [returning]
 
 /// [compound and lock]
 Task<void> compound_and_lock() {
@@ -162,6 +213,9 @@ int main(int argc, char** argv) {
   tern::ring::Loop loop;
   tern::ring::sync_wait(loop, tables());
   tern::ring::sync_wait(loop, inserts());
+  tern::ring::sync_wait(loop, key_tables());
+  tern::ring::sync_wait(loop, keys());
+  tern::ring::sync_wait(loop, returning());
   tern::ring::sync_wait(loop, compound_and_lock());
   tern::ring::sync_wait(loop, bulk());
   tern::ring::sync_wait(loop, fetch_and_signals());

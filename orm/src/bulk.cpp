@@ -29,6 +29,8 @@ ring::Task<void> in_batches(AioDatabase& db, std::size_t total, std::size_t per,
 ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
                                       std::vector<void*> objects, std::size_t batch_size) {
   if (objects.empty()) co_return 0;
+  for (void* object : objects)
+    fill_defaults(meta, object);
   const FieldMeta* pk = meta.primary_key != ModelMeta::kNoPrimaryKey ? &meta.pk() : nullptr;
   std::uint64_t inserted = 0;
   co_await in_batches(db, objects.size(), batch_size,

@@ -804,7 +804,10 @@ class Writer final : compiler_internal::ExtWriter {
     if (q.returning.empty()) return;
     // MariaDB 10.5+ has INSERT/DELETE ... RETURNING, but no UPDATE ... RETURNING.
     if (!pg_ && q.kind == Query::Kind::kUpdate) {
-      not_supported("UPDATE ... RETURNING is not supported by MySQL/MariaDB");
+      not_supported(
+          "UPDATE ... RETURNING is not supported by MySQL/MariaDB: MariaDB (10.5+) returns rows "
+          "from INSERT and DELETE only, MySQL from none; select the rows after the UPDATE, in "
+          "the same transaction");
     }
     sql_ += " RETURNING ";
     expr_list(q.returning);

@@ -8,8 +8,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <typeinfo>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
@@ -49,6 +53,8 @@ struct Shape {
   absl::InlinedVector<const FieldMeta*, 16> fields;
   /// The model's fields an insert may leave out (auto keys), by index.
   absl::InlinedVector<std::uint8_t, 2> auto_fields;
+  /// Some field sent has a generated default (made for the objects that leave it unset).
+  bool defaults = false;
 };
 
 struct Cache {
@@ -62,6 +68,27 @@ struct Cache {
 
 inline Cache& thread_cache() {
   return detail::ThreadCache<Cache>::get();
+}
+
+[[noreturn]] void throw_unknown_rows() {
+  throw NotSupportedError(
+      "MySQL does not tell which keys a multi-row INSERT with ignored or updated conflicts "
+      "used: call as_rowcount() or insert the rows one by one");
+}
+
+[[noreturn]] void throw_unknown_update() {
+  throw NotSupportedError(
+      "MySQL does not tell which rows of a multi-row INSERT ... ON DUPLICATE KEY UPDATE were "
+      "inserted: insert the rows one by one");
+}
+
+bool updates(const ast::OnConflict* conflict) {
+  return conflict != nullptr && conflict->action == ast::OnConflict::Action::kUpdate;
+}
+
+// The integer key `object` was inserted with (MySQL, a key that is not auto-increment).
+std::int64_t given_key(const FieldMeta& pk, const void* object) {
+  return std::get<std::int64_t>(pk.get(object).storage());
 }
 
 // True when field `f` is an auto key that every object leaves unset: the database makes it.
@@ -91,12 +118,14 @@ std::shared_ptr<const Shape> compile_shape(const ModelMeta& meta, const void* co
   for (const FieldMeta& f : meta.fields) {
     if (generated(f, objects, count)) continue;
     shape->fields.push_back(&f);
+    shape->defaults = shape->defaults || static_cast<bool>(f.default_factory);
     q.insert_columns.push_back(f.column.name);
     if (count > 0) row.push_back(param(f.get(objects[0])));
   }
   q.rows.assign(count, row);
-  if (!rowcount && dialect == Dialect::kPostgres && meta.primary_key != ModelMeta::kNoPrimaryKey) {
-    q.returning.push_back(column_of(meta, meta.pk()));
+  if (!rowcount && dialect == Dialect::kPostgres) {
+    for (const std::size_t k : meta.key)
+      q.returning.push_back(column_of(meta, meta.fields[k]));
   }
   shape->sql = compile(q, dialect).sql;
   return shape;
@@ -155,15 +184,46 @@ InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects
   const FieldMeta* const* const fields = shape->fields.data();
   const std::size_t width = shape->fields.size();
   for (std::size_t i = 0; i < count; ++i) {
-    for (std::size_t f = 0; f < width; ++f)
-      s.params.emplace_back(FieldValue{fields[f], objects[i]});
+    for (std::size_t f = 0; f < width; ++f) {
+      if (shape->defaults) {
+        s.params.emplace_back(insert_value(*fields[f], objects[i]));
+      } else {
+        s.params.emplace_back(FieldValue{fields[f], objects[i]});
+      }
+    }
   }
   s.sql = std::shared_ptr<const std::string>(shape, &shape->sql);
   return s;
 }
 
+void check_key_types(const ModelMeta& meta, std::span<const std::type_info* const> types,
+                     std::string_view what) {
+  bool same = types.size() == meta.key.size();
+  for (std::size_t i = 0; same && i < types.size(); ++i)
+    same = *types[i] == *meta.fields[meta.key[i]].value_type;
+  if (same) return;
+  if (meta.key.empty()) throw InterfaceError("model " + meta.name + " has no primary key");
+  std::string columns;
+  for (const std::size_t k : meta.key)
+    columns += (columns.empty() ? "" : ", ") + meta.fields[k].member;
+  throw InterfaceError(std::string(what) + ": the key of " + meta.name + " is (" + columns +
+                       "); name the value type of each of those members, in that order");
+}
+
+Value insert_value(const FieldMeta& field, const void* object) {
+  if (field.default_factory && field.unset(object)) return field.default_factory();
+  return field.get(object);
+}
+
+void fill_defaults(const ModelMeta& meta, void* object) {
+  for (const std::size_t i : meta.generated_defaults) {
+    const FieldMeta& f = meta.fields[i];
+    if (f.unset(object)) f.assign(object, f.default_factory());
+  }
+}
+
 std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect,
-                                          const ResultSet& result) {
+                                          const ResultSet& result, const void* object) {
   if (meta.primary_key == ModelMeta::kNoPrimaryKey) return std::nullopt;
   const FieldMeta& pk = meta.fields[meta.primary_key];
   if (pk.set_id == nullptr) return std::nullopt;
@@ -172,8 +232,10 @@ std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect
     if (result.empty()) return std::nullopt;
     return result.row(0).get<std::optional<std::int64_t>>(0);
   }
-  if (result.rows_affected() == 0 || !pk.auto_increment) return std::nullopt;
-  return static_cast<std::int64_t>(result.last_insert_id());
+  const std::uint64_t inserted = result.rows_affected();
+  if (inserted == 0) return std::nullopt;  // a conflict ignored
+  if (pk.auto_increment) return static_cast<std::int64_t>(result.last_insert_id());
+  return given_key(pk, object);  // a plain insert: its row was inserted
 }
 
 void set_created_key(const ModelMeta& meta, void* object, Dialect dialect,
@@ -200,7 +262,7 @@ ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void*
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  if (read_keys(meta, dialect, r, count, keys)) co_return keys;
+  if (read_keys(meta, dialect, r, count, keys, nullptr, objects)) co_return keys;
   const ResultSet step =
       co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);
@@ -212,7 +274,7 @@ ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void*
 }
 
 bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
-               Keys& keys, bool conflicts) {
+               Keys& keys, const ast::OnConflict* conflict, const void* const* objects) {
   // Keys are integers here (a UUID or text key is the caller's own value anyway).
   if (meta.primary_key == ModelMeta::kNoPrimaryKey || meta.pk().set_id == nullptr) return true;
   if (dialect == Dialect::kPostgres) {
@@ -224,18 +286,102 @@ bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::
     return true;
   }
   const std::uint64_t inserted = r.rows_affected();
-  if (inserted == 0 || !meta.pk().auto_increment) return true;  // MySQL tells generated ones
+  if (inserted == 0) return true;  // every row's conflict ignored
+  if (!meta.pk().auto_increment) {
+    // The keys the rows were inserted with, when it is known that they all were.
+    if (rows == 1) {
+      // 2 (or 0, unchanged): ON DUPLICATE KEY UPDATE updated a row instead of inserting.
+      if (inserted == 1) keys.push_back(given_key(meta.pk(), objects[0]));
+      return true;
+    }
+    if (inserted != rows || conflict != nullptr) throw_unknown_rows();
+    keys.reserve(rows);
+    for (std::size_t i = 0; i < rows; ++i)
+      keys.push_back(given_key(meta.pk(), objects[i]));
+    return true;
+  }
   if (rows == 1) {
     keys.push_back(static_cast<std::int64_t>(r.last_insert_id()));
     return true;
   }
   // An ON DUPLICATE KEY UPDATE counts 2 per updated row: only a plain all-rows insert maps.
-  if (inserted != rows || conflicts) {
-    throw NotSupportedError(
-        "MySQL does not tell which keys a multi-row INSERT with ignored or updated conflicts "
-        "used: call as_rowcount() or insert the rows one by one");
-  }
+  if (inserted != rows || conflict != nullptr) throw_unknown_rows();
   return false;  // LAST_INSERT_ID() onwards by @@auto_increment_increment
+}
+
+ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta& meta,
+                                               const void* const* objects, std::size_t count,
+                                               std::optional<ast::OnConflict> conflict) {
+  if (meta.key.empty()) {
+    throw InterfaceError("model " + meta.name + " has no primary key: no key to return");
+  }
+  const Dialect dialect = db.dialect();
+  const bool mysql = dialect == Dialect::kMysql;
+  // Several rows' affected counts add up: 2 + 0 (one updated, one unchanged) looks like two
+  // inserted.
+  if (mysql && count > 1 && updates(conflict ? &*conflict : nullptr)) throw_unknown_update();
+  // The fields sent, in order: the same for the cached statement and the AST.
+  absl::InlinedVector<std::size_t, 16> position(meta.fields.size(), kNoColumn);
+  std::size_t width = 0;
+  bool any_generated = false;
+  for (std::size_t f = 0; f < meta.fields.size(); ++f) {
+    if (generated(meta.fields[f], objects, count)) {
+      any_generated = true;
+      continue;
+    }
+    position[f] = width++;
+  }
+  // The plain insert runs as its cached text; with a conflict clause, from the AST.
+  InsertStatement plain;
+  ast::Query q;
+  ResultSet r;
+  if (!conflict) {
+    plain = prepare_insert(meta, objects, count, dialect, false);
+    r = co_await db.aio_execute_view(*plain.sql, plain.params);
+  } else {
+    q = insert_objects(meta, objects, count, dialect);
+    q.on_conflict = std::move(conflict);
+    r = co_await run(db, q);
+  }
+  std::int64_t increment = 1;
+  if (mysql && any_generated && count > 1 && r.rows_affected() == count) {
+    const ResultSet step =
+        co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
+    increment = step.row(0).get<std::int64_t>(0);
+  }
+  std::vector<KeyValues> keys;
+  if (!mysql) {
+    // RETURNING the key columns: a row per row inserted (or updated on a conflict).
+    keys.reserve(r.size());
+    for (const Row row : r) {
+      KeyValues& key = keys.emplace_back();
+      for (std::size_t j = 0; j < meta.key.size(); ++j)
+        key.push_back(meta.fields[meta.key[j]].read(row, j));
+    }
+    co_return keys;
+  }
+  if (r.rows_affected() == 0) co_return keys;  // every conflict ignored
+  // One row: 2 when ON DUPLICATE KEY UPDATE updated a row instead (nothing inserted).
+  if (count == 1 && r.rows_affected() != 1) co_return keys;
+  if (r.rows_affected() != count) throw_unknown_rows();
+  keys.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    KeyValues& key = keys.emplace_back();
+    for (const std::size_t k : meta.key) {
+      // The value sent (from the cached statement's parameters or the AST's), or a key the
+      // database generated: LAST_INSERT_ID() onwards by the increment.
+      const std::size_t at = position[k];
+      if (at == kNoColumn) {
+        key.emplace_back(static_cast<std::int64_t>(r.last_insert_id()) +
+                         static_cast<std::int64_t>(i) * increment);
+      } else if (q.rows.empty()) {
+        key.push_back(plain.params[i * width + at]);
+      } else {
+        key.push_back(q.rows[i][at]->value);
+      }
+    }
+  }
+  co_return keys;
 }
 
 }  // namespace tern::orm::detail

@@ -59,6 +59,7 @@ ModelMeta::ModelMeta(std::string class_name, std::string_view table_name,
       fields(field_list),
       indexes(std::move(extra)) {
   for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].default_factory) generated_defaults.push_back(i);
     if (fields[i].column.primary_key) {
       if (primary_key != kNoPrimaryKey || !composite_key.empty()) {
         throw InterfaceError("model " + name + " declares two primary keys");

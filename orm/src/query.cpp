@@ -109,10 +109,11 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
     ast::ExprList& row = q.rows.emplace_back();
     row.reserve(fields.size());
     for (const FieldMeta* f : fields)
-      row.push_back(param(f->get(objects[i])));
+      row.push_back(param(insert_value(*f, objects[i])));
   }
-  if (dialect == Dialect::kPostgres && meta.primary_key != ModelMeta::kNoPrimaryKey) {
-    q.returning.push_back(column_of(meta, meta.pk()));
+  if (dialect == Dialect::kPostgres) {
+    for (const std::size_t k : meta.key)
+      q.returning.push_back(column_of(meta, meta.fields[k]));
   }
   return q;
 }
@@ -191,7 +192,7 @@ ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
 }
 
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
-                            std::size_t rows, bool rowcount) {
+                            const void* const* objects, std::size_t rows, bool rowcount) {
   if (rowcount) query.returning.clear();
   const ResultSet r = co_await run(db, query);
   Keys keys;
@@ -199,7 +200,10 @@ ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& 
     keys.push_back(static_cast<std::int64_t>(r.rows_affected()));
     co_return keys;
   }
-  if (read_keys(meta, db.dialect(), r, rows, keys, query.on_conflict.has_value())) co_return keys;
+  const ast::OnConflict* conflict = query.on_conflict ? &*query.on_conflict : nullptr;
+  if (read_keys(meta, db.dialect(), r, rows, keys, conflict, objects)) {
+    co_return keys;
+  }
   const ResultSet step =
       co_await db.aio_execute("SELECT CAST(@@auto_increment_increment AS SIGNED)");
   const std::int64_t increment = step.row(0).get<std::int64_t>(0);
@@ -225,6 +229,25 @@ ring::Task<std::int64_t> count_rows(AioDatabase& db, const ast::Query& query, bo
                              .subquery = std::make_shared<const ast::Query>(std::move(inner))};
   const ResultSet r = co_await run(db, outer);
   co_return r.row(0).get<std::int64_t>(0);
+}
+
+std::vector<Dict> dicts(const ResultSet& rows, std::span<const ColumnReader> readers) {
+  std::vector<Dict> out;
+  if (rows.empty()) return out;
+  const std::vector<std::string> names = rows.column_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i >= readers.size() || readers[i] == nullptr) {
+      throw InterfaceError("aio_dicts: no type known for column \"" + names[i] +
+                           "\": read it with aio_tuples<...>() or aio_rows()");
+    }
+  }
+  out.reserve(rows.size());
+  for (const Row row : rows) {
+    Dict& d = out.emplace_back();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      d.emplace(names[i], readers[i](row, i));
+  }
+  return out;
 }
 
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows) {

@@ -44,6 +44,8 @@ check orm-guide-pg "$orm_out" -- "$orm_guide" "$TERN_PG_URL"
 check orm-guide-mysql "$orm_out" -- "$orm_guide" "$TERN_MYSQL_URL"
 check orm-ext '1 doc(s), color red' -- "$orm_ext" "$TERN_PG_URL"
 check orm-peewee 'key 1, ignored: yes, 2 keys, 1 row
+memo keyed, draft keyed, line (5, boots)
+1 deleted (draft), 1 now HELLO
 2 authors in the union, job running
 3 books created, 3 updated
 saved Notes 0, revised (updated)

@@ -540,7 +540,7 @@ TEST_P(Orm, CtesSubqueriesInFromLazyRowsRawAndReturning) {
   EXPECT_GT(raw[0].id, 0);
   EXPECT_EQ(raw[0].category_id, 0);  // not selected: left at its default
 
-  // RETURNING (PostgreSQL only).
+  // UPDATE ... RETURNING: PostgreSQL only (MariaDB returns rows from INSERT and DELETE only).
   auto bump = Item::update().set(Item::c.price, Item::c.price * 10).where(Item::c.price > 5.0);
   bump.returning(Item::c.name, Item::c.price);
   if (pg) {

@@ -118,6 +118,30 @@ TEST(OrmBuilder, ReturningOnUpdateAndDelete) {
   EXPECT_THROW(my(u), tern::NotSupportedError);
   auto d = Item::delete_().where(Item::c.price < 0.0).returning(Item::c.id);
   EXPECT_EQ(pg(d), R"(DELETE FROM "item" WHERE "item"."price" < $1 RETURNING "item"."id")");
+  // MariaDB 10.5+ has DELETE ... RETURNING.
+  EXPECT_EQ(my(d), "DELETE FROM `item` WHERE `item`.`price` < ? RETURNING `item`.`id`");
+}
+
+// returning(Model::c): every field, in order (peewee's returning(Model)).
+TEST(OrmBuilder, ReturningEveryFieldOfTheModel) {
+  auto d = Item::delete_().where(Item::c.id == 3).returning(Item::c);
+  EXPECT_EQ(pg(d),
+            std::string(R"(DELETE FROM "item" WHERE "item"."id" = $1 RETURNING )") + kItemColumns);
+  EXPECT_EQ(my(d),
+            "DELETE FROM `item` WHERE `item`.`id` = ? RETURNING `item`.`id`, "
+            "`item`.`name`, `item`.`price`, `item`.`parent`");
+  auto u = Item::update().set(Item::c.price, 1.0).returning(Item::c);
+  EXPECT_EQ(pg(u), std::string(R"(UPDATE "item" SET "price" = $1 RETURNING )") + kItemColumns);
+  // MySQL/MariaDB have no UPDATE ... RETURNING: the message says why.
+  try {
+    my(u);
+    ADD_FAILURE() << "compiled for MySQL";
+  } catch (const tern::NotSupportedError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("MariaDB (10.5+) returns rows from INSERT and DELETE only"),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 struct Part {

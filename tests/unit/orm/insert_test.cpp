@@ -47,6 +47,30 @@ struct Log {
   TERN_MODEL(Log, db, (line, tern::TextField{}));
 };
 
+// A composite key: RETURNING its columns on PostgreSQL (Insert::aio_execute_key reads them).
+struct Line {
+  std::int64_t order{};
+  std::string sku{};
+  static inline const std::vector<std::string> composite_key = {"order", "sku"};
+  TERN_MODEL(Line, db, (order, tern::BigIntegerField{}), (sku, tern::CharField{.max_length = 8}));
+};
+
+// A counter standing in for uuid4: the values a default_factory makes are predictable here.
+std::uint8_t made = 0;
+tern::Uuid next_uuid() {
+  tern::Uuid u;
+  u.bytes[15] = ++made;
+  return u;
+}
+
+// A key made by default_factory while unset.
+struct Doc {
+  tern::Uuid id{};
+  std::string title{};
+  TERN_MODEL(Doc, db, (id, tern::UUIDField{.primary_key = true, .default_factory = next_uuid}),
+             (title, tern::TextField{}));
+};
+
 template <class M>
 std::vector<const void*> erased(const std::vector<M>& objects) {
   std::vector<const void*> out;
@@ -149,6 +173,51 @@ TEST(OrmInsert, StatementParamsKeepTheirValues) {
       EXPECT_EQ(Params(view.begin(), view.end()), expected) << n;
     }
   }
+}
+
+TEST(OrmInsert, CompositeKeysAreReturnedOnPostgres) {
+  const Line line{.order = 5, .sku = "boots"};
+  const void* object = &line;
+  const tern::orm::detail::InsertStatement s =
+      tern::orm::detail::prepare_insert(Line::tern_meta(), &object, 1, Dialect::kPostgres, false);
+  EXPECT_EQ(*s.sql, R"(INSERT INTO "line" ("order", "sku") VALUES ($1, $2) )"
+                    R"(RETURNING "line"."order", "line"."sku")");
+  const tern::orm::detail::InsertStatement m =
+      tern::orm::detail::prepare_insert(Line::tern_meta(), &object, 1, Dialect::kMysql, false);
+  EXPECT_EQ(*m.sql, "INSERT INTO `line` (`order`, `sku`) VALUES (?, ?)");
+  expect_same_everywhere(std::vector<Line>{line, {.order = 6, .sku = "x"}});
+}
+
+// An unset member with a default_factory is sent with a value it made, one per object (the
+// cached statement and the AST alike); a set one is sent as it is. The objects are not changed.
+TEST(OrmInsert, GeneratedDefaultsAreMadeForUnsetMembers) {
+  tern::Uuid given;
+  given.bytes[0] = 0xAB;
+  const std::vector<Doc> docs{{.title = "a"}, {.id = given, .title = "b"}, {.title = "c"}};
+  const std::vector<const void*> p = erased(docs);
+  for (const Dialect d : {Dialect::kPostgres, Dialect::kMysql}) {
+    made = 0;
+    const tern::orm::detail::InsertStatement s =
+        tern::orm::detail::prepare_insert(Doc::tern_meta(), p.data(), p.size(), d, false);
+    const Params sent(s.params.begin(), s.params.end());
+    made = 0;
+    const tern::orm::ast::Compiled compiled =
+        compile(tern::orm::detail::insert_objects(Doc::tern_meta(), p.data(), p.size(), d), d);
+    EXPECT_EQ(*s.sql, compiled.sql);
+    EXPECT_EQ(sent, compiled.params);
+    ASSERT_EQ(sent.size(), 6u);
+    EXPECT_EQ(std::get<tern::Uuid>(sent[0].storage()).bytes[15], 1);
+    EXPECT_EQ(std::get<tern::Uuid>(sent[2].storage()), given);
+    EXPECT_EQ(std::get<tern::Uuid>(sent[4].storage()).bytes[15], 2);
+  }
+  EXPECT_EQ(docs[0].id, tern::Uuid{});
+  // fill_defaults (aio_create, aio_save, aio_bulk_create) stores them in the object instead.
+  Doc doc{.title = "d"};
+  tern::orm::detail::fill_defaults(Doc::tern_meta(), &doc);
+  EXPECT_EQ(doc.id.bytes[15], made);
+  const tern::Uuid kept = doc.id;
+  tern::orm::detail::fill_defaults(Doc::tern_meta(), &doc);
+  EXPECT_EQ(doc.id, kept);
 }
 
 TEST(OrmInsert, NoRowsFailsAsCompiled) {

@@ -4,9 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
+#include <variant>
 
 #include "tern/db/result.hpp"
 #include "tern/db/value.hpp"
@@ -124,11 +127,16 @@ struct TimestampField {
   static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kTimestampTz;
   TERN_FIELD_OPTIONS
 };
-/// UUID (PostgreSQL uuid, MySQL CHAR(36); tern::Uuid members).
+/// UUID (PostgreSQL uuid; MySQL/MariaDB CHAR(36), the canonical text, which every MySQL and
+/// MariaDB version has; tern::Uuid members). `default_factory` (e.g. tern::uuid4) makes the
+/// member's value when a row is inserted with it unset (the nil UUID, or an empty optional), as
+/// peewee's `default=uuid.uuid4`: aio_create / aio_save / aio_bulk_create store it in the object,
+/// insert() / insert_many() send it and return it as the key (Insert::aio_execute_key).
 struct UUIDField {
   /// The column type.
   static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kUuid;
   TERN_FIELD_OPTIONS
+  Uuid (*default_factory)() = nullptr;  ///< generates the value of an unset member on insert
 };
 /// JSON (PostgreSQL json, kept as written; MySQL JSON) holding tern::Json members. Path
 /// lookups (`c.data["a"]["b"]`, `.path(...)`, `.as_text()`), containment and key tests.
@@ -199,8 +207,20 @@ struct FieldMeta {
   void (*set)(void* model, const Row& row, std::size_t i) = nullptr;
   /// Sets the member from the database-generated key (auto fields).
   void (*set_id)(void* model, std::int64_t id) = nullptr;
-  /// True when the member holds no key yet (0 or empty): an auto key to be generated.
+  /// True when the member holds no key yet (0 or empty): an auto key to be generated, or a
+  /// value for default_factory to make. Integer and defaulted members only.
   bool (*unset)(const void* model) = nullptr;
+  /// The member's value type (T of a std::optional<T> member): what typed key reads check.
+  const std::type_info* value_type = nullptr;
+  /// The address of the member's value in `model` (nullptr for an empty optional).
+  const void* (*value_address)(const void* model) = nullptr;
+  /// Column `i` of `row` read as the member's type, as a Value.
+  Value (*read)(const Row& row, std::size_t i) = nullptr;
+  /// A generated default (UUIDField's default_factory): the value an unset member is inserted
+  /// with; empty when the field has none.
+  std::function<Value()> default_factory;
+  /// Sets the member from a value default_factory made (set with default_factory).
+  void (*assign)(void* model, const Value& value) = nullptr;
 };
 
 namespace detail {
@@ -260,6 +280,33 @@ FieldMeta make_field(std::string member, const Spec& spec) {
   f.set = [](void* model, const Row& row, std::size_t i) {
     static_cast<Model*>(model)->*M = row.get<T>(i);
   };
+  using V = value_type_of<T>;
+  f.value_type = &typeid(V);
+  f.value_address = [](const void* model) -> const void* {
+    const T& v = static_cast<const Model*>(model)->*M;
+    if constexpr (std::is_same_v<T, V>) {
+      return &v;
+    } else {
+      return v.has_value() ? &*v : nullptr;
+    }
+  };
+  f.read = [](const Row& row, std::size_t i) { return Value(row.get<T>(i)); };
+  if constexpr (requires { spec.default_factory; }) {
+    if (spec.default_factory != nullptr) {
+      f.default_factory = [make = spec.default_factory] { return Value(make()); };
+      f.assign = [](void* model, const Value& value) {
+        static_cast<Model*>(model)->*M = std::get<V>(value.storage());
+      };
+      f.unset = [](const void* model) {
+        const T& v = static_cast<const Model*>(model)->*M;
+        if constexpr (std::is_same_v<T, V>) {
+          return v == V{};
+        } else {
+          return !v.has_value();
+        }
+      };
+    }
+  }
   if constexpr (std::is_integral_v<value_type_of<T>>) {
     f.set_id = [](void* model, std::int64_t id) {
       static_cast<Model*>(model)->*M = static_cast<value_type_of<T>>(id);

@@ -24,6 +24,9 @@ struct ModelMeta {
   /// The key's fields: the single key, or the columns of a composite key.
   std::vector<std::size_t> key;
 
+  /// The fields with a generated default (UUIDField's default_factory), filled in on insert.
+  std::vector<std::size_t> generated_defaults;
+
   /// Indexes over several columns (declared by the model).
   std::vector<ast::IndexDef> indexes;
 

@@ -166,8 +166,9 @@ Pointers pointers_to(Objects& objects) {
     pointers.push_back(&o);
   return pointers;
 }
-/// Model::aio_save: INSERT when the auto key is unset (or `force_insert`), else UPDATE by
-/// primary key of every other field or of the fields in `only`; sends the save signals.
+/// Model::aio_save: INSERT when the auto key (or a default_factory key) is unset, or with
+/// `force_insert`, else UPDATE by primary key of every other field or of the fields in `only`;
+/// sends the save signals.
 template <class M>
 ring::Task<std::uint64_t> save(M& self, bool force_insert, std::vector<std::size_t> only) {
   const ModelMeta& meta = M::tern_meta();
@@ -179,6 +180,7 @@ ring::Task<std::uint64_t> save(M& self, bool force_insert, std::vector<std::size
   if (!aio_pre_save<M>().empty()) co_await aio_pre_save<M>().send(self, insert);
   std::uint64_t rows = 1;
   if (insert) {
+    fill_defaults(meta, &self);  // a generated key is the object's before it is sent
     const std::optional<std::int64_t> id = co_await M::insert(self).aio_execute();
     if (generated && id && pk->set_id != nullptr) pk->set_id(&self, *id);
   } else {
@@ -197,6 +199,7 @@ ring::Task<M> create(M object) {
   // save()'s insert without its frames: the statement is awaited here.
   AioDatabase& db = M::tern_database();
   const ModelMeta& meta = M::tern_meta();
+  fill_defaults(meta, &object);
   const void* const objects[1] = {&object};
   const InsertStatement s = prepare_insert(meta, objects, 1, db.dialect(), false);
   const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
@@ -224,6 +227,28 @@ ring::Task<std::pair<M, bool>> get_or_create(M object, std::vector<std::size_t> 
   // Still nothing: the conflict was on another unique key than `lookup`.
   if (!found) std::rethrow_exception(conflict);
   co_return std::pair<M, bool>(std::move(*found), false);
+}
+/// Model::get_id<K...>(): `object`'s key typed as KeyOf<M, K...>.
+template <class M, class... K>
+KeyOf<M, K...> get_id(const M& object) {
+  const ModelMeta& meta = M::tern_meta();
+  check_key_types(meta, key_types<M, K...>(), "get_id");
+  // The members hold the types checked: read them in place.
+  const auto member = [&]<class V>(std::size_t i) -> const V& {
+    const FieldMeta& f = meta.fields[meta.key[i]];
+    const void* value = f.value_address(&object);
+    if (value == nullptr)
+      throw InterfaceError("model " + meta.name + ": its key " + f.member + " is NULL");
+    return *static_cast<const V*>(value);
+  };
+  if constexpr (sizeof...(K) <= 1) {
+    return member.template operator()<KeyOf<M, K...>>(0);
+  } else {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<K...>(member.template operator()<K>(I)...);
+    }
+    (std::index_sequence_for<K...>{});
+  }
 }
 /// Model::aio_delete_instance, between the delete signals.
 template <class M>
@@ -270,6 +295,8 @@ orm::Select<Child> backref(const Parent& parent) {
 #define TERN_MODEL_COLUMN(Type, item) \
   ::tern::Column<Type, decltype(Type::TERN_MEMBER_OF item)> TERN_MEMBER_OF item;
 #define TERN_MODEL_COLUMN_INIT(Type, item) , TERN_MEMBER_OF item(tern_next_++)
+#define TERN_MODEL_FIELD_DECL(Type, item) \
+  , ::tern::orm::detail::FieldDecl<decltype(Type::TERN_MEMBER_OF item), decltype(TERN_SPEC_OF item)>
 #define TERN_STRINGIFY(x) TERN_STRINGIFY_(x)
 #define TERN_STRINGIFY_(x) #x
 #define TERN_MODEL_FIELD(Type, item)                                    \
@@ -287,6 +314,17 @@ orm::Select<Child> backref(const Parent& parent) {
 /// Each is written once, here; the longer bodies live in orm::detail above.
 #define TERN_MODEL(Type, database, ...)                                                            \
   using DoesNotExist = ::tern::DoesNotExistFor<Type>;                                              \
+  /** The key's type when it is an auto field, else void: what get_id() returns untyped. */        \
+  using tern_auto_key =                                                                            \
+      ::tern::orm::detail::AutoKey<void TERN_FOR_EACH(TERN_MODEL_FIELD_DECL, Type, __VA_ARGS__)>;  \
+  /** peewee's get_id(): this instance's key. An auto key's type without template arguments; */    \
+  /** else the key members' value types, `get_id<tern::Uuid>()`, or for a composite key a */       \
+  /** std::tuple in its column order, `get_id<std::int64_t, std::string>()` (InterfaceError */     \
+  /** when they are not the key's). */                                                             \
+  template <class... K>                                                                            \
+  ::tern::orm::detail::KeyOf<Type, K...> get_id() const {                                          \
+    return ::tern::orm::detail::get_id<Type, K...>(*this);                                         \
+  }                                                                                                \
   /** SELECT every field. */                                                                       \
   static ::tern::orm::Select<Type> select() {                                                      \
     return ::tern::orm::Select<Type>();                                                            \
@@ -295,7 +333,8 @@ orm::Select<Child> backref(const Parent& parent) {
   template <class... V>                                                                            \
   requires(sizeof...(V) > 0) static ::tern::orm::Select<Type> select(                              \
       const ::tern::orm::Expr<V>&... columns) {                                                    \
-    return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...});               \
+    return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...},                \
+                                     {::tern::orm::detail::reader_for<V>()...});                   \
   }                                                                                                \
   /** INSERT one instance (its auto key is skipped while unset). */                                \
   static ::tern::orm::Insert<Type, false> insert(const Type& object) {                             \
@@ -373,7 +412,8 @@ orm::Select<Child> backref(const Parent& parent) {
         ::tern::orm::detail::pointers_to<std::vector<const void*>>(objects), batch_size,           \
         {fields.field_index()...});                                                                \
   }                                                                                                \
-  /** Saves this instance: INSERT when its auto key is unset (or `force_insert`), else UPDATE */   \
+  /** Saves this instance: INSERT when its auto key, or a key with a default_factory, is unset */  \
+  /** (or with `force_insert`), else UPDATE */                                                     \
   /** by primary key of every other field, or only of the `only` columns. Returns the rows */      \
   /** affected. */                                                                                 \
   template <class... T>                                                                            \

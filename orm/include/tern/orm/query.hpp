@@ -8,16 +8,22 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "tern/db/database.hpp"
@@ -85,15 +91,32 @@ ast::ExprPtr foreign_key_condition(const ModelMeta& a, const ModelMeta& b);
 void append_columns(ast::Query& query, const ModelMeta& meta);
 /// AND of `current` (may be null) and `more`.
 ast::ExprPtr and_(ast::ExprPtr current, ast::ExprPtr more);
-/// INSERT of `count` objects read through `get_object(i)`; returns the query.
+/// INSERT of `count` objects (RETURNING the key columns on PostgreSQL); returns the query.
 ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std::size_t count,
                           Dialect dialect);
-/// Runs an INSERT of `rows` objects and returns the generated keys in row order (empty when
+/// The value `field` of `object` is inserted with: default_factory's when the field has one and
+/// the member is unset, else the member's.
+Value insert_value(const FieldMeta& field, const void* object);
+/// Sets each field of `object` that has a generated default and is unset (before an insert
+/// that stores keys in the object: aio_create, aio_save, aio_bulk_create).
+void fill_defaults(const ModelMeta& meta, void* object);
+/// Runs an INSERT of `rows` objects and returns the integer keys in row order (empty when
 /// none), or `{rows inserted}` when `rowcount`.
 /// Generated keys, from the recycling allocator (an insert of one row allocates nothing).
 using Keys = std::vector<std::int64_t, ring::RecyclingAllocator<std::int64_t>>;
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
-                            std::size_t rows, bool rowcount);
+                            const void* const* objects, std::size_t rows, bool rowcount);
+/// One inserted row's key: a value per key field, in the key's order.
+using KeyValues = std::vector<Value>;
+/// Runs the INSERT of `count` objects (with `conflict`, when given) and returns the key of each
+/// row it inserted (PostgreSQL: or updated on a conflict), in order, whatever the key's type:
+/// PostgreSQL RETURNING the key columns; MySQL the values sent (generated defaults included)
+/// and LAST_INSERT_ID() for an auto key; a row ON DUPLICATE KEY UPDATE updated has none there.
+/// MySQL refuses (NotSupportedError) what it cannot tell: a multi-row ON DUPLICATE KEY UPDATE,
+/// and a multi-row insert with rows ignored.
+ring::Task<std::vector<KeyValues>> insert_keys(AioDatabase& db, const ModelMeta& meta,
+                                               const void* const* objects, std::size_t count,
+                                               std::optional<ast::OnConflict> conflict);
 /// A model INSERT ready to send, made without its AST: the text of its shape (the model, the
 /// columns it sets, the number of rows, the dialect; compiled once per thread, and kept alive
 /// by this object while the insert runs) and its objects' values.
@@ -197,14 +220,18 @@ InsertStatement prepare_insert(const ModelMeta& meta, const void* const* objects
 /// RETURNING), through prepare_insert().
 ring::Task<Keys> insert_rows(AioDatabase& db, const ModelMeta& meta, const void* const* objects,
                              std::size_t count, bool rowcount);
-/// The keys of an INSERT of `rows` objects that `r` answered, appended to `keys` (see
-/// run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
-/// read. `conflicts`: the insert had an ON CONFLICT clause.
+/// The integer keys of an INSERT of `rows` `objects` that `r` answered, appended to `keys`
+/// (see run_insert); false when MySQL's are LAST_INSERT_ID() onwards by an increment yet to be
+/// read. `conflict`: the insert's ON CONFLICT clause, if any. MySQL: a key that is not
+/// auto-increment is the one each object was inserted with; a row ON DUPLICATE KEY UPDATE
+/// updated instead (2 rows affected, or 0 when unchanged) inserted nothing: no key.
 bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::size_t rows,
-               Keys& keys, bool conflicts = false);
-/// The key a one-row INSERT generated, if any (Insert<M, false>::aio_execute()).
+               Keys& keys, const ast::OnConflict* conflict, const void* const* objects);
+/// The integer key of a one-row INSERT of `object` (Insert<M, false>::aio_execute()): the
+/// generated one, or on MySQL the object's own when it is not auto-increment; nullopt when a
+/// conflict was ignored or the key is not an integer.
 std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect,
-                                          const ResultSet& result);
+                                          const ResultSet& result, const void* object);
 /// After a one-row INSERT of `object` (Model::aio_create): its auto key, when it was unset, set
 /// from the generated one.
 void set_created_key(const ModelMeta& meta, void* object, Dialect dialect, const ResultSet& result);
@@ -231,6 +258,106 @@ inline constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows);
 /// Runs a statement and returns the rows it affected.
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
+}  // namespace detail
+
+namespace detail {
+/// A field's member type and field spec, as TERN_MODEL lists them for Model::tern_auto_key.
+template <class T, class Spec>
+struct FieldDecl {};
+/// The value type of the auto field (AutoField, BigAutoField) among `Decls`, or void.
+template <class... Decls>
+struct AutoKeyOf {
+  using type = void;
+};
+template <class T, class Spec, class... Rest>
+struct AutoKeyOf<FieldDecl<T, Spec>, Rest...> {
+  using type = std::conditional_t<Spec::kType == ast::ColumnType::kAuto ||
+                                      Spec::kType == ast::ColumnType::kBigAuto,
+                                  value_type_of<T>, typename AutoKeyOf<Rest...>::type>;
+};
+/// AutoKeyOf over TERN_MODEL's list (which starts with a `void` that is skipped).
+template <class Void, class... Decls>
+using AutoKey = typename AutoKeyOf<Decls...>::type;
+
+/// A key's C++ type: the types named (one: that type; several: a std::tuple of them, in the
+/// order of the key's columns), or with none the model's auto key.
+template <class M, class... K>
+struct KeyTypeOf {
+  using type = std::tuple<K...>;
+};
+template <class M>
+struct KeyTypeOf<M> {
+  static_assert(!std::is_void_v<typename M::tern_auto_key>,
+                "the model's key is not an auto field: name its type, get_id<tern::Uuid>() / "
+                "aio_execute_key<std::string>(), or its types for a composite key, "
+                "get_id<std::int64_t, std::string>()");
+  using type = typename M::tern_auto_key;
+};
+template <class M, class K>
+struct KeyTypeOf<M, K> {
+  using type = K;
+};
+/// The C++ type of model M's key (see KeyTypeOf).
+template <class M, class... K>
+using KeyOf = typename KeyTypeOf<M, K...>::type;
+
+/// The typeid of each key column's value type, for check_key_types.
+template <class M, class... K>
+std::array<const std::type_info*, std::max<std::size_t>(sizeof...(K), 1)> key_types() {
+  if constexpr (sizeof...(K) == 0) {
+    return {&typeid(KeyOf<M>)};
+  } else {
+    return {&typeid(K)...};
+  }
+}
+/// Throws InterfaceError unless `meta`'s key is fields whose value types are `types`, in order
+/// (`what` names the call in the message).
+void check_key_types(const ModelMeta& meta, std::span<const std::type_info* const> types,
+                     std::string_view what);
+/// A key column's value as K (an integer key's Value holds an int64, a float's a double).
+template <class K>
+K key_value(const ModelMeta& meta, const Value& v) {
+  if (v.is_null()) throw InterfaceError("model " + meta.name + ": its key is NULL");
+  if constexpr (std::is_integral_v<K>) {
+    return static_cast<K>(std::get<std::int64_t>(v.storage()));
+  } else if constexpr (std::is_floating_point_v<K>) {
+    return static_cast<K>(std::get<double>(v.storage()));
+  } else {
+    return std::get<K>(v.storage());
+  }
+}
+/// One row's key (insert_keys()) as KeyOf<M, K...>; the types were checked.
+template <class M, class... K>
+KeyOf<M, K...> typed_key(const ModelMeta& meta, const KeyValues& key) {
+  if constexpr (sizeof...(K) <= 1) {
+    return key_value<KeyOf<M, K...>>(meta, key.at(0));
+  } else {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::tuple<K...>(key_value<K>(meta, key.at(I))...);
+    }
+    (std::index_sequence_for<K...>{});
+  }
+}
+}  // namespace detail
+
+namespace detail {
+/// The columns of `row` as a tuple of the given types, by position.
+template <class... T>
+std::tuple<T...> row_as_tuple(const Row& row) {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return std::tuple<T...>(row.get<T>(I)...);
+  }
+  (std::index_sequence_for<T...>{});
+}
+/// Each row of `rows` as a tuple of the given types, by position.
+template <class... T>
+std::vector<std::tuple<T...>> tuples(const ResultSet& rows) {
+  std::vector<std::tuple<T...>> out;
+  out.reserve(rows.size());
+  for (const Row row : rows)
+    out.push_back(row_as_tuple<T...>(row));
+  return out;
+}
 }  // namespace detail
 
 /// A query builder: anything with `.ast()` returning the query's AST (usable as a subquery).
@@ -442,11 +569,7 @@ class SelectClauses {
   template <class... T>
   ring::Task<std::vector<std::tuple<T...>>> aio_tuples(AioDatabase& db) const {
     const ResultSet rows = co_await detail::run(db, q_);
-    std::vector<std::tuple<T...>> out;
-    out.reserve(rows.size());
-    for (const Row row : rows)
-      out.push_back(as_tuple<T...>(row, std::index_sequence_for<T...>{}));
-    co_return out;
+    co_return detail::tuples<T...>(rows);
   }
   /// The first column of the first row (nullopt when there is no row or it is NULL).
   template <class T>
@@ -461,7 +584,7 @@ class SelectClauses {
   ring::Task<std::optional<std::tuple<T1, T2, Rest...>>> aio_scalar(AioDatabase& db) const {
     const ResultSet rows = co_await detail::run(db, q_);
     if (rows.empty()) co_return std::nullopt;
-    co_return as_tuple<T1, T2, Rest...>(rows.row(0), std::index_sequence_for<T1, T2, Rest...>{});
+    co_return detail::row_as_tuple<T1, T2, Rest...>(rows.row(0));
   }
   /// COUNT of the rows the query returns: LIMIT/OFFSET respected unless `clear_limit`.
   ring::Task<std::int64_t> aio_count(AioDatabase& db, bool clear_limit = false) const {
@@ -489,10 +612,6 @@ class SelectClauses {
   ast::Query q_;  ///< The query being built.
 
  private:
-  template <class... T, std::size_t... I>
-  static std::tuple<T...> as_tuple(const Row& row, std::index_sequence<I...>) {
-    return std::tuple<T...>(row.get<T>(I)...);
-  }
   Self& join_ref(ast::TableRef table, ast::ExprPtr on, JoinType type) {
     q_.joins.push_back({.type = type, .table = std::move(table), .on = std::move(on)});
     return self();
@@ -560,7 +679,88 @@ Model model_at(const ResultSet& rows, std::size_t i) {
   fill_model(m, rows.row(i), at);
   return m;
 }
+/// Each row of `rows` as a Model, its fields matched by column name (fields not returned keep
+/// their defaults): Raw and the RETURNING of writes.
+template <class Model>
+std::vector<Model> models_by_name(const ResultSet& rows) {
+  const ModelMeta& meta = Model::tern_meta();
+  const std::vector<std::size_t> map = fields_by_name(meta, rows);
+  std::vector<Model> out;
+  out.reserve(rows.size());
+  for (const Row row : rows) {
+    Model& m = out.emplace_back();
+    for (std::size_t f = 0; f < map.size(); ++f) {
+      if (map[f] != kNoColumn) meta.fields[f].set(&m, row, map[f]);
+    }
+  }
+  return out;
+}
+/// Reads column `i` of a row as a Value of the type of the expression it came from.
+using ColumnReader = Value (*)(const Row& row, std::size_t i);
+/// The ColumnReader of an Expr<V> (nullptr when a Value cannot hold a V).
+template <class V>
+constexpr ColumnReader reader_for() {
+  if constexpr (std::is_constructible_v<Value, std::optional<V>>) {
+    return [](const Row& row, std::size_t i) { return Value(row.get<std::optional<V>>(i)); };
+  } else {
+    return nullptr;
+  }
+}
 }  // namespace detail
+
+/// A row as column name → value (peewee's `.dicts()`).
+using Dict = std::map<std::string, Value, std::less<>>;
+
+namespace detail {
+/// Each row of `rows` as a Dict, column `i` read by `readers[i]`; InterfaceError when a column
+/// has no reader.
+std::vector<Dict> dicts(const ResultSet& rows, std::span<const ColumnReader> readers);
+}  // namespace detail
+
+/// The RETURNING of an INSERT, UPDATE or DELETE of model M, read as models, tuples or name →
+/// value maps; `Self` (the statement) keeps the returned expressions' readers and runs it with
+/// aio_rows().
+template <class Self, class M>
+class ReturningReaders {
+ public:
+  /// Runs it and returns each RETURNING row as an M, its fields matched by column name (the
+  /// fields not returned keep their defaults), as peewee's `returning(...)` gives models.
+  ring::Task<std::vector<M>> aio_models() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::models_by_name<M>(rows);
+  }
+  /// Runs it and returns each RETURNING row as a tuple of the given types, by position.
+  template <class... T>
+  ring::Task<std::vector<std::tuple<T...>>> aio_tuples() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::tuples<T...>(rows);
+  }
+  /// Runs it and returns each RETURNING row as column name → value (peewee's `.dicts()`), each
+  /// value read as the type of its expression (a field: its member's).
+  ring::Task<std::vector<Dict>> aio_dicts() const {
+    const ResultSet rows = co_await self().aio_rows();
+    co_return detail::dicts(rows, readers_);
+  }
+
+ protected:
+  ReturningReaders() = default;
+  /// Notes the reader of one more returned expression, of type V.
+  template <class V>
+  void read_as() {
+    readers_.push_back(detail::reader_for<V>());
+  }
+  /// The columns of every field of M (`returning(M::c)`), noting their readers.
+  ast::ExprList every_field() {
+    const ModelMeta& meta = M::tern_meta();
+    for (const FieldMeta& f : meta.fields)
+      readers_.push_back(f.read);
+    return meta.select_all.columns;
+  }
+
+ private:
+  const Self& self() const noexcept { return static_cast<const Self&>(*this); }
+  std::vector<detail::ColumnReader> readers_;
+};
 
 /// The rows of a model select, each turned into an M only when the iterator reaches it (the
 /// result set is held once; no vector of models is built).
@@ -624,9 +824,12 @@ class Select : public SelectClauses<Select<M>> {
   /// Every field of M, from M's table.
   Select() : Base(M::tern_meta().select_all) {}
   /// Chosen columns or expressions, from M's table; read the results with aio_rows(),
-  /// aio_tuples<...>() or aio_scalar<T>().
-  explicit Select(ast::ExprList columns) : Select() {
+  /// aio_tuples<...>(), aio_scalar<T>() or, when `readers` gives each column's type,
+  /// aio_dicts().
+  explicit Select(ast::ExprList columns, std::vector<detail::ColumnReader> readers = {})
+      : Select() {
     this->q_.columns = std::move(columns);
+    readers_ = std::move(readers);
     models_ = false;
   }
 
@@ -640,6 +843,16 @@ class Select : public SelectClauses<Select<M>> {
   std::vector<M> execute() const {
     require_models();
     return hydrate(detail::run_sync(M::tern_database(), this->q_));
+  }
+  /// Runs the query and returns each row as column name → value (peewee's `.dicts()`): a model
+  /// select's fields typed as their members, chosen columns as their expressions.
+  ring::Task<std::vector<Dict>> aio_dicts() const {
+    const ResultSet rows = co_await detail::run(M::tern_database(), this->q_);
+    if (!models_) co_return detail::dicts(rows, readers_);
+    std::vector<detail::ColumnReader> fields;
+    for (const FieldMeta& f : M::tern_meta().fields)
+      fields.push_back(f.read);
+    co_return detail::dicts(rows, fields);
   }
   /// Runs the query and returns the rows, turned into models one at a time as they are
   /// iterated (for results too large to hold twice).
@@ -777,6 +990,7 @@ class Select : public SelectClauses<Select<M>> {
   }
 
   bool models_ = true;
+  std::vector<detail::ColumnReader> readers_;  // chosen columns' types, for aio_dicts()
 };
 
 /// Raw SQL whose rows become models of M, matched by column name (fields the SQL does not
@@ -790,17 +1004,7 @@ class Raw {
   /// Runs it and returns the models.
   ring::Task<std::vector<M>> aio_execute() const {
     const ResultSet rows = co_await M::tern_database().aio_execute(sql_, params_);
-    const ModelMeta& meta = M::tern_meta();
-    const std::vector<std::size_t> map = detail::fields_by_name(meta, rows);
-    std::vector<M> out;
-    out.reserve(rows.size());
-    for (const Row row : rows) {
-      M& m = out.emplace_back();
-      for (std::size_t f = 0; f < map.size(); ++f) {
-        if (map[f] != detail::kNoColumn) meta.fields[f].set(&m, row, map[f]);
-      }
-    }
-    co_return out;
+    co_return detail::models_by_name<M>(rows);
   }
 
  private:
@@ -832,7 +1036,7 @@ class RowCount {
 
 /// INSERT of model instances: one (`M::insert`, kMany false) or several (`M::insert_many`).
 template <class M, bool kMany>
-class Insert {
+class Insert : public ReturningReaders<Insert<M, kMany>, M> {
  public:
   /// What aio_execute() returns (peewee 4): the new key of one row (nullopt when a conflict was
   /// ignored or the model has no generated key), the keys of many rows in order.
@@ -865,10 +1069,19 @@ class Insert {
      ...);
     return *this;
   }
-  /// RETURNING these expressions instead of the key (PostgreSQL); read them with aio_rows().
+  /// RETURNING these expressions instead of the key (PostgreSQL, MariaDB 10.5+); read them
+  /// with aio_models(), aio_tuples<...>(), aio_dicts() or aio_rows().
   template <class... V>
   Insert& returning(const Expr<V>&... columns) {
     (returning_.push_back(columns.node()), ...);
+    (this->template read_as<V>(), ...);
+    return *this;
+  }
+  /// RETURNING every field (peewee's `returning(Model)`): `.returning(Item::c)`.
+  template <class C>
+  requires std::is_same_v<C, typename M::Columns> Insert& returning(const C&) {
+    for (ast::ExprPtr& column : this->every_field())
+      returning_.push_back(std::move(column));
     return *this;
   }
   /// peewee's as_rowcount(): the same insert, whose aio_execute() returns the number of rows
@@ -883,8 +1096,8 @@ class Insert {
       co_return static_cast<std::uint64_t>(n.front());
     }
     ast::Query q = build(db.dialect());
-    const detail::Keys n =
-        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), true);
+    const detail::Keys n = co_await detail::run_insert(db, std::move(q), M::tern_meta(), erased(),
+                                                       objects_.size(), true);
     co_return static_cast<std::uint64_t>(n.front());
   }
   /// Runs it: see Result. Several rows on MySQL: the keys are LAST_INSERT_ID() onwards by
@@ -903,17 +1116,48 @@ class Insert {
         const detail::InsertStatement s =
             detail::prepare_insert(M::tern_meta(), erased(), 1, db.dialect(), false);
         const ResultSet r = co_await db.aio_execute_view(*s.sql, s.params);
-        co_return detail::generated_key(M::tern_meta(), db.dialect(), r);
+        co_return detail::generated_key(M::tern_meta(), db.dialect(), r, objects_[0]);
       }
     }
     ast::Query q = build(db.dialect());
-    const detail::Keys keys =
-        co_await detail::run_insert(db, std::move(q), M::tern_meta(), objects_.size(), false);
+    const detail::Keys keys = co_await detail::run_insert(db, std::move(q), M::tern_meta(),
+                                                          erased(), objects_.size(), false);
     if constexpr (kMany) {
       co_return std::vector<std::int64_t>(keys.begin(), keys.end());
     } else {
       if (keys.empty()) co_return std::nullopt;
       co_return keys.front();
+    }
+  }
+  /// The key type of aio_execute_key<K...>() (see detail::KeyOf).
+  template <class... K>
+  using KeyResult = std::conditional_t<kMany, std::vector<detail::KeyOf<M, K...>>,
+                                       std::optional<detail::KeyOf<M, K...>>>;
+  /// Runs it and returns the keys typed as the model's key, whatever it is: one row's key
+  /// (nullopt when a conflict was ignored), many rows' keys in order. The key's type is the
+  /// auto field's without template arguments; else name it, `aio_execute_key<tern::Uuid>()`,
+  /// `aio_execute_key<std::string>()`, or a composite key's types in its column order,
+  /// `aio_execute_key<std::int64_t, std::string>()` (a std::tuple each); InterfaceError when
+  /// they are not the key members' types. Keys from default_factory are the values sent.
+  /// PostgreSQL reads them with RETURNING (a conflict updated returns that row's key);
+  /// MySQL/MariaDB from the values sent and LAST_INSERT_ID(): a row ON DUPLICATE KEY UPDATE
+  /// updated gives nullopt there, and a multi-row upsert or insert with rows ignored is
+  /// NotSupportedError. returning() is not used.
+  template <class... K>
+  ring::Task<KeyResult<K...>> aio_execute_key() const {
+    const ModelMeta& meta = M::tern_meta();
+    detail::check_key_types(meta, detail::key_types<M, K...>(), "aio_execute_key");
+    const std::vector<detail::KeyValues> keys = co_await detail::insert_keys(
+        M::tern_database(), meta, erased(), objects_.size(), conflict_);
+    if constexpr (kMany) {
+      std::vector<detail::KeyOf<M, K...>> out;
+      out.reserve(keys.size());
+      for (const detail::KeyValues& key : keys)
+        out.push_back(detail::typed_key<M, K...>(meta, key));
+      co_return out;
+    } else {
+      if (keys.empty()) co_return std::nullopt;
+      co_return detail::typed_key<M, K...>(meta, keys.front());
     }
   }
   /// Runs it and returns the RETURNING rows.
@@ -964,18 +1208,27 @@ class InsertFrom {
 /// What UPDATE and DELETE of model M's table share: WHERE, RETURNING and running; `Self` is
 /// the statement, which every call returns.
 template <class Self, class M>
-class WriteClauses {
+class WriteClauses : public ReturningReaders<Self, M> {
  public:
   /// WHERE (several calls AND together).
   Self& where(const Expr<bool>& condition) {
     q_.where = detail::and_(std::move(q_.where), condition.node());
     return static_cast<Self&>(*this);
   }
-  /// RETURNING these expressions (PostgreSQL; MySQL raises NotSupportedError); read them with
-  /// aio_rows().
+  /// RETURNING these expressions: PostgreSQL; MariaDB 10.5+ on DELETE (on UPDATE MySQL and
+  /// MariaDB have none: NotSupportedError). Read them with aio_models(), aio_tuples<...>(),
+  /// aio_dicts() or aio_rows().
   template <class... V>
   Self& returning(const Expr<V>&... columns) {
     (q_.returning.push_back(columns.node()), ...);
+    (this->template read_as<V>(), ...);
+    return static_cast<Self&>(*this);
+  }
+  /// RETURNING every field (peewee's `returning(Model)`): `.returning(Item::c)`.
+  template <class C>
+  requires std::is_same_v<C, typename M::Columns> Self& returning(const C&) {
+    for (ast::ExprPtr& column : this->every_field())
+      q_.returning.push_back(std::move(column));
     return static_cast<Self&>(*this);
   }
   /// Runs it: the rows it changed.
