@@ -14,7 +14,7 @@ constexpr std::int64_t kPgEpochUs = kPgEpochDays * kUsPerDay;
 }  // namespace
 
 void PgMicros::check(const char* type, std::int64_t us) {
-  if (us == kInfinity || us == kMinusInfinity || (us >= kMin && us < kEnd)) return;
+  if (is_valid(us)) return;
   throw_type_error(type, "value out of range (PostgreSQL's is 4714-11-24 BC to 294276 AD)");
 }
 
@@ -51,7 +51,7 @@ std::int64_t PgMicros::from_civil(const char* type, const CivilDateTime& c) {
 }
 
 std::int64_t PgMicros::to_unix(const char* type, std::int64_t us) {
-  if (us == kInfinity || us == kMinusInfinity) return us;
+  if (is_infinite(us)) return us;
   std::int64_t unix_us = 0;
   if (__builtin_add_overflow(us, kPgEpochUs, &unix_us) || unix_us == kInfinity) {
     throw_type_error(
@@ -64,7 +64,7 @@ std::int64_t PgMicros::to_unix(const char* type, std::int64_t us) {
 }
 
 std::int64_t PgMicros::from_unix(const char* type, std::int64_t unix_us) {
-  if (unix_us == kInfinity || unix_us == kMinusInfinity) return unix_us;
+  if (is_infinite(unix_us)) return unix_us;
   std::int64_t us = 0;
   if (__builtin_sub_overflow(unix_us, kPgEpochUs, &us)) us = kMinusInfinity;  // far too early
   if (us == kMinusInfinity || us < kMin) {

@@ -37,7 +37,15 @@ struct PgMicros {
   /// 294277-01-01 00:00:00 (MIN_TIMESTAMP, END_TIMESTAMP in src/include/datatype/timestamp.h).
   static constexpr std::int64_t kMin = -211'813'488'000'000'000;
   static constexpr std::int64_t kEnd = 9'223'371'331'200'000'000;
-  /// Throws TypeError unless `us` is an infinity or within [kMin, kEnd).
+  /// True for the two infinities.
+  static constexpr bool is_infinite(std::int64_t us) noexcept {
+    return us == kInfinity || us == kMinusInfinity;
+  }
+  /// True for an infinity or a count within [kMin, kEnd).
+  static constexpr bool is_valid(std::int64_t us) noexcept {
+    return is_infinite(us) || (us >= kMin && us < kEnd);
+  }
+  /// Throws TypeError unless is_valid(us).
   static void check(const char* type, std::int64_t us);
   /// The calendar fields of a finite count.
   static CivilDateTime civil(std::int64_t us) noexcept;
@@ -86,14 +94,10 @@ struct WideTimestamp {
   }
   /// True for ±infinity.
   constexpr bool is_infinite() const noexcept {
-    return microseconds == detail::PgMicros::kInfinity ||
-           microseconds == detail::PgMicros::kMinusInfinity;
+    return detail::PgMicros::is_infinite(microseconds);
   }
   /// True for ±infinity and values within PostgreSQL's range.
-  constexpr bool is_valid() const noexcept {
-    return is_infinite() ||
-           (microseconds >= detail::PgMicros::kMin && microseconds < detail::PgMicros::kEnd);
-  }
+  constexpr bool is_valid() const noexcept { return detail::PgMicros::is_valid(microseconds); }
   /// The calendar fields (finite values only).
   CivilDateTime civil() const noexcept { return detail::PgMicros::civil(microseconds); }
   /// As a DateTime (infinities: max()/min()); throws TypeError after 294247-01-10 04:00:54,
@@ -140,14 +144,10 @@ struct WideTimestamptz {
   }
   /// True for ±infinity.
   constexpr bool is_infinite() const noexcept {
-    return microseconds == detail::PgMicros::kInfinity ||
-           microseconds == detail::PgMicros::kMinusInfinity;
+    return detail::PgMicros::is_infinite(microseconds);
   }
   /// True for ±infinity and values within PostgreSQL's range.
-  constexpr bool is_valid() const noexcept {
-    return is_infinite() ||
-           (microseconds >= detail::PgMicros::kMin && microseconds < detail::PgMicros::kEnd);
-  }
+  constexpr bool is_valid() const noexcept { return detail::PgMicros::is_valid(microseconds); }
   /// The calendar fields in UTC (finite values only).
   CivilDateTime civil_utc() const noexcept { return detail::PgMicros::civil(microseconds); }
   /// As an Instant (infinities: max()/min()); throws TypeError after 294247-01-10 04:00:54 UTC,
