@@ -4,6 +4,7 @@
 // databases and database URLs in factories.cpp.
 #include "tern/db/database.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "listener.hpp"
 #include "observer.hpp"
 #include "tern/ring/sync_wait.hpp"
 
@@ -101,10 +103,46 @@ bool AioDatabase::is_connected() const noexcept {
   return shard != nullptr && shard->is_open();
 }
 
+detail::Listener& AioDatabase::listener() {
+  if (dialect_ != Dialect::kPostgres) {
+    throw NotSupportedError("LISTEN/NOTIFY is PostgreSQL's: MySQL/MariaDB has no notifications");
+  }
+  Pool& shard = pool();  // refuses a thread with no loop
+  shard.refuse_if_closed();
+  ring::Loop& loop = shard.loop();
+  std::lock_guard lock(shards_mutex_);
+  for (const auto& l : listeners_) {
+    if (&l->loop() == &loop) return *l;
+  }
+  return *listeners_.emplace_back(std::make_unique<detail::Listener>(loop, connect_));
+}
+
+ring::Task<void> AioDatabase::aio_listen(std::string channel,
+                                         std::function<void(const Notification&)> handler,
+                                         std::function<void()> on_reconnect) {
+  co_await listener().listen(std::move(channel), std::move(handler), std::move(on_reconnect));
+}
+
+ring::Task<void> AioDatabase::aio_unlisten(std::string channel) {
+  co_await listener().unlisten(std::move(channel));
+}
+
 ring::Task<void> AioDatabase::aio_close() {
   // A database closed before its first query has its pool made here, so that it is refused
   // until aio_connect() like any other.
-  co_await pool().close(ring::deadline_after(close_timeout_));
+  Pool& shard = pool();
+  std::unique_ptr<detail::Listener> listening;
+  {
+    std::lock_guard lock(shards_mutex_);
+    const auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                                 [&](const auto& l) { return &l->loop() == &shard.loop(); });
+    if (it != listeners_.end()) {
+      listening = std::move(*it);
+      listeners_.erase(it);
+    }
+  }
+  if (listening) co_await listening->close();
+  co_await shard.close(ring::deadline_after(close_timeout_));
   closed_.store(true, std::memory_order_relaxed);
   close_sync();
 }

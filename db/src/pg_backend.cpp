@@ -92,6 +92,11 @@ class PgBackend final : public BackendConnection {
   }
   Dialect dialect() const noexcept override { return Dialect::kPostgres; }
   bool pipelines() const noexcept override { return true; }
+  ring::Task<Notification> next_notification(ring::Deadline deadline) override {
+    pg::Notification n = co_await c_.wait_for_notification(deadline);
+    co_return Notification{
+        .pid = n.pid, .channel = std::move(n.channel), .payload = std::move(n.payload)};
+  }
   std::string_view server_address() const noexcept override {
     const auto& o = c_.options();
     return o.host.empty() ? std::string_view(o.hostaddr) : std::string_view(o.host);

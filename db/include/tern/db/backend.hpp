@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "tern/db/dialect.hpp"
@@ -15,6 +16,13 @@
 #include "tern/ring/task.hpp"
 
 namespace tern {
+
+/// A NOTIFY received on a channel a connection LISTENs to (PostgreSQL; AioDatabase::aio_listen).
+struct Notification {
+  std::int32_t pid = 0;  ///< the notifying backend's process id
+  std::string channel;   ///< the channel
+  std::string payload;   ///< the payload ("" when none)
+};
 
 /// One open connection. Not thread-safe; one operation at a time (the pool and the
 /// transaction scopes serialise access).
@@ -61,6 +69,10 @@ class BackendConnection {
   /// call's statement is sent in call order and answered in that order, and a failing,
   /// timed-out or cancelled call fails only itself. Everything else stays one at a time.
   virtual bool pipelines() const noexcept { return false; }
+  /// Waits for the next notification on a channel this connection LISTENs to (LISTEN is sent
+  /// with run()); a cancelled or timed-out wait leaves the connection usable. PostgreSQL only:
+  /// the others throw NotSupportedError.
+  virtual ring::Task<Notification> next_notification(ring::Deadline deadline);
 };
 
 }  // namespace tern

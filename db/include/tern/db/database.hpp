@@ -125,6 +125,7 @@ class AioDatabase;
 namespace detail {
 class ReplicaSet;
 class Observer;
+class Listener;
 /// The connection a task tree is bound to for one database (an aio_atomic block); bindings of
 /// several databases chain through `next`. TaskContext::local points at the innermost. Shared:
 /// a task spawned inside a block (tern::spawn) keeps it alive, and learns from `ended` that the
@@ -251,11 +252,11 @@ class AioDatabase {
   virtual ring::Task<void> aio_connect();
   /// True while the calling loop's pool shard is open (off any loop: the first shard made).
   bool is_connected() const noexcept;
-  /// Terminates the calling loop's pool shard (with several loops: run it on each, e.g.
-  /// LoopGroup::run_on_each): fails waiting queries, closes idle connections, waits up to
-  /// close_timeout for checked-out ones (closed when returned), and closes the synchronous
-  /// connection. The database then stays closed: queries (sync ones too) throw InterfaceError
-  /// until aio_connect(). (ReadReplicas closes its replicas' pools too.)
+  /// Terminates the calling loop's pool shard and listening connection (with several loops:
+  /// run it on each, e.g. LoopGroup::run_on_each): fails waiting queries, closes idle connections,
+  /// waits up to close_timeout for checked-out ones (closed when returned), and closes the
+  /// synchronous connection. The database then stays closed: queries (sync ones too) throw
+  /// InterfaceError until aio_connect(). (ReadReplicas closes its replicas' pools too.)
   virtual ring::Task<void> aio_close();
 
   /// Runs `sql` with `params` bound ($1.. for PostgreSQL, ? for MySQL) on the task's bound
@@ -337,6 +338,22 @@ class AioDatabase {
   auto transaction_test_case(F body) {
     return run_scope(ScopeKind::kTestCase, {}, std::move(body));
   }
+
+  /// PostgreSQL LISTEN through the database: calls `handler` for each NOTIFY on `channel`, on
+  /// the calling loop, in the order the server sent them, and returns once the LISTEN is in
+  /// effect. The channel is taken as written (quoted: case kept, as pg_notify() names it).
+  /// Each loop listens on a connection of its own, outside the pool, opened by the first call.
+  /// When it is lost (a server restart, a killed backend) it is reopened — after 0.1 s, then
+  /// twice as long each time up to 5 s — and every channel LISTENed again; the logger is told
+  /// (component "listen") and each `on_reconnect` is called then: notifications sent while it
+  /// was away are lost (PostgreSQL keeps none for a listener that is gone), so re-read what
+  /// they would have said. Several handlers may share a channel. A handler must not throw
+  /// (an exception is swallowed). MySQL/MariaDB: NotSupportedError.
+  ring::Task<void> aio_listen(std::string channel, std::function<void(const Notification&)> handler,
+                              std::function<void()> on_reconnect = {});
+  /// Removes the calling loop's handlers of `channel` and UNLISTENs it (nothing when it was not
+  /// listened to).
+  ring::Task<void> aio_unlisten(std::string channel);
 
   /// Sorted names of the tables (not views) of `schema` (PostgreSQL: default the current
   /// schema; MySQL: the database; empty = the connection's).
@@ -434,6 +451,7 @@ class AioDatabase {
   Pool& pool();
   Pool& shard_of(ring::Loop* loop);  // pool()'s way when the loop is not the first shard's
   Pool* find_shard(const ring::Loop* loop) const;
+  detail::Listener& listener();  // the calling loop's, made on first use
   detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
   ring::Task<ScopePtr> enter_scope(ScopeKind kind, TransactionOptions options);
   ring::Task<void> exit_scope(ScopePtr scope, bool commit);
@@ -470,6 +488,7 @@ class AioDatabase {
   mutable std::mutex shards_mutex_;
   std::vector<std::unique_ptr<Pool>> shards_;
   std::atomic<Pool*> first_{nullptr};
+  std::vector<std::unique_ptr<detail::Listener>> listeners_;  // one per loop; shards_mutex_
   std::atomic<bool> closed_{false};  // aio_close() ran (until aio_connect()): the sync path refuses
   bool allow_sync_ = false;
   std::unique_ptr<ring::Loop> sync_loop_;
