@@ -106,7 +106,7 @@ struct ConnectOptions {
   /// multi-statements, local-infile, cleartext-password, compress (true/false/1/0),
   /// target-session-attrs (any, read-write, read-only), load-balance-hosts (disable, random);
   /// the last two also spelt with '_' as libpq does. Several hosts are comma-separated:
-  /// mysql://user:pw@h1:3306,h2,[::1]:3307/db (a missing port is 3306, or MYSQL_TCP_PORT).
+  /// `mysql://user:pw\@h1:3306,h2,[::1]:3307/db` (a missing port is 3306, or MYSQL_TCP_PORT).
   /// Throws InterfaceError on bad input (the password never appears in the message).
   static ConnectOptions parse(std::string_view url);
 
