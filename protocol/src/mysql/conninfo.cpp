@@ -78,12 +78,12 @@ bool apply(ConnectOptions& o, const std::string& key, const std::string& value) 
     const auto attrs = protocol::target_session_attrs_from_name(value);
     if (!attrs || (*attrs != TargetSessionAttrs::kAny && *attrs != TargetSessionAttrs::kReadWrite &&
                    *attrs != TargetSessionAttrs::kReadOnly)) {
-      bad("bad target-session-attrs \"" + value + "\" (any, read-write or read-only)");
+      bad("bad target-session-attrs (any, read-write or read-only)");  // value not echoed
     }
     o.target_session_attrs = *attrs;
   } else if (key == "load-balance-hosts" || key == "load_balance_hosts") {
     if (value != "disable" && value != "random") {
-      bad("bad load-balance-hosts \"" + value + "\" (disable or random)");
+      bad("bad load-balance-hosts (disable or random)");
     }
     o.load_balance_hosts = value == "random";
   } else {
