@@ -120,6 +120,10 @@ void throw_server_error(ServerErrorInfo info) {
   if (cls == "25" || cls == "2D" || cls == "XX" || cls == "F0" || cls == "HV" || cls == "P0") {
     throw InternalError(std::move(info));
   }
+  // Deadlocks and serialization failures: the transaction is gone, retrying it is safe.
+  if (info.sqlstate == "40001" || info.sqlstate == "40P01") {
+    throw TransactionRollback(std::move(info));
+  }
   if (cls == "08" || cls == "28" || cls == "40" || cls == "53" || cls == "54" || cls == "55" ||
       cls == "57" || cls == "58") {
     throw OperationalError(std::move(info));

@@ -1,9 +1,11 @@
 // Internal: the pieces of URL parsing both connection-string parsers share.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tern/protocol/exceptions.hpp"
 
@@ -85,6 +87,35 @@ inline UrlParts split_url(std::string_view url, const char* error_prefix) {
     u.port = authority.substr(colon + 1);
   }
   return u;
+}
+
+/// One entry of a multi-host URL's host list, still percent-encoded.
+struct UrlHost {
+  std::string host;  ///< without the brackets of an IPv6 address
+  std::string port;  ///< empty when not given
+};
+
+/// Takes the host list out of what follows a URL's "scheme://" when it names several hosts
+/// ("[user@]h1:p1,[::1]:p2,h3[/db]..."): returns its entries and erases the list from `rest`, so
+/// that split_url sees a URL without a host. Empty, with `rest` unchanged, for one host.
+inline std::vector<UrlHost> take_host_list(std::string& rest, const char* error_prefix) {
+  const std::size_t authority_end = std::min(rest.find('/'), rest.find('?'));
+  const std::string_view authority = std::string_view(rest).substr(0, authority_end);
+  const std::size_t at = authority.rfind('@');
+  const std::size_t begin = at == std::string_view::npos ? 0 : at + 1;
+  if (authority.find(',', begin) == std::string_view::npos) return {};
+  std::vector<UrlHost> hosts;
+  std::string_view list = authority.substr(begin);
+  for (;;) {
+    const std::size_t comma = list.find(',');
+    // split_url takes "host:port" apart as the authority of a URL without anything else.
+    const UrlParts u = split_url(list.substr(0, comma), error_prefix);
+    hosts.push_back({std::string(u.host), std::string(u.port)});
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  rest.erase(begin, authority.size() - begin);
+  return hosts;
 }
 
 /// The scheme of a text that starts like a URL ("http" for "http://x", "mysql" for "mysql:/x"),

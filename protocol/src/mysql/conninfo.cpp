@@ -74,6 +74,18 @@ bool apply(ConnectOptions& o, const std::string& key, const std::string& value) 
     o.allow_cleartext_password = parse_bool(value, "cleartext-password");
   } else if (key == "compress") {
     o.compress = parse_bool(value, "compress");
+  } else if (key == "target-session-attrs" || key == "target_session_attrs") {
+    const auto attrs = protocol::target_session_attrs_from_name(value);
+    if (!attrs || (*attrs != TargetSessionAttrs::kAny && *attrs != TargetSessionAttrs::kReadWrite &&
+                   *attrs != TargetSessionAttrs::kReadOnly)) {
+      bad("bad target-session-attrs (any, read-write or read-only)");  // value not echoed
+    }
+    o.target_session_attrs = *attrs;
+  } else if (key == "load-balance-hosts" || key == "load_balance_hosts") {
+    if (value != "disable" && value != "random") {
+      bad("bad load-balance-hosts (disable or random)");
+    }
+    o.load_balance_hosts = value == "random";
   } else {
     return false;
   }
@@ -105,15 +117,17 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
     bad(scheme ? protocol::scheme_mismatch(*scheme, "mysql", "mariadb") + ")"
                : std::string("not a URL (expected mysql:// or mariadb://)"));
   }
-  const protocol::UrlParts u =
-      protocol::split_url(url.substr(url.find("://") + 3), "invalid MySQL URL: ");
+  std::string rest(url.substr(url.find("://") + 3));
+  // A host list is taken out first: split_url knows one host:port only.
+  const std::vector<protocol::UrlHost> list = protocol::take_host_list(rest, "invalid MySQL URL: ");
+  const protocol::UrlParts u = protocol::split_url(rest, "invalid MySQL URL: ");
   ConnectOptions o;
   if (u.path) o.database = percent_decode(*u.path, "database name");
   if (u.user) o.user = percent_decode(*u.user, "user name");
   if (u.password) o.password = percent_decode(*u.password, "password");
   const bool has_user = !o.user.empty();
   const bool has_password = u.password.has_value();
-  const bool has_host = !u.host.empty();
+  const bool has_host = !u.host.empty() || !list.empty();
   if (has_host) o.host = percent_decode(u.host, "host");
   const bool has_port = !u.port.empty();
   if (has_port) o.port = parse_number<std::uint16_t>(u.port, "port");
@@ -126,7 +140,8 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
       bad(protocol::unknown_query_parameter(u.query, key) +
           " (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, connect-timeout, socket, hostaddr, "
           "statement-cache-size, max-payload-size, max-result-rows, multi-statements, "
-          "local-infile, cleartext-password, compress)");
+          "local-infile, cleartext-password, compress, target-session-attrs, "
+          "load-balance-hosts)");
     }
   });
   // The environment fills what the URL left out, as the mysql client does.
@@ -146,7 +161,24 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
   if (!has_user) {
     if (const char* v = env("USER")) o.user = v;
   }
+  if (!list.empty()) {
+    if (!o.unix_socket.empty()) bad("socket with several hosts (a socket names one server)");
+    if (!o.hostaddr.empty()) bad("hostaddr with several hosts (it names one address)");
+    for (const protocol::UrlHost& h : list) {
+      o.hosts.push_back(
+          {.host = percent_decode(h.host, "host"),
+           .port = h.port.empty() ? o.port : parse_number<std::uint16_t>(h.port, "port")});
+      if (o.hosts.back().host.empty()) bad("empty host in the host list");
+    }
+    o.host = o.hosts.front().host;
+    o.port = o.hosts.front().port;
+  }
   return o;
+}
+
+std::vector<HostAddress> ConnectOptions::candidates() const {
+  if (!hosts.empty()) return hosts;
+  return {HostAddress{.host = host, .hostaddr = hostaddr, .port = port}};
 }
 
 }  // namespace tern::mysql

@@ -45,8 +45,10 @@ bool by_errno(std::uint32_t code, ErrorClass& out) noexcept {
     case 1210:  // ER_WRONG_ARGUMENTS (e.g. parameter count)
       out = ErrorClass::kProgramming;
       return true;
-    case er::kDeadlock:
-    case er::kLockWaitTimeout:
+    case er::kDeadlock:  // InnoDB's deadlock victim, and Galera's certification failure
+      out = ErrorClass::kTransactionRollback;
+      return true;
+    case er::kLockWaitTimeout:  // only the statement is rolled back (innodb_rollback_on_timeout)
     case er::kQueryInterrupted:
     case er::kQueryTimeout:
     case er::kStatementTimeout:
@@ -113,6 +115,8 @@ void throw_mysql_error(ServerErrorInfo info) {
       throw NotSupportedError(std::move(info));
     case ErrorClass::kConnectionLost:
       throw ConnectionLost(std::move(info));
+    case ErrorClass::kTransactionRollback:
+      throw TransactionRollback(std::move(info));
     case ErrorClass::kOperational:
       break;
   }

@@ -1,6 +1,7 @@
 // Opening a MySQL/MariaDB connection: socket, Initial Handshake, SSLRequest + TLS,
 // HandshakeResponse41 and the authentication exchange (AuthSwitchRequest, AuthMoreData).
 // https://mariadb.com/kb/en/connection/
+#include "../multi_host.hpp"
 #include "absl/strings/str_cat.h"
 #include "command_io.hpp"
 #include "prepared.hpp"
@@ -40,12 +41,40 @@ constexpr std::pair<std::string_view, std::string_view> kAttributes[] = {
 }  // namespace
 
 ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions options) {
+  co_return co_await protocol::connect_multi_host(loop, std::move(options),
+                                                  &Connection::connect_one,
+                                                  &Connection::session_matches, &describe_target);
+}
+
+ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions options) {
   const ring::Deadline deadline = options.connect_timeout.count() > 0
                                       ? ring::deadline_after(options.connect_timeout)
                                       : ring::kNoDeadline;
   Connection c(loop, std::move(options));
   co_await c.open(deadline);
   co_return std::move(c);
+}
+
+ring::Task<bool> Connection::session_matches(TargetSessionAttrs attrs) {
+  if (attrs == TargetSessionAttrs::kAny) co_return true;
+  // Neither setting is reported in the handshake or tracked by session state, so it costs one
+  // round trip. read_only is 0/1 (MariaDB 10.x, MySQL) or OFF/ON/NO_LOCK... (MariaDB 11.x);
+  // a user with READ ONLY ADMIN (SUPER) may still write to such a server, but it is a replica
+  // or a node kept out of writes, which is what read-write is meant to avoid.
+  const ring::Deadline deadline = options_.connect_timeout.count() > 0
+                                      ? ring::deadline_after(options_.connect_timeout)
+                                      : ring::kNoDeadline;
+  const std::vector<Result> r = co_await query(
+      "SELECT @@global.read_only, @@global.innodb_read_only", {.deadline = deadline});
+  bool read_only = false;
+  if (!r.empty() && r[0].size() == 1) {
+    for (std::size_t i = 0; i < 2; ++i) {
+      const std::optional<Bytes> raw = r[0].row(0).raw(i);
+      const std::string_view v = raw ? protocol::as_chars(*raw) : std::string_view("0");
+      read_only = read_only || (v != "0" && v != "OFF");
+    }
+  }
+  co_return attrs == TargetSessionAttrs::kReadOnly ? read_only : !read_only;
 }
 
 bool Connection::secure_channel() const noexcept {

@@ -71,23 +71,17 @@ std::vector<std::string_view> split_commas(std::string_view text) {
   }
 }
 
-// The host list of a multi-host URL, "h1:p1,[::1]:p2,h3": its hosts and ports (empty when
-// not given), comma-joined into `s` as a keyword string gives them.
-void parse_url_hosts(std::string_view list, Settings& s) {
+// The host list of a multi-host URL, comma-joined into `s` as a keyword string gives it.
+void set_url_hosts(const std::vector<protocol::UrlHost>& list, Settings& s) {
   std::string hosts;
   std::string ports;
-  bool first = true;
-  for (const std::string_view entry : split_commas(list)) {
-    // split_url takes "host:port" apart as the authority of a URL without anything else.
-    const protocol::UrlParts u = protocol::split_url(entry, kErrorPrefix);
-    if (u.host.find(',') != std::string_view::npos) bad("bad host list");
-    if (!first) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) {
       hosts += ',';
       ports += ',';
     }
-    first = false;
-    hosts += percent_decode(u.host, "host");
-    ports += u.port;
+    hosts += percent_decode(list[i].host, "host");
+    ports += list[i].port;
   }
   s["host"] = std::move(hosts);
   if (ports.find_first_not_of(',') != std::string::npos) s["port"] = std::move(ports);
@@ -98,14 +92,8 @@ Settings parse_url(std::string_view url) {
   Settings s;
   std::string rest(url.substr(url.find("://") + 3));
   // A host list is taken out first: split_url knows one host:port only.
-  const std::size_t authority_end = std::min(rest.find('/'), rest.find('?'));
-  const std::string_view authority = std::string_view(rest).substr(0, authority_end);
-  const std::size_t at = authority.rfind('@');
-  const std::size_t hosts_begin = at == std::string_view::npos ? 0 : at + 1;
-  if (authority.find(',', hosts_begin) != std::string_view::npos) {
-    parse_url_hosts(authority.substr(hosts_begin), s);
-    rest.erase(hosts_begin, authority.size() - hosts_begin);
-  }
+  const std::vector<protocol::UrlHost> hosts = protocol::take_host_list(rest, kErrorPrefix);
+  if (!hosts.empty()) set_url_hosts(hosts, s);
   const protocol::UrlParts u = protocol::split_url(rest, kErrorPrefix);
   if (u.path && !u.path->empty()) s["dbname"] = percent_decode(*u.path, "database name");
   if (u.user) s["user"] = percent_decode(*u.user, "user name");
@@ -232,12 +220,7 @@ void set_hosts(ConnectOptions& o, std::string_view host_list, std::string_view h
 }  // namespace
 
 TargetSessionAttrs parse_target_session_attrs(std::string_view text) {
-  if (text == "any") return TargetSessionAttrs::kAny;
-  if (text == "read-write") return TargetSessionAttrs::kReadWrite;
-  if (text == "read-only") return TargetSessionAttrs::kReadOnly;
-  if (text == "primary") return TargetSessionAttrs::kPrimary;
-  if (text == "standby") return TargetSessionAttrs::kStandby;
-  if (text == "prefer-standby") return TargetSessionAttrs::kPreferStandby;
+  if (const auto attrs = protocol::target_session_attrs_from_name(text)) return *attrs;
   bad("unknown target_session_attrs \"" + std::string(text) + "\"");
 }
 

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
-#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "../multi_host.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -87,84 +87,12 @@ ring::TlsVerify verify_level(SslMode mode) {
   }
 }
 
-const char* target_session_attrs_name(TargetSessionAttrs attrs) {
-  switch (attrs) {
-    case TargetSessionAttrs::kAny:
-      return "any";
-    case TargetSessionAttrs::kReadWrite:
-      return "read-write";
-    case TargetSessionAttrs::kReadOnly:
-      return "read-only";
-    case TargetSessionAttrs::kPrimary:
-      return "primary";
-    case TargetSessionAttrs::kStandby:
-      return "standby";
-    case TargetSessionAttrs::kPreferStandby:
-      return "prefer-standby";
-  }
-  return "?";
-}
-
 }  // namespace
 
 ring::Task<Connection> Connection::connect(ring::Loop& loop, ConnectOptions options) {
-  std::vector<HostAddress> hosts = options.candidates();
-  if (hosts.size() == 1 && options.target_session_attrs == TargetSessionAttrs::kAny) {
-    co_return co_await connect_one(loop, std::move(options));  // errors as they are
-  }
-  if (options.load_balance_hosts) {
-    std::shuffle(hosts.begin(), hosts.end(), std::mt19937(std::random_device{}()));
-  }
-  // As libpq: every host in turn, each with the whole connect_timeout; prefer-standby makes
-  // a first pass for a standby and a second one for any server.
-  const TargetSessionAttrs wanted = options.target_session_attrs;
-  const bool prefer_standby = wanted == TargetSessionAttrs::kPreferStandby;
-  std::string failures;
-  for (int pass = 0; pass < (prefer_standby ? 2 : 1); ++pass) {
-    const TargetSessionAttrs attrs =
-        !prefer_standby ? wanted
-                        : (pass == 0 ? TargetSessionAttrs::kStandby : TargetSessionAttrs::kAny);
-    for (const HostAddress& h : hosts) {
-      ConnectOptions one = options;
-      one.host = h.host;
-      one.hostaddr = h.hostaddr;
-      one.port = h.port;
-      const std::string target = describe_target(one);
-      std::optional<Connection> c;
-      std::exception_ptr error;
-      try {
-        c.emplace(co_await connect_one(loop, std::move(one)));
-      } catch (const ring::CancelledError&) {
-        throw;
-      } catch (...) {
-        error = std::current_exception();
-      }
-      if (error) {
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": ", e.what());
-        }
-        continue;
-      }
-      bool matches = false;
-      try {
-        matches = co_await c->session_matches(attrs);
-      } catch (const ring::CancelledError&) {
-        throw;
-      } catch (const std::exception& e) {
-        absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": ", e.what());
-        continue;
-      }
-      if (matches) co_return std::move(*c);
-      co_await c->close();
-      absl::StrAppend(&failures, failures.empty() ? "" : "; ", target, ": not ",
-                      target_session_attrs_name(attrs));
-    }
-  }
-  throw ConnectionFailed(
-      absl::StrCat("could not connect to server: none is usable with target_session_attrs=",
-                   target_session_attrs_name(wanted), " (", failures, ")"));
+  co_return co_await protocol::connect_multi_host(loop, std::move(options),
+                                                  &Connection::connect_one,
+                                                  &Connection::session_matches, &describe_target);
 }
 
 ring::Task<Connection> Connection::connect_one(ring::Loop& loop, ConnectOptions options) {

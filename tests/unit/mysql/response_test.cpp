@@ -159,7 +159,7 @@ TEST(MysqlServerError, ClassifiesByErrnoThenSqlstate) {
   EXPECT_EQ(classify_error(err(1064, "42000")), ErrorClass::kProgramming);
   EXPECT_EQ(classify_error(err(1146, "42S02")), ErrorClass::kProgramming);
   EXPECT_EQ(classify_error(err(1054, "42S22")), ErrorClass::kProgramming);
-  EXPECT_EQ(classify_error(err(1213, "40001")), ErrorClass::kOperational);
+  EXPECT_EQ(classify_error(err(1213, "40001")), ErrorClass::kTransactionRollback);
   EXPECT_EQ(classify_error(err(1205, "HY000")), ErrorClass::kOperational);
   EXPECT_EQ(classify_error(err(1317, "70100")), ErrorClass::kOperational);
   EXPECT_EQ(classify_error(err(1927, "70100")), ErrorClass::kConnectionLost);
@@ -174,7 +174,8 @@ TEST(MysqlServerError, ThrowsTheMappedException) {
   EXPECT_THROW(throw_mysql_error(err(1062, "23000")), IntegrityError);
   EXPECT_THROW(throw_mysql_error(err(1364, "HY000")), IntegrityError);
   EXPECT_THROW(throw_mysql_error(err(1064, "42000")), ProgrammingError);
-  EXPECT_THROW(throw_mysql_error(err(1213, "40001")), OperationalError);
+  EXPECT_THROW(throw_mysql_error(err(1213, "40001")), TransactionRollback);
+  EXPECT_THROW(throw_mysql_error(err(1213, "40001")), OperationalError);  // its base
   EXPECT_THROW(throw_mysql_error(err(4031, "HY000")), ConnectionLost);
   EXPECT_THROW(throw_mysql_error(err(1366, "HY000")), DataError);
   EXPECT_THROW(throw_mysql_error(err(1289, "HY000")), NotSupportedError);

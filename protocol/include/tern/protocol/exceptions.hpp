@@ -112,6 +112,16 @@ class NotSupportedError : public DatabaseError {
   using DatabaseError::DatabaseError;
 };
 
+/// The server rolled the whole transaction back on its own: a deadlock (PostgreSQL 40P01,
+/// MySQL 1213), a serialization failure (40001), a Galera certification conflict at COMMIT
+/// (MariaDB reports it as 1213). Nothing of the transaction was applied and the connection is
+/// usable: running the transaction again from its start is safe, which is what these errors
+/// ask for. Not a TransactionOutcomeUnknown, whose outcome nobody knows.
+class TransactionRollback : public OperationalError {
+ public:
+  using OperationalError::OperationalError;
+};
+
 /// A connection that was up broke (reset, closed by the server, terminated backend). The
 /// connection is unusable; nothing was lost silently: the operation failed.
 class ConnectionLost : public OperationalError {

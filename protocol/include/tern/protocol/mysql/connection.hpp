@@ -69,6 +69,9 @@ class Connection {
   /// ConnectionLost (cannot connect, TLS failure, timeout), OperationalError (e.g. access
   /// denied: 1045) or ClientError (an authentication plugin tern lacks, TLS required but not
   /// offered, a cleartext password without TLS).
+  /// With several options.hosts or a target_session_attrs other than any, tries each host in
+  /// turn (as pg::Connection::connect does) and throws ConnectionFailed naming every host's
+  /// failure when none will do; options() then hold the host connected to.
   static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
 
   /// Movable; a moved-from connection is closed.
@@ -201,6 +204,10 @@ class Connection {
   Connection(ring::Loop& loop, ConnectOptions options);
 
   // Start-up (startup.cpp).
+  /// One host: socket, TLS, authentication.
+  static ring::Task<Connection> connect_one(ring::Loop& loop, ConnectOptions options);
+  /// Whether the server satisfies `attrs` (one query: @@read_only, @@innodb_read_only).
+  ring::Task<bool> session_matches(TargetSessionAttrs attrs);
   ring::Task<void> open(ring::Deadline deadline);
   ring::Task<void> authenticate(std::string plugin, std::string scramble);
   std::string auth_response(std::string_view plugin, std::string_view scramble) const;

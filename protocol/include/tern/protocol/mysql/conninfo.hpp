@@ -8,7 +8,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "tern/protocol/target_session_attrs.hpp"
 #include "tern/ring/tls.hpp"
 
 namespace tern::mysql {
@@ -19,6 +21,17 @@ enum class SslMode { kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentit
 /// Parses "DISABLED", "preferred", "VERIFY_IDENTITY"... (case-insensitive, '-' or '_');
 /// throws InterfaceError naming the bad value.
 SslMode parse_ssl_mode(std::string_view text);
+
+/// Which server of a host list a connection may settle on: kAny, kReadWrite or kReadOnly
+/// (PostgreSQL's primary/standby values are refused by parse()).
+using TargetSessionAttrs = protocol::TargetSessionAttrs;
+
+/// One server of a multi-host URL.
+struct HostAddress {
+  std::string host{};         ///< As ConnectOptions::host.
+  std::string hostaddr{};     ///< As ConnectOptions::hostaddr.
+  std::uint16_t port = 3306;  ///< As ConnectOptions::port.
+};
 
 /// Everything needed to open a connection.
 struct ConnectOptions {
@@ -74,13 +87,31 @@ struct ConnectOptions {
   /// At most this many rows in one buffered result (0: no limit); more is ResultTooLarge. Row
   /// streams are bounded by their batch size instead.
   std::size_t max_result_rows = 0;
+  /// Every server of a multi-host URL (mysql://h1:3306,h2:3307/db): Connection::connect tries
+  /// them in order (shuffled with load_balance_hosts) until one accepts and satisfies
+  /// target_session_attrs; the connection's options() then hold that one in host/hostaddr/port.
+  /// Empty for one server.
+  std::vector<HostAddress> hosts;
+  /// What the server connected to must be: kReadWrite wants @@read_only and
+  /// @@innodb_read_only both off, kReadOnly either on (asked with one query after the
+  /// handshake; kAny asks nothing).
+  TargetSessionAttrs target_session_attrs = TargetSessionAttrs::kAny;
+  /// load_balance_hosts=random: try the hosts in a random order, so that connections spread
+  /// over equivalent servers (Galera nodes, replicas); disable (false): in the order given.
+  bool load_balance_hosts = false;
 
   /// Parses a mysql:// or mariadb:// URL; unset fields fall back to MYSQL_HOST,
   /// MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER. Query keys: ssl-mode, ssl-ca, ssl-cert,
   /// ssl-key, connect-timeout (seconds), socket, hostaddr, statement-cache-size,
-  /// multi-statements, local-infile, cleartext-password, compress (true/false/1/0). Throws
-  /// InterfaceError on bad input (the password never appears in the message).
+  /// multi-statements, local-infile, cleartext-password, compress (true/false/1/0),
+  /// target-session-attrs (any, read-write, read-only), load-balance-hosts (disable, random);
+  /// the last two also spelt with '_' as libpq does. Several hosts are comma-separated:
+  /// `mysql://user:pw\@h1:3306,h2,[::1]:3307/db` (a missing port is 3306, or MYSQL_TCP_PORT).
+  /// Throws InterfaceError on bad input (the password never appears in the message).
   static ConnectOptions parse(std::string_view url);
+
+  /// The servers to try, in the order given: `hosts`, or host/hostaddr/port alone.
+  std::vector<HostAddress> candidates() const;
 
   /// Where to connect over TCP: hostaddr when set, host otherwise.
   const std::string& connect_host() const noexcept { return hostaddr.empty() ? host : hostaddr; }

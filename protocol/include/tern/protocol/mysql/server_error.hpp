@@ -59,16 +59,19 @@ enum class ErrorClass {
   kProgramming,     ///< ProgrammingError
   kNotSupported,    ///< NotSupportedError
   kConnectionLost,  ///< ConnectionLost: the server ended or killed the session
+  /// TransactionRollback: the server rolled the transaction back (deadlock, Galera conflict)
+  kTransactionRollback,
 };
 
 /// The class of an error by error number, then SQLSTATE class, else kOperational.
 /// Error numbers: 1062/1022/1169/1586/1557 duplicate key, 1451/1452/1216/1217 foreign key,
 /// 1048 NULL into NOT NULL, 1364 no default, 3819/4025 check constraint → kIntegrity;
 /// 1064/1146/1054/1049/1050/1051/1046/1149/1110/1102/1103/1166/1210/1065 → kProgramming;
-/// 1213 deadlock, 1205 lock wait timeout, 1317 interrupted, 3024/1969 statement timeout,
-/// 1040 too many connections, 1044/1045 access denied → kOperational; 1053 shutdown,
-/// 1927 killed, 4031 idle disconnect → kConnectionLost; 1235/1289/1286 → kNotSupported;
-/// 1264/1265/1292/1366/1365/1406/1690/1441/1263 → kData.
+/// 1213 deadlock (and Galera's certification conflict) → kTransactionRollback; 1205 lock wait
+/// timeout, 1317 interrupted, 3024/1969 statement timeout, 1040 too many connections, 1044/1045
+/// access denied → kOperational; 1053 shutdown, 1927 killed, 4031 idle disconnect →
+/// kConnectionLost; 1235/1289/1286 → kNotSupported; 1264/1265/1292/1366/1365/1406/1690/1441/1263 →
+/// kData.
 ErrorClass classify_error(const ServerErrorInfo& info) noexcept;
 
 /// Throws the tern exception for a server error (see classify_error). The exception's info()

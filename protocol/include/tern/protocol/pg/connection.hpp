@@ -84,7 +84,7 @@ class Connection {
   /// (e.g. wrong password: SQLSTATE 28P01) or InterfaceError (an authentication method tern
   /// does not support, or channel binding required but impossible).
   /// With several options.hosts or a target_session_attrs other than any, tries each host in
-  /// turn (libpq's rules) and throws ConnectionLost naming every host's failure when none
+  /// turn (libpq's rules) and throws ConnectionFailed naming every host's failure when none
   /// will do; options() then hold the host connected to.
   static ring::Task<Connection> connect(ring::Loop& loop, ConnectOptions options);
 

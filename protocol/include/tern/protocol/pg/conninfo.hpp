@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/protocol/target_session_attrs.hpp"
 #include "tern/ring/tls.hpp"
 
 namespace tern::pg {
@@ -22,16 +23,9 @@ enum class SslMode { kDisable, kAllow, kPrefer, kRequire, kVerifyCa, kVerifyFull
 /// Parses "disable", "prefer", "verify-full"...; throws InterfaceError naming the bad value.
 SslMode parse_ssl_mode(std::string_view text);
 
-/// libpq's target_session_attrs: which server of the host list a connection may settle on.
-/// https://www.postgresql.org/docs/16/libpq-connect.html#LIBPQ-CONNECT-TARGET-SESSION-ATTRS
-enum class TargetSessionAttrs {
-  kAny,            ///< the first server that accepts the connection
-  kReadWrite,      ///< default_transaction_read_only off and not a hot standby
-  kReadOnly,       ///< the opposite of read-write
-  kPrimary,        ///< not in recovery
-  kStandby,        ///< in recovery (a hot standby)
-  kPreferStandby,  ///< a standby if any host is one, any server otherwise
-};
+/// libpq's target_session_attrs: which server of the host list a connection may settle on
+/// (every value applies to PostgreSQL).
+using TargetSessionAttrs = protocol::TargetSessionAttrs;
 
 /// Parses "any", "read-write", ...; throws InterfaceError naming the bad value.
 TargetSessionAttrs parse_target_session_attrs(std::string_view text);
