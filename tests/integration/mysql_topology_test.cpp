@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "failover.hpp"
 #include "server_env.hpp"
 #include "tern/db/database.hpp"
 #include "tern/protocol/exceptions.hpp"
@@ -161,29 +162,9 @@ TEST_F(MysqlTopology, FailoverToThePromotedReplica) {
   EXPECT_FALSE(in_flight_error.empty()) << "the in-flight query did not fail with ConnectionLost";
 
   // The replica is made writable while writes are retried (each failure is a typed error).
-  std::thread promoter([&] { servers("mysql-promote"); });
-  constexpr auto kRetryBudget = 60s;
-  int attempts = 0;
-  bool written = false;
-  std::string last_error;
-  while (!written && Clock::now() - lost < kRetryBudget) {
-    ++attempts;
-    try {
-      run(db.aio_execute("INSERT INTO topo_failover (at) VALUES ('after')"));
-      written = true;
-    } catch (const OperationalError& e) {  // ConnectionLost, ConnectionFailed among them
-      last_error = e.what();
-      std::this_thread::sleep_for(10ms);
-    }
-  }
-  const auto written_at = Clock::now();
-  promoter.join();
-  ASSERT_TRUE(written) << "no write within the retry budget; last error: " << last_error;
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(written_at - lost);
-  std::printf(
-      "failover: %lld ms from the primary's shutdown to the first successful write "
-      "(%d attempts; in flight: %s)\n",
-      static_cast<long long>(ms.count()), attempts, in_flight_error.c_str());
+  ASSERT_TRUE(testing::write_through_failover(
+      [&] { run(db.aio_execute("INSERT INTO topo_failover (at) VALUES ('after')")); },
+      [&] { servers("mysql-promote"); }, lost, in_flight_error));
   // The write is on the new primary, with the row written before the failover.
   const ResultSet r = run(db.aio_execute(
       "SELECT @@port, @@read_only, (SELECT GROUP_CONCAT(at ORDER BY id) FROM topo_failover)"));
