@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -148,7 +149,7 @@ void append_2(std::string& out, std::int64_t v) {
 
 void append_micros(std::string& out, std::int64_t micros) {
   if (micros == 0) return;
-  char buf[8];
+  char buf[24];
   std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
   out += buf;
 }
@@ -302,7 +303,7 @@ void append_date(std::string& out, Date d) {
   const std::chrono::year_month_day ymd(d);
   const int y = static_cast<int>(ymd.year());
   if (y < 0 || y > 9999) throw_type_error("date", "SQLite's date text holds years 0000 to 9999");
-  char buf[16];
+  char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()));
   out += buf;

@@ -51,6 +51,7 @@ class WorkerThread {
   template <class F>
   class CallAwaiter final : public Job {
    public:
+    /// What `fn` returns (co_await gives it).
     using Result = decltype(std::declval<F&>()());
     /// A call of `fn` to run on `worker` for a task of `loop`.
     CallAwaiter(WorkerThread& worker, Loop& loop, F fn)

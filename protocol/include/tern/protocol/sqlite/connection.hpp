@@ -104,9 +104,11 @@ class Connection {
   /// ConnectionFailed (cannot open, or a pragma failed).
   static ring::Task<Connection> open(ring::Loop& loop, OpenOptions options);
 
-  Connection(Connection&&) noexcept;
-  /// Closes the handle (as close()) when still open.
-  Connection& operator=(Connection&&) noexcept;
+  /// Takes the handle; `other` is left closed.
+  Connection(Connection&& other) noexcept;
+  /// Takes the handle; the one held before is closed.
+  Connection& operator=(Connection&& other) noexcept;
+  /// Closes the handle when still open (on this thread: no call is in flight).
   ~Connection();
 
   /// Runs one statement with `params` bound and returns all its rows (prepared once per SQL
