@@ -1,4 +1,5 @@
-// Workload 2 (the point select under concurrency, one client thread), what
+// Workload 2 (the point select under concurrency, one client thread; and the same 32 tasks
+// spread over a LoopGroup's threads), what
 // pg_concurrency.cpp and mysql_concurrency.cpp share: the sizes, the measured part of a
 // benchmark whose workers draw queries from a WorkQueue, and tern's side — 32 or 256 tasks over
 // a pool of 8 connections, one statement per connection or pipelined (pipeline_depth), running
@@ -9,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -125,6 +127,55 @@ void tern_pool_tasks(benchmark::State& state, Worker worker, int tasks, std::siz
   measure_queue(state, std::int64_t{kWarmUpPerTask} * tasks, [&](WorkQueue& queue) {
     ring::sync_wait(loop, run_pool(loop, worker, tasks, *g_db, select, queue, rng));
   });
+}
+
+/// A worker of the raw point select on one loop of several: `select` by a random key while
+/// `left` (shared by every loop's workers) has queries to give.
+inline ring::Task<void> shared_queue_worker(AioDatabase& db, std::string_view select,
+                                            std::atomic<std::int64_t>& left,
+                                            std::minstd_rand& rng) {
+  while (left.fetch_sub(1, std::memory_order_relaxed) > 0) {
+    const ResultSet r = co_await db.aio_execute(select, random_aid(rng));
+    if (r.size() != 1) throw std::runtime_error("no row");
+    benchmark::DoNotOptimize(r.row(0).get<std::int32_t>(0));
+  }
+}
+
+/// `per_loop` shared_queue_worker tasks on the calling loop, until `left` is used up.
+inline ring::Task<void> run_loop_share(AioDatabase& db, std::string_view select, int per_loop,
+                                       std::atomic<std::int64_t>& left, unsigned seed) {
+  std::minstd_rand rng(seed);
+  ring::TaskGroup group(*ring::Loop::current());
+  for (int i = 0; i < per_loop; ++i)
+    group.spawn(shared_queue_worker(db, select, left, rng));
+  co_await group.join();
+}
+
+/// tern's side on `threads` loops (ring::LoopGroup) sharing one database: `tasks` tasks split
+/// evenly over the loops, a pool shard of kConnections / threads connections per loop (the
+/// same 8 in all), each carrying up to `depth` statements. The loops draw their queries from
+/// one atomic counter, a batch at a time; CPU time is the process's (every thread's).
+template <class Open>
+void tern_loop_group(benchmark::State& state, int threads, int tasks, std::size_t depth,
+                     std::string_view select, Open&& open) {
+  ring::LoopGroup loops(static_cast<std::size_t>(threads));
+  DatabaseOptions options = pool_options(depth);
+  options.min_connections = options.max_connections =
+      static_cast<std::size_t>(kConnections / threads);
+  const std::unique_ptr<AioDatabase> db = open(options);
+  const auto run = [&](std::int64_t queries) {
+    std::atomic<std::int64_t> left{queries};
+    loops.run_on_each([&](std::size_t i) {
+      return run_loop_share(*db, select, tasks / threads, left, 42 + static_cast<unsigned>(i));
+    });
+  };
+  run(std::int64_t{kWarmUpPerTask} * tasks);  // also opens every shard
+  const AllocCount allocs;
+  constexpr std::int64_t kBatch = 4096;
+  while (state.KeepRunningBatch(kBatch))
+    run(kBatch);
+  finish(state, static_cast<double>(state.iterations()), allocs);
+  loops.run_on_each([&](std::size_t) { return db->aio_close(); });
 }
 
 /// The label of a tern case: "32 tasks, <database> of 8, pipeline_depth 4".

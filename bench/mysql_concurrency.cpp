@@ -78,6 +78,12 @@ void BM_tern_execute_epoll(benchmark::State& state) {
                   tern::ring::Backend::epoll);
 }
 
+// BM_tern_execute on `threads` loops sharing one database (a pool shard of 8 / threads each).
+template <int threads, std::size_t depth>
+void BM_tern_execute_threads(benchmark::State& state) {
+  tern_loop_group(state, threads, kTasks, depth, kSelect, open_pool);
+}
+
 template <int tasks, std::size_t depth>
 void BM_tern_orm_get(benchmark::State& state) {
   tern_pool_tasks(state, orm_worker, tasks, depth, kSelect, open_pool);
@@ -104,6 +110,14 @@ int main(int argc, char** argv) {
             " on the epoll fallback vs libmariadb non-blocking API, 8 connections, 1 thread",
         "BM_libmariadb_async_8_connections", BM_libmariadb<false>, "BM_tern_pool_32_tasks_epoll",
         BM_tern_execute_epoll<kTasks, 1>},
+       {"MariaDB: 32 tasks on 2 loops (LoopGroup, 2 threads), shards of 4, pipeline_depth 1 vs "
+        "libmariadb non-blocking API, 8 connections, 1 thread",
+        "BM_libmariadb_async_8_connections", BM_libmariadb<false>, "BM_tern_32_tasks_2_threads",
+        BM_tern_execute_threads<2, 1>},
+       {"MariaDB: 32 tasks on 2 loops (LoopGroup, 2 threads), shards of 4, pipeline_depth 4 vs "
+        "libmariadb non-blocking API, 8 connections, 1 thread",
+        "BM_libmariadb_async_8_connections", BM_libmariadb<false>,
+        "BM_tern_32_tasks_2_threads_depth_4", BM_tern_execute_threads<2, kDepth>},
        {label("aio_execute", kTasks, kDepth, ""), "BM_libmariadb_async_8_connections",
         BM_libmariadb<false>, "BM_tern_execute_32_tasks_depth_4", BM_tern_execute<kTasks, kDepth>},
        {label("aio_execute", kManyTasks, kManyDepth, ""), "BM_libmariadb_async_8_connections",

@@ -92,6 +92,12 @@ void BM_tern_execute_epoll(benchmark::State& state) {
                   tern::ring::Backend::epoll);
 }
 
+// BM_tern_execute on `threads` loops sharing one database (a pool shard of 8 / threads each).
+template <int threads, std::size_t depth>
+void BM_tern_execute_threads(benchmark::State& state) {
+  tern_loop_group(state, threads, kTasks, depth, kSelect, open_pool);
+}
+
 template <int tasks, std::size_t depth>
 void BM_tern_orm_get(benchmark::State& state) {
   tern_pool_tasks(state, orm_worker, tasks, depth, kSelect, open_pool);
@@ -176,6 +182,14 @@ int main(int argc, char** argv) {
             " on the epoll fallback vs libpq async API, 8 connections, 1 thread",
         "BM_libpq_async_8_connections", BM_libpq<1, false>, "BM_tern_pool_32_tasks_epoll",
         BM_tern_execute_epoll<kTasks, 1>},
+       {"PG: 32 tasks on 2 loops (LoopGroup, 2 threads), shards of 4, pipeline_depth 1 vs libpq "
+        "async API, 8 connections, 1 thread",
+        "BM_libpq_async_8_connections", BM_libpq<1, false>, "BM_tern_32_tasks_2_threads",
+        BM_tern_execute_threads<2, 1>},
+       {"PG: 32 tasks on 2 loops (LoopGroup, 2 threads), shards of 4, pipeline_depth 4 vs libpq "
+        "pipeline mode, 8 connections x 4 in flight",
+        "BM_libpq_pipeline_8x4", BM_libpq<kDepth, false>, "BM_tern_32_tasks_2_threads_depth_4",
+        BM_tern_execute_threads<2, kDepth>},
        {pipelined_label("aio_execute", kTasks, kDepth, ""), "BM_libpq_pipeline_8x4",
         BM_libpq<kDepth, false>, "BM_tern_execute_32_tasks_depth_4",
         BM_tern_execute<kTasks, kDepth>},

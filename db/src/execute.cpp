@@ -338,7 +338,9 @@ ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOpt
     throw InterfaceError(
         "sync query is not allowed: call set_allow_sync(true) or use the allow_sync() scope");
   }
-  if (pool_) pool_->refuse_if_closed();  // aio_close() closes the sync path too
+  if (closed_.load(std::memory_order_relaxed)) {  // aio_close() closes the sync path too
+    throw InterfaceError("database closed; call aio_connect() to open it again");
+  }
   if (!sync_loop_) sync_loop_ = std::make_unique<ring::Loop>();
   if (sync_conn_ && !sync_conn_->is_usable()) sync_conn_.reset();
   if (!sync_conn_) sync_conn_ = ring::sync_wait(*sync_loop_, connect_(*sync_loop_));

@@ -28,10 +28,14 @@ std::string_view to_string(SpanKind kind) noexcept {
   return "unknown";
 }
 
-void LatencyHistogram::observe(std::chrono::nanoseconds duration) noexcept {
+std::size_t LatencyHistogram::bucket_of(std::chrono::nanoseconds duration) noexcept {
   const double seconds = std::chrono::duration<double>(duration).count();
-  const auto bucket = std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin();
-  ++buckets[static_cast<std::size_t>(bucket)];
+  return static_cast<std::size_t>(std::lower_bound(kBounds.begin(), kBounds.end(), seconds) -
+                                  kBounds.begin());
+}
+
+void LatencyHistogram::observe(std::chrono::nanoseconds duration) noexcept {
+  ++buckets[bucket_of(duration)];
   sum += duration;
 }
 
@@ -167,11 +171,31 @@ void Observer::enable_metrics(bool on) noexcept {
   update_active();
 }
 
+void Observer::Counters::add(std::chrono::nanoseconds duration, bool failed) noexcept {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  count.fetch_add(1, relaxed);
+  if (failed) errors.fetch_add(1, relaxed);
+  buckets[LatencyHistogram::bucket_of(duration)].fetch_add(1, relaxed);
+  sum_ns.fetch_add(duration.count(), relaxed);
+}
+
+OperationMetrics Observer::Counters::read() const noexcept {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  OperationMetrics m{.count = count.load(relaxed), .errors = errors.load(relaxed), .latency = {}};
+  for (std::size_t i = 0; i < buckets.size(); ++i)
+    m.latency.buckets[i] = buckets[i].load(relaxed);
+  m.latency.sum = std::chrono::nanoseconds(sum_ns.load(relaxed));
+  return m;
+}
+
 DatabaseMetrics Observer::metrics(const PoolStats& pool) const {
-  return DatabaseMetrics{.db_system_name = std::string(system_),
-                         .db_namespace = namespace_,
-                         .operations = operations_,
-                         .pool = pool};
+  DatabaseMetrics m{.db_system_name = std::string(system_),
+                    .db_namespace = namespace_,
+                    .operations = {},
+                    .pool = pool};
+  for (std::size_t k = 0; k < kSpanKinds; ++k)
+    m.operations[k] = operations_[k].read();
+  return m;
 }
 
 Observer::Span::Span(const Observer& observer, SpanKind kind, std::string_view sql,
@@ -202,12 +226,7 @@ Observer::Span::Span(const Observer& observer, SpanKind kind, std::string_view s
 void Observer::Span::end(std::uint64_t rows, const std::exception_ptr& error) noexcept {
   const auto duration = std::chrono::steady_clock::now() - since_;
   const std::size_t k = static_cast<std::size_t>(start_.kind);
-  if (observer_.metrics_on_) {
-    OperationMetrics& op = observer_.operations_[k];
-    ++op.count;
-    if (error) ++op.errors;
-    op.latency.observe(duration);
-  }
+  if (observer_.metrics_on_) observer_.operations_[k].add(duration, error != nullptr);
   if (observer_.tracer_) {
     std::string status;
     if (error) {

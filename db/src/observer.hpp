@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -17,7 +18,8 @@
 namespace tern::detail {
 
 /// A database's observers and metrics. Lives as long as the database; its pools point at it.
-/// Single-threaded, like the database.
+/// The observers are installed before the database is shared between threads; the metrics are
+/// counted atomically, since every loop's statements count into them.
 class Observer {
  public:
   /// For a database of `dialect` named `db_namespace` (kept by reference: the database's).
@@ -75,7 +77,17 @@ class Observer {
   std::shared_ptr<Tracer> tracer_;
   bool tracer_params_ = false;
   bool metrics_on_ = false;
-  mutable std::array<OperationMetrics, kSpanKinds> operations_{};
+  // One kind's OperationMetrics, counted by several threads (relaxed: each number is exact,
+  // a reading is not a snapshot).
+  struct Counters {
+    std::atomic<std::uint64_t> count{0};
+    std::atomic<std::uint64_t> errors{0};
+    std::array<std::atomic<std::uint64_t>, LatencyHistogram::kBounds.size() + 1> buckets{};
+    std::atomic<std::int64_t> sum_ns{0};
+    void add(std::chrono::nanoseconds duration, bool failed) noexcept;
+    OperationMetrics read() const noexcept;
+  };
+  mutable std::array<Counters, kSpanKinds> operations_{};
 };
 
 }  // namespace tern::detail

@@ -77,16 +77,31 @@ bool Pool::expired(Clock::time_point created) const noexcept {
 }
 
 PoolStats Pool::stats() const noexcept {
-  PoolStats s = counters_;
-  s.min_connections = options_.min_connections;
-  s.max_connections = options_.max_connections;
-  s.pipeline_depth = options_.pipeline_depth;
-  s.size = total_;
-  s.idle = idle_.size();
-  s.in_use = in_use_;
-  s.waiters = waiters_.size();
-  s.shared = shared_.size();
-  return s;
+  const Counters& c = counters_;
+  return PoolStats{.min_connections = options_.min_connections,
+                   .max_connections = options_.max_connections,
+                   .pipeline_depth = options_.pipeline_depth,
+                   .size = total_,
+                   .idle = c.idle,
+                   .in_use = in_use_,
+                   .waiters = c.waiters,
+                   .created = c.created,
+                   .connect_errors = c.connect_errors,
+                   .connect_time = c.connect_time,
+                   .discarded = c.discarded,
+                   .returned_broken = c.returned_broken,
+                   .acquired = c.acquired,
+                   .queued = c.queued,
+                   .wait_time = c.wait_time,
+                   .timeouts = c.timeouts,
+                   .shared = c.shared,
+                   .pipelined = c.pipelined};
+}
+
+void Pool::publish_sizes() noexcept {
+  counters_.idle = idle_.size();
+  counters_.waiters = waiters_.size();
+  counters_.shared = shared_.size();
 }
 
 ring::Task<void> Pool::open() {
@@ -173,6 +188,7 @@ std::optional<Lease> Pool::try_get(bool sharing) {
   if (std::optional<Idle> idle = take_idle()) {
     if (needs_ping(*idle)) {  // a round trip first: get()'s work
       idle_.push_back(std::move(*idle));
+      publish_sizes();
       return std::nullopt;
     }
     if (sharing) {
@@ -203,6 +219,7 @@ std::optional<Pool::Idle> Pool::take_idle() noexcept {
   while (!idle_.empty() && waiters_.empty()) {
     Idle e = std::move(idle_.back());
     idle_.pop_back();
+    publish_sizes();
     if (expired(e.created)) {
       discard(std::move(e.conn));
       continue;
@@ -322,6 +339,7 @@ Lease Pool::lend_shared(std::unique_ptr<BackendConnection> conn, Clock::time_poi
   ++counters_.acquired;
   BackendConnection* raw = conn.get();
   Shared& s = shared_.emplace_back(Shared{std::move(conn), created, 1});
+  publish_sizes();
   grant_shares(s);
   return Lease(this, raw);
 }
@@ -331,6 +349,7 @@ void Pool::grant_shares(Shared& s) noexcept {
          takes_more(*s.conn)) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    publish_sizes();
     ++s.users;
     ++counters_.pipelined;
     w->share = s.conn.get();
@@ -350,11 +369,13 @@ void Pool::unshare(BackendConnection* conn) noexcept {
   const Clock::time_point created = it->created;
   *it = std::move(shared_.back());
   shared_.pop_back();
+  publish_sizes();
   give_back(std::move(owned), created);
 }
 
 void Pool::enqueue(Waiter& w) {
   waiters_.push_back(&w);
+  publish_sizes();
   w.since = Clock::now();
   ++counters_.queued;
 }
@@ -363,6 +384,7 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
   counters_.wait_time += Clock::now() - w.since;
   if (const auto it = std::find(waiters_.begin(), waiters_.end(), &w); it != waiters_.end()) {
     waiters_.erase(it);
+    publish_sizes();
   }
   if (w.share != nullptr) {
     if (cancelled) {  // a share granted as we were cancelled: given up again
@@ -389,9 +411,10 @@ std::optional<Lease> Pool::end_wait(Waiter& w, bool woken, const std::exception_
   if (cancelled) std::rethrow_exception(cancelled);
   if (woken || closing_) throw InterfaceError("the connection pool was closed while waiting");
   ++counters_.timeouts;
-  throw PoolTimeout(absl::StrCat(
-      "no connection became free within the pool timeout (max_connections=",
-      options_.max_connections, ", in use ", in_use_, ", waiting ", waiters_.size(), ")"));
+  throw PoolTimeout(
+      absl::StrCat("no connection became free within the pool timeout (max_connections=",
+                   options_.max_connections, ", in use ", static_cast<std::size_t>(in_use_),
+                   ", waiting ", waiters_.size(), ")"));
 }
 
 void Pool::checked_in() noexcept {
@@ -426,12 +449,14 @@ void Pool::hand_over(Idle idle) noexcept {
   if (!waiters_.empty()) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    publish_sizes();
     w->granted.emplace(std::move(idle));
     ++in_use_;
     w->signal.notify();
     return;
   }
   idle_.push_back(std::move(idle));
+  publish_sizes();
 }
 
 // Counts the slot as taken again on the first waiter's behalf (as hand_over() counts a
@@ -441,6 +466,7 @@ void Pool::slot_freed() noexcept {
   if (!waiters_.empty() && idle_.empty() && total_ < options_.max_connections) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    publish_sizes();
     ++total_;
     w->slot = true;
     w->signal.notify();  // it opens a connection in the freed slot
@@ -478,11 +504,13 @@ ring::Task<void> Pool::close(ring::Deadline deadline) {
   while (!waiters_.empty()) {
     Waiter* w = waiters_.front();
     waiters_.pop_front();
+    publish_sizes();
     w->signal.notify();
   }
   for (Idle& e : idle_)
     discard(std::move(e.conn));
   idle_.clear();
+  publish_sizes();
   if (in_use_ > 0) {
     drained_.emplace(loop_);
     try {

@@ -258,11 +258,12 @@ void Loop::run_queued_soon() {
   soon_.clear();
 }
 
+// The eventfd is written under the lock: the loop sees the post only after the write, so a
+// loop that ends once it has run its last post (a LoopGroup's) never closes the eventfd under
+// a poster still writing to it.
 void Loop::post(std::function<void()> fn) {
-  {
-    std::lock_guard lock(post_mutex_);
-    posts_.push_back(std::move(fn));
-  }
+  std::lock_guard lock(post_mutex_);
+  posts_.push_back(std::move(fn));
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
 }
@@ -273,11 +274,9 @@ void Loop::expect_post() noexcept {
 }
 
 void Loop::post_expected(std::function<void()> fn) {
-  {
-    std::lock_guard lock(post_mutex_);
-    --expected_posts_;
-    posts_.push_back(std::move(fn));
-  }
+  std::lock_guard lock(post_mutex_);
+  --expected_posts_;
+  posts_.push_back(std::move(fn));
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
 }

@@ -2,11 +2,11 @@
 # Runs the documentation's samples (examples/docs/) against the servers of tests/servers and
 # checks what they print, so that a page never shows code that does not work.
 #   docs_samples_test.sh QUICKSTART RUNTIME SCOPES POOL ORM_GUIDE ORM_EXT ORM_PEEWEE DRIVERS \
-#                        REPLICAS README TERN_CLI OBSERVABILITY
+#                        REPLICAS README TERN_CLI OBSERVABILITY THREADS
 set -uo pipefail
 : "${TERN_PG_URL:?run through tests/servers exec}" "${TERN_MYSQL_URL:?}"
 quickstart=$1 runtime=$2 scopes=$3 pool=$4 orm_guide=$5 orm_ext=$6 orm_peewee=$7 drivers=$8
-replicas=$9 readme=${10} tern_cli=${11} observability=${12}
+replicas=$9 readme=${10} tern_cli=${11} observability=${12} threads=${13}
 failures=0
 
 check() {  # check NAME EXPECTED-STDOUT -- COMMAND...
@@ -79,5 +79,10 @@ query DO rows=0
 tern_db_operations_total{$pg_labels} 4
 tern_db_operation_errors_total{$pg_labels} 1" -- bash -c '"$1" "$2" | grep -v "^\[info ring\]"' _ \
   "$observability" "$TERN_PG_URL"  # (under TERN_RING=epoll the logger also says so)
+# Two loops sum 1..100 each; the order of their "done" lines varies, so they are sorted.
+check threads 'loop 0 done
+loop 1 done
+open after close: 0
+sum 10100 over 2 shards' -- bash -c '"$1" "$2" | sort' _ "$threads" "$TERN_PG_URL"
 
 [[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }

@@ -9,18 +9,22 @@
 //   });
 //
 // There is no need to connect first: the pool opens on first use, on the loop that runs it.
+// A database used from several loops (one per thread: ring::LoopGroup) keeps one pool shard
+// per loop, each with the options' sizes (see docs/loops-and-threads.md).
 // After aio_close() it stays closed (queries throw InterfaceError) until aio_connect(). Inside
 // aio_atomic() every query of that coroutine and of the tasks it awaits uses the transaction's
 // connection — no connection is passed around: it travels in the task context, as peewee-async
 // binds it to the asyncio task.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -76,9 +80,10 @@ struct DatabaseOptions {
   std::string ssl_ca{};
   /// How long opening one connection may take.
   std::chrono::milliseconds connect_timeout{10'000};
-  /// Connections aio_connect() opens and the pool keeps.
+  /// Connections aio_connect() opens and the pool keeps (per loop: each loop using the
+  /// database has a pool shard of its own).
   std::size_t min_connections = 1;
-  /// Connections open at most.
+  /// Connections open at most (per loop, like min_connections).
   std::size_t max_connections = 20;
   /// The pool's timing and pipelining (peewee-async's pool_params).
   PoolParams pool_params{};
@@ -227,18 +232,28 @@ class Transaction {
 
 /// The async database: a pool of connections to one server, transactions bound to task trees,
 /// and a gated synchronous path. Construct one of the Pooled*Database classes.
+///
+/// Threads: one database may serve several loops, each on its own thread (ring::LoopGroup).
+/// Each loop gets a pool shard of its own, made the first time a task of that loop uses the
+/// database, sized by the options (min/max_connections are per shard); a connection never
+/// leaves its loop. aio_connect() and aio_close() act on the calling loop's shard. Install
+/// hooks, tracers and metrics before the database is shared between threads; pool_stats(),
+/// shard_stats() and metrics() may be read from any thread. Statements from a thread with no
+/// running tern loop throw InterfaceError.
 class AioDatabase {
  public:
   AioDatabase(const AioDatabase&) = delete;
   AioDatabase& operator=(const AioDatabase&) = delete;
   virtual ~AioDatabase();
 
-  /// Creates the connection pool and opens min_connections. Optional the first time: the first
-  /// query does it. Required after aio_close(). (ReadReplicas opens its replicas' pools too.)
+  /// Creates the calling loop's pool shard and opens min_connections. Optional the first time:
+  /// the first query does it. Required after aio_close(). (ReadReplicas opens its replicas'
+  /// pools too.)
   virtual ring::Task<void> aio_connect();
-  /// True while the pool is open.
+  /// True while the calling loop's pool shard is open (off any loop: the first shard made).
   bool is_connected() const noexcept;
-  /// Terminates the pool: fails waiting queries, closes idle connections, waits up to
+  /// Terminates the calling loop's pool shard (with several loops: run it on each, e.g.
+  /// LoopGroup::run_on_each): fails waiting queries, closes idle connections, waits up to
   /// close_timeout for checked-out ones (closed when returned), and closes the synchronous
   /// connection. The database then stays closed: queries (sync ones too) throw InterfaceError
   /// until aio_connect(). (ReadReplicas closes its replicas' pools too.)
@@ -345,8 +360,8 @@ class AioDatabase {
   /// Starts (or with false stops) counting metrics per operation kind: counts, errors and a
   /// latency histogram (metrics(); metrics().to_prometheus() for a scrape endpoint).
   void enable_metrics(bool on = true) noexcept;
-  /// The metrics counted since enable_metrics(), with the pool's statistics. Read on the
-  /// database's loop thread.
+  /// The metrics counted since enable_metrics(), with the pool's statistics (pool_stats()).
+  /// Safe from any thread.
   DatabaseMetrics metrics() const;
   /// A statement for an error message (DoesNotExist's, say): "SQL: <sql>\nParams: [...]",
   /// the values redacted by the query hook's rule: shown only when set_query_hook was given
@@ -381,8 +396,12 @@ class AioDatabase {
   /// Closes the synchronous connection, if open.
   void close_sync() noexcept;
 
-  /// The pool's statistics (all zero before first use).
-  PoolStats pool_stats() const noexcept;
+  /// The pool's statistics, summed over its shards when several loops use the database (all
+  /// zero before first use). Safe from any thread.
+  PoolStats pool_stats() const;
+  /// Each pool shard's statistics, in the order the shards were made (one per loop that used
+  /// the database). Safe from any thread.
+  std::vector<PoolStats> shard_stats() const;
   /// PostgreSQL, MySQL or SQLite.
   Dialect dialect() const noexcept { return dialect_; }
   /// The database name.
@@ -412,7 +431,10 @@ class AioDatabase {
   };
   using ScopePtr = std::unique_ptr<Scope, ScopeDeleter>;
 
+  // The calling loop's pool shard, made on first use; InterfaceError off any loop.
   Pool& pool();
+  Pool& shard_of(ring::Loop* loop);  // pool()'s way when the loop is not the first shard's
+  Pool* find_shard(const ring::Loop* loop) const;
   detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
   ring::Task<ScopePtr> enter_scope(ScopeKind kind, TransactionOptions options);
   ring::Task<void> exit_scope(ScopePtr scope, bool commit);
@@ -442,7 +464,14 @@ class AioDatabase {
   ConnectionFactory connect_;
   PoolOptions pool_options_;
   std::chrono::milliseconds close_timeout_;
-  std::unique_ptr<Pool> pool_;
+  // One pool per loop that used the database, in the order made; the list only grows (until
+  // the database dies), so a Pool* stays valid. first_ is the first shard: a single-loop
+  // program's every statement finds it without the lock.
+  std::uint64_t id_;  // unique among databases: keys each thread's cached shard
+  mutable std::mutex shards_mutex_;
+  std::vector<std::unique_ptr<Pool>> shards_;
+  std::atomic<Pool*> first_{nullptr};
+  std::atomic<bool> closed_{false};  // aio_close() ran (until aio_connect()): the sync path refuses
   bool allow_sync_ = false;
   std::unique_ptr<ring::Loop> sync_loop_;
   std::unique_ptr<BackendConnection> sync_conn_;

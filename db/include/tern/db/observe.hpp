@@ -121,6 +121,8 @@ struct LatencyHistogram {
   std::chrono::nanoseconds sum{};
   /// Counts one duration.
   void observe(std::chrono::nanoseconds duration) noexcept;
+  /// The index in `buckets` that `duration` counts in.
+  static std::size_t bucket_of(std::chrono::nanoseconds duration) noexcept;
 };
 
 /// The metrics of one operation kind.

@@ -5,6 +5,7 @@
 // pool_recycle replaced, statistics readable at any time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,32 @@ namespace tern {
 
 namespace detail {
 class Observer;
+
+/// A number that one thread writes (a pool's loop) and any thread may read (statistics):
+/// relaxed atomic loads and stores, never a locked read-modify-write, so it costs what a plain
+/// integer costs on x86.
+template <class T>
+class Relaxed {
+ public:
+  /// The value.
+  operator T() const noexcept { return value_.load(std::memory_order_relaxed); }
+  /// Sets it (writer thread only).
+  Relaxed& operator=(T v) noexcept {
+    value_.store(v, std::memory_order_relaxed);
+    return *this;
+  }
+  /// Adds `d` (writer thread only).
+  Relaxed& operator+=(T d) noexcept { return *this = static_cast<T>(T(*this) + d); }
+  /// Subtracts `d` (writer thread only).
+  Relaxed& operator-=(T d) noexcept { return *this = static_cast<T>(T(*this) - d); }
+  /// Adds one (writer thread only).
+  Relaxed& operator++() noexcept { return *this += T{1}; }
+  /// Subtracts one (writer thread only).
+  Relaxed& operator--() noexcept { return *this -= T{1}; }
+
+ private:
+  std::atomic<T> value_{};
+};
 }  // namespace detail
 
 /// No connection became free before the acquire timeout.
@@ -131,7 +158,8 @@ class Lease {
   std::chrono::steady_clock::time_point created_{};
 };
 
-/// The pool; lives on one loop. Not thread-safe.
+/// The pool; lives on one loop, and is used only from that loop's thread, except stats(),
+/// which any thread may call.
 class Pool {
  public:
   /// A pool on `loop` whose connections come from `factory`.
@@ -171,7 +199,8 @@ class Pool {
   /// Throws InterfaceError while close() runs and after it until open(): what acquires check
   /// first (and after a health-check ping, which close() may overtake).
   void refuse_if_closed() const;
-  /// Current statistics.
+  /// Current statistics; safe from any thread (each number is read atomically; together they
+  /// are a snapshot only when read on the pool's loop).
   PoolStats stats() const noexcept;
   /// The loop it lives on.
   ring::Loop& loop() const noexcept { return loop_; }
@@ -261,18 +290,29 @@ class Pool {
   /// True when a connection opened at `created` is past pool_recycle.
   bool expired(std::chrono::steady_clock::time_point created) const noexcept;
 
+  /// Copies the containers' sizes into sizes_, for stats() on other threads.
+  void publish_sizes() noexcept;
+
+  // What stats() reads, readable from any thread.
+  struct Counters {
+    detail::Relaxed<std::uint64_t> created, connect_errors, discarded, returned_broken, acquired,
+        queued, timeouts, pipelined;
+    detail::Relaxed<std::chrono::nanoseconds> connect_time, wait_time;
+    detail::Relaxed<std::size_t> idle, waiters, shared;  // publish_sizes()
+  };
+
   ring::Loop& loop_;
   ConnectionFactory factory_;
   PoolOptions options_;
   bool open_ = false;
   bool closing_ = false;
-  bool closed_ = false;          // by close(), until open()
-  std::vector<Idle> idle_;       // most recently returned last (reused first: warm)
-  std::vector<Shared> shared_;   // connections lent to statements (share()), not in idle_
-  std::deque<Waiter*> waiters_;  // first come, first served
-  std::size_t total_ = 0;        // open + opening + cleaning
-  std::size_t in_use_ = 0;
-  PoolStats counters_;
+  bool closed_ = false;                 // by close(), until open()
+  std::vector<Idle> idle_;              // most recently returned last (reused first: warm)
+  std::vector<Shared> shared_;          // connections lent to statements (share()), not in idle_
+  std::deque<Waiter*> waiters_;         // first come, first served
+  detail::Relaxed<std::size_t> total_;  // open + opening + cleaning
+  detail::Relaxed<std::size_t> in_use_;
+  Counters counters_;
   ring::TaskGroup background_;           // closes and resets that outlive the call that caused them
   std::optional<ring::Signal> drained_;  // close() waits on it for checked-out connections
   // Its database's observers, told of connects and waits.

@@ -4,6 +4,7 @@
 
 #include "tern/ring/error.hpp"
 #include "tern/ring/loop.hpp"
+#include "tern/ring/loop_group.hpp"
 #include "tern/ring/mutex.hpp"
 #include "tern/ring/resolve.hpp"
 #include "tern/ring/signal.hpp"
