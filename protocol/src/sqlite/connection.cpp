@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cctype>
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
 
@@ -14,6 +16,14 @@
 namespace tern::sqlite {
 
 namespace {
+
+// tern_connection_id(): the connection's number in this process, as pg_backend_pid() and
+// CONNECTION_ID() name a server session (to tell connections apart in logs and tests).
+std::atomic<std::int64_t> next_connection_id{1};
+
+void connection_id(sqlite3_context* context, int, sqlite3_value**) noexcept {
+  sqlite3_result_int64(context, reinterpret_cast<std::intptr_t>(sqlite3_user_data(context)));
+}
 
 // The SQLSTATE a SQLite error travels with, so that code written against the other backends'
 // classes (23505 unique violation...) reads it the same; SQLite itself has none.
@@ -171,6 +181,10 @@ struct Connection::State {
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
     sqlite3_progress_handler(db, 1000, &State::on_progress, this);
+    const auto id = static_cast<std::intptr_t>(next_connection_id.fetch_add(1));
+    sqlite3_create_function_v2(
+        db, "tern_connection_id", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+        reinterpret_cast<void*>(id), &connection_id, nullptr, nullptr, nullptr);
     try {
       if (options.foreign_keys) exec_now("PRAGMA foreign_keys = ON");
       if (options.wal && !options.read_only && !is_memory(options)) {
