@@ -485,12 +485,12 @@ TEST_P(Scopes, PoolClosedMidTransactionLeavesAllOrNothing) {
 // A coroutine cancelled while waiting for a connection, while connecting, or mid-query never
 // leaks a connection or poisons the pool.
 TEST_P(Scopes, CancellationNeverLeaksAConnection) {
-  // One statement per connection: the second task must wait for the pool, not pipeline.
-  auto db =
-      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
   TERN_SKIP_ON_SQLITE(
       "SQLite has no sleep(), and tern does not interrupt a running SQLite statement when its "
       "task is cancelled (the task waits for the worker's call to end)");
+  // One statement per connection: the second task must wait for the pool, not pipeline.
+  auto db =
+      make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
   const std::string sleep_sql = pg() ? "SELECT pg_sleep(10)" : "SELECT SLEEP(10)";
   int cancelled = 0;
   ring::TaskGroup group(loop);
