@@ -57,10 +57,12 @@ inline std::string backend_name(const ::testing::TestParamInfo<Dialect>& info) {
 
 /// The SQLite file of this test process (and its -wal and -shm files), removed at exit.
 inline const std::string& sqlite_test_path() {
-  static const std::string path = [] {
-    std::string p = (std::filesystem::temp_directory_path() /
-                     ("tern-test-" + std::to_string(::getpid()) + ".db"))
-                        .string();
+  // Never destroyed: the atexit handler, registered while it is made, would run after its
+  // destructor.
+  static const std::string& path = *[] {
+    auto* p = new std::string((std::filesystem::temp_directory_path() /
+                               ("tern-test-" + std::to_string(::getpid()) + ".db"))
+                                  .string());
     std::atexit([] {
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
         std::error_code ignored;
