@@ -1,13 +1,15 @@
 // The seed example of peewee-async's documentation, line by line in C++ (the demo).
 // Connection settings come from the PG* environment variables, as with libpq; with --mysql the
-// same code runs on MariaDB/MySQL (settings from MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD, USER).
+// same code runs on MariaDB/MySQL (settings from MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_PWD, USER);
+// with --sqlite on SQLite, in the file test.db of the current directory (no server at all).
 #include <cstring>
 #include <iostream>
 #include <tern/tern.hpp>
 
 tern::PostgresqlDatabase postgres_database("test");
 tern::MySQLDatabase mysql_database("test");
-tern::AioDatabase* database = &postgres_database;  // the models' database (--mysql: MariaDB)
+tern::SqliteDatabase sqlite_database("test.db");
+tern::AioDatabase* database = &postgres_database;  // the models' database (or --mysql, --sqlite)
 
 // Let's define a simple model:
 struct PageBlock {
@@ -39,6 +41,7 @@ tern::ring::Task<void> my_async_func() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--mysql") == 0) database = &mysql_database;
+  if (argc > 1 && std::strcmp(argv[1], "--sqlite") == 0) database = &sqlite_database;
 
   // Disable sync queries
   database->set_allow_sync(false);

@@ -6,6 +6,7 @@
 #include "tern/db/backend.hpp"
 #include "tern/protocol/mysql/conninfo.hpp"
 #include "tern/protocol/pg/conninfo.hpp"
+#include "tern/protocol/sqlite/connection.hpp"
 
 namespace tern {
 
@@ -17,5 +18,8 @@ ring::Task<std::unique_ptr<BackendConnection>> connect_postgres(ring::Loop& loop
 /// Opens a MySQL/MariaDB connection.
 ring::Task<std::unique_ptr<BackendConnection>> connect_mysql(ring::Loop& loop,
                                                              mysql::ConnectOptions options);
+/// Opens a SQLite connection (its worker thread and handle).
+ring::Task<std::unique_ptr<BackendConnection>> connect_sqlite(ring::Loop& loop,
+                                                              sqlite::OpenOptions options);
 
 }  // namespace tern

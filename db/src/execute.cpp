@@ -241,13 +241,18 @@ Value schema_param(std::string schema) {
 
 }  // namespace
 
+// SQLite's schemas are its attached databases ("main" the connection's own); its internal
+// tables (sqlite_sequence, sqlite_stat1...) are not the user's.
 ring::Task<std::vector<std::string>> AioDatabase::aio_get_tables(std::string schema) {
   const char* sql =
       dialect_ == Dialect::kPostgres
           ? "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = "
             "COALESCE($1::text, current_schema()) ORDER BY tablename"
-          : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE' ORDER BY table_name";
+      : dialect_ == Dialect::kMysql
+          ? "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE' ORDER BY table_name"
+          : "SELECT name FROM pragma_table_list WHERE schema = COALESCE(?, 'main') AND type = "
+            "'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
   const ResultSet rows = co_await aio_execute(sql, schema_param(std::move(schema)));
   std::vector<std::string> names;
   names.reserve(rows.size());
@@ -261,14 +266,18 @@ ring::Task<bool> AioDatabase::aio_table_exists(std::string name, std::string sch
       dialect_ == Dialect::kPostgres
           ? "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1 AND schemaname = "
             "COALESCE($2::text, current_schema())"
-          : "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
-            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE'";
+      : dialect_ == Dialect::kMysql
+          ? "SELECT 1 FROM information_schema.tables WHERE table_name = ? AND table_schema = "
+            "COALESCE(?, DATABASE()) AND table_type = 'BASE TABLE'"
+          : "SELECT 1 FROM pragma_table_list WHERE name = ? AND schema = COALESCE(?, 'main') AND "
+            "type = 'table'";
   const ResultSet rows =
       co_await aio_execute(sql, Value(std::move(name)), schema_param(std::move(schema)));
   co_return !rows.empty();
 }
 
 ring::Task<bool> AioDatabase::aio_sequence_exists(std::string name) {
+  if (dialect_ == Dialect::kSqlite) co_return false;  // SQLite has no sequences
   const char* sql =
       dialect_ == Dialect::kPostgres
           ? "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = "

@@ -1,7 +1,10 @@
 // The concrete databases and how they connect: PooledPostgresqlDatabase,
-// PooledPostgresqlExtDatabase and PooledMySQLDatabase from a keyword struct (with the PG* /
-// MYSQL_* environment) or from connect options, one shared TLS context per pool, and connect()
-// from a database URL (the pool keys taken out of its query string).
+// PooledPostgresqlExtDatabase, PooledMySQLDatabase and SqliteDatabase from a keyword struct (with
+// the PG* / MYSQL_* environment) or from connect options, one shared TLS context per pool, and
+// connect() from a database URL (the pool keys taken out of its query string).
+#include <unistd.h>
+
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -10,6 +13,7 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "backends.hpp"
 #include "tern/db/database.hpp"
 #include "tern/ring/tls.hpp"
@@ -91,6 +95,16 @@ ConnectionFactory mysql_factory(mysql::ConnectOptions c) {
   return [c = with_shared_tls(std::move(c))](ring::Loop& loop) { return connect_mysql(loop, c); };
 }
 
+// ":memory:" gets a name of its own, so that the pool's connections (and the sync mode's) share
+// one in-memory database, and two SqliteDatabase objects never share one.
+ConnectionFactory sqlite_factory(sqlite::OpenOptions o) {
+  if (o.path == ":memory:" && o.memory_name.empty()) {
+    static std::atomic<std::uint64_t> next{0};
+    o.memory_name = absl::StrCat("tern-memory-", ::getpid(), "-", next.fetch_add(1));
+  }
+  return [o = std::move(o)](ring::Loop& loop) { return connect_sqlite(loop, o); };
+}
+
 }  // namespace
 
 PooledPostgresqlDatabase::PooledPostgresqlDatabase(std::string database, DatabaseOptions options)
@@ -119,6 +133,12 @@ PooledMySQLDatabase::PooledMySQLDatabase(std::string database, DatabaseOptions o
 
 PooledMySQLDatabase::PooledMySQLDatabase(mysql::ConnectOptions connect, DatabaseOptions pool)
     : AioDatabase(Dialect::kMysql, connect.database, mysql_factory(connect), pool) {}
+
+SqliteDatabase::SqliteDatabase(std::string path, DatabaseOptions options)
+    : SqliteDatabase(sqlite::OpenOptions{.path = std::move(path)}, options) {}
+
+SqliteDatabase::SqliteDatabase(sqlite::OpenOptions open, DatabaseOptions pool)
+    : AioDatabase(Dialect::kSqlite, open.path, sqlite_factory(open), pool) {}
 
 // ---- URLs ----
 
@@ -175,6 +195,46 @@ std::string take_pool_keys(std::string_view url, DatabaseOptions& options) {
   return rest;
 }
 
+bool bool_value(std::string_view text, std::string_view key) {
+  if (text == "1" || text == "true" || text == "on" || text == "yes") return true;
+  if (text == "0" || text == "false" || text == "off" || text == "no") return false;
+  throw InterfaceError("invalid database URL: bad " + std::string(key));
+}
+
+// peewee's form: "sqlite:///app.db" is the relative path app.db, "sqlite:////abs/app.db" the
+// absolute one. `rest` starts at "://".
+std::unique_ptr<AioDatabase> sqlite_database(std::string_view rest, const DatabaseOptions& pool) {
+  rest.remove_prefix(3);
+  if (!rest.starts_with('/')) {
+    throw InterfaceError("invalid database URL: sqlite:///<path> (three slashes, then the path)");
+  }
+  rest.remove_prefix(1);
+  const std::size_t q = rest.find('?');
+  sqlite::OpenOptions o{.path = std::string(rest.substr(0, q))};
+  if (o.path.empty()) throw InterfaceError("invalid database URL: no SQLite database path");
+  std::string_view query = q == std::string_view::npos ? "" : rest.substr(q + 1);
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    const std::size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (key == "busy_timeout") {
+      o.busy_timeout = seconds_value(value, key);
+    } else if (key == "foreign_keys") {
+      o.foreign_keys = bool_value(value, key);
+    } else if (key == "wal") {
+      o.wal = bool_value(value, key);
+    } else if (key == "read_only") {
+      o.read_only = bool_value(value, key);
+    } else if (!pair.empty()) {
+      throw InterfaceError("invalid database URL: unknown SQLite key \"" + std::string(key) + "\"");
+    }
+  }
+  return std::make_unique<SqliteDatabase>(std::move(o), pool);
+}
+
 }  // namespace
 
 std::unique_ptr<AioDatabase> connect(std::string_view url) {
@@ -193,6 +253,7 @@ std::unique_ptr<AioDatabase> connect(std::string_view url) {
     mysql::ConnectOptions c = mysql::ConnectOptions::parse("mysql" + rest);
     return std::make_unique<PooledMySQLDatabase>(std::move(c), options);
   }
+  if (scheme == "sqlite") return sqlite_database(rest, options);
   throw InterfaceError("invalid database URL: unknown scheme \"" + scheme + "\"");
 }
 

@@ -149,7 +149,10 @@ std::string DatabaseMetrics::to_prometheus() const {
 namespace detail {
 
 Observer::Observer(Dialect dialect, const std::string& db_namespace) noexcept
-    : system_(dialect == Dialect::kPostgres ? "postgresql" : "mysql"), namespace_(db_namespace) {}
+    : system_(dialect == Dialect::kPostgres ? "postgresql"
+              : dialect == Dialect::kMysql  ? "mysql"
+                                            : "sqlite"),
+      namespace_(db_namespace) {}
 
 void Observer::set_hook(QueryHook hook, bool with_params) {
   hook_ = std::move(hook);

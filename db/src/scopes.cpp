@@ -88,8 +88,16 @@ bool has_options(const TransactionOptions& o) {
 }
 
 // The statements that start a transaction with `o`: PostgreSQL takes the modes on BEGIN;
-// MySQL sets the isolation level for the next transaction, then starts it.
+// MySQL sets the isolation level for the next transaction, then starts it; SQLite takes the
+// write lock at BEGIN IMMEDIATE unless the transaction only reads (a deferred transaction that
+// writes later may meet SQLITE_BUSY without waiting, as its read snapshot is stale), and is
+// always SERIALIZABLE (which every level's guarantee allows).
 std::vector<std::string> begin_statements(Dialect dialect, const TransactionOptions& o) {
+  if (dialect == Dialect::kSqlite) {
+    if (o.deferrable) throw NotSupportedError("DEFERRABLE transactions are PostgreSQL's");
+    if (o.read_only) return {"BEGIN DEFERRED", "PRAGMA query_only = ON"};
+    return {"BEGIN IMMEDIATE"};
+  }
   if (dialect == Dialect::kPostgres) {
     std::string sql = "BEGIN";
     if (o.isolation) absl::StrAppend(&sql, " ISOLATION LEVEL ", isolation_name(*o.isolation));

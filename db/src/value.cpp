@@ -17,6 +17,9 @@ void throw_unsupported_type(const char* backend, const char* cxx_type) {
 void throw_mysql_lacks(const char* what) {
   throw NotSupportedError(std::string("MySQL/MariaDB has no ") + what + " type (PostgreSQL only)");
 }
+void throw_sqlite_lacks(const char* what) {
+  throw NotSupportedError(std::string("SQLite has no ") + what + " type (PostgreSQL only)");
+}
 }  // namespace detail
 
 const ResultSet::Storage& ResultSet::no_result() noexcept {
@@ -39,12 +42,16 @@ std::uint64_t ResultSet::rows_affected() const noexcept {
   if (r_ == nullptr) return 0;  // an empty result's tag names no count
   if (const auto* p = std::get_if<pg::Result>(r_)) return p->rows_affected();
   if (const auto* m = std::get_if<mysql::Result>(r_)) return m->affected_rows();
+  if (const auto* s = std::get_if<sqlite::Result>(r_)) return s->changes();
   return 0;
 }
 
 std::uint64_t ResultSet::last_insert_id() const noexcept {
   if (r_ == nullptr) return 0;
   if (const auto* m = std::get_if<mysql::Result>(r_)) return m->last_insert_id();
+  if (const auto* s = std::get_if<sqlite::Result>(r_)) {
+    return static_cast<std::uint64_t>(s->last_insert_rowid());
+  }
   return 0;
 }
 

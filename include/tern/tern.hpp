@@ -1,4 +1,4 @@
-// tern: C++20 async PostgreSQL and MySQL/MariaDB on io_uring. The umbrella header: the
+// tern: C++20 async PostgreSQL, MySQL/MariaDB and SQLite on io_uring. The umbrella header: the
 // runtime, the database layer and the ORM.
 #pragma once
 
@@ -44,6 +44,10 @@
 /// \namespace tern::mysql
 /// MySQL and MariaDB: connection options, the connection, parameters, results, the packet
 /// codecs and the type codecs.
+///
+/// \namespace tern::sqlite
+/// SQLite: the connection (a handle driven on its worker thread), its open options,
+/// parameters and results.
 ///
 /// \namespace tern::orm
 /// The query builder, the SQL compiler and the model machinery behind TERN_MODEL.

@@ -26,9 +26,11 @@ using ast::ColumnType;
 [[noreturn]] void interface_error(std::string_view what) {
   throw InterfaceError("SQL compiler: " + std::string(what));
 }
-[[noreturn]] void mysql_lacks(std::string_view what, std::string_view column) {
-  throw NotSupportedError("SQL compiler: MySQL/MariaDB has no " + std::string(what) +
-                          " type (column " + std::string(column) + "; PostgreSQL only)");
+[[noreturn]] void lacks(Dialect dialect, std::string_view what, std::string_view column) {
+  throw NotSupportedError(
+      "SQL compiler: " + std::string(dialect == Dialect::kSqlite ? "SQLite" : "MySQL/MariaDB") +
+      " has no " + std::string(what) + " type (column " + std::string(column) +
+      "; PostgreSQL only)");
 }
 
 template <class T>
@@ -91,10 +93,11 @@ void append_datetime(std::string& out, std::chrono::sys_time<std::chrono::micros
 
 // '...' with ' doubled. A backslash is an escape character in MySQL literals, so it is doubled
 // there; PG (standard_conforming_strings) takes it literally in '...', and its E'...' form,
-// where backslashes are doubled, reads the same whatever that setting is.
+// where backslashes are doubled, reads the same whatever that setting is. SQLite never
+// escapes with a backslash.
 void append_string(std::string& out, std::string_view s, Dialect dialect) {
   if (s.find('\0') != std::string_view::npos) interface_error("DEFAULT text holds a NUL byte");
-  const bool backslash = s.find('\\') != std::string_view::npos;
+  const bool backslash = dialect != Dialect::kSqlite && s.find('\\') != std::string_view::npos;
   if (backslash && dialect == Dialect::kPostgres) out += 'E';
   out += '\'';
   for (char c : s) {
@@ -125,9 +128,11 @@ void append_decimal(std::string& out, std::string_view d) {
 
 void append_literal(std::string& out, const Value& value, Dialect dialect) {
   const bool pg = dialect == Dialect::kPostgres;
-  // The PostgreSQL-only types reach here only for PostgreSQL: their columns stop MySQL first.
-  const auto pg_only = [pg](std::string_view what) {
-    if (!pg) throw NotSupportedError("SQL compiler: MySQL/MariaDB has no " + std::string(what));
+  const bool mysql = dialect == Dialect::kMysql;
+  // The PostgreSQL-only types reach here only for PostgreSQL: their columns stop the others
+  // first.
+  const auto pg_only = [pg, dialect](std::string_view what) {
+    if (!pg) lacks(dialect, what, "DEFAULT");
   };
   std::visit(
       [&](const auto& v) {
@@ -177,11 +182,11 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           append_string(out, v.to_string(), dialect);  // its canonical text: both accept it
         } else if constexpr (std::is_same_v<T, Json> || std::is_same_v<T, Jsonb>) {
           // MySQL 8 takes a JSON default only as an expression, (...); MariaDB takes both.
-          if (!pg) out += '(';
+          if (mysql) out += '(';
           append_string(out, v.text, dialect);
-          if (!pg) out += ')';
+          if (mysql) out += ')';
         } else if constexpr (std::is_same_v<T, Interval>) {
-          pg_only("interval type");
+          pg_only("interval");
           // Each field with its unit, so no IntervalStyle can read it differently.
           out += '\'';
           append_number(out, v.months);
@@ -191,10 +196,10 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           append_number(out, v.microseconds);
           out += " microseconds'";
         } else if constexpr (std::is_same_v<T, HStore>) {
-          pg_only("hstore type");
+          pg_only("hstore");
           append_string(out, pg::hstore::to_text(v), dialect);
         } else if constexpr (kIsArray<T>) {
-          pg_only("array types");
+          pg_only("array");
           // '{}' fits any array type; ARRAY[...] takes the elements as literals, and the column
           // type coerces it on assignment.
           if (v.empty()) {
@@ -210,7 +215,7 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
         } else {
           static_assert(std::is_same_v<T, Instant>);
           // PG: an explicit UTC offset, so the session TimeZone cannot shift it. MySQL DATETIME
-          // holds instants as UTC.
+          // and SQLite's text hold instants as UTC.
           out += '\'';
           append_datetime(out, v);
           if (pg) out += "+00";
@@ -220,7 +225,79 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
       value.storage());
 }
 
+// SQLite's types are affinities chosen by the type name (docs/sqlite.md): an auto key must be
+// spelled INTEGER to alias the rowid; JSON, UUID and the date/time kinds are TEXT-like names
+// (a NUMERIC affinity would turn the JSON text "1" into the integer 1).
+void append_sqlite_type(std::string& out, const ColumnDef& c) {
+  switch (c.type) {
+    case ColumnType::kAuto:
+    case ColumnType::kBigAuto:
+    case ColumnType::kInteger:
+    case ColumnType::kBoolean:
+      out += "INTEGER";
+      return;
+    case ColumnType::kSmallInt:
+      out += "SMALLINT";
+      return;
+    case ColumnType::kBigInt:
+      out += "BIGINT";
+      return;
+    case ColumnType::kFloat:
+    case ColumnType::kDouble:
+      out += "REAL";
+      return;
+    case ColumnType::kDecimal:
+    case ColumnType::kChar:
+      break;  // as the other dialects: DECIMAL(p,s), VARCHAR(n)
+    case ColumnType::kText:
+    case ColumnType::kUuid:
+    case ColumnType::kJson:
+    case ColumnType::kJsonb:
+      out += "TEXT";
+      return;
+    case ColumnType::kBlob:
+      out += "BLOB";
+      return;
+    case ColumnType::kDate:
+      out += "DATE";
+      return;
+    case ColumnType::kTime:
+      out += "TIME";
+      return;
+    case ColumnType::kDateTime:
+    case ColumnType::kTimestampTz:
+      out += "DATETIME";
+      return;
+    case ColumnType::kInterval:
+      lacks(Dialect::kSqlite, "interval", c.name);
+    case ColumnType::kHStore:
+      lacks(Dialect::kSqlite, "hstore", c.name);
+    case ColumnType::kArray:
+      lacks(Dialect::kSqlite, "array", c.name);
+  }
+  if (c.type == ColumnType::kChar) {
+    if (c.max_length < 1) interface_error("invalid max_length for column " + c.name);
+    out += "VARCHAR(";
+    append_number(out, c.max_length);
+    out += ')';
+    return;
+  }
+  if (c.type != ColumnType::kDecimal) interface_error("unknown column type");
+  if (c.max_digits < 1 || c.decimal_places < 0 || c.decimal_places > c.max_digits) {
+    interface_error("invalid decimal precision/scale for column " + c.name);
+  }
+  out += "DECIMAL(";
+  append_number(out, c.max_digits);
+  out += ',';
+  append_number(out, c.decimal_places);
+  out += ')';
+}
+
 void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
+  if (dialect == Dialect::kSqlite) {
+    append_sqlite_type(out, c);
+    return;
+  }
   const bool pg = dialect == Dialect::kPostgres;
   switch (c.type) {
     case ColumnType::kAuto:
@@ -291,15 +368,15 @@ void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
       out += pg ? "JSONB" : "JSON";
       return;
     case ColumnType::kInterval:
-      if (!pg) mysql_lacks("interval", c.name);
+      if (!pg) lacks(dialect, "interval", c.name);
       out += "INTERVAL";
       return;
     case ColumnType::kHStore:
-      if (!pg) mysql_lacks("hstore", c.name);
+      if (!pg) lacks(dialect, "hstore", c.name);
       out += "HSTORE";
       return;
     case ColumnType::kArray: {
-      if (!pg) mysql_lacks("array", c.name);
+      if (!pg) lacks(dialect, "array", c.name);
       if (c.element_type == ColumnType::kArray || c.element_type == ColumnType::kAuto ||
           c.element_type == ColumnType::kBigAuto) {
         interface_error("invalid array element type for column " + c.name);

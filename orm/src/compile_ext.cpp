@@ -47,6 +47,13 @@ void append_mysql_key_step(std::string& path, std::string_view key) {
   json::append_quoted(path, key);
 }
 
+// A SQLite JSON path step for an array index: [n], or [#-n] counting from the end.
+void append_sqlite_index_step(std::string& path, std::int64_t index) {
+  path += index < 0 ? "[#" : "[";
+  append_int(path, index);
+  path += ']';
+}
+
 // A MySQL JSON path step for an array index: [n]. Counting from the end ([last], [-1]) is
 // refused: MariaDB 10.11 resolves `last` against the first row's array and applies that index
 // to every row, so the answers would be silently wrong.
@@ -80,8 +87,8 @@ void ExtWriter::type_op(const Expr& e) {
   if (!pg_) {
     const bool hstore = op.starts_with("hstore_");
     not_supported(std::string(hstore ? "hstore" : "array") +
-                  " operations are PostgreSQL-only: MySQL/MariaDB has no " +
-                  (hstore ? "hstore" : "array") + " type (" + e.op + ")");
+                  " operations are PostgreSQL-only: " + (sqlite_ ? "SQLite" : "MySQL/MariaDB") +
+                  " has no " + (hstore ? "hstore" : "array") + " type (" + e.op + ")");
   }
   if (const TypeOpInfix* infix = type_op_infix(op)) {
     // Text arrays are sent as text[]; varchar[] has no operators with text[] (anyarray needs
@@ -168,10 +175,19 @@ void ExtWriter::json_path(const Expr& e, bool text) {
   for (std::size_t i = 1; i < e.args.size(); ++i) {
     const auto& v = path_step(arg(e, i)).storage();
     if (const auto* key = std::get_if<std::string>(&v)) {
-      append_mysql_key_step(path, *key);
+      append_mysql_key_step(path, *key);  // SQLite reads the same quoted key steps
+    } else if (sqlite_) {
+      append_sqlite_index_step(path, std::get<std::int64_t>(v));
     } else {
       append_mysql_index_step(path, std::get<std::int64_t>(v));
     }
+  }
+  if (sqlite_) {
+    // SQLite 3.38's -> gives the JSON text of the part, ->> its SQL value (text unquoted).
+    operand(doc);
+    sql_ += text ? " ->> " : " -> ";
+    derived(Value(std::move(path)));
+    return;
   }
   sql_ += text ? "JSON_UNQUOTE(JSON_EXTRACT(" : "JSON_EXTRACT(";
   expr(doc);
@@ -218,6 +234,10 @@ void ExtWriter::json_op(const Expr& e) {
     operand(rhs);
     return;
   }
+  if (sqlite_) {
+    sqlite_json_op(e);
+    return;
+  }
   if (op == "json_contains" || op == "json_contained_by") {
     // JSON_CONTAINS(target, candidate): candidate is within target.
     const bool by = op == "json_contained_by";
@@ -245,6 +265,36 @@ void ExtWriter::json_op(const Expr& e) {
     append_mysql_key_step(path, key);
     sql_ += ", ";
     derived(Value(std::move(path)));
+  }
+  sql_ += ')';
+}
+
+// SQLite has no containment test for JSON; a key is present when json_type() finds it (NULL
+// for a missing path, 'null' for a JSON null).
+void ExtWriter::sqlite_json_op(const Expr& e) {
+  const std::string_view op = e.op;
+  if (op == "json_contains" || op == "json_contained_by") {
+    not_supported("JSON containment (@>, <@) is not supported by SQLite: it has no JSON_CONTAINS");
+  }
+  if (op != "json_has_key" && op != "json_has_any" && op != "json_has_all") {
+    interface_error("unknown type operation: " + e.op);
+  }
+  const bool all = op == "json_has_all";
+  const std::vector<std::string> keys = key_list(arg(e, 1));
+  if (keys.empty()) {
+    sql_ += all ? "(1 = 1)" : "(1 = 0)";
+    return;
+  }
+  sql_ += '(';
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) sql_ += all ? " AND " : " OR ";
+    sql_ += "json_type(";
+    expr(arg(e, 0));
+    sql_ += ", ";
+    std::string path = "$";
+    append_mysql_key_step(path, keys[i]);
+    derived(Value(std::move(path)));
+    sql_ += ") IS NOT NULL";
   }
   sql_ += ')';
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tern/db/dialect.hpp"
 #include "tern/orm/ast.hpp"
 
 namespace tern::orm::compiler_internal {
@@ -26,7 +27,8 @@ void append_int(std::string& out, std::int64_t v);
 /// compile once, in their own file. The Writer is final, so its own calls stay direct.)
 class ExtWriter {
  protected:
-  ExtWriter(bool pg, std::string& sql) noexcept : pg_(pg), sql_(sql) {}
+  ExtWriter(Dialect dialect, std::string& sql) noexcept
+      : pg_(dialect == Dialect::kPostgres), sqlite_(dialect == Dialect::kSqlite), sql_(sql) {}
   ~ExtWriter() = default;
   ExtWriter(const ExtWriter&) = delete;
   ExtWriter& operator=(const ExtWriter&) = delete;
@@ -56,6 +58,7 @@ class ExtWriter {
   static bool is_infix_type_op(std::string_view op);
 
   const bool pg_;
+  const bool sqlite_;  ///< SQLite (else MySQL when not pg_)
   std::string& sql_;
 
  private:
@@ -64,6 +67,7 @@ class ExtWriter {
   static std::vector<std::string> key_list(const ast::Expr& keys);
   void json_path(const ast::Expr& e, bool text);
   void json_op(const ast::Expr& e);
+  void sqlite_json_op(const ast::Expr& e);
 };
 
 }  // namespace tern::orm::compiler_internal

@@ -54,7 +54,7 @@ using compiler_internal::not_supported;
 // quoting never allocates a temporary.
 void append_identifier(std::string& out, std::string_view name, Dialect dialect) {
   if (name.empty()) interface_error("empty identifier");
-  const char quote = dialect == Dialect::kPostgres ? '"' : '`';
+  const char quote = dialect == Dialect::kMysql ? '`' : '"';
   out += quote;
   for (char c : name) {
     if (c == '\0') interface_error("identifier contains a NUL byte");
@@ -161,10 +161,7 @@ class Writer final : compiler_internal::ExtWriter {
  public:
   /// Each placeholder's origin is recorded in `sources` (see CompileRecord).
   Writer(Dialect dialect, ast::Compiled& out, CompileRecord& sources)
-      : ExtWriter(dialect == Dialect::kPostgres, out.sql),
-        dialect_(dialect),
-        params_(out.params),
-        sources_(sources) {}
+      : ExtWriter(dialect, out.sql), dialect_(dialect), params_(out.params), sources_(sources) {}
 
   void query(const Query& q) {
     switch (q.kind) {
@@ -193,6 +190,7 @@ class Writer final : compiler_internal::ExtWriter {
 
  private:
   void ident(std::string_view name) { append_identifier(sql_, name, dialect_); }
+  bool mysql() const noexcept { return !pg_ && !sqlite_; }
 
   // A placeholder for the value of a kParam node.
   void bound(const Expr& e) {
@@ -249,8 +247,8 @@ class Writer final : compiler_internal::ExtWriter {
   bool needs_parens(const Expr& e) const {
     switch (e.kind) {
       case Kind::kBinary:
-        if (is_empty_in(e)) return false;  // already "(1 = 0)"
-        return pg_ || e.op != "CONCAT";    // MySQL CONCAT is a function call
+        if (is_empty_in(e)) return false;           // already "(1 = 0)"
+        return pg_ || sqlite_ || e.op != "CONCAT";  // MySQL CONCAT is a function call
       case Kind::kUnary:
         return e.op != "NEG";  // NOT binds looser than comparisons; -(x) is an atom
       case Kind::kIsNull:
@@ -262,6 +260,7 @@ class Writer final : compiler_internal::ExtWriter {
       case Kind::kTypeOp:
         // PostgreSQL's operators (@>, #>, ?...) bind tighter than comparisons but not as
         // tightly as the reader may expect; MySQL writes them all as function calls.
+        if (sqlite_) return e.op == "json_path" || e.op == "json_path_text";  // -> and ->>
         return pg_ && (e.op == "json_path" || e.op == "json_path_text" || e.op == "array_any" ||
                        is_infix_type_op(e.op));
       default:
@@ -374,7 +373,7 @@ class Writer final : compiler_internal::ExtWriter {
   // (unquoted: the alias is lower-case) `excluded`, MySQL's VALUES(col).
   void column(const Expr& e) {
     if (e.table == "EXCLUDED") {
-      if (pg_) {
+      if (!mysql()) {
         sql_ += "EXCLUDED.";
         ident(e.name);
       } else {
@@ -421,7 +420,7 @@ class Writer final : compiler_internal::ExtWriter {
         is(lhs, rhs, op.kind == BinOp::kIsNot);
         return;
       case BinOp::kConcat:
-        if (!pg_) {
+        if (!pg_ && !sqlite_) {
           sql_ += "CONCAT(";
           expr(lhs);
           sql_ += ", ";
@@ -435,10 +434,16 @@ class Writer final : compiler_internal::ExtWriter {
     }
     operand(lhs);
     sql_ += ' ';
-    // MySQL has no ILIKE; its default collations compare case-insensitively, so LIKE matches.
+    // MySQL and SQLite have no ILIKE; MySQL's default collations compare case-insensitively,
+    // and so does SQLite's LIKE (for ASCII letters), so LIKE matches.
     sql_ += (!pg_ && op.name == "ILIKE") ? std::string_view("LIKE") : op.sql;
     sql_ += ' ';
     operand(rhs);
+    // A backslash escapes LIKE's wildcards by default on PostgreSQL and MySQL; SQLite has no
+    // default escape character, so it is named (startswith() & co. rely on it).
+    if (sqlite_ && (op.name == "LIKE" || op.name == "NOT_LIKE" || op.name == "ILIKE")) {
+      sql_ += " ESCAPE '\\'";
+    }
   }
 
   // IS takes a keyword on its right (NULL, TRUE, FALSE), never a placeholder: `x IS $1` is a
@@ -460,6 +465,12 @@ class Writer final : compiler_internal::ExtWriter {
     if (pg_) {
       operand(lhs);
       sql_ += negated ? " IS DISTINCT FROM " : " IS NOT DISTINCT FROM ";
+      operand(rhs);
+      return;
+    }
+    if (sqlite_) {  // SQLite's IS / IS NOT compare null-safely any two values
+      operand(lhs);
+      sql_ += negated ? " IS NOT " : " IS ";
       operand(rhs);
       return;
     }
@@ -515,7 +526,7 @@ class Writer final : compiler_internal::ExtWriter {
   // types, so the portable names map onto those.
   void cast_type(std::string_view type) {
     check_type_name(type);
-    if (pg_) {
+    if (pg_ || sqlite_) {  // SQLite takes any type name (its affinity follows from the name)
       sql_ += type;
       return;
     }
@@ -567,11 +578,12 @@ class Writer final : compiler_internal::ExtWriter {
     if (next != e.args.size()) interface_error("raw SQL has fewer `?` than arguments");
   }
 
-  // MySQL has no NULLS FIRST/LAST; sorting on `x IS NULL` first (0/1) places the NULLs.
+  // MySQL has no NULLS FIRST/LAST (SQLite has, since 3.30); sorting on `x IS NULL` first (0/1)
+  // places the NULLs.
   void ordering(const Expr& e) {
     const Expr& x = arg(e, 0);
     const std::string_view dir = e.descending ? " DESC" : " ASC";
-    if (e.nulls != Expr::Nulls::kDefault && !pg_) {
+    if (e.nulls != Expr::Nulls::kDefault && !pg_ && !sqlite_) {
       operand(x);
       sql_ += e.nulls == Expr::Nulls::kFirst ? " IS NULL DESC, " : " IS NULL ASC, ";
       expr(x);
@@ -656,7 +668,7 @@ class Writer final : compiler_internal::ExtWriter {
         sql_ += " RIGHT OUTER JOIN ";
         break;
       case Type::kFull:
-        if (!pg_) not_supported("FULL OUTER JOIN is not supported by MySQL/MariaDB");
+        if (!pg_ && !sqlite_) not_supported("FULL OUTER JOIN is not supported by MySQL/MariaDB");
         sql_ += " FULL OUTER JOIN ";
         break;
       case Type::kCross:
@@ -702,6 +714,12 @@ class Writer final : compiler_internal::ExtWriter {
   void lock(const ast::Lock& l) {
     using S = ast::Lock::Strength;
     if (l.nowait && l.skip_locked) interface_error("NOWAIT and SKIP LOCKED exclude each other");
+    if (sqlite_) {
+      not_supported(
+          "row locks (FOR UPDATE / FOR SHARE) are not supported by SQLite: it locks the whole "
+          "database, and a write transaction (aio_atomic: BEGIN IMMEDIATE) already keeps every "
+          "other writer out until it ends");
+    }
     if (!pg_) {
       if (l.strength == S::kNoKeyUpdate || l.strength == S::kKeyShare) {
         not_supported("FOR NO KEY UPDATE / FOR KEY SHARE are PostgreSQL's");
@@ -753,7 +771,7 @@ class Writer final : compiler_internal::ExtWriter {
     if (q.offset) {
       if (!q.limit && !pg_) {
         sql_ += " LIMIT ";
-        sql_ += kMysqlNoLimit;  // MySQL has no OFFSET without LIMIT
+        sql_ += sqlite_ ? std::string_view("-1") : kMysqlNoLimit;  // no OFFSET without LIMIT
       }
       sql_ += " OFFSET ";
       count(q.offset);
@@ -803,7 +821,7 @@ class Writer final : compiler_internal::ExtWriter {
   void returning(const Query& q) {
     if (q.returning.empty()) return;
     // MariaDB 10.5+ has INSERT/DELETE ... RETURNING, but no UPDATE ... RETURNING.
-    if (!pg_ && q.kind == Query::Kind::kUpdate) {
+    if (!pg_ && !sqlite_ && q.kind == Query::Kind::kUpdate) {
       not_supported(
           "UPDATE ... RETURNING is not supported by MySQL/MariaDB: MariaDB (10.5+) returns rows "
           "from INSERT and DELETE only, MySQL from none; select the rows after the UPDATE, in "
@@ -826,18 +844,20 @@ class Writer final : compiler_internal::ExtWriter {
     using Action = ast::OnConflict::Action;
     if (oc && oc->action == Action::kUpdate) {
       if (oc->updates.empty()) interface_error("ON CONFLICT DO UPDATE needs assignments");
-      if (pg_ && oc->target.empty()) interface_error("ON CONFLICT DO UPDATE needs a target");
+      if (!mysql() && oc->target.empty()) {
+        interface_error("ON CONFLICT DO UPDATE needs a target");
+      }
     }
     if (q.source && !q.rows.empty()) interface_error("INSERT with both VALUES and a SELECT");
     if (!q.with.empty()) {
-      // PG: WITH ... INSERT. MySQL/MariaDB only take the WITH on the source SELECT.
-      if (pg_) {
+      // PG, SQLite: WITH ... INSERT. MySQL/MariaDB only take the WITH on the source SELECT.
+      if (!mysql()) {
         with(q.with);
       } else if (!q.source) {
         not_supported("WITH on INSERT ... VALUES is not supported by MySQL/MariaDB");
       }
     }
-    const bool mysql_ignore = !pg_ && oc && oc->action == Action::kIgnore;
+    const bool mysql_ignore = mysql() && oc && oc->action == Action::kIgnore;
     sql_ += mysql_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ";
     ident(q.table);
     if (!q.insert_columns.empty()) {
@@ -847,8 +867,13 @@ class Writer final : compiler_internal::ExtWriter {
     }
     if (q.source) {
       sql_ += ' ';
-      if (!pg_) with(q.with);
+      if (mysql()) with(q.with);
+      // SQLite reads "SELECT ... ON CONFLICT" as a join's ON: a WHERE before the upsert clause
+      // ends the SELECT (SQLite's documented way).
+      const bool wrap = sqlite_ && oc && !q.source->where;
+      if (wrap) sql_ += "SELECT * FROM (";
       query(*q.source);
+      if (wrap) sql_ += ") WHERE true";
     } else if (!q.rows.empty()) {
       sql_ += " VALUES ";
       for (std::size_t i = 0; i < q.rows.size(); ++i) {
@@ -864,10 +889,10 @@ class Writer final : compiler_internal::ExtWriter {
       }
     } else {
       if (!q.insert_columns.empty()) interface_error("INSERT columns without rows");
-      sql_ += pg_ ? " DEFAULT VALUES" : " () VALUES ()";
+      sql_ += mysql() ? " () VALUES ()" : " DEFAULT VALUES";
     }
     if (oc) {
-      if (pg_) {
+      if (!mysql()) {
         sql_ += " ON CONFLICT";
         if (!oc->target.empty()) {
           sql_ += " (";
@@ -892,6 +917,11 @@ class Writer final : compiler_internal::ExtWriter {
   void dml_order_limit(const Query& q) {
     if (q.order_by.empty() && !q.limit && !q.offset) return;
     if (pg_) not_supported("ORDER BY/LIMIT on UPDATE/DELETE is not supported by PostgreSQL");
+    if (sqlite_) {
+      not_supported(
+          "ORDER BY/LIMIT on UPDATE/DELETE is not supported by SQLite as Debian builds it "
+          "(SQLITE_ENABLE_UPDATE_DELETE_LIMIT); select the keys in a subquery instead");
+    }
     if (q.offset) not_supported("OFFSET on UPDATE/DELETE is not supported by MySQL/MariaDB");
     order_limit_offset(q);
   }

@@ -123,7 +123,7 @@ std::shared_ptr<const Shape> compile_shape(const ModelMeta& meta, const void* co
     if (count > 0) row.push_back(param(f.get(objects[0])));
   }
   q.rows.assign(count, row);
-  if (!rowcount && dialect == Dialect::kPostgres) {
+  if (!rowcount && dialect != Dialect::kMysql) {  // RETURNING (PG, SQLite 3.35+)
     for (const std::size_t k : meta.key)
       q.returning.push_back(column_of(meta, meta.fields[k]));
   }
@@ -227,7 +227,7 @@ std::optional<std::int64_t> generated_key(const ModelMeta& meta, Dialect dialect
   if (meta.primary_key == ModelMeta::kNoPrimaryKey) return std::nullopt;
   const FieldMeta& pk = meta.fields[meta.primary_key];
   if (pk.set_id == nullptr) return std::nullopt;
-  if (dialect == Dialect::kPostgres) {
+  if (dialect != Dialect::kMysql) {
     // RETURNING gives the key; an ignored conflict gives no row.
     if (result.empty()) return std::nullopt;
     return result.row(0).get<std::optional<std::int64_t>>(0);
@@ -244,7 +244,7 @@ void set_created_key(const ModelMeta& meta, void* object, Dialect dialect,
   const FieldMeta& pk = meta.fields[meta.primary_key];
   if (pk.unset == nullptr || pk.set_id == nullptr || !pk.unset(object)) return;
   // generated_key(), its checks made.
-  if (dialect == Dialect::kPostgres) {
+  if (dialect != Dialect::kMysql) {
     if (result.empty()) return;  // a conflict ignored: no row
     if (const auto id = result.row(0).get<std::optional<std::int64_t>>(0)) pk.set_id(object, *id);
   } else if (pk.auto_increment && result.rows_affected() != 0) {
@@ -277,7 +277,7 @@ bool read_keys(const ModelMeta& meta, Dialect dialect, const ResultSet& r, std::
                Keys& keys, const ast::OnConflict* conflict, const void* const* objects) {
   // Keys are integers here (a UUID or text key is the caller's own value anyway).
   if (meta.primary_key == ModelMeta::kNoPrimaryKey || meta.pk().set_id == nullptr) return true;
-  if (dialect == Dialect::kPostgres) {
+  if (dialect != Dialect::kMysql) {
     // RETURNING gives every inserted row's key, in order; ignored conflicts give none.
     keys.reserve(r.size());
     for (const Row row : r) {

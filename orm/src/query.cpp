@@ -111,7 +111,7 @@ ast::Query insert_objects(const ModelMeta& meta, const void* const* objects, std
     for (const FieldMeta* f : fields)
       row.push_back(param(insert_value(*f, objects[i])));
   }
-  if (dialect == Dialect::kPostgres) {
+  if (dialect != Dialect::kMysql) {  // RETURNING (PG, SQLite 3.35+)
     for (const std::size_t k : meta.key)
       q.returning.push_back(column_of(meta, meta.fields[k]));
   }

@@ -1,5 +1,6 @@
-// The fixture of the AioDatabase suites: one database per test on either backend (the test's
-// parameter), run on the test's own loop, and small helpers for the SQL that differs.
+// The fixture of the AioDatabase suites: one database per test on each backend (the test's
+// parameter: PostgreSQL, MySQL, SQLite), run on the test's own loop, and small helpers for the SQL
+// that differs.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -24,8 +25,10 @@ class Database : public ::testing::TestWithParam<Dialect> {
   std::string p(int n) const {
     return GetParam() == Dialect::kPostgres ? "$" + std::to_string(n) : "?";
   }
+  bool sqlite() const { return GetParam() == Dialect::kSqlite; }
   std::string session_id_sql() const {
     return GetParam() == Dialect::kPostgres ? "SELECT pg_backend_pid()::int8"
+           : sqlite()                       ? "SELECT tern_connection_id()"
                                             : "SELECT CAST(CONNECTION_ID() AS SIGNED)";
   }
   std::string kill_sql(std::int64_t id) const {

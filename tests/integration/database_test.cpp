@@ -1,6 +1,8 @@
-// AioDatabase on both backends (one parametrized suite): the pool's limits, timeout, recycling
-// and recovery from killed backends and a server restart; aio_atomic commit, rollback, nested
-// savepoints and isolation; the sync gate; aio_close with connections checked out.
+// AioDatabase on the three backends (one parametrized suite): the pool's limits, timeout,
+// recycling and recovery from killed backends and a server restart; aio_atomic commit, rollback,
+// nested savepoints and isolation; the sync gate; aio_close with connections checked out. On
+// SQLite the tests of what only a server has (sessions to kill, a restart, pipelining) skip,
+// saying so.
 #include "tern/db/database.hpp"
 
 #include <gtest/gtest.h>
@@ -110,6 +112,8 @@ TEST_P(Database, SyncQueriesRefusedAfterClose) {
   const std::string id_sql = session_id_sql();
   const std::int64_t sync_session = db->execute_sql(id_sql).row(0).get<std::int64_t>(0);
   auto admin = make();
+  // Whether the sync session is still open, as the server's list of sessions says (SQLite has
+  // no such list, its connections being in-process: only the refusal is checked there).
   const auto alive = [&] {
     const std::string sql =
         GetParam() == Dialect::kPostgres
@@ -117,12 +121,14 @@ TEST_P(Database, SyncQueriesRefusedAfterClose) {
             : "SELECT count(*) FROM information_schema.processlist WHERE id = " + p(1);
     return run(admin->aio_execute(sql, sync_session)).row(0).get<std::int64_t>(0);
   };
-  EXPECT_EQ(alive(), 1);
+  if (!sqlite()) {
+    EXPECT_EQ(alive(), 1);
+  }
   run(db->aio_close());
   expect_closed([&] { db->execute_sql("SELECT 1"); });
   // PgBouncer keeps its server connection when a client leaves: the session is seen gone
   // only on a direct connection.
-  if (!testing::via_pgbouncer()) {
+  if (!testing::via_pgbouncer() && !sqlite()) {
     for (int polls = 0; alive() != 0 && polls < 200; ++polls)
       pause(10ms);  // the server notices the closed socket on its own time
     EXPECT_EQ(alive(), 0) << "aio_close() left the sync connection open";
@@ -144,6 +150,10 @@ TEST_P(Database, ReadReplicasClosedUntilAioConnect) {
   if (GetParam() == Dialect::kPostgres) {
     db = std::make_unique<ReadReplicas<PooledPostgresqlDatabase>>(
         std::move(replicas), ReplicaOptions{}, testing::pg_url_options(), DatabaseOptions{});
+  } else if (sqlite()) {
+    db = std::make_unique<ReadReplicas<SqliteDatabase>>(
+        std::move(replicas), ReplicaOptions{},
+        sqlite::OpenOptions{.path = testing::sqlite_test_path()}, DatabaseOptions{});
   } else {
     db = std::make_unique<ReadReplicas<PooledMySQLDatabase>>(
         std::move(replicas), ReplicaOptions{}, testing::mysql_url_options(), DatabaseOptions{});
@@ -226,7 +236,11 @@ TEST_P(Database, PipelinedStatementsOfManyTasksShareThePool) {
   EXPECT_EQ(s.in_use, 0u);
   EXPECT_EQ(s.shared, 0u);
   EXPECT_EQ(s.acquired, 900u);
-  EXPECT_GT(s.pipelined, 0u);  // both backends pipeline
+  if (sqlite()) {
+    EXPECT_EQ(s.pipelined, 0u);  // no pipelining: each connection runs one statement at a time
+  } else {
+    EXPECT_GT(s.pipelined, 0u);  // both servers pipeline
+  }
   run(db->aio_close());
 }
 
@@ -323,6 +337,7 @@ TEST_P(Database, KilledPooledBackendIsReplaced) {
         "the pool's session is not a server process: PgBouncer hands the "
         "killer the very server connection it kills");
   }
+  TERN_SKIP_ON_SQLITE("no session to kill: a connection is a handle in this process");
   auto db = make({.min_connections = 0, .max_connections = 1});
   auto admin = make({.min_connections = 0, .max_connections = 1});
   const auto victim = run(db->aio_execute(session_id_sql())).row(0).get<std::int64_t>(0);
@@ -353,6 +368,7 @@ TEST_P(Database, KilledConnectionFailsEveryPipelinedStatement) {
   if (GetParam() == Dialect::kPostgres) {
     TERN_SKIP_THROUGH_PGBOUNCER("the pool's session is not a server process behind PgBouncer");
   }
+  TERN_SKIP_ON_SQLITE("no session to kill and no pipelining");
   auto db =
       make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 8}});
   auto admin = make({.min_connections = 0, .max_connections = 1});
@@ -395,6 +411,7 @@ TEST_P(Database, KilledConnectionFailsEveryPipelinedStatement) {
 }
 
 TEST_P(Database, SurvivesAServerRestart) {
+  TERN_SKIP_ON_SQLITE("no server to restart");
   auto db = make({.min_connections = 2, .max_connections = 3});
   run(db->aio_connect());
   EXPECT_EQ(run(db->aio_execute("SELECT 1")).row(0).get<std::int64_t>(0), 1);
@@ -568,6 +585,7 @@ TEST_P(Database, ChildTasksPipelineOnTheBlocksConnection) {
 // transaction, rolled back when the connection returns: those statements fail instead of
 // looking committed, and nothing of theirs remains.
 TEST_P(Database, StatementsCaughtInARawBeginOnASharedConnectionFail) {
+  TERN_SKIP_ON_SQLITE("no pipelining: a connection is never shared by tasks' statements");
   auto db =
       make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 8}});
   create_table(*db, "tx_raw");
@@ -612,7 +630,10 @@ TEST_P(Database, ConcurrentTransactionsAreIsolated) {
   tasks.spawn(
       [](AioDatabase& d, ring::Signal& in, ring::Signal& ch, std::int64_t& seen) -> Task<void> {
         co_await in.wait(ring::deadline_after(10s));
-        co_await d.aio_atomic([&]() -> Task<void> {
+        // SQLite has one writer at a time: a second write transaction would wait for the
+        // first's lock, which is held until this one ends. A read-only one reads beside it.
+        const TransactionOptions options{.read_only = d.dialect() == Dialect::kSqlite};
+        co_await d.aio_atomic(options, [&]() -> Task<void> {
           const ResultSet r = co_await d.aio_execute("SELECT COUNT(*) FROM tx_iso");
           seen = r.row(0).get<std::int64_t>(0);
         });
@@ -697,6 +718,9 @@ TEST_P(Database, CloseWaitsForCheckedOutConnections) {
 std::string numbers(Dialect d, int n) {
   return d == Dialect::kPostgres
              ? "SELECT x::int8 AS n FROM generate_series(1, " + std::to_string(n) + ") AS x"
+         : d == Dialect::kSqlite
+             ? "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < " +
+                   std::to_string(n) + ") SELECT n FROM s"
              : "SELECT CAST(seq AS SIGNED) AS n FROM seq_1_to_" + std::to_string(n);
 }
 
@@ -758,8 +782,9 @@ TEST_P(Database, StreamClosedOrDroppedEarlyLeavesThePoolHealthy) {
 TEST_P(Database, SyntaxErrorsSayWhere) {
   auto db = make();
   const bool pg = GetParam() == Dialect::kPostgres;
-  const std::string where =
-      pg ? "\nLINE 1: SELECT * FRM numbers_x\n                 ^" : "near 'FRM numbers_x'";
+  const std::string where = pg         ? "\nLINE 1: SELECT * FRM numbers_x\n                 ^"
+                            : sqlite() ? "near \"FRM\": syntax error"
+                                       : "near 'FRM numbers_x'";
   try {
     run(db->aio_execute("SELECT * FRM numbers_x"));
     ADD_FAILURE() << "no error";
@@ -814,14 +839,16 @@ TEST_P(Database, StreamInsideAtomicBlock) {
 
 TEST_P(Database, StreamErrorMidWayIsTypedAndThePoolRecovers) {
   auto db = make({.min_connections = 0, .max_connections = 1});
-  // At row 500 a scalar subquery returns two rows (SQLSTATE 21000): the first batches arrive,
-  // then the error.
+  // At row 500 a scalar subquery returns two rows (SQLSTATE 21000; SQLite: a blob past its
+  // length limit, SQLITE_TOOBIG): the first batches arrive, then the error.
   const std::string sql =
       GetParam() == Dialect::kPostgres
           ? "SELECT (SELECT 1 FROM generate_series(1, CASE WHEN x = 500 THEN 2 ELSE 1 END)) "
             "FROM generate_series(1, 1000) AS x"
-          : "SELECT (SELECT 1 FROM seq_1_to_2 WHERE seq <= IF(x.seq = 500, 2, 1)) "
-            "FROM seq_1_to_1000 AS x";
+      : sqlite() ? "WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < 1000) "
+                   "SELECT CASE WHEN x = 500 THEN zeroblob(2000000000) ELSE 1 END FROM s"
+                 : "SELECT (SELECT 1 FROM seq_1_to_2 WHERE seq <= IF(x.seq = 500, 2, 1)) "
+                   "FROM seq_1_to_1000 AS x";
   const int batches_before_error = run([](AioDatabase& d, const std::string& q) -> Task<int> {
     RowStream rows = co_await d.aio_stream(q, {}, 100);
     int batches = 0;
@@ -839,10 +866,9 @@ TEST_P(Database, StreamErrorMidWayIsTypedAndThePoolRecovers) {
   run(db->aio_close());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Database, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
-                         [](const auto& param_info) {
-                           return param_info.param == Dialect::kPostgres ? "Postgres" : "MySQL";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, Database,
+                         ::testing::Values(Dialect::kPostgres, Dialect::kMysql, Dialect::kSqlite),
+                         testing::backend_name);
 
 }  // namespace
 }  // namespace tern

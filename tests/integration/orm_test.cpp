@@ -155,10 +155,16 @@ TEST_P(Orm, TableNamesAndSafeCreate) {
   EXPECT_EQ(Item::tern_meta().table, "item");
   EXPECT_EQ(Category::tern_meta().table, "category");
   run(Item::aio_create_table(true));  // exists already: safe
-  // 42P07 duplicate_table; MariaDB's ER_TABLE_EXISTS_ERROR (1050, 42S01).
+  // 42P07 duplicate_table; MariaDB's ER_TABLE_EXISTS_ERROR (1050, 42S01); SQLITE_ERROR (1).
+  const bool lite = GetParam() == tern::Dialect::kSqlite;
   tern::testing::expect_server_error(
       tern::testing::thrown<tern::ProgrammingError>([&] { run(Item::aio_create_table(false)); }),
-      pg() ? "42P07" : "42S01", pg() ? 0 : 1050);
+      pg()   ? "42P07"
+      : lite ? "42000"
+             : "42S01",
+      pg()   ? 0
+      : lite ? 1
+             : 1050);
 }
 
 TEST_P(Orm, InsertSelectUpdateDelete) {
@@ -540,10 +546,11 @@ TEST_P(Orm, CtesSubqueriesInFromLazyRowsRawAndReturning) {
   EXPECT_GT(raw[0].id, 0);
   EXPECT_EQ(raw[0].category_id, 0);  // not selected: left at its default
 
-  // UPDATE ... RETURNING: PostgreSQL only (MariaDB returns rows from INSERT and DELETE only).
+  // UPDATE ... RETURNING: PostgreSQL and SQLite (MariaDB returns rows from INSERT and DELETE
+  // only).
   auto bump = Item::update().set(Item::c.price, Item::c.price * 10).where(Item::c.price > 5.0);
   bump.returning(Item::c.name, Item::c.price);
-  if (pg) {
+  if (GetParam() != tern::Dialect::kMysql) {
     const tern::ResultSet back = run(bump.aio_rows());
     ASSERT_EQ(back.size(), 1u);
     EXPECT_EQ(back.row(0).get<std::string>(0), "i6");
@@ -668,7 +675,10 @@ TEST_P(Orm, UnreachableServerIsConnectionFailed) {
   } catch (const tern::ConnectionFailed& e) {
     what = e.what();
   }
-  EXPECT_TRUE(what.starts_with("could not connect to server at 127.0.0.1:1: ")) << what;
+  EXPECT_TRUE(what.starts_with(GetParam() == tern::Dialect::kSqlite
+                                   ? "could not connect to server: SQLite cannot open"
+                                   : "could not connect to server at 127.0.0.1:1: "))
+      << what;
   run(db->aio_close());
   db = std::move(reachable);
 }
@@ -872,10 +882,8 @@ TEST_P(Orm, SyncTableCreationAsInTheSeed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Orm,
-                         ::testing::Values(tern::Dialect::kPostgres, tern::Dialect::kMysql),
-                         [](const auto& param_info) {
-                           return param_info.param == tern::Dialect::kPostgres ? "Postgres"
-                                                                               : "MySQL";
-                         });
+                         ::testing::Values(tern::Dialect::kPostgres, tern::Dialect::kMysql,
+                                           tern::Dialect::kSqlite),
+                         tern::testing::backend_name);
 
 }  // namespace

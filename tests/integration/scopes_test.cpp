@@ -1,7 +1,8 @@
-// peewee-async 2.x's connection scopes and transactions on both backends: aio_connection,
+// peewee-async 2.x's connection scopes and transactions on the three backends: aio_connection,
 // aio_transaction (never nests), aio_begin / aio_savepoint, transaction options (isolation, read
 // only, deferrable), transaction_test_case, the query hook, introspection, cancellation safety,
-// and the transaction behaviours of peewee-async's own suite.
+// and the transaction behaviours of peewee-async's own suite. On SQLite the tests of what it
+// lacks (sessions to kill, sleep, concurrent writers) skip, saying so.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,12 +56,15 @@ TEST_P(Scopes, ConnectionScopeKeepsOneConnectionAndNests) {
   run(db->aio_connection([&]() -> Task<void> {
     ids.push_back(co_await session_of(*db, session_id_sql()));
     // Session state survives between the scope's statements.
-    co_await db->aio_execute(pg() ? "SET application_name = 'tern_scope'"
-                                  : "SET @tern_scope = 'tern_scope'");
+    // (SQLite's session state: a temporary table, seen by its connection only.)
+    co_await db->aio_execute(pg()       ? "SET application_name = 'tern_scope'"
+                             : sqlite() ? "CREATE TEMP TABLE sc_scope AS SELECT 'tern_scope' AS v"
+                                        : "SET @tern_scope = 'tern_scope'");
     co_await db->aio_connection(
         [&]() -> Task<void> { ids.push_back(co_await session_of(*db, session_id_sql())); });
     const ResultSet r = co_await db->aio_execute(pg() ? "SELECT current_setting('application_name')"
-                                                      : "SELECT @tern_scope");
+                                                 : sqlite() ? "SELECT v FROM temp.sc_scope"
+                                                            : "SELECT @tern_scope");
     EXPECT_EQ(r.row(0).get<std::string>(0), "tern_scope");
     ids.push_back(co_await session_of(*db, session_id_sql()));
     EXPECT_EQ(db->pool_stats().in_use, 1u);
@@ -197,21 +201,43 @@ TEST_P(Scopes, TransactionOptionsReachTheServer) {
   auto other = make();
   create_table(*db, "sc_iso");
   run(db->aio_execute("INSERT INTO sc_iso VALUES (1, 0)"));
+  if (sqlite()) {
+    // Every level is serializable: a read-only transaction (BEGIN DEFERRED; a writing one
+    // would keep `other` out) reads one snapshot while `other` commits beside it (WAL).
+    for (const IsolationLevel level :
+         {IsolationLevel::kReadCommitted, IsolationLevel::kRepeatableRead}) {
+      EXPECT_FALSE(second_read_sees_commit(*db, *other, {.isolation = level, .read_only = true},
+                                           "UPDATE sc_iso SET v = v + 1 WHERE id = 1"));
+    }
+    // Read only: writes are refused (query_only: SQLITE_READONLY, an OperationalError as
+    // Python's sqlite3 says), and the next transaction writes again.
+    EXPECT_THROW(run(db->aio_atomic({.read_only = true},
+                                    [&]() -> Task<void> {
+                                      co_await db->aio_execute("INSERT INTO sc_iso VALUES (2, 0)");
+                                    })),
+                 OperationalError);
+    run(db->aio_atomic(
+        [&]() -> Task<void> { co_await db->aio_execute("INSERT INTO sc_iso VALUES (3, 0)"); }));
+    EXPECT_EQ(count(*db, "sc_iso"), 2);
+  }
   // Behaviour, not settings: READ COMMITTED sees a concurrent commit, REPEATABLE READ does not
   // (on both servers, whatever their default).
-  EXPECT_TRUE(second_read_sees_commit(*db, *other, {.isolation = IsolationLevel::kReadCommitted},
-                                      "UPDATE sc_iso SET v = 1 WHERE id = 1"));
-  EXPECT_FALSE(second_read_sees_commit(*db, *other, {.isolation = IsolationLevel::kRepeatableRead},
-                                       "UPDATE sc_iso SET v = 2 WHERE id = 1"));
-  // Read only: writes are refused by the server (25006 read_only_sql_transaction; MariaDB's
-  // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, 1792).
-  testing::expect_server_error(testing::thrown<InternalError>([&] {
-                                 run(db->aio_atomic({.read_only = true}, [&]() -> Task<void> {
-                                   co_await db->aio_execute("INSERT INTO sc_iso VALUES (2, 0)");
-                                 }));
-                               }),
-                               "25006", pg() ? 0 : 1792);
-  EXPECT_EQ(count(*db, "sc_iso"), 1);
+  if (!sqlite()) {
+    EXPECT_TRUE(second_read_sees_commit(*db, *other, {.isolation = IsolationLevel::kReadCommitted},
+                                        "UPDATE sc_iso SET v = 1 WHERE id = 1"));
+    EXPECT_FALSE(second_read_sees_commit(*db, *other,
+                                         {.isolation = IsolationLevel::kRepeatableRead},
+                                         "UPDATE sc_iso SET v = 2 WHERE id = 1"));
+    // Read only: writes are refused by the server (25006 read_only_sql_transaction; MariaDB's
+    // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, 1792).
+    testing::expect_server_error(testing::thrown<InternalError>([&] {
+                                   run(db->aio_atomic({.read_only = true}, [&]() -> Task<void> {
+                                     co_await db->aio_execute("INSERT INTO sc_iso VALUES (2, 0)");
+                                   }));
+                                 }),
+                                 "25006", pg() ? 0 : 1792);
+    EXPECT_EQ(count(*db, "sc_iso"), 1);
+  }
   const TransactionOptions deferrable{
       .isolation = IsolationLevel::kSerializable, .read_only = true, .deferrable = true};
   if (pg()) {
@@ -286,7 +312,7 @@ TEST_P(Scopes, QueryHookSeesEveryStatementWithValuesRedacted) {
   EXPECT_EQ(params_seen[0], 0u);  // redacted
   EXPECT_EQ(rows[0], 2u);
   EXPECT_EQ(errors, 1);
-  EXPECT_EQ(sql[2], "BEGIN");
+  EXPECT_EQ(sql[2], sqlite() ? "BEGIN IMMEDIATE" : "BEGIN");
   EXPECT_EQ(sql[4], "COMMIT");
   // With values, on request; an empty hook turns it off.
   Value first_value;
@@ -317,11 +343,15 @@ TEST_P(Scopes, Introspection) {
   EXPECT_TRUE(run(db->aio_table_exists("sc_intro_a")));
   EXPECT_FALSE(run(db->aio_table_exists("sc_intro_none")));
   EXPECT_FALSE(run(db->aio_table_exists("sc_intro_a", "no_such_schema")));
-  run(db->aio_execute("DROP SEQUENCE IF EXISTS sc_intro_seq"));
-  EXPECT_FALSE(run(db->aio_sequence_exists("sc_intro_seq")));
-  run(db->aio_execute("CREATE SEQUENCE sc_intro_seq"));
-  EXPECT_TRUE(run(db->aio_sequence_exists("sc_intro_seq")));
-  run(db->aio_execute("DROP SEQUENCE sc_intro_seq"));
+  if (sqlite()) {
+    EXPECT_FALSE(run(db->aio_sequence_exists("sc_intro_a")));  // SQLite has no sequences
+  } else {
+    run(db->aio_execute("DROP SEQUENCE IF EXISTS sc_intro_seq"));
+    EXPECT_FALSE(run(db->aio_sequence_exists("sc_intro_seq")));
+    run(db->aio_execute("CREATE SEQUENCE sc_intro_seq"));
+    EXPECT_TRUE(run(db->aio_sequence_exists("sc_intro_seq")));
+    run(db->aio_execute("DROP SEQUENCE sc_intro_seq"));
+  }
   run(db->aio_execute("DROP TABLE sc_intro_a"));
   run(db->aio_execute("DROP TABLE sc_intro_b"));
   run(db->aio_close());
@@ -329,39 +359,41 @@ TEST_P(Scopes, Introspection) {
 
 // peewee-async's test_transaction_error_on_begin/commit/rollback: a BEGIN, COMMIT or ROLLBACK
 // that fails raises (ROLLBACK: the block's own error), the block's rows are not there, and the
-// connection does not leak. Both servers: the session is killed just before; PostgreSQL also:
-// a deferred constraint fails at COMMIT.
+// connection does not leak. Both servers: the session is killed just before (SQLite has no
+// session to kill); PostgreSQL and SQLite also: a deferred constraint fails at COMMIT.
 TEST_P(Scopes, FailedBeginCommitOrRollbackLeaksNothing) {
   auto db = make();
   auto killer = make();
   create_table(*db, "sc_commit");
-  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
-                 co_await db->aio_execute("INSERT INTO sc_commit VALUES (1, 1)");
-                 const std::int64_t id = co_await session_of(*db, session_id_sql());
-                 co_await killer->aio_execute(kill_sql(id));
-               })),
-               OperationalError);
-  EXPECT_EQ(db->pool_stats().in_use, 0u);
-  EXPECT_EQ(count(*db, "sc_commit"), 0);
-  // BEGIN fails (test_transaction_error_on_begin): the scope's session is gone before it.
-  EXPECT_THROW(run(db->aio_connection([&]() -> Task<void> {
-                 const std::int64_t id = co_await session_of(*db, session_id_sql());
-                 co_await killer->aio_execute(kill_sql(id));
-                 co_await db->aio_atomic([]() -> Task<void> { co_return; });
-               })),
-               OperationalError);
-  EXPECT_EQ(db->pool_stats().in_use, 0u);
-  // ROLLBACK fails (test_transaction_error_on_rollback): the block's own error is the one seen.
-  EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
-                 co_await db->aio_execute("INSERT INTO sc_commit VALUES (2, 2)");
-                 const std::int64_t id = co_await session_of(*db, session_id_sql());
-                 co_await killer->aio_execute(kill_sql(id));
-                 throw std::logic_error("the block's own failure");
-               })),
-               std::logic_error);
-  EXPECT_EQ(db->pool_stats().in_use, 0u);
-  EXPECT_EQ(count(*db, "sc_commit"), 0);
-  if (pg()) {
+  if (!sqlite()) {
+    EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                   co_await db->aio_execute("INSERT INTO sc_commit VALUES (1, 1)");
+                   const std::int64_t id = co_await session_of(*db, session_id_sql());
+                   co_await killer->aio_execute(kill_sql(id));
+                 })),
+                 OperationalError);
+    EXPECT_EQ(db->pool_stats().in_use, 0u);
+    EXPECT_EQ(count(*db, "sc_commit"), 0);
+    // BEGIN fails (test_transaction_error_on_begin): the scope's session is gone before it.
+    EXPECT_THROW(run(db->aio_connection([&]() -> Task<void> {
+                   const std::int64_t id = co_await session_of(*db, session_id_sql());
+                   co_await killer->aio_execute(kill_sql(id));
+                   co_await db->aio_atomic([]() -> Task<void> { co_return; });
+                 })),
+                 OperationalError);
+    EXPECT_EQ(db->pool_stats().in_use, 0u);
+    // ROLLBACK fails (test_transaction_error_on_rollback): the block's own error is the one seen.
+    EXPECT_THROW(run(db->aio_atomic([&]() -> Task<void> {
+                   co_await db->aio_execute("INSERT INTO sc_commit VALUES (2, 2)");
+                   const std::int64_t id = co_await session_of(*db, session_id_sql());
+                   co_await killer->aio_execute(kill_sql(id));
+                   throw std::logic_error("the block's own failure");
+                 })),
+                 std::logic_error);
+    EXPECT_EQ(db->pool_stats().in_use, 0u);
+    EXPECT_EQ(count(*db, "sc_commit"), 0);
+  }
+  if (pg() || sqlite()) {
     run(db->aio_execute("DROP TABLE IF EXISTS sc_child"));
     run(db->aio_execute("DROP TABLE IF EXISTS sc_parent"));
     run(db->aio_execute("CREATE TABLE sc_parent (id INT PRIMARY KEY)"));
@@ -384,6 +416,9 @@ TEST_P(Scopes, FailedBeginCommitOrRollbackLeaksNothing) {
 
 // peewee-async's test_several_transactions: three tasks, each with its own atomic block, at once.
 TEST_P(Scopes, ThreeParallelTasksWithTheirOwnBlocks) {
+  TERN_SKIP_ON_SQLITE(
+      "one writer at a time: a second write transaction waits for the first's lock, so three "
+      "cannot be open at once");
   auto db = make({.min_connections = 0, .max_connections = 3});
   create_table(*db, "sc_three");
   ring::TaskGroup tasks(loop);
@@ -450,6 +485,9 @@ TEST_P(Scopes, PoolClosedMidTransactionLeavesAllOrNothing) {
 // A coroutine cancelled while waiting for a connection, while connecting, or mid-query never
 // leaks a connection or poisons the pool.
 TEST_P(Scopes, CancellationNeverLeaksAConnection) {
+  TERN_SKIP_ON_SQLITE(
+      "SQLite has no sleep(), and tern does not interrupt a running SQLite statement when its "
+      "task is cancelled (the task waits for the worker's call to end)");
   // One statement per connection: the second task must wait for the pool, not pipeline.
   auto db =
       make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
@@ -534,24 +572,29 @@ TEST_P(Scopes, PoolStatistics) {
   EXPECT_GT(s.wait_time.count(), 0);
   EXPECT_EQ(s.acquired, 3u);
   // A connection whose session was killed comes back broken: ConnectionLost (PostgreSQL says
-  // why, 57P01 admin_shutdown; MariaDB just closes the socket).
-  const auto killed = testing::thrown<ConnectionLost>([&] {
-    run(db->aio_connection([&]() -> Task<void> {
-      const std::int64_t id = co_await session_of(*db, session_id_sql());
-      co_await killer->aio_execute(kill_sql(id));
-      co_await db->aio_execute("SELECT 3");
-    }));
-  });
-  if (killed && pg()) {
-    EXPECT_EQ(killed->sqlstate(), "57P01") << killed->what();
+  // why, 57P01 admin_shutdown; MariaDB just closes the socket). SQLite has no session to kill.
+  if (!sqlite()) {
+    const auto killed = testing::thrown<ConnectionLost>([&] {
+      run(db->aio_connection([&]() -> Task<void> {
+        const std::int64_t id = co_await session_of(*db, session_id_sql());
+        co_await killer->aio_execute(kill_sql(id));
+        co_await db->aio_execute("SELECT 3");
+      }));
+    });
+    if (killed && pg()) {
+      EXPECT_EQ(killed->sqlstate(), "57P01") << killed->what();
+    }
+    EXPECT_EQ(db->pool_stats().returned_broken, 1u);
   }
-  EXPECT_EQ(db->pool_stats().returned_broken, 1u);
   EXPECT_EQ(db->pool_stats().connect_errors, 0u);
-  // Nothing listens on port 1: the attempt fails and is counted.
+  // Nothing listens on port 1 (SQLite: a file in a directory that does not exist): the attempt
+  // fails and is counted.
   DatabaseOptions nowhere{.host = "127.0.0.1", .port = 1, .user = "tern"};
   nowhere.ssl_mode = pg() ? "disable" : "DISABLED";
   std::unique_ptr<AioDatabase> lost;
-  if (pg()) {
+  if (sqlite()) {
+    lost = testing::make_database(Dialect::kSqlite, {}, {.via_port = 1});
+  } else if (pg()) {
     lost = std::make_unique<PooledPostgresqlDatabase>("tern_test", nowhere);
   } else {
     lost = std::make_unique<PooledMySQLDatabase>("tern_test", nowhere);
@@ -567,6 +610,19 @@ TEST_P(Scopes, PoolStatistics) {
 TEST_P(Scopes, TwoXNamesAndUrlSchemes) {
   static_assert(std::is_base_of_v<PooledPostgresqlDatabase, PostgresqlDatabase>);
   static_assert(std::is_same_v<MySQLDatabase, PooledMySQLDatabase>);
+  if (sqlite()) {
+    // peewee's form: three slashes, then the (here absolute) path.
+    const std::string path = testing::sqlite_test_path();
+    std::unique_ptr<AioDatabase> db =
+        connect("sqlite+pool+async:///" + path + "?max_connections=3&pool_timeout=5&wal=true");
+    EXPECT_EQ(db->dialect(), Dialect::kSqlite);
+    EXPECT_EQ(db->database(), path);
+    EXPECT_NE(dynamic_cast<SqliteDatabase*>(db.get()), nullptr);
+    EXPECT_EQ(run(db->aio_execute("SELECT 5")).row(0).get<std::int64_t>(0), 5);
+    EXPECT_EQ(db->pool_stats().max_connections, 3u);
+    run(db->aio_close());
+    return;
+  }
   const std::string host = testing::server_env(pg() ? "TERN_PG_HOST" : "TERN_MYSQL_HOST");
   const std::string port = testing::server_env(pg() ? "TERN_PG_PORT" : "TERN_MYSQL_PORT");
   const std::string name = testing::server_env(pg() ? "TERN_PG_DB" : "TERN_MYSQL_DB");
@@ -586,10 +642,9 @@ TEST_P(Scopes, TwoXNamesAndUrlSchemes) {
   run(db->aio_close());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Scopes, ::testing::Values(Dialect::kPostgres, Dialect::kMysql),
-                         [](const auto& param_info) {
-                           return param_info.param == Dialect::kPostgres ? "Postgres" : "MySQL";
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, Scopes,
+                         ::testing::Values(Dialect::kPostgres, Dialect::kMysql, Dialect::kSqlite),
+                         testing::backend_name);
 
 }  // namespace
 }  // namespace tern

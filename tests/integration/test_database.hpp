@@ -1,12 +1,20 @@
 // The suites' databases: a pooled AioDatabase on the test server of either backend, built from
 // TERN_PG_URL / TERN_MYSQL_URL (so that the PostgreSQL suites also run through PgBouncer under
-// `tests/servers exec --via-pgbouncer`), TLS off.
+// `tests/servers exec --via-pgbouncer`), TLS off; or a SqliteDatabase on one file per test
+// process (every database of the process sees the same tables, as on a server), removed at
+// exit.
 #pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "server_env.hpp"
 #include "tern/db/database.hpp"
@@ -35,9 +43,46 @@ inline mysql::ConnectOptions mysql_url_options() {
   return o;
 }
 
+/// The name of a suite's backend parameter: Postgres, MySQL, Sqlite.
+inline std::string backend_name(const ::testing::TestParamInfo<Dialect>& info) {
+  return info.param == Dialect::kPostgres ? "Postgres"
+         : info.param == Dialect::kMysql  ? "MySQL"
+                                          : "Sqlite";
+}
+
+/// In a test of a backend-parametrized suite: skips it on SQLite, printing `why` (what SQLite
+/// lacks that the test needs).
+#define TERN_SKIP_ON_SQLITE(why) \
+  if (GetParam() == ::tern::Dialect::kSqlite) GTEST_SKIP() << "SQLite: " << (why)
+
+/// The SQLite file of this test process (and its -wal and -shm files), removed at exit.
+inline const std::string& sqlite_test_path() {
+  // Never destroyed: the atexit handler, registered while it is made, would run after its
+  // destructor.
+  static const std::string& path = *[] {
+    auto* p = new std::string((std::filesystem::temp_directory_path() /
+                               ("tern-test-" + std::to_string(::getpid()) + ".db"))
+                                  .string());
+    std::atexit([] {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        std::error_code ignored;
+        std::filesystem::remove(sqlite_test_path() + suffix, ignored);
+      }
+    });
+    return p;
+  }();
+  return path;
+}
+
 /// A pooled database of `dialect` for the test user, sized by `pool`.
 inline std::unique_ptr<AioDatabase> make_database(Dialect dialect, DatabaseOptions pool = {},
                                                   TestConnection how = {}) {
+  if (dialect == Dialect::kSqlite) {
+    // "Unreachable" for SQLite: a file in a directory that does not exist.
+    sqlite::OpenOptions o{.path = how.via_port != 0 ? "/nonexistent-tern-dir/x.db"
+                                                    : sqlite_test_path()};
+    return std::make_unique<SqliteDatabase>(std::move(o), pool);
+  }
   if (dialect == Dialect::kPostgres) {
     pg::ConnectOptions c = pg_url_options();
     if (how.via_port != 0) {

@@ -47,8 +47,7 @@ std::string create(const TableDef& t, Dialect d, bool safe = false) {
 // The column definition of a one-column table `t`.
 std::string column_sql(const ColumnDef& c, Dialect d) {
   const std::string sql = create(table("t", {c}), d);
-  const std::string prefix =
-      d == Dialect::kPostgres ? "CREATE TABLE \"t\" (" : "CREATE TABLE `t` (";
+  const std::string prefix = d == Dialect::kMysql ? "CREATE TABLE `t` (" : "CREATE TABLE \"t\" (";
   EXPECT_EQ(sql.substr(0, prefix.size()), prefix);
   EXPECT_EQ(sql.back(), ')');
   return sql.substr(prefix.size(), sql.size() - prefix.size() - 1);
@@ -70,26 +69,27 @@ TEST(OrmCompilerDdl, EveryColumnType) {
     ColumnType type;
     const char* pg;
     const char* my;
+    const char* lite;  // SQLite
   } cases[] = {
-      {ColumnType::kAuto, "SERIAL", "INT AUTO_INCREMENT"},
-      {ColumnType::kBigAuto, "BIGSERIAL", "BIGINT AUTO_INCREMENT"},
-      {ColumnType::kSmallInt, "SMALLINT", "SMALLINT"},
-      {ColumnType::kInteger, "INTEGER", "INT"},
-      {ColumnType::kBigInt, "BIGINT", "BIGINT"},
-      {ColumnType::kBoolean, "BOOLEAN", "BOOL"},
-      {ColumnType::kFloat, "REAL", "FLOAT"},
-      {ColumnType::kDouble, "DOUBLE PRECISION", "DOUBLE"},
-      {ColumnType::kDecimal, "NUMERIC(10,5)", "DECIMAL(10,5)"},
-      {ColumnType::kChar, "VARCHAR(255)", "VARCHAR(255)"},
-      {ColumnType::kText, "TEXT", "LONGTEXT"},
-      {ColumnType::kBlob, "BYTEA", "LONGBLOB"},
-      {ColumnType::kDate, "DATE", "DATE"},
-      {ColumnType::kTime, "TIME", "TIME(6)"},
-      {ColumnType::kDateTime, "TIMESTAMP", "DATETIME(6)"},
-      {ColumnType::kTimestampTz, "TIMESTAMPTZ", "DATETIME(6)"},
-      {ColumnType::kUuid, "UUID", "CHAR(36)"},
-      {ColumnType::kJson, "JSON", "JSON"},
-      {ColumnType::kJsonb, "JSONB", "JSON"},
+      {ColumnType::kAuto, "SERIAL", "INT AUTO_INCREMENT", "INTEGER"},
+      {ColumnType::kBigAuto, "BIGSERIAL", "BIGINT AUTO_INCREMENT", "INTEGER"},
+      {ColumnType::kSmallInt, "SMALLINT", "SMALLINT", "SMALLINT"},
+      {ColumnType::kInteger, "INTEGER", "INT", "INTEGER"},
+      {ColumnType::kBigInt, "BIGINT", "BIGINT", "BIGINT"},
+      {ColumnType::kBoolean, "BOOLEAN", "BOOL", "INTEGER"},
+      {ColumnType::kFloat, "REAL", "FLOAT", "REAL"},
+      {ColumnType::kDouble, "DOUBLE PRECISION", "DOUBLE", "REAL"},
+      {ColumnType::kDecimal, "NUMERIC(10,5)", "DECIMAL(10,5)", "DECIMAL(10,5)"},
+      {ColumnType::kChar, "VARCHAR(255)", "VARCHAR(255)", "VARCHAR(255)"},
+      {ColumnType::kText, "TEXT", "LONGTEXT", "TEXT"},
+      {ColumnType::kBlob, "BYTEA", "LONGBLOB", "BLOB"},
+      {ColumnType::kDate, "DATE", "DATE", "DATE"},
+      {ColumnType::kTime, "TIME", "TIME(6)", "TIME"},
+      {ColumnType::kDateTime, "TIMESTAMP", "DATETIME(6)", "DATETIME"},
+      {ColumnType::kTimestampTz, "TIMESTAMPTZ", "DATETIME(6)", "DATETIME"},
+      {ColumnType::kUuid, "UUID", "CHAR(36)", "TEXT"},
+      {ColumnType::kJson, "JSON", "JSON", "TEXT"},
+      {ColumnType::kJsonb, "JSONB", "JSON", "TEXT"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.pg);
@@ -97,7 +97,22 @@ TEST(OrmCompilerDdl, EveryColumnType) {
               std::string("\"c\" ") + c.pg + " NOT NULL");
     EXPECT_EQ(column_sql(column("c", c.type), Dialect::kMysql),
               std::string("`c` ") + c.my + " NOT NULL");
+    EXPECT_EQ(column_sql(column("c", c.type), Dialect::kSqlite),
+              std::string("\"c\" ") + c.lite + " NOT NULL");
   }
+}
+
+TEST(OrmCompilerDdl, SqliteLacksThePostgresTypesAndKeepsBackslashes) {
+  for (const ColumnType t : {ColumnType::kInterval, ColumnType::kHStore, ColumnType::kArray}) {
+    EXPECT_THROW(create(table("t", {column("c", t)}), Dialect::kSqlite), tern::NotSupportedError);
+  }
+  ColumnDef c = column("c", ColumnType::kText);
+  c.default_value = Value(R"(a\b'c)");
+  EXPECT_EQ(column_sql(c, Dialect::kSqlite), R"("c" TEXT NOT NULL DEFAULT 'a\b''c')");
+  ColumnDef id = column("id", ColumnType::kAuto);
+  id.primary_key = true;
+  EXPECT_EQ(column_sql(id, Dialect::kSqlite), R"("id" INTEGER NOT NULL PRIMARY KEY)");
+  EXPECT_EQ(compile_drop_table("t", Dialect::kSqlite, true, true), R"(DROP TABLE IF EXISTS "t")");
 }
 
 TEST(OrmCompilerDdl, SizedTypes) {

@@ -1012,4 +1012,79 @@ TEST(OrmCompilerDelete, WithSubqueryAndLimit) {
   EXPECT_THROW(compile(q, Dialect::kPostgres), NotSupportedError);
 }
 
+// ---- SQLite, the third dialect ----
+
+std::string sqlite_sql(const Query& q) {
+  return compile(q, Dialect::kSqlite).sql;
+}
+
+TEST(OrmCompilerSqlite, QuotingPlaceholdersAndOperators) {
+  EXPECT_EQ(quote_identifier(R"(we"ird)", Dialect::kSqlite), R"("we""ird")");
+  Query q = select({col("t", "a"), alias(bin("CONCAT", col("a"), param("x")), "c")}, "t");
+  q.where =
+      bin("AND", bin("ILIKE", col("a"), param("%x%")), bin("IS_NOT", col("b"), col("t", "c")));
+  const Compiled c = compile(q, Dialect::kSqlite);
+  EXPECT_EQ(
+      c.sql,
+      R"(SELECT "t"."a", "a" || ? AS "c" FROM "t" WHERE ("a" LIKE ? ESCAPE '\') AND ("b" IS NOT "t"."c"))");
+  EXPECT_EQ(c.params, (Params{"x", "%x%"}));
+}
+
+TEST(OrmCompilerSqlite, LimitOffsetAndNulls) {
+  Query q = select({}, "t");
+  q.order_by = {ord(col("a"), true, Nulls::kLast)};
+  q.offset = 7;
+  EXPECT_EQ(sqlite_sql(q), R"(SELECT * FROM "t" ORDER BY "a" DESC NULLS LAST LIMIT -1 OFFSET ?)");
+  q.limit = 5;
+  EXPECT_EQ(sqlite_sql(q), R"(SELECT * FROM "t" ORDER BY "a" DESC NULLS LAST LIMIT ? OFFSET ?)");
+}
+
+TEST(OrmCompilerSqlite, RowLocksAreNotSupported) {
+  Query q = select({}, "t");
+  q.lock = Lock{};
+  try {
+    compile(q, Dialect::kSqlite);
+    ADD_FAILURE() << "FOR UPDATE compiled for SQLite";
+  } catch (const NotSupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("BEGIN IMMEDIATE"), std::string::npos) << e.what();
+  }
+  q.lock = Lock{.strength = Lock::Strength::kShare};
+  EXPECT_THROW(compile(q, Dialect::kSqlite), NotSupportedError);
+}
+
+TEST(OrmCompilerSqlite, UpsertsAndReturning) {
+  Query q = insert("t", {"k", "v"}, {{param("a"), param("b")}});
+  q.on_conflict = OnConflict{};
+  EXPECT_EQ(sqlite_sql(q), R"(INSERT INTO "t" ("k", "v") VALUES (?, ?) ON CONFLICT DO NOTHING)");
+  OnConflict oc;
+  oc.action = OnConflict::Action::kUpdate;
+  oc.target = {"k"};
+  oc.updates = {{"v", col("EXCLUDED", "v")}};
+  q.on_conflict = oc;
+  q.returning = {col("id")};
+  EXPECT_EQ(sqlite_sql(q),
+            R"(INSERT INTO "t" ("k", "v") VALUES (?, ?) ON CONFLICT ("k") DO UPDATE SET )"
+            R"("v" = EXCLUDED."v" RETURNING "id")");
+  // An upsert from a SELECT without WHERE: SQLite would read ON CONFLICT as a join's ON.
+  Query from = insert("t", {"k"}, {});
+  from.source = ptr(select({col("k")}, "src"));
+  from.on_conflict = OnConflict{};
+  EXPECT_EQ(sqlite_sql(from), R"(INSERT INTO "t" ("k") SELECT * FROM (SELECT "k" FROM "src") )"
+                              R"(WHERE true ON CONFLICT DO NOTHING)");
+  Query defaults = insert("t", {}, {});
+  EXPECT_EQ(sqlite_sql(defaults), R"(INSERT INTO "t" DEFAULT VALUES)");
+}
+
+TEST(OrmCompilerSqlite, UpdateReturningAndNoDmlLimit) {
+  Query q;
+  q.kind = Query::Kind::kUpdate;
+  q.table = "t";
+  q.assignments = {{"a", param(1)}};
+  q.where = bin("=", col("id"), param(2));
+  q.returning = {col("a")};
+  EXPECT_EQ(sqlite_sql(q), R"(UPDATE "t" SET "a" = ? WHERE "id" = ? RETURNING "a")");
+  q.limit = 1;
+  EXPECT_THROW(compile(q, Dialect::kSqlite), NotSupportedError);
+}
+
 }  // namespace

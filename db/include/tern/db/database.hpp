@@ -39,6 +39,7 @@
 #include "tern/db/value.hpp"
 #include "tern/protocol/mysql/conninfo.hpp"
 #include "tern/protocol/pg/conninfo.hpp"
+#include "tern/protocol/sqlite/connection.hpp"
 #include "tern/ring/loop.hpp"
 #include "tern/ring/mutex.hpp"
 #include "tern/ring/signal.hpp"
@@ -418,7 +419,7 @@ class AioDatabase {
   /// Each pool shard's statistics, in the order the shards were made (one per loop that used
   /// the database). Safe from any thread.
   std::vector<PoolStats> shard_stats() const;
-  /// PostgreSQL or MySQL.
+  /// PostgreSQL, MySQL or SQLite.
   Dialect dialect() const noexcept { return dialect_; }
   /// The database name.
   const std::string& database() const noexcept { return database_; }
@@ -540,6 +541,21 @@ class PooledMySQLDatabase : public AioDatabase {
   PooledMySQLDatabase(mysql::ConnectOptions connect, DatabaseOptions pool);
 };
 
+/// SQLite (Debian's libsqlite3), embedded: no server. Each pooled connection has a worker
+/// thread that runs its SQLite calls, so the loop never blocks (docs/sqlite.md).
+///
+///   tern::SqliteDatabase db("app.db", {.max_connections = 4});
+///   tern::SqliteDatabase mem(":memory:");  // one in-memory database shared by the pool
+class SqliteDatabase : public AioDatabase {
+ public:
+  /// Opens `path` (a file, created when missing; ":memory:"; or a "file:" URI) with the
+  /// default settings (foreign_keys on, WAL for files, busy_timeout 5 s) and `options`' pool
+  /// sizes (host, port, user, password and TLS are not used).
+  explicit SqliteDatabase(std::string path, DatabaseOptions options = {});
+  /// Full control over the connection settings (pragmas, busy timeout, WAL, read only).
+  SqliteDatabase(sqlite::OpenOptions open, DatabaseOptions pool);
+};
+
 /// peewee-async 2.x name of PooledPostgresqlExtDatabase.
 using PostgresqlDatabase = PooledPostgresqlExtDatabase;
 /// peewee-async 2.x name of PooledMySQLDatabase.
@@ -552,10 +568,13 @@ using MySQLDatabase = PooledMySQLDatabase;
 ring::Task<void> spawn(ring::TaskGroup& group, ring::Task<void> task);
 
 /// A database from a URL: postgresql://, postgres://, postgresql+pool+async://,
-/// postgres+pool+async://, mysql://, mariadb://, mysql+pool+async://. Pool settings ride in the
-/// query string (min_connections, max_connections, pool_timeout and pool_recycle in seconds);
-/// everything else is the backend's own URL syntax. PostgreSQL URLs give a PostgresqlDatabase
-/// (the Ext one, as peewee-async 2.x). Throws InterfaceError.
+/// postgres+pool+async://, mysql://, mariadb://, mysql+pool+async://, sqlite://,
+/// sqlite+pool+async://. Pool settings ride in the query string (min_connections,
+/// max_connections, pool_timeout and pool_recycle in seconds); everything else is the
+/// backend's own URL syntax. PostgreSQL URLs give a PostgresqlDatabase (the Ext one, as
+/// peewee-async 2.x). SQLite URLs are peewee's: `sqlite:///app.db` (relative path),
+/// `sqlite:////var/lib/app.db` (absolute), `sqlite:///:memory:`, with busy_timeout (seconds),
+/// foreign_keys, wal and read_only (true/false) in the query string. Throws InterfaceError.
 std::unique_ptr<AioDatabase> connect(std::string_view url);
 
 // ---- templates ----

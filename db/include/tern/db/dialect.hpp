@@ -5,6 +5,6 @@
 namespace tern {
 
 /// Which SQL dialect and wire protocol a database speaks.
-enum class Dialect { kPostgres, kMysql };
+enum class Dialect { kPostgres, kMysql, kSqlite };
 
 }  // namespace tern

@@ -1,4 +1,4 @@
-// The rows of a statement run through AioDatabase, the same for both backends: a thin view
+// The rows of a statement run through AioDatabase, the same for every backend: a thin view
 // over the backend's own result (values stay in its buffer and are decoded on access).
 #pragma once
 
@@ -19,6 +19,7 @@
 #include "tern/protocol/mysql/result.hpp"
 #include "tern/protocol/pg/result.hpp"
 #include "tern/protocol/row_iterator.hpp"
+#include "tern/protocol/sqlite/result.hpp"
 #include "tern/ring/recycle.hpp"
 
 namespace tern {
@@ -31,6 +32,8 @@ inline constexpr bool kIsOptionalValue<std::optional<T>> = true;
 [[noreturn]] void throw_unsupported_type(const char* backend, const char* cxx_type);
 /// Throws NotSupportedError: MySQL/MariaDB has no `what` type (interval, hstore, arrays).
 [[noreturn]] void throw_mysql_lacks(const char* what);
+/// Throws NotSupportedError: SQLite has no `what` type (interval, hstore, arrays).
+[[noreturn]] void throw_sqlite_lacks(const char* what);
 template <class T>
 inline constexpr bool kIsArrayValue = false;
 template <class T>
@@ -51,6 +54,8 @@ class Row {
   explicit Row(pg::Row row) noexcept : row_(row) {}
   /// A view of a MySQL row.
   explicit Row(mysql::Row row) noexcept : row_(row) {}
+  /// A view of a SQLite row.
+  explicit Row(sqlite::Row row) noexcept : row_(row) {}
 
   /// Number of columns.
   std::size_t size() const noexcept {
@@ -73,6 +78,8 @@ class Row {
       // A type the backend decodes as it is: its own optional read finds the column once.
       if (const auto* p = std::get_if<pg::Row>(&row_)) {
         if constexpr (pg::PgValue<V> || std::is_same_v<V, HStore>) return p->get<T>(i);
+      } else if (const auto* s = std::get_if<sqlite::Row>(&row_)) {
+        if constexpr (sqlite::SqliteValue<V>) return s->get<T>(i);
       } else if constexpr (detail::kMysqlDecodesAsIs<V>) {
         return std::get<mysql::Row>(row_).get<T>(i);
       }
@@ -84,6 +91,8 @@ class Row {
       } else {
         detail::throw_unsupported_type("PostgreSQL", typeid(T).name());
       }
+    } else if (const auto* s = std::get_if<sqlite::Row>(&row_)) {
+      return get_sqlite<T>(*s, i);
     } else {
       const auto& m = std::get<mysql::Row>(row_);
       if constexpr (std::is_same_v<T, Instant>) {
@@ -120,7 +129,28 @@ class Row {
   }
 
  private:
-  std::variant<pg::Row, mysql::Row> row_;
+  // SQLite keeps the wide timestamps as DateTime / Instant text and has no interval, hstore
+  // or array.
+  template <class T>
+  static T get_sqlite(const sqlite::Row& s, std::size_t i) {
+    if constexpr (sqlite::SqliteValue<T>) {
+      return s.get<T>(i);
+    } else if constexpr (std::is_same_v<T, WideTimestamp>) {
+      return WideTimestamp(s.get<DateTime>(i));
+    } else if constexpr (std::is_same_v<T, WideTimestamptz>) {
+      return WideTimestamptz(s.get<Instant>(i));
+    } else if constexpr (std::is_same_v<T, Interval>) {
+      detail::throw_sqlite_lacks("interval");
+    } else if constexpr (std::is_same_v<T, HStore>) {
+      detail::throw_sqlite_lacks("hstore");
+    } else if constexpr (detail::kIsArrayValue<T>) {
+      detail::throw_sqlite_lacks("array");
+    } else {
+      detail::throw_unsupported_type("SQLite", typeid(T).name());
+    }
+  }
+
+  std::variant<pg::Row, mysql::Row, sqlite::Row> row_;
 };
 
 /// The outcome of one statement: rows with named columns, or a row count.
@@ -137,6 +167,8 @@ class ResultSet {
   explicit ResultSet(pg::Result r) : r_(make(std::move(r))) {}
   /// Wraps a MySQL result.
   explicit ResultSet(mysql::Result r) : r_(make(std::move(r))) {}
+  /// Wraps a SQLite result.
+  explicit ResultSet(sqlite::Result r) : r_(make(std::move(r))) {}
   /// Takes the rows; `other` is left empty.
   ResultSet(ResultSet&& other) noexcept : r_(std::exchange(other.r_, nullptr)) {}
   /// Takes the rows; `other` is left empty.
@@ -173,7 +205,8 @@ class ResultSet {
   std::vector<std::string> column_names() const;
   /// Rows inserted, updated or deleted.
   std::uint64_t rows_affected() const noexcept;
-  /// MySQL: the AUTO_INCREMENT id generated; PostgreSQL: 0 (use RETURNING).
+  /// MySQL: the AUTO_INCREMENT id generated; SQLite: the connection's last inserted rowid
+  /// (sqlite3_last_insert_rowid); PostgreSQL: 0 (use RETURNING).
   std::uint64_t last_insert_id() const noexcept;
   /// PostgreSQL: the notices the statement raised (NOTICE, WARNING...), also logged through
   /// tern::log; MySQL: none (see warning_count()).
@@ -190,7 +223,7 @@ class ResultSet {
   Iterator end() const noexcept { return {this, size()}; }
 
  private:
-  using Storage = std::variant<pg::Result, mysql::Result>;
+  using Storage = std::variant<pg::Result, mysql::Result, sqlite::Result>;
 
   template <class R>
   static Storage* make(R&& r) {

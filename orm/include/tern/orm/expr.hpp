@@ -528,7 +528,7 @@ template <class V>
 Expr<bool> Expr<V>::like_escaped(std::string_view before, std::string_view text,
                                  std::string_view after, const char* op) const {
   // LIKE's wildcards in the text are matched literally ('\' is the default escape character
-  // of both PostgreSQL and MySQL).
+  // of PostgreSQL and MySQL; the SQLite dialect names it with ESCAPE).
   std::string pattern(before);
   for (char ch : text) {
     if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';

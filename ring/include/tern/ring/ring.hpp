@@ -1,4 +1,5 @@
-// The io_uring runtime in one include: Loop, Task, TaskGroup, sync_wait, sockets, timers, TLS.
+// The io_uring runtime in one include: Loop, Task, TaskGroup, sync_wait, sockets, timers, TLS,
+// worker threads.
 #pragma once
 
 #include "tern/ring/error.hpp"
@@ -13,3 +14,4 @@
 #include "tern/ring/task_group.hpp"
 #include "tern/ring/timer.hpp"
 #include "tern/ring/tls.hpp"
+#include "tern/ring/worker.hpp"
