@@ -103,7 +103,7 @@ constexpr std::string_view declared_table_name() {
 }  // namespace orm::detail
 
 namespace orm::detail {
-/// CREATE TABLE / DROP TABLE for a model, async and sync.
+/// CREATE TABLE / DROP TABLE for a model.
 ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe);
 ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe,
                             bool cascade = false);
@@ -117,8 +117,6 @@ ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
 ring::Task<std::uint64_t> bulk_update(AioDatabase& db, const ModelMeta& meta,
                                       std::vector<const void*> objects, std::size_t batch_size,
                                       std::vector<std::size_t> fields);
-void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
-void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
 /// UPDATE of the non-key fields of `object` by its primary key: every one, or those in `only`
 /// (field indexes) when it is not empty.
 ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
@@ -447,13 +445,64 @@ orm::Select<Child> backref(const Parent& parent) {
   static ::tern::ring::Task<bool> aio_table_exists() {                                             \
     return tern_database().aio_table_exists(tern_meta().table);                                    \
   }                                                                                                \
-  /** CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed). */                      \
-  static void create_table(bool safe = true) {                                                     \
-    ::tern::orm::detail::create_table_sync(tern_database(), tern_meta(), safe);                    \
+  /* The sync twins, peewee's names (inside `allow_sync()`, as in the seed): each runs its aio_ */ \
+  /* twin on the database's sync connection (AioDatabase::run_sync; InterfaceError outside */      \
+  /* allow_sync). */                                                                               \
+  /** aio_get, synchronously. */                                                                   \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static Type get(const C&... conditions) {                             \
+    return tern_database().run_sync(aio_get(conditions...));                                       \
   }                                                                                                \
-  /** DROP TABLE, synchronously. */                                                                \
-  static void drop_table(bool safe = true) {                                                       \
-    ::tern::orm::detail::drop_table_sync(tern_database(), tern_meta(), safe);                      \
+  /** aio_get_or_none, synchronously. */                                                           \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static std::optional<Type> get_or_none(const C&... conditions) {      \
+    return tern_database().run_sync(aio_get_or_none(conditions...));                               \
+  }                                                                                                \
+  /** aio_get_or_create, synchronously. */                                                         \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static std::pair<Type, bool> get_or_create(                           \
+      Type object, const ::tern::Column<Type, T>&... lookup) {                                     \
+    return tern_database().run_sync(                                                               \
+        ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...}));         \
+  }                                                                                                \
+  /** aio_create, synchronously. */                                                                \
+  static Type create(Type object) {                                                                \
+    return tern_database().run_sync(::tern::orm::detail::create(std::move(object)));               \
+  }                                                                                                \
+  /** aio_bulk_create, synchronously. */                                                           \
+  static std::uint64_t bulk_create(std::vector<Type>& objects, std::size_t batch_size = 0) {       \
+    return tern_database().run_sync(aio_bulk_create(objects, batch_size));                         \
+  }                                                                                                \
+  /** aio_bulk_update, synchronously. */                                                           \
+  template <class... T>                                                                            \
+  static std::uint64_t bulk_update(const std::vector<Type>& objects, std::size_t batch_size,       \
+                                   const ::tern::Column<Type, T>&... fields) {                     \
+    return tern_database().run_sync(aio_bulk_update(objects, batch_size, fields...));              \
+  }                                                                                                \
+  /** aio_save, synchronously. */                                                                  \
+  template <class... T>                                                                            \
+  std::uint64_t save(bool force_insert = false, const ::tern::Column<Type, T>&... only) {          \
+    return tern_database().run_sync(aio_save(force_insert, only...));                              \
+  }                                                                                                \
+  /** aio_delete_instance, synchronously. */                                                       \
+  std::uint64_t delete_instance(bool recursive = false, bool delete_nullable = false) const {      \
+    return tern_database().run_sync(aio_delete_instance(recursive, delete_nullable));              \
+  }                                                                                                \
+  /** aio_create_table, synchronously. */                                                          \
+  static void create_table(bool safe = true) {                                                     \
+    tern_database().run_sync(aio_create_table(safe));                                              \
+  }                                                                                                \
+  /** aio_drop_table, synchronously. */                                                            \
+  static void drop_table(bool safe = true, bool cascade = false) {                                 \
+    tern_database().run_sync(aio_drop_table(safe, cascade));                                       \
+  }                                                                                                \
+  /** aio_truncate_table, synchronously. */                                                        \
+  static void truncate_table(bool restart_identity = false, bool cascade = false) {                \
+    tern_database().run_sync(aio_truncate_table(restart_identity, cascade));                       \
+  }                                                                                                \
+  /** aio_table_exists, synchronously. */                                                          \
+  static bool table_exists() {                                                                     \
+    return tern_database().run_sync(aio_table_exists());                                           \
   }                                                                                                \
   struct Columns {                                                                                 \
     std::size_t tern_next_ = 0;                                                                    \

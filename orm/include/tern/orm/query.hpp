@@ -68,8 +68,6 @@ namespace detail {
 bool is_read_only(const ast::Query& query) noexcept;
 /// Compiles `query` for `db` and runs it.
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
-/// The same, synchronously (needs allow_sync).
-ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 /// Compiles `query` for `db` and opens it as a row stream.
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
 /// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
@@ -258,6 +256,15 @@ inline constexpr std::size_t kNoColumn = static_cast<std::size_t>(-1);
 std::vector<std::size_t> fields_by_name(const ModelMeta& meta, const ResultSet& rows);
 /// Runs a statement and returns the rows it affected.
 ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
+}  // namespace detail
+
+namespace detail {
+/// A sync twin's body: the aio_ twin's `task` run to its end on `db`'s sync connection
+/// (AioDatabase::run_sync: refused outside allow_sync).
+template <class T>
+T sync(AioDatabase& db, ring::Task<T> task) {
+  return db.run_sync(std::move(task));
+}
 }  // namespace detail
 
 namespace detail {
@@ -599,6 +606,26 @@ class SelectClauses {
     co_return !rows.empty();
   }
 
+  // The sync twins (peewee's names; each is its aio_ twin run with AioDatabase::run_sync).
+  /// aio_rows(db), synchronously.
+  ResultSet rows(AioDatabase& db) const { return detail::sync(db, aio_rows(db)); }
+  /// aio_tuples<T...>(db), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples(AioDatabase& db) const {
+    return detail::sync(db, aio_tuples<T...>(db));
+  }
+  /// aio_scalar<T...>(db), synchronously.
+  template <class... T>
+  requires(sizeof...(T) > 0) auto scalar(AioDatabase& db) const {
+    return detail::sync(db, aio_scalar<T...>(db));
+  }
+  /// aio_count(db), synchronously.
+  std::int64_t count(AioDatabase& db, bool clear_limit = false) const {
+    return detail::sync(db, aio_count(db, clear_limit));
+  }
+  /// aio_exists(db), synchronously.
+  bool exists(AioDatabase& db) const { return detail::sync(db, aio_exists(db)); }
+
   /// The query's AST (for composing and for tests).
   const ast::Query& ast() const noexcept { return q_; }
 
@@ -741,6 +768,15 @@ class ReturningReaders {
     const ResultSet rows = co_await self().aio_rows();
     co_return detail::dicts(rows, readers_);
   }
+  /// aio_models(), synchronously.
+  std::vector<M> models() const { return detail::sync(M::tern_database(), aio_models()); }
+  /// aio_tuples<T...>(), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples() const {
+    return detail::sync(M::tern_database(), aio_tuples<T...>());
+  }
+  /// aio_dicts(), synchronously.
+  std::vector<Dict> dicts() const { return detail::sync(M::tern_database(), aio_dicts()); }
 
  protected:
   ReturningReaders() = default;
@@ -838,11 +874,6 @@ class Select : public SelectClauses<Select<M>> {
     require_models();
     const ResultSet rows = co_await detail::run(M::tern_database(), this->q_);
     co_return hydrate(rows);
-  }
-  /// The same, synchronously (needs allow_sync).
-  std::vector<M> execute() const {
-    require_models();
-    return hydrate(detail::run_sync(M::tern_database(), this->q_));
   }
   /// Runs the query and returns each row as column name → value (peewee's `.dicts()`): a model
   /// select's fields typed as their members, chosen columns as their expressions.
@@ -970,7 +1001,54 @@ class Select : public SelectClauses<Select<M>> {
   /// True when the query returns a row.
   ring::Task<bool> aio_exists() const { return Base::aio_exists(M::tern_database()); }
 
+  // The sync twins (peewee's names), each its aio_ twin run on M's database's sync connection
+  // (AioDatabase::run_sync: InterfaceError outside allow_sync).
+  using Base::count;
+  using Base::exists;
+  using Base::rows;
+  using Base::scalar;
+  using Base::tuples;
+  /// aio_execute(), synchronously.
+  std::vector<M> execute() const { return sync(aio_execute()); }
+  /// aio_dicts(), synchronously.
+  std::vector<Dict> dicts() const { return sync(aio_dicts()); }
+  /// aio_iterator(), synchronously.
+  ModelRows<M> iterator() const { return sync(aio_iterator()); }
+  /// aio_models<Others...>(), synchronously.
+  template <class... Others>
+  std::vector<std::tuple<M, Others...>> models() const {
+    return sync(aio_models<Others...>());
+  }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return sync(aio_rows()); }
+  /// aio_tuples<T...>(), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples() const {
+    return sync(aio_tuples<T...>());
+  }
+  /// aio_scalar<T...>(), synchronously.
+  template <class... T>
+  requires(sizeof...(T) > 0) auto scalar() const { return sync(aio_scalar<T...>()); }
+  /// aio_count(), synchronously.
+  std::int64_t count(bool clear_limit = false) const { return sync(aio_count(clear_limit)); }
+  /// aio_get(), synchronously.
+  M get() const { return sync(aio_get()); }
+  /// aio_first(), synchronously.
+  std::optional<M> first() const { return sync(aio_first()); }
+  /// aio_first(n), synchronously.
+  std::vector<M> first(std::int64_t n) const { return sync(aio_first(n)); }
+  /// aio_peek(), synchronously.
+  std::optional<M> peek() const { return sync(aio_peek()); }
+  /// aio_peek(n), synchronously.
+  std::vector<M> peek(std::size_t n) const { return sync(aio_peek(n)); }
+  /// aio_exists(), synchronously.
+  bool exists() const { return sync(aio_exists()); }
+
  private:
+  template <class T>
+  static T sync(ring::Task<T> task) {
+    return detail::sync(M::tern_database(), std::move(task));
+  }
   friend Base;
   static std::string default_alias() { return M::tern_meta().table; }
   static const ModelMeta& model_meta() { return M::tern_meta(); }
@@ -1006,6 +1084,8 @@ class Raw {
     const ResultSet rows = co_await M::tern_database().aio_execute(sql_, params_);
     co_return detail::models_by_name<M>(rows);
   }
+  /// aio_execute(), synchronously.
+  std::vector<M> execute() const { return detail::sync(M::tern_database(), aio_execute()); }
 
  private:
   std::string sql_;
@@ -1029,6 +1109,8 @@ class RowCount {
   explicit RowCount(Statement statement) : statement_(std::move(statement)) {}
   /// Runs it: the rows it inserted.
   ring::Task<std::uint64_t> aio_execute() const { return statement_.aio_rowcount(); }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return statement_.rowcount(); }
 
  private:
   Statement statement_;
@@ -1166,6 +1248,18 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
     const ast::Query q = build(db.dialect());
     co_return co_await detail::run(db, q);
   }
+  // The sync twins, each its aio_ twin run with AioDatabase::run_sync.
+  /// aio_execute(), synchronously.
+  Result execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  /// aio_execute_key<K...>(), synchronously.
+  template <class... K>
+  KeyResult<K...> execute_key() const {
+    return detail::sync(M::tern_database(), aio_execute_key<K...>());
+  }
+  /// aio_rowcount(), synchronously.
+  std::uint64_t rowcount() const { return detail::sync(M::tern_database(), aio_rowcount()); }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return detail::sync(M::tern_database(), aio_rows()); }
 
  private:
   // No ON CONFLICT and the default RETURNING: detail::prepare_insert's statement.
@@ -1200,6 +1294,8 @@ class InsertFrom {
   ring::Task<std::uint64_t> aio_execute() const {
     co_return co_await detail::run_count(M::tern_database(), q_);
   }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return detail::sync(M::tern_database(), aio_execute()); }
 
  private:
   ast::Query q_;
@@ -1237,6 +1333,10 @@ class WriteClauses : public ReturningReaders<Self, M> {
   }
   /// Runs it and returns the RETURNING rows.
   ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return detail::sync(M::tern_database(), aio_rows()); }
   /// The statement's AST.
   const ast::Query& ast() const noexcept { return q_; }
 
