@@ -55,6 +55,33 @@ class DoesNotExistFor : public DoesNotExist {
  public:
   using DoesNotExist::DoesNotExist;
 };
+
+/// A column of model M set to a value, as `PageBlock::c.key = "title"` builds it (Column's
+/// operator=): the keyword arguments of aio_create, aio_get_or_create, insert and update
+/// (peewee's `create(key="title")`). It holds a copy of the value, so nothing refers to the
+/// temporaries it was made from.
+template <class M, class T>
+struct Assignment {
+  std::size_t field;  ///< the index of the field in M's fields
+  T value;            ///< the member's value (T is the member's type)
+  /// Sets the member in `object`.
+  void apply(M& object) const {
+    *static_cast<T*>(M::tern_meta().fields[field].address(&object)) = value;
+  }
+};
+
+/// aio_get_or_create's `defaults` (peewee's `defaults={...}`): the fields set only when the row
+/// is created, `tern::defaults(PageBlock::c.text = "...")`.
+template <class M, class... T>
+struct Defaults {
+  std::tuple<Assignment<M, T>...> fields;  ///< the assignments
+};
+
+/// Defaults of the given assignments.
+template <class M, class... T>
+Defaults<M, T...> defaults(Assignment<M, T>... fields) {
+  return Defaults<M, T...>{{std::move(fields)...}};
+}
 }  // namespace tern
 
 namespace tern::orm {
@@ -1126,8 +1153,16 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
 
   /// The objects to insert (from the recycling allocator: inserting one allocates nothing).
   using Objects = std::vector<const M*, ring::RecyclingAllocator<const M*>>;
-  /// Inserts `objects` (one or many).
+  /// Inserts `objects` (one or many), which must outlive the statement.
   explicit Insert(Objects objects) : objects_(std::move(objects)) {}
+  /// Inserts `objects`, kept by the statement (and its copies): from an rvalue or keyword
+  /// arguments, nothing is left to dangle.
+  explicit Insert(std::vector<M> objects)
+      : owned_(std::make_shared<const std::vector<M>>(std::move(objects))) {
+    objects_.reserve(owned_->size());
+    for (const M& o : *owned_)
+      objects_.push_back(&o);
+  }
   /// ON CONFLICT DO NOTHING / INSERT IGNORE.
   Insert& on_conflict_ignore() {
     conflict_ = ast::OnConflict{};
@@ -1273,6 +1308,7 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
     if (!returning_.empty()) q.returning = returning_;
     return q;
   }
+  std::shared_ptr<const std::vector<M>> owned_;  // the objects, when the statement keeps them
   Objects objects_;
   std::optional<ast::OnConflict> conflict_;
   ast::ExprList returning_;
@@ -1365,6 +1401,13 @@ class Update : public WriteClauses<Update<M>, M> {
   template <class V, class W>
   requires Comparable<V, W> Update& set(const Expr<V>& column, const Expr<W>& value) {
     this->q_.assignments.emplace_back(column.node()->name, value.node());
+    return *this;
+  }
+  /// SET column = value, from a keyword argument: `set(Item::c.price = 12)`.
+  template <class T>
+  Update& set(const Assignment<M, T>& assignment) {
+    this->q_.assignments.emplace_back(M::tern_meta().fields[assignment.field].column.name,
+                                      detail::param(Value(assignment.value)));
     return *this;
   }
 };
