@@ -157,6 +157,16 @@ template <class A>
 inline constexpr bool kIsAssignment = false;
 template <class M, class T>
 inline constexpr bool kIsAssignment<Assignment<M, T>> = true;
+/// T, named through G: a parameter or expression of type Deferred<T, G> in a member template
+/// of T's class (G defaulted) is only checked when the template is used. clang checks the
+/// non-dependent ones where the class is defined, when a member of T (a `std::vector<Child>`
+/// that prefetch fills) may still be of an incomplete type; GCC waits.
+template <class T, class... G>
+struct Defer {
+  using type = T;
+};
+template <class T, class... G>
+using Deferred = typename Defer<T, G...>::type;
 /// False, for any T: a static_assert that fires only when its template is instantiated.
 template <class... T>
 inline constexpr bool kNever = false;
@@ -403,22 +413,30 @@ orm::Select<Child> backref(const Parent& parent) {
   }
 #else
 #define TERN_MODEL_RVALUE_ARGUMENTS(Type)                                                        \
-  /** Inserts `object` and returns it with its generated key: `aio_create(block)`. */            \
-  static ::tern::ring::Task<Type> aio_create(Type object) {                                      \
+  /** Inserts `object` and returns it with its generated key: `aio_create(block)` (a template */ \
+  /** for detail::Deferred). */                                                                  \
+  template <class G = void>                                                                      \
+  static ::tern::ring::Task<Type> aio_create(::tern::orm::detail::Deferred<Type, G> object) {    \
     return ::tern::orm::detail::create(std::move(object));                                       \
   }                                                                                              \
   /** See aio_get_or_create's keyword form below. */                                             \
   template <class... T>                                                                          \
   requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create( \
-      Type object, const ::tern::Column<Type, T>&... lookup) {                                   \
+      ::tern::orm::detail::Deferred<Type, ::tern::Column<Type, T>...> object,                    \
+      const ::tern::Column<Type, T>&... lookup) {                                                \
     return ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...});     \
   }                                                                                              \
-  /** INSERT of `object`, kept by the statement. */                                              \
+  /** INSERT of `object`, kept by the statement (a template: instantiated when used, once */     \
+  /** every model a member holds is complete). */                                                \
+  template <class G = void>                                                                      \
   static ::tern::orm::Insert<Type, false> insert(Type&& object) {                                \
-    return ::tern::orm::Insert<Type, false>(std::vector<Type>(1, std::move(object)));            \
+    return ::tern::orm::Insert<Type, false>(                                                     \
+        std::vector<::tern::orm::detail::Deferred<Type, G>>(1, std::move(object)));              \
   }                                                                                              \
   /** INSERT of `objects`, kept by the statement. */                                             \
-  static ::tern::orm::Insert<Type, true> insert_many(std::vector<Type>&& objects) {              \
+  template <class G = void>                                                                      \
+  static ::tern::orm::Insert<Type, true> insert_many(                                            \
+      std::vector<::tern::orm::detail::Deferred<Type, G>>&& objects) {                           \
     return ::tern::orm::Insert<Type, true>(std::move(objects));                                  \
   }
 #endif
@@ -527,8 +545,7 @@ orm::Select<Child> backref(const Parent& parent) {
            (::tern::orm::detail::kIsAssignment<A> ||                                               \
             ...)) static ::tern::ring::Task<std::pair<Type, bool>>                                 \
   aio_get_or_create(const A&... args) {                                                            \
-    ::tern::orm::detail::KeywordObject<Type> k =                                                   \
-        ::tern::orm::detail::keyword_object<Type>(args...);                                        \
+    auto k = ::tern::orm::detail::keyword_object<Type>(args...); /* dependent: Deferred's why */   \
     return ::tern::orm::detail::get_or_create(std::move(k.object), std::move(k.lookup));           \
   }                                                                                                \
   /** peewee's keyword form of create: `aio_create(PageBlock::c.key = "title", */                  \
@@ -603,27 +620,29 @@ orm::Select<Child> backref(const Parent& parent) {
   requires(sizeof...(C) > 0) static Type get(const C&... conditions) {                             \
     return tern_database().run_sync(aio_get(conditions...));                                       \
   }                                                                                                \
-  /** aio_get_or_none, synchronously. */                                                           \
+  /** aio_get_or_none, synchronously: a std::optional<Type> (`auto`: see detail::Deferred). */     \
   template <::tern::Condition... C>                                                                \
-  requires(sizeof...(C) > 0) static std::optional<Type> get_or_none(const C&... conditions) {      \
+  requires(sizeof...(C) > 0) static auto get_or_none(const C&... conditions) {                     \
     return tern_database().run_sync(aio_get_or_none(conditions...));                               \
   }                                                                                                \
-  /** aio_get_or_create, synchronously. */                                                         \
+  /** aio_get_or_create, synchronously: a std::pair<Type, bool> (`auto`: see detail::Deferred). */ \
   template <class... T>                                                                            \
-  requires(sizeof...(T) > 0) static std::pair<Type, bool> get_or_create(                           \
-      Type object, const ::tern::Column<Type, T>&... lookup) {                                     \
+  requires(sizeof...(T) > 0) static auto get_or_create(                                            \
+      ::tern::orm::detail::Deferred<Type, ::tern::Column<Type, T>...> object,                      \
+      const ::tern::Column<Type, T>&... lookup) {                                                  \
     return tern_database().run_sync(                                                               \
         ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...}));         \
   }                                                                                                \
   /** aio_get_or_create's keyword form, synchronously. */                                          \
   template <class... A>                                                                            \
   requires((::tern::orm::detail::kKeywordOf<A, Type> && ...) &&                                    \
-           (::tern::orm::detail::kIsAssignment<A> || ...)) static std::pair<Type, bool>            \
+           (::tern::orm::detail::kIsAssignment<A> || ...)) static auto                             \
   get_or_create(const A&... args) {                                                                \
     return tern_database().run_sync(aio_get_or_create(args...));                                   \
   }                                                                                                \
   /** aio_create, synchronously. */                                                                \
-  static Type create(Type object) {                                                                \
+  template <class G = void>                                                                        \
+  static Type create(::tern::orm::detail::Deferred<Type, G> object) {                              \
     return tern_database().run_sync(::tern::orm::detail::create(std::move(object)));               \
   }                                                                                                \
   /** aio_create's keyword form, synchronously. */                                                 \
