@@ -34,7 +34,7 @@ struct SyncNote;
 struct SyncShelf {
   std::int64_t id{};
   std::string name;
-  std::vector<SyncNote> notes{};  // filled by prefetch, not a column
+  std::vector<SyncNote> notes;  // filled by prefetch, not a column (no `{}`: incomplete type)
   TERN_MODEL(SyncShelf, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 40, .unique = true}));
 };

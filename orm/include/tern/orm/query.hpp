@@ -286,15 +286,6 @@ ring::Task<std::uint64_t> run_count(AioDatabase& db, const ast::Query& query);
 }  // namespace detail
 
 namespace detail {
-/// A sync twin's body: the aio_ twin's `task` run to its end on `db`'s sync connection
-/// (AioDatabase::run_sync: refused outside allow_sync).
-template <class T>
-T sync(AioDatabase& db, ring::Task<T> task) {
-  return db.run_sync(std::move(task));
-}
-}  // namespace detail
-
-namespace detail {
 /// A field's member type and field spec, as TERN_MODEL lists them for Model::tern_auto_key.
 template <class T, class Spec>
 struct FieldDecl {};
@@ -635,23 +626,23 @@ class SelectClauses {
 
   // The sync twins (peewee's names; each is its aio_ twin run with AioDatabase::run_sync).
   /// aio_rows(db), synchronously.
-  ResultSet rows(AioDatabase& db) const { return detail::sync(db, aio_rows(db)); }
+  ResultSet rows(AioDatabase& db) const { return db.run_sync(aio_rows(db)); }
   /// aio_tuples<T...>(db), synchronously.
   template <class... T>
   std::vector<std::tuple<T...>> tuples(AioDatabase& db) const {
-    return detail::sync(db, aio_tuples<T...>(db));
+    return db.run_sync(aio_tuples<T...>(db));
   }
   /// aio_scalar<T...>(db), synchronously.
   template <class... T>
   requires(sizeof...(T) > 0) auto scalar(AioDatabase& db) const {
-    return detail::sync(db, aio_scalar<T...>(db));
+    return db.run_sync(aio_scalar<T...>(db));
   }
   /// aio_count(db), synchronously.
   std::int64_t count(AioDatabase& db, bool clear_limit = false) const {
-    return detail::sync(db, aio_count(db, clear_limit));
+    return db.run_sync(aio_count(db, clear_limit));
   }
   /// aio_exists(db), synchronously.
-  bool exists(AioDatabase& db) const { return detail::sync(db, aio_exists(db)); }
+  bool exists(AioDatabase& db) const { return db.run_sync(aio_exists(db)); }
 
   /// The query's AST (for composing and for tests).
   const ast::Query& ast() const noexcept { return q_; }
@@ -796,14 +787,14 @@ class ReturningReaders {
     co_return detail::dicts(rows, readers_);
   }
   /// aio_models(), synchronously.
-  std::vector<M> models() const { return detail::sync(M::tern_database(), aio_models()); }
+  std::vector<M> models() const { return M::tern_database().run_sync(aio_models()); }
   /// aio_tuples<T...>(), synchronously.
   template <class... T>
   std::vector<std::tuple<T...>> tuples() const {
-    return detail::sync(M::tern_database(), aio_tuples<T...>());
+    return M::tern_database().run_sync(aio_tuples<T...>());
   }
   /// aio_dicts(), synchronously.
-  std::vector<Dict> dicts() const { return detail::sync(M::tern_database(), aio_dicts()); }
+  std::vector<Dict> dicts() const { return M::tern_database().run_sync(aio_dicts()); }
 
  protected:
   ReturningReaders() = default;
@@ -1074,7 +1065,7 @@ class Select : public SelectClauses<Select<M>> {
  private:
   template <class T>
   static T sync(ring::Task<T> task) {
-    return detail::sync(M::tern_database(), std::move(task));
+    return M::tern_database().run_sync(std::move(task));
   }
   friend Base;
   static std::string default_alias() { return M::tern_meta().table; }
@@ -1112,7 +1103,7 @@ class Raw {
     co_return detail::models_by_name<M>(rows);
   }
   /// aio_execute(), synchronously.
-  std::vector<M> execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  std::vector<M> execute() const { return M::tern_database().run_sync(aio_execute()); }
 
  private:
   std::string sql_;
@@ -1285,16 +1276,16 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
   }
   // The sync twins, each its aio_ twin run with AioDatabase::run_sync.
   /// aio_execute(), synchronously.
-  Result execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  Result execute() const { return M::tern_database().run_sync(aio_execute()); }
   /// aio_execute_key<K...>(), synchronously.
   template <class... K>
   KeyResult<K...> execute_key() const {
-    return detail::sync(M::tern_database(), aio_execute_key<K...>());
+    return M::tern_database().run_sync(aio_execute_key<K...>());
   }
   /// aio_rowcount(), synchronously.
-  std::uint64_t rowcount() const { return detail::sync(M::tern_database(), aio_rowcount()); }
+  std::uint64_t rowcount() const { return M::tern_database().run_sync(aio_rowcount()); }
   /// aio_rows(), synchronously.
-  ResultSet rows() const { return detail::sync(M::tern_database(), aio_rows()); }
+  ResultSet rows() const { return M::tern_database().run_sync(aio_rows()); }
 
  private:
   // No ON CONFLICT and the default RETURNING: detail::prepare_insert's statement.
@@ -1331,7 +1322,7 @@ class InsertFrom {
     co_return co_await detail::run_count(M::tern_database(), q_);
   }
   /// aio_execute(), synchronously.
-  std::uint64_t execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  std::uint64_t execute() const { return M::tern_database().run_sync(aio_execute()); }
 
  private:
   ast::Query q_;
@@ -1370,9 +1361,9 @@ class WriteClauses : public ReturningReaders<Self, M> {
   /// Runs it and returns the RETURNING rows.
   ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
   /// aio_execute(), synchronously.
-  std::uint64_t execute() const { return detail::sync(M::tern_database(), aio_execute()); }
+  std::uint64_t execute() const { return M::tern_database().run_sync(aio_execute()); }
   /// aio_rows(), synchronously.
-  ResultSet rows() const { return detail::sync(M::tern_database(), aio_rows()); }
+  ResultSet rows() const { return M::tern_database().run_sync(aio_rows()); }
   /// The statement's AST.
   const ast::Query& ast() const noexcept { return q_; }
 
