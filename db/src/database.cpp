@@ -198,6 +198,10 @@ void AioDatabase::close_sync() noexcept {
   } catch (...) {  // closing anyway
   }
   sync_conn_.reset();
+  if (sync_binding_) {
+    sync_binding_->conn = nullptr;
+    sync_binding_->in_transaction = false;
+  }
 }
 
 }  // namespace tern

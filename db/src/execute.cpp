@@ -333,7 +333,7 @@ ring::Task<void> RowStream::aio_close() {
   finish();
 }
 
-ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOptions options) {
+ring::Loop& AioDatabase::enter_sync() {
   if (!allow_sync_) {
     throw InterfaceError(
         "sync query is not allowed: call set_allow_sync(true) or use the allow_sync() scope");
@@ -342,9 +342,28 @@ ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOpt
     throw InterfaceError("database closed; call aio_connect() to open it again");
   }
   if (!sync_loop_) sync_loop_ = std::make_unique<ring::Loop>();
-  if (sync_conn_ && !sync_conn_->is_usable()) sync_conn_.reset();
+  if (ring::Loop::current() == sync_loop_.get()) {
+    throw InterfaceError(
+        "a sync call from a task of a sync call (a signal receiver of a sync save, say): "
+        "co_await the aio_ call there");
+  }
+  if (!sync_binding_) {
+    sync_binding_ = std::make_shared<detail::ScopeBinding>(*sync_loop_);
+    sync_binding_->db = this;
+    sync_context_.local = sync_binding_.get();
+  }
+  // A connection lost inside atomic() is kept until the block ends: its statements fail and
+  // the block rolls back, instead of going on outside the transaction on a new connection.
+  if (sync_conn_ && !sync_conn_->is_usable() && !sync_binding_->in_transaction) {
+    sync_conn_.reset();
+  }
   if (!sync_conn_) sync_conn_ = ring::sync_wait(*sync_loop_, connect_(*sync_loop_));
-  return ring::sync_wait(*sync_loop_, run_statement(*sync_conn_, sql, params, options.deadline));
+  sync_binding_->conn = sync_conn_.get();
+  return *sync_loop_;
+}
+
+ResultSet AioDatabase::execute_sql(std::string_view sql, Params params, QueryOptions options) {
+  return run_sync(aio_execute(sql, std::move(params), options));
 }
 
 }  // namespace tern

@@ -1,4 +1,5 @@
-// The ORM guide (docs/orm.md): models with a foreign key, queries, insert_many, prefetch.
+// The ORM guide (docs/orm.md): models with a foreign key, queries, insert_many, prefetch,
+// keyword arguments and sync mode.
 //   build/examples/docs/orm_guide postgresql://tern:tern_pw@127.0.0.1:5432/tern_test
 #include <cstdio>
 #include <memory>
@@ -15,7 +16,8 @@ struct Book;
 struct Author {
   std::int64_t id{};
   std::string name;
-  std::vector<Book> books{};  // filled by aio_prefetch, not a column
+  // Filled by aio_prefetch, not a column. No `{}`: clang rejects it while Book is incomplete.
+  std::vector<Book> books;
   TERN_MODEL(Author, db, (id, tern::AutoField{}),
              (name, tern::CharField{.max_length = 80, .unique = true}));
 };
@@ -37,8 +39,8 @@ Task<void> queries() {
   co_await tern::aio_drop_tables<Author, Book>(/*safe=*/true);
   co_await tern::aio_create_tables<Author, Book>();  // in foreign-key order
 
-  Author ada{.name = "Ada"};
-  ada = co_await Author::aio_create(ada);  // the generated id is filled in
+  // peewee's create(name="Ada"); the generated id is filled in.
+  const Author ada = co_await Author::aio_create(Author::c.name = "Ada");
 
   std::vector<Book> books = {{.author_id = ada.id, .title = "Notes", .pages = 60},
                              {.author_id = ada.id, .title = "Letters"}};
@@ -79,6 +81,30 @@ Task<void> revise() {
 }
 /// [transaction]
 
+/// [keywords]
+Task<void> keywords() {
+  // peewee's create(name="Grace"): the members not given keep their initializers.
+  Author grace = co_await Author::aio_create(Author::c.name = "Grace");
+  auto [book, created] = co_await Book::aio_get_or_create(
+      Book::c.title = "Manual", tern::defaults(Book::c.author_id = grace.id, Book::c.pages = 90));
+  co_await Book::update(Book::c.pages = 95).where(Book::c.id == book.id).aio_execute();
+  std::printf("%s wrote %s (%s)\n", grace.name.c_str(), book.title.c_str(),
+              created ? "created" : "found");
+}
+/// [keywords]
+
+/// [sync]
+void sync_calls() {
+  auto sync = db->allow_sync();  // refused (InterfaceError) outside
+  const Author grace = Author::get(Author::c.name == "Grace");
+  const std::int64_t books = db->atomic([&] {  // BEGIN ... COMMIT (ROLLBACK if it throws)
+    Book::create(Book::c.title = "Errata", Book::c.author_id = grace.id, Book::c.pages = 5);
+    return Book::select().where(Book::c.author_id == grace.id).count();
+  });
+  std::printf("%s: %lld books\n", grace.name.c_str(), static_cast<long long>(books));
+}
+/// [sync]
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: orm_guide URL\n");
@@ -89,5 +115,7 @@ int main(int argc, char** argv) {
   tern::ring::sync_wait(loop, queries());
   tern::ring::sync_wait(loop, prefetch());
   tern::ring::sync_wait(loop, revise());
+  tern::ring::sync_wait(loop, keywords());
+  sync_calls();
   tern::ring::sync_wait(loop, db->aio_close());
 }

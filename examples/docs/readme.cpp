@@ -12,9 +12,14 @@ struct PageBlock {
              (text, tern::TextField{.default_value = ""}));
 };
 
+void create_tables() {
+  auto sync = database.allow_sync();  // sync calls are refused outside this scope
+  PageBlock::create_table(/*safe=*/true);
+}
+
 tern::ring::Task<void> example() {
-  PageBlock block{.key = "title", .text = "Peewee is AWESOME with async!"};
-  co_await PageBlock::aio_create(block);
+  co_await PageBlock::aio_create(PageBlock::c.key = "title",
+                                 PageBlock::c.text = "Peewee is AWESOME with async!");
   PageBlock title = co_await PageBlock::aio_get(PageBlock::c.key == "title");
   title.text = "Peewee is SUPER awesome with async!";
   co_await title.aio_save();
@@ -28,7 +33,7 @@ tern::ring::Task<void> example() {
 
 tern::ring::Task<void> run() {
   co_await PageBlock::aio_drop_table(/*safe=*/true);
-  co_await PageBlock::aio_create_table();
+  create_tables();
   co_await example();
   const PageBlock saved = co_await PageBlock::aio_get(PageBlock::c.key == "title");
   std::printf("%s\n", saved.text.c_str());

@@ -186,11 +186,6 @@ ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint
                                    options);
 }
 
-ResultSet run_sync(AioDatabase& db, const ast::Query& query) {
-  const CachedStatement c = compile_cached(query, db.dialect());
-  return db.execute_sql(*c.sql, Params(c.params.begin(), c.params.end()));
-}
-
 ring::Task<Keys> run_insert(AioDatabase& db, ast::Query query, const ModelMeta& meta,
                             const void* const* objects, std::size_t rows, bool rowcount) {
   if (rowcount) query.returning.clear();
@@ -398,16 +393,6 @@ ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe)
 
 ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe, bool cascade) {
   co_await db.aio_execute(compile_drop_table(meta.table, db.dialect(), safe, cascade));
-}
-
-void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe) {
-  for (const std::string& sql : compile_create_table(meta.table_def(), db.dialect(), safe)) {
-    db.execute_sql(sql);
-  }
-}
-
-void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe) {
-  db.execute_sql(compile_drop_table(meta.table, db.dialect(), safe));
 }
 
 }  // namespace tern::orm::detail

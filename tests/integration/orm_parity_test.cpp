@@ -85,7 +85,7 @@ class OrmParity : public ::testing::TestWithParam<tern::Dialect> {
     return tern::ring::sync_wait(loop, std::move(task));
   }
   bool pg() const { return GetParam() == tern::Dialect::kPostgres; }
-  Author author(const std::string& name) { return run(Author::aio_create({.name = name})); }
+  Author author(const std::string& name) { return run(Author::aio_create(Author::c.name = name)); }
 
   tern::ring::Loop loop;
 };
@@ -115,11 +115,12 @@ TEST_P(OrmParity, TruncateTable) {
 }
 
 TEST_P(OrmParity, InsertResults) {
-  const std::optional<std::int64_t> one = run(Author::insert({.name = "one"}).aio_execute());
+  const std::optional<std::int64_t> one = run(Author::insert(Author::c.name = "one").aio_execute());
   ASSERT_TRUE(one.has_value());
   EXPECT_EQ(run(Author::aio_get(Author::c.name == "one")).id, *one);
   // An ignored conflict inserted nothing: no key.
-  EXPECT_EQ(run(Author::insert({.name = "one"}).on_conflict_ignore().aio_execute()), std::nullopt);
+  EXPECT_EQ(run(Author::insert(Author::c.name = "one").on_conflict_ignore().aio_execute()),
+            std::nullopt);
   const std::vector<Author> many{{.name = "x"}, {.name = "y"}, {.name = "z"}};
   const std::vector<std::int64_t> keys = run(Author::insert_many(many).aio_execute());
   ASSERT_EQ(keys.size(), 3u);
@@ -159,7 +160,7 @@ TEST_P(OrmParity, ModelQueriesRefusedAfterAioCloseUntilAioConnect) {
   };
   EXPECT_TRUE(refused(Author::select().aio_count()));
   EXPECT_TRUE(refused(Author::aio_get(Author::c.name == "a")));
-  EXPECT_TRUE(refused(Author::aio_create({.name = "b"})));
+  EXPECT_TRUE(refused(Author::aio_create(Author::c.name = "b")));
   EXPECT_TRUE(refused(Author::update().set(Author::c.name, std::string("c")).aio_execute()));
   run(db->aio_connect());
   EXPECT_EQ(run(Author::select().aio_count()), 1);  // nothing above reached the server
@@ -188,7 +189,8 @@ TEST_P(OrmParity, RowLocksNowaitSkipLockedAndOf) {
   const Author a = author("a");
   std::int64_t first = 0;
   for (int i = 1; i <= 3; ++i) {
-    const Book b = run(Book::aio_create({.title = "t" + std::to_string(i), .author_id = a.id}));
+    const Book b =
+        run(Book::aio_create(Book::c.title = "t" + std::to_string(i), Book::c.author_id = a.id));
     if (i == 1) first = b.id;
   }
   // One block holds book 1 locked while another claims "the next free rows".
@@ -276,7 +278,7 @@ TEST_P(OrmParity, BulkCreateAndUpdateInBatches) {
 
 TEST_P(OrmParity, AioFetchLoadsAndCachesTheForeignKeysTarget) {
   const Author writer = author("writer");
-  Book book = run(Book::aio_create({.title = "t", .author_id = writer.id}));
+  Book book = run(Book::aio_create(Book::c.title = "t", Book::c.author_id = writer.id));
   EXPECT_EQ(run(tern::aio_fetch<Author>(book, Book::c.author_id)).name, "writer");
   // A NULL nullable key: nothing, without a query.
   EXPECT_EQ(run(tern::aio_fetch<Author>(book, Book::c.editor_id)), std::nullopt);
@@ -322,12 +324,12 @@ TEST_P(OrmParity, SignalsAreAwaitedInOrderAroundSaveAndDelete) {
     log.push_back("post_delete " + x.name);
     co_return;
   });
-  Author x = run(Author::aio_create({.name = "s"}));
+  Author x = run(Author::aio_create(Author::c.name = "s"));
   x.name = "s2";
   run(x.aio_save());
   run(x.aio_delete_instance());
   // Other models' signals are not this model's; bulk queries send none.
-  run(Student::aio_create({.name = "n"}));
+  run(Student::aio_create(Student::c.name = "n"));
   run(Author::update().set(Author::c.name, "zz").aio_execute());
   EXPECT_EQ(
       log, (std::vector<std::string>{"pre1 s new", "pre2 s", "post 1 new", "pre1 s2 old", "pre2 s2",
@@ -340,7 +342,7 @@ TEST_P(OrmParity, SignalsAreAwaitedInOrderAroundSaveAndDelete) {
     throw std::runtime_error("vetoed");
     co_return;
   });
-  EXPECT_THROW(run(Author::aio_create({.name = "never"})), std::runtime_error);
+  EXPECT_THROW(run(Author::aio_create(Author::c.name = "never")), std::runtime_error);
   EXPECT_EQ(run(Author::select().where(Author::c.name == "never").aio_count()), 0);
   pre.disconnect(veto);
   post.disconnect(c);
@@ -349,11 +351,11 @@ TEST_P(OrmParity, SignalsAreAwaitedInOrderAroundSaveAndDelete) {
 }
 
 TEST_P(OrmParity, ManyToManyThroughAModel) {
-  const Student ann = run(Student::aio_create({.name = "ann"}));
-  const Student bob = run(Student::aio_create({.name = "bob"}));
-  const Course math = run(Course::aio_create({.name = "math"}));
-  const Course art = run(Course::aio_create({.name = "art"}));
-  const Course law = run(Course::aio_create({.name = "law"}));
+  const Student ann = run(Student::aio_create(Student::c.name = "ann"));
+  const Student bob = run(Student::aio_create(Student::c.name = "bob"));
+  const Course math = run(Course::aio_create(Course::c.name = "math"));
+  const Course art = run(Course::aio_create(Course::c.name = "art"));
+  const Course law = run(Course::aio_create(Course::c.name = "law"));
   auto anns = tern::many_to_many<Course, StudentCourse>(ann);
   EXPECT_EQ(run(anns.aio_add(math)), 1u);
   EXPECT_EQ(run(anns.aio_add(std::vector<Course>{art, law})), 2u);

@@ -102,7 +102,7 @@ struct Review;
 struct Author {
   std::int64_t id{};
   std::string name;
-  std::vector<Book> books{};  // filled by aio_prefetch, not a column
+  std::vector<Book> books;  // filled by aio_prefetch, not a column (no `{}`: Book is incomplete)
   TERN_MODEL(Author, db, (id, tern::AutoField{}), (name, tern::CharField{}));
 };
 struct Book {
@@ -110,7 +110,7 @@ struct Book {
   std::int64_t author_id{};
   std::string title;
   std::shared_ptr<const Author> author{};  // filled by aio_prefetch
-  std::vector<Review> reviews{};           // filled by aio_prefetch
+  std::vector<Review> reviews;             // filled by aio_prefetch (Review is incomplete)
   TERN_MODEL(Book, db, (id, tern::AutoField{}), (author_id, tern::ForeignKeyField<Author>{}),
              (title, tern::CharField{}));
 };

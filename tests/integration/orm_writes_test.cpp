@@ -92,10 +92,10 @@ bool is_uuid4(const tern::Uuid& u) {
 }
 
 TEST_P(OrmWrites, GetIdOfEveryKindOfKey) {
-  const Author a = run(Author::aio_create({.name = "a"}));
+  const Author a = run(Author::aio_create(Author::c.name = "a"));
   EXPECT_EQ(a.get_id(), a.id);
   static_assert(std::is_same_v<decltype(a.get_id()), std::int64_t>);
-  const Doc d = run(Doc::aio_create({.title = "d"}));
+  const Doc d = run(Doc::aio_create(Doc::c.title = "d"));
   EXPECT_EQ(d.get_id<tern::Uuid>(), d.id);
   const Sku s{.code = "boots", .stock = 3};
   EXPECT_EQ(s.get_id<std::string>(), "boots");
@@ -114,7 +114,7 @@ TEST_P(OrmWrites, GetIdOfEveryKindOfKey) {
 
 TEST_P(OrmWrites, UuidKeysAreGeneratedOnInsert) {
   // aio_create and aio_save store the generated key in the object.
-  const Doc created = run(Doc::aio_create({.title = "created"}));
+  const Doc created = run(Doc::aio_create(Doc::c.title = "created"));
   EXPECT_TRUE(is_uuid4(created.id)) << created.id.to_string();
   EXPECT_EQ(run(Doc::aio_get(Doc::c.id == created.id)).title, "created");
   Doc saved{.title = "saved"};
@@ -127,10 +127,10 @@ TEST_P(OrmWrites, UuidKeysAreGeneratedOnInsert) {
   EXPECT_EQ(run(Doc::aio_get(Doc::c.id == saved.id)).title, "saved again");
   // A key the program gives is kept.
   const tern::Uuid mine = tern::uuid4();
-  EXPECT_EQ(run(Doc::aio_create({.id = mine, .title = "mine"})).id, mine);
+  EXPECT_EQ(run(Doc::aio_create(Doc::c.id = mine, Doc::c.title = "mine")).id, mine);
   // insert() takes a const object: the key sent comes back typed.
   const std::optional<tern::Uuid> key =
-      run(Doc::insert({.title = "inserted"}).aio_execute_key<tern::Uuid>());
+      run(Doc::insert(Doc::c.title = "inserted").aio_execute_key<tern::Uuid>());
   ASSERT_TRUE(key.has_value());
   EXPECT_TRUE(is_uuid4(*key));
   EXPECT_EQ(run(Doc::aio_get(Doc::c.id == *key)).title, "inserted");
@@ -148,13 +148,15 @@ TEST_P(OrmWrites, UuidKeysAreGeneratedOnInsert) {
     EXPECT_EQ(run(Doc::aio_get(Doc::c.id == d.id)).title, d.title);
   }
   // A conflict ignored inserts nothing: no key.
-  EXPECT_EQ(run(Doc::insert({.title = "m1"}).on_conflict_ignore().aio_execute_key<tern::Uuid>()),
-            std::nullopt);
+  EXPECT_EQ(
+      run(Doc::insert(Doc::c.title = "m1").on_conflict_ignore().aio_execute_key<tern::Uuid>()),
+      std::nullopt);
 }
 
 TEST_P(OrmWrites, InsertResultsAreTypedByTheKey) {
   // An auto key: the typed form without template arguments.
-  const std::optional<std::int64_t> author = run(Author::insert({.name = "x"}).aio_execute_key());
+  const std::optional<std::int64_t> author =
+      run(Author::insert(Author::c.name = "x").aio_execute_key());
   ASSERT_TRUE(author.has_value());
   EXPECT_EQ(run(Author::aio_get(Author::c.name == "x")).id, *author);
   const std::vector<Author> authors{{.name = "y"}, {.name = "z"}};
@@ -162,10 +164,12 @@ TEST_P(OrmWrites, InsertResultsAreTypedByTheKey) {
   ASSERT_EQ(author_keys.size(), 2u);
   EXPECT_EQ(run(Author::aio_get(Author::c.name == "z")).id, author_keys[1]);
   // A text key.
-  EXPECT_EQ(run(Sku::insert({.code = "boots", .stock = 2}).aio_execute_key<std::string>()),
-            "boots");
+  EXPECT_EQ(
+      run(Sku::insert(Sku::c.code = "boots", Sku::c.stock = 2).aio_execute_key<std::string>()),
+      "boots");
   // A composite key: tuples in the key's column order.
-  EXPECT_EQ(run(OrderLine::insert({.order_id = 5, .sku = "boots", .qty = 1})
+  EXPECT_EQ(run(OrderLine::insert(OrderLine::c.order_id = 5, OrderLine::c.sku = "boots",
+                                  OrderLine::c.qty = 1)
                     .aio_execute_key<std::int64_t, std::string>()),
             std::make_tuple(5, std::string("boots")));
   const std::vector<OrderLine> lines{{.order_id = 6, .sku = "a"}, {.order_id = 6, .sku = "b"}};
@@ -192,7 +196,7 @@ TEST_P(OrmWrites, InsertResultsAreTypedByTheKey) {
     EXPECT_FALSE(run(Sku::aio_get_or_none(Sku::c.code == "socks")).has_value());  // not run
   }
   // Types that are not the key's: refused before anything is sent.
-  EXPECT_THROW(run(Sku::insert({.code = "x"}).aio_execute_key<std::int64_t>()),
+  EXPECT_THROW(run(Sku::insert(Sku::c.code = "x").aio_execute_key<std::int64_t>()),
                tern::InterfaceError);
   EXPECT_FALSE(run(Sku::aio_get_or_none(Sku::c.code == "x")).has_value());
 }
@@ -200,13 +204,15 @@ TEST_P(OrmWrites, InsertResultsAreTypedByTheKey) {
 // An integer key that is not auto-increment: aio_execute() returns the key the row was
 // inserted with on both backends (MariaDB's OK packet has no key for it: it is the one sent).
 TEST_P(OrmWrites, IntegerKeysThatAreNotGeneratedAreReturned) {
-  EXPECT_EQ(run(Ticket::insert({.number = 42, .subject = "a"}).aio_execute()), 42);
-  EXPECT_EQ(run(Ticket::insert({.number = 43, .subject = "b"}).aio_execute_key<std::int64_t>()),
+  EXPECT_EQ(run(Ticket::insert(Ticket::c.number = 42, Ticket::c.subject = "a").aio_execute()), 42);
+  EXPECT_EQ(run(Ticket::insert(Ticket::c.number = 43, Ticket::c.subject = "b")
+                    .aio_execute_key<std::int64_t>()),
             43);
   const std::vector<Ticket> many{{.number = 44}, {.number = 45}};
   EXPECT_EQ(run(Ticket::insert_many(many).aio_execute()), (std::vector<std::int64_t>{44, 45}));
   // A conflict ignored: nullopt, as for an auto key.
-  EXPECT_EQ(run(Ticket::insert({.number = 42}).on_conflict_ignore().aio_execute()), std::nullopt);
+  EXPECT_EQ(run(Ticket::insert(Ticket::c.number = 42).on_conflict_ignore().aio_execute()),
+            std::nullopt);
   EXPECT_EQ(run(Ticket::select().aio_count()), 4);
   // An upsert that updated a row: PostgreSQL returns that row's key; on MySQL nothing was
   // inserted (2 rows affected), and which row it updated is not said: no key.

@@ -208,8 +208,8 @@ TEST_P(Values, TheOrmBindsEveryValue) {
     created.push_back(e);
   }
   // A LIKE helper on a value with wildcards matches only itself, never by pattern.
-  Echo wild = run(Echo::aio_create({.text = "a%_b"}));
-  run(Echo::aio_create({.text = "aXYb"}));
+  Echo wild = run(Echo::aio_create(Echo::c.text = "a%_b"));
+  run(Echo::aio_create(Echo::c.text = "aXYb"));
   EXPECT_EQ(run(Echo::select().where(Echo::c.text.startswith("a%_")).aio_count()), 1);
   // insert_many, bulk_update and raw() with hostile values.
   std::vector<Echo> many;
@@ -237,13 +237,13 @@ TEST_P(Values, NulInPostgresTextIsATypedErrorAndLosesNothing) {
   const std::string with_nul("a\0b", 3);
   if (pg()) {
     // 22021 character_not_in_repertoire: "invalid byte sequence for encoding UTF8: 0x00".
-    tern::testing::expect_server_error(
-        tern::testing::thrown<tern::DataError>([&] { run(Echo::aio_create({.text = with_nul})); }),
-        "22021");
+    tern::testing::expect_server_error(tern::testing::thrown<tern::DataError>(
+                                           [&] { run(Echo::aio_create(Echo::c.text = with_nul)); }),
+                                       "22021");
     // The connection and the pool go on.
-    EXPECT_EQ(run(Echo::aio_create({.text = "after"})).text, "after");
+    EXPECT_EQ(run(Echo::aio_create(Echo::c.text = "after")).text, "after");
   } else {
-    const Echo e = run(Echo::aio_create({.text = with_nul}));
+    const Echo e = run(Echo::aio_create(Echo::c.text = with_nul));
     EXPECT_EQ(run(Echo::aio_get(Echo::c.id == e.id)).text, with_nul);
   }
 }
@@ -252,7 +252,7 @@ TEST_P(Values, IdentifiersAreQuotedNotSpliced) {
   run(Odd::aio_drop_table());
   run(Odd::aio_create_table());
   EXPECT_TRUE(run(Odd::aio_table_exists()));
-  const Odd o = run(Odd::aio_create({.value = "v"}));
+  const Odd o = run(Odd::aio_create(Odd::c.value = "v"));
   const Odd back = run(Odd::aio_get(Odd::c.id == o.id));
   EXPECT_EQ(back.value, "v");
   run(Odd::update().set(Odd::c.value, "w").where(Odd::c.value == "v").aio_execute());

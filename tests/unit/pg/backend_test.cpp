@@ -310,7 +310,8 @@ TEST(PgBackendAuthentication, CodesWithoutData) {
       {3, AuthCode::kCleartextPassword},
       {7, AuthCode::kGss},
       {9, AuthCode::kSspi}};
-  for (const auto& [code, expected] : codes) {
+  for (const auto& [raw_code, expected] : codes) {
+    const auto code = raw_code;  // clang 14 cannot capture a structured binding (the lambda below)
     const std::string body = be32(code);
     const Authentication a = parse_authentication(span(body));
     EXPECT_EQ(a.code, expected);

@@ -43,6 +43,7 @@
 #include "tern/ring/loop.hpp"
 #include "tern/ring/mutex.hpp"
 #include "tern/ring/signal.hpp"
+#include "tern/ring/sync_wait.hpp"
 #include "tern/ring/task.hpp"
 #include "tern/ring/task_group.hpp"
 
@@ -406,10 +407,56 @@ class AioDatabase {
   };
   /// `auto sync = db.allow_sync();` — see AllowSync.
   [[nodiscard]] AllowSync allow_sync() noexcept { return AllowSync(*this); }
-  /// Runs a query synchronously on the database's own connection and loop (never the pool's).
-  /// Throws InterfaceError when synchronous queries are not allowed or the database was closed
-  /// by aio_close() (until aio_connect()).
+  /// peewee's sync mode: runs `task`, any aio_ call of this database or of its models
+  /// (`db.run_sync(Item::select().aio_count())`), to its end on the database's own connection
+  /// and loop (never the pool's), and returns its value. Every statement of the task, and of
+  /// the tasks it awaits, runs on that connection, inside the sync transaction scopes open
+  /// (atomic()). The sync twins (`execute_sql`, `Model::create`, `query.count()`...) are this
+  /// call over their aio_ twin. Throws InterfaceError when synchronous queries are not allowed
+  /// (set_allow_sync / allow_sync()), when the database was closed by aio_close() (until
+  /// aio_connect()), or when called from a task the sync loop is running (a signal receiver of
+  /// a sync save: await the aio_ call there).
+  template <class T>
+  T run_sync(ring::Task<T> task) {
+    ring::Loop& loop = enter_sync();
+    return ring::sync_wait(loop, ring::with_context(sync_context_, std::move(task)));
+  }
+  /// Runs a query synchronously (run_sync of aio_execute).
   ResultSet execute_sql(std::string_view sql, Params params = {}, QueryOptions options = {});
+  /// The same with the parameters as arguments: `execute_sql(sql, 5, "x")`.
+  template <class... Args>
+  requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args&&> && ...)) ResultSet
+      execute_sql(std::string_view sql, Args&&... args) {
+    return execute_sql(sql, Params{Value(std::forward<Args>(args))...});
+  }
+  /// peewee's `with db.atomic():`, synchronously: runs `body()` (a plain callable, whose sync
+  /// calls run in the transaction) between BEGIN and COMMIT, or inside an open sync
+  /// transaction between SAVEPOINT and RELEASE; an exception rolls back and is rethrown.
+  /// Returns what `body` returns. The same code as aio_atomic's, run with run_sync().
+  template <class F>
+  std::invoke_result_t<F&> atomic(F body) {
+    return sync_scope(ScopeKind::kAtomic, {}, body);
+  }
+  /// atomic() with an isolation level, read only or deferrable.
+  template <class F>
+  std::invoke_result_t<F&> atomic(TransactionOptions options, F body) {
+    return sync_scope(ScopeKind::kAtomic, options, body);
+  }
+  /// aio_transaction, synchronously: as atomic(), but OperationalError inside an open one.
+  template <class F>
+  std::invoke_result_t<F&> transaction(F body) {
+    return sync_scope(ScopeKind::kTransaction, {}, body);
+  }
+  /// aio_get_tables, synchronously.
+  std::vector<std::string> get_tables(std::string schema = {}) {
+    return run_sync(aio_get_tables(std::move(schema)));
+  }
+  /// aio_table_exists, synchronously.
+  bool table_exists(std::string name, std::string schema = {}) {
+    return run_sync(aio_table_exists(std::move(name), std::move(schema)));
+  }
+  /// aio_sequence_exists, synchronously.
+  bool sequence_exists(std::string name) { return run_sync(aio_sequence_exists(std::move(name))); }
   /// Closes the synchronous connection, if open.
   void close_sync() noexcept;
 
@@ -461,6 +508,11 @@ class AioDatabase {
   auto run_scope(ScopeKind kind, TransactionOptions options, F body)
       -> ring::Task<typename detail::TaskValue<std::invoke_result_t<F&>>::type>;
   friend class Transaction;
+  // run_sync's checks; opens the sync loop and connection, binds sync_context_ to them.
+  ring::Loop& enter_sync();
+  // atomic() / transaction(): enter_scope, the body, exit_scope, each step run_sync.
+  template <class F>
+  std::invoke_result_t<F&> sync_scope(ScopeKind kind, TransactionOptions options, F& body);
   // Runs a control statement (BEGIN, COMMIT, SAVEPOINT...) on a bound connection, in turn
   // with the scope's other statements; `last` ends the binding.
   ring::Task<void> run_control(detail::ScopeBinding& b, std::string sql, bool last = false);
@@ -494,6 +546,10 @@ class AioDatabase {
   bool allow_sync_ = false;
   std::unique_ptr<ring::Loop> sync_loop_;
   std::unique_ptr<BackendConnection> sync_conn_;
+  // The sync connection as a scope binding: run_sync's tasks run with sync_context_, whose
+  // `local` points at it, so that their statements and scopes use the sync connection.
+  std::shared_ptr<detail::ScopeBinding> sync_binding_;
+  ring::TaskContext sync_context_;
   // The query hook, tracer and metrics; its pools point at it (see observed()).
   std::unique_ptr<detail::Observer> observer_;
   // Mirrors observer_->active(): the one branch an unobserved statement pays.
@@ -615,6 +671,31 @@ auto AioDatabase::run_scope(ScopeKind kind, TransactionOptions options, F body)
   co_await exit_scope(std::move(scope), !error);
   if (error) std::rethrow_exception(error);
   if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+}
+
+template <class F>
+std::invoke_result_t<F&> AioDatabase::sync_scope(ScopeKind kind, TransactionOptions options,
+                                                 F& body) {
+  ScopePtr scope = run_sync(enter_scope(kind, options));
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+      body();
+      run_sync(exit_scope(std::move(scope), true));
+    } else {
+      std::invoke_result_t<F&> result = body();
+      run_sync(exit_scope(std::move(scope), true));
+      return result;
+    }
+  } catch (...) {
+    // The body failed (a failed COMMIT already ended the scope: `scope` was moved).
+    if (scope) {
+      try {
+        run_sync(exit_scope(std::move(scope), false));
+      } catch (...) {  // the body's error is the one to report
+      }
+    }
+    throw;
+  }
 }
 
 }  // namespace tern

@@ -221,6 +221,8 @@ struct FieldMeta {
   std::function<Value()> default_factory;
   /// Sets the member from a value default_factory made (set with default_factory).
   void (*assign)(void* model, const Value& value) = nullptr;
+  /// The member's address in `model` (a T*, T its declared type): Assignment::apply.
+  void* (*address)(void* model) = nullptr;
 };
 
 namespace detail {
@@ -291,6 +293,7 @@ FieldMeta make_field(std::string member, const Spec& spec) {
     }
   };
   f.read = [](const Row& row, std::size_t i) { return Value(row.get<T>(i)); };
+  f.address = [](void* model) -> void* { return &(static_cast<Model*>(model)->*M); };
   if constexpr (requires { spec.default_factory; }) {
     if (spec.default_factory != nullptr) {
       f.default_factory = [make = spec.default_factory] { return Value(make()); };

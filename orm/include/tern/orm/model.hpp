@@ -54,6 +54,12 @@ class Column : public orm::Expr<orm::value_type_of<T>> {
         index_(index) {}
   /// The position of the field in M's fields.
   std::size_t field_index() const noexcept { return index_; }
+  /// `PageBlock::c.key = "title"`: a keyword argument (Assignment) holding a copy of `value`;
+  /// the column itself is unchanged. A value the member cannot hold does not compile.
+  template <class U>
+  requires(std::is_constructible_v<T, U&&> &&
+           !requires { typename std::remove_cvref_t<U>::tern_expr_tag; }) Assignment<M, T>
+  operator=(U&& value) const { return Assignment<M, T>{index_, T(std::forward<U>(value))}; }
 
  private:
   std::size_t index_;
@@ -103,7 +109,7 @@ constexpr std::string_view declared_table_name() {
 }  // namespace orm::detail
 
 namespace orm::detail {
-/// CREATE TABLE / DROP TABLE for a model, async and sync.
+/// CREATE TABLE / DROP TABLE for a model.
 ring::Task<void> create_table(AioDatabase& db, const ModelMeta& meta, bool safe);
 ring::Task<void> drop_table(AioDatabase& db, const ModelMeta& meta, bool safe,
                             bool cascade = false);
@@ -117,8 +123,6 @@ ring::Task<std::uint64_t> bulk_create(AioDatabase& db, const ModelMeta& meta,
 ring::Task<std::uint64_t> bulk_update(AioDatabase& db, const ModelMeta& meta,
                                       std::vector<const void*> objects, std::size_t batch_size,
                                       std::vector<std::size_t> fields);
-void create_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
-void drop_table_sync(AioDatabase& db, const ModelMeta& meta, bool safe);
 /// UPDATE of the non-key fields of `object` by its primary key: every one, or those in `only`
 /// (field indexes) when it is not empty.
 ring::Task<std::uint64_t> update_by_pk(AioDatabase& db, const ModelMeta& meta, const void* object,
@@ -138,6 +142,59 @@ ast::ExprPtr fields_condition(const ModelMeta& meta, const void* object,
 /// (`tern::AioModel<PageBlock>::aio_get(...)` is `PageBlock::aio_get(...)`).
 template <class M>
 using AioModel = M;
+
+namespace orm::detail {
+/// True for the keyword arguments of model M's aio_get_or_create: assignments (the lookup)
+/// and tern::defaults(...).
+template <class A, class M>
+inline constexpr bool kKeywordOf = false;
+template <class M, class T>
+inline constexpr bool kKeywordOf<Assignment<M, T>, M> = true;
+template <class M, class... T>
+inline constexpr bool kKeywordOf<Defaults<M, T...>, M> = true;
+/// True for an Assignment (a lookup column of aio_get_or_create), false for Defaults.
+template <class A>
+inline constexpr bool kIsAssignment = false;
+template <class M, class T>
+inline constexpr bool kIsAssignment<Assignment<M, T>> = true;
+/// T, named through G: a parameter or expression of type Deferred<T, G> in a member template
+/// of T's class (G defaulted) is only checked when the template is used. clang checks the
+/// non-dependent ones where the class is defined, when a member of T (a `std::vector<Child>`
+/// that prefetch fills) may still be of an incomplete type; GCC waits.
+template <class T, class... G>
+struct Defer {
+  using type = T;
+};
+template <class T, class... G>
+using Deferred = typename Defer<T, G...>::type;
+/// False, for any T: a static_assert that fires only when its template is instantiated.
+template <class... T>
+inline constexpr bool kNever = false;
+/// The object keyword arguments describe, and the fields its Assignments name (the lookup of
+/// aio_get_or_create; those of Defaults are set but not looked up).
+template <class M>
+struct KeywordObject {
+  M object{};
+  std::vector<std::size_t> lookup;
+};
+template <class M, class T>
+void apply_keyword(KeywordObject<M>& k, const Assignment<M, T>& a) {
+  a.apply(k.object);
+  k.lookup.push_back(a.field);
+}
+template <class M, class... T>
+void apply_keyword(KeywordObject<M>& k, const Defaults<M, T...>& d) {
+  std::apply([&](const auto&... a) { (a.apply(k.object), ...); }, d.fields);
+}
+/// M{} (its default member initializers) with every keyword argument applied, in order.
+template <class M, class... A>
+KeywordObject<M> keyword_object(const A&... args) {
+  KeywordObject<M> k;
+  k.lookup.reserve(sizeof...(A));
+  (apply_keyword(k, args), ...);
+  return k;
+}
+}  // namespace orm::detail
 
 /// A condition argument of Model::aio_get / aio_get_or_none: a boolean expression.
 template <class C>
@@ -304,6 +361,86 @@ orm::Select<Child> backref(const Parent& parent) {
                                   decltype(Type::TERN_MEMBER_OF item)>( \
       TERN_STRINGIFY(TERN_MEMBER_OF item), TERN_SPEC_OF item),
 
+// The model API's calls that take a model object by value (aio_create, aio_get_or_create) or
+// keep it (insert, insert_many). GCC before 13 destroys a braced temporary argument of a call
+// inside co_await twice (`co_await M::aio_create({.key = "title"})`: silent memory
+// corruption, docs/troubleshooting.md). Overload resolution cannot tell a braced list from
+// another rvalue, so there an rvalue object does not compile (a static_assert naming the safe
+// forms): a named object, or the keyword form `M::aio_create(M::c.key = "title")`. Elsewhere
+// an rvalue is taken by value, and insert / insert_many keep it in the statement (a statement
+// stored and run later does not refer to a temporary).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#define TERN_BRACED_MESSAGE                                                                   \
+  "GCC < 13 destroys a braced temporary argument inside co_await twice: name the object "     \
+  "(`M object{...}; co_await M::aio_create(object);`) or use the keyword form "               \
+  "`M::aio_create(M::c.key = \"title\", M::c.text = \"...\")`, `M::insert(M::c.key = ...)`, " \
+  "`M::aio_get_or_create(M::c.key = ..., tern::defaults(M::c.text = ...))`"
+#define TERN_MODEL_RVALUE_ARGUMENTS(Type)                                                        \
+  /** Inserts `object` (copied) and returns it with its generated key: `aio_create(block)`. */   \
+  static ::tern::ring::Task<Type> aio_create(const Type& object) {                               \
+    return ::tern::orm::detail::create(object);                                                  \
+  }                                                                                              \
+  /** Refused: see TERN_MODEL_RVALUE_ARGUMENTS. */                                               \
+  template <class G = void>                                                                      \
+  static ::tern::ring::Task<Type> aio_create(Type&& object) {                                    \
+    static_assert(::tern::orm::detail::kNever<G>, TERN_BRACED_MESSAGE);                          \
+    return aio_create(static_cast<const Type&>(object));                                         \
+  }                                                                                              \
+  /** See aio_get_or_create's keyword form below; `object` is copied. */                         \
+  template <class... T>                                                                          \
+  requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create( \
+      const Type& object, const ::tern::Column<Type, T>&... lookup) {                            \
+    return ::tern::orm::detail::get_or_create(object, {lookup.field_index()...});                \
+  }                                                                                              \
+  /** Refused: see TERN_MODEL_RVALUE_ARGUMENTS. */                                               \
+  template <class... T>                                                                          \
+  requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create( \
+      Type&& object, const ::tern::Column<Type, T>&... lookup) {                                 \
+    static_assert(::tern::orm::detail::kNever<T...>, TERN_BRACED_MESSAGE);                       \
+    return aio_get_or_create(static_cast<const Type&>(object), lookup...);                       \
+  }                                                                                              \
+  /** Refused: see TERN_MODEL_RVALUE_ARGUMENTS. */                                               \
+  template <class G = void>                                                                      \
+  static ::tern::orm::Insert<Type, false> insert(Type&& object) {                                \
+    static_assert(::tern::orm::detail::kNever<G>, TERN_BRACED_MESSAGE);                          \
+    return insert(static_cast<const Type&>(object));                                             \
+  }                                                                                              \
+  /** Refused: see TERN_MODEL_RVALUE_ARGUMENTS. */                                               \
+  template <class G = void>                                                                      \
+  static ::tern::orm::Insert<Type, true> insert_many(std::vector<Type>&& objects) {              \
+    static_assert(::tern::orm::detail::kNever<G>, TERN_BRACED_MESSAGE);                          \
+    return insert_many(static_cast<const std::vector<Type>&>(objects));                          \
+  }
+#else
+#define TERN_MODEL_RVALUE_ARGUMENTS(Type)                                                        \
+  /** Inserts `object` and returns it with its generated key: `aio_create(block)` (a template */ \
+  /** for detail::Deferred). */                                                                  \
+  template <class G = void>                                                                      \
+  static ::tern::ring::Task<Type> aio_create(::tern::orm::detail::Deferred<Type, G> object) {    \
+    return ::tern::orm::detail::create(std::move(object));                                       \
+  }                                                                                              \
+  /** See aio_get_or_create's keyword form below. */                                             \
+  template <class... T>                                                                          \
+  requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create( \
+      ::tern::orm::detail::Deferred<Type, ::tern::Column<Type, T>...> object,                    \
+      const ::tern::Column<Type, T>&... lookup) {                                                \
+    return ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...});     \
+  }                                                                                              \
+  /** INSERT of `object`, kept by the statement (a template: instantiated when used, once */     \
+  /** every model a member holds is complete). */                                                \
+  template <class G = void>                                                                      \
+  static ::tern::orm::Insert<Type, false> insert(Type&& object) {                                \
+    return ::tern::orm::Insert<Type, false>(                                                     \
+        std::vector<::tern::orm::detail::Deferred<Type, G>>(1, std::move(object)));              \
+  }                                                                                              \
+  /** INSERT of `objects`, kept by the statement. */                                             \
+  template <class G = void>                                                                      \
+  static ::tern::orm::Insert<Type, true> insert_many(                                            \
+      std::vector<::tern::orm::detail::Deferred<Type, G>>&& objects) {                           \
+    return ::tern::orm::Insert<Type, true>(std::move(objects));                                  \
+  }
+#endif
+
 /// Declares a model's columns: TERN_MODEL(Type, database, (member, FieldSpec{...}), ...).
 /// Generates `Type::c` (the typed columns), `Type::tern_meta()`, `Type::tern_database()` and
 /// the model API (peewee-async's AioModel), each documented where it is declared below:
@@ -336,11 +473,19 @@ orm::Select<Child> backref(const Parent& parent) {
     return ::tern::orm::Select<Type>(::tern::orm::ast::ExprList{columns.node()...},                \
                                      {::tern::orm::detail::reader_for<V>()...});                   \
   }                                                                                                \
-  /** INSERT one instance (its auto key is skipped while unset). */                                \
+  /** INSERT one instance (its auto key is skipped while unset); `object` must outlive the */      \
+  /** statement (an rvalue is kept by it: see TERN_MODEL_RVALUE_ARGUMENTS). */                     \
   static ::tern::orm::Insert<Type, false> insert(const Type& object) {                             \
     return ::tern::orm::Insert<Type, false>({&object});                                            \
   }                                                                                                \
-  /** INSERT several instances in one statement. */                                                \
+  /** INSERT of the keyword form: `insert(PageBlock::c.key = "title")`, kept by the statement. */  \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static ::tern::orm::Insert<Type, false> insert(                       \
+      const ::tern::Assignment<Type, T>&... fields) {                                              \
+    return ::tern::orm::Insert<Type, false>(                                                       \
+        std::vector<Type>(1, ::tern::orm::detail::keyword_object<Type>(fields...).object));        \
+  }                                                                                                \
+  /** INSERT several instances in one statement; `objects` must outlive it. */                     \
   static ::tern::orm::Insert<Type, true> insert_many(const std::vector<Type>& objects) {           \
     return ::tern::orm::Insert<Type, true>(                                                        \
         ::tern::orm::detail::pointers_to<typename ::tern::orm::Insert<Type, true>::Objects>(       \
@@ -355,6 +500,14 @@ orm::Select<Child> backref(const Parent& parent) {
   /** UPDATE: `.set(column, value)...` then `.where(...)`. */                                      \
   static ::tern::orm::Update<Type> update() {                                                      \
     return ::tern::orm::Update<Type>();                                                            \
+  }                                                                                                \
+  /** UPDATE of the keyword form: `update(Item::c.price = 12, Item::c.name = "x").where(...)`. */  \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static ::tern::orm::Update<Type> update(                              \
+      const ::tern::Assignment<Type, T>&... fields) {                                              \
+    ::tern::orm::Update<Type> u;                                                                   \
+    (u.set(fields), ...);                                                                          \
+    return u;                                                                                      \
   }                                                                                                \
   /** DELETE: `.where(...)` (without it, every row). */                                            \
   static ::tern::orm::Delete<Type> delete_() {                                                     \
@@ -382,14 +535,26 @@ orm::Select<Child> backref(const Parent& parent) {
   }                                                                                                \
   /** The row whose `lookup` fields equal `object`'s, or `object` inserted when there is none; */  \
   /** `.second` tells whether it was created (race-safe: see detail::get_or_create). */            \
-  template <class... T>                                                                            \
-  requires(sizeof...(T) > 0) static ::tern::ring::Task<std::pair<Type, bool>> aio_get_or_create(   \
-      Type object, const ::tern::Column<Type, T>&... lookup) {                                     \
-    return ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...});       \
+  /** (GCC < 13: `object` is named, see TERN_MODEL_RVALUE_ARGUMENTS.) */                           \
+  TERN_MODEL_RVALUE_ARGUMENTS(Type)                                                                \
+  /** peewee's keyword form: the row whose columns equal the assignments, or one created with */   \
+  /** them and the `tern::defaults(...)`: `aio_get_or_create(PageBlock::c.key = "title", */        \
+  /** tern::defaults(PageBlock::c.text = "..."))`. */                                              \
+  template <class... A>                                                                            \
+  requires((::tern::orm::detail::kKeywordOf<A, Type> && ...) &&                                    \
+           (::tern::orm::detail::kIsAssignment<A> ||                                               \
+            ...)) static ::tern::ring::Task<std::pair<Type, bool>>                                 \
+  aio_get_or_create(const A&... args) {                                                            \
+    auto k = ::tern::orm::detail::keyword_object<Type>(args...); /* dependent: Deferred's why */   \
+    return ::tern::orm::detail::get_or_create(std::move(k.object), std::move(k.lookup));           \
   }                                                                                                \
-  /** Inserts `object` and returns it with its generated key: `aio_create({.key = "title"})`. */   \
-  static ::tern::ring::Task<Type> aio_create(Type object) {                                        \
-    return ::tern::orm::detail::create(std::move(object));                                         \
+  /** peewee's keyword form of create: `aio_create(PageBlock::c.key = "title", */                  \
+  /** PageBlock::c.text = "...")`, the other members as their default initializers leave them. */  \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static ::tern::ring::Task<Type> aio_create(                           \
+      const ::tern::Assignment<Type, T>&... fields) {                                              \
+    return ::tern::orm::detail::create(                                                            \
+        ::tern::orm::detail::keyword_object<Type>(fields...).object);                              \
   }                                                                                                \
   /** Inserts `objects` in batches of `batch_size` rows (0: one statement), all in one */          \
   /** transaction when there are several, and fills in their generated keys. Returns the rows */   \
@@ -447,13 +612,78 @@ orm::Select<Child> backref(const Parent& parent) {
   static ::tern::ring::Task<bool> aio_table_exists() {                                             \
     return tern_database().aio_table_exists(tern_meta().table);                                    \
   }                                                                                                \
-  /** CREATE TABLE, synchronously (inside `allow_sync()`, as in the seed). */                      \
-  static void create_table(bool safe = true) {                                                     \
-    ::tern::orm::detail::create_table_sync(tern_database(), tern_meta(), safe);                    \
+  /* The sync twins, peewee's names (inside `allow_sync()`, as in the seed): each runs its aio_ */ \
+  /* twin on the database's sync connection (AioDatabase::run_sync; InterfaceError outside */      \
+  /* allow_sync). */                                                                               \
+  /** aio_get, synchronously. */                                                                   \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static Type get(const C&... conditions) {                             \
+    return tern_database().run_sync(aio_get(conditions...));                                       \
   }                                                                                                \
-  /** DROP TABLE, synchronously. */                                                                \
-  static void drop_table(bool safe = true) {                                                       \
-    ::tern::orm::detail::drop_table_sync(tern_database(), tern_meta(), safe);                      \
+  /** aio_get_or_none, synchronously: a std::optional<Type> (`auto`: see detail::Deferred). */     \
+  template <::tern::Condition... C>                                                                \
+  requires(sizeof...(C) > 0) static auto get_or_none(const C&... conditions) {                     \
+    return tern_database().run_sync(aio_get_or_none(conditions...));                               \
+  }                                                                                                \
+  /** aio_get_or_create, synchronously: a std::pair<Type, bool> (`auto`: see detail::Deferred). */ \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static auto get_or_create(                                            \
+      ::tern::orm::detail::Deferred<Type, ::tern::Column<Type, T>...> object,                      \
+      const ::tern::Column<Type, T>&... lookup) {                                                  \
+    return tern_database().run_sync(                                                               \
+        ::tern::orm::detail::get_or_create(std::move(object), {lookup.field_index()...}));         \
+  }                                                                                                \
+  /** aio_get_or_create's keyword form, synchronously. */                                          \
+  template <class... A>                                                                            \
+  requires((::tern::orm::detail::kKeywordOf<A, Type> && ...) &&                                    \
+           (::tern::orm::detail::kIsAssignment<A> || ...)) static auto                             \
+  get_or_create(const A&... args) {                                                                \
+    return tern_database().run_sync(aio_get_or_create(args...));                                   \
+  }                                                                                                \
+  /** aio_create, synchronously. */                                                                \
+  template <class G = void>                                                                        \
+  static Type create(::tern::orm::detail::Deferred<Type, G> object) {                              \
+    return tern_database().run_sync(::tern::orm::detail::create(std::move(object)));               \
+  }                                                                                                \
+  /** aio_create's keyword form, synchronously. */                                                 \
+  template <class... T>                                                                            \
+  requires(sizeof...(T) > 0) static Type create(const ::tern::Assignment<Type, T>&... fields) {    \
+    return tern_database().run_sync(aio_create(fields...));                                        \
+  }                                                                                                \
+  /** aio_bulk_create, synchronously. */                                                           \
+  static std::uint64_t bulk_create(std::vector<Type>& objects, std::size_t batch_size = 0) {       \
+    return tern_database().run_sync(aio_bulk_create(objects, batch_size));                         \
+  }                                                                                                \
+  /** aio_bulk_update, synchronously. */                                                           \
+  template <class... T>                                                                            \
+  static std::uint64_t bulk_update(const std::vector<Type>& objects, std::size_t batch_size,       \
+                                   const ::tern::Column<Type, T>&... fields) {                     \
+    return tern_database().run_sync(aio_bulk_update(objects, batch_size, fields...));              \
+  }                                                                                                \
+  /** aio_save, synchronously. */                                                                  \
+  template <class... T>                                                                            \
+  std::uint64_t save(bool force_insert = false, const ::tern::Column<Type, T>&... only) {          \
+    return tern_database().run_sync(aio_save(force_insert, only...));                              \
+  }                                                                                                \
+  /** aio_delete_instance, synchronously. */                                                       \
+  std::uint64_t delete_instance(bool recursive = false, bool delete_nullable = false) const {      \
+    return tern_database().run_sync(aio_delete_instance(recursive, delete_nullable));              \
+  }                                                                                                \
+  /** aio_create_table, synchronously. */                                                          \
+  static void create_table(bool safe = true) {                                                     \
+    tern_database().run_sync(aio_create_table(safe));                                              \
+  }                                                                                                \
+  /** aio_drop_table, synchronously. */                                                            \
+  static void drop_table(bool safe = true, bool cascade = false) {                                 \
+    tern_database().run_sync(aio_drop_table(safe, cascade));                                       \
+  }                                                                                                \
+  /** aio_truncate_table, synchronously. */                                                        \
+  static void truncate_table(bool restart_identity = false, bool cascade = false) {                \
+    tern_database().run_sync(aio_truncate_table(restart_identity, cascade));                       \
+  }                                                                                                \
+  /** aio_table_exists, synchronously. */                                                          \
+  static bool table_exists() {                                                                     \
+    return tern_database().run_sync(aio_table_exists());                                           \
   }                                                                                                \
   struct Columns {                                                                                 \
     std::size_t tern_next_ = 0;                                                                    \

@@ -192,4 +192,16 @@ ring::Task<std::vector<M>> aio_prefetch(orm::Select<M> query, Steps... steps) {
   return aio_prefetch(PrefetchType::kWhere, std::move(query), std::move(steps)...);
 }
 
+/// aio_prefetch, synchronously (AioDatabase::run_sync on M's database).
+template <class M, class... Steps>
+std::vector<M> prefetch(PrefetchType type, orm::Select<M> query, Steps... steps) {
+  return M::tern_database().run_sync(aio_prefetch(type, std::move(query), std::move(steps)...));
+}
+
+/// aio_prefetch with PrefetchType::kWhere, synchronously.
+template <class M, class... Steps>
+std::vector<M> prefetch(orm::Select<M> query, Steps... steps) {
+  return M::tern_database().run_sync(aio_prefetch(std::move(query), std::move(steps)...));
+}
+
 }  // namespace tern

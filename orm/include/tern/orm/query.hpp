@@ -55,6 +55,33 @@ class DoesNotExistFor : public DoesNotExist {
  public:
   using DoesNotExist::DoesNotExist;
 };
+
+/// A column of model M set to a value, as `PageBlock::c.key = "title"` builds it (Column's
+/// operator=): the keyword arguments of aio_create, aio_get_or_create, insert and update
+/// (peewee's `create(key="title")`). It holds a copy of the value, so nothing refers to the
+/// temporaries it was made from.
+template <class M, class T>
+struct Assignment {
+  std::size_t field;  ///< the index of the field in M's fields
+  T value;            ///< the member's value (T is the member's type)
+  /// Sets the member in `object`.
+  void apply(M& object) const {
+    *static_cast<T*>(M::tern_meta().fields[field].address(&object)) = value;
+  }
+};
+
+/// aio_get_or_create's `defaults` (peewee's `defaults={...}`): the fields set only when the row
+/// is created, `tern::defaults(PageBlock::c.text = "...")`.
+template <class M, class... T>
+struct Defaults {
+  std::tuple<Assignment<M, T>...> fields;  ///< the assignments
+};
+
+/// Defaults of the given assignments.
+template <class M, class... T>
+Defaults<M, T...> defaults(Assignment<M, T>... fields) {
+  return Defaults<M, T...>{{std::move(fields)...}};
+}
 }  // namespace tern
 
 namespace tern::orm {
@@ -68,8 +95,6 @@ namespace detail {
 bool is_read_only(const ast::Query& query) noexcept;
 /// Compiles `query` for `db` and runs it.
 ring::Task<ResultSet> run(AioDatabase& db, const ast::Query& query);
-/// The same, synchronously (needs allow_sync).
-ResultSet run_sync(AioDatabase& db, const ast::Query& query);
 /// Compiles `query` for `db` and opens it as a row stream.
 ring::Task<RowStream> stream(AioDatabase& db, const ast::Query& query, std::uint32_t batch_rows);
 /// compile_cached() of `SELECT <every field of the model> WHERE condition LIMIT 1`
@@ -599,6 +624,26 @@ class SelectClauses {
     co_return !rows.empty();
   }
 
+  // The sync twins (peewee's names; each is its aio_ twin run with AioDatabase::run_sync).
+  /// aio_rows(db), synchronously.
+  ResultSet rows(AioDatabase& db) const { return db.run_sync(aio_rows(db)); }
+  /// aio_tuples<T...>(db), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples(AioDatabase& db) const {
+    return db.run_sync(aio_tuples<T...>(db));
+  }
+  /// aio_scalar<T...>(db), synchronously.
+  template <class... T>
+  requires(sizeof...(T) > 0) auto scalar(AioDatabase& db) const {
+    return db.run_sync(aio_scalar<T...>(db));
+  }
+  /// aio_count(db), synchronously.
+  std::int64_t count(AioDatabase& db, bool clear_limit = false) const {
+    return db.run_sync(aio_count(db, clear_limit));
+  }
+  /// aio_exists(db), synchronously.
+  bool exists(AioDatabase& db) const { return db.run_sync(aio_exists(db)); }
+
   /// The query's AST (for composing and for tests).
   const ast::Query& ast() const noexcept { return q_; }
 
@@ -741,6 +786,15 @@ class ReturningReaders {
     const ResultSet rows = co_await self().aio_rows();
     co_return detail::dicts(rows, readers_);
   }
+  /// aio_models(), synchronously.
+  std::vector<M> models() const { return M::tern_database().run_sync(aio_models()); }
+  /// aio_tuples<T...>(), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples() const {
+    return M::tern_database().run_sync(aio_tuples<T...>());
+  }
+  /// aio_dicts(), synchronously.
+  std::vector<Dict> dicts() const { return M::tern_database().run_sync(aio_dicts()); }
 
  protected:
   ReturningReaders() = default;
@@ -838,11 +892,6 @@ class Select : public SelectClauses<Select<M>> {
     require_models();
     const ResultSet rows = co_await detail::run(M::tern_database(), this->q_);
     co_return hydrate(rows);
-  }
-  /// The same, synchronously (needs allow_sync).
-  std::vector<M> execute() const {
-    require_models();
-    return hydrate(detail::run_sync(M::tern_database(), this->q_));
   }
   /// Runs the query and returns each row as column name → value (peewee's `.dicts()`): a model
   /// select's fields typed as their members, chosen columns as their expressions.
@@ -970,7 +1019,54 @@ class Select : public SelectClauses<Select<M>> {
   /// True when the query returns a row.
   ring::Task<bool> aio_exists() const { return Base::aio_exists(M::tern_database()); }
 
+  // The sync twins (peewee's names), each its aio_ twin run on M's database's sync connection
+  // (AioDatabase::run_sync: InterfaceError outside allow_sync).
+  using Base::count;
+  using Base::exists;
+  using Base::rows;
+  using Base::scalar;
+  using Base::tuples;
+  /// aio_execute(), synchronously.
+  std::vector<M> execute() const { return sync(aio_execute()); }
+  /// aio_dicts(), synchronously.
+  std::vector<Dict> dicts() const { return sync(aio_dicts()); }
+  /// aio_iterator(), synchronously.
+  ModelRows<M> iterator() const { return sync(aio_iterator()); }
+  /// aio_models<Others...>(), synchronously.
+  template <class... Others>
+  std::vector<std::tuple<M, Others...>> models() const {
+    return sync(aio_models<Others...>());
+  }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return sync(aio_rows()); }
+  /// aio_tuples<T...>(), synchronously.
+  template <class... T>
+  std::vector<std::tuple<T...>> tuples() const {
+    return sync(aio_tuples<T...>());
+  }
+  /// aio_scalar<T...>(), synchronously.
+  template <class... T>
+  requires(sizeof...(T) > 0) auto scalar() const { return sync(aio_scalar<T...>()); }
+  /// aio_count(), synchronously.
+  std::int64_t count(bool clear_limit = false) const { return sync(aio_count(clear_limit)); }
+  /// aio_get(), synchronously.
+  M get() const { return sync(aio_get()); }
+  /// aio_first(), synchronously.
+  std::optional<M> first() const { return sync(aio_first()); }
+  /// aio_first(n), synchronously.
+  std::vector<M> first(std::int64_t n) const { return sync(aio_first(n)); }
+  /// aio_peek(), synchronously.
+  std::optional<M> peek() const { return sync(aio_peek()); }
+  /// aio_peek(n), synchronously.
+  std::vector<M> peek(std::size_t n) const { return sync(aio_peek(n)); }
+  /// aio_exists(), synchronously.
+  bool exists() const { return sync(aio_exists()); }
+
  private:
+  template <class T>
+  static T sync(ring::Task<T> task) {
+    return M::tern_database().run_sync(std::move(task));
+  }
   friend Base;
   static std::string default_alias() { return M::tern_meta().table; }
   static const ModelMeta& model_meta() { return M::tern_meta(); }
@@ -1006,6 +1102,8 @@ class Raw {
     const ResultSet rows = co_await M::tern_database().aio_execute(sql_, params_);
     co_return detail::models_by_name<M>(rows);
   }
+  /// aio_execute(), synchronously.
+  std::vector<M> execute() const { return M::tern_database().run_sync(aio_execute()); }
 
  private:
   std::string sql_;
@@ -1029,6 +1127,8 @@ class RowCount {
   explicit RowCount(Statement statement) : statement_(std::move(statement)) {}
   /// Runs it: the rows it inserted.
   ring::Task<std::uint64_t> aio_execute() const { return statement_.aio_rowcount(); }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return statement_.rowcount(); }
 
  private:
   Statement statement_;
@@ -1044,8 +1144,16 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
 
   /// The objects to insert (from the recycling allocator: inserting one allocates nothing).
   using Objects = std::vector<const M*, ring::RecyclingAllocator<const M*>>;
-  /// Inserts `objects` (one or many).
+  /// Inserts `objects` (one or many), which must outlive the statement.
   explicit Insert(Objects objects) : objects_(std::move(objects)) {}
+  /// Inserts `objects`, kept by the statement (and its copies): from an rvalue or keyword
+  /// arguments, nothing is left to dangle.
+  explicit Insert(std::vector<M> objects)
+      : owned_(std::make_shared<const std::vector<M>>(std::move(objects))) {
+    objects_.reserve(owned_->size());
+    for (const M& o : *owned_)
+      objects_.push_back(&o);
+  }
   /// ON CONFLICT DO NOTHING / INSERT IGNORE.
   Insert& on_conflict_ignore() {
     conflict_ = ast::OnConflict{};
@@ -1166,6 +1274,18 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
     const ast::Query q = build(db.dialect());
     co_return co_await detail::run(db, q);
   }
+  // The sync twins, each its aio_ twin run with AioDatabase::run_sync.
+  /// aio_execute(), synchronously.
+  Result execute() const { return M::tern_database().run_sync(aio_execute()); }
+  /// aio_execute_key<K...>(), synchronously.
+  template <class... K>
+  KeyResult<K...> execute_key() const {
+    return M::tern_database().run_sync(aio_execute_key<K...>());
+  }
+  /// aio_rowcount(), synchronously.
+  std::uint64_t rowcount() const { return M::tern_database().run_sync(aio_rowcount()); }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return M::tern_database().run_sync(aio_rows()); }
 
  private:
   // No ON CONFLICT and the default RETURNING: detail::prepare_insert's statement.
@@ -1179,6 +1299,7 @@ class Insert : public ReturningReaders<Insert<M, kMany>, M> {
     if (!returning_.empty()) q.returning = returning_;
     return q;
   }
+  std::shared_ptr<const std::vector<M>> owned_;  // the objects, when the statement keeps them
   Objects objects_;
   std::optional<ast::OnConflict> conflict_;
   ast::ExprList returning_;
@@ -1200,6 +1321,8 @@ class InsertFrom {
   ring::Task<std::uint64_t> aio_execute() const {
     co_return co_await detail::run_count(M::tern_database(), q_);
   }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return M::tern_database().run_sync(aio_execute()); }
 
  private:
   ast::Query q_;
@@ -1237,6 +1360,10 @@ class WriteClauses : public ReturningReaders<Self, M> {
   }
   /// Runs it and returns the RETURNING rows.
   ring::Task<ResultSet> aio_rows() const { return detail::run(M::tern_database(), q_); }
+  /// aio_execute(), synchronously.
+  std::uint64_t execute() const { return M::tern_database().run_sync(aio_execute()); }
+  /// aio_rows(), synchronously.
+  ResultSet rows() const { return M::tern_database().run_sync(aio_rows()); }
   /// The statement's AST.
   const ast::Query& ast() const noexcept { return q_; }
 
@@ -1265,6 +1392,13 @@ class Update : public WriteClauses<Update<M>, M> {
   template <class V, class W>
   requires Comparable<V, W> Update& set(const Expr<V>& column, const Expr<W>& value) {
     this->q_.assignments.emplace_back(column.node()->name, value.node());
+    return *this;
+  }
+  /// SET column = value, from a keyword argument: `set(Item::c.price = 12)`.
+  template <class T>
+  Update& set(const Assignment<M, T>& assignment) {
+    this->q_.assignments.emplace_back(M::tern_meta().fields[assignment.field].column.name,
+                                      detail::param(Value(assignment.value)));
     return *this;
   }
 };

@@ -165,7 +165,27 @@ class ManyToMany {
     co_return co_await orm::detail::run_count(Through::tern_database(), q);
   }
 
+  // The sync twins, each its aio_ twin run with AioDatabase::run_sync.
+  /// aio_execute(), synchronously.
+  std::vector<Target> execute() const { return sync(aio_execute()); }
+  /// aio_add(target), synchronously.
+  std::uint64_t add(const Target& target) const { return sync(aio_add(target)); }
+  /// aio_add(targets), synchronously.
+  std::uint64_t add(const std::vector<Target>& targets) const { return sync(aio_add(targets)); }
+  /// aio_remove(target), synchronously.
+  std::uint64_t remove(const Target& target) const { return sync(aio_remove(target)); }
+  /// aio_remove(targets), synchronously.
+  std::uint64_t remove(const std::vector<Target>& targets) const {
+    return sync(aio_remove(targets));
+  }
+  /// aio_clear(), synchronously.
+  std::uint64_t clear() const { return sync(aio_clear()); }
+
  private:
+  template <class T>
+  static T sync(ring::Task<T> task) {
+    return Through::tern_database().run_sync(std::move(task));
+  }
   std::vector<Value> keys(const std::vector<Target>& targets) const {
     std::vector<Value> out;
     out.reserve(targets.size());

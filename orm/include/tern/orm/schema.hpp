@@ -3,6 +3,7 @@
 //
 //   co_await tern::aio_create_tables<Author, Book, Review>();   // any order: sorted
 //   co_await tern::aio_drop_tables<Author, Book, Review>();     // referencing tables first
+//   tern::create_tables<Author, Book, Review>();                 // the same, sync (allow_sync)
 #pragma once
 
 #include <utility>
@@ -43,6 +44,18 @@ template <class... Models>
 ring::Task<void> aio_drop_tables(bool safe = true, bool cascade = false) {
   std::vector<orm::detail::TableOf> tables{{&Models::tern_database(), &Models::tern_meta()}...};
   co_await orm::detail::drop_tables(std::move(tables), safe, cascade);
+}
+
+/// aio_create_tables, synchronously (on the first model's database: AioDatabase::run_sync).
+template <class First, class... Models>
+void create_tables(bool safe = true) {
+  First::tern_database().run_sync(aio_create_tables<First, Models...>(safe));
+}
+
+/// aio_drop_tables, synchronously (on the first model's database: AioDatabase::run_sync).
+template <class First, class... Models>
+void drop_tables(bool safe = true, bool cascade = false) {
+  First::tern_database().run_sync(aio_drop_tables<First, Models...>(safe, cascade));
 }
 
 }  // namespace tern
