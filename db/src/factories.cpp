@@ -162,36 +162,43 @@ std::size_t count_value(std::string_view text, std::string_view key) {
   return n;
 }
 
-// Takes the pool keys out of the URL's query string into `options`; returns the rest.
-std::string take_pool_keys(std::string_view url, DatabaseOptions& options) {
-  const std::size_t q = url.find('?');
-  if (q == std::string_view::npos) return std::string(url);
-  std::string rest(url.substr(0, q));
-  std::string_view query = url.substr(q + 1);
-  char sep = '?';
+// Calls `f(pair, key, value)` for each `key=value` pair of a URL's query string (without
+// its '?'), in order; a pair without '=' has an empty value.
+template <class F>
+void for_each_pair(std::string_view query, F f) {
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
     const std::size_t eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (key == "min_connections") {
-      options.min_connections = count_value(value, key);
-    } else if (key == "max_connections") {
-      options.max_connections = count_value(value, key);
-    } else if (key == "pool_timeout" || key == "timeout") {
-      options.pool_params.timeout = seconds_value(value, key);
-    } else if (key == "pipeline_depth") {
-      options.pool_params.pipeline_depth = count_value(value, key);
-    } else if (key == "pool_recycle") {
-      options.pool_params.pool_recycle = seconds_value(value, key);
-    } else if (!pair.empty()) {
-      rest += sep;
-      rest += pair;
-      sep = '&';
-    }
+    f(pair, pair.substr(0, eq), eq == std::string_view::npos ? "" : pair.substr(eq + 1));
   }
+}
+
+// Takes the pool keys out of the URL's query string into `options`; returns the rest.
+std::string take_pool_keys(std::string_view url, DatabaseOptions& options) {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::string(url);
+  std::string rest(url.substr(0, q));
+  char sep = '?';
+  for_each_pair(url.substr(q + 1),
+                [&](std::string_view pair, std::string_view key, std::string_view value) {
+                  if (key == "min_connections") {
+                    options.min_connections = count_value(value, key);
+                  } else if (key == "max_connections") {
+                    options.max_connections = count_value(value, key);
+                  } else if (key == "pool_timeout" || key == "timeout") {
+                    options.pool_params.timeout = seconds_value(value, key);
+                  } else if (key == "pipeline_depth") {
+                    options.pool_params.pipeline_depth = count_value(value, key);
+                  } else if (key == "pool_recycle") {
+                    options.pool_params.pool_recycle = seconds_value(value, key);
+                  } else if (!pair.empty()) {
+                    rest += sep;
+                    rest += pair;
+                    sep = '&';
+                  }
+                });
   return rest;
 }
 
@@ -212,14 +219,8 @@ std::unique_ptr<AioDatabase> sqlite_database(std::string_view rest, const Databa
   const std::size_t q = rest.find('?');
   sqlite::OpenOptions o{.path = std::string(rest.substr(0, q))};
   if (o.path.empty()) throw InterfaceError("invalid database URL: no SQLite database path");
-  std::string_view query = q == std::string_view::npos ? "" : rest.substr(q + 1);
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
-    const std::size_t eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+  const std::string_view query = q == std::string_view::npos ? "" : rest.substr(q + 1);
+  for_each_pair(query, [&](std::string_view pair, std::string_view key, std::string_view value) {
     if (key == "busy_timeout") {
       o.busy_timeout = seconds_value(value, key);
     } else if (key == "foreign_keys") {
@@ -231,7 +232,7 @@ std::unique_ptr<AioDatabase> sqlite_database(std::string_view rest, const Databa
     } else if (!pair.empty()) {
       throw InterfaceError("invalid database URL: unknown SQLite key \"" + std::string(key) + "\"");
     }
-  }
+  });
   return std::make_unique<SqliteDatabase>(std::move(o), pool);
 }
 
