@@ -87,6 +87,8 @@ TEST_F(Galera, WritesThroughAnyNode) {
   run(first->aio_execute("DROP TABLE IF EXISTS galera_any"));
   run(first->aio_execute("CREATE TABLE galera_any (node INT PRIMARY KEY, port INT)"));
   for (std::size_t i = 0; i < nodes.size(); ++i) {
+    // Galera applies node 1's CREATE on the others after it returned: wait until node i has.
+    ASSERT_EQ(synced_value(nodes[i], "SELECT COUNT(*) FROM galera_any"), std::to_string(i));
     auto db = database(nodes[i]);
     Params row;
     row.emplace_back(static_cast<std::int64_t>(i));
