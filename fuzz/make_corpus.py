@@ -205,6 +205,9 @@ PG_TYPES = {
     "interval_bin": typed(1186, BINARY, i64(14_706_500_000) + i32(3) + i32(14)),
     "interval_text": typed(1186, TEXT, "P1Y2M3DT4H5M6.5S"),
     "interval_neg_text": typed(1186, TEXT, "P-1Y-2M3DT-4H-5M-6.000001S"),
+    # INT64_MIN microseconds under IntervalStyle postgres_verbose (format byte bits 4-5 = 2):
+    # "@ 2562047788 hours 54.775808 secs ago" once failed to read back (its sum overflowed).
+    "interval_min_verbose_bin": typed(1186, BINARY | 0x20, i64(-9223372036854775808) + i32(0) + i32(0)),
     "int4_array_bin": typed(1007, BINARY, pg_array(23, [i32(1), None, i32(-3)])),
     "int4_array_text": typed(1007, TEXT, "{1,NULL,-3}"),
     "int2_array_bounds": typed(1005, TEXT, "[0:1]={1,2}"),

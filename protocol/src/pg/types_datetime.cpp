@@ -429,16 +429,18 @@ void read_iso8601_interval(Text& t, IntervalSum& v) {
   if (!any) t.fail();
 }
 
-/// Reads ":MM:SS[.ffffff]" after `hours` (of any width) and returns the clock in microseconds.
-std::int64_t read_clock_after(Text& t, std::int64_t hours) {
+/// Reads ":MM:SS[.ffffff]" after `hours` (of any width) and returns the clock in microseconds,
+/// times `sign` (+1 or -1). The sign is applied before the sum so that the most negative clock
+/// the server prints ("-2562047788:00:54.775808", INT64_MIN microseconds) reads back.
+std::int64_t read_clock_after(Text& t, std::int64_t hours, std::int64_t sign) {
   t.expect(':');
   const std::int64_t m = t.digits(2, 2);
   t.expect(':');
   const std::int64_t s = t.digits(2, 2);
   const std::int64_t frac = t.fraction();
   if (m > 59 || s > 59) t.fail();
-  return checked_add(t.name(), checked_mul(t.name(), hours, 3600 * kUsPerSecond),
-                     (m * 60 + s) * kUsPerSecond + frac);
+  return checked_add(t.name(), checked_mul(t.name(), hours, sign * 3600 * kUsPerSecond),
+                     sign * ((m * 60 + s) * kUsPerSecond + frac));
 }
 
 /// Adds `n` of a postgres/postgres_verbose unit word ("year", "mons", "secs"...) to `v`;
@@ -475,9 +477,9 @@ void read_postgres_interval(Text& t, IntervalSum& v) {
     if (!negative) t.accept('+');
     const std::int64_t n = t.digits(1, 18);
     if (t.peek(':')) {  // the clock, last: its sign covers hours, minutes and seconds
-      const std::int64_t clock = read_clock_after(t, n);
+      const std::int64_t clock = read_clock_after(t, n, negative ? -1 : 1);
       if (!t.done()) t.fail();
-      v.us = checked_add(t.name(), v.us, negative ? -clock : clock);
+      v.us = checked_add(t.name(), v.us, clock);
       return;
     }
     t.expect(' ');
@@ -490,21 +492,22 @@ void read_postgres_interval(Text& t, IntervalSum& v) {
 void read_postgres_verbose_interval(Text& t, IntervalSum& v) {
   if (!t.accept('@')) t.fail();
   if (t.rest_is(" 0")) return;
+  // "ago" negates every field. It is applied to each field as it is read rather than to the
+  // sums at the end: the sum of "2562047788 hours 54.775808 secs" does not fit in int64, its
+  // negation (the most negative interval the server prints) does.
+  const bool ago = t.text().ends_with(" ago");
   bool any = false;
   while (!t.done()) {
     t.expect(' ');
-    if (any && t.rest_is("ago")) {
-      v = {-v.months, -v.days, -v.us};
-      return;
-    }
-    const bool negative = t.accept('-');
+    if (any && ago && t.rest_is("ago")) return;
+    const std::int64_t sign = t.accept('-') != ago ? -1 : 1;
     const std::int64_t n = t.digits(1, 18);
     const std::int64_t frac = t.fraction();
     t.expect(' ');
-    if (!add_unit(t.name(), t.word(), negative ? -n : n, negative ? -frac : frac, v)) t.fail();
+    if (!add_unit(t.name(), t.word(), sign * n, sign * frac, v)) t.fail();
     any = true;
   }
-  if (!any) t.fail();
+  if (!any || ago) t.fail();
 }
 
 /// sql_standard: "1-2" (years-months), "3 4:05:06.5" (days and time), "4:05:06", "-1-2" (all
@@ -525,7 +528,7 @@ void read_sql_standard_interval(Text& t, IntervalSum& v, std::string_view text) 
     v.months = checked_add(name, v.months, sg * checked_add(name, checked_mul(name, y, 12), m));
   };
   const auto clock = [&](std::int64_t sg) {
-    v.us = checked_add(name, v.us, sg * read_clock_after(t, t.digits(1, 18)));
+    v.us = checked_add(name, v.us, read_clock_after(t, t.digits(1, 18), sg));
   };
   const auto spaces = std::count(text.begin(), text.end(), ' ');
   if (spaces == 2) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -173,7 +174,9 @@ TEST(PgDateStyles, TimestamptzResolvesZoneNamesWithTheSessionZone) {
 
 TEST(PgIntervalStyles, IntervalsDecodeInEachStyle) {
   // SELECT interval '1 year 2 months 3 days 04:05:06.5', '-1 day +02:03:00', '-00:00:01.5',
-  // interval '0' and '-1 year -2 months' under each IntervalStyle.
+  // interval '0', '-1 year -2 months' and the most negative time part the server prints
+  // (interval '-2562047788 hours' - interval '54.775808 seconds': INT64_MIN microseconds,
+  // which the server itself cannot read back) under each IntervalStyle.
   struct Case {
     const char* style;
     const char* mixed;
@@ -181,15 +184,18 @@ TEST(PgIntervalStyles, IntervalsDecodeInEachStyle) {
     const char* negative_seconds;
     const char* zero;
     const char* negative_years;
+    const char* most_negative_time;
   };
   for (const Case& c : {
-           Case{"iso_8601", "P1Y2M3DT4H5M6.5S", "P-1DT2H3M", "PT-1.5S", "PT0S", "P-1Y-2M"},
+           Case{"iso_8601", "P1Y2M3DT4H5M6.5S", "P-1DT2H3M", "PT-1.5S", "PT0S", "P-1Y-2M",
+                "PT-2562047788H-54.775808S"},
            Case{"postgres", "1 year 2 mons 3 days 04:05:06.5", "-1 days +02:03:00", "-00:00:01.5",
-                "00:00:00", "-1 years -2 mons"},
+                "00:00:00", "-1 years -2 mons", "-2562047788:00:54.775808"},
            Case{"postgres_verbose", "@ 1 year 2 mons 3 days 4 hours 5 mins 6.5 secs",
-                "@ 1 day -2 hours -3 mins ago", "@ 1.5 secs ago", "@ 0", "@ 1 year 2 mons ago"},
-           Case{"sql_standard", "+1-2 +3 +4:05:06.5", "+0-0 -1 +2:03:00", "-0:00:01.5", "0",
-                "-1-2"},
+                "@ 1 day -2 hours -3 mins ago", "@ 1.5 secs ago", "@ 0", "@ 1 year 2 mons ago",
+                "@ 2562047788 hours 54.775808 secs ago"},
+           Case{"sql_standard", "+1-2 +3 +4:05:06.5", "+0-0 -1 +2:03:00", "-0:00:01.5", "0", "-1-2",
+                "-2562047788:00:54.775808"},
        }) {
     SCOPED_TRACE(c.style);
     const TextSettings s = styles("ISO", c.style);
@@ -201,6 +207,8 @@ TEST(PgIntervalStyles, IntervalsDecodeInEachStyle) {
     EXPECT_EQ(decode(c.negative_seconds), (Interval{0, 0, -1'500'000}));
     EXPECT_EQ(decode(c.zero), (Interval{}));
     EXPECT_EQ(decode(c.negative_years), (Interval{-14, 0, 0}));
+    EXPECT_EQ(decode(c.most_negative_time),
+              (Interval{0, 0, std::numeric_limits<std::int64_t>::min()}));
     try {
       decode("1 fortnight");
       FAIL() << "malformed interval decoded";
