@@ -3,6 +3,7 @@
 // statements); the query hook's timing and reporting; row streams (aio_stream, RowStream); the
 // introspection queries (aio_get_tables...); and the synchronous path (execute_sql). The scope
 // lookup and the per-statement path live together here so that they inline into one another.
+#include <array>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -92,6 +93,22 @@ ring::Task<ResultSet> AioDatabase::execute_with(std::string_view sql, P params,
   if (lease->in_transaction()) throw_ran_in_open_transaction();
   co_return rows;
 }
+
+// The variadic aio_execute's forms, its parameters in the frame (kInlineParams in
+// database.hpp).
+#define TERN_INLINE_PARAMS(N)                                                                      \
+  template ring::Task<ResultSet> AioDatabase::execute_with(std::string_view, std::array<Value, N>, \
+                                                           QueryOptions)
+TERN_INLINE_PARAMS(1);
+TERN_INLINE_PARAMS(2);
+TERN_INLINE_PARAMS(3);
+TERN_INLINE_PARAMS(4);
+TERN_INLINE_PARAMS(5);
+TERN_INLINE_PARAMS(6);
+TERN_INLINE_PARAMS(7);
+TERN_INLINE_PARAMS(8);
+#undef TERN_INLINE_PARAMS
+static_assert(AioDatabase::kInlineParams == 8);
 
 ring::Task<ResultSet> AioDatabase::aio_execute(std::string_view sql, Params params,
                                                QueryOptions options) {

@@ -176,6 +176,24 @@ TEST_P(AllocDatabaseTest, AioExecute) {
   EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_execute point selects";
 }
 
+// aio_execute with its parameters as arguments: held in the statement's frame.
+TEST_P(AllocDatabaseTest, AioExecuteWithArguments) {
+  tern::ring::Loop loop;
+  fill(loop, GetParam());
+  const std::string_view sql = GetParam() == Dialect::kPostgres
+                                   ? "SELECT n FROM alloc_items WHERE id = $1"
+                                   : "SELECT n FROM alloc_items WHERE id = ?";
+  int wrong = 0;
+  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+    const tern::ResultSet r = co_await g_db->aio_execute(sql, key_of(i));
+    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  };
+  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  close(loop);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_execute(sql, key) selects";
+}
+
 // Model::aio_get by primary key: the ORM's statement cache, the database layer and the
 // driver, with the row decoded into the model (its text within the string's inline buffer).
 TEST_P(AllocDatabaseTest, ModelAioGet) {

@@ -49,6 +49,31 @@ TEST_P(Database, QueriesWithoutConnectingFirst) {
   EXPECT_FALSE(db->is_connected());
 }
 
+// The variadic aio_execute keeps up to AioDatabase::kInlineParams values in its frame and puts
+// more in a Params: both forms bind every value, in order.
+TEST_P(Database, ArgumentsHeldInlineAndBeyond) {
+  auto db = make();
+  const auto sum_of = [&](int n) {
+    std::string sql = "SELECT ";
+    for (int i = 1; i <= n; ++i)
+      sql += (i > 1 ? " + " : "") + p(i) + " * " + std::to_string(i);
+    return sql;
+  };
+  static_assert(AioDatabase::kInlineParams == 8);
+  const std::string eight = sum_of(8), nine = sum_of(9);
+  EXPECT_EQ(run([](AioDatabase& d, std::string q) -> Task<std::int64_t> {
+              const ResultSet rows = co_await d.aio_execute(q, 1, 2, 3, 4, 5, 6, 7, 8);
+              co_return rows.row(0).get<std::int64_t>(0);
+            }(*db, eight)),
+            204);  // 1*1 + 2*2 + ... + 8*8
+  EXPECT_EQ(run([](AioDatabase& d, std::string q) -> Task<std::int64_t> {
+              const ResultSet rows = co_await d.aio_execute(q, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+              co_return rows.row(0).get<std::int64_t>(0);
+            }(*db, nine)),
+            285);
+  run(db->aio_close());
+}
+
 // Runs `f` and checks that it throws the InterfaceError of a database closed by aio_close().
 template <class F>
 void expect_closed(F&& f) {

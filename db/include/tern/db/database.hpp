@@ -17,6 +17,7 @@
 // binds it to the asyncio task.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -269,6 +270,9 @@ class AioDatabase {
   /// must outlive the awaited task. (The ORM runs its cached statements through it.)
   ring::Task<ResultSet> aio_execute_view(std::string_view sql, std::span<const Value> params,
                                          QueryOptions options = {});
+  /// The variadic aio_execute() holds up to this many parameters in its coroutine frame
+  /// (no allocation); more go into a Params.
+  static constexpr std::size_t kInlineParams = 8;
   /// The same with the parameters as arguments: `aio_execute(sql, 5, "x")`. (Also the form
   /// to use with GCC 12, which miscompiles braced lists inside co_await: see
   /// docs/troubleshooting.md.)
@@ -276,7 +280,13 @@ class AioDatabase {
   requires(sizeof...(Args) > 0 && (std::is_constructible_v<Value, Args&&> &&
                                    ...)) ring::Task<ResultSet> aio_execute(std::string_view sql,
                                                                            Args&&... args) {
-    return aio_execute(sql, Params{Value(std::forward<Args>(args))...});
+    if constexpr (sizeof...(Args) <= kInlineParams) {
+      // Held in the statement's own coroutine frame: no allocation for the parameters.
+      return execute_with(
+          sql, std::array<Value, sizeof...(Args)>{Value(std::forward<Args>(args))...}, {});
+    } else {
+      return aio_execute(sql, Params{Value(std::forward<Args>(args))...});
+    }
   }
   /// The same, handing the rows to `fetch_results(const ResultSet&)` (which may be a coroutine
   /// returning ring::Task<R>) and returning what it returns; the rows are released after it.
@@ -500,6 +510,8 @@ class AioDatabase {
   Pool& shard_of(ring::Loop* loop);  // pool()'s way when the loop is not the first shard's
   Pool* find_shard(const ring::Loop* loop) const;
   detail::Listener& listener();  // the calling loop's, made on first use
+  // `loop`'s entry in listeners_, or end(); under shards_mutex_.
+  std::vector<std::unique_ptr<detail::Listener>>::iterator find_listener(const ring::Loop& loop);
   detail::ScopeBinding* binding(const ring::TaskContext& ctx) const noexcept;
   ring::Task<ScopePtr> enter_scope(ScopeKind kind, TransactionOptions options);
   ring::Task<void> exit_scope(ScopePtr scope, bool commit);
@@ -518,7 +530,8 @@ class AioDatabase {
   ring::Task<void> run_control(detail::ScopeBinding& b, std::string sql, bool last = false);
   // A control statement (BEGIN, COMMIT, SAVEPOINT...), reported to the hook.
   ring::Task<void> run_simple(BackendConnection& conn, std::string_view sql);
-  // aio_execute's body, for owned (Params) and viewed (span) parameters.
+  // aio_execute's body, for owned (Params, or std::array<Value, N> for N up to
+  // kInlineParams) and viewed (span) parameters.
   template <class P>
   ring::Task<ResultSet> execute_with(std::string_view sql, P params, QueryOptions options);
   ring::Task<ResultSet> run_statement(BackendConnection& conn, std::string_view sql,
