@@ -103,17 +103,19 @@ bool AioDatabase::is_connected() const noexcept {
   return shard != nullptr && shard->is_open();
 }
 
+std::vector<std::unique_ptr<detail::Listener>>::iterator AioDatabase::find_listener(
+    const ring::Loop& loop) {
+  return std::find_if(listeners_.begin(), listeners_.end(),
+                      [&](const auto& l) { return &l->loop() == &loop; });
+}
+
 detail::Listener& AioDatabase::listener() {
-  if (dialect_ != Dialect::kPostgres) {
-    throw NotSupportedError("LISTEN/NOTIFY is PostgreSQL's: MySQL/MariaDB has no notifications");
-  }
+  if (dialect_ != Dialect::kPostgres) detail::refuse_listen(dialect_);
   Pool& shard = pool();  // refuses a thread with no loop
   shard.refuse_if_closed();
   ring::Loop& loop = shard.loop();
   std::lock_guard lock(shards_mutex_);
-  for (const auto& l : listeners_) {
-    if (&l->loop() == &loop) return *l;
-  }
+  if (const auto it = find_listener(loop); it != listeners_.end()) return **it;
   return *listeners_.emplace_back(std::make_unique<detail::Listener>(loop, connect_));
 }
 
@@ -134,9 +136,7 @@ ring::Task<void> AioDatabase::aio_close() {
   std::unique_ptr<detail::Listener> listening;
   {
     std::lock_guard lock(shards_mutex_);
-    const auto it = std::find_if(listeners_.begin(), listeners_.end(),
-                                 [&](const auto& l) { return &l->loop() == &shard.loop(); });
-    if (it != listeners_.end()) {
+    if (const auto it = find_listener(shard.loop()); it != listeners_.end()) {
       listening = std::move(*it);
       listeners_.erase(it);
     }

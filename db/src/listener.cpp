@@ -16,11 +16,17 @@
 namespace tern {
 
 ring::Task<Notification> BackendConnection::next_notification(ring::Deadline /*deadline*/) {
-  throw NotSupportedError("LISTEN/NOTIFY is PostgreSQL's: MySQL/MariaDB has no notifications");
+  detail::refuse_listen(dialect());
   co_return Notification{};
 }
 
 namespace detail {
+
+void refuse_listen(Dialect dialect) {
+  throw NotSupportedError(absl::StrCat(
+      "LISTEN/NOTIFY is PostgreSQL's: ", dialect == Dialect::kSqlite ? "SQLite" : "MySQL/MariaDB",
+      " has no notifications"));
+}
 
 namespace {
 

@@ -24,6 +24,9 @@
 
 namespace tern::detail {
 
+/// Throws the NotSupportedError of LISTEN/NOTIFY on a database of `dialect` (not PostgreSQL).
+[[noreturn]] void refuse_listen(Dialect dialect);
+
 /// One loop's listening connection and its channels' handlers. Loop thread only.
 class Listener {
  public:
