@@ -217,8 +217,9 @@ TEST_F(Sqlite, CancellingATaskInterruptsItsStatement) {
     }
   }(db, outcome));
   run([](ring::Loop& l, ring::TaskGroup& g, AioDatabase& d) -> Task<void> {
-    while (d.pool_stats().in_use == 0)
+    for (int polls = 0; d.pool_stats().in_use == 0 && polls < 5000; ++polls)
       co_await ring::sleep_for(l, 1ms);
+    EXPECT_EQ(d.pool_stats().in_use, 1u) << "the statement never started";
     co_await ring::sleep_for(l, 20ms);  // well into the statement
     g.cancel();
     co_await g.join();
