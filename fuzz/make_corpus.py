@@ -811,6 +811,11 @@ MYSQL_CONNINFO = {
     "&sslmode=disabled",
     "empty": "mysql://",
     "ssl_mode": "verify-ca",
+    "host_list": "mysql://u@db1:3307,db2,[::1]:3309/shop?target-session-attrs=read-write"
+    "&load-balance-hosts=random",
+    # The libpq-style keyword form (the PostgreSQL keyword parser's).
+    "keywords": "host=db1,db2 port=3307,3308 user=app password='p w\\'x' dbname=shop "
+    "target_session_attrs=read-write load_balance_hosts=random ssl-mode=DISABLED",
 }
 
 

@@ -1,6 +1,7 @@
-// libFuzzer harness of the MySQL/MariaDB URL parser (mysql:// and mariadb://, with the
-// MYSQL_* environment fallbacks) and of the ssl-mode names. InterfaceError is how it rejects
-// input; any other exception or a sanitizer report is a finding.
+// libFuzzer harness of the MySQL/MariaDB connection-string parser (mysql:// and mariadb:// URLs,
+// the libpq-style key=value form, with the MYSQL_* environment fallbacks) and of the ssl-mode
+// names. InterfaceError is how it rejects input; any other exception or a sanitizer report is a
+// finding.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
     const tern::mysql::ConnectOptions o = tern::mysql::ConnectOptions::parse(text);
-    check(tern::mysql::is_mysql_url(text));
+    check(tern::mysql::is_mysql_url(text) || text.find('=') != std::string_view::npos);
     g_sink = o.host.size() + o.hostaddr.size() + o.unix_socket.size() + o.user.size() +
              o.password.size() + o.database.size() + o.ssl_ca.size() + o.port +
              static_cast<std::size_t>(o.ssl_mode) + o.statement_cache_size +

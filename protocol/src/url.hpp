@@ -1,4 +1,4 @@
-// Internal: the pieces of URL parsing both connection-string parsers share.
+// Internal: the pieces of URL and keyword-string parsing both connection-string parsers share.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "tern/protocol/exceptions.hpp"
 
 namespace tern::protocol {
@@ -173,6 +175,71 @@ void for_each_query_pair(std::string_view query, F f) {
     } else {
       f(pair, pair.substr(0, eq), std::optional<std::string_view>(pair.substr(eq + 1)));
     }
+  }
+}
+
+/// The comma-separated entries of a keyword's value ("a,b" for host=a,b), one at least.
+inline std::vector<std::string_view> split_commas(std::string_view text) {
+  std::vector<std::string_view> parts;
+  for (;;) {
+    const std::size_t comma = text.find(',');
+    parts.push_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) return parts;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+/// Calls `f(key, value)` for each pair of a libpq-style keyword string: key=value pairs
+/// separated by spaces, values maybe 'single quoted' with \' and \\ escapes. A key that
+/// `known(key)` refuses is InterfaceError(`error_prefix` + `invalid connection option "key"`),
+/// before its value is read; `expected` ends the error of a word without '=' ("a
+/// postgresql:// URL or key=value keywords"). Values are never echoed (one may be a password).
+template <class Known, class F>
+void for_each_keyword(std::string_view text, const char* error_prefix, const char* expected,
+                      Known known, F f) {
+  const auto bad = [error_prefix](const std::string& what) {
+    throw InterfaceError(error_prefix + what);
+  };
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i])))
+      ++i;
+  };
+  for (skip_space(); i < text.size(); skip_space()) {
+    const std::size_t key_start = i;
+    while (i < text.size() && text[i] != '=' &&
+           !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    std::string key(text.substr(key_start, i - key_start));
+    if (key.empty()) bad("a keyword is empty");
+    skip_space();
+    // The word is not echoed: it may be the second half of an unquoted password with a space.
+    if (i >= text.size() || text[i] != '=') {
+      bad(absl::StrCat("missing \"=\" after the word at offset ", key_start, " (expected ",
+                       expected, ")"));
+    }
+    if (!known(std::string_view(key))) {
+      bad(absl::StrCat("invalid connection option \"", key, "\""));
+    }
+    ++i;
+    skip_space();
+    std::string value;
+    if (i < text.size() && text[i] == '\'') {
+      for (++i;; ++i) {
+        if (i >= text.size()) bad("unterminated quoted string");
+        if (text[i] == '\'') break;
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value.push_back(text[i]);
+      }
+      ++i;
+    } else {
+      while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value.push_back(text[i++]);
+      }
+    }
+    f(std::move(key), std::move(value));
   }
 }
 

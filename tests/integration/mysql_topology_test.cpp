@@ -1,4 +1,5 @@
-// Multi-host MySQL URLs against a real MariaDB primary and its GTID replica (tests/servers exec
+// Multi-host MySQL URLs (and the keyword form) against a real MariaDB primary and its GTID replica
+// (tests/servers exec
 // --with mysql-replica: the replica runs with read_only), ending with a failover: the primary
 // stops, the replica is made writable, in-flight work fails with a typed error and new writes
 // land on the new primary within a retry budget. The failover timeline is printed, never
@@ -79,6 +80,18 @@ TEST_F(MysqlTopology, EachTargetSessionAttrsFindsItsServer) {
     EXPECT_EQ(std::to_string(c.options().port), k.expected.substr(0, k.expected.find(' ')));
     run(c.close());
   }
+}
+
+// The libpq-style keyword form of the same list: the replica first, read-write still lands on
+// the primary.
+TEST_F(MysqlTopology, KeywordFormFindsThePrimary) {
+  mysql::Connection c = connect("host=127.0.0.1,127.0.0.1 port=" + replica() + "," + primary() +
+                                " user=tern password='tern_pw' dbname=tern_test "
+                                "ssl-mode=DISABLED connect-timeout=5 "
+                                "target_session_attrs=read-write load_balance_hosts=disable");
+  EXPECT_EQ(where(c), primary() + " OFF");
+  EXPECT_EQ(std::to_string(c.options().port), primary());
+  run(c.close());
 }
 
 TEST_F(MysqlTopology, RefusedHostIsSkipped) {

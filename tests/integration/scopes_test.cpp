@@ -485,13 +485,15 @@ TEST_P(Scopes, PoolClosedMidTransactionLeavesAllOrNothing) {
 // A coroutine cancelled while waiting for a connection, while connecting, or mid-query never
 // leaks a connection or poisons the pool.
 TEST_P(Scopes, CancellationNeverLeaksAConnection) {
-  TERN_SKIP_ON_SQLITE(
-      "SQLite has no sleep(), and tern does not interrupt a running SQLite statement when its "
-      "task is cancelled (the task waits for the worker's call to end)");
   // One statement per connection: the second task must wait for the pool, not pipeline.
   auto db =
       make({.min_connections = 0, .max_connections = 1, .pool_params = {.pipeline_depth = 1}});
-  const std::string sleep_sql = pg() ? "SELECT pg_sleep(10)" : "SELECT SLEEP(10)";
+  // SQLite has no sleep(): an endless statement, which the cancellation interrupts.
+  const std::string sleep_sql =
+      pg()       ? "SELECT pg_sleep(10)"
+      : sqlite() ? "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
+                   "SELECT COUNT(*) FROM r"
+                 : "SELECT SLEEP(10)";
   int cancelled = 0;
   ring::TaskGroup group(loop);
   // One task mid-query (holding the only connection), one waiting for it, one inside a block.

@@ -1,6 +1,7 @@
 // SqliteDatabase end to end, with no server: values of every type through bound parameters and
 // back, transactions and savepoints, errors, the shared in-memory database, URLs, introspection,
-// deadlines, sync mode, and a loop whose timers keep ticking while 1,000 tasks query SQLite.
+// deadlines and cancellation, sync mode, and a loop whose timers keep ticking while 1,000 tasks
+// query SQLite.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "expect_error.hpp"
 #include "tern/db/database.hpp"
@@ -185,16 +187,107 @@ TEST_F(Sqlite, UrlsIntrospectionAndSyncMode) {
   run(db->aio_close());
 }
 
+// An endless statement: only an interrupt ends it.
+constexpr const char* kEndless =
+    "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) FROM r";
+
 TEST_F(Sqlite, StatementPastItsDeadlineIsInterrupted) {
   SqliteDatabase db(file("deadline.db"));
-  // An endless recursive query: only the deadline ends it.
   thrown<QueryTimeout>([&] {
-    run(
-        db.aio_execute("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
-                       "SELECT COUNT(*) FROM r",
-                       {}, QueryOptions{.deadline = ring::deadline_after(50ms)}));
+    run(db.aio_execute(kEndless, {}, QueryOptions{.deadline = ring::deadline_after(50ms)}));
   });
   EXPECT_EQ(sql(db, "SELECT 7").row(0).get<std::int64_t>(0), 7);
+}
+
+// Cancelling the task interrupts its statement on the worker (sqlite3_interrupt): the task gets
+// ring::CancelledError, not the safety deadline's QueryTimeout, and the connection goes back
+// to the pool usable.
+TEST_F(Sqlite, CancellingATaskInterruptsItsStatement) {
+  SqliteDatabase db(file("cancel.db"), {.min_connections = 1, .max_connections = 1});
+  ring::TaskGroup group(loop);
+  std::string outcome = "not run";
+  group.spawn([](AioDatabase& d, std::string& out) -> Task<void> {
+    try {
+      co_await d.aio_execute(kEndless, {}, QueryOptions{.deadline = ring::deadline_after(60s)});
+      out = "finished";
+    } catch (const ring::CancelledError&) {
+      out = "cancelled";
+    } catch (const QueryTimeout&) {
+      out = "ran to its safety deadline: not interrupted";
+    }
+  }(db, outcome));
+  run([](ring::Loop& l, ring::TaskGroup& g, AioDatabase& d) -> Task<void> {
+    for (int polls = 0; d.pool_stats().in_use == 0 && polls < 5000; ++polls)
+      co_await ring::sleep_for(l, 1ms);
+    EXPECT_EQ(d.pool_stats().in_use, 1u) << "the statement never started";
+    co_await ring::sleep_for(l, 20ms);  // well into the statement
+    g.cancel();
+    co_await g.join();
+  }(loop, group, db));
+  EXPECT_EQ(outcome, "cancelled");
+  EXPECT_EQ(db.pool_stats().in_use, 0u);
+  EXPECT_EQ(sql(db, "SELECT 7").row(0).get<std::int64_t>(0), 7);
+  EXPECT_EQ(db.pool_stats().size, 1u);  // the same connection, kept
+  run(db.aio_close());
+}
+
+// A stop request that comes as a call ends never interrupts the connection's next statement:
+// tasks cancelled at every point of a short query, each followed by a query of its own.
+TEST_F(Sqlite, ACancellationNeverHitsTheNextStatement) {
+  SqliteDatabase db(file("race.db"), {.min_connections = 1, .max_connections = 1});
+  sql(db, "CREATE TABLE t (v INTEGER)");
+  int cancelled = 0;
+  for (int i = 0; i < 300; ++i) {
+    ring::TaskGroup group(loop);
+    group.spawn([](AioDatabase& d, int& n) -> Task<void> {
+      try {
+        co_await d.aio_execute("INSERT INTO t (v) SELECT COUNT(*) FROM t");
+      } catch (const ring::CancelledError&) {
+        ++n;
+      }
+    }(db, cancelled));
+    run([](ring::Loop& l, ring::TaskGroup& g, int spins) -> Task<void> {
+      for (int k = 0; k < spins; ++k)
+        co_await ring::sleep_for(l, 0ms);
+      g.cancel();
+      co_await g.join();
+    }(loop, group, i % 4));
+    EXPECT_EQ(sql(db, "SELECT 1").row(0).get<std::int64_t>(0), 1) << "after round " << i;
+  }
+  std::printf("cancelled %d of 300 short statements\n", cancelled);
+  run(db.aio_close());
+}
+
+// SQLite rolls a transaction back when a write inside it is interrupted. The block must not go
+// on in autocommit mode: what follows fails with TransactionRollback until the block ends, and
+// nothing of the transaction is committed, even by a block that swallowed the errors.
+TEST_F(Sqlite, AnInterruptedWriteFailsItsTransaction) {
+  SqliteDatabase db(file("tx.db"), {.min_connections = 1, .max_connections = 1});
+  sql(db, "CREATE TABLE t (v INTEGER)");
+  std::vector<std::string> seen;
+  thrown<TransactionRollback>([&] {
+    run(db.aio_atomic([&d = db, &out = seen]() -> Task<void> {
+      co_await d.aio_execute("INSERT INTO t (v) VALUES (1)");
+      try {
+        co_await d.aio_execute(
+            "INSERT INTO t (v) SELECT n FROM (WITH RECURSIVE r(n) AS "
+            "(SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n FROM r)",
+            {}, QueryOptions{.deadline = ring::deadline_after(50ms)});
+      } catch (const QueryTimeout&) {
+        out.emplace_back("timeout");
+      }
+      try {
+        co_await d.aio_execute("INSERT INTO t (v) VALUES (2)");
+      } catch (const TransactionRollback&) {
+        out.emplace_back("rolled back");
+      }
+    }));  // its COMMIT fails: TransactionRollback
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"timeout", "rolled back"}));
+  EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM t").row(0).get<std::int64_t>(0), 0);
+  sql(db, "INSERT INTO t (v) VALUES (3)");  // the connection is back in autocommit mode
+  EXPECT_EQ(sql(db, "SELECT COUNT(*) FROM t").row(0).get<std::int64_t>(0), 1);
+  run(db.aio_close());
 }
 
 TEST_F(Sqlite, RowStreamsReadInBatches) {

@@ -2,7 +2,10 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "../url.hpp"
 #include "absl/strings/ascii.h"
@@ -111,26 +114,138 @@ SslMode parse_ssl_mode(std::string_view text) {
   bad("unknown ssl-mode \"" + std::string(text) + "\"");
 }
 
+namespace {
+
+// What a connection string gave, before the environment fills the rest in.
+struct Given {
+  bool host = false;
+  bool port = false;
+  bool user = false;
+  bool password = false;
+};
+
+// The environment fills what the connection string left out, as the mysql client does; then a
+// host list becomes `hosts` (its first entry also host and port).
+void finish(ConnectOptions& o, const Given& given, std::vector<HostAddress> list) {
+  if (!given.host) {
+    if (const char* v = env("MYSQL_HOST")) o.host = v;
+  }
+  if (!given.port) {
+    if (const char* v = env("MYSQL_TCP_PORT"))
+      o.port = parse_number<std::uint16_t>(v, "MYSQL_TCP_PORT");
+  }
+  if (o.unix_socket.empty() && !given.host) {
+    if (const char* v = env("MYSQL_UNIX_PORT")) o.unix_socket = v;
+  }
+  if (!given.password) {
+    if (const char* v = env("MYSQL_PWD")) o.password = v;
+  }
+  if (!given.user) {
+    if (const char* v = env("USER")) o.user = v;
+  }
+  if (list.empty()) return;
+  if (!o.unix_socket.empty()) bad("socket with several hosts (a socket names one server)");
+  if (!o.hostaddr.empty()) bad("hostaddr with several hosts (it names one address)");
+  for (HostAddress& h : list) {
+    if (h.host.empty()) bad("empty host in the host list");
+    if (h.port == 0) h.port = o.port;  // no port of its own: the default, or MYSQL_TCP_PORT
+  }
+  o.hosts = std::move(list);
+  o.host = o.hosts.front().host;
+  o.port = o.hosts.front().port;
+}
+
+// The keywords of the libpq-style form: the URL's parts, then the URL's query keys.
+bool is_keyword(std::string_view key) {
+  if (key == "host" || key == "port" || key == "user" || key == "password" || key == "dbname" ||
+      key == "database") {
+    return true;
+  }
+  ConnectOptions scratch;
+  try {
+    return apply(scratch, std::string(key), "");
+  } catch (const InterfaceError&) {
+    return true;  // known: only the empty value was refused
+  }
+}
+
+// host=h1,h2 port=p1,p2 user=... password=... dbname=... and the URL's query keys, parsed by
+// the PostgreSQL keyword parser (protocol::for_each_keyword). Values are taken as written (no
+// percent-decoding); ports pair with hosts as in libpq: one for all, or one each.
+ConnectOptions parse_keywords(std::string_view text) {
+  ConnectOptions o;
+  Given given;
+  std::string hosts;
+  std::string ports;
+  protocol::for_each_keyword(
+      text, "invalid MySQL connection string: ", "a mysql:// URL or key=value keywords", is_keyword,
+      [&](std::string key, std::string value) {
+        if (key == "host") {
+          given.host = !value.empty();
+          hosts = std::move(value);
+        } else if (key == "port") {
+          given.port = !value.empty();
+          ports = std::move(value);
+        } else if (key == "user") {
+          given.user = !value.empty();
+          o.user = std::move(value);
+        } else if (key == "password") {
+          given.password = true;
+          o.password = std::move(value);
+        } else if (key == "dbname" || key == "database") {
+          o.database = std::move(value);
+        } else {
+          apply(o, key, value);
+        }
+      });
+  const std::vector<std::string_view> host_list = protocol::split_commas(hosts);
+  const std::vector<std::string_view> port_list = protocol::split_commas(ports);
+  if (port_list.size() != 1 && port_list.size() != host_list.size()) {
+    bad("port has " + std::to_string(port_list.size()) + " entries for " +
+        std::to_string(host_list.size()) + " hosts");
+  }
+  std::vector<HostAddress> list;
+  for (std::size_t i = 0; i < host_list.size(); ++i) {
+    const std::string_view port = port_list.size() == 1 ? port_list[0] : port_list[i];
+    list.push_back(
+        {.host = std::string(host_list[i]),
+         .port = port.empty() ? std::uint16_t{0} : parse_number<std::uint16_t>(port, "port")});
+  }
+  if (list.size() == 1) {  // one server: host and port as the URL sets them
+    if (given.host) o.host = list[0].host;
+    if (list[0].port != 0) o.port = list[0].port;
+    list.clear();
+  }
+  finish(o, given, std::move(list));
+  return o;
+}
+
+}  // namespace
+
 ConnectOptions ConnectOptions::parse(std::string_view url) {
   if (!is_mysql_url(url)) {
     const std::optional<std::string_view> scheme = protocol::url_scheme(url);
+    if (!scheme && url.find('=') != std::string_view::npos) return parse_keywords(url);
     bad(scheme ? protocol::scheme_mismatch(*scheme, "mysql", "mariadb") + ")"
-               : std::string("not a URL (expected mysql:// or mariadb://)"));
+               : std::string("not a URL (expected mysql:// or mariadb://, or key=value "
+                             "keywords)"));
   }
   std::string rest(url.substr(url.find("://") + 3));
   // A host list is taken out first: split_url knows one host:port only.
-  const std::vector<protocol::UrlHost> list = protocol::take_host_list(rest, "invalid MySQL URL: ");
+  const std::vector<protocol::UrlHost> url_hosts =
+      protocol::take_host_list(rest, "invalid MySQL URL: ");
   const protocol::UrlParts u = protocol::split_url(rest, "invalid MySQL URL: ");
   ConnectOptions o;
+  Given given;
   if (u.path) o.database = percent_decode(*u.path, "database name");
   if (u.user) o.user = percent_decode(*u.user, "user name");
   if (u.password) o.password = percent_decode(*u.password, "password");
-  const bool has_user = !o.user.empty();
-  const bool has_password = u.password.has_value();
-  const bool has_host = !u.host.empty() || !list.empty();
-  if (has_host) o.host = percent_decode(u.host, "host");
-  const bool has_port = !u.port.empty();
-  if (has_port) o.port = parse_number<std::uint16_t>(u.port, "port");
+  given.user = !o.user.empty();
+  given.password = u.password.has_value();
+  given.host = !u.host.empty() || !url_hosts.empty();
+  if (given.host) o.host = percent_decode(u.host, "host");
+  given.port = !u.port.empty();
+  if (given.port) o.port = parse_number<std::uint16_t>(u.port, "port");
   protocol::for_each_query_pair(u.query, [&o, &u](std::string_view, std::string_view name,
                                                   std::optional<std::string_view> value) {
     if (!value) bad("parameter without value");
@@ -144,35 +259,13 @@ ConnectOptions ConnectOptions::parse(std::string_view url) {
           "load-balance-hosts)");
     }
   });
-  // The environment fills what the URL left out, as the mysql client does.
-  if (!has_host) {
-    if (const char* v = env("MYSQL_HOST")) o.host = v;
+  std::vector<HostAddress> list;
+  for (const protocol::UrlHost& h : url_hosts) {
+    list.push_back(
+        {.host = percent_decode(h.host, "host"),
+         .port = h.port.empty() ? std::uint16_t{0} : parse_number<std::uint16_t>(h.port, "port")});
   }
-  if (!has_port) {
-    if (const char* v = env("MYSQL_TCP_PORT"))
-      o.port = parse_number<std::uint16_t>(v, "MYSQL_TCP_PORT");
-  }
-  if (o.unix_socket.empty() && !has_host) {
-    if (const char* v = env("MYSQL_UNIX_PORT")) o.unix_socket = v;
-  }
-  if (!has_password) {
-    if (const char* v = env("MYSQL_PWD")) o.password = v;
-  }
-  if (!has_user) {
-    if (const char* v = env("USER")) o.user = v;
-  }
-  if (!list.empty()) {
-    if (!o.unix_socket.empty()) bad("socket with several hosts (a socket names one server)");
-    if (!o.hostaddr.empty()) bad("hostaddr with several hosts (it names one address)");
-    for (const protocol::UrlHost& h : list) {
-      o.hosts.push_back(
-          {.host = percent_decode(h.host, "host"),
-           .port = h.port.empty() ? o.port : parse_number<std::uint16_t>(h.port, "port")});
-      if (o.hosts.back().host.empty()) bad("empty host in the host list");
-    }
-    o.host = o.hosts.front().host;
-    o.port = o.hosts.front().port;
-  }
+  finish(o, given, std::move(list));
   return o;
 }
 

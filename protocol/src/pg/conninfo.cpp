@@ -61,16 +61,6 @@ bool known_keyword(std::string_view key) {
   return std::find(std::begin(kKnown), std::end(kKnown), key) != std::end(kKnown);
 }
 
-std::vector<std::string_view> split_commas(std::string_view text) {
-  std::vector<std::string_view> parts;
-  for (;;) {
-    const std::size_t comma = text.find(',');
-    parts.push_back(text.substr(0, comma));
-    if (comma == std::string_view::npos) return parts;
-    text.remove_prefix(comma + 1);
-  }
-}
-
 // The host list of a multi-host URL, comma-joined into `s` as a keyword string gives it.
 void set_url_hosts(const std::vector<protocol::UrlHost>& list, Settings& s) {
   std::string hosts;
@@ -113,48 +103,12 @@ Settings parse_url(std::string_view url) {
   return s;
 }
 
-// key=value pairs separated by spaces; values may be 'single quoted' with \' and \\ escapes.
+// key=value pairs separated by spaces (protocol::for_each_keyword, shared with MySQL's).
 Settings parse_keywords(std::string_view text) {
   Settings s;
-  std::size_t i = 0;
-  auto skip_space = [&] {
-    while (i < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[i])))
-      ++i;
-  };
-  for (skip_space(); i < text.size(); skip_space()) {
-    const std::size_t key_start = i;
-    while (i < text.size() && text[i] != '=' &&
-           !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
-      ++i;
-    }
-    std::string key(text.substr(key_start, i - key_start));
-    if (key.empty()) bad("a keyword is empty");
-    skip_space();
-    // The word is not echoed: it may be the second half of an unquoted password with a space.
-    if (i >= text.size() || text[i] != '=') {
-      bad(absl::StrCat("missing \"=\" after the word at offset ", key_start,
-                       " (expected a postgresql:// URL or key=value keywords)"));
-    }
-    if (!known_keyword(key)) bad(absl::StrCat("invalid connection option \"", key, "\""));
-    ++i;
-    skip_space();
-    std::string value;
-    if (i < text.size() && text[i] == '\'') {
-      for (++i;; ++i) {
-        if (i >= text.size()) bad("unterminated quoted string");
-        if (text[i] == '\'') break;
-        if (text[i] == '\\' && i + 1 < text.size()) ++i;
-        value.push_back(text[i]);
-      }
-      ++i;
-    } else {
-      while (i < text.size() && !absl::ascii_isspace(static_cast<unsigned char>(text[i]))) {
-        if (text[i] == '\\' && i + 1 < text.size()) ++i;
-        value.push_back(text[i++]);
-      }
-    }
-    s[std::move(key)] = std::move(value);
-  }
+  protocol::for_each_keyword(
+      text, kErrorPrefix, "a postgresql:// URL or key=value keywords", known_keyword,
+      [&s](std::string key, std::string value) { s[std::move(key)] = std::move(value); });
   return s;
 }
 
@@ -193,9 +147,9 @@ std::string os_user() {
 // port applies to every host; an empty entry means the default).
 void set_hosts(ConnectOptions& o, std::string_view host_list, std::string_view hostaddr_list,
                std::string_view port_list) {
-  const std::vector<std::string_view> hosts = split_commas(host_list);
-  const std::vector<std::string_view> addrs = split_commas(hostaddr_list);
-  const std::vector<std::string_view> ports = split_commas(port_list);
+  const std::vector<std::string_view> hosts = protocol::split_commas(host_list);
+  const std::vector<std::string_view> addrs = protocol::split_commas(hostaddr_list);
+  const std::vector<std::string_view> ports = protocol::split_commas(port_list);
   const std::size_t n = std::max(hosts.size(), addrs.size());
   if ((hosts.size() != 1 && hosts.size() != n) || (addrs.size() != 1 && addrs.size() != n)) {
     bad(absl::StrCat("host has ", hosts.size(), " entries but hostaddr has ", addrs.size()));

@@ -7,10 +7,12 @@
 #include <cctype>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "tern/protocol/exceptions.hpp"
+#include "tern/ring/error.hpp"
 #include "tern/ring/worker.hpp"
 
 namespace tern::sqlite {
@@ -59,7 +61,8 @@ const char* sqlstate_of(int extended) noexcept {
 // Throws the tern::Error that SQLite's result code `rc` calls for. As Python's sqlite3 module
 // maps them for peewee, except SQL errors (SQLITE_ERROR: syntax, no such table), which are
 // ProgrammingError as on the other two backends rather than sqlite3's OperationalError.
-[[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view sql, bool timed_out) {
+[[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view sql, bool timed_out,
+                              bool cancelled) {
   ServerErrorInfo info;
   info.severity = "ERROR";
   info.code = static_cast<std::uint32_t>(db != nullptr ? sqlite3_extended_errcode(db) : rc);
@@ -68,6 +71,7 @@ const char* sqlstate_of(int extended) noexcept {
   info.statement = std::string(sql.substr(0, 1000));
   switch (rc & 0xff) {
     case SQLITE_INTERRUPT:
+      if (cancelled) throw ring::CancelledError("SQLite statement");
       if (timed_out) throw QueryTimeout("SQLite statement interrupted at its deadline");
       throw OperationalError(std::move(info));
     case SQLITE_CONSTRAINT:
@@ -212,6 +216,10 @@ struct Connection::State {
   }
 
   [[noreturn]] void fail(int rc, std::string_view sql) {
+    after_call();
+    // SQLite rolled the transaction back on its own (an interrupted or failed write, a full
+    // disk): what follows until the caller's ROLLBACK must not run in autocommit mode.
+    if (call_in_transaction && !in_transaction) transaction_lost = true;
     const int primary = rc & 0xff;
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB || primary == SQLITE_MISUSE ||
         primary == SQLITE_NOMEM) {
@@ -219,7 +227,71 @@ struct Connection::State {
     }
     const bool timed_out =
         deadline != ring::kNoDeadline && std::chrono::steady_clock::now() >= deadline;
-    throw_error(db, rc, sql, timed_out);
+    throw_error(db, rc, sql, timed_out, stop_requested());
+  }
+
+  // ---- cancellation: a stop request interrupts its own call, never a later one ----
+
+  // Loop (or any) thread: the task awaiting call `seq` was stopped. sqlite3_interrupt() is
+  // thread-safe on an open handle; the mutex makes sure the worker is still inside call
+  // `seq` (a statement of the next call must not be hit).
+  void request_stop(std::uint64_t seq) noexcept {
+    std::lock_guard lock(call_mutex);
+    cancelled = seq;
+    if (running == seq && db != nullptr) {
+      sqlite3_interrupt(db);
+      interrupted = true;
+    }
+  }
+
+  // Worker thread: whether the call running was stopped.
+  bool stop_requested() noexcept {
+    std::lock_guard lock(call_mutex);
+    return running != 0 && cancelled == running;
+  }
+
+  // Worker thread: runs call `seq`, unless its task was stopped before it started.
+  template <class F>
+  auto guarded(std::uint64_t seq, F& fn) -> decltype(fn()) {
+    {
+      std::lock_guard lock(call_mutex);
+      if (cancelled == seq) throw ring::CancelledError("SQLite statement");
+      running = seq;
+      interrupted = false;
+    }
+    call_in_transaction = in_transaction;
+    struct Leave {
+      State& s;
+      ~Leave() {
+        std::lock_guard lock(s.call_mutex);
+        s.running = 0;
+      }
+    } leave{*this};
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      end_interrupted_stream();
+    } else {
+      auto result = fn();
+      end_interrupted_stream();
+      return result;
+    }
+  }
+
+  // SQLite clears an interrupt when a statement starts with none active; a stream's statement
+  // stays active, so an interrupt that came as its batch ended would hit the next batch: the
+  // stream ends here, and the stopped task gets its cancellation.
+  void end_interrupted_stream() {
+    bool hit = false;
+    {
+      std::lock_guard lock(call_mutex);
+      hit = interrupted;
+    }
+    if (!hit || stream == nullptr) return;
+    sqlite3_reset(stream);
+    sqlite3_clear_bindings(stream);
+    stream = nullptr;
+    after_call();
+    throw ring::CancelledError("SQLite row stream");
   }
 
   void after_call() noexcept { in_transaction = sqlite3_get_autocommit(db) == 0; }
@@ -367,6 +439,16 @@ struct Connection::State {
   ring::Deadline deadline = ring::kNoDeadline;
   bool usable = true;
   bool in_transaction = false;
+  // Of the call running: whether a transaction was open when it started.
+  bool call_in_transaction = false;
+  // SQLite rolled back the caller's transaction (see fail()); cleared by ROLLBACK.
+  bool transaction_lost = false;
+  // Calls are numbered (loop thread) so that a stop request names the call it is for.
+  std::uint64_t calls = 0;
+  std::mutex call_mutex;
+  std::uint64_t running = 0;    // guarded: the call the worker is in; 0 between calls
+  std::uint64_t cancelled = 0;  // guarded: the last call whose task was stopped
+  bool interrupted = false;     // guarded: sqlite3_interrupt() was called for `running`
   // ~State closes the handle while the worker idles, then the worker is joined.
   ring::WorkerThread worker;
 };
@@ -390,6 +472,26 @@ namespace {
 void require_open(const std::unique_ptr<Connection::State>& s) {
   if (!s || s->db == nullptr) throw InterfaceError("the SQLite connection is closed");
 }
+
+// Statements of a transaction that SQLite rolled back fail until the caller rolls back: run in
+// autocommit mode, they would commit one by one what was meant to commit together, or not.
+void require_transaction_kept(const Connection::State& s) {
+  if (s.transaction_lost) {
+    throw TransactionRollback(
+        "SQLite rolled this transaction back when its statement was interrupted or failed; "
+        "nothing of it was committed: roll back, then run it again from its start");
+  }
+}
+
+// `fn` on the worker as the connection's next call; a stop request on the awaiting task
+// interrupts it there (ring::CancelledError), if it is still that call that runs.
+template <class F>
+auto worker_call(ring::Loop& loop, Connection::State& s, F fn) {
+  const std::uint64_t seq = ++s.calls;
+  return s.worker.call(
+      loop, [&s, seq, fn = std::move(fn)]() mutable { return s.guarded(seq, fn); },
+      [&s, seq]() noexcept { s.request_stop(seq); });
+}
 }  // namespace
 
 ring::Task<Result> Connection::execute(std::string_view sql, const Params& params,
@@ -397,18 +499,24 @@ ring::Task<Result> Connection::execute(std::string_view sql, const Params& param
   require_open(state_);
   if (state_->stream != nullptr) throw InterfaceError("a row stream is open on this connection");
   State& s = *state_;
+  require_transaction_kept(s);
   s.deadline = deadline;
-  co_return co_await s.worker.call(*loop_,
-                                   [&s, sql, &params] { return s.execute_now(sql, params); });
+  co_return co_await worker_call(*loop_, s,
+                                 [&s, sql, &params] { return s.execute_now(sql, params); });
 }
 
 ring::Task<void> Connection::exec(std::string_view sql, ring::Deadline deadline) {
   require_open(state_);
   if (state_->stream != nullptr) throw InterfaceError("a row stream is open on this connection");
   State& s = *state_;
+  if (s.transaction_lost && sql == "ROLLBACK") {
+    s.transaction_lost = false;  // SQLite already rolled it back
+    co_return;
+  }
+  require_transaction_kept(s);
   s.deadline = deadline;
   std::string text(sql);
-  co_await s.worker.call(*loop_, [&s, &text] { s.exec_now(text); });
+  co_await worker_call(*loop_, s, [&s, &text] { s.exec_now(text); });
 }
 
 ring::Task<void> Connection::open_stream(std::string_view sql, const Params& params,
@@ -416,8 +524,9 @@ ring::Task<void> Connection::open_stream(std::string_view sql, const Params& par
   require_open(state_);
   if (state_->stream != nullptr) throw InterfaceError("a row stream is open on this connection");
   State& s = *state_;
+  require_transaction_kept(s);
   s.deadline = deadline;
-  co_await s.worker.call(*loop_, [&s, sql, &params] {
+  co_await worker_call(*loop_, s, [&s, sql, &params] {
     sqlite3_stmt* stmt = s.prepare(sql);
     if (stmt != nullptr) s.bind(stmt, sql, params, true);
     s.after_call();
@@ -435,7 +544,7 @@ ring::Task<bool> Connection::next_batch(Result& batch, ring::Deadline deadline) 
     co_return false;
   }
   s.deadline = deadline;
-  const bool more = co_await s.worker.call(*loop_, [&s, &batch] {
+  const bool more = co_await worker_call(*loop_, s, [&s, &batch] {
     batch.reset(State::columns_of(s.stream));
     sqlite3_stmt* stmt = s.stream;
     bool done = false;
@@ -483,7 +592,7 @@ bool Connection::is_usable() const noexcept {
 }
 
 bool Connection::in_transaction() const noexcept {
-  return state_ && state_->in_transaction;
+  return state_ && (state_->in_transaction || state_->transaction_lost);
 }
 
 const OpenOptions& Connection::options() const noexcept {

@@ -1,6 +1,6 @@
 // Unit tests of mysql::ConnectOptions::parse's errors: the scheme is named, an unknown URL
 // parameter is refused in libpq's words; compress= takes a boolean; multi-host URLs with
-// target-session-attrs and load-balance-hosts.
+// target-session-attrs and load-balance-hosts; the libpq-style keyword form.
 #include "tern/protocol/mysql/conninfo.hpp"
 
 #include <gtest/gtest.h>
@@ -31,7 +31,8 @@ TEST(MysqlConninfo, OtherSchemesAreNamed) {
             "invalid MySQL URL: a URL starts with \"mysql://\" (expected mysql:// or "
             "mariadb://)");
   EXPECT_EQ(parse_error("not a url"),
-            "invalid MySQL URL: not a URL (expected mysql:// or mariadb://)");
+            "invalid MySQL URL: not a URL (expected mysql:// or mariadb://, or key=value "
+            "keywords)");
 }
 
 TEST(MysqlConninfo, UnknownParameterIsNamed) {
@@ -103,6 +104,58 @@ TEST(MysqlConninfo, HostListRefusesWhatNamesOneServer) {
   const std::string e = parse_error("mysql://u:hunter2@a:1,b:x/db");
   EXPECT_NE(e.find("bad port"), std::string::npos) << e;
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+}
+
+// The keyword form, parsed by the PostgreSQL keyword parser: host and port lists as libpq
+// pairs them, quoted values taken as written, the URL's query keys.
+TEST(MysqlConninfo, KeywordFormWithHostList) {
+  const ConnectOptions o = ConnectOptions::parse(
+      "host=db1,db2,db3 port=3307,,3309 user=app password='p w\\'x' dbname=shop "
+      "target_session_attrs=read-write load_balance_hosts=random ssl-mode=DISABLED compress=1");
+  ASSERT_EQ(o.hosts.size(), 3u);
+  EXPECT_EQ(o.hosts[0].host, "db1");
+  EXPECT_EQ(o.hosts[0].port, 3307);
+  EXPECT_EQ(o.hosts[1].host, "db2");
+  EXPECT_EQ(o.hosts[1].port, 3306);  // empty: the default
+  EXPECT_EQ(o.hosts[2].host, "db3");
+  EXPECT_EQ(o.hosts[2].port, 3309);
+  EXPECT_EQ(o.host, "db1");
+  EXPECT_EQ(o.user, "app");
+  EXPECT_EQ(o.password, "p w'x");
+  EXPECT_EQ(o.database, "shop");
+  EXPECT_EQ(o.target_session_attrs, TargetSessionAttrs::kReadWrite);
+  EXPECT_TRUE(o.load_balance_hosts);
+  EXPECT_EQ(o.ssl_mode, SslMode::kDisabled);
+  EXPECT_TRUE(o.compress);
+  // One port for every host; "database" spells dbname too.
+  const ConnectOptions same = ConnectOptions::parse("host=a,b port=3310 database=d");
+  ASSERT_EQ(same.hosts.size(), 2u);
+  EXPECT_EQ(same.hosts[1].port, 3310);
+  EXPECT_EQ(same.database, "d");
+}
+
+TEST(MysqlConninfo, KeywordFormWithOneHostHasNoList) {
+  const ConnectOptions o = ConnectOptions::parse("host=db port=3307 user=u");
+  EXPECT_TRUE(o.hosts.empty());
+  EXPECT_EQ(o.host, "db");
+  EXPECT_EQ(o.port, 3307);
+  ASSERT_EQ(o.candidates().size(), 1u);
+}
+
+TEST(MysqlConninfo, KeywordFormErrors) {
+  EXPECT_EQ(parse_error("host=a sslmod=x"),
+            "invalid MySQL connection string: invalid connection option \"sslmod\"");
+  EXPECT_NE(parse_error("host=a,b,c port=1,2").find("port has 2 entries for 3 hosts"),
+            std::string::npos);
+  EXPECT_NE(parse_error("host=a password='unterminated").find("unterminated quoted string"),
+            std::string::npos);
+  const std::string e = parse_error("host=a password=hunter2 port=x");
+  EXPECT_NE(e.find("bad port"), std::string::npos) << e;
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+  EXPECT_NE(parse_error("host=a,b socket=/tmp/s").find("socket with several hosts"),
+            std::string::npos);
+  EXPECT_NE(parse_error("host=a target_session_attrs=primary").find("read-write or read-only"),
+            std::string::npos);
 }
 
 }  // namespace

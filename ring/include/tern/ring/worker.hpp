@@ -6,7 +6,9 @@
 // returned. The hand-back is Loop::post_expected(), which writes the loop's eventfd: the loop
 // keeps an eventfd read armed on the ring (or in epoll on the fallback backend), so the
 // completion arrives with the turn's other CQEs, and run() keeps waiting while a call is out
-// (expect_post). Nothing here knows what the calls do.
+// (expect_post). Nothing here knows what the calls do; a call may come with an `on_stop`
+// callable, run (on the thread that requests stop) when the awaiting task is stopped while the
+// call is queued or running, for the caller to interrupt its blocking work.
 #pragma once
 
 #include <condition_variable>
@@ -14,11 +16,13 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <thread>
 #include <type_traits>
 #include <utility>
 
 #include "tern/ring/loop.hpp"
+#include "tern/ring/task.hpp"
 
 namespace tern::ring {
 
@@ -46,26 +50,44 @@ class WorkerThread {
     Job* next_ = nullptr;
   };
 
+  /// The `on_stop` of a call that nothing can interrupt.
+  struct NoStop {
+    /// Does nothing.
+    void operator()() const noexcept {}
+  };
+
   /// The awaitable of call(): `fn` runs on the worker and its result (or exception) is
   /// returned by co_await on the loop thread. `fn` lives in the awaiting coroutine's frame.
-  template <class F>
+  /// While the call is out, a stop request on the awaiting task runs `on_stop` (at once if
+  /// stop was requested before); the call still completes and resumes the task.
+  template <class F, class OnStop = NoStop>
   class CallAwaiter final : public Job {
    public:
     /// What `fn` returns (co_await gives it).
     using Result = decltype(std::declval<F&>()());
     /// A call of `fn` to run on `worker` for a task of `loop`.
-    CallAwaiter(WorkerThread& worker, Loop& loop, F fn)
-        : Job(&CallAwaiter::run_job), worker_(worker), loop_(loop), fn_(std::move(fn)) {}
+    CallAwaiter(WorkerThread& worker, Loop& loop, F fn, OnStop on_stop = {})
+        : Job(&CallAwaiter::run_job),
+          worker_(worker),
+          loop_(loop),
+          fn_(std::move(fn)),
+          on_stop_(std::move(on_stop)) {}
     /// Always suspends: the call runs elsewhere.
     bool await_ready() const noexcept { return false; }
     /// Queues the call; the task resumes once it ran.
-    void await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
       handle_ = h;
+      if constexpr (!std::is_same_v<OnStop, NoStop>) {
+        const std::stop_token& stop = detail::context_of(h).stop;
+        if (stop.stop_possible()) stop_callback_.emplace(stop, on_stop_);
+      }
       loop_.expect_post();
       worker_.push(this);
     }
     /// The call's result; rethrows its exception.
     Result await_resume() {
+      stop_callback_.reset();  // waits for an on_stop running on another thread
       if (error_) std::rethrow_exception(error_);
       if constexpr (!std::is_void_v<Result>) return std::move(*result_);
     }
@@ -92,6 +114,8 @@ class WorkerThread {
     WorkerThread& worker_;
     Loop& loop_;
     F fn_;
+    OnStop on_stop_;
+    std::optional<std::stop_callback<OnStop>> stop_callback_;
     std::coroutine_handle<> handle_;
     std::conditional_t<std::is_void_v<Result>, std::optional<Nothing>, std::optional<Result>>
         result_;
@@ -103,6 +127,12 @@ class WorkerThread {
   template <class F>
   CallAwaiter<F> call(Loop& loop, F fn) {
     return CallAwaiter<F>(*this, loop, std::move(fn));
+  }
+  /// As call(loop, fn), and a stop request on the awaiting task while the call is out runs
+  /// `on_stop()` on the requesting thread (to interrupt `fn`: it must be thread-safe).
+  template <class F, class OnStop>
+  CallAwaiter<F, OnStop> call(Loop& loop, F fn, OnStop on_stop) {
+    return CallAwaiter<F, OnStop>(*this, loop, std::move(fn), std::move(on_stop));
   }
 
  private:

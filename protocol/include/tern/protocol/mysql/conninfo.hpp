@@ -107,7 +107,11 @@ struct ConnectOptions {
   /// target-session-attrs (any, read-write, read-only), load-balance-hosts (disable, random);
   /// the last two also spelt with '_' as libpq does. Several hosts are comma-separated:
   /// `mysql://user:pw\@h1:3306,h2,[::1]:3307/db` (a missing port is 3306, or MYSQL_TCP_PORT).
-  /// Throws InterfaceError on bad input (the password never appears in the message).
+  /// Also the libpq-style keyword form, parsed as PostgreSQL's is: `host=h1,h2 port=3306,3307
+  /// user=u password='p w' dbname=db` and the query keys above as keywords (`host` and `port`
+  /// are comma lists; one port serves every host; `database` spells `dbname` too; values are
+  /// not percent-decoded). Throws InterfaceError on bad input (the password never appears in
+  /// the message).
   static ConnectOptions parse(std::string_view url);
 
   /// The servers to try, in the order given: `hosts`, or host/hostaddr/port alone.

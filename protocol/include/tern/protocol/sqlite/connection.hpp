@@ -113,6 +113,10 @@ class Connection {
 
   /// Runs one statement with `params` bound and returns all its rows (prepared once per SQL
   /// text and cached). A statement still running at `deadline` is interrupted: QueryTimeout.
+  /// A stop request on the awaiting task interrupts it too (sqlite3_interrupt): the task gets
+  /// ring::CancelledError and the connection stays usable. When SQLite rolls an open
+  /// transaction back on such an error, the calls that follow fail with TransactionRollback
+  /// until exec("ROLLBACK"), and in_transaction() stays true until then.
   /// Errors: IntegrityError (constraints), ProgrammingError (SQL errors, missing tables, more
   /// than one statement), OperationalError (busy, locked, I/O), DataError (too big, mismatch).
   ring::Task<Result> execute(std::string_view sql, const Params& params, ring::Deadline deadline);
@@ -133,7 +137,8 @@ class Connection {
   ring::Task<void> close();
   /// False once closed, or after an error that leaves the handle unusable.
   bool is_usable() const noexcept;
-  /// True while a transaction is open (not in autocommit mode), as of the last call.
+  /// True while a transaction is open (not in autocommit mode), as of the last call, or while
+  /// one that SQLite rolled back on an error awaits the caller's ROLLBACK.
   bool in_transaction() const noexcept;
   /// The options the connection was opened with.
   const OpenOptions& options() const noexcept;
