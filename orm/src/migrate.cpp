@@ -262,6 +262,13 @@ ring::Task<void> Migrator::run_each(std::vector<MigrationOperation> operations) 
 
 ring::Task<void> Migrator::aio_migrate(std::vector<MigrationOperation> operations) const {
   if (db_.dialect() == Dialect::kMysql) {
+    // The server would commit the open transaction before the first statement: the caller's
+    // block could no longer roll back what it did.
+    if (co_await db_.aio_in_transaction()) {
+      throw InterfaceError(
+          "Migrator: MySQL/MariaDB commit an open transaction before any DDL statement; run "
+          "aio_migrate outside aio_atomic / aio_transaction, whose work it would commit");
+    }
     co_await run_each(std::move(operations));
     co_return;
   }

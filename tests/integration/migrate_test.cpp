@@ -243,6 +243,32 @@ TEST_P(Migrate, FailingMigrationIsUndoneOrSaysWhatStays) {
   }
 }
 
+// Inside a transaction: PostgreSQL and SQLite make the migration part of it (a savepoint, rolled
+// back with the block); MariaDB would commit the block's work, so the migration is refused.
+TEST_P(Migrate, InsideATransaction) {
+  create("mig_tx");
+  tern::Migrator m(*db);
+  struct Abort {};
+  const auto body = [&]() -> Task<void> {
+    EXPECT_TRUE(co_await db->aio_in_transaction());
+    co_await db->aio_execute("INSERT INTO mig_tx (title) VALUES ('in block')");
+    co_await m.aio_migrate(m.rename_column("mig_tx", "qty", "amount"));
+    throw Abort{};
+  };
+  if (mysql()) {
+    const auto e = thrown<tern::InterfaceError>([&] { run(db->aio_atomic(body)); });
+    ASSERT_TRUE(e);
+    EXPECT_NE(std::string(e->what()).find("commit an open transaction"), std::string::npos)
+        << e->what();
+  } else {
+    EXPECT_THROW(run(db->aio_atomic(body)), Abort);
+  }
+  EXPECT_FALSE(run(db->aio_in_transaction()));
+  // Nothing of the block stays, the migration neither.
+  EXPECT_EQ(columns("mig_tx"), (std::vector<std::string>{"id", "title", "qty"}));
+  EXPECT_TRUE(run(db->aio_execute("SELECT id FROM mig_tx")).empty());
+}
+
 TEST_P(Migrate, SyncTwinOnlyUnderAllowSync) {
   create("mig_sync");
   tern::Migrator m(*db);
