@@ -53,8 +53,8 @@ ring::Task<std::string> mysql_modify_null(AioDatabase& db, std::string table, st
   const auto extra = row.get<std::string>(3);
   const auto comment = row.get<std::string>(4);
   const bool mariadb = row.get<std::int64_t>(5) != 0;
-  if (extra.find("GENERATED") != std::string::npos && extra != "DEFAULT_GENERATED" &&
-      extra.find("DEFAULT_GENERATED") == std::string::npos) {
+  if (extra.find("VIRTUAL GENERATED") != std::string::npos ||
+      extra.find("STORED GENERATED") != std::string::npos) {
     throw NotSupportedError("Migrator: column " + column + " of " + table +
                             " is a generated column (" + extra + ")");
   }
@@ -230,7 +230,8 @@ ring::Task<void> Migrator::run_each(std::vector<MigrationOperation> operations) 
   std::size_t done = 0;
   try {
     for (; done < operations.size(); ++done) {
-      for (const std::string& sql : co_await aio_sql(operations[done])) {
+      const std::vector<std::string> statements = co_await aio_sql(operations[done]);
+      for (const std::string& sql : statements) {
         co_await db_.aio_execute(sql);
       }
     }

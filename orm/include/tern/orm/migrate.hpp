@@ -93,9 +93,7 @@ class Migrator {
   template <class Spec>
   MigrationOperation add_column(std::string_view table, std::string_view column,
                                 const Spec& field) const {
-    bool index = false;
-    if constexpr (orm::detail::HasTarget<Spec>) index = true;
-    if constexpr (requires { field.index; }) index = index || field.index;
+    const bool index = orm::detail::HasTarget<Spec> || field.index;  // as make_field
     return add_column(table, orm::detail::make_column(column, field), index);
   }
   /// add_column from a column description; `index`: CREATE INDEX table_column as well.
