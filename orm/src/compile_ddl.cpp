@@ -1,7 +1,7 @@
 // The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX), DROP TABLE and the pieces of ALTER
-// TABLE the Migrator builds on, per dialect. DDL
-// cannot take bound parameters, so DEFAULT values are written as literals — each one quoted or
-// validated so that no value can end its literal early.
+// TABLE the Migrator builds on, per dialect. DDL cannot take bound parameters, so DEFAULT
+// values are written as literals — each one quoted or validated so that no value can end its
+// literal early.
 #include <charconv>
 #include <chrono>
 #include <cmath>

@@ -3,10 +3,10 @@
 // table, add/drop an index) in its database's dialect, and runs them in order:
 //
 //   tern::Migrator m(db);
-//   co_await m.aio_migrate(m.add_column("item", "note", tern::CharField{.max_length = 40,
-//                                                                      .null = true}),
-//                          m.rename_column("item", "title", "name"),
-//                          m.add_index("item", {"name"}));
+//   // Built outside the co_await: GCC 12 mishandles braced temporaries inside one.
+//   auto note = m.add_column("item", "note", tern::CharField{.max_length = 40, .null = true});
+//   auto index = m.add_index("item", {"name"});
+//   co_await m.aio_migrate(note, m.rename_column("item", "title", "name"), index);
 //   m.migrate(...);   // the same, sync (allow_sync)
 //
 // PostgreSQL and SQLite run all the operations of one aio_migrate in one transaction: all or
