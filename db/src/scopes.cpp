@@ -264,6 +264,12 @@ ring::Task<Transaction> AioDatabase::aio_begin(TransactionOptions options) {
   co_return Transaction(*this, b->shared_from_this(), {});
 }
 
+ring::Task<bool> AioDatabase::aio_in_transaction() {
+  ring::TaskContext& ctx = co_await ring::this_task::context();
+  const detail::ScopeBinding* b = binding(ctx);
+  co_return b != nullptr && b->in_transaction;
+}
+
 ring::Task<Transaction> AioDatabase::aio_savepoint() {
   ring::TaskContext& ctx = co_await ring::this_task::context();
   detail::ScopeBinding* b = binding(ctx);

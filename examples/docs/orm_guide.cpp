@@ -1,5 +1,5 @@
 // The ORM guide (docs/orm.md): models with a foreign key, queries, insert_many, prefetch,
-// keyword arguments and sync mode.
+// keyword arguments, sync mode and a schema migration.
 //   build/examples/docs/orm_guide postgresql://tern:tern_pw@127.0.0.1:5432/tern_test
 #include <cstdio>
 #include <memory>
@@ -105,6 +105,18 @@ void sync_calls() {
 }
 /// [sync]
 
+/// [migrate]
+Task<void> migrate() {
+  tern::Migrator m(*db);  // in db's dialect
+  // Built before the co_await: GCC 12 mishandles braced temporaries inside one.
+  const tern::MigrationOperation isbn =
+      m.add_column("book", "isbn", tern::CharField{.max_length = 20, .null = true, .index = true});
+  co_await m.aio_migrate(isbn, m.add_column_default("book", "pages", 100),
+                         m.rename_column("book", "pages", "page_count"));
+  std::printf("%s: %zu statements\n", isbn.description().c_str(), isbn.sql().size());
+}
+/// [migrate]
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: orm_guide URL\n");
@@ -117,5 +129,6 @@ int main(int argc, char** argv) {
   tern::ring::sync_wait(loop, revise());
   tern::ring::sync_wait(loop, keywords());
   sync_calls();
+  tern::ring::sync_wait(loop, migrate());  // last: Book's pages column is renamed
   tern::ring::sync_wait(loop, db->aio_close());
 }

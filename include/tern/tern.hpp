@@ -6,6 +6,7 @@
 #include "tern/db/json.hpp"
 #include "tern/db/replicas.hpp"
 #include "tern/db/uuid.hpp"
+#include "tern/orm/migrate.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/orm/prefetch.hpp"
 #include "tern/orm/relations.hpp"

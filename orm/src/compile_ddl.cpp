@@ -1,6 +1,7 @@
-// The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX) and DROP TABLE per dialect. DDL
-// cannot take bound parameters, so DEFAULT values are written as literals — each one quoted or
-// validated so that no value can end its literal early.
+// The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX), DROP TABLE and the pieces of ALTER
+// TABLE the Migrator builds on, per dialect. DDL cannot take bound parameters, so DEFAULT
+// values are written as literals — each one quoted or validated so that no value can end its
+// literal early.
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -431,19 +432,32 @@ void append_column(std::string& out, const ColumnDef& c, Dialect dialect) {
   }
 }
 
-void append_foreign_key(std::string& out, const ColumnDef& c, Dialect dialect) {
+// REFERENCES table (column) [ON DELETE ...] [ON UPDATE ...]
+void append_references(std::string& out, const ColumnDef& c, Dialect dialect) {
   if (c.references_column.empty()) {
     interface_error("foreign key " + c.name + " needs references_column");
   }
-  out += ", FOREIGN KEY (";
-  append_ident(out, c.name, dialect);
-  out += ") REFERENCES ";
+  out += "REFERENCES ";
   append_ident(out, c.references_table, dialect);
   out += " (";
   append_ident(out, c.references_column, dialect);
   out += ')';
   append_action(out, " ON DELETE ", c.on_delete);
   append_action(out, " ON UPDATE ", c.on_update);
+}
+
+void append_foreign_key(std::string& out, const ColumnDef& c, Dialect dialect) {
+  out += "FOREIGN KEY (";
+  append_ident(out, c.name, dialect);
+  out += ") ";
+  append_references(out, c, dialect);
+}
+
+void check_references(const ColumnDef& c) {
+  if (c.references_table.empty() &&
+      (!c.references_column.empty() || !c.on_delete.empty() || !c.on_update.empty())) {
+    interface_error("column " + c.name + " has reference details but no references_table");
+  }
 }
 
 }  // namespace
@@ -463,10 +477,7 @@ std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialec
     if (c.primary_key && !table.primary_key.empty()) {
       interface_error("column " + c.name + " is a primary key besides the composite key");
     }
-    if (c.references_table.empty() &&
-        (!c.references_column.empty() || !c.on_delete.empty() || !c.on_update.empty())) {
-      interface_error("column " + c.name + " has reference details but no references_table");
-    }
+    check_references(c);
     if (i > 0) sql += ", ";
     append_column(sql, c, dialect);
   }
@@ -476,7 +487,9 @@ std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialec
     sql += ')';
   }
   for (const ColumnDef& c : table.columns) {
-    if (!c.references_table.empty()) append_foreign_key(sql, c, dialect);
+    if (c.references_table.empty()) continue;
+    sql += ", ";
+    append_foreign_key(sql, c, dialect);
   }
   sql += ')';
   out.push_back(std::move(sql));
@@ -484,26 +497,69 @@ std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialec
   // Indexes are separate statements (MySQL's inline INDEX has no IF NOT EXISTS form, and PG
   // has no inline form at all).
   for (const ast::IndexDef& index : table.indexes) {
-    if (index.columns.empty()) interface_error("index without columns on " + table.name);
-    std::string name = index.name;
-    if (name.empty()) {
-      name = table.name;
-      for (const std::string& col : index.columns) {
-        name += '_';
-        name += col;
-      }
-    }
-    std::string& idx = out.emplace_back();
-    idx += index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
-    if (safe) idx += "IF NOT EXISTS ";
-    append_ident(idx, name, dialect);
-    idx += " ON ";
-    append_ident(idx, table.name, dialect);
-    idx += " (";
-    append_ident_list(idx, index.columns, dialect);
-    idx += ')';
+    out.push_back(compile_create_index(table.name, index, dialect, safe));
   }
   return out;
+}
+
+std::string compile_create_index(std::string_view table, const ast::IndexDef& index,
+                                 Dialect dialect, bool safe) {
+  if (index.columns.empty()) interface_error("index without columns on " + std::string(table));
+  std::string name = index.name;
+  if (name.empty()) {
+    name = table;
+    for (const std::string& col : index.columns) {
+      name += '_';
+      name += col;
+    }
+  }
+  std::string sql = index.unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ";
+  if (safe) sql += "IF NOT EXISTS ";
+  append_ident(sql, name, dialect);
+  sql += " ON ";
+  append_ident(sql, table, dialect);
+  sql += " (";
+  append_ident_list(sql, index.columns, dialect);
+  sql += ')';
+  return sql;
+}
+
+std::string compile_add_column(std::string_view table, const ast::ColumnDef& column,
+                               Dialect dialect) {
+  check_references(column);
+  std::string sql = "ALTER TABLE ";
+  append_ident(sql, table, dialect);
+  sql += " ADD COLUMN ";
+  append_column(sql, column, dialect);
+  if (!column.references_table.empty()) {
+    // SQLite adds no table constraint by ALTER TABLE, but takes REFERENCES on the column.
+    if (dialect == Dialect::kSqlite) {
+      sql += ' ';
+      append_references(sql, column, dialect);
+    } else {
+      sql += ", ADD ";
+      append_foreign_key(sql, column, dialect);
+    }
+  }
+  return sql;
+}
+
+std::string compile_column_definition(const ast::ColumnDef& column, Dialect dialect) {
+  std::string sql;
+  append_column(sql, column, dialect);
+  return sql;
+}
+
+std::string compile_column_type(const ast::ColumnDef& column, Dialect dialect) {
+  std::string sql;
+  append_type(sql, column, dialect);
+  return sql;
+}
+
+std::string compile_literal(const Value& value, Dialect dialect) {
+  std::string sql;
+  append_literal(sql, value, dialect);
+  return sql;
 }
 
 std::string compile_drop_table(std::string_view table, Dialect dialect, bool safe, bool cascade) {

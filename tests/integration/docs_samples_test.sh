@@ -42,7 +42,8 @@ QueryTimeout' -- "$pool" "$TERN_PG_URL"
 orm_out='2 inserted, 1 long, 2 by Ada, poems: no
 Ada: 2 books
 Grace wrote Manual (created)
-Grace: 2 books'
+Grace: 2 books
+add_column book.isbn: 2 statements'
 check orm-guide-pg "$orm_out" -- "$orm_guide" "$TERN_PG_URL"
 check orm-guide-mysql "$orm_out" -- "$orm_guide" "$TERN_MYSQL_URL"
 check orm-ext '1 doc(s), color red' -- "$orm_ext" "$TERN_PG_URL"

@@ -343,6 +343,9 @@ class AioDatabase {
   /// Sends SAVEPOINT inside the scope's open transaction and returns it: commit() releases it,
   /// rollback() rolls back to it. OperationalError outside a scope or a transaction.
   ring::Task<Transaction> aio_savepoint();
+  /// peewee's in_transaction(): true when the calling task runs inside an open transaction of
+  /// this database (aio_atomic, aio_transaction, aio_begin; under run_sync, atomic()).
+  ring::Task<bool> aio_in_transaction();
   /// peewee-async's TransactionTestCase: runs `body()` on one connection inside a transaction
   /// that is always rolled back, whatever happens; aio_atomic, aio_transaction, aio_begin and
   /// aio_savepoint inside it throw InterfaceError (they would commit or nest unexpectedly).

@@ -44,6 +44,26 @@ CachedStatement compile_cached(const ast::Query& query, Dialect dialect);
 std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialect dialect,
                                               bool safe);
 
+/// CREATE [UNIQUE] INDEX [IF NOT EXISTS] (`safe`) on `table`; an index without a name is
+/// named table_col1_col2.
+std::string compile_create_index(std::string_view table, const ast::IndexDef& index,
+                                 Dialect dialect, bool safe);
+
+/// ALTER TABLE table ADD COLUMN, with the column written as CREATE TABLE writes it, and its
+/// FOREIGN KEY when it references a table (SQLite: REFERENCES on the column).
+std::string compile_add_column(std::string_view table, const ast::ColumnDef& column,
+                               Dialect dialect);
+
+/// A column as CREATE TABLE writes it: name, type, NOT NULL, keys, DEFAULT, CHECK (MySQL's
+/// ALTER TABLE ... MODIFY takes it whole).
+std::string compile_column_definition(const ast::ColumnDef& column, Dialect dialect);
+
+/// A column's type as CREATE TABLE writes it (VARCHAR(40), BIGINT...).
+std::string compile_column_type(const ast::ColumnDef& column, Dialect dialect);
+
+/// A value as a DDL literal, quoted as CREATE TABLE's DEFAULT values are.
+std::string compile_literal(const Value& value, Dialect dialect);
+
 /// DROP TABLE [IF EXISTS] (`safe`) name [CASCADE (PostgreSQL, when `cascade`)].
 std::string compile_drop_table(std::string_view table, Dialect dialect, bool safe,
                                bool cascade = false);

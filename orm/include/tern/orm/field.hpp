@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 #include <variant>
@@ -232,50 +233,57 @@ concept HasTarget = requires {
   typename Spec::target;
 };
 
-/// A FieldMeta for member `M` of model `Model` declared with `spec`.
-template <auto M, class Model, class T, class Spec>
-FieldMeta make_field(std::string member, const Spec& spec) {
-  FieldMeta f;
-  f.member = std::move(member);
-  f.column.name = spec.column_name.empty() ? f.member : spec.column_name;
-  f.column.type = Spec::kType;
-  f.column.null = spec.null || !std::is_same_v<T, value_type_of<T>>;
-  f.column.unique = spec.unique;
-  f.column.primary_key = spec.primary_key || Spec::kType == ast::ColumnType::kAuto ||
-                         Spec::kType == ast::ColumnType::kBigAuto;
-  f.column.default_value = spec.default_value;
-  f.column.check = spec.check;
-  if constexpr (requires { spec.max_length; }) f.column.max_length = spec.max_length;
+/// The column a field declared with `spec` describes, named `name` (the member's name unless
+/// spec.column_name says otherwise); `nullable` adds NULL (a std::optional member). What
+/// CREATE TABLE and the Migrator's add_column / alter_column_type write.
+template <class Spec>
+ast::ColumnDef make_column(std::string_view name, const Spec& spec, bool nullable = false) {
+  ast::ColumnDef c;
+  c.name = spec.column_name.empty() ? std::string(name) : spec.column_name;
+  c.type = Spec::kType;
+  c.null = spec.null || nullable;
+  c.unique = spec.unique;
+  c.primary_key = spec.primary_key || Spec::kType == ast::ColumnType::kAuto ||
+                  Spec::kType == ast::ColumnType::kBigAuto;
+  c.default_value = spec.default_value;
+  c.check = spec.check;
+  if constexpr (requires { spec.max_length; }) c.max_length = spec.max_length;
   if constexpr (requires { spec.max_digits; }) {
-    f.column.max_digits = spec.max_digits;
-    f.column.decimal_places = spec.decimal_places;
+    c.max_digits = spec.max_digits;
+    c.decimal_places = spec.decimal_places;
   }
   if constexpr (requires { Spec::kElementType; }) {
-    f.column.element_type = Spec::kElementType;
-    if constexpr (requires { spec.element.max_length; }) {
-      f.column.max_length = spec.element.max_length;
-    }
+    c.element_type = Spec::kElementType;
+    if constexpr (requires { spec.element.max_length; }) c.max_length = spec.element.max_length;
     if constexpr (requires { spec.element.max_digits; }) {
-      f.column.max_digits = spec.element.max_digits;
-      f.column.decimal_places = spec.element.decimal_places;
+      c.max_digits = spec.element.max_digits;
+      c.decimal_places = spec.element.decimal_places;
     }
   }
   if constexpr (HasTarget<Spec>) {
     using Target = typename Spec::target;
     const auto& target = Target::tern_meta();
     const ast::ColumnDef& key = target.fields.at(target.primary_key).column;
-    f.column.references_table = target.table;
-    f.column.references_column = key.name;
+    c.references_table = target.table;
+    c.references_column = key.name;
     // The same type as the key it references (InnoDB insists): an auto key is its integer.
-    f.column.type = key.type == ast::ColumnType::kAuto      ? ast::ColumnType::kInteger
-                    : key.type == ast::ColumnType::kBigAuto ? ast::ColumnType::kBigInt
-                                                            : key.type;
-    f.column.max_length = key.max_length;
-    f.column.on_delete = spec.on_delete;
-    f.column.on_update = spec.on_update;
-    f.index = true;  // as peewee: foreign keys are indexed
+    c.type = key.type == ast::ColumnType::kAuto      ? ast::ColumnType::kInteger
+             : key.type == ast::ColumnType::kBigAuto ? ast::ColumnType::kBigInt
+                                                     : key.type;
+    c.max_length = key.max_length;
+    c.on_delete = spec.on_delete;
+    c.on_update = spec.on_update;
   }
-  f.index = f.index || spec.index;
+  return c;
+}
+
+/// A FieldMeta for member `M` of model `Model` declared with `spec`.
+template <auto M, class Model, class T, class Spec>
+FieldMeta make_field(std::string member, const Spec& spec) {
+  FieldMeta f;
+  f.member = std::move(member);
+  f.column = make_column(f.member, spec, !std::is_same_v<T, value_type_of<T>>);
+  f.index = HasTarget<Spec> || spec.index;  // as peewee: foreign keys are indexed
   f.auto_increment =
       Spec::kType == ast::ColumnType::kAuto || Spec::kType == ast::ColumnType::kBigAuto;
   f.get = [](const void* model) { return Value(static_cast<const Model*>(model)->*M); };
