@@ -845,6 +845,25 @@ MYSQL_COMPRESSION = {
     + compressed(0, b"x" * 200)[7:],
 }
 
+# enum_labels (fuzz/enum_labels.cpp): byte 0 bits 0-1 = decoder (0 enum label, 1 SET text,
+# 2 record text, 3 record binary), bit 2 = the label's binary format; the harness's enum has
+# the labels read, write, admin, "in progress".
+ENUM_LABEL, SET_TEXT, RECORD_TEXT, RECORD_BINARY, ENUM_LABEL_BINARY = 0, 1, 2, 3, 4
+ENUM_LABELS = {
+    "label_text": bytes([ENUM_LABEL]) + b"write",
+    "label_binary": bytes([ENUM_LABEL_BINARY]) + b"in progress",
+    "label_unknown": bytes([ENUM_LABEL]) + b"neon",
+    "set_two": bytes([SET_TEXT]) + b"read,admin",
+    "set_empty": bytes([SET_TEXT]),
+    "set_every": bytes([SET_TEXT]) + b"read,write,admin,in progress",
+    "set_empty_piece": bytes([SET_TEXT]) + b"read,,write",
+    "record_text": bytes([RECORD_TEXT]) + b'(1,"a b",,"","say ""hi""","back\\\\slash",plain)',
+    "record_escapes": bytes([RECORD_TEXT]) + b' (a\\,b,"x"y\\"z) ',
+    # SELECT record_send(ROW(7, 'ab'::text, NULL::int4)) on PostgreSQL 15 (record_test.cpp)
+    "record_binary": bytes([RECORD_BINARY]) + i32(3) + u32(23) + i32(4) + i32(7)
+    + u32(25) + i32(2) + b"ab" + u32(23) + i32(-1),
+}
+
 
 def write(directory: pathlib.Path, files: dict, suffix: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
@@ -864,6 +883,7 @@ def main() -> None:
     write(HERE / "corpus" / "mysql_handshake", MYSQL_HANDSHAKE, ".bin")
     write(HERE / "corpus" / "mysql_conninfo", MYSQL_CONNINFO, ".txt")
     write(HERE / "corpus" / "mysql_compression", MYSQL_COMPRESSION, ".bin")
+    write(HERE / "corpus" / "enum_labels", ENUM_LABELS, ".bin")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ void bind(const Value& value, mysql::Params& out) {
           out.add_null();
         } else if constexpr (std::is_same_v<V, std::string>) {
           out.add(std::string_view(v));
+        } else if constexpr (std::is_same_v<V, EnumLabel>) {
+          out.add(std::string_view(v.label));  // an ENUM column reads it as its label
         } else if constexpr (std::is_same_v<V, Uuid>) {
           out.add(std::string_view(v.to_string()));  // CHAR(36)
         } else if constexpr (std::is_same_v<V, Instant>) {

@@ -43,6 +43,8 @@ void bind(const Value& value, sqlite::Params& out) {
           out.add_real(v);
         } else if constexpr (std::is_same_v<V, std::string>) {
           out.add_text(v);
+        } else if constexpr (std::is_same_v<V, EnumLabel>) {
+          out.add_text(v.label);
         } else if constexpr (std::is_same_v<V, ByteString>) {
           out.add_blob(as_chars(v));
         } else if constexpr (std::is_same_v<V, Decimal>) {

@@ -17,6 +17,10 @@ void throw_unsupported_type(const char* backend, const char* cxx_type) {
 void throw_mysql_lacks(const char* what) {
   throw NotSupportedError(std::string("MySQL/MariaDB has no ") + what + " type (PostgreSQL only)");
 }
+void throw_set_lacks(const char* backend) {
+  throw NotSupportedError(std::string(backend) +
+                          " has no SET type: a std::set of an enum is MySQL/MariaDB only");
+}
 void throw_sqlite_lacks(const char* what) {
   throw NotSupportedError(std::string("SQLite has no ") + what + " type (PostgreSQL only)");
 }
@@ -81,6 +85,8 @@ std::string describe_values(std::span<const Value> values) {
             absl::StrAppend(&out, x);
           } else if constexpr (std::is_same_v<T, std::string>) {
             absl::StrAppend(&out, "'", x, "'");
+          } else if constexpr (std::is_same_v<T, EnumLabel>) {
+            absl::StrAppend(&out, "'", x.label, "'");
           } else if constexpr (std::is_same_v<T, Decimal>) {
             out += x.value;
           } else if constexpr (std::is_same_v<T, Uuid>) {

@@ -1,7 +1,7 @@
-// The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX), DROP TABLE and the pieces of ALTER
-// TABLE the Migrator builds on, per dialect. DDL cannot take bound parameters, so DEFAULT
-// values are written as literals — each one quoted or validated so that no value can end its
-// literal early.
+// The SQL compiler for DDL: CREATE TABLE (+ CREATE INDEX, and CREATE TYPE of PostgreSQL enums),
+// DROP TABLE and the pieces of ALTER TABLE the Migrator builds on, per dialect. DDL cannot take
+// bound parameters, so DEFAULT values are written as literals — each one quoted or validated so
+// that no value can end its literal early.
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -32,6 +32,12 @@ using ast::ColumnType;
       "SQL compiler: " + std::string(dialect == Dialect::kSqlite ? "SQLite" : "MySQL/MariaDB") +
       " has no " + std::string(what) + " type (column " + std::string(column) +
       "; PostgreSQL only)");
+}
+
+[[noreturn]] void set_lacks(Dialect dialect, std::string_view column) {
+  throw NotSupportedError(
+      "SQL compiler: " + std::string(dialect == Dialect::kSqlite ? "SQLite" : "PostgreSQL") +
+      " has no SET type (column " + std::string(column) + "; MySQL/MariaDB only)");
 }
 
 template <class T>
@@ -149,6 +155,8 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           append_number(out, v);  // shortest form that reads back exactly
         } else if constexpr (std::is_same_v<T, std::string>) {
           append_string(out, v, dialect);
+        } else if constexpr (std::is_same_v<T, EnumLabel>) {
+          append_string(out, v.label, dialect);  // PG casts the literal to the column's enum
         } else if constexpr (std::is_same_v<T, ByteString>) {
           // PG: E'\\x0aff'::bytea (hex bytea input); MySQL: a hex literal X'0aff'.
           constexpr char kHex[] = "0123456789abcdef";
@@ -275,6 +283,11 @@ void append_sqlite_type(std::string& out, const ColumnDef& c) {
       lacks(Dialect::kSqlite, "hstore", c.name);
     case ColumnType::kArray:
       lacks(Dialect::kSqlite, "array", c.name);
+    case ColumnType::kEnum:
+      out += "TEXT";  // no enum type: the label
+      return;
+    case ColumnType::kSet:
+      set_lacks(Dialect::kSqlite, c.name);
   }
   if (c.type == ColumnType::kChar) {
     if (c.max_length < 1) interface_error("invalid max_length for column " + c.name);
@@ -291,6 +304,21 @@ void append_sqlite_type(std::string& out, const ColumnDef& c) {
   append_number(out, c.max_digits);
   out += ',';
   append_number(out, c.decimal_places);
+  out += ')';
+}
+
+// The labels of an enum or SET column, quoted: ('a', 'b'). SET labels cannot hold a comma (the
+// server's SET text separates them with commas).
+void append_labels(std::string& out, const ColumnDef& c, Dialect dialect) {
+  if (c.labels.empty()) interface_error("enum column " + c.name + " has no labels");
+  out += '(';
+  for (std::size_t i = 0; i < c.labels.size(); ++i) {
+    if (c.type == ColumnType::kSet && c.labels[i].find(',') != std::string::npos) {
+      interface_error("SET label holds a comma (column " + c.name + ")");
+    }
+    if (i > 0) out += ", ";
+    append_string(out, c.labels[i], dialect);
+  }
   out += ')';
 }
 
@@ -388,6 +416,20 @@ void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
       out += "[]";
       return;
     }
+    case ColumnType::kEnum:
+      if (pg) {
+        if (c.enum_name.empty()) interface_error("enum column " + c.name + " has no type name");
+        out += quote_identifier(c.enum_name, dialect);  // CREATE TYPE comes first
+        return;
+      }
+      out += "ENUM";
+      append_labels(out, c, dialect);
+      return;
+    case ColumnType::kSet:
+      if (pg) set_lacks(dialect, c.name);
+      out += "SET";
+      append_labels(out, c, dialect);
+      return;
   }
   interface_error("unknown column type");
 }
@@ -460,6 +502,32 @@ void check_references(const ColumnDef& c) {
   }
 }
 
+// PostgreSQL's enum type, made when the database lacks it: CREATE TYPE has no IF NOT EXISTS,
+// so a DO block runs it and ignores duplicate_object (a type of that name already there, made
+// by another table's create_table; unique_violation when another session makes it at the same
+// moment). An existing type is left as it is, even when its labels differ. The same enum in two
+// columns makes one statement.
+void append_create_enum(std::vector<std::string>& out, const ColumnDef& c) {
+  std::string create = "CREATE TYPE ";
+  append_ident(create, c.enum_name, Dialect::kPostgres);
+  create += " AS ENUM ";
+  append_labels(create, c, Dialect::kPostgres);
+  // The body is dollar-quoted: a label holding the quote's tag would end it early.
+  constexpr std::string_view kTag = "$tern_enum$";
+  if (create.find(kTag) != std::string::npos)
+    interface_error("enum label holds " + std::string(kTag));
+  std::string sql = "DO ";
+  sql += kTag;
+  sql += " BEGIN ";
+  sql += create;
+  sql += "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END ";
+  sql += kTag;
+  for (const std::string& s : out) {
+    if (s == sql) return;
+  }
+  out.push_back(std::move(sql));
+}
+
 }  // namespace
 
 std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialect dialect,
@@ -467,6 +535,11 @@ std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialec
   if (table.columns.empty()) interface_error("CREATE TABLE needs columns");
   std::vector<std::string> out;
   out.reserve(1 + table.indexes.size());
+  if (dialect == Dialect::kPostgres) {
+    for (const ColumnDef& c : table.columns) {
+      if (c.type == ColumnType::kEnum) append_create_enum(out, c);
+    }
+  }
   std::string sql;
   sql.reserve(64 + 48 * table.columns.size());
   sql += safe ? "CREATE TABLE IF NOT EXISTS " : "CREATE TABLE ";

@@ -426,4 +426,16 @@ OidValue Type<OidValue>::decode(Oid, Format format, Bytes data) {
   return OidValue{load_be<std::uint32_t>(data)};
 }
 
+// ---- enum labels ----
+
+bool Type<EnumLabel>::accepts(Oid type) noexcept {
+  return type >= oid::kFirstNormalObjectId || is_string_type(type);
+}
+void Type<EnumLabel>::encode(const EnumLabel& value, ByteWriter& out) {
+  out.raw(value.label);
+}
+EnumLabel Type<EnumLabel>::decode(Oid, Format, Bytes data) {
+  return EnumLabel{std::string(as_chars(data))};
+}
+
 }  // namespace tern::pg

@@ -328,4 +328,57 @@ TEST(OrmCompilerDdl, DropTable) {
   EXPECT_THROW(compile_drop_table("", Dialect::kMysql, false), InterfaceError);
 }
 
+// ---- enum and SET columns ----
+
+ColumnDef enum_column(ColumnType type, std::vector<std::string> labels) {
+  ColumnDef c = column("c", type);
+  c.enum_name = "mood";
+  c.labels = std::move(labels);
+  return c;
+}
+
+TEST(OrmCompilerDdl, EnumColumnsCreateThePostgresTypeFirst) {
+  ColumnDef c = enum_column(ColumnType::kEnum, {"sad", "it's ok", "happy"});
+  c.default_value = Value(tern::EnumLabel{"sad"});
+  ColumnDef again = c;  // a second column of the same enum: one CREATE TYPE
+  again.name = "d";
+  again.null = true;
+  again.default_value.reset();
+  const auto pg = compile_create_table(table("t", {c, again}), Dialect::kPostgres, true);
+  ASSERT_EQ(pg.size(), 2u);
+  EXPECT_EQ(pg[0],
+            "DO $tern_enum$ BEGIN CREATE TYPE \"mood\" AS ENUM ('sad', 'it''s ok', 'happy'); "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $tern_enum$");
+  EXPECT_EQ(pg[1],
+            "CREATE TABLE IF NOT EXISTS \"t\" (\"c\" \"mood\" NOT NULL DEFAULT 'sad', \"d\" "
+            "\"mood\")");
+  const auto my = compile_create_table(table("t", {c}), Dialect::kMysql, false);
+  ASSERT_EQ(my.size(), 1u);
+  EXPECT_EQ(my[0],
+            "CREATE TABLE `t` (`c` ENUM('sad', 'it''s ok', 'happy') NOT NULL DEFAULT 'sad')");
+  EXPECT_EQ(column_sql(enum_column(ColumnType::kEnum, {"a"}), Dialect::kSqlite),
+            "\"c\" TEXT NOT NULL");
+}
+
+TEST(OrmCompilerDdl, SetColumnsAreMysqlOnly) {
+  EXPECT_EQ(column_sql(enum_column(ColumnType::kSet, {"read", "write"}), Dialect::kMysql),
+            "`c` SET('read', 'write') NOT NULL");
+  for (const Dialect d : {Dialect::kPostgres, Dialect::kSqlite}) {
+    EXPECT_THROW(compile_create_table(table("t", {enum_column(ColumnType::kSet, {"a"})}), d, true),
+                 tern::NotSupportedError);
+  }
+  // The server's SET text separates labels with commas: a label cannot hold one.
+  EXPECT_THROW(create(table("t", {enum_column(ColumnType::kSet, {"a,b"})}), Dialect::kMysql),
+               InterfaceError);
+}
+
+TEST(OrmCompilerDdl, EnumLabelsCannotEndTheDoBlock) {
+  EXPECT_THROW(compile_create_table(table("t", {enum_column(ColumnType::kEnum, {"$tern_enum$"})}),
+                                    Dialect::kPostgres, true),
+               InterfaceError);
+  EXPECT_THROW(compile_create_table(table("t", {enum_column(ColumnType::kEnum, {})}),
+                                    Dialect::kPostgres, true),
+               InterfaceError);
+}
+
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tern/protocol/pg/params.hpp"
 #include "tern/protocol/pg/text.hpp"
 
 namespace tern::pg {
@@ -983,6 +984,25 @@ TEST(PgTypes, TypeTableLookups) {
   EXPECT_EQ(to_text(oid::kUnknown, Format::kBinary, as_bytes(bytes({1}))), "\\x01");
   EXPECT_EQ(to_text(oid::kVarchar, Format::kBinary, as_bytes(std::string("ab"))), "ab");
   EXPECT_EQ(to_text(oid::kInt4Array, Format::kText, as_bytes(std::string("{1,2}"))), "{1,2}");
+}
+
+// Enum labels: the server's enum_send and enum_out both give the label's bytes; a parameter is
+// text of unknown type (recorded Bind bytes: OID 0, format 0, length, label).
+TEST(PgTypes, EnumLabels) {
+  constexpr Oid kEnumOid = 16391;  // an OID the server gave a CREATE TYPE
+  EXPECT_EQ(bin<EnumLabel>(kEnumOid, "green").label, "green");
+  EXPECT_EQ(txt<EnumLabel>(kEnumOid, "in progress").label, "in progress");
+  EXPECT_EQ(decoded<EnumLabel>(oid::kText, Format::kText, "red").label, "red");
+  EXPECT_EQ(bin<EnumLabel>(kEnumOid, "").label, "");
+  EXPECT_TRUE(Type<EnumLabel>::accepts(oid::kFirstNormalObjectId));
+  EXPECT_TRUE(Type<EnumLabel>::accepts(oid::kVarchar));
+  EXPECT_FALSE(Type<EnumLabel>::accepts(oid::kInt4));
+  EXPECT_THROW(decoded<EnumLabel>(oid::kInt4, Format::kBinary, bytes({0, 0, 0, 1})), TypeError);
+  Params p;
+  p.add(EnumLabel{"blue"});
+  EXPECT_EQ(std::vector<Oid>(p.types().begin(), p.types().end()), std::vector<Oid>{oid::kUnknown});
+  EXPECT_EQ(p.formats()[0], Format::kText);
+  EXPECT_EQ(p.values(), bytes({0, 0, 0, 4}) + "blue");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "tern/db/enum.hpp"
 #include "tern/db/value.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/mysql/result.hpp"
@@ -34,6 +36,12 @@ inline constexpr bool kIsOptionalValue<std::optional<T>> = true;
 [[noreturn]] void throw_mysql_lacks(const char* what);
 /// Throws NotSupportedError: SQLite has no `what` type (interval, hstore, arrays).
 [[noreturn]] void throw_sqlite_lacks(const char* what);
+/// Throws NotSupportedError: a SET (std::set of an enum) read from PostgreSQL or SQLite.
+[[noreturn]] void throw_set_lacks(const char* backend);
+template <class T>
+inline constexpr bool kIsEnumSet = false;
+template <SqlEnum E>
+inline constexpr bool kIsEnumSet<std::set<E>> = true;
 template <class T>
 inline constexpr bool kIsArrayValue = false;
 template <class T>
@@ -69,11 +77,18 @@ class Row {
   /// double, std::string, ByteString, Decimal, Date, DateTime, TimeOfDay, Instant, Uuid, Json,
   /// Jsonb, WideTimestamp, WideTimestamptz, and on PostgreSQL also Interval, HStore and
   /// std::vector<E> /
-  /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has.
+  /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has; an
+  /// enum with EnumTraits (by its label), and on MySQL/MariaDB a std::set of one (SET).
   /// Throws TypeError, or InterfaceError for a type the backend lacks.
   template <class T>
   T get(std::size_t i) const {
-    if constexpr (detail::kIsOptionalValue<T>) {
+    if constexpr (SqlEnum<T>) {
+      return enum_from_label<T>(label(i));
+    } else if constexpr (detail::kIsEnumSet<T>) {
+      if (std::holds_alternative<pg::Row>(row_)) detail::throw_set_lacks("PostgreSQL");
+      if (std::holds_alternative<sqlite::Row>(row_)) detail::throw_set_lacks("SQLite");
+      return set_from_text<typename T::value_type>(label(i));
+    } else if constexpr (detail::kIsOptionalValue<T>) {
       using V = typename T::value_type;
       // A type the backend decodes as it is: its own optional read finds the column once.
       if (const auto* p = std::get_if<pg::Row>(&row_)) {
@@ -129,6 +144,14 @@ class Row {
   }
 
  private:
+  // The text of column i: an enum's label (PostgreSQL: enum_out / enum_send both give it) or
+  // MySQL SET text.
+  std::string label(std::size_t i) const {
+    if (const auto* p = std::get_if<pg::Row>(&row_)) return p->get<EnumLabel>(i).label;
+    if (const auto* s = std::get_if<sqlite::Row>(&row_)) return s->get<std::string>(i);
+    return std::get<mysql::Row>(row_).get<std::string>(i);
+  }
+
   // SQLite keeps the wide timestamps as DateTime / Instant text and has no interval, hstore
   // or array.
   template <class T>

@@ -1,7 +1,7 @@
 // A bound parameter value, the same for both backends: NULL, bool, integer, float, text,
-// bytes, exact decimal, date, date-time, time of day, instant, uuid, and the Ext types: json,
-// jsonb, interval, hstore and one-dimensional arrays. Values are always sent as bound
-// parameters, never spliced into SQL.
+// bytes, exact decimal, date, date-time, time of day, instant, uuid, enum labels (enum.hpp), and
+// the Ext types: json, jsonb, interval, hstore and one-dimensional arrays. Values are always sent
+// as bound parameters, never spliced into SQL.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "tern/db/enum.hpp"
 #include "tern/protocol/pg/hstore.hpp"
 #include "tern/protocol/pg/types.hpp"
 #include "tern/protocol/values.hpp"
@@ -59,7 +61,8 @@ class Value {
                    Date, DateTime, TimeOfDay, Instant, WideTimestamp, WideTimestamptz, Uuid, Json,
                    Jsonb, Interval, HStore, Array<bool>, Array<std::int16_t>, Array<std::int32_t>,
                    Array<std::int64_t>, Array<float>, Array<double>, Array<std::string>,
-                   Array<Date>, Array<DateTime>, Array<TimeOfDay>, Array<Instant>, Array<Uuid>>;
+                   Array<Date>, Array<DateTime>, Array<TimeOfDay>, Array<Instant>, Array<Uuid>,
+                   EnumLabel>;
 
   /// NULL.
   Value() noexcept = default;
@@ -115,6 +118,14 @@ class Value {
   Value(const Interval& i) noexcept : v_(i) {}  // NOLINT(google-explicit-constructor)
   /// hstore.
   Value(HStore h) noexcept : v_(std::move(h)) {}  // NOLINT(google-explicit-constructor)
+  /// An enum label.
+  Value(EnumLabel l) noexcept : v_(std::move(l)) {}  // NOLINT(google-explicit-constructor)
+  /// A mapped enum (EnumTraits): its label, which the server reads as the enum type.
+  template <SqlEnum E>
+  Value(E e) : v_(EnumLabel{std::string(enum_label(e))}) {}  // NOLINT(google-explicit-constructor)
+  /// A set of a mapped enum: MySQL/MariaDB SET text, "red,blue".
+  template <SqlEnum E>
+  Value(const std::set<E>& s) : v_(set_text(s)) {}  // NOLINT(google-explicit-constructor)
   /// An array without NULL elements: `std::vector<std::int32_t>{1, 2}` is an int4[].
   template <detail::ArrayElement T>
   Value(const std::vector<T>& a)  // NOLINT(google-explicit-constructor)

@@ -227,6 +227,8 @@ enum class ColumnType : std::uint8_t {
   kInterval,     ///< PG INTERVAL (MySQL: NotSupportedError)
   kHStore,       ///< PG HSTORE, the extension (MySQL: NotSupportedError)
   kArray,        ///< PG element_type[], one dimension (MySQL: NotSupportedError)
+  kEnum,         ///< PG enum_name (CREATE TYPE ... AS ENUM) / MySQL ENUM(labels...)
+  kSet,          ///< MySQL SET(labels...) (PG: NotSupportedError)
 };
 
 /// A column of CREATE TABLE.
@@ -250,6 +252,10 @@ struct ColumnDef {
   std::string on_update{};
   /// kArray: the elements' type (max_length, max_digits and decimal_places apply to it).
   ColumnType element_type = ColumnType::kInteger;
+  /// kEnum: the SQL enum type's name (PostgreSQL CREATE TYPE).
+  std::string enum_name{};
+  /// kEnum, kSet: the labels, in order.
+  std::vector<std::string> labels{};
 };
 
 /// An index of a table.

@@ -40,7 +40,8 @@ struct CachedStatement {
 CachedStatement compile_cached(const ast::Query& query, Dialect dialect);
 
 /// CREATE TABLE [IF NOT EXISTS] (`safe`), then one CREATE [UNIQUE] INDEX [IF NOT EXISTS] per
-/// index.
+/// index; on PostgreSQL first one DO block per enum type its columns use, which creates the
+/// type unless the database has it.
 std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialect dialect,
                                               bool safe);
 

@@ -12,6 +12,7 @@
 #include <typeinfo>
 #include <variant>
 
+#include "tern/db/enum.hpp"
 #include "tern/db/result.hpp"
 #include "tern/db/value.hpp"
 #include "tern/orm/ast.hpp"
@@ -180,6 +181,28 @@ struct ArrayField {
   Element element{};  ///< the element type's options (max_length, max_digits...)
   TERN_FIELD_OPTIONS
 };
+/// An enum column holding members of `E`, an enum class with a name table (EnumTraits, or
+/// TERN_ENUM): PostgreSQL's `CREATE TYPE name AS ENUM (labels)`, which create_table makes
+/// first when the database lacks it (the table's drop leaves it: other tables may use it);
+/// MySQL/MariaDB `ENUM(labels)`; SQLite TEXT.
+template <SqlEnum E>
+struct EnumField {
+  /// The column type.
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kEnum;
+  /// The enum.
+  using enum_type = E;
+  TERN_FIELD_OPTIONS
+};
+/// A MySQL/MariaDB `SET(labels)` column holding std::set<E> members (E as for EnumField);
+/// the other dialects get NotSupportedError when the table is created.
+template <SqlEnum E>
+struct SetField {
+  /// The column type.
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kSet;
+  /// The enum of the set's members.
+  using enum_type = E;
+  TERN_FIELD_OPTIONS
+};
 /// A reference to another model's primary key (a member holding the key; the column takes the
 /// key's type).
 template <class Target>
@@ -259,6 +282,11 @@ ast::ColumnDef make_column(std::string_view name, const Spec& spec, bool nullabl
       c.max_digits = spec.element.max_digits;
       c.decimal_places = spec.element.decimal_places;
     }
+  }
+  if constexpr (requires { typename Spec::enum_type; }) {
+    using E = typename Spec::enum_type;
+    f.column.enum_name = EnumTraits<E>::name;
+    f.column.labels = enum_labels<E>();
   }
   if constexpr (HasTarget<Spec>) {
     using Target = typename Spec::target;

@@ -44,6 +44,16 @@ struct Jsonb {
 /// Binary strings: PostgreSQL bytea, MySQL BLOB/BINARY/VARBINARY.
 using ByteString = std::vector<std::byte>;
 
+/// The label of an enum value (PostgreSQL CREATE TYPE ... AS ENUM, MySQL/MariaDB ENUM): text
+/// the server reads as the column's enum type. PostgreSQL gets it as a parameter of unknown
+/// type (OID 0, text format), which the server casts to the enum its context needs, since an
+/// enum's OID is the database's own; MySQL and SQLite get it as a string.
+struct EnumLabel {
+  std::string label;  ///< the label's text
+  /// Same label.
+  friend bool operator==(const EnumLabel&, const EnumLabel&) = default;
+};
+
 /// uuid, as its 16 bytes (PostgreSQL uuid; MySQL has no such type and stores the text).
 struct Uuid {
   std::array<std::uint8_t, 16> bytes{};  ///< in network order

@@ -52,6 +52,9 @@ inline constexpr Oid kUnknown = 0,  ///< unknown: the server infers the type
     kNumeric = 1700,                ///< numeric
     kUuid = 2950,                   ///< uuid
     kJsonb = 3802;                  ///< jsonb
+/// The first OID the server gives to objects users create (FirstNormalObjectId): enum,
+/// composite and extension types are at or above it, built-in types below.
+inline constexpr Oid kFirstNormalObjectId = 16384;
 // Their one-dimensional array types.
 inline constexpr Oid kBoolArray = 1000,  ///< boolean[]
     kByteaArray = 1001,                  ///< bytea[]
@@ -86,6 +89,7 @@ enum class Format : std::int16_t { kText = 0, kBinary = 1 };
 // The shared value types (tern/protocol/values.hpp), under the names PostgreSQL gives them.
 using tern::ByteString;  ///< bytea
 using tern::Date;        ///< date; 'infinity' / '-infinity' map to Date::max() / Date::min()
+using tern::EnumLabel;   ///< a label of a user-defined enum type
 using tern::Interval;    ///< interval
 using tern::Json;        ///< json
 using tern::Jsonb;       ///< jsonb
@@ -512,6 +516,21 @@ struct Type<OidValue> {
   static void encode(OidValue value, ByteWriter& out);
   /// Decodes an oid value; throws TypeError.
   static OidValue decode(Oid type, Format format, Bytes data);
+};
+
+/// A label of an enum type created by the program (CREATE TYPE ... AS ENUM): its OID is the
+/// database's own, so a parameter is sent as text of unknown type (OID 0), which the server
+/// casts to the enum its context needs (a column, a comparison). No array type.
+template <>
+struct Type<EnumLabel> {
+  static constexpr Oid kOid = oid::kUnknown;        ///< sent untyped: the server infers the enum
+  static constexpr Format kFormat = Format::kText;  ///< sent as text (enum_in reads the label)
+  /// Reads user-defined types (OID >= kFirstNormalObjectId, where enums are) and strings.
+  static bool accepts(Oid type) noexcept;
+  /// The label's bytes.
+  static void encode(const EnumLabel& value, ByteWriter& out);
+  /// The label: enum_out and enum_send both give its bytes as they are.
+  static EnumLabel decode(Oid type, Format format, Bytes data);
 };
 
 // ---- arrays: a thin template over non-template helpers (types_array.cpp) ----
