@@ -285,8 +285,8 @@ ast::ColumnDef make_column(std::string_view name, const Spec& spec, bool nullabl
   }
   if constexpr (requires { typename Spec::enum_type; }) {
     using E = typename Spec::enum_type;
-    f.column.enum_name = EnumTraits<E>::name;
-    f.column.labels = enum_labels<E>();
+    c.enum_name = EnumTraits<E>::name;
+    c.labels = enum_labels<E>();
   }
   if constexpr (HasTarget<Spec>) {
     using Target = typename Spec::target;
