@@ -617,6 +617,14 @@ std::string compile_add_column(std::string_view table, const ast::ColumnDef& col
   return sql;
 }
 
+std::vector<std::string> compile_create_types(const ast::ColumnDef& column, Dialect dialect) {
+  std::vector<std::string> out;
+  if (dialect == Dialect::kPostgres && column.type == ColumnType::kEnum) {
+    append_create_enum(out, column);
+  }
+  return out;
+}
+
 std::string compile_column_definition(const ast::ColumnDef& column, Dialect dialect) {
   std::string sql;
   append_column(sql, column, dialect);

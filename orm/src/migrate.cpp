@@ -3,7 +3,9 @@
 // transactional, one statement after another where it commits itself).
 #include "tern/orm/migrate.hpp"
 
+#include <iterator>
 #include <optional>
+#include <vector>
 
 #include "tern/orm/compiler.hpp"
 #include "tern/protocol/exceptions.hpp"
@@ -111,6 +113,10 @@ MigrationOperation Migrator::add_column(std::string_view table, const orm::ast::
                                         bool index) const {
   MigrationOperation op = make(describe("add_column", table, column.name),
                                orm::compile_add_column(table, column, db_.dialect()));
+  // A PostgreSQL enum column's type first (made when missing, as create_table makes it).
+  std::vector<std::string> types = orm::compile_create_types(column, db_.dialect());
+  op.statements_.insert(op.statements_.begin(), std::make_move_iterator(types.begin()),
+                        std::make_move_iterator(types.end()));
   if (index) {
     op.statements_.push_back(orm::compile_create_index(
         table, orm::ast::IndexDef{.columns = {column.name}}, db_.dialect(), false));

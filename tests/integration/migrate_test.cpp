@@ -13,9 +13,14 @@
 #include <vector>
 
 #include "expect_error.hpp"
+#include "tern/db/enum.hpp"
 #include "tern/orm/compiler.hpp"
 #include "tern/ring/ring.hpp"
 #include "test_database.hpp"
+
+// An enum for a column added by a migration (TERN_ENUM is used at global scope).
+enum class MigMood { calm, busy };
+TERN_ENUM(MigMood, "tern_mig_mood", calm, busy)
 
 namespace {
 
@@ -171,6 +176,22 @@ TEST_P(Migrate, ColumnsAndIndexesAndTables) {
   run(m.aio_migrate(m.rename_table("mig_cols", "mig_cols_renamed")));
   EXPECT_EQ(columns("mig_cols"), std::vector<std::string>{});
   EXPECT_EQ(text("SELECT name FROM mig_cols_renamed WHERE id = 1"), "old");
+}
+
+// An enum column added by a migration: on PostgreSQL its type is made first, as create_table
+// makes it, and left as it is when it exists.
+TEST_P(Migrate, AddsAnEnumColumnWithItsType) {
+  create("mig_enum");
+  tern::Migrator m(*db);
+  const auto add = m.add_column("mig_enum", "mood", tern::EnumField<MigMood>{.null = true});
+  ASSERT_EQ(add.sql().size(), GetParam() == Dialect::kPostgres ? 2u : 1u);
+  if (GetParam() == Dialect::kPostgres) {
+    EXPECT_TRUE(add.sql()[0].starts_with("DO "));
+  }
+  run(m.aio_migrate(add));
+  run(m.aio_migrate(m.add_column("mig_enum", "again", tern::EnumField<MigMood>{.null = true})));
+  insert("mig_enum", "t", "mood", tern::Value(MigMood::busy));
+  EXPECT_EQ(run(db->aio_execute("SELECT mood FROM mig_enum"))[0].get<MigMood>(0), MigMood::busy);
 }
 
 TEST_P(Migrate, AddedForeignKeyIsEnforcedAndIndexed) {

@@ -55,6 +55,10 @@ std::string compile_create_index(std::string_view table, const ast::IndexDef& in
 std::string compile_add_column(std::string_view table, const ast::ColumnDef& column,
                                Dialect dialect);
 
+/// What must exist before `column` can be created: on PostgreSQL, an enum column's type (the
+/// DO block create_table runs, a no-op when the type exists); nothing elsewhere.
+std::vector<std::string> compile_create_types(const ast::ColumnDef& column, Dialect dialect);
+
 /// A column as CREATE TABLE writes it: name, type, NOT NULL, keys, DEFAULT, CHECK (MySQL's
 /// ALTER TABLE ... MODIFY takes it whole).
 std::string compile_column_definition(const ast::ColumnDef& column, Dialect dialect);
