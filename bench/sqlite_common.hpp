@@ -139,4 +139,17 @@ inline void sqlite_timestamp_text(std::string& out, Instant t) {
   sqlite::append_datetime(out, DateTime(t.time_since_epoch()));
 }
 
+/// Refills `params` with a row's n, t, f and ts (BenchItem, BenchInsert), as tern's side binds
+/// it; the timestamp's text goes to `ts`, which must outlive the statement. clear() keeps the
+/// storage of both.
+template <class Row>
+void bind_tern_row(sqlite::Params& params, const Row& r, std::string& ts) {
+  sqlite_timestamp_text(ts, r.ts);
+  params.clear();
+  params.add_integer(r.n);
+  params.add_text(r.t);
+  params.add_real(r.f);
+  params.add_text(ts);
+}
+
 }  // namespace tern::bench

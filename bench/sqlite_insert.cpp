@@ -87,12 +87,7 @@ void BM_tern_single_rows(benchmark::State& state) {
       co_await conn.conn.exec("BEGIN IMMEDIATE", tern::ring::kNoDeadline);
       for (const std::vector<BenchInsert>& batch : batches()) {
         for (const BenchInsert& row : batch) {
-          sqlite_timestamp_text(ts, row.ts);
-          params.clear();
-          params.add_integer(row.n);
-          params.add_text(row.t);
-          params.add_real(row.f);
-          params.add_text(ts);
+          bind_tern_row(params, row, ts);
           co_await conn.execute(kInsertOne, params);
         }
       }

@@ -131,12 +131,7 @@ void BM_tern_driver_create(benchmark::State& state) {
         std::string ts;
         while (rounds.next()) {
           const BenchItem item = make_row<BenchItem>(++i);
-          sqlite_timestamp_text(ts, item.ts);
-          params.clear();
-          params.add_integer(item.n);
-          params.add_text(item.t);
-          params.add_real(item.f);
-          params.add_text(ts);
+          bind_tern_row(params, item, ts);
           const tern::sqlite::Result r = co_await conn.execute(kCreateSql, params);
           if (r.size() != 1) throw std::runtime_error("no id");
           benchmark::DoNotOptimize(r.row(0).get<std::int64_t>(0));

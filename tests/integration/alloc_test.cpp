@@ -156,42 +156,33 @@ TEST_F(AllocTest, MysqlConnectionExecute) {
 
 class AllocDatabaseTest : public AllocTest, public ::testing::WithParamInterface<Dialect> {};
 
-// aio_execute with its parameters viewed (aio_execute_view: the owned `Params` form copies the
-// values into a std::vector, one allocation by design) on a warm pool of one connection.
+// aio_execute on a warm pool of one connection, its parameters viewed (aio_execute_view) and
+// as arguments (held in the statement's frame). (The owned `Params` form copies the values into
+// a std::vector: one allocation by design.)
 TEST_P(AllocDatabaseTest, AioExecute) {
   tern::ring::Loop loop;
   fill(loop, GetParam());
   const std::string_view sql = GetParam() == Dialect::kPostgres
                                    ? "SELECT n FROM alloc_items WHERE id = $1"
                                    : "SELECT n FROM alloc_items WHERE id = ?";
-  int wrong = 0;
-  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
+  const auto check = [](const tern::ResultSet& r, int i) {
+    return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  };
+  const std::function<Task<int>(int)> viewed = [&](int i) -> Task<int> {
     const tern::Value params[1] = {tern::Value(key_of(i))};
-    const tern::ResultSet r = co_await g_db->aio_execute_view(sql, std::span(params));
-    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+    co_return check(co_await g_db->aio_execute_view(sql, std::span(params)), i);
   };
-  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
-  close(loop);
-  EXPECT_EQ(wrong, 0);
-  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_execute point selects";
-}
-
-// aio_execute with its parameters as arguments: held in the statement's frame.
-TEST_P(AllocDatabaseTest, AioExecuteWithArguments) {
-  tern::ring::Loop loop;
-  fill(loop, GetParam());
-  const std::string_view sql = GetParam() == Dialect::kPostgres
-                                   ? "SELECT n FROM alloc_items WHERE id = $1"
-                                   : "SELECT n FROM alloc_items WHERE id = ?";
-  int wrong = 0;
-  const std::function<Task<int>(int)> query = [&](int i) -> Task<int> {
-    const tern::ResultSet r = co_await g_db->aio_execute(sql, key_of(i));
-    co_return r.size() == 1 && r.row(0).get<std::int64_t>(0) == 2 * key_of(i) ? 0 : 1;
+  const std::function<Task<int>(int)> arguments = [&](int i) -> Task<int> {
+    co_return check(co_await g_db->aio_execute(sql, key_of(i)), i);
   };
-  const std::uint64_t n = tern::ring::sync_wait(loop, measured(query, wrong));
+  for (const auto& [query, form] : {std::pair{&viewed, "aio_execute_view(sql, span)"},
+                                    std::pair{&arguments, "aio_execute(sql, key)"}}) {
+    int wrong = 0;
+    const std::uint64_t n = tern::ring::sync_wait(loop, measured(*query, wrong));
+    EXPECT_EQ(wrong, 0) << form;
+    EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " point selects by " << form;
+  }
   close(loop);
-  EXPECT_EQ(wrong, 0);
-  EXPECT_EQ(n, 0u) << "heap allocations in " << kMeasured << " aio_execute(sql, key) selects";
 }
 
 // Model::aio_get by primary key: the ORM's statement cache, the database layer and the
