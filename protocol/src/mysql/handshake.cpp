@@ -152,7 +152,10 @@ std::uint8_t write_ssl_request(std::string& out, std::uint8_t seq, std::uint64_t
 }
 
 Bytes AuthSwitchRequest::scramble() const noexcept {
-  if (!data.empty() && data.back() == std::byte{0}) return data.first(data.size() - 1);
+  // Only the 20-byte scramble of the native and sha2 plugins is NUL-terminated. ed25519's
+  // 32 random bytes are not, and end in a zero byte one time in 256: that byte is data.
+  constexpr std::size_t kTerminatedScramble = 21;
+  if (data.size() == kTerminatedScramble && data.back() == std::byte{0}) return data.first(20);
   return data;
 }
 

@@ -87,7 +87,8 @@ std::uint8_t write_ssl_request(std::string& out, std::uint8_t seq, std::uint64_t
 struct AuthSwitchRequest {
   std::string_view plugin;  ///< the plugin name
   Bytes data;               ///< its data, as sent (often the scramble plus a trailing NUL)
-  /// The data without one trailing NUL (what the native and sha2 plugins scramble with).
+  /// The scramble: the data without the NUL that ends a 20-byte scramble (native and sha2
+  /// plugins); other data (ed25519's 32 bytes) as sent, even when its last byte is zero.
   Bytes scramble() const noexcept;
 };
 /// Parses an AuthSwitchRequest payload. The pre-4.1 form (0xFE alone, for mysql_old_password)
