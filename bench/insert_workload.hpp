@@ -37,6 +37,26 @@ inline const std::vector<std::vector<BenchInsert>>& batches() {
   return all;
 }
 
+/// The same rows as aio_copy_in takes them: one Params of (n, t, f, ts) each.
+inline const std::vector<Params>& copy_rows() {
+  static const std::vector<Params> all = [] {
+    std::vector<Params> rows;
+    rows.reserve(static_cast<std::size_t>(kRowCount));
+    for (const std::vector<BenchInsert>& batch : batches()) {
+      for (const BenchInsert& r : batch)
+        rows.push_back(Params{Value(r.n), Value(r.t), Value(r.f), Value(r.ts)});
+    }
+    return rows;
+  }();
+  return all;
+}
+
+/// The columns aio_copy_in fills.
+inline const std::vector<std::string>& copy_columns() {
+  static const std::vector<std::string> columns{"n", "t", "f", "ts"};
+  return columns;
+}
+
 /// The program's database with `options` (not connected yet).
 using OpenDb = std::unique_ptr<AioDatabase> (*)(const DatabaseOptions& options);
 /// Empties bench_insert, on an anchor connection of its own that it owns (tern's benchmarks
@@ -103,10 +123,34 @@ void BM_tern_orm_insert_many(benchmark::State& state) {
   ring::sync_wait(loop, body());
 }
 
+/// AioDatabase::aio_copy_in of every row (binary COPY on PostgreSQL, prepared multi-row
+/// INSERTs on MySQL) on a pool of one connection; `truncate` empties the table before each run.
+template <OpenDb open, AdminTruncate truncate>
+void BM_tern_copy_in(benchmark::State& state) {
+  ring::Loop loop;
+  const CloseDbAtExit close(loop);
+  g_db = open(DatabaseOptions{.min_connections = 1, .max_connections = 1});
+  auto body = [&]() -> ring::Task<void> {
+    co_await g_db->aio_connect();
+    Runs runs(state, truncate());
+    while (runs.next()) {
+      const std::uint64_t loaded =
+          co_await g_db->aio_copy_in("bench_insert", copy_columns(), copy_rows());
+      benchmark::DoNotOptimize(loaded);
+    }
+    runs.finish();
+  };
+  ring::sync_wait(loop, body());
+}
+
 /// The program's benchmarks: the anchor's and tern's single-row INSERTs, the anchor's
-/// batches (the ORM's insert_many is BM_tern_orm_insert_many above).
+/// batches (the ORM's insert_many is BM_tern_orm_insert_many above), and the anchor's bulk
+/// load that aio_copy_in is compared with (its name and what it does, for the table).
 struct Benchmarks {
   BenchmarkFunction anchor_single_rows, tern_single_rows, anchor_batches;
+  BenchmarkFunction anchor_copy = nullptr;
+  std::string anchor_copy_name{};
+  std::string anchor_copy_what{};
 };
 
 /// main(): checks BENCH_INSERT_ROWS, creates bench_insert through the ORM on the database
@@ -124,22 +168,25 @@ int run(int argc, char** argv, const std::string& server, const std::string& dri
   const std::string rows = server + ": " + std::to_string(kRowCount);
   const std::string anchor_single_rows = "BM_" + anchor + "_single_rows";
   const std::string anchor_batches = "BM_" + anchor + "_batches";
-  return run_cases(
-      argc, argv, "4", "row", 1,
-      {{rows + " single-row INSERTs in one transaction: " + driver + " vs " + anchor +
-            " (prepared)",
-        anchor_single_rows.c_str(), b.anchor_single_rows, "BM_tern_single_rows",
-        b.tern_single_rows},
-       {rows + " rows in INSERTs of 1,000: ORM insert_many vs " + anchor + " (same SQL, prepared)",
-        anchor_batches.c_str(), b.anchor_batches, "BM_tern_orm_insert_many",
-        BM_tern_orm_insert_many<open, truncate, keys>}},
-      [] {
-        ring::Loop loop;
-        const CloseDbAtExit close(loop);
-        g_db = open(DatabaseOptions{.max_connections = 1});
-        ring::sync_wait(loop, BenchInsert::aio_create_table());
-        batches();  // the data is made before any measurement
-      });
+  std::vector<Case> cases{
+      {rows + " single-row INSERTs in one transaction: " + driver + " vs " + anchor + " (prepared)",
+       anchor_single_rows.c_str(), b.anchor_single_rows, "BM_tern_single_rows", b.tern_single_rows},
+      {rows + " rows in INSERTs of 1,000: ORM insert_many vs " + anchor + " (same SQL, prepared)",
+       anchor_batches.c_str(), b.anchor_batches, "BM_tern_orm_insert_many",
+       BM_tern_orm_insert_many<open, truncate, keys>}};
+  if (b.anchor_copy != nullptr) {
+    cases.push_back({rows + " rows bulk-loaded: aio_copy_in vs " + b.anchor_copy_what,
+                     b.anchor_copy_name.c_str(), b.anchor_copy, "BM_tern_copy_in",
+                     BM_tern_copy_in<open, truncate>});
+  }
+  return run_cases(argc, argv, "4", "row", 1, cases, [] {
+    ring::Loop loop;
+    const CloseDbAtExit close(loop);
+    g_db = open(DatabaseOptions{.max_connections = 1});
+    ring::sync_wait(loop, BenchInsert::aio_create_table());
+    batches();  // the data is made before any measurement
+    copy_rows();
+  });
 }
 
 }  // namespace tern::bench::insert_workload

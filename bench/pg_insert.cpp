@@ -5,6 +5,8 @@
 //   - The same rows in INSERTs of 1,000 rows each: the ORM's `BenchInsert::insert_many(batch)`
 //     against libpq sending the very statement the ORM generates (4,000 binary parameters,
 //     RETURNING the ids) as a prepared statement.
+//   - The same rows bulk-loaded: AioDatabase::aio_copy_in (binary COPY) against libpq's binary
+//     COPY (PQputCopyData).
 //
 //   TERN_PG_URL=postgresql://... bench/pg-insert
 //   BENCH_INSERT_ROWS=10000 for a quicker run.
@@ -156,10 +158,76 @@ void BM_libpq_batches(benchmark::State& state) {
   PQfinish(c);
 }
 
+// ---- bulk load: binary COPY ----
+
+// libpq's COPY FROM STDIN in the binary format, as a libpq program that cares writes it: each
+// row encoded by hand into a buffer sent with PQputCopyData every 64 KiB.
+void BM_libpq_copy(benchmark::State& state) {
+  PGconn* c = libpq_connect();
+  Runs runs(state, truncate(c));
+  std::string buf;
+  auto put = [c](const std::string& data) {
+    if (PQputCopyData(c, data.data(), static_cast<int>(data.size())) != 1) {
+      throw std::runtime_error(PQerrorMessage(c));
+    }
+  };
+  auto be16 = [&buf](std::uint16_t v) {
+    buf.push_back(static_cast<char>(v >> 8));
+    buf.push_back(static_cast<char>(v));
+  };
+  auto be32 = [&buf](std::uint32_t v) {
+    for (int i = 3; i >= 0; --i)
+      buf.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  auto be64v = [&buf](std::uint64_t v) {
+    for (int i = 7; i >= 0; --i)
+      buf.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  while (runs.next()) {
+    PGresult* r = PQexec(c, "COPY bench_insert (n, t, f, ts) FROM STDIN (FORMAT binary)");
+    if (PQresultStatus(r) != PGRES_COPY_IN) throw std::runtime_error(PQerrorMessage(c));
+    PQclear(r);
+    buf.assign("PGCOPY\n\377\r\n\0", 11);
+    be32(0);
+    be32(0);
+    for (const std::vector<BenchInsert>& batch : batches()) {
+      for (const BenchInsert& row : batch) {
+        be16(4);
+        be32(8);
+        be64v(static_cast<std::uint64_t>(row.n));
+        be32(static_cast<std::uint32_t>(row.t.size()));
+        buf.append(row.t);
+        std::uint64_t f;
+        std::memcpy(&f, &row.f, 8);
+        be32(8);
+        be64v(f);
+        be32(8);
+        be64v(static_cast<std::uint64_t>(row.ts.time_since_epoch().count() - kPgEpochUs));
+        if (buf.size() >= 64 * 1024) {
+          put(buf);
+          buf.clear();
+        }
+      }
+    }
+    be16(0xffff);
+    put(buf);
+    if (PQputCopyEnd(c, nullptr) != 1) throw std::runtime_error(PQerrorMessage(c));
+    r = PQgetResult(c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) throw std::runtime_error(PQerrorMessage(c));
+    benchmark::DoNotOptimize(PQcmdTuples(r));
+    PQclear(r);
+    while ((r = PQgetResult(c)) != nullptr)
+      PQclear(r);
+  }
+  runs.finish();
+  PQfinish(c);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return insert_workload::run<open_db, admin_truncate, /*keys=*/true>(
       argc, argv, "PG", "pg::Connection", "libpq",
-      {BM_libpq_single_rows, BM_tern_single_rows, BM_libpq_batches});
+      {BM_libpq_single_rows, BM_tern_single_rows, BM_libpq_batches, BM_libpq_copy, "BM_libpq_copy",
+       "libpq binary COPY (PQputCopyData, 64 KiB pieces)"});
 }

@@ -1,7 +1,12 @@
 // BackendConnection over the PostgreSQL protocol connection.
+#include <algorithm>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "backends.hpp"
+#include "identifiers.hpp"
+#include "pg_copy.hpp"
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/protocol/pg/hstore.hpp"
@@ -58,6 +63,56 @@ class PgBackend final : public BackendConnection {
     for (const Value& v : params)
       bind(v, hstore_oid_, own);
     co_return ResultSet(co_await c_.execute(sql, own, {.deadline = deadline}));
+  }
+  ring::Task<std::uint64_t> copy_in(std::string_view table, std::span<const std::string> columns,
+                                    std::span<const Params> rows,
+                                    ring::Deadline deadline) override {
+    // The target columns' types, once per load: binary COPY takes each value in exactly its
+    // column's binary form.
+    const std::string quoted = detail::quote_identifier(table, Dialect::kPostgres);
+    pg::Params lookup;
+    lookup.add(quoted);
+    const pg::Result types =
+        co_await c_.execute(detail::kPgCopyColumnsQuery, lookup, {.deadline = deadline});
+    std::vector<detail::PgCopyColumn> all;
+    all.reserve(types.size());
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      const auto row = types.row(i);
+      const std::string kind = row.get<std::string>(2);
+      all.push_back({.name = row.get<std::string>(0),
+                     .type = row.get<pg::OidValue>(1).value,
+                     .kind = kind.empty() ? 'b' : kind[0],
+                     .type_name = row.get<std::string>(3)});
+    }
+    std::vector<detail::PgCopyColumn> target;
+    if (columns.empty()) {
+      target = std::move(all);
+    } else {
+      target.reserve(columns.size());
+      for (const std::string& name : columns) {
+        const auto it =
+            std::find_if(all.begin(), all.end(), [&name](const auto& c) { return c.name == name; });
+        if (it == all.end()) {
+          throw ProgrammingError(absl::StrCat("aio_copy_in: table ", std::string(table),
+                                              " has no column ",
+                                              detail::quote_identifier(name, Dialect::kPostgres),
+                                              " (or it is a generated column)"));
+        }
+        target.push_back(*it);
+      }
+    }
+    std::string sql = absl::StrCat("COPY ", quoted, " (");
+    for (std::size_t i = 0; i < target.size(); ++i) {
+      if (i > 0) sql += ", ";
+      sql += detail::quote_identifier(target[i].name, Dialect::kPostgres);
+    }
+    sql += ") FROM STDIN (FORMAT binary)";
+    if (rows.empty()) co_return 0;
+    detail::PgCopyEncoder encoder(table, target, rows);
+    const pg::Connection::CopyProducer produce = [&encoder](std::string& chunk) {
+      return encoder.next(chunk);
+    };
+    co_return co_await c_.copy_in(sql, produce, {.deadline = deadline});
   }
   ring::Task<void> run(std::string_view sql, ring::Deadline deadline) override {
     co_await c_.simple_query(sql, {.deadline = deadline});

@@ -1,10 +1,12 @@
 // The database and its pool (docs/pool.md): options, a URL with pool parameters, a statement
-// deadline, pool_stats().
+// deadline, pool_stats(), bulk load and read (aio_copy_in, aio_copy_out).
 //   build/examples/docs/pool postgresql://tern:tern_pw@127.0.0.1:5432/tern_test
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tern/tern.hpp>
+#include <vector>
 
 using namespace std::chrono_literals;
 using tern::ring::Task;
@@ -54,6 +56,36 @@ Task<void> with_deadline(std::string url) {
 }
 /// [deadline]
 
+/// [copy]
+Task<void> bulk(std::string url) {
+  std::unique_ptr<tern::AioDatabase> db = tern::connect(url);
+  co_await db->aio_execute(
+      "CREATE TEMPORARY TABLE reading (sensor int, at timestamptz, value "
+      "double precision, note text)");
+  // One Params per row, in the columns' order; values of any type a statement binds.
+  std::vector<tern::Params> rows;
+  const tern::Instant start =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  for (int i = 0; i < 10'000; ++i) {
+    rows.push_back({tern::Value(i % 16), tern::Value(start + std::chrono::seconds(i)),
+                    tern::Value(i * 0.5), i % 100 == 0 ? tern::Value("tab\there") : tern::Value()});
+  }
+  const std::vector<std::string> columns{"sensor", "at", "value", "note"};
+  // Binary COPY on PostgreSQL, all or nothing; inside aio_atomic, on the block's connection.
+  const std::uint64_t loaded = co_await db->aio_copy_in("reading", columns, rows);
+  // Read back as a stream: batches of 1,000 rows, never the whole table at once.
+  const std::vector<std::string> wanted{"sensor", "value"};
+  tern::RowStream stream = co_await db->aio_copy_out("reading", wanted, 1000);
+  double total = 0;
+  while (std::optional<tern::ResultSet> batch = co_await stream.next()) {
+    for (const tern::Row row : *batch)
+      total += row.get<double>(1);
+  }
+  std::printf("loaded %llu rows, total %.1f\n", static_cast<unsigned long long>(loaded), total);
+  co_await db->aio_close();
+}
+/// [copy]
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: pool POSTGRESQL-URL\n");
@@ -63,4 +95,5 @@ int main(int argc, char** argv) {
   tern::ring::sync_wait(loop, with_options(argv[1]));
   tern::ring::sync_wait(loop, from_url(argv[1]));
   tern::ring::sync_wait(loop, with_deadline(argv[1]));
+  tern::ring::sync_wait(loop, bulk(argv[1]));
 }

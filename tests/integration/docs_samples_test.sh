@@ -38,7 +38,8 @@ the hook saw 6 statements
 total: 102' -- "$scopes" "$TERN_PG_URL"
 check pool '42; 1 of at most 5 connections open, 1 acquired
 max_connections 3, pipeline_depth 2
-QueryTimeout' -- "$pool" "$TERN_PG_URL"
+QueryTimeout
+loaded 10000 rows, total 24997500.0' -- "$pool" "$TERN_PG_URL"
 orm_out='2 inserted, 1 long, 2 by Ada, poems: no
 Ada: 2 books
 Grace wrote Manual (created)

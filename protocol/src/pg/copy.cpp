@@ -17,7 +17,16 @@ constexpr std::size_t kCopyFlushSize = 256 * 1024;
 ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql,
                                               const std::vector<std::string>& chunks,
                                               QueryOptions options) {
-  return copy(sql, &chunks, nullptr, options);
+  const CopyProducer produce = [&chunks, next = std::size_t{0}](std::string& chunk) mutable {
+    if (next < chunks.size()) chunk.append(chunks[next++]);
+    return next < chunks.size();
+  };
+  co_return co_await copy(sql, &produce, nullptr, options);
+}
+
+ring::Task<std::uint64_t> Connection::copy_in(std::string_view sql, const CopyProducer& produce,
+                                              QueryOptions options) {
+  return copy(sql, &produce, nullptr, options);
 }
 
 ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
@@ -26,11 +35,10 @@ ring::Task<std::uint64_t> Connection::copy_out(std::string_view sql,
   return copy(sql, nullptr, &sink, options);
 }
 
-ring::Task<std::uint64_t> Connection::copy(std::string_view sql,
-                                           const std::vector<std::string>* chunks,
+ring::Task<std::uint64_t> Connection::copy(std::string_view sql, const CopyProducer* produce,
                                            const std::function<void(std::string_view)>* sink,
                                            QueryOptions options) {
-  const char* const during = chunks != nullptr ? "COPY FROM STDIN" : "COPY TO STDOUT";
+  const char* const during = produce != nullptr ? "COPY FROM STDIN" : "COPY TO STDOUT";
   check_ready();
   check_alone();
   frontend::query(out_, sql);
@@ -42,16 +50,31 @@ ring::Task<std::uint64_t> Connection::copy(std::string_view sql,
       // Each case takes a message of this COPY and goes on; the rest, the other direction's
       // messages included, is the reply's tail: ErrorResponse, ReadyForQuery or unexpected.
       switch (m.type) {
-        case backend::kCopyInResponse:
-          if (chunks == nullptr) break;
+        case backend::kCopyInResponse: {
+          if (produce == nullptr) break;
           backend::parse_copy_response(m.body);
-          for (const std::string& chunk : *chunks) {
-            frontend::copy_data(out_, chunk);
+          std::string chunk;
+          for (bool more = true; more;) {
+            chunk.clear();
+            try {
+              more = (*produce)(chunk);
+            } catch (...) {
+              // Nothing of this COPY is loaded: the server answers CopyFail with an error
+              // (skipped by reply_tail, which keeps the first) and ReadyForQuery.
+              error = std::current_exception();
+              break;
+            }
+            if (!chunk.empty()) frontend::copy_data(out_, chunk);
             if (out_.size() >= kCopyFlushSize) co_await flush(options.deadline);
           }
-          frontend::copy_done(out_);
+          if (error) {
+            frontend::copy_fail(out_, "aborted by the client");
+          } else {
+            frontend::copy_done(out_);
+          }
           co_await flush(options.deadline);
           continue;
+        }
         case backend::kCopyOutResponse:
           if (sink == nullptr) break;
           backend::parse_copy_response(m.body);

@@ -341,10 +341,14 @@ struct Connection::State {
           rc = sqlite3_bind_double(stmt, i, p.real);
           break;
         case StorageClass::kText:
-          rc = sqlite3_bind_text64(stmt, i, p.bytes.data(), p.bytes.size(), lifetime, SQLITE_UTF8);
+          rc = sqlite3_bind_text64(stmt, i, p.bytes.empty() ? "" : p.bytes.data(), p.bytes.size(),
+                                   lifetime, SQLITE_UTF8);
           break;
         case StorageClass::kBlob:
-          rc = sqlite3_bind_blob64(stmt, i, p.bytes.data(), p.bytes.size(), lifetime);
+          // An empty value's data() may be null, which SQLite would bind as NULL.
+          rc = p.bytes.empty()
+                   ? sqlite3_bind_zeroblob(stmt, i, 0)
+                   : sqlite3_bind_blob64(stmt, i, p.bytes.data(), p.bytes.size(), lifetime);
           break;
         case StorageClass::kNull:
           rc = sqlite3_bind_null(stmt, i);

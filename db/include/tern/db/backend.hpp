@@ -43,6 +43,13 @@ class BackendConnection {
   virtual ring::Task<void> stream_close(ring::Deadline deadline) = 0;
   /// True while a stream is open.
   virtual bool streaming() const noexcept = 0;
+  /// Loads `rows` (each one value per column) into `table`'s `columns` (empty: all of them, in
+  /// table order), all or nothing, and returns how many were loaded. This default runs
+  /// prepared multi-row INSERTs, chunked under the placeholder and packet limits, inside a
+  /// transaction unless one is open (MySQL, SQLite); PostgreSQL overrides it with binary COPY.
+  virtual ring::Task<std::uint64_t> copy_in(std::string_view table,
+                                            std::span<const std::string> columns,
+                                            std::span<const Params> rows, ring::Deadline deadline);
   /// Runs a parameterless control statement (BEGIN, COMMIT, SAVEPOINT x, SET ...).
   virtual ring::Task<void> run(std::string_view sql, ring::Deadline deadline) = 0;
   /// Returns the session to a clean state between borrowers: ends an abandoned stream and

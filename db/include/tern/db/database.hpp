@@ -302,6 +302,32 @@ class AioDatabase {
   ring::Task<RowStream> aio_stream(std::string_view sql, Params params = {},
                                    std::uint32_t batch_rows = 1000, QueryOptions options = {});
 
+  /// Loads `rows` into `table` in bulk and returns how many were loaded, all or nothing.
+  /// Each row is one Value per name in `columns` (empty: every column of the table, in its
+  /// order); a row is a Params, the type aio_execute binds, so any value a statement takes
+  /// can be loaded. `table` and `columns` are each one identifier (quoted: any name stays one
+  /// name; a schema comes from the search path).
+  ///
+  /// PostgreSQL: binary COPY FROM STDIN. The columns' types are looked up once, each value is
+  /// encoded as its column's type (an integer into int2/int4/int8/float/numeric, text into
+  /// text/varchar/char/enum/json columns, each other type into its own) and streamed in
+  /// 64 KiB pieces; a value its column cannot take throws TypeError naming table.column and
+  /// the row's index, the COPY is aborted (CopyFail) and nothing is loaded. MySQL/MariaDB and
+  /// SQLite: prepared multi-row INSERTs with bound parameters, chunked under the placeholder
+  /// limit and a 4 MiB statement budget, inside one transaction (a savepoint's worth: the
+  /// caller's, inside aio_atomic); never LOAD DATA LOCAL INFILE.
+  ///
+  /// Runs on the task's bound connection (inside aio_atomic: the block's, rolled back with
+  /// it) or one leased from the pool. A server error (IntegrityError for a duplicate key...)
+  /// loads nothing and leaves the connection usable.
+  ring::Task<std::uint64_t> aio_copy_in(std::string table, std::vector<std::string> columns,
+                                        std::span<const Params> rows, QueryOptions options = {});
+  /// Reads `table`'s `columns` (empty: all, as SELECT *) as a row stream, `batch_rows` at a
+  /// time: aio_stream over `SELECT columns FROM table` with the names quoted. For a query,
+  /// use aio_stream.
+  ring::Task<RowStream> aio_copy_out(std::string table, std::vector<std::string> columns = {},
+                                     std::uint32_t batch_rows = 1000, QueryOptions options = {});
+
   /// Runs `body()` (a callable returning ring::Task<T>) in a transaction and returns its
   /// value: BEGIN before, COMMIT after; an exception rolls back and is rethrown. Nested blocks
   /// (in the same task tree) become savepoints; inside aio_connection() the first block
@@ -542,6 +568,9 @@ class AioDatabase {
   ring::Task<void> open_stream(BackendConnection& conn, std::string_view sql,
                                std::span<const Value> params, std::uint32_t batch_rows,
                                ring::Deadline deadline);
+  ring::Task<std::uint64_t> run_copy(BackendConnection& conn, std::string_view table,
+                                     std::span<const std::string> columns,
+                                     std::span<const Params> rows, ring::Deadline deadline);
   ring::Task<ResultSet> run_logged(BackendConnection& conn, std::string_view sql,
                                    std::span<const Value> params, ring::Deadline deadline);
 

@@ -146,6 +146,17 @@ class Connection {
   /// boundaries need not match rows) and returns the number of rows copied.
   ring::Task<std::uint64_t> copy_in(std::string_view sql, const std::vector<std::string>& chunks,
                                     QueryOptions options = {});
+  /// Fills the next piece of COPY data into `chunk` (appending; the connection clears it
+  /// between calls) and returns false once the data is complete (`chunk` may then hold its
+  /// last bytes). A throw aborts the COPY (see copy_in's producer form).
+  using CopyProducer = std::function<bool(std::string& chunk)>;
+  /// COPY ... FROM STDIN, streamed: calls `produce` for each piece of data (each sent as one
+  /// CopyData, so a piece should stay small, e.g. 64 KiB: nothing more is held) until it
+  /// returns false, and returns the number of rows copied. When `produce` throws, the COPY is
+  /// aborted with CopyFail (the server loads nothing) and, once the connection is ready
+  /// again, its exception is rethrown: the connection stays usable.
+  ring::Task<std::uint64_t> copy_in(std::string_view sql, const CopyProducer& produce,
+                                    QueryOptions options = {});
   /// COPY ... TO STDOUT: calls `sink` for each CopyData the server sends (one row each in the
   /// text and CSV formats) and returns the row count.
   ring::Task<std::uint64_t> copy_out(std::string_view sql,
@@ -280,8 +291,8 @@ class Connection {
   /// `receive` as a task of its own (a frame), for the rare paths that need one.
   ring::Task<void> receive_task(Receive& receive, ring::Deadline deadline);
   ring::Task<void> receive_simple(std::vector<Result>& results, ring::Deadline deadline);
-  /// copy_in (`chunks` set) and copy_out (`sink` set): one reply loop for both directions.
-  ring::Task<std::uint64_t> copy(std::string_view sql, const std::vector<std::string>* chunks,
+  /// copy_in (`produce` set) and copy_out (`sink` set): one reply loop for both directions.
+  ring::Task<std::uint64_t> copy(std::string_view sql, const CopyProducer* produce,
                                  const std::function<void(std::string_view)>* sink,
                                  QueryOptions options);
   void forget(Statement& s);
