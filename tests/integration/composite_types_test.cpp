@@ -22,6 +22,7 @@
 #include "server_env.hpp"
 #include "tern/db/composite.hpp"
 #include "tern/db/enum.hpp"
+#include "tern/orm/migrate.hpp"
 #include "tern/orm/model.hpp"
 #include "tern/protocol/pg/connection.hpp"
 #include "tern/ring/ring.hpp"
@@ -196,6 +197,22 @@ TEST_F(PgComposites, AHostileTypeNameStaysOneIdentifier) {
   EXPECT_EQ(r[0].get<std::int64_t>(0), 1);
   run(Oddity::aio_drop_table());
   run(db->aio_execute(R"(DROP TYPE "tern_test_""odd""; DROP TABLE x; $$")"));
+}
+
+TEST_F(PgComposites, MigratorAddsACompositeColumn) {
+  run(db->aio_execute("DROP TABLE IF EXISTS tern_test_mig_composite"));
+  run(db->aio_execute("CREATE TABLE tern_test_mig_composite (id integer)"));
+  tern::Migrator m(*db);
+  // Built outside the co_await (no braced temporary inside one).
+  const auto add =
+      m.add_column("tern_test_mig_composite", "spot", tern::CompositeField<Place>{.null = true});
+  ASSERT_EQ(add.sql().size(), 3u);  // the address type, the place type, the column
+  run(m.aio_migrate(add));
+  const Place pier{.name = "pier", .address = {.street = "s", .zip = 1}, .mood = Mood::sad};
+  run(db->aio_execute("INSERT INTO tern_test_mig_composite VALUES (1, $1)", pier));
+  const tern::ResultSet r = run(db->aio_execute("SELECT spot FROM tern_test_mig_composite"));
+  EXPECT_EQ(r[0].get<Place>(0), pier);
+  run(db->aio_execute("DROP TABLE tern_test_mig_composite"));
 }
 
 // ---- PostgreSQL: formats, NULL, records that do not fit ----

@@ -7,8 +7,8 @@
 //
 // The members' C++ types give the SQL types (std::string text, std::int32_t integer, ...; a
 // std::optional member may be NULL; an enum with EnumTraits or another composite is named by
-// its SQL type). A mapped struct is a parameter (sent as record text of unknown type, which
-// the server casts to the composite its context needs) and a column type
+// its SQL type). A mapped struct is a parameter (sent as record text typed by the composite's
+// OID, which each connection looks up by name once) and a column type
 // (Row::get<Address>, std::optional<Address>) in either result format. A record whose field
 // count or a field's type does not match is a TypeError naming the composite and the member.
 // PostgreSQL only: MySQL/MariaDB and SQLite refuse it with NotSupportedError.

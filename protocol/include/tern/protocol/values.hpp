@@ -55,9 +55,9 @@ struct EnumLabel {
 };
 
 /// A value of a PostgreSQL composite type as record text (what record_in reads, see
-/// pg::record_text), sent like an enum label as a parameter of unknown type (OID 0, text
-/// format): the server casts it to the composite type its context needs, whose OID is the
-/// database's own. MySQL/MariaDB and SQLite have no composite types and refuse it.
+/// pg::record_text), sent in text format typed by the composite's OID, which the database layer
+/// looks up by `type` (a composite's OID is the database's own; OID 0 when the database lacks
+/// it). MySQL/MariaDB and SQLite have no composite types and refuse it.
 /// The type's name is a view (a Value holding one stays as large as before): of static storage
 /// when made from a mapped struct (CompositeTraits::name); else the caller keeps it alive.
 struct RecordText {
