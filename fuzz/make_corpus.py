@@ -864,6 +864,21 @@ ENUM_LABELS = {
     + u32(25) + i32(2) + b"ab" + u32(23) + i32(-1),
 }
 
+# pg_composite (fuzz/pg_composite.cpp): byte 0 bit 0 = format (0 text, 1 binary); the record is
+# read as outer(id int8, inner inner(street text, city text, zip int4), mood mood, rating
+# float8, flag bool, small int2), mood's labels happy, sad, in_between.
+COMPOSITE_TEXT, COMPOSITE_BINARY = 0, 1
+_INNER_BINARY = i32(3) + u32(25) + i32(4) + b"Main" + u32(25) + i32(-1) + u32(23) + i32(4) + i32(9)
+PG_COMPOSITE = {
+    "text": bytes([COMPOSITE_TEXT]) + b'(7,"(""1 a"",,12)",sad,0.5,t,-3)',
+    "text_escapes": bytes([COMPOSITE_TEXT]) + b'(,"(""q \\""x\\"""" (b)"",\\,,0)",in_between,,f,0)',
+    "text_nulls": bytes([COMPOSITE_TEXT]) + b'(,"(x,y,0)",,,f,0)',
+    "text_short": bytes([COMPOSITE_TEXT]) + b"(1,2)",
+    "binary": bytes([COMPOSITE_BINARY]) + i32(6) + u32(20) + i32(8) + b"\0\0\0\0\0\0\0\x07"
+    + u32(16385) + i32(len(_INNER_BINARY)) + _INNER_BINARY + u32(16386) + i32(5) + b"happy"
+    + u32(701) + i32(-1) + u32(16) + i32(1) + b"\x01" + u32(21) + i32(2) + b"\xff\xfd",
+}
+
 
 def write(directory: pathlib.Path, files: dict, suffix: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
@@ -884,6 +899,7 @@ def main() -> None:
     write(HERE / "corpus" / "mysql_conninfo", MYSQL_CONNINFO, ".txt")
     write(HERE / "corpus" / "mysql_compression", MYSQL_COMPRESSION, ".bin")
     write(HERE / "corpus" / "enum_labels", ENUM_LABELS, ".bin")
+    write(HERE / "corpus" / "pg_composite", PG_COMPOSITE, ".bin")
 
 
 if __name__ == "__main__":

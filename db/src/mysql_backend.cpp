@@ -48,6 +48,8 @@ void bind(const Value& value, mysql::Params& out) {
           lacks("interval");
         } else if constexpr (std::is_same_v<V, HStore>) {
           lacks("hstore");
+        } else if constexpr (std::is_same_v<V, RecordText>) {
+          lacks("composite");
         } else if constexpr (kIsArray<V>) {
           lacks("array");
         } else {

@@ -1,5 +1,8 @@
 // BackendConnection over the PostgreSQL protocol connection.
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,6 +21,10 @@ namespace {
 // hstore is an extension type: its OID is this database's, looked up with this query.
 constexpr std::string_view kHstoreOidQuery = "SELECT CAST(to_regtype('hstore') AS oid)";
 
+// A composite type's OID, by its name (one identifier, as create_table writes it): NULL when the
+// database has no such type.
+constexpr std::string_view kCompositeOidQuery = "SELECT CAST(to_regtype(quote_ident($1)) AS oid)";
+
 bool has_hstore(std::span<const Value> params) noexcept {
   for (const Value& v : params) {
     if (std::holds_alternative<HStore>(v.storage())) return true;
@@ -25,15 +32,33 @@ bool has_hstore(std::span<const Value> params) noexcept {
   return false;
 }
 
+// The composite types' OIDs this connection looked up, by name (types are database objects:
+// their OIDs hold for every connection to the database, until a type is dropped).
+using CompositeOids = std::vector<std::pair<std::string, pg::Oid>>;
+
+pg::Oid composite_oid(const CompositeOids& oids, std::string_view type) noexcept {
+  for (const auto& [name, oid] : oids) {
+    if (name == type) return oid;
+  }
+  return pg::oid::kUnknown;
+}
+
 // `hstore_oid` is 0 unless hstore was registered and found.
-void bind(const Value& value, pg::Oid hstore_oid, pg::Params& out) {
+void bind_param(const Value& value, pg::Oid hstore_oid, const CompositeOids& composites,
+                pg::Params& out) {
   std::visit(
-      [&out, hstore_oid](const auto& v) {
+      [&out, hstore_oid, &composites](const auto& v) {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, std::monostate>) {
           out.add_null();
         } else if constexpr (std::is_same_v<V, HStore>) {
           out.add(v, hstore_oid);
+        } else if constexpr (std::is_same_v<V, RecordText>) {
+          // Record text (record_in reads it) typed by the composite's OID, looked up by name:
+          // a comparison with an untyped record would be read as an anonymous record, which
+          // record_in refuses. Unknown (0) when the database lacks the type: the server then
+          // casts it where the context gives the type (an INSERT's column) or says what fails.
+          out.add(EnumLabel{v.text}, composite_oid(composites, v.type));
         } else {
           // bool, int8, float8, text, bytea, numeric, date, timestamp, time, timestamptz, uuid,
           // json, jsonb, interval and the arrays: each has its codec and built-in OID.
@@ -51,6 +76,7 @@ class PgBackend final : public BackendConnection {
   ring::Task<ResultSet> execute(std::string_view sql, std::span<const Value> params,
                                 ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
+    if (lacks_composite_oid(params)) co_await lookup_composites(params, deadline);
     if (!bound_lent_) {
       bound_lent_ = true;
       const Unlend unlend{bound_lent_};
@@ -61,7 +87,7 @@ class PgBackend final : public BackendConnection {
     // failed). This one binds into its own.
     pg::Params own;
     for (const Value& v : params)
-      bind(v, hstore_oid_, own);
+      bind_param(v, hstore_oid_, composite_oids_, own);
     co_return ResultSet(co_await c_.execute(sql, own, {.deadline = deadline}));
   }
   ring::Task<std::uint64_t> copy_in(std::string_view table, std::span<const std::string> columns,
@@ -120,6 +146,7 @@ class PgBackend final : public BackendConnection {
   ring::Task<void> stream_open(std::string_view sql, std::span<const Value> params,
                                std::uint32_t batch_rows, ring::Deadline deadline) override {
     if (hstore_oid_ == 0 && has_hstore(params)) co_await require_hstore(deadline);
+    if (lacks_composite_oid(params)) co_await lookup_composites(params, deadline);
     co_await c_.open_stream(sql, bind_all(params), batch_rows, {.deadline = deadline});
   }
   ring::Task<bool> stream_next(ResultSet& batch, ring::Deadline deadline) override {
@@ -178,7 +205,7 @@ class PgBackend final : public BackendConnection {
   const pg::Params& bind_all(std::span<const Value> params) {
     bound_.clear();
     for (const Value& v : params)
-      bind(v, hstore_oid_, bound_);
+      bind_param(v, hstore_oid_, composite_oids_, bound_);
     return bound_;
   }
 
@@ -199,7 +226,33 @@ class PgBackend final : public BackendConnection {
 
   pg::Connection c_;
   bool register_hstore_;
+  // True when a parameter is a composite whose OID this connection has not looked up (a scan
+  // without a coroutine: most statements have none).
+  bool lacks_composite_oid(std::span<const Value> params) const noexcept {
+    for (const Value& v : params) {
+      const auto* r = std::get_if<RecordText>(&v.storage());
+      if (r != nullptr && composite_oid(composite_oids_, r->type) == pg::oid::kUnknown) return true;
+    }
+    return false;
+  }
+
+  // Looks up the OIDs of the composite types of `params` this connection does not know yet
+  // (one query each, the first time; a type the database lacks is asked for again next time,
+  // as another connection may create it meanwhile).
+  ring::Task<void> lookup_composites(std::span<const Value> params, ring::Deadline deadline) {
+    for (const Value& v : params) {
+      const auto* r = std::get_if<RecordText>(&v.storage());
+      if (r == nullptr || composite_oid(composite_oids_, r->type) != pg::oid::kUnknown) continue;
+      pg::Params p;
+      p.add(std::string_view(r->type));
+      const pg::Result found = co_await c_.execute(kCompositeOidQuery, p, {.deadline = deadline});
+      const auto oid = found.row(0).get<std::optional<pg::OidValue>>(0);
+      if (oid) composite_oids_.emplace_back(std::string(r->type), oid->value);
+    }
+  }
+
   pg::Oid hstore_oid_ = 0;
+  CompositeOids composite_oids_;
   pg::Params bound_;
   bool bound_lent_ = false;
 };

@@ -56,6 +56,7 @@ const char* kind_name() {
   if constexpr (std::is_same_v<T, Interval>) return "interval";
   if constexpr (std::is_same_v<T, HStore>) return "hstore";
   if constexpr (std::is_same_v<T, EnumLabel>) return "enum label";
+  if constexpr (std::is_same_v<T, RecordText>) return "composite";
   return "array";
 }
 
@@ -148,6 +149,12 @@ bool encode_as(const T& v, const PgCopyColumn& c, ByteWriter& out, std::string& 
       pg::encode_param(Jsonb{v.text}, out);
       return true;
     }
+    return false;
+  } else if constexpr (std::is_same_v<T, RecordText>) {
+    // Binary COPY takes record_send's layout, which names each member's type: record text
+    // does not carry them.
+    why = absl::StrCat("a composite (", v.type,
+                       ") cannot be copied in binary; insert it with aio_execute");
     return false;
   } else if constexpr (std::is_same_v<T, HStore>) {
     if (c.kind != 'b' || c.type_name != "hstore") return false;

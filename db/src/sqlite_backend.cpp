@@ -83,6 +83,8 @@ void bind(const Value& value, sqlite::Params& out) {
           lacks("interval");
         } else if constexpr (std::is_same_v<V, HStore>) {
           lacks("hstore");
+        } else if constexpr (std::is_same_v<V, RecordText>) {
+          lacks("composite");
         } else {
           static_assert(kIsArray<V>);
           lacks("array");

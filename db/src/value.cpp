@@ -21,6 +21,10 @@ void throw_set_lacks(const char* backend) {
   throw NotSupportedError(std::string(backend) +
                           " has no SET type: a std::set of an enum is MySQL/MariaDB only");
 }
+void throw_composite_lacks(const char* backend) {
+  throw NotSupportedError(std::string(backend) +
+                          " has no composite types: a composite is PostgreSQL only");
+}
 void throw_sqlite_lacks(const char* what) {
   throw NotSupportedError(std::string("SQLite has no ") + what + " type (PostgreSQL only)");
 }
@@ -87,6 +91,10 @@ std::string describe_values(std::span<const Value> values) {
             absl::StrAppend(&out, "'", x, "'");
           } else if constexpr (std::is_same_v<T, EnumLabel>) {
             absl::StrAppend(&out, "'", x.label, "'");
+          } else if constexpr (std::is_same_v<T, RecordText>) {
+            out += '<';
+            out += x.type;  // a std::string_view, which absl's StrAppend here does not take
+            out += '>';
           } else if constexpr (std::is_same_v<T, Decimal>) {
             out += x.value;
           } else if constexpr (std::is_same_v<T, Uuid>) {

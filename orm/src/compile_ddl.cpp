@@ -157,6 +157,9 @@ void append_literal(std::string& out, const Value& value, Dialect dialect) {
           append_string(out, v, dialect);
         } else if constexpr (std::is_same_v<T, EnumLabel>) {
           append_string(out, v.label, dialect);  // PG casts the literal to the column's enum
+        } else if constexpr (std::is_same_v<T, RecordText>) {
+          pg_only("composite");
+          append_string(out, v.text, dialect);  // record text, cast to the column's type
         } else if constexpr (std::is_same_v<T, ByteString>) {
           // PG: E'\\x0aff'::bytea (hex bytea input); MySQL: a hex literal X'0aff'.
           constexpr char kHex[] = "0123456789abcdef";
@@ -288,6 +291,8 @@ void append_sqlite_type(std::string& out, const ColumnDef& c) {
       return;
     case ColumnType::kSet:
       set_lacks(Dialect::kSqlite, c.name);
+    case ColumnType::kComposite:
+      lacks(Dialect::kSqlite, "composite", c.name);
   }
   if (c.type == ColumnType::kChar) {
     if (c.max_length < 1) interface_error("invalid max_length for column " + c.name);
@@ -430,6 +435,12 @@ void append_type(std::string& out, const ColumnDef& c, Dialect dialect) {
       out += "SET";
       append_labels(out, c, dialect);
       return;
+    case ColumnType::kComposite:
+      if (!pg) lacks(dialect, "composite", c.name);
+      if (c.composite_types.empty() || c.composite_types.back().name.empty())
+        interface_error("composite column " + c.name + " has no type name");
+      out += quote_identifier(c.composite_types.back().name, dialect);  // CREATE TYPE first
+      return;
   }
   interface_error("unknown column type");
 }
@@ -528,6 +539,44 @@ void append_create_enum(std::vector<std::string>& out, const ColumnDef& c) {
   out.push_back(std::move(sql));
 }
 
+// PostgreSQL's composite types, made when the database lacks them, as enums are (a DO block
+// ignoring duplicate_object): those a column's attributes use first. An existing type is left
+// as it is, even when its attributes differ.
+void append_create_composites(std::vector<std::string>& out, const ColumnDef& c) {
+  for (const ast::CompositeTypeDef& t : c.composite_types) {
+    if (t.attributes.empty()) interface_error("composite type " + t.name + " has no attributes");
+    std::string create = "CREATE TYPE ";
+    append_ident(create, t.name, Dialect::kPostgres);
+    create += " AS (";
+    for (std::size_t i = 0; i < t.attributes.size(); ++i) {
+      const ast::CompositeAttribute& a = t.attributes[i];
+      if (i > 0) create += ", ";
+      append_ident(create, a.name, Dialect::kPostgres);
+      create += ' ';
+      if (a.user_type) {
+        append_ident(create, a.type, Dialect::kPostgres);
+      } else {
+        create += a.type;  // tern's own spelling of a built-in type (composite_sql_type)
+      }
+    }
+    create += ')';
+    // The body is dollar-quoted: a name holding the quote's tag would end it early.
+    constexpr std::string_view kTag = "$tern_type$";
+    if (create.find(kTag) != std::string::npos)
+      interface_error("composite type " + t.name + " holds " + std::string(kTag));
+    std::string sql = "DO ";
+    sql += kTag;
+    sql += " BEGIN ";
+    sql += create;
+    sql += "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END ";
+    sql += kTag;
+    bool seen = false;
+    for (const std::string& s : out)
+      seen = seen || s == sql;
+    if (!seen) out.push_back(std::move(sql));
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialect dialect,
@@ -538,6 +587,7 @@ std::vector<std::string> compile_create_table(const ast::TableDef& table, Dialec
   if (dialect == Dialect::kPostgres) {
     for (const ColumnDef& c : table.columns) {
       if (c.type == ColumnType::kEnum) append_create_enum(out, c);
+      if (c.type == ColumnType::kComposite) append_create_composites(out, c);
     }
   }
   std::string sql;
@@ -621,6 +671,9 @@ std::vector<std::string> compile_create_types(const ast::ColumnDef& column, Dial
   std::vector<std::string> out;
   if (dialect == Dialect::kPostgres && column.type == ColumnType::kEnum) {
     append_create_enum(out, column);
+  }
+  if (dialect == Dialect::kPostgres && column.type == ColumnType::kComposite) {
+    append_create_composites(out, column);
   }
   return out;
 }

@@ -414,8 +414,20 @@ TEST_F(CopyPostgres, AValueItsColumnCannotTakeIsATypeErrorAndLoadsNothing) {
     EXPECT_NE(std::string(e->what()).find("copy_types.s, row 17"), std::string::npos) << e->what();
   }
   EXPECT_EQ(count(), 0);
-  // The connection stayed usable: the corrected load goes through.
+  // A composite value: binary COPY needs its members' types, which record text lacks.
   rows[17][0] = Value(1);
+  const Value kept = rows[9][0];
+  rows[9][0] = Value(tern::RecordText{"pair", "(1,2)"});
+  e = tern::testing::thrown<tern::TypeError>(
+      [&] { run(db_->aio_copy_in("copy_types", columns(), rows)); });
+  if (e) {
+    EXPECT_NE(std::string(e->what()).find("composite (pair) cannot be copied in binary"),
+              std::string::npos)
+        << e->what();
+  }
+  EXPECT_EQ(count(), 0);
+  // The connection stayed usable: the corrected load goes through.
+  rows[9][0] = kept;
   EXPECT_EQ(run(db_->aio_copy_in("copy_types", columns(), rows)), 5000u);
   EXPECT_EQ(count(), 5000);
 }

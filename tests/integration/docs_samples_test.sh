@@ -2,12 +2,12 @@
 # Runs the documentation's samples (examples/docs/) against the servers of tests/servers and
 # checks what they print, so that a page never shows code that does not work.
 #   docs_samples_test.sh QUICKSTART RUNTIME SCOPES POOL ORM_GUIDE ORM_EXT ORM_PEEWEE DRIVERS \
-#                        REPLICAS README TERN_CLI OBSERVABILITY THREADS LISTEN
+#                        REPLICAS README TERN_CLI OBSERVABILITY THREADS LISTEN COMPOSITE
 set -uo pipefail
 : "${TERN_PG_URL:?run through tests/servers exec}" "${TERN_MYSQL_URL:?}"
 quickstart=$1 runtime=$2 scopes=$3 pool=$4 orm_guide=$5 orm_ext=$6 orm_peewee=$7 drivers=$8
 replicas=$9 readme=${10} tern_cli=${11} observability=${12} threads=${13}
-listen=${14}
+listen=${14} composite=${15}
 failures=0
 
 check() {  # check NAME EXPECTED-STDOUT -- COMMAND...
@@ -91,5 +91,7 @@ open after close: 0
 sum 10100 over 2 shards' -- bash -c '"$1" "$2" | sort' _ "$threads" "$TERN_PG_URL"
 check listen 'job 1
 job 2' -- "$listen" "$TERN_PG_URL"
+check composite 'ann lives at 1 "Main" St, (rear), 12345
+Elm NULL 7' -- "$composite" "$TERN_PG_URL"
 
 [[ $failures == 0 ]] || { echo "$failures failure(s)"; exit 1; }

@@ -10,6 +10,11 @@ std::optional<Bytes> Row::raw(std::size_t i) const {
   return backend::DataRow::value_at(body_, i);  // validated by add_row()
 }
 
+const backend::Column& Row::column(std::size_t i) const {
+  if (i >= size()) throw InterfaceError(absl::StrCat("column ", i, " of ", size()));
+  return result_->columns()[i];
+}
+
 Row Result::row(std::size_t i) const {
   if (i >= size()) throw InterfaceError(absl::StrCat("row ", i, " of ", size()));
   const std::size_t begin = i == 0 ? 0 : row_ends_[i - 1];

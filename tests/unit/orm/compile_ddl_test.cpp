@@ -19,6 +19,7 @@ using tern::Dialect;
 using tern::InterfaceError;
 using tern::Value;
 using tern::orm::compile_create_table;
+using tern::orm::compile_create_types;
 using tern::orm::compile_drop_table;
 using tern::orm::ast::ColumnDef;
 using tern::orm::ast::ColumnType;
@@ -379,6 +380,50 @@ TEST(OrmCompilerDdl, EnumLabelsCannotEndTheDoBlock) {
   EXPECT_THROW(compile_create_table(table("t", {enum_column(ColumnType::kEnum, {})}),
                                     Dialect::kPostgres, true),
                InterfaceError);
+}
+
+// ---- composite columns ----
+
+ColumnDef composite_column() {
+  ColumnDef c = column("home", ColumnType::kComposite);
+  c.composite_types = {{.name = "point", .attributes = {{.name = "x", .type = "integer"}}},
+                       {.name = "addr\"ess",
+                        .attributes = {{.name = "street", .type = "text"},
+                                       {.name = "at", .type = "point", .user_type = true},
+                                       {.name = "mood", .type = "my mood", .user_type = true}}}};
+  return c;
+}
+
+TEST(OrmCompilerDdl, CompositeColumnsCreateTheirTypesFirst) {
+  ColumnDef c = composite_column();
+  ColumnDef again = c;  // a second column of the same type: its types once
+  again.name = "work";
+  again.null = true;
+  const auto pg = compile_create_table(table("t", {c, again}), Dialect::kPostgres, true);
+  ASSERT_EQ(pg.size(), 3u);
+  EXPECT_EQ(pg[0],
+            "DO $tern_type$ BEGIN CREATE TYPE \"point\" AS (\"x\" integer); "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $tern_type$");
+  EXPECT_EQ(pg[1],
+            "DO $tern_type$ BEGIN CREATE TYPE \"addr\"\"ess\" AS (\"street\" text, \"at\" "
+            "\"point\", \"mood\" \"my mood\"); EXCEPTION WHEN duplicate_object OR "
+            "unique_violation THEN NULL; END $tern_type$");
+  EXPECT_EQ(pg[2],
+            "CREATE TABLE IF NOT EXISTS \"t\" (\"home\" \"addr\"\"ess\" NOT NULL, "
+            "\"work\" \"addr\"\"ess\")");
+  EXPECT_EQ(compile_create_types(c, Dialect::kPostgres).size(), 2u);
+  EXPECT_TRUE(compile_create_types(c, Dialect::kMysql).empty());
+  for (const Dialect d : {Dialect::kMysql, Dialect::kSqlite}) {
+    EXPECT_THROW(compile_create_table(table("t", {c}), d, true), tern::NotSupportedError);
+  }
+}
+
+TEST(OrmCompilerDdl, CompositeNamesCannotEndTheDoBlock) {
+  ColumnDef c = composite_column();
+  c.composite_types.back().name = "x$tern_type$";
+  EXPECT_THROW(compile_create_table(table("t", {c}), Dialect::kPostgres, true), InterfaceError);
+  c.composite_types.clear();
+  EXPECT_THROW(compile_create_table(table("t", {c}), Dialect::kPostgres, true), InterfaceError);
 }
 
 }  // namespace

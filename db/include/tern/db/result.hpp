@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "tern/db/composite.hpp"
 #include "tern/db/enum.hpp"
 #include "tern/db/value.hpp"
 #include "tern/protocol/exceptions.hpp"
@@ -36,6 +37,8 @@ inline constexpr bool kIsOptionalValue<std::optional<T>> = true;
 [[noreturn]] void throw_mysql_lacks(const char* what);
 /// Throws NotSupportedError: SQLite has no `what` type (interval, hstore, arrays).
 [[noreturn]] void throw_sqlite_lacks(const char* what);
+/// Throws NotSupportedError: a composite type read from MySQL/MariaDB or SQLite (`backend`).
+[[noreturn]] void throw_composite_lacks(const char* backend);
 /// Throws NotSupportedError: a SET (std::set of an enum) read from PostgreSQL or SQLite.
 [[noreturn]] void throw_set_lacks(const char* backend);
 template <class T>
@@ -78,12 +81,24 @@ class Row {
   /// Jsonb, WideTimestamp, WideTimestamptz, and on PostgreSQL also Interval, HStore and
   /// std::vector<E> /
   /// std::vector<std::optional<E>> arrays, plus any type the backend's codec table has; an
-  /// enum with EnumTraits (by its label), and on MySQL/MariaDB a std::set of one (SET).
+  /// enum with EnumTraits (by its label), and on MySQL/MariaDB a std::set of one (SET); on
+  /// PostgreSQL a struct with CompositeTraits (a composite type, either format).
   /// Throws TypeError, or InterfaceError for a type the backend lacks.
   template <class T>
   T get(std::size_t i) const {
     if constexpr (SqlEnum<T>) {
       return enum_from_label<T>(label(i));
+    } else if constexpr (SqlComposite<T>) {
+      const auto* p = std::get_if<pg::Row>(&row_);
+      if (p == nullptr) {
+        detail::throw_composite_lacks(std::holds_alternative<sqlite::Row>(row_) ? "SQLite"
+                                                                                : "MySQL/MariaDB");
+      }
+      const std::optional<pg::Bytes> raw = p->raw(i);
+      if (!raw)
+        throw TypeError("composite " + std::string(CompositeTraits<T>::name) +
+                        " column is NULL (read it as a std::optional)");
+      return detail::decode_composite<T>(p->column(i).format, *raw);
     } else if constexpr (detail::kIsEnumSet<T>) {
       if (std::holds_alternative<pg::Row>(row_)) detail::throw_set_lacks("PostgreSQL");
       if (std::holds_alternative<sqlite::Row>(row_)) detail::throw_set_lacks("SQLite");

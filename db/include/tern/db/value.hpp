@@ -1,6 +1,7 @@
 // A bound parameter value, the same for both backends: NULL, bool, integer, float, text,
 // bytes, exact decimal, date, date-time, time of day, instant, uuid, enum labels (enum.hpp), and
-// the Ext types: json, jsonb, interval, hstore and one-dimensional arrays. Values are always sent
+// the Ext types: json, jsonb, interval, hstore and one-dimensional arrays, and composites
+// (composite.hpp). Values are always sent
 // as bound parameters, never spliced into SQL.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "tern/db/composite.hpp"
 #include "tern/db/enum.hpp"
 #include "tern/protocol/pg/hstore.hpp"
 #include "tern/protocol/pg/types.hpp"
@@ -62,7 +64,7 @@ class Value {
                    Jsonb, Interval, HStore, Array<bool>, Array<std::int16_t>, Array<std::int32_t>,
                    Array<std::int64_t>, Array<float>, Array<double>, Array<std::string>,
                    Array<Date>, Array<DateTime>, Array<TimeOfDay>, Array<Instant>, Array<Uuid>,
-                   EnumLabel>;
+                   EnumLabel, RecordText>;
 
   /// NULL.
   Value() noexcept = default;
@@ -123,6 +125,13 @@ class Value {
   /// A mapped enum (EnumTraits): its label, which the server reads as the enum type.
   template <SqlEnum E>
   Value(E e) : v_(EnumLabel{std::string(enum_label(e))}) {}  // NOLINT(google-explicit-constructor)
+  /// A value of a PostgreSQL composite type as its record text.
+  Value(RecordText r) noexcept : v_(std::move(r)) {}  // NOLINT(google-explicit-constructor)
+  /// A mapped composite (CompositeTraits, TERN_COMPOSITE): its record text, which the server
+  /// reads as the composite type its context needs (PostgreSQL only).
+  template <SqlComposite C>
+  Value(const C& c)  // NOLINT(google-explicit-constructor)
+      : v_(RecordText{CompositeTraits<C>::name, detail::composite_text(c)}) {}
   /// A set of a mapped enum: MySQL/MariaDB SET text, "red,blue".
   template <SqlEnum E>
   Value(const std::set<E>& s) : v_(set_text(s)) {}  // NOLINT(google-explicit-constructor)

@@ -229,6 +229,20 @@ enum class ColumnType : std::uint8_t {
   kArray,        ///< PG element_type[], one dimension (MySQL: NotSupportedError)
   kEnum,         ///< PG enum_name (CREATE TYPE ... AS ENUM) / MySQL ENUM(labels...)
   kSet,          ///< MySQL SET(labels...) (PG: NotSupportedError)
+  kComposite,    ///< PG composite_types.back().name (CREATE TYPE ... AS (...)); others refuse
+};
+
+/// One attribute of a PostgreSQL composite type: `name type`.
+struct CompositeAttribute {
+  std::string name{};      ///< the attribute's name
+  std::string type{};      ///< a built-in type's SQL spelling (from tern), or a user type's name
+  bool user_type = false;  ///< `type` names an enum or composite: quoted as an identifier
+};
+
+/// A PostgreSQL composite type: CREATE TYPE name AS (attributes...).
+struct CompositeTypeDef {
+  std::string name{};                            ///< the type's name
+  std::vector<CompositeAttribute> attributes{};  ///< its attributes, in order
 };
 
 /// A column of CREATE TABLE.
@@ -256,6 +270,9 @@ struct ColumnDef {
   std::string enum_name{};
   /// kEnum, kSet: the labels, in order.
   std::vector<std::string> labels{};
+  /// kComposite: the composite types to create, those its attributes use first, the column's
+  /// own type last.
+  std::vector<CompositeTypeDef> composite_types{};
 };
 
 /// An index of a table.

@@ -12,6 +12,7 @@
 #include <typeinfo>
 #include <variant>
 
+#include "tern/db/composite.hpp"
 #include "tern/db/enum.hpp"
 #include "tern/db/result.hpp"
 #include "tern/db/value.hpp"
@@ -203,6 +204,20 @@ struct SetField {
   using enum_type = E;
   TERN_FIELD_OPTIONS
 };
+/// A PostgreSQL composite column holding members of `C`, a struct with a member table
+/// (CompositeTraits, or TERN_COMPOSITE): `CREATE TYPE name AS (member type, ...)`, which
+/// create_table makes first when the database lacks it, with the composite types its members
+/// use (an enum member's type must exist: an EnumField's create_table makes it). The table's
+/// drop leaves the types. MySQL/MariaDB and SQLite: NotSupportedError when the table is
+/// created.
+template <SqlComposite C>
+struct CompositeField {
+  /// The column type.
+  static constexpr orm::ast::ColumnType kType = orm::ast::ColumnType::kComposite;
+  /// The composite.
+  using composite_type = C;
+  TERN_FIELD_OPTIONS
+};
 /// A reference to another model's primary key (a member holding the key; the column takes the
 /// key's type).
 template <class Target>
@@ -256,6 +271,29 @@ concept HasTarget = requires {
   typename Spec::target;
 };
 
+/// Appends composite C's type to `out` after the composite types its members use (each once).
+template <SqlComposite C>
+void add_composite_types(std::vector<ast::CompositeTypeDef>& out) {
+  std::apply(
+      [&](const auto&... m) {
+        (
+            [&]<class M>(const M&) {
+              using V = typename tern::detail::OptionalValue<typename M::member_type>::type;
+              if constexpr (SqlComposite<V>) add_composite_types<V>(out);
+            }(m),
+            ...);
+      },
+      CompositeTraits<C>::members);
+  for (const ast::CompositeTypeDef& t : out) {
+    if (t.name == CompositeTraits<C>::name) return;
+  }
+  ast::CompositeTypeDef def;
+  def.name = CompositeTraits<C>::name;
+  for (const CompositeMemberType& m : composite_member_types<C>())
+    def.attributes.push_back({std::string(m.name), std::string(m.sql_type), m.user_type});
+  out.push_back(std::move(def));
+}
+
 /// The column a field declared with `spec` describes, named `name` (the member's name unless
 /// spec.column_name says otherwise); `nullable` adds NULL (a std::optional member). What
 /// CREATE TABLE and the Migrator's add_column / alter_column_type write.
@@ -287,6 +325,9 @@ ast::ColumnDef make_column(std::string_view name, const Spec& spec, bool nullabl
     using E = typename Spec::enum_type;
     c.enum_name = EnumTraits<E>::name;
     c.labels = enum_labels<E>();
+  }
+  if constexpr (requires { typename Spec::composite_type; }) {
+    add_composite_types<typename Spec::composite_type>(c.composite_types);
   }
   if constexpr (HasTarget<Spec>) {
     using Target = typename Spec::target;

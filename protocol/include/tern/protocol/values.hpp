@@ -54,6 +54,19 @@ struct EnumLabel {
   friend bool operator==(const EnumLabel&, const EnumLabel&) = default;
 };
 
+/// A value of a PostgreSQL composite type as record text (what record_in reads, see
+/// pg::record_text), sent in text format typed by the composite's OID, which the database layer
+/// looks up by `type` (a composite's OID is the database's own; OID 0 when the database lacks
+/// it). MySQL/MariaDB and SQLite have no composite types and refuse it.
+/// The type's name is a view (a Value holding one stays as large as before): of static storage
+/// when made from a mapped struct (CompositeTraits::name); else the caller keeps it alive.
+struct RecordText {
+  std::string_view type;  ///< the composite type's SQL name (its OID is looked up by it)
+  std::string text;       ///< the record text, `(1,"a b",)`
+  /// Same type and text.
+  friend bool operator==(const RecordText&, const RecordText&) = default;
+};
+
 /// uuid, as its 16 bytes (PostgreSQL uuid; MySQL has no such type and stores the text).
 struct Uuid {
   std::array<std::uint8_t, 16> bytes{};  ///< in network order

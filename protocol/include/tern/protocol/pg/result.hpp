@@ -26,6 +26,8 @@ class Row : public protocol::BasicRow<Row, Result> {
   using BasicRow::get;
   /// The raw value of column i (nullopt for NULL), in the column's format.
   std::optional<Bytes> raw(std::size_t i) const;
+  /// The description of column i (its type OID and the format of its values).
+  const backend::Column& column(std::size_t i) const;
   /// Column i decoded as T (use std::optional<T> for nullable columns). Throws TypeError.
   template <class T>
   T get(std::size_t i) const;
