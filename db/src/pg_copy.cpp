@@ -153,7 +153,7 @@ bool encode_as(const T& v, const PgCopyColumn& c, ByteWriter& out, std::string& 
   } else if constexpr (std::is_same_v<T, RecordText>) {
     // Binary COPY takes record_send's layout, which names each member's type: record text
     // does not carry them.
-    why = absl::StrCat("a composite (", v.type,
+    why = absl::StrCat("a composite (", std::string(v.type),
                        ") cannot be copied in binary; insert it with aio_execute");
     return false;
   } else if constexpr (std::is_same_v<T, HStore>) {
