@@ -2,6 +2,7 @@
 // DROP TABLE and the pieces of ALTER TABLE the Migrator builds on, per dialect. DDL cannot take
 // bound parameters, so DEFAULT values are written as literals — each one quoted or validated so
 // that no value can end its literal early.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -513,6 +514,23 @@ void check_references(const ColumnDef& c) {
   }
 }
 
+// Appends `create` (CREATE TYPE ...) wrapped in a DO block that ignores an existing type, unless
+// `out` already holds the same statement. The body is dollar-quoted with `tag`: a `what` (a
+// label, a name) holding the tag would end it early, and is refused.
+void append_create_type(std::vector<std::string>& out, const std::string& create,
+                        std::string_view tag, std::string_view what) {
+  if (create.find(tag) != std::string::npos) {
+    interface_error(std::string(what) + " holds " + std::string(tag));
+  }
+  std::string sql = "DO ";
+  sql += tag;
+  sql += " BEGIN ";
+  sql += create;
+  sql += "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END ";
+  sql += tag;
+  if (std::find(out.begin(), out.end(), sql) == out.end()) out.push_back(std::move(sql));
+}
+
 // PostgreSQL's enum type, made when the database lacks it: CREATE TYPE has no IF NOT EXISTS,
 // so a DO block runs it and ignores duplicate_object (a type of that name already there, made
 // by another table's create_table; unique_violation when another session makes it at the same
@@ -523,20 +541,7 @@ void append_create_enum(std::vector<std::string>& out, const ColumnDef& c) {
   append_ident(create, c.enum_name, Dialect::kPostgres);
   create += " AS ENUM ";
   append_labels(create, c, Dialect::kPostgres);
-  // The body is dollar-quoted: a label holding the quote's tag would end it early.
-  constexpr std::string_view kTag = "$tern_enum$";
-  if (create.find(kTag) != std::string::npos)
-    interface_error("enum label holds " + std::string(kTag));
-  std::string sql = "DO ";
-  sql += kTag;
-  sql += " BEGIN ";
-  sql += create;
-  sql += "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END ";
-  sql += kTag;
-  for (const std::string& s : out) {
-    if (s == sql) return;
-  }
-  out.push_back(std::move(sql));
+  append_create_type(out, create, "$tern_enum$", "enum label");
 }
 
 // PostgreSQL's composite types, made when the database lacks them, as enums are (a DO block
@@ -560,20 +565,7 @@ void append_create_composites(std::vector<std::string>& out, const ColumnDef& c)
       }
     }
     create += ')';
-    // The body is dollar-quoted: a name holding the quote's tag would end it early.
-    constexpr std::string_view kTag = "$tern_type$";
-    if (create.find(kTag) != std::string::npos)
-      interface_error("composite type " + t.name + " holds " + std::string(kTag));
-    std::string sql = "DO ";
-    sql += kTag;
-    sql += " BEGIN ";
-    sql += create;
-    sql += "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END ";
-    sql += kTag;
-    bool seen = false;
-    for (const std::string& s : out)
-      seen = seen || s == sql;
-    if (!seen) out.push_back(std::move(sql));
+    append_create_type(out, create, "$tern_type$", "composite type " + t.name);
   }
 }
 
