@@ -59,14 +59,9 @@ ring::Task<std::uint64_t> AioDatabase::run_copy(BackendConnection& conn, std::st
 
 ring::Task<RowStream> AioDatabase::aio_copy_out(std::string table, std::vector<std::string> columns,
                                                 std::uint32_t batch_rows, QueryOptions options) {
-  std::string sql = "SELECT ";
-  if (columns.empty()) sql += '*';
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) sql += ", ";
-    sql += detail::quote_identifier(columns[i], dialect_);
-  }
-  sql += " FROM ";
-  sql += detail::quote_identifier(table, dialect_);
+  const std::string names = columns.empty() ? "*" : detail::quote_identifiers(columns, dialect_);
+  const std::string sql =
+      absl::StrCat("SELECT ", names, " FROM ", detail::quote_identifier(table, dialect_));
   co_return co_await aio_stream(sql, Params(), batch_rows, options);
 }
 

@@ -68,14 +68,7 @@ ring::Task<std::uint64_t> BackendConnection::copy_in(std::string_view table,
                                                      ring::Deadline deadline) {
   const Dialect d = dialect();
   std::string head = absl::StrCat("INSERT INTO ", detail::quote_identifier(table, d));
-  if (!columns.empty()) {
-    head += " (";
-    for (std::size_t i = 0; i < columns.size(); ++i) {
-      if (i > 0) head += ", ";
-      head += detail::quote_identifier(columns[i], d);
-    }
-    head += ')';
-  }
+  if (!columns.empty()) absl::StrAppend(&head, " (", detail::quote_identifiers(columns, d), ")");
   head += " VALUES ";
   if (rows.empty()) co_return 0;
   const std::size_t width = columns.empty() ? rows.front().size() : columns.size();

@@ -22,4 +22,13 @@ std::string quote_identifier(std::string_view name, Dialect dialect) {
   return out;
 }
 
+std::string quote_identifiers(std::span<const std::string> names, Dialect dialect) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += quote_identifier(names[i], dialect);
+  }
+  return out;
+}
+
 }  // namespace tern::detail
