@@ -176,8 +176,13 @@ std::span<std::byte> CompressedPackets::wire_space() {
     in_end_ -= in_begin_;
     in_begin_ = 0;
   }
-  // Room for the front packet whole, and always some to read into.
-  const std::size_t size = std::max({in_begin_ + need, in_end_ + 4096, kInitialSize});
+  // Room for the rest of the front packet, grown as its bytes arrive rather than all at once
+  // for the length its header claims: a bogus 16 MiB header costs nothing until 16 MiB come.
+  const std::size_t buffered = in_end_ - in_begin_;
+  const std::size_t missing = need > buffered ? need - buffered : 0;
+  const std::size_t room =
+      std::clamp<std::size_t>(missing, 4096, std::max(in_.size(), kInitialSize));
+  const std::size_t size = std::max(in_end_ + room, kInitialSize);
   if (in_.size() < size) in_.resize(size);
   return std::span(in_.data() + in_end_, in_.size() - in_end_);
 }
@@ -237,9 +242,9 @@ bool CompressedPackets::decode_frame() {
     plain_.resize(kInitialSize);  // after a huge packet
     plain_.shrink_to_fit();
   }
-  if (plain_.size() < size) plain_.resize(size);
   plain_begin_ = plain_end_ = 0;
   if (original == 0) {
+    if (plain_.size() < length) plain_.resize(length);
     if (length > 0) std::memcpy(plain_.data(), payload.data(), length);
   } else {
     inflate_into(payload, original);
@@ -254,16 +259,29 @@ bool CompressedPackets::decode_frame() {
 
 void CompressedPackets::inflate_into(Bytes payload, std::size_t original) {
   // Never more than the header claims (at most 16 MiB): a payload that would inflate past it
-  // is rejected, not followed.
+  // is rejected, not followed. plain_ grows as inflate fills it (doubling), not to the claimed
+  // size up front: a header claiming 16 MiB over a few bytes of zlib data costs what those
+  // bytes inflate to.
   if (!inflater_) inflater_ = std::make_unique<Inflater>();
   z_stream& z = inflater_->z;
   inflateReset(&z);
   z.next_in = zin(payload.data());
   z.avail_in = static_cast<uInt>(payload.size());
-  z.next_out = reinterpret_cast<Bytef*>(plain_.data());
-  z.avail_out = static_cast<uInt>(original);
-  const int rc = ::inflate(&z, Z_FINISH);
-  const std::size_t produced = original - z.avail_out;
+  std::size_t produced = 0;
+  int rc = Z_OK;
+  for (;;) {
+    const std::size_t room =
+        std::min(original, std::max({plain_.size(), kInitialSize, produced * 2}));
+    if (plain_.size() < room) plain_.resize(room);
+    z.next_out = reinterpret_cast<Bytef*>(plain_.data() + produced);
+    z.avail_out = static_cast<uInt>(room - produced);
+    rc = ::inflate(&z, Z_NO_FLUSH);
+    produced = room - z.avail_out;
+    // More room helps only when inflate stopped for the lack of it.
+    if (rc == Z_STREAM_END || z.avail_out > 0 || room == original) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) break;
+  }
+  if (rc == Z_OK) rc = Z_BUF_ERROR;  // stopped short of the stream's end: out of input or room
   if (rc == Z_STREAM_END) {
     if (produced != original || z.avail_in != 0) {
       throw ProtocolError(

@@ -173,6 +173,29 @@ TEST(MysqlCompression, WaitsForAWholeCompressedPacket) {
   EXPECT_FALSE(c.buffered());
 }
 
+// A compressed packet larger than the buffers' first size, arriving in pieces: the buffers
+// grow as its bytes come (and as it inflates), not by its header's word.
+TEST(MysqlCompression, DecodesALargePacketArrivingInPieces) {
+  const std::string plain = packet(1, repeated(1 << 20));
+  std::string wire = zipped(1, plain);
+  std::string noise;
+  std::uint32_t x = 7;
+  for (int i = 0; i < 300000; ++i) {
+    x = x * 1103515245 + 12345;
+    noise.push_back(static_cast<char>(x >> 24));
+  }
+  const std::string incompressible = packet(2, noise);
+  wire += stored(2, incompressible);
+  CompressedPackets c;
+  std::string out;
+  for (std::size_t at = 0; at < wire.size(); at += 1000) {
+    c.feed(B(wire.substr(at, 1000)));
+    out += drain(c, 4096);
+  }
+  EXPECT_EQ(out, plain + incompressible);
+  EXPECT_FALSE(c.buffered());
+}
+
 // What encode() sends, read back by a second layer (the server's side of the same rules).
 std::string round_trip(const std::string& plain, std::string* wire_out = nullptr) {
   CompressedPackets sender;
