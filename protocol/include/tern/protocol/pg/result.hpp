@@ -100,11 +100,17 @@ class Result {
   // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
   // blocks of the previous one instead of reaching malloc.
   using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
-  using Offsets = std::vector<std::size_t, ring::RecyclingAllocator<std::size_t>>;
+  using Offsets = std::vector<std::uint64_t, ring::RecyclingAllocator<std::uint64_t>>;
+  // DataRow bodies are kept back to back in chunks. A chunk is not grown past kChunkSize (a
+  // row bigger than that gets a chunk of its own): a big result never copies what it holds as
+  // it grows, and is never held twice while one buffer doubles into another (with glibc the
+  // buffers it doubled out of also stayed resident: 1.08x libpq's peak RSS on 1M rows).
+  static constexpr std::size_t kChunkSize = std::size_t{1} << 20;
 
   std::shared_ptr<const std::vector<backend::Column>> columns_;
-  RowBytes data_;     // DataRow bodies back to back
-  Offsets row_ends_;  // end offset of each row in data_
+  RowBytes data_;  // chunk 0 (a point select's row: one small block)
+  std::vector<RowBytes, ring::RecyclingAllocator<RowBytes>> chunks_;  // chunks 1...
+  Offsets row_ends_;  // per row: its chunk's index << 32 | the offset of its end in the chunk
   std::string tag_;
   std::shared_ptr<const TextSettings> settings_;
   // Shared, not a vector of its own: nearly every result has none, and a null pointer is
