@@ -8,12 +8,12 @@
 // anchor's maximum, measured first in the same process: the anchor's asynchronous API on 8
 // connections in a closed loop (workload 2's first case).
 //
-// tern: a pool of 8 connections with pipeline_depth 32; one task sleeps on the ring until each
-// due time (ring::sleep_until, a timer on the loop) and spawns the query's task. The anchor: its
-// non-blocking API on 8 connections, one query in flight on each, from a ppoll() loop whose
-// timeout is the next due time; a query due while all 8 are busy waits for one (its latency
-// still counts from its due time). Both sides run BENCH_LATENCY_SECONDS (default 5) in all, in
-// BENCH_LATENCY_SLICES (default 5) alternating slices, so that load from elsewhere on the
+// tern: a pool of 8 connections with pipeline_depth 32 (BENCH_LATENCY_DEPTH); one task sleeps on
+// the ring until each due time (ring::sleep_until, a timer on the loop) and spawns the query's
+// task. The anchor: its non-blocking API on 8 connections, one query in flight on each, from a
+// ppoll() loop whose timeout is the next due time; a query due while all 8 are busy waits for one
+// (its latency still counts from its due time). Both sides run BENCH_LATENCY_SECONDS (default 5) in
+// all, in BENCH_LATENCY_SLICES (default 25) alternating slices, so that load from elsewhere on the
 // machine hits both alike. Latencies go to preallocated vectors; percentiles are computed after.
 //
 // Output: a table on stdout, and with BENCH_TSV set the lines of RatioReporter's format under
@@ -49,9 +49,9 @@ namespace tern::bench::latency_workload {
 
 using Clock = std::chrono::steady_clock;
 
-inline constexpr int kConnections = 8;     // tern's pool, the anchor's connections
-inline constexpr std::size_t kDepth = 32;  // tern's pipeline_depth: up to 256 in flight
-inline constexpr int kWarmUp = 2048;       // queries before anything is measured
+inline constexpr int kConnections = 8;      // tern's pool, the anchor's connections
+inline constexpr std::int64_t kDepth = 32;  // tern's pipeline_depth: up to 256 in flight
+inline constexpr int kWarmUp = 2048;        // queries before anything is measured
 inline constexpr double kCalibrateSeconds = 2;
 
 /// When each query is due: query i (0 <= i < count) at start + i / rate.
@@ -255,7 +255,9 @@ int run(const Backend<Driver>& b) {
   const double seconds = static_cast<double>(env_int("BENCH_LATENCY_SECONDS", 5));
   const double load = static_cast<double>(env_int("BENCH_LATENCY_LOAD", 50)) / 100;
   const int slices =
-      static_cast<int>(std::max<std::int64_t>(1, env_int("BENCH_LATENCY_SLICES", 5)));
+      static_cast<int>(std::max<std::int64_t>(1, env_int("BENCH_LATENCY_SLICES", 25)));
+  const auto depth =
+      static_cast<std::size_t>(std::max<std::int64_t>(1, env_int("BENCH_LATENCY_DEPTH", kDepth)));
   try {
     b.setup();
     std::minstd_rand rng(42);
@@ -277,7 +279,7 @@ int run(const Backend<Driver>& b) {
 
     ring::Loop loop;
     const CloseDbAtExit close(loop);  // also when a slice throws
-    g_db = b.open(concurrency_workload::pool_options(kDepth));
+    g_db = b.open(concurrency_workload::pool_options(depth));
     AioDatabase& db = *g_db;
     ring::sync_wait(loop, db.aio_connect());
     {
@@ -302,7 +304,7 @@ int run(const Backend<Driver>& b) {
         std::string(b.server) + ": " + format_number(rate) + " q/s offered (" +
         format_number(load * 100) + "% of " + b.anchor + "'s maximum, " + format_number(max_rate) +
         " q/s) for " + format_number(seconds) + " s: " + b.database + " of 8, pipeline_depth " +
-        std::to_string(kDepth) + " vs " + b.anchor + ", 8 connections";
+        std::to_string(depth) + " vs " + b.anchor + ", 8 connections";
     std::FILE* tsv = nullptr;
     if (const char* path = std::getenv("BENCH_TSV"); path != nullptr && *path != '\0') {
       tsv = std::fopen(path, "a");

@@ -5,7 +5,7 @@
 // latency_workload.hpp.
 //
 //   TERN_MYSQL_URL=mysql://... bench/mysql-latency     (bench/run sets the URL up)
-//   BENCH_LATENCY_SECONDS=5 BENCH_LATENCY_LOAD=50 BENCH_LATENCY_SLICES=5
+//   BENCH_LATENCY_SECONDS=5 BENCH_LATENCY_LOAD=50 BENCH_LATENCY_SLICES=25
 #include <memory>
 
 #include "latency_workload.hpp"

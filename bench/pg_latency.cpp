@@ -4,7 +4,7 @@
 // connections, p50/p99/p99.9 per query from its due time. See latency_workload.hpp.
 //
 //   TERN_PG_URL=postgresql://... bench/pg-latency     (bench/run sets the URL up)
-//   BENCH_LATENCY_SECONDS=5 BENCH_LATENCY_LOAD=50 BENCH_LATENCY_SLICES=5
+//   BENCH_LATENCY_SECONDS=5 BENCH_LATENCY_LOAD=50 BENCH_LATENCY_SLICES=25
 #include <memory>
 
 #include "latency_workload.hpp"
