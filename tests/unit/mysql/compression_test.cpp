@@ -85,6 +85,17 @@ std::string repeated(std::size_t n) {
   return s;
 }
 
+// `n` bytes that zlib cannot shrink (a linear congruential sequence from `seed`).
+std::string noise(std::size_t n, std::uint32_t seed) {
+  std::string s;
+  s.reserve(n);
+  for (std::uint32_t x = seed; s.size() < n;) {
+    x = x * 1103515245 + 12345;
+    s.push_back(static_cast<char>(x >> 24));
+  }
+  return s;
+}
+
 // The example of MySQL's protocol documentation: a COM_QUERY, compressed.
 TEST(MysqlCompression, DecodesTheDocumentedExample) {
   const std::string wire = hex(
@@ -178,13 +189,7 @@ TEST(MysqlCompression, WaitsForAWholeCompressedPacket) {
 TEST(MysqlCompression, DecodesALargePacketArrivingInPieces) {
   const std::string plain = packet(1, repeated(1 << 20));
   std::string wire = zipped(1, plain);
-  std::string noise;
-  std::uint32_t x = 7;
-  for (int i = 0; i < 300000; ++i) {
-    x = x * 1103515245 + 12345;
-    noise.push_back(static_cast<char>(x >> 24));
-  }
-  const std::string incompressible = packet(2, noise);
+  const std::string incompressible = packet(2, noise(300000, 7));
   wire += stored(2, incompressible);
   CompressedPackets c;
   std::string out;
@@ -222,13 +227,7 @@ TEST(MysqlCompression, SendsLargePacketsCompressed) {
 }
 
 TEST(MysqlCompression, SendsIncompressibleBytesStored) {
-  std::string noise;
-  std::uint32_t x = 12345;
-  for (int i = 0; i < 4000; ++i) {
-    x = x * 1103515245 + 12345;
-    noise.push_back(static_cast<char>(x >> 24));
-  }
-  const std::string p = packet(0, noise);
+  const std::string p = packet(0, noise(4000, 12345));
   std::string wire;
   EXPECT_EQ(round_trip(p, &wire), p);
   EXPECT_EQ(wire, stored(0, p));
