@@ -1,6 +1,5 @@
 #include "tern/protocol/mysql/result.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -11,10 +10,7 @@ namespace tern::mysql {
 std::optional<Bytes> Row::raw(std::size_t i) const {
   const std::size_t n = result_->types_.size();
   if (i >= n) throw InterfaceError(absl::StrCat("column ", i, " of ", n));
-  const std::uint64_t at = result_->row_at_[index_];
-  const std::size_t chunk = at >> 32;
-  const char* row =
-      (chunk == 0 ? result_->data_ : result_->chunks_[chunk - 1]).data() + (at & 0xFFFFFFFFu);
+  const char* row = result_->row_bytes_.at(result_->row_at_[index_]);
   Result::Cell c;
   std::memcpy(&c, row + i * sizeof c, sizeof c);  // cells are not aligned in the chunk
   if (c.length == Result::kNull) return std::nullopt;
@@ -46,14 +42,8 @@ void Result::add_row(Bytes payload, RowValues& scratch) {
   if (payload.size() >= kNull || need > 0xFFFFFFFFu) {
     throw ResultTooLarge("a row of 4 GiB or more");
   }
-  RowBytes* chunk = chunks_.empty() ? &data_ : &chunks_.back();
-  if (!chunk->empty() && chunk->size() + need > kChunkSize) {
-    chunk = &chunks_.emplace_back();
-    chunk->reserve(std::max(kChunkSize, need));
-  }
-  const std::size_t offset = chunk->size();
-  chunk->resize(offset + need);
-  char* at = chunk->data() + offset;
+  protocol::RowChunks::Place place = 0;
+  char* at = row_bytes_.grow(need, place);
   const std::byte* const start = payload.data();
   for (const std::optional<Bytes>& v : scratch) {
     const Cell c = v ? Cell{static_cast<std::uint32_t>(v->data() - start),
@@ -63,7 +53,7 @@ void Result::add_row(Bytes payload, RowValues& scratch) {
     at += sizeof c;
   }
   if (!payload.empty()) std::memcpy(at, payload.data(), payload.size());
-  row_at_.push_back(std::uint64_t{chunks_.size()} << 32 | offset);
+  row_at_.push_back(place);
   ++rows_;
 }
 

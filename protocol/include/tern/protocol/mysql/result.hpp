@@ -14,6 +14,7 @@
 #include "tern/protocol/mysql/response.hpp"
 #include "tern/protocol/mysql/rows.hpp"
 #include "tern/protocol/mysql/types.hpp"
+#include "tern/protocol/row_chunks.hpp"
 #include "tern/protocol/row_iterator.hpp"
 #include "tern/ring/recycle.hpp"
 
@@ -90,16 +91,11 @@ class Result {
     std::uint32_t length;
   };
   static constexpr std::uint32_t kNull = 0xFFFFFFFF;
-  // Rows are kept in chunks: each row as its cells, then its payload. A chunk is not grown past
-  // kChunkSize (a row bigger than that gets a chunk of its own): a big result never copies what
-  // it holds as it grows, and is never held twice while one buffer doubles into another.
-  static constexpr std::size_t kChunkSize = std::size_t{1} << 20;
 
-  // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
-  // blocks of the previous one instead of reaching malloc.
+  // Kept from the per-thread recycling allocator: a steady-state query reuses the blocks of the
+  // previous one instead of reaching malloc.
   template <class T>
   using Vector = std::vector<T, ring::RecyclingAllocator<T>>;
-  using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
 
   // A vector of trivially copyable T whose first N elements live in the object: a small
   // result (a point select's row) allocates nothing at all. Past N everything moves to the heap.
@@ -140,10 +136,9 @@ class Result {
   std::shared_ptr<const std::vector<Column>> columns_;
   SmallVector<FieldType, 16> types_;  // per column, for the binary row layout
   Format format_ = Format::kText;
-  RowBytes data_;            // chunk 0 (a point select's row fits its inline capacity)
-  Vector<RowBytes> chunks_;  // chunks 1...
-  // Per row: chunk index << 32 | offset of the row's cells in that chunk.
-  SmallVector<std::uint64_t, 1> row_at_;
+  protocol::RowChunks row_bytes_;  // each row as its cells, then its payload
+  // Per row: the place of its cells in row_bytes_.
+  SmallVector<protocol::RowChunks::Place, 1> row_at_;
   std::size_t rows_ = 0;
   std::uint64_t affected_rows_ = 0;
   std::uint64_t last_insert_id_ = 0;

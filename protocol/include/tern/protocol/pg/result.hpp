@@ -13,6 +13,7 @@
 #include "tern/protocol/basic_row.hpp"
 #include "tern/protocol/pg/backend.hpp"
 #include "tern/protocol/pg/types.hpp"
+#include "tern/protocol/row_chunks.hpp"
 #include "tern/protocol/row_iterator.hpp"
 #include "tern/ring/recycle.hpp"
 
@@ -97,20 +98,12 @@ class Result {
 
  private:
   friend class Row;
-  // Row storage comes from the per-thread recycling allocator: a steady-state query reuses the
-  // blocks of the previous one instead of reaching malloc.
-  using RowBytes = std::basic_string<char, std::char_traits<char>, ring::RecyclingAllocator<char>>;
-  using Offsets = std::vector<std::uint64_t, ring::RecyclingAllocator<std::uint64_t>>;
-  // DataRow bodies are kept back to back in chunks. A chunk is not grown past kChunkSize (a
-  // row bigger than that gets a chunk of its own): a big result never copies what it holds as
-  // it grows, and is never held twice while one buffer doubles into another (with glibc the
-  // buffers it doubled out of also stayed resident: 1.08x libpq's peak RSS on 1M rows).
-  static constexpr std::size_t kChunkSize = std::size_t{1} << 20;
-
   std::shared_ptr<const std::vector<backend::Column>> columns_;
-  RowBytes data_;  // chunk 0 (a point select's row: one small block)
-  std::vector<RowBytes, ring::RecyclingAllocator<RowBytes>> chunks_;  // chunks 1...
-  Offsets row_ends_;  // per row: its chunk's index << 32 | the offset of its end in the chunk
+  protocol::RowChunks row_bytes_;  // the DataRow bodies
+  // Per row: the place where its body ends in row_bytes_ (it starts where the row before it ends,
+  // or at the start of its chunk).
+  std::vector<protocol::RowChunks::Place, ring::RecyclingAllocator<protocol::RowChunks::Place>>
+      row_ends_;
   std::string tag_;
   std::shared_ptr<const TextSettings> settings_;
   // Shared, not a vector of its own: nearly every result has none, and a null pointer is
