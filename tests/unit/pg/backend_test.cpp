@@ -14,9 +14,13 @@
 #include <vector>
 
 #include "tern/protocol/protocol_error.hpp"
+#include "test_util.hpp"
 
 namespace tern::pg::backend {
 namespace {
+
+using testing::be32;
+using testing::msg;
 
 using namespace std::string_literals;
 using protocol::ProtocolErrc;
@@ -44,17 +48,6 @@ std::string hex(std::string_view h) {
   }
   EXPECT_EQ(pending, -1) << "odd number of hex digits";
   return out;
-}
-
-// Big-endian integers, written independently of the library's ByteWriter.
-std::string be32(std::int32_t v) {
-  const auto u = static_cast<std::uint32_t>(v);
-  return {static_cast<char>(u >> 24), static_cast<char>((u >> 16) & 0xff),
-          static_cast<char>((u >> 8) & 0xff), static_cast<char>(u & 0xff)};
-}
-// A whole message: type byte, length (body + 4), body.
-std::string msg(char type, const std::string& body) {
-  return std::string(1, type) + be32(static_cast<std::int32_t>(body.size() + 4)) + body;
 }
 
 Bytes span(const std::string& s) {

@@ -11,28 +11,16 @@
 #include "tern/protocol/exceptions.hpp"
 #include "tern/protocol/protocol_error.hpp"
 #include "tern/ring/ring.hpp"
+#include "test_util.hpp"
 
 namespace tern::pg {
 namespace {
 
+using testing::be32;
+using testing::msg;
+
 using namespace std::chrono_literals;
 using ring::Task;
-
-// A backend message: type, big-endian length, body.
-std::string msg(char type, const std::string& body) {
-  std::string out(1, type);
-  const auto len = static_cast<std::uint32_t>(body.size() + 4);
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out += static_cast<char>((len >> shift) & 0xff);
-  return out + body;
-}
-
-std::string be32(std::uint32_t v) {
-  std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out += static_cast<char>((v >> shift) & 0xff);
-  return out;
-}
 
 // AuthenticationOk, BackendKeyData, ReadyForQuery(idle).
 std::string startup_reply() {

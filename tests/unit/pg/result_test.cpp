@@ -10,14 +10,12 @@
 #include <vector>
 
 #include "tern/protocol/exceptions.hpp"
+#include "test_util.hpp"
 
 namespace tern::pg {
 namespace {
 
-std::string be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xFF),
-          static_cast<char>((v >> 8) & 0xFF), static_cast<char>(v & 0xFF)};
-}
+using testing::be32;
 
 // A binary DataRow body of (int4 i, text t); a null text when `null_text`.
 std::string data_row(std::uint32_t i, const std::string& t, bool null_text = false) {
