@@ -16,6 +16,7 @@
 #include "epoll_backend.hpp"
 #include "tern/ring/error.hpp"
 #include "tern/ring/log.hpp"
+#include "tern/ring/op.hpp"
 
 namespace tern::ring {
 
@@ -232,7 +233,14 @@ void Loop::reserve_sqes(unsigned n) {
   if (io_uring_sq_space_left(&ring_) < n) io_uring_submit(&ring_);
 }
 
+void Loop::prep_late_queued() {
+  for (detail::OpBase* op : late_)
+    op->prep_late(get_sqe());
+  late_.clear();
+}
+
 void Loop::submit_pending() noexcept {
+  prep_late();
   if (epoll_ != nullptr) [[unlikely]] {
     epoll_->submit();
     return;
@@ -354,6 +362,7 @@ void Loop::turn(bool block, const bool* done) {
   run_ready();
   // Block only for something that will produce a completion, and not once the caller is done.
   block = block && ready_.empty() && !(done != nullptr && *done) && has_work();
+  prep_late();
   if (epoll_ != nullptr) [[unlikely]] {
     turn_epoll(block);
     return;

@@ -21,7 +21,13 @@ bool OpBase::start(std::coroutine_handle<> waiter, const std::stop_token& stop) 
     timeout_.tv_sec = ns / 1'000'000'000;
     timeout_.tv_nsec = ns % 1'000'000'000;
   }
-  resubmit();
+  if (goes_last_) {
+    unfilled_ = true;
+    in_flight_ = true;
+    loop_.queue_late(this);
+  } else {
+    resubmit();
+  }
   loop_.op_started();
   // Registered last: if stop was requested meanwhile, the callback runs now and cancels the SQE
   // that is already queued.
@@ -61,6 +67,18 @@ void OpBase::resubmit() noexcept {
   in_flight_ = true;
 }
 
+void OpBase::prep_late(io_uring_sqe* sqe) noexcept {
+  unfilled_ = false;
+  if (cancel_requested_) {
+    // Stopped before the kernel saw it: a NOP ends it on this turn (as cancelled).
+    io_uring_prep_nop(sqe);
+    skipped_ = true;
+  } else {
+    prep(sqe);
+  }
+  io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+}
+
 void OpBase::finish(bool done) noexcept {
   if (!done) return;
   loop_.op_finished();
@@ -71,6 +89,10 @@ void OpBase::finish(bool done) noexcept {
 void OpBase::completed(Completion* self, int res, unsigned) noexcept {
   auto& op = static_cast<OpBase&>(*self);
   op.in_flight_ = false;
+  if (op.skipped_) [[unlikely]] {
+    op.skipped_ = false;
+    res = -ECANCELED;
+  }
   op.finish(op.on_cqe(res));
 }
 
@@ -88,7 +110,7 @@ void OpBase::request_cancel() noexcept {
   // Stop must be requested on the loop's thread (see TaskGroup::cancel); SQEs are single-issuer.
   assert(loop_.on_loop_thread());
   cancel_requested_ = true;
-  if (!in_flight_) return;
+  if (!in_flight_ || unfilled_) return;  // unfilled: prep_late() sends a NOP instead
   if (head_ != nullptr) {
     // A linked operation is issued by the kernel only after its head succeeded (task work):
     // cancels submitted in the same batch as a head that completes inline would find neither.

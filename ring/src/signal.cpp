@@ -23,6 +23,7 @@ class Signal::WaitOp : public detail::OpBase {
  public:
   WaitOp(Loop& loop, Deadline until, const std::stop_token& stop) noexcept
       : OpBase(loop, kNoDeadline, "wait"), stop_(stop) {
+    goes_last_ = true;
     const auto ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
     when_.tv_sec = ns / 1'000'000'000;

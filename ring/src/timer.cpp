@@ -6,6 +6,7 @@ namespace tern::ring {
 
 SleepAwaiter::SleepAwaiter(Loop& loop, Deadline until) noexcept
     : OpBase(loop, kNoDeadline, "sleep") {
+  goes_last_ = true;
   const auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
   when_.tv_sec = ns / 1'000'000'000;

@@ -78,6 +78,27 @@ TEST(Loop, SleepsWakeInDeadlineOrder) {
   EXPECT_EQ(order, (std::vector<int>{10, 20, 30}));
 }
 
+// A sleep's timer reaches the kernel only at the end of the turn (timers go last): a stop
+// request in the same turn ends the sleep with CancelledError before it was ever armed.
+TEST(Loop, SleepStoppedInTheTurnItBeganIsCancelled) {
+  Loop loop;
+  bool cancelled = false;
+  sync_wait(loop, [](Loop& l, bool& out) -> Task<void> {
+    TaskGroup group(l);
+    group.spawn([](Loop& l2, bool& flag) -> Task<void> {
+      try {
+        co_await sleep_for(l2, 10s);
+      } catch (const CancelledError&) {
+        flag = true;
+      }
+    }(l, out));
+    co_await NextTurn{l};  // the sleeper starts its sleep on this coming turn, just before us
+    group.cancel();
+    co_await group.join();
+  }(loop, cancelled));
+  EXPECT_TRUE(cancelled);  // false: it slept its 10 s out
+}
+
 // resume_soon(): the handed-on task runs once the current one suspends (not nested in it)
 // and without waiting for the I/O the current one waits for.
 TEST(Loop, ResumeSoonRunsOnceTheCurrentTaskSuspendsNotInsideIt) {

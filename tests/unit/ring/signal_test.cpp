@@ -31,6 +31,22 @@ TEST(Signal, AnotherTaskWakesTheWaiter) {
   sync_wait(loop, group.join());
 }
 
+// A wait's timer reaches the kernel only at the end of the turn (timers go last): a notify in
+// the same turn ends the wait before its timer was ever armed.
+TEST(Signal, NotifyInTheTurnTheWaitBeganWakesTheWaiter) {
+  Loop loop;
+  Signal s(loop);
+  const Deadline deadline = deadline_after(10s);
+  TaskGroup group(loop);
+  group.spawn([](Signal& sig, Deadline d) -> Task<void> { co_await sig.wait(d); }(s, deadline));
+  group.spawn([](Signal& sig) -> Task<void> {  // runs right after the waiter, same turn
+    sig.notify();
+    co_return;
+  }(s));
+  sync_wait(loop, group.join());
+  EXPECT_LT(std::chrono::steady_clock::now(), deadline);  // woken, not timed out
+}
+
 TEST(Signal, DeadlineReturnsFalse) {
   Loop loop;
   Signal s(loop);

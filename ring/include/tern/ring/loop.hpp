@@ -86,6 +86,7 @@ class EpollBackend;
 struct Completion {
   void (*on_complete)(Completion* self, int res, unsigned flags) noexcept = nullptr;
 };
+class OpBase;
 }  // namespace detail
 
 /// The io_uring event loop. Create one per thread; all tern I/O of that thread goes through it.
@@ -145,6 +146,10 @@ class Loop {
   /// Submits the queued SQEs now and lets the kernel run its pending task work (which issues
   /// linked requests whose predecessor completed); completions are reaped by the turn as usual.
   void submit_pending() noexcept;
+  /// Queues `op`'s SQE to be filled just before the next submission, after every SQE queued
+  /// until then: timers go last, so that arming one (slow where reprogramming the timer
+  /// interrupt traps, as in VMs) never delays a send queued in the same turn.
+  void queue_late(detail::OpBase* op) { late_.push_back(op); }
   /// Book-keeping of in-flight operations, for run()'s termination.
   void op_started() noexcept { ++inflight_; }
   void op_finished() noexcept { --inflight_; }  ///< An operation completed.
@@ -159,6 +164,12 @@ class Loop {
       run_queued_soon();
   }
   void run_queued_soon();
+  /// Fills the SQEs queue_late() deferred.
+  void prep_late() {
+    if (!late_.empty()) [[unlikely]]
+      prep_late_queued();
+  }
+  void prep_late_queued();
   void arm_wakeup();
   void drain_posts();
   /// Sets up io_uring; 0, or the errno that makes it unusable here (EOPNOTSUPP: the kernel
@@ -180,6 +191,7 @@ class Loop {
   RingFeatures features_;
   std::thread::id owner_;
   std::vector<std::coroutine_handle<>> ready_, running_, soon_;
+  std::vector<detail::OpBase*> late_;
   long inflight_ = 0;
   bool in_turn_ = false;
 

@@ -8,6 +8,10 @@
 // recv) submitted as IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS: the operation starts only once the
 // head succeeded, and exactly one of the two posts a CQE — the head's when it fails (the kernel
 // then fails the operation without a CQE), else the operation's. So one CQE still ends the pair.
+//
+// Timers (sleeps, Signal's wait) go last: their SQE is filled just before the turn's submission,
+// after every other operation's (Loop::queue_late), so that arming a timer never delays a send.
+// A timer stopped before that gets a NOP instead, which ends it as cancelled.
 #pragma once
 
 #include <coroutine>
@@ -42,6 +46,9 @@ class OpBase : public Completion {
   bool await_suspend(std::coroutine_handle<P> h) {
     return start(h, context_of(h).stop);
   }
+  /// Fills the SQE of an operation that goes last (Loop::queue_late), just before it is
+  /// submitted.
+  void prep_late(io_uring_sqe* sqe) noexcept;
 
  protected:
   /// Submits the operation; false (resume at once) if stop was already requested.
@@ -80,6 +87,9 @@ class OpBase : public Completion {
   const char* what_;
   /// The head's completion target; null for an operation without a linked head.
   Completion* head_ = nullptr;
+  /// Set by timers: their SQE is filled after the rest of the turn's (Loop::queue_late). Only
+  /// for an operation without a head or a deadline.
+  bool goes_last_ = false;
 
  private:
   struct CancelOnStop {
@@ -97,6 +107,8 @@ class OpBase : public Completion {
   std::optional<std::stop_callback<CancelOnStop>> stop_callback_;
   bool cancel_requested_ = false;
   bool in_flight_ = false;
+  bool unfilled_ = false;  // gone last, its SQE not filled yet
+  bool skipped_ = false;   // stopped before its SQE was filled: a NOP went instead
 };
 
 }  // namespace tern::ring::detail
