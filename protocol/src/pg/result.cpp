@@ -22,7 +22,8 @@ Row Result::row(std::size_t i) const {
   // A row starts where the one before it ends, or at the start of its chunk.
   const RowChunks::Place end = row_ends_[i];
   const RowChunks::Place before = i == 0 ? 0 : row_ends_[i - 1];
-  const RowChunks::Place begin = (before >> 32) == (end >> 32) ? before : (end >> 32) << 32;
+  const RowChunks::Place start = RowChunks::chunk_start(end);
+  const RowChunks::Place begin = RowChunks::chunk_start(before) == start ? before : start;
   return Row(this, protocol::as_bytes(std::string_view(row_bytes_.at(begin), end - begin)));
 }
 

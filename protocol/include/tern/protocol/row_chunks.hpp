@@ -41,6 +41,8 @@ class RowChunks {
     c.resize(c.size() + n);
     return c.data() + (at & kOffsetMask);
   }
+  /// The place where the chunk holding `at` starts.
+  static Place chunk_start(Place at) noexcept { return at & ~kOffsetMask; }
   /// The bytes at `at` (a place returned by append() or grow(), or inside what they added).
   const char* at(Place at) const noexcept {
     const std::size_t i = at >> 32;
